@@ -1,0 +1,132 @@
+"""Test session set-up shared by tests/ and e2e/: one real PostgreSQL for the whole run.
+
+A throwaway embedded PostgreSQL (pgserver) unless TEST_DATABASE_URL names a server; in both cases the
+run gets fresh databases of its own (`portal_test` for in-process tests, `portal_e2e` for the live
+server), migrated before any test. DATABASE_URL is exported here, before anything imports
+portal.db.piccolo_conf (Piccolo reads it on import).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import shutil
+import tempfile
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+
+_embedded_dir: Path | None = None
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _recreate(admin_url: str, names: list[str]) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def _suffix() -> str:
+    # Parallel runs against one shared server (CI passes) must not drop each other's databases.
+    return os.environ.get("TEST_DATABASE_SUFFIX", str(os.getpid()))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _embedded_dir
+    os.environ["PORTAL_ENV"] = "test"
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    if not admin_url:
+        from portal.db import embedded
+
+        # Short path: the server's Unix socket lives in this folder.
+        _embedded_dir = Path(tempfile.mkdtemp(prefix="ptpg-", dir="/tmp"))
+        admin_url = embedded.start(_embedded_dir)
+    suffix = _suffix()
+    names = {"DATABASE_URL": f"portal_test_{suffix}", "E2E_DATABASE_URL": f"portal_e2e_{suffix}"}
+    asyncio.run(_recreate(admin_url, list(names.values())))
+    for variable, name in names.items():
+        os.environ[variable] = _with_database(admin_url, name)
+    os.environ["TEST_ADMIN_DATABASE_URL"] = admin_url
+
+    from portal.db.migrate import migrate
+
+    asyncio.run(migrate())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    admin_url = os.environ.get("TEST_ADMIN_DATABASE_URL")
+    if _embedded_dir is not None:
+        from portal.db import embedded
+
+        embedded.stop(_embedded_dir)
+        shutil.rmtree(_embedded_dir, ignore_errors=True)
+    elif admin_url:
+        names = [urlsplit(os.environ[v]).path.lstrip("/") for v in ("DATABASE_URL", "E2E_DATABASE_URL")]
+
+        async def drop() -> None:
+            import asyncpg
+
+            conn = await asyncpg.connect(admin_url)
+            try:
+                for name in names:
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await conn.close()
+
+        asyncio.run(drop())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Mailbox:
+    """What a real SMTP server (aiosmtpd) received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    async def wait_for(self, count: int, timeout: float = 15) -> list[Message]:
+        async with asyncio.timeout(timeout):
+            while len(self.messages) < count:
+                await asyncio.sleep(0.05)
+        return self.messages
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mailbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
+    smtp_server[0].messages.clear()
+    return smtp_server[0]

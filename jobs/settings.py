@@ -1,0 +1,48 @@
+"""The worker: which tasks it runs, with what context, and how it starts and stops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.engine import engine_finder
+from saq import CronJob, Queue, Worker
+
+from jobs.mail import send_email, sweep_outbox
+from portal.infra.mail import make_transport
+from portal.infra.queue import make_queue
+from portal.notifications.outbox import SEND_EMAIL
+from portal.settings import Settings
+
+FUNCTIONS = [(SEND_EMAIL.name, send_email)]
+CRON_JOBS = [CronJob(sweep_outbox, cron="* * * * *", timeout=60)]
+
+
+def make_worker(settings: Settings, queue: Queue | None = None) -> Worker:
+    queue = queue or make_queue(settings, max_connections=settings.queue.concurrency + 2)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        ctx["queue"] = queue
+        ctx["mail_transport"] = make_transport(settings.mail)
+
+    return Worker(
+        queue,
+        functions=FUNCTIONS,
+        cron_jobs=CRON_JOBS,
+        concurrency=settings.queue.concurrency,
+        startup=startup,
+        # NOTES-stack: a PostgresQueue worker on 3.11 may hang on SIGTERM unless it polls often.
+        dequeue_timeout=1,
+        shutdown_grace_period_s=10,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """The worker process: a database pool sized for its concurrency, then work until SIGINT/SIGTERM."""
+    engine = engine_finder()
+    assert engine is not None
+    await engine.start_connection_pool(min_size=1, max_size=settings.queue.concurrency + 1)
+    try:
+        await make_worker(settings).start()
+    finally:
+        await engine.close_connection_pool()

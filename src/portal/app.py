@@ -1,0 +1,118 @@
+"""create_app(): plugins, routes, middleware, template engine; nothing else."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from piccolo.engine import engine_finder
+from saq import Queue
+
+from portal.infra.queue import make_queue
+from portal.notifications.controllers import DevMailboxController
+from portal.settings import PROJECT_ROOT, Settings
+from portal.site.controllers import SiteController
+from portal.templating import make_environment
+from portal.web.errors import EXCEPTION_HANDLERS
+from portal.web.health import healthz, readyz
+from portal.web.logging import RequestLogMiddleware, configure_logging
+from portal.web.security import SecurityHeadersMiddleware, security_headers
+
+# htmx swaps error pages too (the user must see them), keeps no signed-in page in its history cache, and
+# adds no inline styles (the CSP forbids them).
+HTMX_CONFIG = {
+    "responseHandling": [
+        {"code": "204", "swap": False},
+        {"code": "[23]..", "swap": True},
+        {"code": "[45]..", "swap": True, "error": True},
+    ],
+    "historyCacheSize": 0,
+    "refreshOnHistoryMiss": True,
+    "includeIndicatorStyles": False,
+    "allowEval": False,
+    "allowScriptTags": False,
+    "selfRequestsOnly": True,
+}
+
+
+def cookie_name(settings: Settings, name: str) -> str:
+    """`__Host-` cookies must be Secure, which plain-http development cannot set."""
+    return f"__Host-{name}" if settings.web.secure_cookies else name
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    queue = make_queue(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = engine_finder()
+        assert engine is not None
+        await engine.start_connection_pool(min_size=1, max_size=10)
+        await queue.connect()
+        try:
+            yield
+        finally:
+            try:
+                await queue.disconnect()
+            except Exception as exc:  # a queue that went away must not stop the shutdown
+                structlog.get_logger("portal.app").warning("queue.disconnect_failed", error=type(exc).__name__)
+            await engine.close_connection_pool()
+
+    environment = make_environment()
+    environment.globals.update(
+        issuer=settings.issuer,
+        environment=settings.environment,
+        htmx_config=json.dumps(HTMX_CONFIG),
+    )
+
+    def provide_queue() -> Queue:
+        return queue
+
+    def provide_settings() -> Settings:
+        return settings
+
+    route_handlers: list = [
+        SiteController,
+        healthz,
+        readyz,
+        create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
+    ]
+    if not settings.is_production and settings.mail.is_dev_mailbox:
+        route_handlers.append(DevMailboxController)
+
+    app = Litestar(
+        route_handlers=route_handlers,
+        dependencies={
+            "queue": Provide(provide_queue, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        request_class=HTMXRequest,
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
+        csrf_config=CSRFConfig(
+            secret=settings.web.secret_key,
+            cookie_name=cookie_name(settings, "csrf"),
+            cookie_secure=settings.web.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            exclude=["/healthz", "/readyz"],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=None,
+        debug=False,
+    )
+    # Litestar runs `middleware=[…]` only for requests that match a route; these two must also see the
+    # 404s and 405s that its router answers, so they wrap the whole ASGI handler.
+    app.asgi_handler = RequestLogMiddleware(SecurityHeadersMiddleware(app.asgi_handler, security_headers(settings)))
+    return app

@@ -1,0 +1,212 @@
+"""`portal run | serve | worker | db migrate | demo | mail test`.
+
+`portal run` is the one-command development stack: embedded PostgreSQL (unless DATABASE_URL is set),
+migrations, demo data on an empty database, then the web server, the job worker and the sandbox bank as
+child processes. Ctrl-C stops the children, then the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from portal.settings import ConfigurationError, Settings
+
+
+def _database_url(settings: Settings) -> tuple[str, bool]:
+    """The database to use, and whether we started an embedded one (then we must stop it)."""
+    if settings.database.url:
+        return settings.database.url, False
+    from portal.db import embedded
+
+    return embedded.start(settings.database.embedded_dir), True
+
+
+def _settings_with_database() -> tuple[Settings, bool]:
+    """Read the settings; with no DATABASE_URL, start the embedded database and export its URL so that
+    child processes (and Piccolo, which reads it on import) use the same one."""
+    settings = Settings.from_env()
+    url, embedded = _database_url(settings)
+    os.environ["DATABASE_URL"] = url
+    return Settings.from_env(), embedded
+
+
+async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:
+    from portal.db.migrate import migrate
+    from portal.demo.generate import describe_demo, load_demo_if_empty
+
+    await migrate()
+    if not load_demo:
+        return None
+    await load_demo_if_empty(settings)
+    return await describe_demo(settings)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings, embedded = _settings_with_database()
+    try:
+        demo = asyncio.run(_prepare(settings, load_demo=not args.no_demo))
+        children = {
+            "web": [sys.executable, "-m", "portal.cli", "serve"],
+            "worker": [sys.executable, "-m", "portal.cli", "worker"],
+        }
+        processes = {name: subprocess.Popen(cmd) for name, cmd in children.items()}  # noqa: S603
+        print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
+        if settings.mail.is_dev_mailbox:
+            print(f"Emails it sends appear at {settings.web.base_url}/dev/mailbox", flush=True)
+        if demo:
+            print(demo, flush=True)
+        print("Press Ctrl-C to stop.\n", flush=True)
+        return _supervise(processes)
+    finally:
+        if embedded:
+            from portal.db import embedded as embedded_db
+
+            embedded_db.stop(settings.database.embedded_dir)
+            print("Stopped the embedded PostgreSQL.", flush=True)
+
+
+def _supervise(processes: dict[str, subprocess.Popen[bytes]]) -> int:
+    """Wait until Ctrl-C, SIGTERM or a child dying; then stop every child (SIGTERM, then SIGKILL)."""
+    stop = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    exit_code = 0
+    while not stop:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(f"The {name} process stopped (exit code {process.returncode}); stopping the rest.")
+                exit_code, stop = 1, True
+        time.sleep(0.2)
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return exit_code
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings, _ = _settings_with_database()
+    uvicorn.run(
+        "portal.app:create_app",
+        factory=True,
+        host=settings.web.host,
+        port=settings.web.port,
+        workers=args.workers,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from jobs.settings import run_worker
+    from portal.web.logging import configure_logging
+
+    settings, _ = _settings_with_database()
+    configure_logging(settings.log_level)
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings, _ = _settings_with_database()
+    asyncio.run(_prepare(settings, load_demo=False))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from portal.demo.generate import load_demo, load_scale_bills
+
+    settings, _ = _settings_with_database()
+    asyncio.run(_prepare(settings, load_demo=False))
+    if args.bills:
+        asyncio.run(load_scale_bills(settings, args.bills))
+    else:
+        asyncio.run(load_demo(settings))
+    return 0
+
+
+def cmd_mail_test(args: argparse.Namespace) -> int:
+    from portal.infra.queue import make_queue
+    from portal.notifications.outbox import queue_email
+    from portal.templating import make_environment
+
+    settings, _ = _settings_with_database()
+
+    async def send() -> int:
+        queue = make_queue(settings, max_connections=1)
+        await queue.connect()
+        try:
+            return await queue_email(
+                make_environment(),
+                queue,
+                dedupe_key=f"test:{time.time_ns()}",
+                template="test",
+                to_address=args.to,
+                context={"issuer_name": settings.issuer.name, "base_url": settings.web.base_url},
+            )
+        finally:
+            await queue.disconnect()
+
+    email_id = asyncio.run(send())
+    print(f"Queued test email {email_id} to {args.to}; a running worker sends it.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description="Customer Service Area")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="database, migrations, demo data, web server, worker and sandbox bank")
+    run.add_argument("--no-demo", action="store_true", help="do not load demo data into an empty database")
+    run.set_defaults(func=cmd_run)
+    serve = sub.add_parser("serve", help="the web server only")
+    serve.add_argument("--workers", type=int, default=1, help="web server processes")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="the job worker only").set_defaults(func=cmd_worker)
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("migrate", help="apply the migrations").set_defaults(func=cmd_migrate)
+    demo = sub.add_parser("demo", help="load the deterministic demo data (or scale data with --bills)")
+    demo.add_argument("--bills", type=int, default=0, help="add N generated bills for benchmarks")
+    demo.set_defaults(func=cmd_demo)
+    mail = sub.add_parser("mail", help="email commands")
+    mail_sub = mail.add_subparsers(dest="mail_command", required=True)
+    test = mail_sub.add_parser("test", help="send a test email through the outbox and the worker")
+    test.add_argument("--to", required=True, help="recipient address")
+    test.set_defaults(func=cmd_mail_test)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigurationError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Database: Piccolo configuration, tables and the one linear migration history."""

@@ -1,0 +1,26 @@
+"""The embedded PostgreSQL (the `pgserver` wheel) used when DATABASE_URL is not set.
+
+pgserver stops the server when its last user process exits, but a process killed with SIGKILL stays
+registered forever; so we start it with cleanup_mode=None and stop it ourselves (`stop`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pgserver
+from pgserver._commands import pg_ctl
+
+
+def start(data_dir: Path) -> str:
+    """Start (or reuse) the server whose data lives in data_dir; return its URL (Unix socket only)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    return server.get_uri()
+
+
+def stop(data_dir: Path) -> None:
+    """Stop the server fast (rolls back open transactions); a no-op when it is not running."""
+    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    if server.get_pid() is not None:
+        pg_ctl(["-m", "fast", "-w", "stop"], pgdata=server.pgdata, user=server.system_user)

@@ -1,0 +1,11 @@
+"""All tables, in dependency order (a table comes after the tables it references)."""
+
+from portal.db.tables.accounts import Account, Customer
+from portal.db.tables.audit import AuditEvent
+from portal.db.tables.bills import Bill
+from portal.db.tables.mail import OutboxEmail
+from portal.db.tables.users import AccountAccess, Session, User
+
+TABLES = (Customer, Account, Bill, User, AccountAccess, Session, OutboxEmail, AuditEvent)
+
+__all__ = ["TABLES", "Account", "AccountAccess", "AuditEvent", "Bill", "Customer", "OutboxEmail", "Session", "User"]

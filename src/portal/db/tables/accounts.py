@@ -1,0 +1,52 @@
+"""Holders (customers) and their accounts (contracts / supply points)."""
+
+from enum import Enum
+
+from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.indexes import IndexMethod
+from piccolo.table import Table
+
+
+class CustomerKind(str, Enum):
+    person = "person"
+    company = "company"
+
+
+class IdentityKind(str, Enum):
+    dni = "DNI"
+    nie = "NIE"
+    cif = "CIF"
+
+
+class Customer(Table, tablename="customer"):
+    """An account holder: a person (DNI/NIE) or a company (CIF), as printed on the bill."""
+
+    kind = Varchar(length=10, choices=CustomerKind)
+    identity_kind = Varchar(length=3, choices=IdentityKind)
+    identity_number = Varchar(length=12, unique=True)
+    """Normalised: upper case, no spaces or hyphens; validated with python-stdnum on the way in."""
+    name = Varchar(length=200)
+    email = Varchar(length=254, default="")
+    phone = Varchar(length=30, default="")
+    created_at = Timestamptz()
+
+
+class PaymentMethod(str, Enum):
+    direct_debit = "direct_debit"
+    none = "none"
+
+
+class Account(Table, tablename="account"):
+    """A supply contract; bills are issued to it."""
+
+    number = Varchar(length=10, unique=True)
+    """9 digits and a Luhn check digit (portal.banking.accounts)."""
+    customer = ForeignKey(references=Customer, null=False, index=True, index_method=IndexMethod.btree)
+    supply_address = Varchar(length=300)
+    service = Varchar(length=20, default="water")
+    tariff = Varchar(length=60)
+    payment_method = Varchar(length=20, choices=PaymentMethod, default=PaymentMethod.none)
+    iban_masked = Varchar(length=34, default="")
+    """Only the masked IBAN is kept (e.g. ES91 **** **** **** **** 1332): the full one is not ours to show."""
+    online_bill = Boolean(default=False)
+    created_at = Timestamptz()

@@ -1,0 +1,15 @@
+"""Security-relevant events, kept without secrets."""
+
+from piccolo.columns import JSONB, ForeignKey, Timestamptz, Varchar
+from piccolo.table import Table
+
+from portal.db.tables.users import User
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    at = Timestamptz(index=True)
+    event = Varchar(length=60, index=True)
+    user = ForeignKey(references=User, null=True, default=None, index=True)
+    ip = Varchar(length=45, default="")
+    request_id = Varchar(length=36, default="")
+    detail = JSONB(default="{}")

@@ -1,0 +1,44 @@
+"""Bills, with their lines and the Cuaderno 57 payment data printed at the bottom."""
+
+from enum import Enum
+
+from piccolo.columns import JSONB, BigInt, Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.table import Table
+
+from portal.db.tables.accounts import Account
+
+
+class BillStatus(str, Enum):
+    """Stored status. "Overdue" is not stored: it is a pending bill whose due date has passed
+    (see `portal.bills` once it exists), so it never goes stale waiting for a job to flip it."""
+
+    pending = "pending"
+    paid = "paid"
+    direct_debit = "direct_debit"
+
+
+class Bill(Table, tablename="bill"):
+    number = Varchar(length=20, unique=True)
+    account = ForeignKey(references=Account, null=False)
+    period_start = Date()
+    period_end = Date()
+    issue_date = Date()
+    due_date = Date()
+    reading_previous = Integer()
+    """Meter reading in m³ at the start of the period."""
+    reading_current = Integer()
+    consumption_m3 = Integer()
+    lines = JSONB()
+    """[{"kind": "fixed"|"consumption"|"sewage"|"vat", "description", "quantity", "unit_price_cents",
+    "amount_cents"}]: exactly what the bill prints, in order."""
+    taxable_cents = BigInt()
+    vat_cents = BigInt()
+    total_cents = BigInt()
+    status = Varchar(length=20, choices=BillStatus)
+    paid_at = Timestamptz(null=True, default=None)
+    # Cuaderno 57 payment data (../shared/specs/payment-codes.md); issuer and CPR are settings.
+    payment_suffix = Varchar(length=3)
+    payment_reference = Varchar(length=13, unique=True)
+    """11-digit reference followed by its 2 check digits."""
+    payment_identification = Varchar(length=6)
+    created_at = Timestamptz()

@@ -1,0 +1,1 @@
+"""Boundaries to the outside: the job queue and the mail transport."""

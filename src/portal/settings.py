@@ -1,0 +1,217 @@
+"""Configuration read from the environment: one frozen dataclass per concern.
+
+Every field names the variable it comes from; README.md has the same table for operators.
+`Settings.from_env()` is the only place that reads `os.environ` for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout: templates/, static/ and var/ live beside src/."""
+
+DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
+DEV_MAIL_URL = "dev:"
+SANDBOX_GATEWAY_SECRET = "sq7HjrUOBfKmC576ILgskD5srU870gJ7"  # noqa: S105 (the public test key; refused in production)
+
+
+class ConfigurationError(RuntimeError):
+    """The environment asks for something unsafe or impossible; the process must not start."""
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str | None
+    """DATABASE_URL: PostgreSQL URL. Unset: `portal run` starts an embedded PostgreSQL under var/pg."""
+    embedded_dir: Path
+    """PORTAL_PGDATA: data folder of the embedded PostgreSQL (keep the path short: the socket lives in it)."""
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    url: str | None
+    """QUEUE_URL: `redis://…` for a Redis queue, `postgresql://…` for a Postgres queue; unset: the database."""
+    concurrency: int
+    """WORKER_CONCURRENCY: jobs one worker process runs at once."""
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    base_url: str
+    """BASE_URL: the address customers use, e.g. https://portal.example.com (links in emails, cookies)."""
+    secret_key: str
+    """SECRET_KEY: long random string that signs tokens; required in production."""
+    host: str
+    """HOST: interface the web server binds to."""
+    port: int
+    """PORT: port the web server listens on."""
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    url: str
+    """MAIL_URL: `smtp://user:pass@host:port`, `smtps://…` (implicit TLS), or `dev:` (development mailbox)."""
+    sender: str
+    """MAIL_FROM: the From address of every email."""
+
+    @property
+    def is_dev_mailbox(self) -> bool:
+        return self.url == DEV_MAIL_URL
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    dir: Path
+    """STORAGE_DIR: where generated files (bill PDFs, download zips, documents) are kept."""
+
+
+@dataclass(frozen=True)
+class IssuerSettings:
+    """The utility as it appears on bills and in the Cuaderno 57 payment codes."""
+
+    name: str
+    """ISSUER_NAME: the utility's name printed on bills and in the EPC QR code."""
+    tax_id: str
+    """ISSUER_TAX_ID: the utility's CIF."""
+    code: str
+    """ISSUER_CODE: Cuaderno 57 issuer (emisora), 8 digits."""
+    bill_suffix: str
+    """ISSUER_BILL_SUFFIX: suffix for bills (000–499: no deadline check)."""
+    document_suffix: str
+    """ISSUER_DOCUMENT_SUFFIX: suffix for bills-due documents (500–999: identification is a deadline)."""
+    iban: str
+    """ISSUER_IBAN: account that receives transfers (EPC QR code)."""
+    bic: str
+    """ISSUER_BIC: BIC of that account."""
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Card payments through the Redsys redirect protocol (a sandbox bank in development)."""
+
+    url: str
+    """GATEWAY_URL: the gateway's payment form address (`…/realizarPago`)."""
+    merchant_code: str
+    """GATEWAY_MERCHANT_CODE: the merchant number (FUC)."""
+    terminal: str
+    """GATEWAY_TERMINAL: the terminal number."""
+    secret: str
+    """GATEWAY_SECRET: Base64 merchant key (SHA-256 secret)."""
+    sandbox_port: int
+    """SANDBOX_BANK_PORT: port of the sandbox bank that `portal run` starts in development."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    """PORTAL_ENV: `development` (default), `test` or `production`."""
+    database: DatabaseSettings
+    queue: QueueSettings
+    web: WebSettings
+    mail: MailSettings
+    storage: StorageSettings
+    issuer: IssuerSettings
+    gateway: GatewaySettings
+    log_level: str = field(default="INFO")
+    """LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        port = _env_int("PORT", 8000)
+        sandbox_port = _env_int("SANDBOX_BANK_PORT", 8001)
+        settings = cls(
+            environment=_env("PORTAL_ENV", "development"),
+            database=DatabaseSettings(
+                url=os.environ.get("DATABASE_URL") or None,
+                embedded_dir=Path(_env("PORTAL_PGDATA", str(PROJECT_ROOT / "var" / "pg"))),
+            ),
+            queue=QueueSettings(
+                url=os.environ.get("QUEUE_URL") or None,
+                concurrency=_env_int("WORKER_CONCURRENCY", 4),
+            ),
+            web=WebSettings(
+                base_url=_env("BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+                secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
+                host=_env("HOST", "127.0.0.1"),
+                port=port,
+            ),
+            mail=MailSettings(
+                url=_env("MAIL_URL", DEV_MAIL_URL),
+                sender=_env("MAIL_FROM", "Customer Service Area <no-reply@aguas.example>"),
+            ),
+            storage=StorageSettings(dir=Path(_env("STORAGE_DIR", str(PROJECT_ROOT / "var" / "files")))),
+            issuer=IssuerSettings(
+                name=_env("ISSUER_NAME", "Aguas de Ejemplo, S.A."),
+                tax_id=_env("ISSUER_TAX_ID", "A58818501"),
+                code=_env("ISSUER_CODE", "58818501"),
+                bill_suffix=_env("ISSUER_BILL_SUFFIX", "001"),
+                document_suffix=_env("ISSUER_DOCUMENT_SUFFIX", "501"),
+                iban=_env("ISSUER_IBAN", "ES9121000418450200051332"),
+                bic=_env("ISSUER_BIC", "CAIXESBBXXX"),
+            ),
+            gateway=GatewaySettings(
+                url=_env("GATEWAY_URL", f"http://127.0.0.1:{sandbox_port}/sis/realizarPago"),
+                merchant_code=_env("GATEWAY_MERCHANT_CODE", "999008881"),
+                terminal=_env("GATEWAY_TERMINAL", "1"),
+                secret=_env("GATEWAY_SECRET", SANDBOX_GATEWAY_SECRET),
+                sandbox_port=sandbox_port,
+            ),
+            log_level=_env("LOG_LEVEL", "INFO").upper(),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe or meaningless; in production, refuse development defaults."""
+        if self.environment not in {"development", "test", "production"}:
+            raise ConfigurationError("PORTAL_ENV must be development, test or production")
+        issuer = self.issuer
+        if not (issuer.code.isdigit() and len(issuer.code) == 8):
+            raise ConfigurationError("ISSUER_CODE must be 8 digits")
+        for name, suffix, low, high in (
+            ("ISSUER_BILL_SUFFIX", issuer.bill_suffix, 0, 499),
+            ("ISSUER_DOCUMENT_SUFFIX", issuer.document_suffix, 500, 999),
+        ):
+            if not (suffix.isdigit() and len(suffix) == 3 and low <= int(suffix) <= high):
+                raise ConfigurationError(f"{name} must be 3 digits between {low:03d} and {high:03d}")
+        if not self.is_production:
+            return
+        problems = []
+        if self.web.secret_key == DEV_SECRET_KEY or len(self.web.secret_key) < 32:
+            problems.append("SECRET_KEY must be set to a random string of at least 32 characters")
+        if self.mail.is_dev_mailbox:
+            problems.append("MAIL_URL must point at an SMTP server (the development mailbox is not allowed)")
+        if not self.web.secure_cookies:
+            problems.append("BASE_URL must be https:// so that cookies are Secure")
+        if self.gateway.secret == SANDBOX_GATEWAY_SECRET or not self.gateway.url.startswith("https://"):
+            problems.append("GATEWAY_URL and GATEWAY_SECRET must be the real gateway's (https, your merchant key)")
+        if self.database.url is None:
+            problems.append("DATABASE_URL must be set (the embedded PostgreSQL is for development)")
+        if problems:
+            raise ConfigurationError("Refusing to start in production: " + "; ".join(problems))

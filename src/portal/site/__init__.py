@@ -1,0 +1,1 @@
+"""Public pages that belong to no feature: the home page with the "Your service" menu."""

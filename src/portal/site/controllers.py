@@ -1,0 +1,12 @@
+"""The public home page."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.response import Template
+
+
+class SiteController(Controller):
+    @get("/", name="home", cache=False)
+    async def home(self) -> Template:
+        return Template(template_name="pages/site/home.html")

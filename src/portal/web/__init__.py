@@ -1,0 +1,1 @@
+"""Cross-cutting HTTP: security headers, logging, errors, htmx helpers, sessions."""

@@ -1,0 +1,62 @@
+"""Every error is answered with an HTML page, for plain and htmx requests alike; never JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
+from litestar.response import Template
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
+
+log = structlog.get_logger("portal.errors")
+
+TITLES = {
+    400: "Something was wrong with that request",
+    403: "You cannot do that",
+    404: "Page not found",
+    405: "You cannot do that here",
+    413: "That was too large",
+    422: "There is a problem with what you sent",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
+}
+
+
+def error_page(status: int, *, message: str | None = None, headers: dict[str, str] | None = None) -> Template:
+    return Template(
+        template_name=f"pages/errors/{status if status in (404, 500) else 'generic'}.html",
+        context={"status": status, "title": TITLES.get(status, TITLES[400]), "message": message},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+        log.warning("security.csrf_rejected", path=request.url.path)
+        return error_page(
+            403,
+            message="This form had expired or was sent from elsewhere. Go back, reload the page and try again.",
+        )
+    if isinstance(exc, ValidationException):
+        # Forms validate their own input and re-render themselves; this is the net below them
+        # (a malformed path or query parameter, or a body that is not a form at all).
+        return error_page(HTTP_422_UNPROCESSABLE_ENTITY, message="Check the address or the form and try again.")
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
+    return error_page(status, headers=headers)
+
+
+def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled_error", path=request.url.path)
+    return error_page(HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    HTTPException: http_exception_handler,
+    HTTP_500_INTERNAL_SERVER_ERROR: server_error_handler,
+    Exception: server_error_handler,
+}

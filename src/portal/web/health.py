@@ -1,0 +1,50 @@
+"""Operator endpoints: /healthz (the process answers) and /readyz (database and queue answer)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from litestar import MediaType, Response, get
+from litestar.di import NamedDependency
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from piccolo.engine import engine_finder
+from saq import Queue
+
+log = structlog.get_logger("portal.health")
+
+
+@get("/healthz", media_type=MediaType.TEXT, cache=False, exclude_from_csrf=True, include_in_schema=False)
+async def healthz() -> str:
+    return "ok"
+
+
+async def _database_answers() -> bool:
+    engine = engine_finder()
+    assert engine is not None
+    await engine.run_ddl("SELECT 1")
+    return True
+
+
+async def _queue_answers(queue: Queue) -> bool:
+    await queue.info()
+    return True
+
+
+@get("/readyz", media_type=MediaType.TEXT, cache=False, include_in_schema=False)
+async def readyz(queue: NamedDependency[Queue]) -> Response[str]:
+    checks = {"database": _database_answers(), "queue": _queue_answers(queue)}
+    results = await asyncio.gather(
+        *(asyncio.wait_for(check, timeout=3) for check in checks.values()), return_exceptions=True
+    )
+    lines = []
+    ready = True
+    for name, result in zip(checks, results, strict=True):
+        if result is True:
+            lines.append(f"{name}: ok")
+        else:
+            ready = False
+            lines.append(f"{name}: unavailable")
+            log.warning("health.not_ready", check=name, error=type(result).__name__)
+    status = HTTP_200_OK if ready else HTTP_503_SERVICE_UNAVAILABLE
+    return Response("\n".join(lines) + "\n", status_code=status, media_type=MediaType.TEXT)

@@ -1,0 +1,108 @@
+"""The public pages, the error pages and the security headers, through the real app."""
+
+import re
+
+from litestar import get, post
+from litestar.testing import AsyncTestClient
+
+HTMX = "/static/vendor/htmx-2.0.11.min.js"
+
+
+async def test_home_page_loads_htmx_from_the_portal_itself(client: AsyncTestClient) -> None:
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert '<html lang="en">' in html
+    assert f'src="{HTMX}"' in html
+    assert 'href="#main">Skip to main content</a>' in html
+    assert '<main id="main"' in html
+    assert "<h1>Customer Service Area</h1>" in html
+    assert "<script>" not in html and "style=" not in html  # nothing inline: the CSP forbids it
+    script = await client.get(HTMX)
+    assert script.status_code == 200
+    assert 'version:"2.0.11"' in script.text
+
+
+async def test_security_headers_on_every_response(client: AsyncTestClient) -> None:
+    for path in ("/", "/no-such-page", "/static/css/portal.css"):
+        response = await client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp
+        assert "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "form-action 'self' http://127.0.0.1:8001" in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "same-origin"
+        assert "HX-Request" in response.headers.get_list("vary")
+        assert re.fullmatch(r"[0-9a-f-]{36}", response.headers["x-request-id"])
+        # Not production: no HSTS on plain http.
+        assert "strict-transport-security" not in response.headers
+
+
+async def test_request_id_is_kept_when_it_looks_safe(client: AsyncTestClient) -> None:
+    kept = await client.get("/healthz", headers={"x-request-id": "abc12345-from-proxy"})
+    assert kept.headers["x-request-id"] == "abc12345-from-proxy"
+    replaced = await client.get("/healthz", headers={"x-request-id": "<script>"})
+    assert replaced.headers["x-request-id"] != "<script>"
+
+
+async def test_not_found_is_an_html_page(client: AsyncTestClient) -> None:
+    for headers in ({}, {"HX-Request": "true"}):
+        response = await client.get("/no-such-page", headers=headers)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert "<title>Page not found – Customer Service Area" in response.text
+
+
+async def test_unexpected_error_is_an_html_500_page(client: AsyncTestClient) -> None:
+    @get("/boom", sync_to_thread=False)
+    def boom() -> str:
+        raise RuntimeError("secret detail that must not reach the user")
+
+    client.app.register(boom)
+    response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Sorry, there is a problem with the service" in response.text
+    assert "secret detail" not in response.text
+
+
+async def test_validation_errors_are_html_422_for_plain_and_htmx_requests(client: AsyncTestClient) -> None:
+    @get("/numbers", sync_to_thread=False)
+    def numbers(page: int) -> str:
+        return str(page)
+
+    client.app.register(numbers)
+    for headers in ({}, {"HX-Request": "true"}):
+        response = await client.get("/numbers?page=abc", headers=headers)
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("text/html")
+        assert "There is a problem with what you sent" in response.text
+
+
+async def test_post_without_csrf_token_is_refused_with_an_html_page(client: AsyncTestClient) -> None:
+    @post("/echo", sync_to_thread=False)
+    def echo() -> str:
+        return "changed"
+
+    client.app.register(echo)
+    refused = await client.post("/echo", data={"x": "1"})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "This form had expired" in refused.text
+
+    page = await client.get("/")
+    token = re.search(r'"x-csrftoken": "([^"]+)"', page.text)
+    assert token is not None
+    for kwargs in ({"data": {"_csrf_token": token.group(1)}}, {"headers": {"x-csrftoken": token.group(1)}}):
+        accepted = await client.post("/echo", **kwargs)
+        assert accepted.status_code == 201
+        assert accepted.text == "changed"
+
+
+async def test_health_endpoints(client: AsyncTestClient) -> None:
+    assert (await client.get("/healthz")).text == "ok"
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.text == "database: ok\nqueue: ok\n"

@@ -1,0 +1,70 @@
+import dataclasses
+
+import pytest
+
+from portal.settings import DEV_MAIL_URL, DEV_SECRET_KEY, ConfigurationError, Settings
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("PORTAL_ENV", "SECRET_KEY", "MAIL_URL", "BASE_URL", "DATABASE_URL", "ISSUER_CODE", "PORT", "GATEWAY_URL", "GATEWAY_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_development_defaults_start(clean_env: pytest.MonkeyPatch) -> None:
+    settings = Settings.from_env()
+    assert settings.environment == "development"
+    assert settings.mail.url == DEV_MAIL_URL
+    assert settings.web.base_url == "http://127.0.0.1:8000"
+    assert not settings.web.secure_cookies
+
+
+def test_production_refuses_every_insecure_default(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("PORTAL_ENV", "production")
+    with pytest.raises(ConfigurationError) as error:
+        Settings.from_env()
+    message = str(error.value)
+    assert "SECRET_KEY" in message
+    assert "MAIL_URL" in message
+    assert "https://" in message
+    assert "DATABASE_URL" in message
+    assert "GATEWAY_SECRET" in message
+
+
+def test_production_starts_with_safe_settings(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("PORTAL_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "x" * 40)
+    clean_env.setenv("MAIL_URL", "smtps://user:pass@mail.example.com:465")
+    clean_env.setenv("BASE_URL", "https://portal.example.com/")
+    clean_env.setenv("DATABASE_URL", "postgresql://portal@db/portal")
+    clean_env.setenv("GATEWAY_URL", "https://sis.redsys.es/sis/realizarPago")
+    clean_env.setenv("GATEWAY_SECRET", "c2VjcmV0LWtleS1vZi10aGUtbWVyY2hhbnQ=")
+    settings = Settings.from_env()
+    assert settings.is_production
+    assert settings.web.secure_cookies
+    assert settings.web.base_url == "https://portal.example.com"
+
+
+def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) -> None:
+    settings = dataclasses.replace(Settings.from_env(), environment="production")
+    settings = dataclasses.replace(settings, web=dataclasses.replace(settings.web, secret_key="short"))
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        settings.check()
+    assert DEV_SECRET_KEY != "short"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ISSUER_CODE", "1234567", "ISSUER_CODE must be 8 digits"),
+        ("ISSUER_BILL_SUFFIX", "501", "ISSUER_BILL_SUFFIX"),
+        ("ISSUER_DOCUMENT_SUFFIX", "001", "ISSUER_DOCUMENT_SUFFIX"),
+        ("PORT", "eighty", "PORT must be a whole number"),
+        ("PORTAL_ENV", "staging", "PORTAL_ENV"),
+    ],
+)
+def test_bad_values_are_named(clean_env: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
+    clean_env.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_env()

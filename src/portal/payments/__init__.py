@@ -1,0 +1,1 @@
+"""Card payments: the Redsys redirect protocol and what builds on it."""

@@ -37,7 +37,7 @@ browser:
 
 test: install browser
 	$(PYTEST) tests
-	CHROMIUM=$(CHROMIUM) $(PYTEST) e2e
+	CHROMIUM=$(CHROMIUM) $(PYTEST) e2e --tracing retain-on-failure --output test-results
 
 test-unit: install
 	$(PYTEST) tests/unit
@@ -46,7 +46,7 @@ test-integration: install
 	$(PYTEST) tests/integration
 
 test-e2e: install browser
-	CHROMIUM=$(CHROMIUM) $(PYTEST) e2e
+	CHROMIUM=$(CHROMIUM) $(PYTEST) e2e --tracing retain-on-failure --output test-results
 
 lint: install
 	$(BIN)/ruff check .

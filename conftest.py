@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -105,14 +106,23 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
 
-    async def wait_for(self, count: int, timeout: float = 15) -> list[Message]:
-        async with asyncio.timeout(timeout):
-            while len(self.messages) < count:
+    async def wait_for(self, count: int, within: float = 15) -> list[Message]:
+        async with asyncio.timeout(within):
+            # The SMTP server runs in its own thread and loop: polling is the simple, safe bridge.
+            while len(self.messages) < count:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
+        return self.messages
+
+    def wait_for_sync(self, count: int, timeout: float = 30) -> list[Message]:
+        """For sync (browser) tests: the server runs in its own thread, so sleeping here is fine."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count:
+            assert time.monotonic() < deadline, f"expected {count} email(s), got {len(self.messages)}"
+            time.sleep(0.05)
         return self.messages
 
 

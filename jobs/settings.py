@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from piccolo.engine import engine_finder
 from saq import CronJob, Queue, Worker
 
 from jobs.mail import send_email, sweep_outbox
+from portal.db import engine as db_engine
 from portal.infra.mail import make_transport
 from portal.infra.queue import make_queue
 from portal.notifications.outbox import SEND_EMAIL
 from portal.settings import Settings
 
 FUNCTIONS = [(SEND_EMAIL.name, send_email)]
-CRON_JOBS = [CronJob(sweep_outbox, cron="* * * * *", timeout=60)]
+CRON_JOBS = [CronJob(sweep_outbox, cron="* * * * *", timeout=60)]  # type: ignore[type-var]
 
 
-def make_worker(settings: Settings, queue: Queue | None = None) -> Worker:
-    queue = queue or make_queue(settings, max_connections=settings.queue.concurrency + 2)
-
+def make_worker(settings: Settings, queue: Queue) -> Worker:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["queue"] = queue
@@ -39,10 +37,12 @@ def make_worker(settings: Settings, queue: Queue | None = None) -> Worker:
 
 async def run_worker(settings: Settings) -> None:
     """The worker process: a database pool sized for its concurrency, then work until SIGINT/SIGTERM."""
-    engine = engine_finder()
-    assert engine is not None
+    engine = db_engine()
     await engine.start_connection_pool(min_size=1, max_size=settings.queue.concurrency + 1)
+    queue = make_queue(settings, max_connections=settings.queue.concurrency + 2)
+    await queue.connect()
     try:
-        await make_worker(settings).start()
+        await make_worker(settings, queue).start()
     finally:
+        await queue.disconnect()
         await engine.close_connection_pool()

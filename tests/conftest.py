@@ -13,15 +13,15 @@ from saq.queue.postgres import PostgresQueue
 
 from portal.settings import Settings
 
-TABLES = (
-    "audit_event, outbox_email, web_session, account_access, portal_user, bill, account, customer"
-)
+TABLES = "audit_event, outbox_email, web_session, account_access, portal_user, bill, account, customer"
 
 
 @pytest.fixture(scope="session")
 def settings(smtp_server: tuple[Any, int]) -> Settings:
     base = Settings.from_env()
-    return dataclasses.replace(base, mail=dataclasses.replace(base.mail, url=f"smtp://127.0.0.1:{smtp_server[1]}"))
+    return dataclasses.replace(
+        base, mail=dataclasses.replace(base.mail, url=f"smtp://127.0.0.1:{smtp_server[1]}")
+    )
 
 
 @pytest.fixture

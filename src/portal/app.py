@@ -14,9 +14,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from piccolo.engine import engine_finder
 from saq import Queue
 
+from portal.db import engine as db_engine
 from portal.infra.queue import make_queue
 from portal.notifications.controllers import DevMailboxController
 from portal.settings import PROJECT_ROOT, Settings
@@ -56,8 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = engine_finder()
-        assert engine is not None
+        engine = db_engine()
         await engine.start_connection_pool(min_size=1, max_size=10)
         await queue.connect()
         try:
@@ -66,7 +65,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             try:
                 await queue.disconnect()
             except Exception as exc:  # a queue that went away must not stop the shutdown
-                structlog.get_logger("portal.app").warning("queue.disconnect_failed", error=type(exc).__name__)
+                structlog.get_logger("portal.app").warning(
+                    "queue.disconnect_failed", error=type(exc).__name__
+                )
             await engine.close_connection_pool()
 
     environment = make_environment()
@@ -114,5 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Litestar runs `middleware=[…]` only for requests that match a route; these two must also see the
     # 404s and 405s that its router answers, so they wrap the whole ASGI handler.
-    app.asgi_handler = RequestLogMiddleware(SecurityHeadersMiddleware(app.asgi_handler, security_headers(settings)))
+    app.asgi_handler = RequestLogMiddleware(
+        SecurityHeadersMiddleware(app.asgi_handler, security_headers(settings))
+    )
     return app

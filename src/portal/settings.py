@@ -42,13 +42,13 @@ class DatabaseSettings:
     url: str | None
     """DATABASE_URL: PostgreSQL URL. Unset: `portal run` starts an embedded PostgreSQL under var/pg."""
     embedded_dir: Path
-    """PORTAL_PGDATA: data folder of the embedded PostgreSQL (keep the path short: the socket lives in it)."""
+    """PORTAL_PGDATA: data folder of the embedded PostgreSQL (keep the path short: its socket is there)."""
 
 
 @dataclass(frozen=True)
 class QueueSettings:
     url: str | None
-    """QUEUE_URL: `redis://…` for a Redis queue, `postgresql://…` for a Postgres queue; unset: the database."""
+    """QUEUE_URL: `redis://…` (Redis queue) or `postgresql://…` (Postgres queue); unset: the database."""
     concurrency: int
     """WORKER_CONCURRENCY: jobs one worker process runs at once."""
 
@@ -210,7 +210,9 @@ class Settings:
         if not self.web.secure_cookies:
             problems.append("BASE_URL must be https:// so that cookies are Secure")
         if self.gateway.secret == SANDBOX_GATEWAY_SECRET or not self.gateway.url.startswith("https://"):
-            problems.append("GATEWAY_URL and GATEWAY_SECRET must be the real gateway's (https, your merchant key)")
+            problems.append(
+                "GATEWAY_URL and GATEWAY_SECRET must be the real gateway's (https, your merchant key)"
+            )
         if self.database.url is None:
             problems.append("DATABASE_URL must be set (the embedded PostgreSQL is for development)")
         if problems:

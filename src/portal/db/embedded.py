@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pgserver
-from pgserver._commands import pg_ctl
+from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # made at import, one per binary
 
 
 def start(data_dir: Path) -> str:

@@ -72,7 +72,13 @@ async def enqueue_email(queue: Queue, email_id: int) -> None:
 
 
 async def queue_email(
-    env: Environment, queue: Queue, *, dedupe_key: str, template: str, to_address: str, context: dict[str, Any]
+    env: Environment,
+    queue: Queue,
+    *,
+    dedupe_key: str,
+    template: str,
+    to_address: str,
+    context: dict[str, Any],
 ) -> int:
     email_id = await store_email(
         env, dedupe_key=dedupe_key, template=template, to_address=to_address, context=context

@@ -40,12 +40,15 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         log.warning("security.csrf_rejected", path=request.url.path)
         return error_page(
             403,
-            message="This form had expired or was sent from elsewhere. Go back, reload the page and try again.",
+            message="This form had expired or was sent from elsewhere. "
+            "Go back, reload the page and try again.",
         )
     if isinstance(exc, ValidationException):
         # Forms validate their own input and re-render themselves; this is the net below them
         # (a malformed path or query parameter, or a body that is not a form at all).
-        return error_page(HTTP_422_UNPROCESSABLE_ENTITY, message="Check the address or the form and try again.")
+        return error_page(
+            HTTP_422_UNPROCESSABLE_ENTITY, message="Check the address or the form and try again."
+        )
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
     return error_page(status, headers=headers)
 

@@ -8,8 +8,9 @@ import structlog
 from litestar import MediaType, Response, get
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
-from piccolo.engine import engine_finder
 from saq import Queue
+
+from portal.db import engine as db_engine
 
 log = structlog.get_logger("portal.health")
 
@@ -20,8 +21,7 @@ async def healthz() -> str:
 
 
 async def _database_answers() -> bool:
-    engine = engine_finder()
-    assert engine is not None
+    engine = db_engine()
     await engine.run_ddl("SELECT 1")
     return True
 

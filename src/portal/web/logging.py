@@ -10,13 +10,14 @@ import uuid
 import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.typing import Processor
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def configure_logging(level: str) -> None:
     """Route both structlog and the standard library (uvicorn, saq, piccolo) through one JSON renderer."""
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -77,7 +78,7 @@ class RequestLogMiddleware:
             finally:
                 self.log.info(
                     "request",
-                    method=scope["method"],
+                    method=scope.get("method", ""),
                     path=scope["path"],
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 1),

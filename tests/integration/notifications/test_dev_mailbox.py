@@ -16,7 +16,10 @@ def _dev(settings: Settings) -> Settings:
 
 async def test_mailbox_lists_messages_and_shows_one(db: None, settings: Settings) -> None:
     email_id = await outbox.store_email(
-        make_environment(), dedupe_key="t", template="test", to_address="luis@example.com",
+        make_environment(),
+        dedupe_key="t",
+        template="test",
+        to_address="luis@example.com",
         context={"issuer_name": "Aguas", "base_url": "http://127.0.0.1:8000/activate?token=abc"},
     )
     async with AsyncTestClient(app=create_app(_dev(settings))) as client:

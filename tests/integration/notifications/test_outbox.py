@@ -25,7 +25,11 @@ async def test_queued_email_is_sent_by_the_worker_through_smtp(
     queue: Any, worker: Any, mailbox: Any, settings: Settings
 ) -> None:
     email_id = await outbox.queue_email(
-        make_environment(), queue, dedupe_key="test:1", template="test", to_address="ana@example.com",
+        make_environment(),
+        queue,
+        dedupe_key="test:1",
+        template="test",
+        to_address="ana@example.com",
         context=CONTEXT,
     )
     [message] = await mailbox.wait_for(1)

@@ -7,7 +7,17 @@ from portal.settings import DEV_MAIL_URL, DEV_SECRET_KEY, ConfigurationError, Se
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("PORTAL_ENV", "SECRET_KEY", "MAIL_URL", "BASE_URL", "DATABASE_URL", "ISSUER_CODE", "PORT", "GATEWAY_URL", "GATEWAY_SECRET"):
+    for name in (
+        "PORTAL_ENV",
+        "SECRET_KEY",
+        "MAIL_URL",
+        "BASE_URL",
+        "DATABASE_URL",
+        "ISSUER_CODE",
+        "PORT",
+        "GATEWAY_URL",
+        "GATEWAY_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 

@@ -8,4 +8,14 @@ from portal.db.tables.users import AccountAccess, Session, User
 
 TABLES = (Customer, Account, Bill, User, AccountAccess, Session, OutboxEmail, AuditEvent)
 
-__all__ = ["TABLES", "Account", "AccountAccess", "AuditEvent", "Bill", "Customer", "OutboxEmail", "Session", "User"]
+__all__ = [
+    "TABLES",
+    "Account",
+    "AccountAccess",
+    "AuditEvent",
+    "Bill",
+    "Customer",
+    "OutboxEmail",
+    "Session",
+    "User",
+]

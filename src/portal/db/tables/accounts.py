@@ -1,18 +1,18 @@
 """Holders (customers) and their accounts (contracts / supply points)."""
 
-from enum import Enum
+from enum import StrEnum
 
-from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
 
-class CustomerKind(str, Enum):
+class CustomerKind(StrEnum):
     person = "person"
     company = "company"
 
 
-class IdentityKind(str, Enum):
+class IdentityKind(StrEnum):
     dni = "DNI"
     nie = "NIE"
     cif = "CIF"
@@ -21,6 +21,7 @@ class IdentityKind(str, Enum):
 class Customer(Table, tablename="customer"):
     """An account holder: a person (DNI/NIE) or a company (CIF), as printed on the bill."""
 
+    id: Serial  # Piccolo adds the primary key; declared for type checkers
     kind = Varchar(length=10, choices=CustomerKind)
     identity_kind = Varchar(length=3, choices=IdentityKind)
     identity_number = Varchar(length=12, unique=True)
@@ -31,7 +32,7 @@ class Customer(Table, tablename="customer"):
     created_at = Timestamptz()
 
 
-class PaymentMethod(str, Enum):
+class PaymentMethod(StrEnum):
     direct_debit = "direct_debit"
     none = "none"
 
@@ -39,6 +40,7 @@ class PaymentMethod(str, Enum):
 class Account(Table, tablename="account"):
     """A supply contract; bills are issued to it."""
 
+    id: Serial  # Piccolo adds the primary key; declared for type checkers
     number = Varchar(length=10, unique=True)
     """9 digits and a Luhn check digit (portal.banking.accounts)."""
     customer = ForeignKey(references=Customer, null=False, index=True, index_method=IndexMethod.btree)

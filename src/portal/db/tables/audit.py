@@ -1,12 +1,13 @@
 """Security-relevant events, kept without secrets."""
 
-from piccolo.columns import JSONB, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import JSONB, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.db.tables.users import User
 
 
 class AuditEvent(Table, tablename="audit_event"):
+    id: Serial  # Piccolo adds the primary key; declared for type checkers
     at = Timestamptz(index=True)
     event = Varchar(length=60, index=True)
     user = ForeignKey(references=User, null=True, default=None, index=True)

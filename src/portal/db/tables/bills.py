@@ -1,14 +1,14 @@
 """Bills, with their lines and the Cuaderno 57 payment data printed at the bottom."""
 
-from enum import Enum
+from enum import StrEnum
 
-from piccolo.columns import JSONB, BigInt, Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import JSONB, BigInt, Date, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.db.tables.accounts import Account
 
 
-class BillStatus(str, Enum):
+class BillStatus(StrEnum):
     """Stored status. "Overdue" is not stored: it is a pending bill whose due date has passed
     (see `portal.bills` once it exists), so it never goes stale waiting for a job to flip it."""
 
@@ -18,6 +18,7 @@ class BillStatus(str, Enum):
 
 
 class Bill(Table, tablename="bill"):
+    id: Serial  # Piccolo adds the primary key; declared for type checkers
     number = Varchar(length=20, unique=True)
     account = ForeignKey(references=Account, null=False)
     period_start = Date()

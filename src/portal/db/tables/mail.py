@@ -1,10 +1,11 @@
 """The transactional email outbox: a row per message, sent by a job, marked sent once."""
 
-from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class OutboxEmail(Table, tablename="outbox_email"):
+    id: Serial  # Piccolo adds the primary key; declared for type checkers
     dedupe_key = Varchar(length=200, unique=True)
     """Who asked for the message and why (e.g. `activation:42:3`): asking twice stores it once."""
     template = Varchar(length=60)

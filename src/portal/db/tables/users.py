@@ -1,20 +1,21 @@
 """Users of the Customer Service Area, the accounts they may see, and their server-side sessions."""
 
-from enum import Enum
+from enum import StrEnum
 
-from piccolo.columns import JSONB, Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import JSONB, Boolean, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.db.tables.accounts import Account, Customer
 
 
-class UserKind(str, Enum):
+class UserKind(StrEnum):
     private = "private"
     company = "company"
     administrator = "administrator"
 
 
 class User(Table, tablename="portal_user"):
+    id: Serial  # Piccolo adds the primary key; declared for type checkers
     username = Varchar(length=60, unique=True)
     """Stored lower-cased so that sign-in is case-insensitive."""
     email = Varchar(length=254, unique=True)
@@ -31,7 +32,7 @@ class User(Table, tablename="portal_user"):
     created_at = Timestamptz()
 
 
-class AccessRole(str, Enum):
+class AccessRole(StrEnum):
     holder = "holder"
     administrator = "administrator"
 
@@ -39,6 +40,7 @@ class AccessRole(str, Enum):
 class AccountAccess(Table, tablename="account_access"):
     """Which accounts a user may see; every bill, file, download and payment query goes through it."""
 
+    id: Serial  # Piccolo adds the primary key; declared for type checkers
     user = ForeignKey(references=User, null=False, index=True)
     account = ForeignKey(references=Account, null=False, index=True)
     role = Varchar(length=20, choices=AccessRole)
@@ -48,6 +50,7 @@ class AccountAccess(Table, tablename="account_access"):
 class Session(Table, tablename="web_session"):
     """A server-side session. The id is a random token the server issued; unknown ids are ignored."""
 
+    id: Serial  # Piccolo adds the primary key; declared for type checkers
     token_hash = Varchar(length=64, unique=True)
     """SHA-256 of the cookie value, so a database leak does not leak live sessions."""
     user = ForeignKey(references=User, null=True, default=None, index=True)

@@ -1,0 +1,4 @@
+"""Demo data: deterministic customers, accounts, bills and users for trying the four journeys, and
+synthetic bills in bulk for benchmarks (`portal demo`, `portal demo --bills N`, and `portal run` on an
+empty database). Everything is generated in :mod:`portal.demo.generate`.
+"""

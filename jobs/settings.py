@@ -31,6 +31,8 @@ def make_worker(settings: Settings, queue: Queue) -> Worker:
         startup=startup,
         # NOTES-stack: a PostgresQueue worker on 3.11 may hang on SIGTERM unless it polls often.
         dequeue_timeout=1,
+        # Shutdown waits for every task, the upkeep loops included, so their naps bound an idle stop.
+        timers={"sweep": 5, "stats": 5},
         shutdown_grace_period_s=10,
     )
 

@@ -44,7 +44,8 @@ async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:
     await migrate()
     if not load_demo:
         return None
-    await load_demo_if_empty(settings)
+    if await load_demo_if_empty(settings):
+        print("Loaded the demo data into the empty database.", flush=True)
     return await describe_demo(settings)
 
 

@@ -21,6 +21,7 @@ def start(data_dir: Path) -> str:
 
 def stop(data_dir: Path) -> None:
     """Stop the server fast (rolls back open transactions); a no-op when it is not running."""
-    server = pgserver.get_server(data_dir, cleanup_mode=None)
-    if server.get_pid() is not None:
-        pg_ctl(["-m", "fast", "-w", "stop"], pgdata=server.pgdata, user=server.system_user)
+    if not (data_dir / "postmaster.pid").exists():
+        return
+    server = pgserver.get_server(data_dir, cleanup_mode=None)  # attaches to the running server
+    pg_ctl(["-m", "fast", "-w", "stop"], pgdata=server.pgdata, user=server.system_user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 
 from portal.notifications.outbox import get_email, recent_emails
@@ -17,7 +18,7 @@ class DevMailboxController(Controller):
         return Template(template_name="pages/dev/mailbox.html", context={"emails": await recent_emails()})
 
     @get("/{email_id:int}", name="dev_mailbox_message", cache=False)
-    async def message(self, email_id: int) -> Template:
+    async def message(self, email_id: FromPath[int]) -> Template:
         email = await get_email(email_id)
         if email is None:
             raise NotFoundException()

@@ -3,6 +3,7 @@
 import re
 
 from litestar import get, post
+from litestar.params import FromQuery
 from litestar.testing import AsyncTestClient
 
 HTMX = "/static/vendor/htmx-2.0.11.min.js"
@@ -70,7 +71,7 @@ async def test_unexpected_error_is_an_html_500_page(client: AsyncTestClient) -> 
 
 async def test_validation_errors_are_html_422_for_plain_and_htmx_requests(client: AsyncTestClient) -> None:
     @get("/numbers", sync_to_thread=False)
-    def numbers(page: int) -> str:
+    def numbers(page: FromQuery[int]) -> str:
         return str(page)
 
     client.app.register(numbers)

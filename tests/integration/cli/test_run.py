@@ -1,0 +1,77 @@
+"""`portal run` as a user runs it: embedded PostgreSQL, migrations, demo data, web server and worker; Ctrl-C
+stops everything; the data is there on the next start."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from conftest import free_port
+
+
+def _start(pgdata: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "QUEUE_URL", "PORTAL_ENV"}}
+    env.update(
+        PORTAL_PGDATA=str(pgdata), PORT=str(port), MAIL_URL="dev:", STORAGE_DIR=str(pgdata.parent / "f")
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_ready(port: int, process: subprocess.Popen[str], within: float = 90) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("portal run did not become ready")
+
+
+def _interrupt(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=40)
+    assert process.returncode == 0, output
+    return output
+
+
+def test_run_serves_stops_cleanly_and_keeps_data() -> None:
+    root = Path(tempfile.mkdtemp(prefix="prun-", dir="/tmp"))
+    pgdata = root / "pg"
+    port = free_port()
+    try:
+        first = _start(pgdata, port)
+        _wait_ready(port, first)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert "Customer Service Area" in response.read().decode()
+        output = _interrupt(first)
+        assert "The Customer Service Area is at http://127.0.0.1:" in output
+        assert "Loaded the demo data into the empty database." in output
+        assert "ana.demo" in output  # the demo customers are printed
+        assert "Stopped the embedded PostgreSQL." in output
+        assert not (pgdata / "postmaster.pid").exists()
+
+        second = _start(pgdata, port)
+        _wait_ready(port, second)
+        output = _interrupt(second)
+        # The database was kept: nothing was loaded again, and the same demo is described.
+        assert "Loaded the demo data" not in output
+        assert "ana.demo" in output
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

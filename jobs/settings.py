@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from saq import CronJob, Queue, Worker
+from saq.types import PartialTimersDict
 
 from jobs.mail import send_email, sweep_outbox
 from portal.db import engine as db_engine
@@ -13,6 +14,8 @@ from portal.infra.queue import make_queue
 from portal.notifications.outbox import SEND_EMAIL
 from portal.settings import Settings
 
+# saq declares these keys required although Worker takes any subset.
+UPKEEP_TIMERS: PartialTimersDict = {"sweep": 5, "worker_info": 5}  # type: ignore[typeddict-item]
 FUNCTIONS = [(SEND_EMAIL.name, send_email)]
 CRON_JOBS = [CronJob(sweep_outbox, cron="* * * * *", timeout=60)]  # type: ignore[type-var]
 
@@ -32,7 +35,7 @@ def make_worker(settings: Settings, queue: Queue) -> Worker:
         # NOTES-stack: a PostgresQueue worker on 3.11 may hang on SIGTERM unless it polls often.
         dequeue_timeout=1,
         # Shutdown waits for every task, the upkeep loops included, so their naps bound an idle stop.
-        timers={"sweep": 5, "stats": 5},
+        timers=UPKEEP_TIMERS,
         shutdown_grace_period_s=10,
     )
 

@@ -80,9 +80,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_queue() -> Queue:
         return queue
 
-    def provide_settings() -> Settings:
-        return settings
-
     route_handlers: list = [
         SiteController,
         healthz,
@@ -96,7 +93,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         dependencies={
             "queue": Provide(provide_queue, sync_to_thread=False),
-            "settings": Provide(provide_settings, sync_to_thread=False),
         },
         lifespan=[lifespan],
         request_class=HTMXRequest,

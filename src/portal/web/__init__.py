@@ -1,1 +1,1 @@
-"""Cross-cutting HTTP: security headers, logging, errors, htmx helpers, sessions."""
+"""Cross-cutting HTTP: security headers, request logging, HTML error pages, operator endpoints."""

@@ -30,13 +30,13 @@ from typing import Any
 import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from piccolo.engine.postgres import PostgresEngine
 from stdnum.es import cif, dni, nie
 
 from portal.banking.accounts import account_number
 from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode, PaymentCodeError
 from portal.banking.identity import validate_identity
 from portal.banking.money import format_eur
+from portal.db import engine as db_engine
 from portal.db.tables import Account, AccountAccess, Bill, Customer, User
 from portal.db.tables.accounts import CustomerKind, IdentityKind, PaymentMethod
 from portal.db.tables.bills import BillStatus
@@ -629,13 +629,6 @@ async def _describe_users() -> list[str]:
     return lines
 
 
-def _postgres() -> PostgresEngine:
-    engine = Customer._meta.db
-    if not isinstance(engine, PostgresEngine):
-        raise TypeError("Scale data is loaded with PostgreSQL's COPY: the database must be PostgreSQL")
-    return engine
-
-
 _ACCOUNT_COLUMNS = (
     "number", "customer", "supply_address", "service", "tariff", "payment_method", "iban_masked",
     "online_bill", "created_at",
@@ -665,7 +658,7 @@ async def load_scale_bills(settings: Settings, count: int) -> None:
     today = date.today()
     now = datetime.now(UTC)
     rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
-    connection: asyncpg.Connection = await _postgres().get_new_connection()
+    connection: asyncpg.Connection = await db_engine().get_new_connection()
     try:
         async with connection.transaction():
             holder_id = await _scale_holder(connection, now)

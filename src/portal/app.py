@@ -71,11 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.close_connection_pool()
 
     environment = make_environment()
-    environment.globals.update(
-        issuer=settings.issuer,
-        environment=settings.environment,
-        htmx_config=json.dumps(HTMX_CONFIG),
-    )
+    environment.globals.update(issuer=settings.issuer, htmx_config=json.dumps(HTMX_CONFIG))
 
     def provide_queue() -> Queue:
         return queue

@@ -7,6 +7,7 @@ from typing import Any
 from saq import CronJob, Queue, Worker
 from saq.types import PartialTimersDict
 
+from jobs.housekeeping import purge_expired
 from jobs.mail import send_email, sweep_outbox
 from portal.db import engine as db_engine
 from portal.infra.mail import make_transport
@@ -17,7 +18,10 @@ from portal.settings import Settings
 # saq declares these keys required although Worker takes any subset.
 UPKEEP_TIMERS: PartialTimersDict = {"sweep": 5, "worker_info": 5}  # type: ignore[typeddict-item]
 FUNCTIONS = [(SEND_EMAIL.name, send_email)]
-CRON_JOBS = [CronJob(sweep_outbox, cron="* * * * *", timeout=60)]  # type: ignore[type-var]
+CRON_JOBS = [
+    CronJob(sweep_outbox, cron="* * * * *", timeout=60),  # type: ignore[type-var]
+    CronJob(purge_expired, cron="17 * * * *", timeout=300),  # type: ignore[type-var]
+]
 
 
 def make_worker(settings: Settings, queue: Queue) -> Worker:

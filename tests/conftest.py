@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
+from litestar import Litestar
 from saq.queue.postgres import PostgresQueue
 
 from portal.settings import Settings
@@ -65,12 +69,63 @@ async def worker(queue: Any, settings: Settings) -> AsyncIterator[Any]:
     task.cancel()
 
 
-@pytest.fixture
-async def client(db: None, settings: Settings) -> AsyncIterator[Any]:
-    """The real app, its lifespan run, over an in-process HTTP client."""
-    from litestar.testing import AsyncTestClient
+@asynccontextmanager
+async def running(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and talk to it over HTTP, all in the test's event loop (Litestar's test
+    clients run the lifespan in a thread of their own, where the database pool would then live)."""
+    started, stopping = asyncio.Event(), asyncio.Event()
 
+    async def lifespan() -> None:
+        # Entered and left in one task: the lifespan's task group (anyio) insists on it.
+        async with app.lifespan():
+            started.set()
+            await stopping.wait()
+
+    task = asyncio.create_task(lifespan())
+    await started.wait()
+    try:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+            yield http
+    finally:
+        stopping.set()
+        await task
+
+
+@pytest.fixture
+def app(db: None, settings: Settings) -> Litestar:
     from portal.app import create_app
 
-    async with AsyncTestClient(app=create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
-        yield test_client
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over HTTP."""
+    async with running(app) as http:
+        yield http
+
+
+CSRF_IN_PAGE = re.compile(r'name="_csrf_token" value="([^"]+)"|"x-csrftoken": "([^"]+)"')
+
+
+async def csrf_token(client: Any) -> str:
+    """The CSRF token a page gives this client (its cookie is kept by the client)."""
+    page = await client.get("/")
+    match = CSRF_IN_PAGE.search(page.text)
+    assert match is not None
+    return match.group(1) or match.group(2)
+
+
+async def submit(client: Any, path: str, data: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    """POST a form as a browser does, CSRF token included, without following the redirect."""
+    form = {"_csrf_token": await csrf_token(client), **(data or {})}
+    return await client.post(path, data=form, follow_redirects=False, **kwargs)
+
+
+@pytest.fixture
+async def demo(db: None, settings: Settings) -> None:
+    """The deterministic demo data (customers, accounts, bills, the two demo users)."""
+    from portal.demo.generate import load_demo
+
+    await load_demo(settings)

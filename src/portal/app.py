@@ -14,8 +14,14 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from saq import Queue
 
+from portal.accounts.controllers import (
+    AccountHomeController,
+    PasswordController,
+    RegistrationController,
+    SignInController,
+)
+from portal.accounts.services import Mailer
 from portal.db import engine as db_engine
 from portal.infra.queue import make_queue
 from portal.notifications.controllers import DevMailboxController
@@ -26,6 +32,7 @@ from portal.web.errors import EXCEPTION_HANDLERS
 from portal.web.health import healthz, readyz
 from portal.web.logging import RequestLogMiddleware, configure_logging
 from portal.web.security import SecurityHeadersMiddleware, security_headers
+from portal.web.sessions import SessionStore, provide_viewer
 
 # htmx swaps error pages too (the user must see them), keeps no signed-in page in its history cache, and
 # adds no inline styles (the CSP forbids them).
@@ -71,13 +78,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.close_connection_pool()
 
     environment = make_environment()
-    environment.globals.update(issuer=settings.issuer, htmx_config=json.dumps(HTMX_CONFIG))
+    environment.globals.update(
+        issuer=settings.issuer,
+        htmx_config=json.dumps(HTMX_CONFIG),
+        session_idle_minutes=settings.web.session_idle_minutes,
+    )
 
-    def provide_queue() -> Queue:
-        return queue
+    sessions = SessionStore(settings)
+    mailer = Mailer(env=environment, queue=queue, settings=settings)
 
     route_handlers: list = [
         SiteController,
+        SignInController,
+        RegistrationController,
+        PasswordController,
+        AccountHomeController,
         healthz,
         readyz,
         create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
@@ -88,7 +103,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers,
         dependencies={
-            "queue": Provide(provide_queue, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "queue": Provide(lambda: queue, sync_to_thread=False),
+            "sessions": Provide(lambda: sessions, sync_to_thread=False),
+            "mailer": Provide(lambda: mailer, sync_to_thread=False),
+            "viewer": Provide(provide_viewer),
         },
         lifespan=[lifespan],
         request_class=HTMXRequest,

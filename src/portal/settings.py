@@ -63,6 +63,10 @@ class WebSettings:
     """HOST: interface the web server binds to."""
     port: int
     """PORT: port the web server listens on."""
+    session_idle_minutes: int = 30
+    """SESSION_IDLE_MINUTES: a signed-in session ends after this long without a request."""
+    session_absolute_hours: int = 12
+    """SESSION_ABSOLUTE_HOURS: a signed-in session ends this long after sign-in, whatever happens."""
 
     @property
     def secure_cookies(self) -> bool:
@@ -160,6 +164,8 @@ class Settings:
                 secret_key=_env("SECRET_KEY", DEV_SECRET_KEY),
                 host=_env("HOST", "127.0.0.1"),
                 port=port,
+                session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 30),
+                session_absolute_hours=_env_int("SESSION_ABSOLUTE_HOURS", 12),
             ),
             mail=MailSettings(
                 url=_env("MAIL_URL", DEV_MAIL_URL),

@@ -18,3 +18,187 @@ document.addEventListener("htmx:afterSettle", function (event) {
     focusable.focus();
   }
 });
+
+// Form components (templates/components/forms.html). Plain ES5, no inline handlers, no eval.
+(function () {
+  "use strict";
+
+  var LOCK_MS = 2000;
+
+  function closest(node, selector) {
+    return node && node.nodeType === 1 && node.closest ? node.closest(selector) : null;
+  }
+
+  function announce(message) {
+    var region = document.getElementById("live-status");
+    if (!region) {
+      return;
+    }
+    // Clear first so that the same message said twice is announced twice.
+    region.textContent = "";
+    window.setTimeout(function () {
+      region.textContent = message;
+    }, 100);
+  }
+
+  // (a) Password show/hide. The server renders <div class="password-input" data-password-toggle><input
+  // type="password">; the button exists only when this script runs. Its visible text is "Show"/"Hide" and its
+  // accessible name "Show password"/"Hide password" (GOV.UK password input pattern: the name changes, so no
+  // aria-pressed, which would contradict it); the change is also announced through #live-status.
+  function setPasswordVisible(wrapper, visible, speak) {
+    var input = wrapper.querySelector(".password-input__input, input");
+    var button = wrapper.querySelector(".password-toggle");
+    if (!input || !button) {
+      return;
+    }
+    input.setAttribute("type", visible ? "text" : "password");
+    button.querySelector(".password-toggle__text").textContent = visible ? "Hide" : "Show";
+    if (speak) {
+      announce(visible ? "Your password is visible" : "Your password is hidden");
+    }
+  }
+
+  function enhancePasswordInputs(root) {
+    var wrappers = [];
+    if (!root || !root.querySelectorAll) {
+      return;
+    }
+    if (root.matches && root.matches("[data-password-toggle]")) {
+      wrappers.push(root);
+    }
+    Array.prototype.push.apply(wrappers, root.querySelectorAll("[data-password-toggle]"));
+    wrappers.forEach(function (wrapper) {
+      var input = wrapper.querySelector("input");
+      if (!input || !input.id || wrapper.querySelector(".password-toggle")) {
+        return;
+      }
+      var button = document.createElement("button");
+      var text = document.createElement("span");
+      var hidden = document.createElement("span");
+      button.type = "button";
+      button.className = "button button--secondary password-toggle";
+      button.setAttribute("aria-controls", input.id);
+      text.className = "password-toggle__text";
+      text.textContent = "Show";
+      hidden.className = "visually-hidden";
+      hidden.textContent = " password";
+      button.appendChild(text);
+      button.appendChild(hidden);
+      button.addEventListener("click", function () {
+        setPasswordVisible(wrapper, input.getAttribute("type") === "password", true);
+      });
+      wrapper.appendChild(button);
+      wrapper.classList.add("password-input--enhanced");
+    });
+  }
+
+  // (b) Prevent double submission. On submit the form's [data-prevent-double-click] buttons are locked for
+  // LOCK_MS: aria-disabled plus a click guard rather than the disabled attribute, so that the submission
+  // in progress keeps the clicked button's name/value, focus stays put, and htmx (which handles the same
+  // submit event) is left alone: the submit event itself is never cancelled.
+  function lock(button) {
+    if (button.hasAttribute("data-double-click-locked")) {
+      return;
+    }
+    button.setAttribute("data-double-click-locked", "");
+    button.setAttribute("aria-disabled", "true");
+    window.setTimeout(function () {
+      unlock(button);
+    }, LOCK_MS);
+  }
+
+  function unlock(button) {
+    if (button.hasAttribute("data-double-click-locked")) {
+      button.removeAttribute("data-double-click-locked");
+      button.removeAttribute("aria-disabled");
+    }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || form.nodeName !== "FORM") {
+      return;
+    }
+    // A revealed password goes back to a password field before it leaves (password managers, history).
+    Array.prototype.forEach.call(form.querySelectorAll("[data-password-toggle]"), function (wrapper) {
+      var input = wrapper.querySelector("input");
+      if (input && input.getAttribute("type") === "text") {
+        setPasswordVisible(wrapper, false, false);
+      }
+    });
+    if ((form.getAttribute("method") || "").toLowerCase() === "dialog") {
+      return; // closes a <dialog>; nothing is sent
+    }
+    Array.prototype.forEach.call(form.elements, function (element) {
+      if (element.hasAttribute && element.hasAttribute("data-prevent-double-click")) {
+        lock(element);
+      }
+    });
+  });
+
+  // Capture phase: a click on a locked button (including the click a browser fakes for Enter in a text
+  // field) is stopped before it can submit the form again or reach an htmx trigger.
+  document.addEventListener("click", function (event) {
+    var button = closest(event.target, "[data-double-click-locked]");
+    if (button) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
+  // Back/forward cache: a page restored within the lock period must not keep dead buttons.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      Array.prototype.forEach.call(document.querySelectorAll("[data-double-click-locked]"), unlock);
+    }
+  });
+
+  // Error summary links: focus the field and scroll its legend or label into view, so that the question is
+  // visible above the field (the browser's own jump would hide it under the top of the window).
+  document.addEventListener("click", function (event) {
+    var link = closest(event.target, "[data-error-summary] a[href^='#']");
+    if (!link || event.defaultPrevented) {
+      return;
+    }
+    var field = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (!field || typeof field.focus !== "function") {
+      return;
+    }
+    var fieldset = closest(field, "fieldset");
+    var legend = fieldset ? fieldset.querySelector("legend") : null;
+    var label = field.labels && field.labels.length ? field.labels[0] : null;
+    var anchor = legend || label || field;
+    event.preventDefault();
+    anchor.scrollIntoView();
+    field.focus({ preventScroll: true });
+  });
+
+  // (c) On page load: focus the error summary, or else a success banner. After htmx swaps the
+  // htmx:afterSettle handler above does the same for the error summary.
+  function focusOnLoad() {
+    var target = document.querySelector("[data-error-summary]") ||
+      document.querySelector("[data-notification-autofocus]");
+    if (target) {
+      if (!target.hasAttribute("tabindex")) {
+        target.setAttribute("tabindex", "-1");
+      }
+      target.focus();
+    }
+  }
+
+  function onReady() {
+    enhancePasswordInputs(document.body);
+    focusOnLoad();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onReady);
+  } else {
+    onReady();
+  }
+
+  // New content from htmx (boosted pages, fragments): enhance it too. Idempotent.
+  document.addEventListener("htmx:load", function (event) {
+    enhancePasswordInputs(event.detail && event.detail.elt);
+  });
+}());

@@ -10,3 +10,7 @@ class SiteController(Controller):
     @get("/", name="home", cache=False)
     async def home(self) -> Template:
         return Template(template_name="pages/site/home.html")
+
+    @get("/privacy", name="privacy", cache=False)
+    async def privacy(self) -> Template:
+        return Template(template_name="pages/site/privacy.html")

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
-from litestar.response import Template
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 
 log = structlog.get_logger("portal.errors")
@@ -36,6 +42,11 @@ def error_page(status: int, *, message: str | None = None, headers: dict[str, st
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if isinstance(exc, NotAuthorizedException):
+        # A signed-in page without a (live) session: sign in, then come back to it.
+        target = request.url.path if request.method == "GET" else ""
+        query = f"?{urlencode({'next': target})}" if target else ""
+        return Redirect(f"/sign-in{query}", status_code=303)
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
         log.warning("security.csrf_rejected", path=request.url.path)
         return error_page(

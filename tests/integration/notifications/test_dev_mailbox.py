@@ -2,12 +2,13 @@
 
 import dataclasses
 
-from litestar.testing import AsyncTestClient
+from httpx import AsyncClient
 
 from portal.app import create_app
 from portal.notifications import outbox
 from portal.settings import Settings
 from portal.templating import make_environment
+from tests.conftest import running
 
 
 def _dev(settings: Settings) -> Settings:
@@ -22,7 +23,7 @@ async def test_mailbox_lists_messages_and_shows_one(db: None, settings: Settings
         to_address="luis@example.com",
         context={"issuer_name": "Aguas", "base_url": "http://127.0.0.1:8000/activate?token=abc"},
     )
-    async with AsyncTestClient(app=create_app(_dev(settings))) as client:
+    async with running(create_app(_dev(settings))) as client:
         listing = await client.get("/dev/mailbox")
         assert listing.status_code == 200
         assert "luis@example.com" in listing.text
@@ -33,5 +34,5 @@ async def test_mailbox_lists_messages_and_shows_one(db: None, settings: Settings
         assert (await client.get(f"/dev/mailbox/{email_id + 1}")).status_code == 404
 
 
-async def test_mailbox_is_absent_with_a_real_smtp_server(client: AsyncTestClient) -> None:
+async def test_mailbox_is_absent_with_a_real_smtp_server(client: AsyncClient) -> None:
     assert (await client.get("/dev/mailbox")).status_code == 404

@@ -2,14 +2,14 @@
 
 import re
 
-from litestar import get, post
+from httpx import AsyncClient
+from litestar import Litestar, get, post
 from litestar.params import FromQuery
-from litestar.testing import AsyncTestClient
 
 HTMX = "/static/vendor/htmx-2.0.11.min.js"
 
 
-async def test_home_page_loads_htmx_from_the_portal_itself(client: AsyncTestClient) -> None:
+async def test_home_page_loads_htmx_from_the_portal_itself(client: AsyncClient) -> None:
     response = await client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -25,7 +25,7 @@ async def test_home_page_loads_htmx_from_the_portal_itself(client: AsyncTestClie
     assert 'version:"2.0.11"' in script.text
 
 
-async def test_security_headers_on_every_response(client: AsyncTestClient) -> None:
+async def test_security_headers_on_every_response(client: AsyncClient) -> None:
     for path in ("/", "/no-such-page", "/static/css/portal.css"):
         response = await client.get(path)
         csp = response.headers["content-security-policy"]
@@ -41,14 +41,14 @@ async def test_security_headers_on_every_response(client: AsyncTestClient) -> No
         assert "strict-transport-security" not in response.headers
 
 
-async def test_request_id_is_kept_when_it_looks_safe(client: AsyncTestClient) -> None:
+async def test_request_id_is_kept_when_it_looks_safe(client: AsyncClient) -> None:
     kept = await client.get("/healthz", headers={"x-request-id": "abc12345-from-proxy"})
     assert kept.headers["x-request-id"] == "abc12345-from-proxy"
     replaced = await client.get("/healthz", headers={"x-request-id": "<script>"})
     assert replaced.headers["x-request-id"] != "<script>"
 
 
-async def test_not_found_is_an_html_page(client: AsyncTestClient) -> None:
+async def test_not_found_is_an_html_page(client: AsyncClient) -> None:
     for headers in ({}, {"HX-Request": "true"}):
         response = await client.get("/no-such-page", headers=headers)
         assert response.status_code == 404
@@ -56,12 +56,12 @@ async def test_not_found_is_an_html_page(client: AsyncTestClient) -> None:
         assert "<title>Page not found – Customer Service Area" in response.text
 
 
-async def test_unexpected_error_is_an_html_500_page(client: AsyncTestClient) -> None:
+async def test_unexpected_error_is_an_html_500_page(app: Litestar, client: AsyncClient) -> None:
     @get("/boom", sync_to_thread=False)
     def boom() -> str:
         raise RuntimeError("secret detail that must not reach the user")
 
-    client.app.register(boom)
+    app.register(boom)
     response = await client.get("/boom")
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("text/html")
@@ -69,12 +69,14 @@ async def test_unexpected_error_is_an_html_500_page(client: AsyncTestClient) -> 
     assert "secret detail" not in response.text
 
 
-async def test_validation_errors_are_html_422_for_plain_and_htmx_requests(client: AsyncTestClient) -> None:
+async def test_validation_errors_are_html_422_for_plain_and_htmx_requests(
+    app: Litestar, client: AsyncClient
+) -> None:
     @get("/numbers", sync_to_thread=False)
     def numbers(page: FromQuery[int]) -> str:
         return str(page)
 
-    client.app.register(numbers)
+    app.register(numbers)
     for headers in ({}, {"HX-Request": "true"}):
         response = await client.get("/numbers?page=abc", headers=headers)
         assert response.status_code == 422
@@ -82,12 +84,14 @@ async def test_validation_errors_are_html_422_for_plain_and_htmx_requests(client
         assert "There is a problem with what you sent" in response.text
 
 
-async def test_post_without_csrf_token_is_refused_with_an_html_page(client: AsyncTestClient) -> None:
+async def test_post_without_csrf_token_is_refused_with_an_html_page(
+    app: Litestar, client: AsyncClient
+) -> None:
     @post("/echo", sync_to_thread=False)
     def echo() -> str:
         return "changed"
 
-    client.app.register(echo)
+    app.register(echo)
     refused = await client.post("/echo", data={"x": "1"})
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("text/html")
@@ -102,7 +106,7 @@ async def test_post_without_csrf_token_is_refused_with_an_html_page(client: Asyn
         assert accepted.text == "changed"
 
 
-async def test_health_endpoints(client: AsyncTestClient) -> None:
+async def test_health_endpoints(client: AsyncClient) -> None:
     assert (await client.get("/healthz")).text == "ok"
     ready = await client.get("/readyz")
     assert ready.status_code == 200

@@ -2,10 +2,9 @@
 
 import dataclasses
 
-from litestar.testing import AsyncTestClient
-
 from portal.app import create_app
 from portal.settings import Settings
+from tests.conftest import running
 
 
 async def test_readyz_is_503_when_the_queue_database_does_not_answer(db: None, settings: Settings) -> None:
@@ -13,7 +12,7 @@ async def test_readyz_is_503_when_the_queue_database_does_not_answer(db: None, s
     broken = dataclasses.replace(
         settings, queue=dataclasses.replace(settings.queue, url="redis://127.0.0.1:9/0")
     )
-    async with AsyncTestClient(app=create_app(broken)) as client:
+    async with running(create_app(broken)) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert "queue: unavailable" in response.text

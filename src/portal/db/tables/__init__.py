@@ -2,20 +2,36 @@
 
 from portal.db.tables.accounts import Account, Customer
 from portal.db.tables.audit import AuditEvent
+from portal.db.tables.auth import Attempt, EmailToken, RegistrationDraft
 from portal.db.tables.bills import Bill
 from portal.db.tables.mail import OutboxEmail
 from portal.db.tables.users import AccountAccess, Session, User
 
-TABLES = (Customer, Account, Bill, User, AccountAccess, Session, OutboxEmail, AuditEvent)
+TABLES = (
+    Customer,
+    Account,
+    Bill,
+    User,
+    AccountAccess,
+    Session,
+    OutboxEmail,
+    AuditEvent,
+    RegistrationDraft,
+    EmailToken,
+    Attempt,
+)
 
 __all__ = [
     "TABLES",
     "Account",
     "AccountAccess",
+    "Attempt",
     "AuditEvent",
     "Bill",
     "Customer",
+    "EmailToken",
     "OutboxEmail",
+    "RegistrationDraft",
     "Session",
     "User",
 ]

@@ -1,0 +1,1 @@
+"""Registration, activation, sign-in, passwords, sessions of users, and administrators' accounts."""

@@ -1,0 +1,352 @@
+"""Sign in, register, activate, passwords and the signed-in home. Each handler parses the form, calls one
+service function, and renders the page again (422 with messages) or redirects (303)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect, Template
+
+from portal.accounts import forms, services
+from portal.accounts.forms import REGISTRATION_KINDS
+from portal.accounts.services import Draft, Mailer, Outcome
+from portal.audit import Origin
+from portal.db.tables.auth import TokenPurpose
+from portal.settings import Settings
+from portal.web.sessions import SessionStore, Viewer
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+DRAFT_COOKIE = "registration"
+
+
+def page(template: str, outcome: Outcome | None = None, **context: Any) -> Template:
+    errors = outcome.errors if outcome else {}
+    return Template(
+        template_name=f"pages/accounts/{template}.html",
+        context={"errors": errors, **context},
+        status_code=422 if errors else 200,
+    )
+
+
+def see_other(path: str, cookies: list[Cookie] | None = None) -> Redirect:
+    return Redirect(path, status_code=303, cookies=cookies or [])
+
+
+def draft_cookie(settings: Settings, token: str, *, clear: bool = False) -> Cookie:
+    return Cookie(
+        key=DRAFT_COOKIE,
+        value="" if clear else token,
+        path="/register",
+        httponly=True,
+        secure=settings.web.secure_cookies,
+        samesite="lax",
+        max_age=0 if clear else int(services.DRAFT_LIFETIME.total_seconds()),
+    )
+
+
+def origin_of(request: Request[Any, Any, Any]) -> Origin:
+    client = request.client.host if request.client else ""
+    return Origin(ip=client, request_id=str(request.scope.get("state", {}).get("request_id", "")))
+
+
+class SignInController(Controller):
+    @get("/sign-in", name="sign_in", cache=False)
+    async def sign_in_page(
+        self,
+        request: Request[Any, Any, Any],
+        sessions: NamedDependency[SessionStore],
+        next: FromQuery[str] = "",
+    ) -> Template | Redirect:
+        if await sessions.load(sessions.token_from(request)):
+            return see_other(forms.local_path(next) or "/account")
+        return page("sign_in", values={"username": ""}, next=forms.local_path(next) or "")
+
+    @post("/sign-in", name="sign_in_post")
+    async def sign_in(
+        self, request: Request[Any, Any, Any], data: Form, sessions: NamedDependency[SessionStore]
+    ) -> Template | Redirect:
+        login = forms.field(data, "username")
+        target = forms.local_path(forms.field(data, "next")) or "/account"
+        token, outcome = await services.sign_in(
+            login,
+            str(data.get("password", ""))[:1000],
+            sessions,
+            origin_of(request),
+            sessions.token_from(request),
+        )
+        if token is None:
+            return page("sign_in", outcome, values={"username": login}, next=forms.local_path(target) or "")
+        return see_other(target, [sessions.cookie(token)])
+
+    @post("/sign-out", name="sign_out")
+    async def sign_out(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        sessions: NamedDependency[SessionStore],
+    ) -> Redirect:
+        token = sessions.token_from(request)
+        assert token is not None
+        await services.sign_out(viewer, token, sessions, origin_of(request))
+        return see_other("/signed-out", [sessions.cleared_cookie()])
+
+    @get("/signed-out", name="signed_out", cache=False)
+    async def signed_out(self) -> Template:
+        return page("signed_out")
+
+
+class RegistrationController(Controller):
+    path = "/register"
+
+    @staticmethod
+    async def _draft(request: Request[Any, Any, Any]) -> Draft | None:
+        return await services.get_draft(request.cookies.get(DRAFT_COOKIE))
+
+    @get("/", name="register", cache=False)
+    async def choose_kind(
+        self, request: Request[Any, Any, Any], expired: FromQuery[bool] = False
+    ) -> Template:
+        draft = await self._draft(request)
+        kind = draft.kind if draft and not draft.completed else ""
+        return page("register_kind", kinds=REGISTRATION_KINDS, kind=kind, expired=expired)
+
+    @post("/", name="register_post")
+    async def choose_kind_post(
+        self, request: Request[Any, Any, Any], data: Form, settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        kind = forms.field(data, "kind")
+        draft = await self._draft(request)
+        if draft and not draft.completed:
+            outcome = await services.change_kind(request.cookies.get(DRAFT_COOKIE), kind)
+            cookies: list[Cookie] = []
+        else:
+            token, outcome = await services.start_registration(kind)
+            cookies = [draft_cookie(settings, token)] if outcome.ok else []
+        if not outcome.ok:
+            return page("register_kind", outcome, kinds=REGISTRATION_KINDS, kind=kind, expired=False)
+        return see_other("/register/bill-details", cookies)
+
+    @get("/bill-details", name="register_bill", cache=False)
+    async def bill_details(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        draft = await self._draft(request)
+        if redirect := _step_redirect(draft, "bill"):
+            return redirect
+        assert draft is not None
+        return page("register_bill", kind=draft.kind, values=draft.bill)
+
+    @post("/bill-details", name="register_bill_post")
+    async def bill_details_post(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+        draft = await self._draft(request)
+        if redirect := _step_redirect(draft, "bill"):
+            return redirect
+        assert draft is not None
+        details = forms.bill_details(data)
+        outcome = await services.save_bill_details(
+            request.cookies.get(DRAFT_COOKIE), details, origin_of(request)
+        )
+        if not outcome.ok:
+            return page("register_bill", outcome, kind=draft.kind, values=details)
+        return see_other("/register/check" if draft.username else "/register/user-details")
+
+    @get("/user-details", name="register_user", cache=False)
+    async def user_details(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        draft = await self._draft(request)
+        if redirect := _step_redirect(draft, "user"):
+            return redirect
+        assert draft is not None
+        return page("register_user", values=draft)
+
+    @post("/user-details", name="register_user_post")
+    async def user_details_post(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+        draft = await self._draft(request)
+        if redirect := _step_redirect(draft, "user"):
+            return redirect
+        values = {
+            "username": forms.field(data, "username"),
+            "email": forms.field(data, "email"),
+            "online_bill": forms.checkbox(data, "online_bill"),
+            "privacy_accepted": forms.checkbox(data, "privacy"),
+        }
+        outcome = await services.save_user_details(
+            request.cookies.get(DRAFT_COOKIE),
+            username=str(values["username"]),
+            email=str(values["email"]),
+            online_bill=bool(values["online_bill"]),
+            privacy_accepted=bool(values["privacy_accepted"]),
+        )
+        if not outcome.ok:
+            return page("register_user", outcome, values=values)
+        return see_other("/register/check")
+
+    @get("/check", name="register_check", cache=False)
+    async def check(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        draft = await self._draft(request)
+        if redirect := _step_redirect(draft, "check"):
+            return redirect
+        return page("register_check", draft=draft, kinds=REGISTRATION_KINDS)
+
+    @post("/check", name="register_check_post")
+    async def check_post(
+        self, request: Request[Any, Any, Any], mailer: NamedDependency[Mailer]
+    ) -> Template | Redirect:
+        draft = await self._draft(request)
+        if draft is not None and draft.completed:
+            return see_other("/register/email-sent")  # a second submit: the email was sent once
+        if redirect := _step_redirect(draft, "check"):
+            return redirect
+        outcome = await services.complete_registration(
+            request.cookies.get(DRAFT_COOKIE), mailer, origin_of(request)
+        )
+        if not outcome.ok:
+            return page("register_check", outcome, draft=await self._draft(request), kinds=REGISTRATION_KINDS)
+        return see_other("/register/email-sent")
+
+    @get("/email-sent", name="register_sent", cache=False)
+    async def email_sent(
+        self, request: Request[Any, Any, Any], resent: FromQuery[bool] = False
+    ) -> Template | Redirect:
+        draft = await self._draft(request)
+        if draft is None or draft.user_id is None:
+            return see_other("/register")
+        return page("register_sent", email=await services.registered_email(draft.user_id), resent=resent)
+
+    @post("/resend", name="register_resend")
+    async def resend(
+        self, request: Request[Any, Any, Any], mailer: NamedDependency[Mailer]
+    ) -> Template | Redirect:
+        draft = await self._draft(request)
+        if draft is None or draft.user_id is None:
+            return see_other("/register")
+        outcome = await services.resend_activation(draft.user_id, mailer, origin_of(request))
+        if not outcome.ok:
+            return page(
+                "register_sent", outcome, email=await services.registered_email(draft.user_id), resent=False
+            )
+        return see_other("/register/email-sent?resent=true")
+
+
+def _step_redirect(draft: Draft | None, step: str) -> Redirect | None:
+    """Where to send someone who reaches a step out of order: back to the first unanswered question, or
+    to the email page once the registration is complete (the back button after completion)."""
+    if draft is None:
+        return see_other("/register?expired=true")
+    if draft.completed:
+        return see_other("/register/email-sent")
+    if step in {"user", "check"} and not draft.verified:
+        return see_other("/register/bill-details")
+    if step == "check" and not (draft.username and draft.email and draft.privacy_accepted):
+        return see_other("/register/user-details")
+    return None
+
+
+class PasswordController(Controller):
+    """Links from emails: activate (create a login password) and reset a forgotten password."""
+
+    @get("/activate", name="activate", cache=False)
+    async def activate(self, token: FromQuery[str] = "") -> Template:
+        link = await services.link_state(token, TokenPurpose.activation)
+        return page("set_password", purpose="activation", token=token, link=link)
+
+    @post("/activate", name="activate_post")
+    async def activate_post(
+        self, request: Request[Any, Any, Any], data: Form, sessions: NamedDependency[SessionStore]
+    ) -> Template | Redirect:
+        return await _set_password(request, data, sessions, TokenPurpose.activation)
+
+    @post("/activate/resend", name="activate_resend")
+    async def activate_resend(
+        self, request: Request[Any, Any, Any], data: Form, mailer: NamedDependency[Mailer]
+    ) -> Template:
+        token = forms.field(data, "token")
+        outcome = await services.resend_expired_activation(token, mailer, origin_of(request))
+        return page("activation_resent", outcome)
+
+    @get("/password/forgotten", name="password_forgotten", cache=False)
+    async def forgotten(self) -> Template:
+        return page("password_forgotten", values={"login": ""})
+
+    @post("/password/forgotten", name="password_forgotten_post")
+    async def forgotten_post(
+        self, request: Request[Any, Any, Any], data: Form, mailer: NamedDependency[Mailer]
+    ) -> Template | Redirect:
+        login = forms.field(data, "login")
+        outcome = await services.request_password_reset(login, mailer, origin_of(request))
+        if not outcome.ok:
+            return page("password_forgotten", outcome, values={"login": login})
+        return see_other("/password/forgotten/sent")
+
+    @get("/password/forgotten/sent", name="password_forgotten_sent", cache=False)
+    async def forgotten_sent(self) -> Template:
+        return page("password_forgotten_sent")
+
+    @get("/password/reset", name="password_reset", cache=False)
+    async def reset(self, token: FromQuery[str] = "") -> Template:
+        link = await services.link_state(token, TokenPurpose.password_reset)
+        return page("set_password", purpose="password_reset", token=token, link=link)
+
+    @post("/password/reset", name="password_reset_post")
+    async def reset_post(
+        self, request: Request[Any, Any, Any], data: Form, sessions: NamedDependency[SessionStore]
+    ) -> Template | Redirect:
+        return await _set_password(request, data, sessions, TokenPurpose.password_reset)
+
+
+async def _set_password(
+    request: Request[Any, Any, Any], data: Form, sessions: SessionStore, purpose: TokenPurpose
+) -> Template | Redirect:
+    token = forms.field(data, "token")
+    session, outcome = await services.set_password_with_link(
+        token,
+        purpose,
+        str(data.get("password", ""))[:1000],
+        sessions,
+        origin_of(request),
+        sessions.token_from(request),
+    )
+    if session is None:
+        link = await services.link_state(token, purpose)
+        return page("set_password", outcome, purpose=purpose.value, token=token, link=link)
+    return see_other("/account", [sessions.cookie(session)])
+
+
+class AccountHomeController(Controller):
+    """The Customer Service Area once signed in. Every handler here needs a viewer."""
+
+    path = "/account"
+
+    @get("/", name="account_home", cache=False)
+    async def home(self, viewer: NamedDependency[Viewer], added: FromQuery[str] = "") -> Template:
+        accounts = await services.visible_accounts(viewer)
+        return page("home", viewer=viewer, accounts=accounts, added=added)
+
+    @post("/keep-alive", name="keep_alive")
+    async def keep_alive(self, viewer: NamedDependency[Viewer], data: Form) -> Redirect:
+        # Loading the viewer extended the session; go back to the page the warning was shown on.
+        return see_other(forms.local_path(forms.field(data, "next")) or "/account")
+
+    @get("/accounts/add", name="add_account", cache=False)
+    async def add(self, viewer: NamedDependency[Viewer]) -> Template:
+        return page("add_account", viewer=viewer, values=forms.BillDetails())
+
+    @post("/accounts/add", name="add_account_post")
+    async def add_post(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        data: Form,
+        sessions: NamedDependency[SessionStore],
+    ) -> Template | Redirect:
+        details = forms.bill_details(data)
+        token = sessions.token_from(request)
+        assert token is not None
+        session, number, outcome = await services.add_account(
+            viewer, details, sessions, token, origin_of(request)
+        )
+        if session is None:
+            return page("add_account", outcome, viewer=viewer, values=details)
+        return see_other(f"/account?added={number}", [sessions.cookie(session)])

@@ -1,0 +1,123 @@
+"""Reading and checking what people type in the accounts journeys. Each function returns the values as
+typed (to show them back) and a dict of messages by field id, in page order."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from portal.banking.accounts import AccountNumberError, validate_account_number
+from portal.banking.cuaderno57 import normalise_digits
+from portal.banking.identity import Holder, IdentityError, validate_identity
+from portal.banking.money import AmountError, parse_amount
+
+Errors = dict[str, str]
+MAX_FIELD_LENGTH = 200
+_USERNAME = re.compile(r"^[\w.-]{3,60}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_BILL_NUMBER = re.compile(r"^[A-Z]{2}\d{11}$")
+
+REGISTRATION_KINDS = {
+    "private": "Private user registration",
+    "company": "Company user registration",
+    "administrator": "Administrator user registration",
+}
+HOLDER_OF_KIND: dict[str, Holder] = {"private": "person", "company": "company", "administrator": "any"}
+
+
+def field(data: dict[str, Any], name: str) -> str:
+    """A form value as text, stripped; capped so that a huge post cannot fill pages or rows."""
+    value = data.get(name, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value).strip()[:1000]
+
+
+def too_long(value: str, label: str) -> str | None:
+    return (
+        f"{label} must be {MAX_FIELD_LENGTH} characters or fewer" if len(value) > MAX_FIELD_LENGTH else None
+    )
+
+
+@dataclass(frozen=True)
+class BillDetails:
+    """The details of one bill that prove its reader holds the account (see the issue note for why)."""
+
+    identity: str = ""
+    account_number: str = ""
+    bill_number: str = ""
+    amount: str = ""
+
+
+@dataclass(frozen=True)
+class CheckedBillDetails:
+    identity_number: str
+    account_number: str
+    bill_number: str
+    amount_cents: int
+
+
+def bill_details(data: dict[str, Any]) -> BillDetails:
+    return BillDetails(
+        identity=field(data, "identity"),
+        account_number=field(data, "account_number"),
+        bill_number=field(data, "bill_number"),
+        amount=field(data, "amount"),
+    )
+
+
+def check_bill_details(details: BillDetails, kind: str) -> tuple[CheckedBillDetails | None, Errors]:
+    errors: Errors = {}
+    identity_number = account = bill_number = ""
+    cents = 0
+    try:
+        identity_number = validate_identity(details.identity, HOLDER_OF_KIND[kind]).number
+    except IdentityError as exc:
+        errors["identity"] = exc.message if details.identity else "Enter the identity document of the holder"
+    try:
+        account = validate_account_number(details.account_number)
+    except AccountNumberError as exc:
+        errors["account_number"] = exc.message if details.account_number else "Enter the account number"
+    bill_number = normalise_digits(details.bill_number).upper()
+    if not bill_number:
+        errors["bill_number"] = "Enter the bill number"
+    elif not _BILL_NUMBER.match(bill_number):
+        errors["bill_number"] = (
+            "Enter the bill number as it is printed, 2 letters and 11 digits, like FA00000000025"
+        )
+    try:
+        cents = parse_amount(details.amount)
+    except AmountError as exc:
+        errors["amount"] = exc.message if details.amount else "Enter the total amount of the bill"
+    if errors:
+        return None, errors
+    return CheckedBillDetails(identity_number, account, bill_number, cents), {}
+
+
+def username_problem(username: str) -> str | None:
+    if not username:
+        return "Enter a username"
+    if not _USERNAME.match(username):
+        return "Your username must be 3 to 60 letters, digits, dots, hyphens or underscores, with no spaces"
+    return None
+
+
+def email_problem(email: str) -> str | None:
+    if not email:
+        return "Enter your email address"
+    if len(email) > 254 or not _EMAIL.match(email):
+        return "Enter an email address in the correct format, like name@example.com"
+    return None
+
+
+def checkbox(data: dict[str, Any], name: str) -> bool:
+    # A checkbox posts its value ("true") only when ticked.
+    return field(data, name) == "true"
+
+
+def local_path(target: str) -> str | None:
+    """A redirect target after sign-in, only if it stays on this site."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None

@@ -1,0 +1,526 @@
+"""The accounts journeys: registration (draft → bill check → user details → activation email), activation,
+sign-in and sign-out, forgotten password, and administrators adding accounts.
+
+Every function takes what it acts on explicitly (a draft token, a viewer, an origin for audit and throttles)
+and returns plain values; controllers only parse, call one function and render or redirect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from asyncpg.exceptions import UniqueViolationError
+from jinja2 import Environment
+from saq import Queue
+
+from portal import audit
+from portal.accounts import forms, passwords, throttle, tokens
+from portal.accounts.forms import BillDetails, CheckedBillDetails, Errors
+from portal.audit import Origin
+from portal.db import engine as db_engine
+from portal.db.tables import Account, AccountAccess, RegistrationDraft, User
+from portal.db.tables.auth import TokenPurpose
+from portal.db.tables.users import AccessRole
+from portal.notifications import outbox
+from portal.settings import Settings
+from portal.web.sessions import SessionStore, Viewer
+
+PRIVACY_POLICY_VERSION = "2026-11"
+DRAFT_LIFETIME = dt.timedelta(hours=24)
+NO_MATCH = "These details do not match a bill of ours. Check each of them against your bill and try again"
+TOO_MANY = "Too many attempts. Wait an hour and try again, or call us"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """What sending an email needs: the templates, the queue and the links' base address."""
+
+    env: Environment
+    queue: Queue
+    settings: Settings
+
+    def link(self, path: str) -> str:
+        return f"{self.settings.web.base_url}{path}"
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    kind: str
+    bill: BillDetails
+    account_id: int | None
+    username: str
+    email: str
+    online_bill: bool
+    privacy_accepted: bool
+    user_id: int | None
+
+    @property
+    def verified(self) -> bool:
+        return self.account_id is not None
+
+    @property
+    def completed(self) -> bool:
+        return self.user_id is not None
+
+
+@dataclass
+class Outcome:
+    """What a step did: the messages to show (none means it went through)."""
+
+    errors: Errors = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- registration -------------------------------------------------------------------------------------
+
+
+async def start_registration(kind: str) -> tuple[str, Outcome]:
+    """A new draft for the chosen registration type; its token goes in a cookie."""
+    if kind not in forms.REGISTRATION_KINDS:
+        return "", Outcome({"kind": "Select the type of registration"})
+    token = secrets.token_urlsafe(32)
+    await RegistrationDraft.insert(
+        RegistrationDraft(
+            token_hash=_hash(token), kind=kind, expires_at=dt.datetime.now(dt.UTC) + DRAFT_LIFETIME
+        )
+    )
+    return token, Outcome()
+
+
+async def change_kind(token: str | None, kind: str) -> Outcome:
+    """Changing the type after the bill check starts the checks again: the proof depends on the type."""
+    if kind not in forms.REGISTRATION_KINDS:
+        return Outcome({"kind": "Select the type of registration"})
+    await RegistrationDraft.update({RegistrationDraft.kind: kind, RegistrationDraft.account: None}).where(
+        (RegistrationDraft.token_hash == _hash(token or "")) & RegistrationDraft.user.is_null()
+    )
+    return Outcome()
+
+
+async def get_draft(token: str | None) -> Draft | None:
+    if not token or len(token) > 100:
+        return None
+    row = (
+        await RegistrationDraft.select()
+        .where(
+            (RegistrationDraft.token_hash == _hash(token))
+            & (RegistrationDraft.expires_at > dt.datetime.now(dt.UTC))
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    return Draft(
+        id=row["id"],
+        kind=row["kind"],
+        bill=BillDetails(row["identity_number"], row["account_number"], row["bill_number"], row["amount"]),
+        account_id=row["account"],
+        username=row["username"],
+        email=row["email"],
+        online_bill=row["online_bill"],
+        privacy_accepted=row["privacy_accepted"],
+        user_id=row["user"],
+    )
+
+
+async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | None:
+    """The account whose holder, number, bill number and bill amount all match, or None."""
+    rows = await Account.raw(
+        "SELECT a.id, a.customer FROM bill b JOIN account a ON a.id = b.account"
+        " JOIN customer c ON c.id = a.customer"
+        " WHERE a.number = {} AND b.number = {} AND b.total_cents = {} AND c.identity_number = {}",
+        checked.account_number,
+        checked.bill_number,
+        checked.amount_cents,
+        checked.identity_number,
+    )
+    return rows[0] if rows else None
+
+
+async def _check_bill(
+    details: BillDetails, kind: str, origin: Origin
+) -> tuple[dict[str, Any] | None, Errors]:
+    """Verify bill details against our bills, throttled per IP and per account number. A mismatch gets
+    one message whichever field is wrong, so nobody can find out which part was right."""
+    checked, errors = forms.check_bill_details(details, kind)
+    if checked is None:
+        return None, errors
+    if await throttle.BILL_CHECK_PER_IP.blocked(origin.ip) or await throttle.BILL_CHECK_PER_ACCOUNT.blocked(
+        checked.account_number
+    ):
+        await audit.record("bill_check.throttled", origin, account_number=checked.account_number)
+        return None, {"identity": TOO_MANY}
+    found = await _find_bill_account(checked)
+    if found is None:
+        await throttle.BILL_CHECK_PER_IP.hit(origin.ip)
+        await throttle.BILL_CHECK_PER_ACCOUNT.hit(checked.account_number)
+        await audit.record("bill_check.failed", origin, account_number=checked.account_number)
+        return None, {"identity": NO_MATCH}
+    return found, {}
+
+
+async def save_bill_details(token: str | None, details: BillDetails, origin: Origin) -> Outcome:
+    draft = await get_draft(token)
+    assert draft is not None
+    found, errors = await _check_bill(details, draft.kind, origin)
+    if found is not None and draft.kind != "administrator":
+        holder_user = await User.exists().where(User.customer == found["customer"])
+        if holder_user:
+            errors = {
+                "account_number": "This account is already registered by its holder. Sign in, or use "
+                "“Forgotten your password?” if you cannot remember it"
+            }
+            found = None
+    await RegistrationDraft.update(
+        {
+            RegistrationDraft.identity_number: details.identity,
+            RegistrationDraft.account_number: details.account_number,
+            RegistrationDraft.bill_number: details.bill_number,
+            RegistrationDraft.amount: details.amount,
+            RegistrationDraft.account: found["id"] if found else None,
+        }
+    ).where(RegistrationDraft.id == draft.id)
+    return Outcome(errors)
+
+
+async def save_user_details(
+    token: str | None, username: str, email: str, online_bill: bool, privacy_accepted: bool
+) -> Outcome:
+    draft = await get_draft(token)
+    assert draft is not None
+    errors: Errors = {}
+    username_key = username.lower()
+    if problem := forms.username_problem(username):
+        errors["username"] = problem
+    elif await User.exists().where(User.username == username_key):
+        errors["username"] = "This username is already taken: choose another"
+    if problem := forms.email_problem(email):
+        errors["email"] = problem
+    elif await User.exists().where(User.email == email.lower()):
+        errors["email"] = (
+            "This email address is already used by a user. Sign in, or use “Forgotten your password?”"
+        )
+    if not privacy_accepted:
+        errors["privacy"] = "Read and accept the Privacy Policy to register"
+    await RegistrationDraft.update(
+        {
+            RegistrationDraft.username: username,
+            RegistrationDraft.email: email,
+            RegistrationDraft.online_bill: online_bill,
+            RegistrationDraft.privacy_accepted: privacy_accepted,
+        }
+    ).where(RegistrationDraft.id == draft.id)
+    return Outcome(errors)
+
+
+async def _accounts_to_grant(draft: Draft) -> tuple[list[int], AccessRole]:
+    assert draft.account_id is not None
+    if draft.kind == "administrator":
+        return [draft.account_id], AccessRole.administrator
+    account = await Account.select(Account.customer).where(Account.id == draft.account_id).first()
+    assert account is not None
+    holder_accounts = await Account.select(Account.id).where(Account.customer == account["customer"])
+    return [row["id"] for row in holder_accounts], AccessRole.holder
+
+
+async def complete_registration(token: str | None, mailer: Mailer, origin: Origin) -> Outcome:
+    """Create the (not yet activated) user with its access, and send the activation email. A second submit
+    of the same draft changes nothing."""
+    try:
+        async with db_engine().transaction():
+            rows = await RegistrationDraft.raw(
+                "SELECT id FROM registration_draft WHERE token_hash = {} FOR UPDATE", _hash(token or "")
+            )
+            draft = await get_draft(token)
+            if not rows or draft is None:
+                return Outcome({"draft": "Your registration has expired. Start again"})
+            if draft.completed:
+                return Outcome()
+            if not draft.verified:
+                return Outcome({"bill": "Enter the details from your bill"})
+            if not (draft.username and draft.email and draft.privacy_accepted):
+                return Outcome({"user": "Enter your username and email address"})
+            account_ids, role = await _accounts_to_grant(draft)
+            customer = None
+            if role == AccessRole.holder:
+                account = await Account.select(Account.customer).where(Account.id == account_ids[0]).first()
+                customer = account["customer"] if account else None
+            created = await User.insert(
+                User(
+                    username=draft.username.lower(),
+                    email=draft.email.lower(),
+                    kind=draft.kind,
+                    customer=customer,
+                    online_bill=draft.online_bill,
+                    privacy_policy_version=PRIVACY_POLICY_VERSION,
+                    privacy_accepted_at=dt.datetime.now(dt.UTC),
+                )
+            ).returning(User.id)
+            user_id = int(created[0]["id"])
+            await AccountAccess.insert(
+                *(AccountAccess(user=user_id, account=account_id, role=role) for account_id in account_ids)
+            )
+            if draft.online_bill:
+                await Account.update({Account.online_bill: True}).where(Account.id.is_in(account_ids))
+            await RegistrationDraft.update({RegistrationDraft.user: user_id}).where(
+                RegistrationDraft.id == draft.id
+            )
+            email_id = await _store_activation_email(
+                user_id, draft.username.lower(), draft.email.lower(), mailer
+            )
+            await audit.record(
+                "registration.completed", origin, user_id=user_id, kind=draft.kind, accounts=len(account_ids)
+            )
+    except UniqueViolationError:
+        # Someone took the username or email between the user-details step and now.
+        return Outcome({"username": "This username or email address was taken meanwhile: choose another"})
+    await outbox.enqueue_email(mailer.queue, email_id)
+    return Outcome()
+
+
+async def _store_activation_email(user_id: int, username: str, email: str, mailer: Mailer) -> int:
+    token_id, token = await tokens.issue(user_id, TokenPurpose.activation)
+    return await outbox.store_email(
+        mailer.env,
+        dedupe_key=f"activation:{token_id}",
+        template="activation",
+        to_address=email,
+        context={
+            "issuer_name": mailer.settings.issuer.name,
+            "username": username,
+            "link": mailer.link(f"/activate?token={token}"),
+            "hours": int(tokens.LIFETIMES[TokenPurpose.activation].total_seconds() // 3600),
+        },
+    )
+
+
+async def resend_activation(user_id: int, mailer: Mailer, origin: Origin) -> Outcome:
+    """A new activation link (the older ones stop working), unless the user is active or asked too often."""
+    user = await User.select(User.username, User.email, User.activated_at).where(User.id == user_id).first()
+    if user is None or user["activated_at"] is not None:
+        return Outcome({"resend": "This username is already activated: sign in"})
+    if await throttle.RESEND_PER_USER.blocked(str(user_id)):
+        await audit.record("activation.resend_throttled", origin, user_id=user_id)
+        return Outcome({"resend": "We have sent several emails already. Wait an hour before asking again"})
+    await throttle.RESEND_PER_USER.hit(str(user_id))
+    async with db_engine().transaction():
+        email_id = await _store_activation_email(user_id, user["username"], user["email"], mailer)
+    await outbox.enqueue_email(mailer.queue, email_id)
+    await audit.record("activation.resent", origin, user_id=user_id)
+    return Outcome()
+
+
+async def registered_email(user_id: int) -> str:
+    user = await User.select(User.email).where(User.id == user_id).first()
+    return user["email"] if user else ""
+
+
+# --- activation and passwords -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkState:
+    state: tokens.TokenState
+    user_id: int | None = None
+    username: str = ""
+
+
+async def link_state(token: str, purpose: TokenPurpose) -> LinkState:
+    checked = await tokens.check(token, purpose)
+    if checked.user_id is None:
+        return LinkState(checked.state)
+    user = await User.select(User.username).where(User.id == checked.user_id).first()
+    return LinkState(checked.state, checked.user_id, user["username"] if user else "")
+
+
+async def set_password_with_link(
+    token: str,
+    purpose: TokenPurpose,
+    password: str,
+    sessions: SessionStore,
+    origin: Origin,
+    current_session: str | None,
+) -> tuple[str | None, Outcome]:
+    """Use an activation or reset link to set the password; the user is then signed in with a new session
+    (all their other sessions end). Returns the new session token."""
+    async with db_engine().transaction():
+        checked = await tokens.check(token, purpose, for_update=True)
+        if checked.state != tokens.TokenState.valid or checked.user_id is None or checked.token_id is None:
+            return None, Outcome({"link": _LINK_MESSAGES[checked.state]})
+        user = await User.select(User.username, User.email).where(User.id == checked.user_id).first()
+        assert user is not None
+        if problem := passwords.password_problem(password, username=user["username"], email=user["email"]):
+            return None, Outcome({"password": problem})
+        now = dt.datetime.now(dt.UTC)
+        values: dict[Any, Any] = {User.password_hash: passwords.hash_password(password)}
+        if purpose == TokenPurpose.activation:
+            values[User.activated_at] = now
+        await User.update(values).where(User.id == checked.user_id)
+        await tokens.mark_used(checked.token_id)
+        await sessions.end_all(checked.user_id)
+        session = await sessions.start(checked.user_id, replacing=current_session)
+        event = "activation.completed" if purpose == TokenPurpose.activation else "password_reset.completed"
+        await audit.record(event, origin, user_id=checked.user_id)
+    return session, Outcome()
+
+
+_LINK_MESSAGES = {
+    tokens.TokenState.expired: "This link has expired",
+    tokens.TokenState.used: "This link has already been used",
+    tokens.TokenState.replaced: "A newer link has been sent: use the link in the latest email",
+    tokens.TokenState.unknown: "This link is not valid: check you copied the whole address",
+    tokens.TokenState.valid: "",
+}
+
+
+async def resend_expired_activation(token: str, mailer: Mailer, origin: Origin) -> Outcome:
+    """An expired activation link may ask for a new one: it proves who received the first email."""
+    checked = await tokens.check(token, TokenPurpose.activation)
+    if checked.state != tokens.TokenState.expired or checked.user_id is None:
+        return Outcome({"link": _LINK_MESSAGES.get(checked.state) or "This link still works"})
+    return await resend_activation(checked.user_id, mailer, origin)
+
+
+# --- sign in and out, forgotten password ---------------------------------------------------------------
+
+
+SIGN_IN_FAILED = "Enter a correct username and password"
+SIGN_IN_THROTTLED = "Too many failed attempts. Wait 15 minutes, or use “Forgotten your password?”"
+
+
+async def sign_in(
+    login: str, password: str, sessions: SessionStore, origin: Origin, current_session: str | None
+) -> tuple[str | None, Outcome]:
+    """The same answer, after the same work, whether or not the user exists."""
+    key = login.lower()
+    if not key or not password:
+        errors: Errors = {}
+        if not key:
+            errors["username"] = "Enter your username or email address"
+        if not password:
+            errors["password"] = "Enter your password"  # noqa: S105 (a message, not a password)
+        return None, Outcome(errors)
+    if await throttle.SIGN_IN_PER_IP.blocked(origin.ip) or await throttle.SIGN_IN_PER_ACCOUNT.blocked(key):
+        await audit.record("sign_in.throttled", origin, login=key[:60])
+        return None, Outcome({"username": SIGN_IN_THROTTLED})
+    user = (
+        await User.select(User.id, User.password_hash, User.activated_at, User.username)
+        .where((User.username == key) | (User.email == key))
+        .first()
+    )
+    stored_hash = user["password_hash"] if user and user["activated_at"] else None
+    if not passwords.verify_password(stored_hash, password) or user is None:
+        await throttle.SIGN_IN_PER_IP.hit(origin.ip)
+        await throttle.SIGN_IN_PER_ACCOUNT.hit(key)
+        await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
+        return None, Outcome({"username": SIGN_IN_FAILED})
+    await throttle.SIGN_IN_PER_ACCOUNT.clear(key)
+    await User.update({User.last_sign_in_at: dt.datetime.now(dt.UTC)}).where(User.id == user["id"])
+    session = await sessions.start(user["id"], replacing=current_session)
+    await audit.record("sign_in.succeeded", origin, user_id=user["id"])
+    return session, Outcome()
+
+
+async def sign_out(viewer: Viewer, token: str, sessions: SessionStore, origin: Origin) -> None:
+    await sessions.end(token)
+    await audit.record("sign_out", origin, user_id=viewer.user_id)
+
+
+async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> Outcome:
+    """Send a reset link if the user exists and is active. The page says the same either way."""
+    key = login.lower()
+    if not key:
+        return Outcome({"login": "Enter your username or email address"})
+    if await throttle.RESET_PER_IP.blocked(origin.ip):
+        await audit.record("password_reset.throttled", origin)
+        return Outcome({"login": "Too many requests. Wait an hour and try again"})
+    await throttle.RESET_PER_IP.hit(origin.ip)
+    user = (
+        await User.select(User.id, User.email, User.username, User.activated_at)
+        .where((User.username == key) | (User.email == key))
+        .first()
+    )
+    if user is None or user["activated_at"] is None:
+        await audit.record("password_reset.unknown_user", origin)
+        return Outcome()
+    if await throttle.RESET_PER_USER.blocked(str(user["id"])):
+        await audit.record("password_reset.throttled", origin, user_id=user["id"])
+        return Outcome()
+    await throttle.RESET_PER_USER.hit(str(user["id"]))
+    async with db_engine().transaction():
+        token_id, token = await tokens.issue(user["id"], TokenPurpose.password_reset)
+        email_id = await outbox.store_email(
+            mailer.env,
+            dedupe_key=f"password_reset:{token_id}",
+            template="password_reset",
+            to_address=user["email"],
+            context={
+                "issuer_name": mailer.settings.issuer.name,
+                "username": user["username"],
+                "link": mailer.link(f"/password/reset?token={token}"),
+            },
+        )
+    await outbox.enqueue_email(mailer.queue, email_id)
+    await audit.record("password_reset.requested", origin, user_id=user["id"])
+    return Outcome()
+
+
+# --- accounts a user may see; administrators adding accounts -------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisibleAccount:
+    id: int
+    number: str
+    supply_address: str
+    holder: str
+    role: str
+
+
+async def visible_accounts(viewer: Viewer) -> list[VisibleAccount]:
+    rows = await AccountAccess.raw(
+        "SELECT a.id, a.number, a.supply_address, c.name AS holder, x.role FROM account_access x"
+        " JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
+        " WHERE x.user = {} ORDER BY c.name, a.number",
+        viewer.user_id,
+    )
+    return [VisibleAccount(**row) for row in rows]
+
+
+async def add_account(
+    viewer: Viewer, details: BillDetails, sessions: SessionStore, current_session: str, origin: Origin
+) -> tuple[str | None, str, Outcome]:
+    """An administrator proves one more account with its bill details. Their privileges change, so their
+    session gets a new id. Returns (new session token, account number, outcome)."""
+    if viewer.kind != "administrator":
+        return None, "", Outcome({"identity": "Only administrator users can add accounts"})
+    found, errors = await _check_bill(details, "administrator", origin)
+    if found is None:
+        return None, "", Outcome(errors)
+    if await AccountAccess.exists().where(
+        (AccountAccess.user == viewer.user_id) & (AccountAccess.account == found["id"])
+    ):
+        return None, "", Outcome({"account_number": "You can already see this account"})
+    await AccountAccess.insert(
+        AccountAccess(user=viewer.user_id, account=found["id"], role=AccessRole.administrator)
+    )
+    number = await Account.select(Account.number).where(Account.id == found["id"]).first()
+    session = await sessions.start(viewer.user_id, replacing=current_session)
+    await audit.record("account.added", origin, user_id=viewer.user_id, account_id=found["id"])
+    return session, number["number"] if number else "", Outcome()
+
+
+async def purge_drafts() -> None:
+    await RegistrationDraft.delete().where(RegistrationDraft.expires_at < dt.datetime.now(dt.UTC))

@@ -1,0 +1,28 @@
+"""Security events (sign-ins, failures, throttles, activations, resets, account additions), kept in the
+audit_event table and logged. Callers pass identifiers and outcomes, never passwords or tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from portal.db.tables import AuditEvent
+
+log = structlog.get_logger("portal.audit")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, for audit and throttling."""
+
+    ip: str
+    request_id: str
+
+
+async def record(event: str, origin: Origin, *, user_id: int | None = None, **detail: Any) -> None:
+    await AuditEvent.insert(
+        AuditEvent(event=event, user=user_id, ip=origin.ip, request_id=origin.request_id, detail=detail)
+    )
+    log.info("audit", audit_event=event, user_id=user_id, ip=origin.ip, **detail)

@@ -1,0 +1,137 @@
+"""Server-side sessions for signed-in users.
+
+Litestar's server-side session backend reuses any id a client sends (session fixation), so the portal
+keeps its own: a random token in an HttpOnly cookie, only its SHA-256 in the database, a new token at every
+sign-in and change of privilege, unknown or expired tokens ignored, idle and absolute timeouts. Anonymous
+pages never read or write sessions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException
+
+from portal.db.tables import Session
+from portal.settings import Settings
+
+_TOUCH_EVERY = dt.timedelta(seconds=60)  # don't rewrite the row on every request
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in user, as every signed-in handler and service receives it."""
+
+    user_id: int
+    username: str
+    kind: str
+    email: str
+    session_id: int
+    expires_at: dt.datetime
+    """When the session ends if nothing else happens (the earlier of the idle and absolute limits)."""
+
+
+class SessionStore:
+    def __init__(self, settings: Settings) -> None:
+        self.idle = dt.timedelta(minutes=settings.web.session_idle_minutes)
+        self.absolute = dt.timedelta(hours=settings.web.session_absolute_hours)
+        self.secure = settings.web.secure_cookies
+        self.cookie_name = "__Host-session" if self.secure else "session"
+
+    def token_from(self, request: Request[Any, Any, Any]) -> str | None:
+        token = request.cookies.get(self.cookie_name)
+        return token if token and len(token) <= 100 else None
+
+    async def start(self, user_id: int, replacing: str | None = None) -> str:
+        """A new session (new token) for the user; the one it replaces, if any, is deleted."""
+        if replacing:
+            await self.end(replacing)
+        token = secrets.token_urlsafe(32)
+        now = dt.datetime.now(dt.UTC)
+        await Session.insert(
+            Session(
+                token_hash=_hash(token),
+                user=user_id,
+                data={},
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + min(self.idle, self.absolute),
+            )
+        )
+        return token
+
+    async def load(self, token: str | None) -> Viewer | None:
+        """The session's user, or None for no token, a token we never issued, or an expired session."""
+        if not token:
+            return None
+        now = dt.datetime.now(dt.UTC)
+        rows = await Session.raw(
+            "SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, u.id AS user_id, u.username, u.kind,"
+            " u.email FROM web_session s JOIN portal_user u ON u.id = s.user"
+            " WHERE s.token_hash = {} AND s.expires_at > {} AND s.created_at > {}",
+            _hash(token),
+            now,
+            now - self.absolute,
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        expires_at = row["expires_at"]
+        if now - row["last_seen_at"] >= _TOUCH_EVERY:
+            expires_at = min(now + self.idle, row["created_at"] + self.absolute)
+            await Session.update({Session.last_seen_at: now, Session.expires_at: expires_at}).where(
+                Session.id == row["id"]
+            )
+        return Viewer(row["user_id"], row["username"], row["kind"], row["email"], row["id"], expires_at)
+
+    async def end(self, token: str) -> None:
+        await Session.delete().where(Session.token_hash == _hash(token))
+
+    async def end_all(self, user_id: int) -> None:
+        await Session.delete().where(Session.user == user_id)
+
+    def cookie(self, token: str) -> Cookie:
+        return Cookie(
+            key=self.cookie_name,
+            value=token,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+            max_age=int(self.absolute.total_seconds()),
+        )
+
+    def cleared_cookie(self) -> Cookie:
+        return Cookie(
+            key=self.cookie_name,
+            value="",
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+            max_age=0,
+        )
+
+
+async def purge_sessions() -> None:
+    await Session.delete().where(Session.expires_at < dt.datetime.now(dt.UTC))
+
+
+async def provide_viewer(request: Request[Any, Any, Any], sessions: NamedDependency[SessionStore]) -> Viewer:
+    """Dependency of every signed-in page: the viewer, or 401 (which the error handler turns into a
+    redirect to "Sign in")."""
+    viewer = await sessions.load(sessions.token_from(request))
+    if viewer is None:
+        raise NotAuthorizedException()
+    return viewer

@@ -1,0 +1,62 @@
+"""Registering with the keyboard alone: Tab to move, type, Space to tick, Enter to submit."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from e2e.test_register import JAVIER, activation_link
+
+
+def tab_to(page: Page, target: Locator, limit: int = 40) -> None:
+    """Press Tab until the target has focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"Tab never reached {target}")
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js"])
+def test_register_with_the_keyboard_alone(page: Page, base_url: str, mailbox: Any, local_stack: Any) -> None:
+    page.goto(f"{base_url}/")
+    tab_to(page, page.get_by_role("navigation", name="Your service").get_by_role("link", name="Register"))
+    page.keyboard.press("Enter")
+
+    tab_to(page, page.get_by_label("Private user registration"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("button", name="Continue"))
+    page.keyboard.press("Enter")
+
+    for label, value in (
+        ("DNI or NIE of the account holder", JAVIER.identity),
+        ("Account number", JAVIER.account),
+        ("Bill number", JAVIER.number),
+        ("Total amount of that bill, in euros", JAVIER.amount),
+    ):
+        tab_to(page, page.get_by_label(label))
+        page.keyboard.type(value)
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1, name="Choose your username")).to_be_visible()
+    tab_to(page, page.get_by_label("Username"))
+    page.keyboard.type("javier.keys")
+    tab_to(page, page.get_by_label("Email address"))
+    page.keyboard.type("javier.keys@example.com")
+    tab_to(page, page.get_by_label(re.compile("I have read and accept")))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("button", name="Continue"))
+    page.keyboard.press("Enter")
+
+    tab_to(page, page.get_by_role("button", name="Register and send the email"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name="Check your email")).to_be_visible()
+
+    page.goto(activation_link(mailbox, "javier.keys@example.com"))
+    tab_to(page, page.get_by_label("Password", exact=True))
+    page.keyboard.type("quiet meadow lantern seven")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Signed in as javier.keys")).to_be_visible()

@@ -1,0 +1,152 @@
+"""The journey "Register in the Customer Service Area": each registration type, with JavaScript on and
+off, the activation link read from the real SMTP capture, axe clean at every step and error state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.pages.accounts import AccountHome, Bill, PasswordPage, Registration, SignInPage
+from e2e.pages.site import HomePage
+
+MARIA = Bill("48213657E", "0001000017", "FA00000000025", "14,69")
+OKSANA = Bill("Y2345678Z", "0001000389", "FA00000000950", "21.11")  # a dot works as well as a comma
+HORNO = Bill("B46382917", "0001000033", "FA00000000075", "158,60")
+INMOBILIARIA = Bill("A03312543", "0001000074", "FA00000000175", "17,11")
+JAVIER = Bill("20481736Y", "0001000397", "FA00000000975", "22,69")
+
+# Each variant registers a different holder: a holder can be registered once.
+CASES = {
+    ("private", True): MARIA,
+    ("private", False): OKSANA,
+    ("company", True): HORNO,
+    ("company", False): INMOBILIARIA,
+    ("administrator", True): INMOBILIARIA,
+    ("administrator", False): HORNO,
+}
+
+
+def activation_link(mailbox: Any, to: str) -> str:
+    for message in mailbox.wait_for_sync(1):
+        if message["To"] == to:
+            text = message.get_payload()[0].get_payload(decode=True).decode()
+            match = re.search(r"http://\S+/activate\?token=\S+", text)
+            assert match is not None
+            return match.group(0)
+    raise AssertionError(f"no activation email to {to}")
+
+
+@pytest.mark.parametrize("kind", ["private", "company", "administrator"])
+def test_register_each_type(
+    page: Page,
+    base_url: str,
+    javascript: bool,
+    axe: Callable[[Page], None],
+    mailbox: Any,
+    local_stack: Any,
+    kind: str,
+) -> None:
+    bill = CASES[(kind, javascript)]
+    username = f"{kind}-{'js' if javascript else 'nojs'}"
+    email = f"{username}@example.com"
+
+    HomePage(page, base_url).open()
+    page.get_by_role("navigation", name="Your service").get_by_role("link", name="Sign in").click()
+    sign_in = SignInPage(page).expect_open()
+    axe(page)
+    sign_in.register()
+
+    registration = Registration(page, kind)
+    axe(page)
+    registration.continue_()  # nothing chosen
+    expect(page).to_have_title(re.compile("^Error: Select the type of registration"))
+    expect(
+        page.get_by_role("alert").get_by_role("link", name="Select the type of registration")
+    ).to_be_visible()
+    axe(page)
+    registration.choose_type()
+
+    axe(page)
+    registration.enter_bill(bill, amount="1,00")  # a wrong amount: the same message as any wrong field
+    expect(page).to_have_title(re.compile("^Error: "))
+    expect(page.get_by_role("alert")).to_contain_text("These details do not match a bill of ours")
+    expect(page.get_by_label("Account number")).to_have_value(bill.account)  # nothing typed is lost
+    axe(page)
+    registration.enter_bill(bill)
+
+    axe(page)
+    registration.enter_user(username, email)
+    axe(page)
+    expect(page.get_by_text(bill.account, exact=True)).to_be_visible()
+    registration.confirm()
+    expect(page.get_by_text(f"We have sent an email to {email}")).to_be_visible()
+    expect(page.get_by_text("check the spam folder")).to_be_visible()
+    axe(page)
+
+    page.goto(activation_link(mailbox, email))
+    password = PasswordPage(page)
+    axe(page)
+    page.get_by_label("Password", exact=True).fill("password")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("too common")
+    axe(page)
+    password.create("blue harbour violin morning")
+
+    home = AccountHome(page).expect_signed_in(username)
+    home.expect_account(bill.account)
+    axe(page)
+    if kind == "administrator":
+        page.get_by_role("link", name="Add an account").click()
+        expect(page.get_by_role("heading", level=1, name="Add an account")).to_be_visible()
+        axe(page)
+        registration.enter_bill(JAVIER, submit="Add account")
+        expect(page.get_by_text(f"You can now see account {JAVIER.account}")).to_be_visible()
+        home.expect_account(JAVIER.account)
+    home.sign_out()
+
+
+def test_sign_in_and_out(page: Page, base_url: str, axe: Callable[[Page], None]) -> None:
+    page.goto(f"{base_url}/account")
+    sign_in = SignInPage(page).expect_open()  # a signed-in page sends you to sign in first
+    sign_in.sign_in("ana.demo", "not the password")
+    expect(page).to_have_title(re.compile("^Error: Sign in"))
+    expect(page.get_by_role("alert")).to_contain_text("Enter a correct username and password")
+    expect(page.get_by_label("Username or email address")).to_have_value("ana.demo")
+    axe(page)
+    sign_in.sign_in("ana.demo", "demo-password-ana")
+    home = AccountHome(page).expect_signed_in("ana.demo")
+    home.expect_account("0001000413")
+    axe(page)
+    home.sign_out()
+    page.goto(f"{base_url}/account")
+    SignInPage(page).expect_open()
+
+
+def test_forgotten_password(
+    page: Page, base_url: str, axe: Callable[[Page], None], mailbox: Any, local_stack: Any, javascript: bool
+) -> None:
+    SignInPage(page.goto(f"{base_url}/sign-in") and page).expect_open()
+    page.get_by_role("link", name="Forgotten your password?").click()
+    axe(page)
+    page.get_by_label("Username or email address").fill("admin.demo")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("heading", level=1, name="Check your email")).to_be_visible()
+    axe(page)
+    [message] = mailbox.wait_for_sync(1)
+    text = message.get_payload()[0].get_payload(decode=True).decode()
+    link = re.search(r"http://\S+/password/reset\?token=\S+", text)
+    assert link is not None
+    page.goto(link.group(0))
+    expect(page.get_by_role("heading", level=1, name="Create a new password")).to_be_visible()
+    axe(page)
+    new_password = f"admin new password {'js' if javascript else 'nojs'}"
+    page.get_by_label("Password", exact=True).fill(new_password)
+    page.get_by_role("button", name="Continue").click()
+    AccountHome(page).expect_signed_in("admin.demo").sign_out()
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in("admin.demo", new_password)
+    AccountHome(page).expect_signed_in("admin.demo")

@@ -150,3 +150,20 @@ def test_forgotten_password(
     page.goto(f"{base_url}/sign-in")
     SignInPage(page).sign_in("admin.demo", new_password)
     AccountHome(page).expect_signed_in("admin.demo")
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js"])
+def test_session_timeout_warning(page: Page, base_url: str, axe: Callable[[Page], None]) -> None:
+    """Two minutes before the idle timeout the page warns, and "Stay signed in" keeps the session."""
+    page.clock.install()
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in("ana.demo", "demo-password-ana")
+    AccountHome(page).expect_signed_in("ana.demo")
+    warning = page.get_by_role("alert").filter(has_text="You will be signed out in 2 minutes")
+    expect(warning).to_be_hidden()
+    page.clock.fast_forward("28:30")
+    expect(warning).to_be_visible()
+    axe(page)
+    warning.get_by_role("button", name="Stay signed in").click()
+    AccountHome(page).expect_signed_in("ana.demo")
+    expect(warning).to_be_hidden()

@@ -202,3 +202,22 @@ document.addEventListener("htmx:afterSettle", function (event) {
     enhancePasswordInputs(event.detail && event.detail.elt);
   });
 }());
+
+// Session timeout warning: signed-in pages carry the time their session ends if nothing happens. Two
+// minutes before, show the warning (role="alert", so it is announced) with its "Stay signed in" button.
+(function () {
+  function schedule(root) {
+    var warning = root.querySelector("[data-session-expires]");
+    if (!warning) {
+      return;
+    }
+    var expires = Date.parse(warning.getAttribute("data-session-expires"));
+    var delay = expires - Date.now() - 2 * 60 * 1000;
+    window.clearTimeout(window.portalSessionWarning);
+    window.portalSessionWarning = window.setTimeout(function () {
+      warning.hidden = false;
+    }, Math.max(delay, 0));
+  }
+  document.addEventListener("DOMContentLoaded", function () { schedule(document); });
+  document.addEventListener("htmx:afterSettle", function () { schedule(document); });
+})();

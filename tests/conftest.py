@@ -15,9 +15,8 @@ import pytest
 from litestar import Litestar
 from saq.queue.postgres import PostgresQueue
 
+from portal.db.tables import TABLES
 from portal.settings import Settings
-
-TABLES = "audit_event, outbox_email, web_session, account_access, portal_user, bill, account, customer"
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +35,8 @@ async def db() -> AsyncIterator[None]:
 
     engine = engine_finder()
     assert engine is not None
-    await engine.run_ddl(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    names = ", ".join(table._meta.tablename for table in TABLES)  # every table, new ones included
+    await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     yield
 
 

@@ -22,6 +22,7 @@ from portal.accounts.controllers import (
     SignInController,
 )
 from portal.accounts.services import Mailer
+from portal.bills.controllers import BillsController
 from portal.db import engine as db_engine
 from portal.infra.queue import make_queue
 from portal.notifications.controllers import DevMailboxController
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         RegistrationController,
         PasswordController,
         AccountHomeController,
+        BillsController,
         healthz,
         readyz,
         create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),

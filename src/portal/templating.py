@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from portal.banking.money import format_eur
 from portal.settings import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -18,4 +19,6 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["eur"] = format_eur
+    env.filters["day"] = lambda day: f"{day.day} {day:%b %Y}"
     return env

@@ -1,0 +1,141 @@
+"""My bills, View online bill and the bill's machine-readable files. Bills of accounts the viewer may not
+see answer 404, exactly like bills that do not exist."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from typing import Any
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from portal.accounts.services import visible_accounts
+from portal.banking.cuaderno57 import CPR_CUADERNO_57
+from portal.bills import services
+from portal.bills.services import BillFilters
+from portal.settings import Settings
+from portal.web.sessions import Viewer
+
+DOWNLOAD_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+
+
+def _month(text: str, *, end: bool) -> dt.date | None:
+    """ "2026-03" (what <input type="month"> sends) as the first or last day of that month."""
+    year, _, month = text.partition("-")
+    first = dt.date(int(year), int(month), 1)
+    if not end:
+        return first
+    following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def parse_filters(
+    account: str, period_from: str, period_to: str, status: str
+) -> tuple[BillFilters, dict[str, str]]:
+    errors: dict[str, str] = {}
+    dates: dict[str, dt.date | None] = {"from": None, "to": None}
+    for key, text, end in (("from", period_from, False), ("to", period_to, True)):
+        if text:
+            try:
+                dates[key] = _month(text, end=end)
+            except ValueError:
+                errors[key] = "Enter a month like 2026-03"
+    if dates["from"] and dates["to"] and dates["to"] < dates["from"]:
+        errors["to"] = "The end of the period must be after its start"
+    if status and status not in services.STATUSES:
+        errors["status"] = "Select a status from the list"
+    return BillFilters(
+        account[:20], dates["from"], dates["to"], status if status in services.STATUSES else ""
+    ), errors
+
+
+class BillsController(Controller):
+    path = "/bills"
+
+    @get("/", name="my_bills", cache=False)
+    async def my_bills(
+        self,
+        viewer: NamedDependency[Viewer],
+        account: FromQuery[str] = "",
+        period_from: FromQuery[str] = "",
+        period_to: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        after: FromQuery[str] = "",
+    ) -> Template:
+        filters, errors = parse_filters(account, period_from, period_to, status)
+        page = await services.my_bills(viewer, filters if not errors else BillFilters(), after)
+        return Template(
+            template_name="pages/bills/list.html",
+            context={
+                "viewer": viewer,
+                "errors": errors,
+                "page": page,
+                "accounts": await visible_accounts(viewer),
+                "values": {
+                    "account": account,
+                    "period_from": period_from,
+                    "period_to": period_to,
+                    "status": status,
+                },
+                "statuses": services.STATUSES,
+            },
+            status_code=422 if errors else 200,
+        )
+
+    @get("/{bill_id:int}", name="view_bill", cache=False)
+    async def view(self, viewer: NamedDependency[Viewer], bill_id: FromPath[int]) -> Template:
+        bill = await services.get_bill(viewer, bill_id)
+        if bill is None:
+            raise NotFoundException()
+        return Template(template_name="pages/bills/view.html", context={"viewer": viewer, "bill": bill})
+
+    @get("/{bill_id:int}/bill.json", name="bill_json", cache=False)
+    async def as_json(
+        self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], bill_id: FromPath[int]
+    ) -> Response[bytes]:
+        bill = await services.get_bill(viewer, bill_id)
+        if bill is None:
+            raise NotFoundException()
+        body = json.dumps(
+            _bill_json(bill, settings.issuer.code), ensure_ascii=False, indent=2, default=str
+        ).encode()
+        return Response(
+            body,
+            media_type="application/json",
+            headers={
+                **DOWNLOAD_HEADERS,
+                "content-disposition": f'attachment; filename="{bill.row.number}.json"',
+            },
+        )
+
+
+def _bill_json(bill: services.BillDetail, issuer_code: str) -> dict[str, Any]:
+    row = dataclasses.asdict(bill.row)
+    row.pop("id")
+    return {
+        **row,
+        "currency": "EUR",
+        "holder": {"name": bill.holder_name, "identity": bill.holder_identity},
+        "supply_address": bill.supply_address,
+        "tariff": bill.tariff,
+        "meter": {
+            "previous": bill.reading_previous,
+            "current": bill.reading_current,
+            "consumption_m3": bill.consumption_m3,
+        },
+        "lines": bill.lines,
+        "taxable_cents": bill.taxable_cents,
+        "vat_cents": bill.vat_cents,
+        "payment": {
+            "cpr": CPR_CUADERNO_57,
+            "issuer": issuer_code,
+            "suffix": bill.payment_suffix,
+            "reference": bill.payment_reference,
+            "identification": bill.payment_identification,
+        },
+    }

@@ -1,0 +1,196 @@
+"""Bills the viewer may see: account status, My bills (filtered, keyset-paginated), one bill.
+
+Every query joins account_access on the viewer's user id, so a bill of an account the viewer may not see
+is simply not found (the routes answer 404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from portal.db.tables import Bill
+from portal.db.tables.bills import BillStatus
+from portal.web.sessions import Viewer
+
+PAGE_SIZE = 50
+STATUSES = {
+    "pending": "Pending",
+    "overdue": "Overdue",
+    "paid": "Paid",
+    "direct_debit": "Direct debit",
+}
+
+
+def effective_status(status: str, due_date: dt.date, today: dt.date) -> str:
+    """ "Overdue" is derived: a pending bill whose due date has passed."""
+    if status == BillStatus.pending and due_date < today:
+        return "overdue"
+    return status
+
+
+@dataclass(frozen=True)
+class BillRow:
+    id: int
+    number: str
+    account_number: str
+    period_start: dt.date
+    period_end: dt.date
+    issue_date: dt.date
+    due_date: dt.date
+    total_cents: int
+    status: str
+
+    @property
+    def payable(self) -> bool:
+        return self.status in {"pending", "overdue"}
+
+
+@dataclass(frozen=True)
+class BillFilters:
+    account: str = ""
+    period_from: dt.date | None = None
+    period_to: dt.date | None = None
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class BillPage:
+    bills: list[BillRow]
+    next_cursor: str | None
+    pending: list[BillRow]
+
+
+_VISIBLE = (
+    " FROM bill b JOIN account a ON a.id = b.account"
+    ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
+)
+
+
+def _row(row: dict[str, Any], today: dt.date) -> BillRow:
+    return BillRow(
+        id=row["id"],
+        number=row["number"],
+        account_number=row["account_number"],
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        issue_date=row["issue_date"],
+        due_date=row["due_date"],
+        total_cents=row["total_cents"],
+        status=effective_status(row["status"], row["due_date"], today),
+    )
+
+
+def parse_cursor(cursor: str) -> tuple[dt.date, int] | None:
+    """A cursor is "<period start>_<id>" of the last row shown; anything else starts from the top."""
+    start, _, bill_id = cursor.partition("_")
+    try:
+        return dt.date.fromisoformat(start), int(bill_id)
+    except ValueError:
+        return None
+
+
+async def my_bills(
+    viewer: Viewer, filters: BillFilters, cursor: str = "", today: dt.date | None = None
+) -> BillPage:
+    today = today or dt.date.today()
+    where: list[str] = []
+    args: list[Any] = [viewer.user_id]
+    if filters.account:
+        where.append("a.number = {}")
+        args.append(filters.account)
+    if filters.period_from:
+        where.append("b.period_end >= {}")
+        args.append(filters.period_from)
+    if filters.period_to:
+        where.append("b.period_start <= {}")
+        args.append(filters.period_to)
+    if filters.status == "overdue":
+        where.append("b.status = 'pending' AND b.due_date < {}")
+        args.append(today)
+    elif filters.status == "pending":
+        where.append("b.status = 'pending' AND b.due_date >= {}")
+        args.append(today)
+    elif filters.status in {"paid", "direct_debit"}:
+        where.append("b.status = {}")
+        args.append(filters.status)
+    page_where = list(where)
+    page_args = list(args)
+    position = parse_cursor(cursor)
+    if position:
+        page_where.append("(b.period_start, b.id) < ({}, {})")
+        page_args.extend(position)
+    select = (
+        "SELECT b.id, b.number, a.number AS account_number, b.period_start, b.period_end, b.issue_date,"
+        " b.due_date, b.total_cents, b.status" + _VISIBLE
+    )
+    rows = await Bill.raw(
+        select
+        + (" WHERE " + " AND ".join(page_where) if page_where else "")
+        + f" ORDER BY b.period_start DESC, b.id DESC LIMIT {PAGE_SIZE + 1}",
+        *page_args,
+    )
+    bills = [_row(row, today) for row in rows[:PAGE_SIZE]]
+    next_cursor = None
+    if len(rows) > PAGE_SIZE:
+        last = bills[-1]
+        next_cursor = f"{last.period_start.isoformat()}_{last.id}"
+    pending_rows = await Bill.raw(
+        select + " WHERE b.status = 'pending' ORDER BY b.due_date, b.id LIMIT 200", viewer.user_id
+    )
+    return BillPage(bills, next_cursor, [_row(row, today) for row in pending_rows])
+
+
+@dataclass(frozen=True)
+class BillDetail:
+    row: BillRow
+    holder_name: str
+    holder_identity: str
+    supply_address: str
+    tariff: str
+    reading_previous: int
+    reading_current: int
+    consumption_m3: int
+    lines: list[dict[str, Any]]
+    taxable_cents: int
+    vat_cents: int
+    payment_suffix: str
+    payment_reference: str
+    payment_identification: str
+    payment_method: str
+    iban_masked: str
+
+
+async def get_bill(viewer: Viewer, bill_id: int, today: dt.date | None = None) -> BillDetail | None:
+    """One bill, if the viewer may see its account; None otherwise (the caller answers 404)."""
+    rows = await Bill.raw(
+        "SELECT b.*, a.number AS account_number, a.supply_address, a.tariff, a.payment_method,"
+        " a.iban_masked, c.name AS holder_name, c.identity_number AS holder_identity"
+        + _VISIBLE
+        + " JOIN customer c ON c.id = a.customer WHERE b.id = {}",
+        viewer.user_id,
+        bill_id,
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return BillDetail(
+        row=_row(row, today or dt.date.today()),
+        holder_name=row["holder_name"],
+        holder_identity=row["holder_identity"],
+        supply_address=row["supply_address"],
+        tariff=row["tariff"],
+        reading_previous=row["reading_previous"],
+        reading_current=row["reading_current"],
+        consumption_m3=row["consumption_m3"],
+        lines=row["lines"] if isinstance(row["lines"], list) else json.loads(row["lines"]),
+        taxable_cents=row["taxable_cents"],
+        vat_cents=row["vat_cents"],
+        payment_suffix=row["payment_suffix"],
+        payment_reference=row["payment_reference"],
+        payment_identification=row["payment_identification"],
+        payment_method=row["payment_method"],
+        iban_masked=row["iban_masked"],
+    )

@@ -1,0 +1,97 @@
+"""My bills and View online bill: scoped to the viewer's accounts, filtered, keyset-paginated."""
+
+import json
+import re
+from typing import Any
+
+from portal.db.tables import Account, Bill
+from tests.conftest import submit
+
+ANA = ("ana.demo", "demo-password-ana")
+ADMIN = ("admin.demo", "demo-password-admin")
+
+
+async def sign_in(client: Any, who: tuple[str, str]) -> None:
+    response = await submit(client, "/sign-in", {"username": who[0], "password": who[1]})
+    assert response.status_code == 303
+
+
+async def bill_of(account_number: str) -> dict[str, Any]:
+    account = await Account.select(Account.id).where(Account.number == account_number).first()
+    bill = await Bill.select().where(Bill.account == account["id"]).order_by(Bill.id, ascending=False).first()
+    assert bill is not None
+    return bill
+
+
+async def test_anonymous_is_sent_to_sign_in(client: Any, demo: None) -> None:
+    bill = await bill_of("0001000413")
+    for path in ("/bills", f"/bills/{bill['id']}", f"/bills/{bill['id']}/bill.json"):
+        response = await client.get(path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/sign-in?next={path.replace('/', '%2F')}"
+
+
+async def test_access_matrix(client: Any, demo: None) -> None:
+    """Ana (holder of 0001000413/421) and the administrator (Las Palmeras) each see only their bills;
+    someone else's bill answers 404 exactly like a bill that does not exist."""
+    anas = await bill_of("0001000413")
+    admins = await bill_of("0001000439")
+    await sign_in(client, ANA)
+    for path in (f"/bills/{anas['id']}", f"/bills/{anas['id']}/bill.json"):
+        assert (await client.get(path)).status_code == 200
+    for path in (f"/bills/{admins['id']}", f"/bills/{admins['id']}/bill.json", "/bills/999999999"):
+        assert (await client.get(path)).status_code == 404
+    listing = await client.get("/bills")
+    assert anas["number"] in listing.text and admins["number"] not in listing.text
+
+    await submit(client, "/sign-out")
+    await sign_in(client, ADMIN)
+    assert (await client.get(f"/bills/{admins['id']}")).status_code == 200
+    assert (await client.get(f"/bills/{anas['id']}")).status_code == 404
+
+
+async def test_list_pages_with_a_cursor_and_shows_pending_bills_at_the_bottom(
+    client: Any, demo: None
+) -> None:
+    await sign_in(client, ADMIN)  # 5 accounts × 25 bills
+    seen: list[str] = []
+    path = "/bills"
+    while path:
+        page = await client.get(path)
+        assert page.status_code == 200
+        seen += re.findall(r">(FA\d{11})</a></td>", page.text)
+        more = re.search(r'href="(/bills\?[^"]*after=[^"]+)">Older bills', page.text)
+        path = more.group(1).replace("&amp;", "&") if more else ""
+    assert len(seen) == 125 and len(set(seen)) == 125
+    pending_section = page.text.split('id="pending-heading"')[1]
+    assert pending_section.count("View online bill") == 4
+
+
+async def test_filters(client: Any, demo: None) -> None:
+    await sign_in(client, ANA)
+    one_account = await client.get("/bills?account=0001000421")
+    numbers = re.findall(r">(FA\d{11})</a></td>", one_account.text)
+    assert len(numbers) == 25
+    overdue = await client.get("/bills?status=overdue")
+    assert "Overdue" in overdue.text
+    assert re.findall(r"<td>(Paid|Pending)</td>", overdue.text) == []
+    backwards = await client.get("/bills?period_from=2026-06&period_to=2026-01")
+    assert backwards.status_code == 422
+    assert "The end of the period must be after its start" in backwards.text
+    garbage = await client.get("/bills?period_from=soon&status=%3Cscript%3E")
+    assert garbage.status_code == 422
+    assert "Enter a month like 2026-03" in garbage.text and "<script>" not in garbage.text
+
+
+async def test_bill_json_download(client: Any, demo: None) -> None:
+    bill = await bill_of("0001000413")
+    await sign_in(client, ANA)
+    response = await client.get(f"/bills/{bill['id']}/bill.json")
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-disposition"] == f'attachment; filename="{bill["number"]}.json"'
+    data = json.loads(response.text)
+    assert data["number"] == bill["number"]
+    assert data["total_cents"] == bill["total_cents"]
+    assert sum(line["amount_cents"] for line in data["lines"]) == bill["total_cents"]
+    assert data["payment"]["reference"] == bill["payment_reference"]

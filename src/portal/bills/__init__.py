@@ -1,0 +1,1 @@
+"""Bills: account status, My bills, the online bill and its files."""

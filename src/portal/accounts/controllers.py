@@ -16,6 +16,7 @@ from portal.accounts import forms, services
 from portal.accounts.forms import REGISTRATION_KINDS
 from portal.accounts.services import Draft, Mailer, Outcome
 from portal.audit import Origin
+from portal.bills import services as bills
 from portal.db.tables.auth import TokenPurpose
 from portal.settings import Settings
 from portal.web.sessions import SessionStore, Viewer
@@ -321,7 +322,7 @@ class AccountHomeController(Controller):
 
     @get("/", name="account_home", cache=False)
     async def home(self, viewer: NamedDependency[Viewer], added: FromQuery[str] = "") -> Template:
-        accounts = await services.visible_accounts(viewer)
+        accounts = await bills.account_status(viewer)
         return page("home", viewer=viewer, accounts=accounts, added=added)
 
     @post("/keep-alive", name="keep_alive")

@@ -194,3 +194,42 @@ async def get_bill(viewer: Viewer, bill_id: int, today: dt.date | None = None) -
         payment_method=row["payment_method"],
         iban_masked=row["iban_masked"],
     )
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    number: str
+    supply_address: str
+    holder: str
+    payment_method: str
+    iban_masked: str
+    online_bill: bool
+    pending_cents: int
+    pending_count: int
+    overdue_count: int
+    next_due_date: dt.date | None
+    last_bill_id: int | None
+    last_bill_number: str | None
+    last_bill_cents: int | None
+
+
+async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[AccountStatus]:
+    """Each account the viewer may see, at a glance: what is pending and when, the last bill, how it pays."""
+    today = today or dt.date.today()
+    rows = await Bill.raw(
+        "SELECT a.number, a.supply_address, c.name AS holder, a.payment_method, a.iban_masked, a.online_bill,"
+        " COALESCE(SUM(b.total_cents) FILTER (WHERE b.status = 'pending'), 0)::bigint AS pending_cents,"
+        " COUNT(b.id) FILTER (WHERE b.status = 'pending') AS pending_count,"
+        " COUNT(b.id) FILTER (WHERE b.status = 'pending' AND b.due_date < {}) AS overdue_count,"
+        " MIN(b.due_date) FILTER (WHERE b.status = 'pending') AS next_due_date,"
+        " last.id AS last_bill_id, last.number AS last_bill_number, last.total_cents AS last_bill_cents"
+        " FROM account_access x JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
+        " LEFT JOIN bill b ON b.account = a.id"
+        " LEFT JOIN LATERAL (SELECT id, number, total_cents FROM bill WHERE account = a.id"
+        "   ORDER BY period_start DESC, id DESC LIMIT 1) last ON true"
+        ' WHERE x."user" = {}'
+        " GROUP BY a.id, c.name, last.id, last.number, last.total_cents ORDER BY c.name, a.number",
+        today,
+        viewer.user_id,
+    )
+    return [AccountStatus(**row) for row in rows]

@@ -50,9 +50,7 @@ async def test_access_matrix(client: Any, demo: None) -> None:
     assert (await client.get(f"/bills/{anas['id']}")).status_code == 404
 
 
-async def test_pages_with_a_cursor_and_pending_bills_come_last(
-    client: Any, demo: None
-) -> None:
+async def test_pages_with_a_cursor_and_pending_bills_come_last(client: Any, demo: None) -> None:
     await sign_in(client, ADMIN)  # 5 accounts × 25 bills
     seen: list[str] = []
     path = "/bills"

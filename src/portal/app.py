@@ -25,6 +25,7 @@ from portal.accounts.services import Mailer
 from portal.bills.controllers import BillsController
 from portal.db import engine as db_engine
 from portal.infra.queue import make_queue
+from portal.infra.storage import Storage
 from portal.notifications.controllers import DevMailboxController
 from portal.settings import PROJECT_ROOT, Settings
 from portal.site.controllers import SiteController
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     sessions = SessionStore(settings)
     mailer = Mailer(env=environment, queue=queue, settings=settings)
+    storage = Storage(settings.storage.dir)
 
     route_handlers: list = [
         SiteController,
@@ -109,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "queue": Provide(lambda: queue, sync_to_thread=False),
             "sessions": Provide(lambda: sessions, sync_to_thread=False),
             "mailer": Provide(lambda: mailer, sync_to_thread=False),
+            "storage": Provide(lambda: storage, sync_to_thread=False),
             "viewer": Provide(provide_viewer),
         },
         lifespan=[lifespan],
@@ -124,6 +127,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,
+        # Forms are small; a larger body is refused (413) before anything reads it.
+        request_max_body_size=1_048_576,
         debug=False,
     )
     # Litestar runs `middleware=[…]` only for requests that match a route; these two must also see the

@@ -13,10 +13,9 @@ from portal.banking.identity import Holder, IdentityError, validate_identity
 from portal.banking.money import AmountError, parse_amount
 
 Errors = dict[str, str]
-MAX_FIELD_LENGTH = 200
 _USERNAME = re.compile(r"^[\w.-]{3,60}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_BILL_NUMBER = re.compile(r"^[A-Z]{2}\d{11}$")
+_BILL_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{11}$")
 
 REGISTRATION_KINDS = {
     "private": "Private user registration",
@@ -27,17 +26,12 @@ HOLDER_OF_KIND: dict[str, Holder] = {"private": "person", "company": "company", 
 
 
 def field(data: dict[str, Any], name: str) -> str:
-    """A form value as text, stripped; capped so that a huge post cannot fill pages or rows."""
+    """A form value as text, stripped; kept whole so that the page can show back what was typed (the
+    app's request size limit bounds it)."""
     value = data.get(name, "")
     if isinstance(value, list):
         value = value[0] if value else ""
-    return str(value).strip()[:1000]
-
-
-def too_long(value: str, label: str) -> str | None:
-    return (
-        f"{label} must be {MAX_FIELD_LENGTH} characters or fewer" if len(value) > MAX_FIELD_LENGTH else None
-    )
+    return str(value).strip()
 
 
 @dataclass(frozen=True)

@@ -412,21 +412,25 @@ async def sign_in(
         if not password:
             errors["password"] = "Enter your password"  # noqa: S105 (a message, not a password)
         return None, Outcome(errors)
-    if await throttle.SIGN_IN_PER_IP.blocked(origin.ip) or await throttle.SIGN_IN_PER_ACCOUNT.blocked(key):
-        await audit.record("sign_in.throttled", origin, login=key[:60])
-        return None, Outcome({"username": SIGN_IN_THROTTLED})
     user = (
         await User.select(User.id, User.password_hash, User.activated_at, User.username)
         .where((User.username == key) | (User.email == key))
         .first()
     )
+    # Count per user, so that switching between username and email does not reset the count.
+    account_key = f"user:{user['id']}" if user else f"login:{key}"
+    if await throttle.SIGN_IN_PER_IP.blocked(origin.ip) or await throttle.SIGN_IN_PER_ACCOUNT.blocked(
+        account_key
+    ):
+        await audit.record("sign_in.throttled", origin, user_id=user["id"] if user else None)
+        return None, Outcome({"username": SIGN_IN_THROTTLED})
     stored_hash = user["password_hash"] if user and user["activated_at"] else None
     if not passwords.verify_password(stored_hash, password) or user is None:
         await throttle.SIGN_IN_PER_IP.hit(origin.ip)
-        await throttle.SIGN_IN_PER_ACCOUNT.hit(key)
+        await throttle.SIGN_IN_PER_ACCOUNT.hit(account_key)
         await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
         return None, Outcome({"username": SIGN_IN_FAILED})
-    await throttle.SIGN_IN_PER_ACCOUNT.clear(key)
+    await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
     await User.update({User.last_sign_in_at: dt.datetime.now(dt.UTC)}).where(User.id == user["id"])
     session = await sessions.start(user["id"], replacing=current_session)
     await audit.record("sign_in.succeeded", origin, user_id=user["id"])

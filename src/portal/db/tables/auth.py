@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from piccolo.columns import BigInt, Boolean, ForeignKey, Serial, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, ForeignKey, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.db.tables.accounts import Account
@@ -16,15 +16,16 @@ class RegistrationDraft(Table, tablename="registration_draft"):
     id: Serial  # Piccolo adds the primary key; declared for type checkers
     token_hash = Varchar(length=64, unique=True)
     kind = Varchar(length=20, default="")
-    identity_number = Varchar(length=40, default="")
-    account_number = Varchar(length=40, default="")
-    bill_number = Varchar(length=40, default="")
-    amount = Varchar(length=40, default="")
-    """As typed (with a comma or a dot), so that the form shows it back unchanged."""
+    identity_number = Text(default="")
+    account_number = Text(default="")
+    bill_number = Text(default="")
+    amount = Text(default="")
+    """As typed (with a comma or a dot): the answers are kept as typed, whatever their length, so that
+    the form shows them back unchanged; they are checked before anything is created from them."""
     account = ForeignKey(references=Account, null=True, default=None)
     """Set once the bill details are verified."""
-    username = Varchar(length=200, default="")
-    email = Varchar(length=300, default="")
+    username = Text(default="")
+    email = Text(default="")
     online_bill = Boolean(default=False)
     privacy_accepted = Boolean(default=False)
     user = ForeignKey(references=User, null=True, default=None)

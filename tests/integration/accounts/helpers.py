@@ -1,0 +1,197 @@
+"""Steps and readers shared by the accounts integration tests: the demo's bill details and users, the
+registration and sign-in steps as a browser takes them, and small readers for pages, emails and rows."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from litestar import Litestar
+
+from portal.db.tables import AuditEvent, Session, User
+from tests.conftest import submit
+from tests.integration.accounts.test_registration_flow import MARIA, activation_link
+
+__all__ = [
+    "ADMIN",
+    "ANA",
+    "HORNO",
+    "INMOBILIARIA",
+    "MARIA",
+    "OKSANA",
+    "OTHER_IP",
+    "SESSION_COOKIE",
+    "activation_link",
+    "audit_events",
+    "client_from",
+    "complete_registration",
+    "error_messages",
+    "field_value",
+    "heading",
+    "is_checked",
+    "link_token",
+    "register_until_check",
+    "reset_link",
+    "sha256",
+    "sign_in",
+    "start_registration",
+    "user_row",
+]
+
+# Bill details of demo customers (see README.md, "Demo data"); MARIA comes from test_registration_flow.
+HORNO = {
+    "identity": "B46382917",
+    "account_number": "0001000033",
+    "bill_number": "FA00000000075",
+    "amount": "158,60",
+}
+INMOBILIARIA = {
+    "identity": "A03312543",
+    "account_number": "0001000074",
+    "bill_number": "FA00000000175",
+    "amount": "17,11",
+}
+OKSANA = {
+    "identity": "Y2345678Z",
+    "account_number": "0001000389",
+    "bill_number": "FA00000000950",
+    "amount": "21,11",
+}
+
+ANA = ("ana.demo", "demo-password-ana")
+ADMIN = ("admin.demo", "demo-password-admin")
+
+SESSION_COOKIE = "session"  # the test settings use http://, so no __Host- prefix
+OTHER_IP = "198.51.100.23"  # `running` (tests/conftest.py) always uses 203.0.113.10
+
+
+@asynccontextmanager
+async def client_from(app: Litestar, ip: str) -> AsyncIterator[httpx.AsyncClient]:
+    """Another browser, at another client address, talking to an app whose lifespan is already running
+    (the `client` fixture's). `running(app)` cannot do this: its client address is fixed, and a second
+    lifespan would close the database pool under the first client when it ends."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 50001))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        yield http
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# --- steps -------------------------------------------------------------------------------------------
+
+
+async def start_registration(client: Any, kind: str = "private") -> None:
+    response = await submit(client, "/register", {"kind": kind})
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/register/bill-details"
+
+
+async def register_until_check(
+    client: Any, kind: str, bill: dict[str, str], username: str, email: str, online_bill: bool = False
+) -> None:
+    """Choose the type, verify the bill and give the user details: the draft is ready to submit."""
+    await start_registration(client, kind)
+    response = await submit(client, "/register/bill-details", bill)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/register/user-details"
+    details = {"username": username, "email": email, "privacy": "true"}
+    if online_bill:
+        details["online_bill"] = "true"
+    response = await submit(client, "/register/user-details", details)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/register/check"
+
+
+async def complete_registration(
+    client: Any, kind: str, bill: dict[str, str], username: str, email: str
+) -> None:
+    """A whole registration up to "Check your email": the user exists, not yet activated."""
+    await register_until_check(client, kind, bill, username, email)
+    response = await submit(client, "/register/check")
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/register/email-sent"
+
+
+async def sign_in(client: Any, login: str, password: str, next_path: str | None = None) -> Any:
+    data = {"username": login, "password": password}
+    if next_path is not None:
+        data["next"] = next_path
+    return await submit(client, "/sign-in", data)
+
+
+# --- readers -----------------------------------------------------------------------------------------
+
+_SUMMARY = re.compile(r'<ul class="error-summary__list">(.*?)</ul>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def error_messages(page: str) -> list[str]:
+    """The messages of a page's error summary, as text (empty when the page shows no problem)."""
+    match = _SUMMARY.search(page)
+    if match is None:
+        return []
+    items = re.findall(r"<li>(.*?)</li>", match.group(1), re.S)
+    return [html.unescape(_TAG.sub("", item)).strip() for item in items]
+
+
+def heading(page: str) -> str:
+    """The text of the page's <h1>."""
+    match = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    assert match is not None, "no <h1> in the page"
+    return html.unescape(_TAG.sub("", match.group(1))).strip()
+
+
+def field_value(page: str, field_id: str) -> str | None:
+    """The value a page's <input id=…> shows (None when it shows none)."""
+    tag = re.search(rf'<input[^>]*\bid="{re.escape(field_id)}"[^>]*>', page, re.S)
+    assert tag is not None, f"no input {field_id!r} in the page"
+    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
+    return html.unescape(value.group(1)) if value else None
+
+
+def is_checked(page: str, field_id: str) -> bool:
+    tag = re.search(rf'<input[^>]*\bid="{re.escape(field_id)}"[^>]*>', page, re.S)
+    assert tag is not None, f"no input {field_id!r} in the page"
+    return re.search(r"\schecked[\s>]", tag.group(0)) is not None
+
+
+def reset_link(message: Any) -> str:
+    text = message.get_payload()[0].get_payload(decode=True).decode()
+    match = re.search(r"http://\S+/password/reset\?token=(\S+)", text)
+    assert match is not None, text
+    return match.group(0)
+
+
+def link_token(link: str) -> str:
+    return link.split("token=", 1)[1]
+
+
+async def audit_events(event: str | None = None) -> list[dict[str, Any]]:
+    """The audit rows (of one event, or all), oldest first, with `detail` decoded from its JSON."""
+    query = AuditEvent.select().order_by(AuditEvent.id)
+    if event is not None:
+        query = query.where(AuditEvent.event == event)
+    rows = await query
+    for row in rows:
+        if isinstance(row["detail"], str):
+            row["detail"] = json.loads(row["detail"])
+    return rows
+
+
+async def user_row(username: str) -> dict[str, Any]:
+    row = await User.select().where(User.username == username).first()
+    assert row is not None, f"no user {username!r}"
+    return row
+
+
+async def session_rows(username: str) -> list[dict[str, Any]]:
+    user = await user_row(username)
+    return await Session.select().where(Session.user == user["id"])

@@ -1,0 +1,76 @@
+"""Every POST route of the app refuses a form without its CSRF token, with an HTML page."""
+
+from typing import Any
+
+from litestar import Litestar
+
+from portal.db.tables import Session
+from tests.conftest import csrf_token
+from tests.integration.accounts.helpers import ANA, SESSION_COOKIE, sign_in
+
+ACCOUNTS_POSTS = {
+    "/sign-in",
+    "/sign-out",
+    "/register",
+    "/register/bill-details",
+    "/register/user-details",
+    "/register/check",
+    "/register/resend",
+    "/activate",
+    "/activate/resend",
+    "/password/forgotten",
+    "/password/reset",
+    "/account/keep-alive",
+    "/account/accounts/add",
+}
+CSRF_MESSAGE = "This form had expired or was sent from elsewhere."
+
+
+def post_paths(app: Litestar) -> list[str]:
+    paths = []
+    for route in app.routes:
+        methods = getattr(route, "methods", set())
+        if "POST" in methods:
+            assert "{" not in route.path, f"give {route.path} a sample path parameter"
+            paths.append(route.path)
+    return sorted(paths)
+
+
+def assert_refused(response: Any, path: str) -> None:
+    assert response.status_code == 403, (path, response.status_code)
+    assert response.headers["content-type"].startswith("text/html"), path
+    assert CSRF_MESSAGE in response.text, path
+
+
+async def test_every_post_without_a_token_is_refused(client: Any, app: Litestar, demo: None) -> None:
+    paths = post_paths(app)
+    assert set(paths) >= ACCOUNTS_POSTS
+
+    for path in paths:
+        # A browser with no CSRF cookie at all…
+        client.cookies.clear()
+        assert_refused(await client.post(path, data={"username": "x"}, follow_redirects=False), path)
+        # …and one with the cookie but a form without the token, or with a wrong one.
+        await csrf_token(client)
+        assert_refused(await client.post(path, data={"username": "x"}, follow_redirects=False), path)
+        assert_refused(
+            await client.post(path, data={"_csrf_token": "forged", "username": "x"}, follow_redirects=False),
+            path,
+        )
+
+
+async def test_a_signed_in_session_does_not_replace_the_token(client: Any, app: Litestar, demo: None) -> None:
+    assert (await sign_in(client, *ANA)).status_code == 303
+    for path in post_paths(app):
+        assert_refused(await client.post(path, data={}, follow_redirects=False), path)
+    # Still signed in: not even sign-out went through.
+    assert await Session.count() == 1
+    assert SESSION_COOKIE in client.cookies
+
+
+async def test_the_same_posts_with_the_token_are_not_refused(client: Any, app: Litestar, demo: None) -> None:
+    """The check above could pass for another reason (every POST broken): with the token, none is 403."""
+    for path in post_paths(app):
+        token = await csrf_token(client)
+        response = await client.post(path, data={"_csrf_token": token}, follow_redirects=False)
+        assert response.status_code != 403, path

@@ -1,0 +1,140 @@
+"""Registration refusals that are not about the bill: the holder already has a user, the username or
+email is taken, the privacy policy is not accepted; and every refusal shows back what was typed."""
+
+from typing import Any
+
+from litestar import Litestar
+
+from portal.db.tables import User
+from tests.conftest import submit
+from tests.integration.accounts.helpers import (
+    MARIA,
+    OTHER_IP,
+    client_from,
+    complete_registration,
+    error_messages,
+    field_value,
+    is_checked,
+    start_registration,
+)
+
+HOLDER_REGISTERED = (
+    "This account is already registered by its holder. Sign in, or use “Forgotten your password?” if you "
+    "cannot remember it"
+)
+
+
+async def verified_draft(client: Any, kind: str = "private", bill: dict[str, str] = MARIA) -> None:
+    await start_registration(client, kind)
+    response = await submit(client, "/register/bill-details", bill)
+    assert response.status_code == 303, error_messages(response.text)
+
+
+async def test_a_holder_registers_once(client: Any, app: Litestar, demo: None) -> None:
+    await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
+
+    async with client_from(app, OTHER_IP) as second:
+        await start_registration(second, "private")
+        response = await submit(second, "/register/bill-details", MARIA)
+        assert response.status_code == 422
+        assert error_messages(response.text) == [HOLDER_REGISTERED]
+        # Nothing lets the second draft go on.
+        step = await second.get("/register/user-details", follow_redirects=False)
+        assert step.status_code == 303
+        assert step.headers["location"] == "/register/bill-details"
+    assert await User.count().where(User.customer.is_not_null() & (User.email == "maria@example.com")) == 1
+
+
+async def test_username_taken_whatever_its_case(client: Any, demo: None) -> None:
+    await verified_draft(client)
+    for username in ("ana.demo", "ANA.Demo"):
+        response = await submit(
+            client,
+            "/register/user-details",
+            {"username": username, "email": "new@example.com", "privacy": "true"},
+        )
+        assert response.status_code == 422
+        assert error_messages(response.text) == ["This username is already taken: choose another"]
+
+
+async def test_email_taken_whatever_its_case(client: Any, demo: None) -> None:
+    await verified_draft(client)
+    for email in ("ana.demo@example.com", "ANA.Demo@Example.COM"):
+        response = await submit(
+            client, "/register/user-details", {"username": "maria.garcia", "email": email, "privacy": "true"}
+        )
+        assert response.status_code == 422
+        assert error_messages(response.text) == [
+            "This email address is already used by a user. Sign in, or use “Forgotten your password?”"
+        ]
+
+
+async def test_privacy_policy_must_be_accepted(client: Any, demo: None) -> None:
+    await verified_draft(client)
+    response = await submit(
+        client, "/register/user-details", {"username": "maria.garcia", "email": "m@example.com"}
+    )
+    assert response.status_code == 422
+    assert error_messages(response.text) == ["Read and accept the Privacy Policy to register"]
+    # The check step stays out of reach.
+    check = await client.get("/register/check", follow_redirects=False)
+    assert check.status_code == 303
+    assert check.headers["location"] == "/register/user-details"
+
+
+async def test_user_details_are_shown_back_with_the_problems(client: Any, demo: None) -> None:
+    await verified_draft(client)
+    typed = {"username": "ana.demo", "email": "maría@correo.es", "online_bill": "true"}
+    response = await submit(client, "/register/user-details", typed)
+    assert response.status_code == 422
+    assert field_value(response.text, "username") == "ana.demo"
+    assert field_value(response.text, "email") == "maría@correo.es"
+    assert is_checked(response.text, "online_bill")
+    assert not is_checked(response.text, "privacy")
+
+
+async def test_bill_details_are_shown_back_including_unicode_and_markup(client: Any, demo: None) -> None:
+    await start_registration(client, "private")
+    typed = {
+        "identity": "Ñúñez-名前",
+        "account_number": "<b>0001000017</b>",
+        "bill_number": "FAÑ0000000025",
+        "amount": "14,69 € «x»",
+    }
+    response = await submit(client, "/register/bill-details", typed)
+    assert response.status_code == 422
+    for name, value in typed.items():
+        assert field_value(response.text, name) == value, name
+    assert "<b>0001000017</b>" not in response.text  # escaped, not markup
+    # The page refused each field with its own message.
+    assert len(error_messages(response.text)) == 4
+
+
+async def test_five_thousand_characters_in_every_bill_field(client: Any, demo: None) -> None:
+    await start_registration(client, "private")
+    long = "9" * 5000
+    response = await submit(
+        client,
+        "/register/bill-details",
+        {"identity": long, "account_number": long, "bill_number": long, "amount": long},
+    )
+    assert response.status_code == 422, response.text[:500]
+    assert len(error_messages(response.text)) == 4
+    for name in ("identity", "account_number", "bill_number", "amount"):
+        assert field_value(response.text, name) == long, name
+
+
+async def test_five_thousand_characters_in_the_user_details(client: Any, demo: None) -> None:
+    await verified_draft(client)
+    long_name = "ñ" * 5000
+    long_email = "a" * 5000 + "@example.com"
+    response = await submit(
+        client, "/register/user-details", {"username": long_name, "email": long_email, "privacy": "true"}
+    )
+    assert response.status_code == 422, response.text[:500]
+    assert error_messages(response.text) == [
+        "Your username must be 3 to 60 letters, digits, dots, hyphens or underscores, with no spaces",
+        "Enter an email address in the correct format, like name@example.com",
+    ]
+    assert field_value(response.text, "username") == long_name
+    assert field_value(response.text, "email") == long_email

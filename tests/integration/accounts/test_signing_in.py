@@ -1,0 +1,153 @@
+"""Sign in: by username or email, one answer for every failure, throttles per account and per address,
+only activated users, and redirects only within the site."""
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from litestar import Litestar
+
+from portal.accounts.passwords import hash_password
+from portal.accounts.services import SIGN_IN_FAILED, SIGN_IN_THROTTLED
+from portal.db.tables import User
+from tests.integration.accounts.helpers import (
+    ADMIN,
+    ANA,
+    MARIA,
+    OTHER_IP,
+    SESSION_COOKIE,
+    audit_events,
+    client_from,
+    complete_registration,
+    error_messages,
+    field_value,
+    sign_in,
+)
+
+
+async def test_success_sets_a_session_and_shows_who_is_signed_in(client: Any, demo: None) -> None:
+    response = await sign_in(client, *ANA)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/account"
+    assert SESSION_COOKIE in client.cookies
+    home = await client.get("/account", follow_redirects=False)
+    assert home.status_code == 200
+    assert "Signed in as ana.demo" in home.text
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_answer(client: Any, demo: None) -> None:
+    wrong_password = await sign_in(client, "ana.demo", "not-her-password")
+    unknown_user = await sign_in(client, "nobody.here", "not-her-password")
+    assert wrong_password.status_code == unknown_user.status_code == 422
+    assert error_messages(wrong_password.text) == error_messages(unknown_user.text) == [SIGN_IN_FAILED]
+    # The username is shown back; the password never is.
+    assert field_value(wrong_password.text, "username") == "ana.demo"
+    assert field_value(wrong_password.text, "password") is None
+    assert "not-her-password" not in wrong_password.text
+    assert SESSION_COOKIE not in client.cookies
+
+
+async def test_sign_in_by_email_whatever_its_case(client: Any, demo: None) -> None:
+    response = await sign_in(client, "Ana.Demo@Example.com", ANA[1])
+    assert response.status_code == 303
+    home = await client.get("/account")
+    assert "Signed in as ana.demo" in home.text
+
+
+async def test_five_failures_block_the_account_even_with_the_right_password(
+    client: Any, app: Litestar, demo: None
+) -> None:
+    for attempt in range(5):
+        response = await sign_in(client, "ana.demo", f"wrong password {attempt}")
+        assert error_messages(response.text) == [SIGN_IN_FAILED]
+
+    refused = await sign_in(client, *ANA)
+    assert refused.status_code == 422
+    assert error_messages(refused.text) == [SIGN_IN_THROTTLED]
+    assert SESSION_COOKIE not in client.cookies
+    # Blocked from another address too: the limit is the account's.
+    async with client_from(app, OTHER_IP) as elsewhere:
+        response = await sign_in(elsewhere, *ANA)
+        assert error_messages(response.text) == [SIGN_IN_THROTTLED]
+    # Another account signs in from the same address.
+    assert (await sign_in(client, *ADMIN)).status_code == 303
+
+    assert len(await audit_events("sign_in.failed")) == 5
+    assert len(await audit_events("sign_in.throttled")) == 2
+
+
+async def test_the_account_limit_counts_sign_ins_by_email_too(client: Any, demo: None) -> None:
+    for attempt in range(5):
+        await sign_in(client, "ana.demo", f"wrong password {attempt}")
+    refused = await sign_in(client, "ana.demo@example.com", ANA[1])
+    assert refused.status_code == 422
+    assert error_messages(refused.text) == [SIGN_IN_THROTTLED]
+
+
+async def test_thirty_failures_block_the_address(client: Any, app: Litestar, demo: None) -> None:
+    for attempt in range(30):
+        response = await sign_in(client, f"guess{attempt}", "wrong password")
+        assert error_messages(response.text) == [SIGN_IN_FAILED], attempt
+
+    for user in (ANA, ADMIN):
+        refused = await sign_in(client, *user)
+        assert error_messages(refused.text) == [SIGN_IN_THROTTLED], user
+    async with client_from(app, OTHER_IP) as elsewhere:
+        response = await sign_in(elsewhere, *ANA)
+        assert response.status_code == 303
+
+
+async def test_a_user_not_yet_activated_cannot_sign_in(client: Any, app: Litestar, demo: None) -> None:
+    await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
+    # Even with a password hash in place, no sign-in before activation.
+    await User.update({User.password_hash: hash_password("river copper lantern 42")}).where(
+        User.username == "maria.garcia"
+    )
+    async with client_from(app, OTHER_IP) as browser:
+        response = await sign_in(browser, "maria.garcia", "river copper lantern 42")
+        assert response.status_code == 422
+        assert error_messages(response.text) == [SIGN_IN_FAILED]
+        assert SESSION_COOKIE not in browser.cookies
+
+
+async def test_next_is_followed_only_within_the_site(client: Any, demo: None) -> None:
+    response = await sign_in(client, *ANA, next_path="/account/accounts/add")
+    assert response.headers["location"] == "/account/accounts/add"
+    for target in ("//evil.example", "https://evil.example", "/\\evil.example", "http:/evil.example"):
+        client.cookies.clear()
+        response = await sign_in(client, *ANA, next_path=target)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/account", target
+        # The form does not carry it either.
+        page = await client.get("/sign-in", params={"next": target}, follow_redirects=False)
+        assert page.headers["location"] == "/account", target
+        client.cookies.clear()
+        page = await client.get("/sign-in", params={"next": target})
+        assert field_value_next(page.text) == "", target
+
+
+async def test_next_with_a_tab_or_newline_cannot_leave_the_site(client: Any, demo: None) -> None:
+    # Browsers drop tabs and newlines from a URL: "/\t/evil.example" is "//evil.example" to them.
+    for target in ("/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/ \t/evil.example"):
+        client.cookies.clear()
+        response = await sign_in(client, *ANA, next_path=target)
+        assert response.status_code == 303
+        location = response.headers["location"]
+        as_a_browser_reads_it = urljoin("http://127.0.0.1:8000/", re.sub(r"[\t\n\r]", "", location))
+        assert urlsplit(as_a_browser_reads_it).netloc == "127.0.0.1:8000", (target, location)
+
+
+async def test_a_signed_out_page_asks_to_sign_in_and_comes_back(client: Any, demo: None) -> None:
+    response = await client.get("/account/accounts/add", follow_redirects=False)
+    assert response.status_code == 303
+    target = urlsplit(response.headers["location"])
+    assert target.path == "/sign-in"
+    assert parse_qs(target.query) == {"next": ["/account/accounts/add"]}
+    signed_in = await sign_in(client, *ADMIN, next_path="/account/accounts/add")
+    assert signed_in.headers["location"] == "/account/accounts/add"
+
+
+def field_value_next(page: str) -> str:
+    match = re.search(r'<input type="hidden" name="next" value="([^"]*)">', page)
+    assert match is not None
+    return match.group(1)

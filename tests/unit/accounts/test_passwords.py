@@ -1,0 +1,84 @@
+"""Password rules (NIST SP 800-63B: length, a blocklist, no composition rules) and argon2id hashing."""
+
+import pytest
+from argon2 import PasswordHasher
+
+from portal.accounts.passwords import hash_password, password_problem, verify_password
+
+TOO_SHORT = "Your password must be at least 8 characters (15 or more is better)"
+TOO_LONG = "Your password must be 128 characters or fewer"
+TOO_COMMON = "This password is too common and easy to guess: choose another, such as three random words"
+OWN_NAME = "Your password must not be your username or email address"
+
+
+@pytest.mark.parametrize("length", [8, 15, 64, 128])
+def test_lengths_from_8_to_128_are_accepted(length: int) -> None:
+    password = ("qzmvkrwt" * 20)[:length]
+    assert password_problem(password) is None
+
+
+def test_7_characters_are_refused() -> None:
+    assert password_problem("qzmvkrw") == TOO_SHORT
+
+
+def test_129_characters_are_refused() -> None:
+    assert password_problem("qzmvkrwt" * 16 + "q") == TOO_LONG
+
+
+def test_an_empty_password_is_refused() -> None:
+    assert password_problem("") == "Enter a password"
+
+
+@pytest.mark.parametrize(
+    "password", ["password123", "PASSWORD123", "Password123", "iloveyou", "QWERTYUIOP", "12345678"]
+)
+def test_common_passwords_are_refused_whatever_their_case(password: str) -> None:
+    assert password_problem(password) == TOO_COMMON
+
+
+def test_the_username_or_email_is_refused_whatever_its_case() -> None:
+    assert password_problem("Maria.Garcia", username="maria.garcia", email="m@example.com") == OWN_NAME
+    assert password_problem("M@Example.com", username="maria.garcia", email="m@example.com") == OWN_NAME
+    assert password_problem("maria.garcia.2026", username="maria.garcia", email="m@example.com") is None
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery staple",
+        "ríos de cobre y linternas",
+        "qzmvkrwt",
+        "        x",
+        "🙂🙂🙂🙂🙂🙂🙂🙂",
+    ],
+)
+def test_no_composition_rules(password: str) -> None:
+    assert password_problem(password) is None
+
+
+def test_hashes_are_argon2id_and_salted() -> None:
+    first, second = hash_password("river copper lantern"), hash_password("river copper lantern")
+    assert first.startswith("$argon2id$")
+    assert first != second
+    assert not PasswordHasher().check_needs_rehash(first)
+
+
+def test_verify_password() -> None:
+    stored = hash_password("river copper lantern")
+    assert verify_password(stored, "river copper lantern") is True
+    assert verify_password(stored, "River copper lantern") is False
+    assert verify_password(stored, "") is False
+    assert verify_password("not a hash", "river copper lantern") is False
+
+
+DUMMY_PASSWORD = "not a real password: evens out the time of unknown users"  # in passwords.py, public
+
+
+def test_without_a_hash_nothing_verifies_not_even_the_dummy_password() -> None:
+    assert verify_password(None, "river copper lantern") is False
+    assert verify_password(None, DUMMY_PASSWORD) is False
+
+
+def test_an_empty_hash_verifies_nothing_not_even_the_dummy_password() -> None:
+    assert verify_password("", "river copper lantern") is False
+    assert verify_password("", DUMMY_PASSWORD) is False

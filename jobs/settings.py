@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from saq import CronJob, Queue, Worker
 from saq.types import PartialTimersDict
 
+from jobs.bills import render_bill_pdf
 from jobs.housekeeping import purge_expired
 from jobs.mail import send_email, sweep_outbox
+from portal.bills.files import RENDER_BILL_PDF
 from portal.db import engine as db_engine
 from portal.infra.mail import make_transport
 from portal.infra.queue import make_queue
+from portal.infra.storage import Storage
 from portal.notifications.outbox import SEND_EMAIL
 from portal.settings import Settings
 
 # saq declares these keys required although Worker takes any subset.
 UPKEEP_TIMERS: PartialTimersDict = {"sweep": 5, "worker_info": 5}  # type: ignore[typeddict-item]
-FUNCTIONS = [(SEND_EMAIL.name, send_email)]
+FUNCTIONS: list[tuple[str, Callable[..., Awaitable[Any]]]] = [
+    (SEND_EMAIL.name, send_email),
+    (RENDER_BILL_PDF.name, render_bill_pdf),
+]
 CRON_JOBS = [
     CronJob(sweep_outbox, cron="* * * * *", timeout=60),  # type: ignore[type-var]
     CronJob(purge_expired, cron="17 * * * *", timeout=300),  # type: ignore[type-var]
@@ -29,6 +36,7 @@ def make_worker(settings: Settings, queue: Queue) -> Worker:
         ctx["settings"] = settings
         ctx["queue"] = queue
         ctx["mail_transport"] = make_transport(settings.mail)
+        ctx["storage"] = Storage(settings.storage.dir)
 
     return Worker(
         queue,

@@ -20,10 +20,13 @@ from portal.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def settings(smtp_server: tuple[Any, int]) -> Settings:
+def settings(smtp_server: tuple[Any, int], tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Test settings: mail to the real SMTP capture, generated files in a folder of this run."""
     base = Settings.from_env()
     return dataclasses.replace(
-        base, mail=dataclasses.replace(base.mail, url=f"smtp://127.0.0.1:{smtp_server[1]}")
+        base,
+        mail=dataclasses.replace(base.mail, url=f"smtp://127.0.0.1:{smtp_server[1]}"),
+        storage=dataclasses.replace(base.storage, dir=tmp_path_factory.mktemp("files")),
     )
 
 

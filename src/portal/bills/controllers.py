@@ -12,12 +12,14 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
+from litestar.response import File, Template
+from saq import Queue
 
 from portal.accounts.services import visible_accounts
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
-from portal.bills import services
+from portal.bills import documents, files, services
 from portal.bills.services import BillFilters
+from portal.infra.storage import Storage
 from portal.settings import Settings
 from portal.web.sessions import Viewer
 
@@ -89,18 +91,67 @@ class BillsController(Controller):
 
     @get("/{bill_id:int}", name="view_bill", cache=False)
     async def view(self, viewer: NamedDependency[Viewer], bill_id: FromPath[int]) -> Template:
-        bill = await services.get_bill(viewer, bill_id)
-        if bill is None:
-            raise NotFoundException()
+        bill = await _visible_bill(viewer, bill_id)
         return Template(template_name="pages/bills/view.html", context={"viewer": viewer, "bill": bill})
+
+    @get("/{bill_id:int}/pdf", name="bill_pdf", cache=False)
+    async def pdf(
+        self,
+        viewer: NamedDependency[Viewer],
+        storage: NamedDependency[Storage],
+        queue: NamedDependency[Queue],
+        bill_id: FromPath[int],
+    ) -> File | Template:
+        """The stored PDF; while it is being prepared, a page that says so (and updates itself)."""
+        bill = await _visible_bill(viewer, bill_id)
+        if await files.request_pdf(bill_id, bill.row.number, storage, queue):
+            return File(
+                path=storage.path(files.pdf_key(bill.row.number)),
+                filename=f"{bill.row.number}.pdf",
+                media_type="application/pdf",
+                headers=DOWNLOAD_HEADERS,
+            )
+        return Template(
+            template_name="pages/bills/pdf_preparing.html", context={"viewer": viewer, "bill": bill}
+        )
+
+    @get("/{bill_id:int}/pdf/status", name="bill_pdf_status", cache=False)
+    async def pdf_status(
+        self,
+        viewer: NamedDependency[Viewer],
+        storage: NamedDependency[Storage],
+        queue: NamedDependency[Queue],
+        bill_id: FromPath[int],
+    ) -> Template:
+        """The polled status fragment; 286 tells htmx to stop polling once the PDF is ready."""
+        bill = await _visible_bill(viewer, bill_id)
+        ready = await files.request_pdf(bill_id, bill.row.number, storage, queue)
+        return Template(
+            template_name="partials/bills/pdf_status.html",
+            context={"bill": bill, "ready": ready},
+            status_code=286 if ready else 200,
+        )
+
+    @get("/{bill_id:int}/factur-x.xml", name="bill_xml", cache=False)
+    async def factur_x(
+        self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], bill_id: FromPath[int]
+    ) -> Response[bytes]:
+        bill = await _visible_bill(viewer, bill_id)
+        xml = documents.factur_x_xml(await files.bill_document(bill, settings.issuer))
+        return Response(
+            xml,
+            media_type="application/xml",
+            headers={
+                **DOWNLOAD_HEADERS,
+                "content-disposition": f'attachment; filename="{bill.row.number}-factur-x.xml"',
+            },
+        )
 
     @get("/{bill_id:int}/bill.json", name="bill_json", cache=False)
     async def as_json(
         self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], bill_id: FromPath[int]
     ) -> Response[bytes]:
-        bill = await services.get_bill(viewer, bill_id)
-        if bill is None:
-            raise NotFoundException()
+        bill = await _visible_bill(viewer, bill_id)
         body = json.dumps(
             _bill_json(bill, settings.issuer.code), ensure_ascii=False, indent=2, default=str
         ).encode()
@@ -112,6 +163,13 @@ class BillsController(Controller):
                 "content-disposition": f'attachment; filename="{bill.row.number}.json"',
             },
         )
+
+
+async def _visible_bill(viewer: Viewer, bill_id: int) -> services.BillDetail:
+    bill = await services.get_bill(viewer, bill_id)
+    if bill is None:
+        raise NotFoundException()
+    return bill
 
 
 def _bill_json(bill: services.BillDetail, issuer_code: str) -> dict[str, Any]:

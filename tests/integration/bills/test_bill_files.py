@@ -1,0 +1,77 @@
+"""A bill's PDF is rendered once by the worker, stored and then served; its Factur-X XML and the PDF's
+attachment pass the official schema; nobody else gets them."""
+
+import asyncio
+import io
+import re
+from typing import Any
+
+import facturx
+from pypdf import PdfReader
+
+from portal.db.tables import Account, Bill
+from tests.conftest import submit
+
+
+async def ana_bill() -> dict[str, Any]:
+    account = await Account.select(Account.id).where(Account.number == "0001000413").first()
+    bill = await Bill.select().where(Bill.account == account["id"]).order_by(Bill.id, ascending=False).first()
+    assert bill is not None
+    return bill
+
+
+async def sign_in_as_ana(client: Any) -> None:
+    response = await submit(client, "/sign-in", {"username": "ana.demo", "password": "demo-password-ana"})
+    assert response.status_code == 303
+
+
+async def test_pdf_is_prepared_by_the_worker_then_served(
+    client: Any, demo: None, worker: Any, settings: Any
+) -> None:
+    bill = await ana_bill()
+    await sign_in_as_ana(client)
+    first = await client.get(f"/bills/{bill['id']}/pdf")
+    assert first.status_code == 200
+    assert "Your PDF is being prepared" in first.text
+    assert 'hx-trigger="every 2s"' in first.text and "Check again" in first.text
+
+    for _ in range(100):  # the worker renders it; poll as the page does
+        status = await client.get(f"/bills/{bill['id']}/pdf/status")
+        if status.status_code == 286:
+            break
+        assert status.status_code == 200
+        await asyncio.sleep(0.2)
+    assert status.status_code == 286, "the PDF was not ready in 20 s"
+    assert "Download bill" in status.text
+
+    pdf = await client.get(f"/bills/{bill['id']}/pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["cache-control"] == "no-store"
+    assert f'filename="{bill["number"]}.pdf"' in pdf.headers["content-disposition"]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    code = f"90507{settings.issuer.code}{bill['payment_suffix']}{bill['payment_reference']}"
+    digits = re.sub(r"\s", "", text)
+    assert code in digits and bill["number"] in text
+    _, xml = facturx.get_xml_from_pdf(pdf.content, check_xsd=False)
+    assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
+
+    stored = settings.storage.dir / "bills" / f"{bill['number']}.pdf"
+    assert stored.read_bytes() == pdf.content  # served from storage, rendered once
+
+
+async def test_factur_x_xml_download(client: Any, demo: None) -> None:
+    bill = await ana_bill()
+    await sign_in_as_ana(client)
+    response = await client.get(f"/bills/{bill['id']}/factur-x.xml")
+    assert response.headers["content-type"].startswith("application/xml")
+    assert response.headers["content-disposition"] == f'attachment; filename="{bill["number"]}-factur-x.xml"'
+    assert facturx.xml_check_xsd(response.content, flavor="factur-x", level="en16931")
+    assert bill["number"].encode() in response.content
+
+
+async def test_other_peoples_files_are_not_found(client: Any, demo: None) -> None:
+    bill = await ana_bill()
+    response = await submit(client, "/sign-in", {"username": "admin.demo", "password": "demo-password-admin"})
+    assert response.status_code == 303
+    for path in ("pdf", "pdf/status", "factur-x.xml", "bill.json"):
+        assert (await client.get(f"/bills/{bill['id']}/{path}")).status_code == 404

@@ -79,6 +79,10 @@ def test_register_each_type(
     registration.enter_bill(bill)
 
     axe(page)
+    registration.continue_()  # nothing filled in: a message next to each field
+    expect(page).to_have_title(re.compile("^Error: Choose your username"))
+    expect(page.get_by_role("alert")).to_contain_text("Read and accept the Privacy Policy to register")
+    axe(page)
     registration.enter_user(username, email)
     axe(page)
     expect(page.get_by_text(bill.account, exact=True)).to_be_visible()

@@ -110,7 +110,7 @@ class AccountHome:
         return self
 
     def expect_account(self, number: str) -> None:
-        expect(self.page.get_by_role("cell", name=number, exact=True)).to_be_visible()
+        expect(self.page.get_by_role("heading", level=3, name=f"Account {number}")).to_be_visible()
 
     def sign_out(self) -> None:
         self.page.get_by_role("button", name="Sign out").click()

@@ -3,16 +3,19 @@ see answer 404, exactly like bills that do not exist."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
+import io
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery
-from litestar.response import File, Template
+from litestar.response import File, Stream, Template
 from saq import Queue
 
 from portal.accounts.services import visible_accounts
@@ -87,6 +90,64 @@ class BillsController(Controller):
                 "statuses": services.STATUSES,
             },
             status_code=422 if errors else 200,
+        )
+
+    @get("/bills.csv", name="bills_csv", cache=False)
+    async def as_csv(
+        self,
+        viewer: NamedDependency[Viewer],
+        account: FromQuery[str] = "",
+        period_from: FromQuery[str] = "",
+        period_to: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+    ) -> Stream:
+        """Every bill that matches the filters, page by page, so memory stays flat however many there are."""
+        filters, errors = parse_filters(account, period_from, period_to, status)
+        if errors:
+            raise ValidationException(detail="Check the filters")
+
+        async def rows() -> AsyncIterator[str]:
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(
+                [
+                    "bill",
+                    "account",
+                    "period_start",
+                    "period_end",
+                    "issue_date",
+                    "due_date",
+                    "amount_eur",
+                    "status",
+                ]
+            )
+            cursor = ""
+            while True:
+                page = await services.my_bills(viewer, filters, cursor)
+                for bill in page.bills:
+                    writer.writerow(
+                        [
+                            bill.number,
+                            bill.account_number,
+                            bill.period_start,
+                            bill.period_end,
+                            bill.issue_date,
+                            bill.due_date,
+                            f"{bill.total_cents / 100:.2f}",
+                            bill.status,
+                        ]
+                    )
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+                if not page.next_cursor:
+                    return
+                cursor = page.next_cursor
+
+        return Stream(
+            rows(),
+            media_type="text/csv; charset=utf-8",
+            headers={**DOWNLOAD_HEADERS, "content-disposition": 'attachment; filename="bills.csv"'},
         )
 
     @get("/{bill_id:int}", name="view_bill", cache=False)

@@ -93,3 +93,17 @@ async def test_bill_json_download(client: Any, demo: None) -> None:
     assert data["total_cents"] == bill["total_cents"]
     assert sum(line["amount_cents"] for line in data["lines"]) == bill["total_cents"]
     assert data["payment"]["reference"] == bill["payment_reference"]
+
+
+async def test_list_as_csv_has_every_matching_bill(client: Any, demo: None) -> None:
+    await sign_in(client, ADMIN)  # 125 bills: more than two pages
+    response = await client.get("/bills/bills.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == 'attachment; filename="bills.csv"'
+    assert response.headers["cache-control"] == "no-store"
+    lines = response.text.strip().splitlines()
+    assert lines[0] == "bill,account,period_start,period_end,issue_date,due_date,amount_eur,status"
+    assert len(lines) == 126 and len({line.split(",")[0] for line in lines[1:]}) == 125
+    overdue = (await client.get("/bills/bills.csv?status=overdue")).text.strip().splitlines()
+    assert len(overdue) == 2 and overdue[1].endswith(",overdue")
+    assert (await client.get("/bills/bills.csv?period_from=nope")).status_code == 422

@@ -203,20 +203,20 @@ document.addEventListener("htmx:afterSettle", function (event) {
   });
 }());
 
-// Session timeout warning: signed-in pages carry the time their session ends if nothing happens. Two
-// minutes before, show the warning (role="alert", so it is announced) with its "Stay signed in" button.
+// Session timeout warning: signed-in pages say how many seconds their session has left if nothing
+// happens. Two minutes before the end, show the warning (role="alert", so it is announced) with its
+// "Stay signed in" button. Counting from page load keeps it right even when the device's clock is not.
 (function () {
   function schedule(root) {
-    var warning = root.querySelector("[data-session-expires]");
+    var warning = root.querySelector("[data-session-seconds]");
+    window.clearTimeout(window.portalSessionWarning);
     if (!warning) {
       return;
     }
-    var expires = Date.parse(warning.getAttribute("data-session-expires"));
-    var delay = expires - Date.now() - 2 * 60 * 1000;
-    window.clearTimeout(window.portalSessionWarning);
+    var seconds = parseInt(warning.getAttribute("data-session-seconds"), 10);
     window.portalSessionWarning = window.setTimeout(function () {
       warning.hidden = false;
-    }, Math.max(delay, 0));
+    }, Math.max(seconds - 120, 0) * 1000);
   }
   document.addEventListener("DOMContentLoaded", function () { schedule(document); });
   document.addEventListener("htmx:afterSettle", function () { schedule(document); });

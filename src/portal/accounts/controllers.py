@@ -326,8 +326,11 @@ class AccountHomeController(Controller):
         return page("home", viewer=viewer, accounts=accounts, added=added)
 
     @post("/keep-alive", name="keep_alive")
-    async def keep_alive(self, viewer: NamedDependency[Viewer], data: Form) -> Redirect:
-        # Loading the viewer extended the session; go back to the page the warning was shown on.
+    async def keep_alive(
+        self, viewer: NamedDependency[Viewer], sessions: NamedDependency[SessionStore], data: Form
+    ) -> Redirect:
+        await sessions.extend(viewer)
+        # Back to the page the warning was shown on.
         return see_other(forms.local_path(forms.field(data, "next")) or "/account")
 
     @get("/accounts/add", name="add_account", cache=False)

@@ -41,6 +41,11 @@ class Viewer:
     expires_at: dt.datetime
     """When the session ends if nothing else happens (the earlier of the idle and absolute limits)."""
 
+    @property
+    def seconds_left(self) -> int:
+        """Relative, so that the page's warning does not depend on the browser's clock being right."""
+        return max(0, int((self.expires_at - dt.datetime.now(dt.UTC)).total_seconds()))
+
 
 class SessionStore:
     def __init__(self, settings: Settings) -> None:
@@ -89,11 +94,21 @@ class SessionStore:
         row = rows[0]
         expires_at = row["expires_at"]
         if now - row["last_seen_at"] >= _TOUCH_EVERY:
-            expires_at = min(now + self.idle, row["created_at"] + self.absolute)
-            await Session.update({Session.last_seen_at: now, Session.expires_at: expires_at}).where(
-                Session.id == row["id"]
-            )
+            expires_at = await self._touch(row["id"], row["created_at"], now)
         return Viewer(row["user_id"], row["username"], row["kind"], row["email"], row["id"], expires_at)
+
+    async def _touch(self, session_id: int, created_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+        expires_at = min(now + self.idle, created_at + self.absolute)
+        await Session.update({Session.last_seen_at: now, Session.expires_at: expires_at}).where(
+            Session.id == session_id
+        )
+        return expires_at
+
+    async def extend(self, viewer: Viewer) -> None:
+        """ "Stay signed in": restart the idle time now (never past the absolute limit)."""
+        session = await Session.select(Session.created_at).where(Session.id == viewer.session_id).first()
+        if session is not None:
+            await self._touch(viewer.session_id, session["created_at"], dt.datetime.now(dt.UTC))
 
     async def end(self, token: str) -> None:
         await Session.delete().where(Session.token_hash == _hash(token))

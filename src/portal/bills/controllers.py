@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Stream, Template
@@ -39,9 +39,21 @@ def _month(text: str, *, end: bool) -> dt.date | None:
     return following - dt.timedelta(days=1)
 
 
-def parse_filters(
-    account: str, period_from: str, period_to: str, status: str
-) -> tuple[BillFilters, dict[str, str]]:
+@dataclasses.dataclass(frozen=True)
+class FilterQuery:
+    """My bills' filters as typed (to show them back), as parsed, and what is wrong with them."""
+
+    values: dict[str, str]
+    filters: BillFilters
+    errors: dict[str, str]
+
+
+async def provide_filter_query(
+    account: FromQuery[str] = "",
+    period_from: FromQuery[str] = "",
+    period_to: FromQuery[str] = "",
+    status: FromQuery[str] = "",
+) -> FilterQuery:
     errors: dict[str, str] = {}
     dates: dict[str, dt.date | None] = {"from": None, "to": None}
     for key, text, end in (("from", period_from, False), ("to", period_to, True)):
@@ -54,57 +66,46 @@ def parse_filters(
         errors["to"] = "The end of the period must be after its start"
     if status and status not in services.STATUSES:
         errors["status"] = "Select a status from the list"
-    return BillFilters(
+    filters = BillFilters(
         account[:20], dates["from"], dates["to"], status if status in services.STATUSES else ""
-    ), errors
+    )
+    values = {"account": account, "period_from": period_from, "period_to": period_to, "status": status}
+    return FilterQuery(values, filters if not errors else BillFilters(), errors)
 
 
 class BillsController(Controller):
     path = "/bills"
+    dependencies = {"filter_query": Provide(provide_filter_query)}  # noqa: RUF012 (Litestar reads it)
 
     @get("/", name="my_bills", cache=False)
     async def my_bills(
         self,
         viewer: NamedDependency[Viewer],
-        account: FromQuery[str] = "",
-        period_from: FromQuery[str] = "",
-        period_to: FromQuery[str] = "",
-        status: FromQuery[str] = "",
+        filter_query: NamedDependency[FilterQuery],
         after: FromQuery[str] = "",
     ) -> Template:
-        filters, errors = parse_filters(account, period_from, period_to, status)
-        page = await services.my_bills(viewer, filters if not errors else BillFilters(), after)
+        page = await services.my_bills(viewer, filter_query.filters, after)
         return Template(
             template_name="pages/bills/list.html",
             context={
                 "viewer": viewer,
-                "errors": errors,
+                "errors": filter_query.errors,
                 "page": page,
                 "accounts": await visible_accounts(viewer),
-                "values": {
-                    "account": account,
-                    "period_from": period_from,
-                    "period_to": period_to,
-                    "status": status,
-                },
+                "values": filter_query.values,
                 "statuses": services.STATUSES,
             },
-            status_code=422 if errors else 200,
+            status_code=422 if filter_query.errors else 200,
         )
 
     @get("/bills.csv", name="bills_csv", cache=False)
     async def as_csv(
-        self,
-        viewer: NamedDependency[Viewer],
-        account: FromQuery[str] = "",
-        period_from: FromQuery[str] = "",
-        period_to: FromQuery[str] = "",
-        status: FromQuery[str] = "",
+        self, viewer: NamedDependency[Viewer], filter_query: NamedDependency[FilterQuery]
     ) -> Stream:
         """Every bill that matches the filters, page by page, so memory stays flat however many there are."""
-        filters, errors = parse_filters(account, period_from, period_to, status)
-        if errors:
+        if filter_query.errors:
             raise ValidationException(detail="Check the filters")
+        filters = filter_query.filters
 
         async def rows() -> AsyncIterator[str]:
             out = io.StringIO()

@@ -325,6 +325,14 @@ class AccountHomeController(Controller):
         accounts = await bills.account_status(viewer)
         return page("home", viewer=viewer, accounts=accounts, added=added)
 
+    @get("/manage", name="manage_account", cache=False)
+    async def manage(self, viewer: NamedDependency[Viewer]) -> Template:
+        return page("manage", viewer=viewer)
+
+    @get("/transactions", name="all_transactions", cache=False)
+    async def transactions(self, viewer: NamedDependency[Viewer]) -> Template:
+        return page("transactions", viewer=viewer)
+
     @post("/keep-alive", name="keep_alive")
     async def keep_alive(
         self, viewer: NamedDependency[Viewer], sessions: NamedDependency[SessionStore], data: Form

@@ -1,0 +1,47 @@
+"""The main menu on every signed-in page, and the two hubs it leads to."""
+
+import re
+from typing import Any
+
+from tests.conftest import submit
+
+
+def links(page: str) -> list[str]:
+    return [re.sub(r"\s+", " ", text).strip() for text in re.findall(r"<a [^>]*>(.*?)</a>", page, re.S)]
+
+
+async def test_every_signed_in_page_has_the_main_menu_marking_where_you_are(client: Any, demo: None) -> None:
+    await submit(client, "/sign-in", {"username": "ana.demo", "password": "demo-password-ana"})
+    for path, current in (
+        ("/account", "Customer Service Area"),
+        ("/bills/", "My bills"),
+        ("/account/manage", "Manage your account"),
+        ("/account/transactions", "All transactions"),
+    ):
+        page = (await client.get(path)).text
+        nav = page.split('aria-label="Main menu"')[1].split("</nav>")[0]
+        assert links(nav) == ["Customer Service Area", "My bills", "Manage your account", "All transactions"]
+        assert re.search(rf'aria-current="page">{current}<', nav), path
+
+
+async def test_manage_your_account_groups_options_and_shows_accounts_only_to_administrators(
+    client: Any, demo: None
+) -> None:
+    await submit(client, "/sign-in", {"username": "ana.demo", "password": "demo-password-ana"})
+    page = (await client.get("/account/manage")).text
+    assert ">Bills and payments</h2>" in page
+    assert "My bills" in links(page)
+    assert "Add an account" not in links(page)
+
+    await submit(client, "/sign-out", {})
+    await submit(client, "/sign-in", {"username": "admin.demo", "password": "demo-password-admin"})
+    page = (await client.get("/account/manage")).text
+    assert ">Accounts</h2>" in page
+    assert "Add an account" in links(page)
+
+
+async def test_the_hubs_need_a_signed_in_user(client: Any, db: None) -> None:
+    for path in ("/account/manage", "/account/transactions"):
+        response = await client.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/sign-in?next=")

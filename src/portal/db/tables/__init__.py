@@ -5,6 +5,7 @@ from portal.db.tables.audit import AuditEvent
 from portal.db.tables.auth import Attempt, EmailToken, RegistrationDraft
 from portal.db.tables.bills import Bill
 from portal.db.tables.mail import OutboxEmail
+from portal.db.tables.payment_documents import PaymentDocument, PaymentDocumentBill
 from portal.db.tables.users import AccountAccess, Session, User
 
 TABLES = (
@@ -19,6 +20,8 @@ TABLES = (
     RegistrationDraft,
     EmailToken,
     Attempt,
+    PaymentDocument,
+    PaymentDocumentBill,
 )
 
 __all__ = [
@@ -31,6 +34,8 @@ __all__ = [
     "Customer",
     "EmailToken",
     "OutboxEmail",
+    "PaymentDocument",
+    "PaymentDocumentBill",
     "RegistrationDraft",
     "Session",
     "User",

@@ -3,6 +3,8 @@ and a newer link of the same purpose cancels the older ones."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import secrets
@@ -15,6 +17,7 @@ from portal.db.tables.auth import TokenPurpose
 LIFETIMES = {
     TokenPurpose.activation: dt.timedelta(hours=24),
     TokenPurpose.password_reset: dt.timedelta(hours=1),
+    TokenPurpose.email_change: dt.timedelta(hours=24),
 }
 
 
@@ -37,9 +40,10 @@ class TokenCheck:
     user_id: int | None = None
 
 
-async def issue(user_id: int, purpose: TokenPurpose) -> tuple[int, str]:
+async def issue(user_id: int, purpose: TokenPurpose, *, bound: str = "") -> tuple[int, str]:
     """A new token for the user (its id and its secret); the user's older live tokens of that purpose stop
-    working. Call inside the transaction that needs it."""
+    working. Call inside the transaction that needs it. `bound` (e.g. a new email address) becomes part of
+    the token, so the stored hash covers it: read it back with `bound_value` once `check` says valid."""
     now = dt.datetime.now(dt.UTC)
     await EmailToken.update({EmailToken.cancelled_at: now}).where(
         (EmailToken.user == user_id)
@@ -48,6 +52,8 @@ async def issue(user_id: int, purpose: TokenPurpose) -> tuple[int, str]:
         & EmailToken.cancelled_at.is_null()
     )
     token = secrets.token_urlsafe(32)
+    if bound:
+        token += "." + base64.urlsafe_b64encode(bound.encode()).decode().rstrip("=")
     rows = await EmailToken.insert(
         EmailToken(
             user=user_id,
@@ -70,7 +76,7 @@ _SELECT_FOR_UPDATE = _SELECT + " FOR UPDATE"
 async def check(token: str, purpose: TokenPurpose, *, for_update: bool = False) -> TokenCheck:
     """What a link is worth now. With for_update (inside a transaction) the row stays locked, so two
     submits of the same link cannot both use it."""
-    if not token or len(token) > 200:
+    if not token or len(token) > 600:
         return TokenCheck(TokenState.unknown)
     query = _SELECT_FOR_UPDATE if for_update else _SELECT
     rows = await EmailToken.raw(query, token_hash(token), purpose.value)
@@ -90,3 +96,15 @@ async def check(token: str, purpose: TokenPurpose, *, for_update: bool = False) 
 
 async def mark_used(token_id: int) -> None:
     await EmailToken.update({EmailToken.used_at: dt.datetime.now(dt.UTC)}).where(EmailToken.id == token_id)
+
+
+def bound_value(token: str) -> str:
+    """What `issue(bound=…)` put in the token ("" if nothing or malformed). Trust it only after `check`
+    found the token valid: the stored hash covers it, so it cannot have been changed."""
+    _, dot, encoded = token.partition(".")
+    if not dot:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return ""

@@ -465,6 +465,10 @@ async def load_demo(settings: Settings, *, today: date | None = None) -> None:
                     for account_id in account_ids[user.holder]
                 )
             )
+            # As registration does for someone who asked for the online bill.
+            await Account.update({Account.online_bill: True}).where(
+                Account.id.is_in(list(account_ids[user.holder]))
+            )
 
 
 def _bill_row(account_id: int, bill: _BillData) -> Bill:

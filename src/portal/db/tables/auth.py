@@ -37,6 +37,8 @@ class RegistrationDraft(Table, tablename="registration_draft"):
 class TokenPurpose(StrEnum):
     activation = "activation"
     password_reset = "password_reset"  # noqa: S105 (a purpose, not a password)
+    email_change = "email_change"
+    """Confirms a new email address; the address is part of the token (tokens.issue(bound=…))."""
 
 
 class EmailToken(Table, tablename="email_token"):

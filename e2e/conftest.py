@@ -1,5 +1,6 @@
-"""End-to-end harness: a live portal (web server + SAQ worker as real processes, real PostgreSQL, real
-SMTP capture) driven by the system Chromium, every page test once with JavaScript on and once off.
+"""End-to-end harness: a live portal (web server, SAQ worker and sandbox bank as real processes, real
+PostgreSQL, real SMTP capture) driven by the system Chromium, every page test once with JavaScript on
+and once off.
 
 QA can point the suite at any deployment with `--base-url https://…`; the tests that read email or run
 the portal's commands then need the local stack and say so.
@@ -40,6 +41,9 @@ class LiveStack:
     def __init__(self, smtp_port: int, log_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # The sandbox bank: its own process and origin; the portal's GATEWAY_URL points at it.
+        self.bank_port = free_port()
+        self.bank_url = f"http://127.0.0.1:{self.bank_port}"
         self.env = {
             **os.environ,
             "DATABASE_URL": os.environ["E2E_DATABASE_URL"],
@@ -49,6 +53,8 @@ class LiveStack:
             "MAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
             "STORAGE_DIR": str(log_dir / "files"),
             "WORKER_CONCURRENCY": "2",
+            "SANDBOX_BANK_PORT": str(self.bank_port),
+            "GATEWAY_URL": f"{self.bank_url}/sis/realizarPago",
         }
         self.log_dir = log_dir
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -66,23 +72,27 @@ class LiveStack:
     def start(self) -> None:
         self.portal("db", "migrate")
         self.portal("demo")
-        for name in ("serve", "worker"):
+        for name in ("serve", "worker", "sandbox-bank"):
             log = (self.log_dir / f"{name}.log").open("wb")
             self.processes.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "portal.cli", name], env=self.env, stdout=log, stderr=log
                 )
             )
+        self._wait_ready(f"{self.url}/readyz", "the portal")
+        self._wait_ready(f"{self.bank_url}/healthz", "the sandbox bank")
+
+    def _wait_ready(self, url: str, what: str) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as response:
+                with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
                         return
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the portal did not become ready; see {self.log_dir}")
+                raise RuntimeError(f"{what} did not become ready; see {self.log_dir}")
             time.sleep(0.2)
 
     def stop(self) -> None:

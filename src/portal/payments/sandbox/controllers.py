@@ -1,0 +1,131 @@
+"""The sandbox bank's pages: the gateway's `realizarPago` address, the card form, the 3-D Secure challenge,
+the result with its way back to the merchant. Each handler parses the form, calls one SandboxBank step,
+and renders the page again (422 with messages) or redirects (303) to the page of the operation's state.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import structlog
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from portal.payments.sandbox.bank import SandboxBank
+from portal.payments.sandbox.cards import CardForm, Errors, card_form
+from portal.payments.sandbox.operations import Operation, RequestRefused, State, order_of
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+REQUEST_FIELDS = ("Ds_SignatureVersion", "Ds_MerchantParameters", "Ds_Signature")
+
+log = structlog.get_logger("portal.sandbox")
+
+
+def page(template: str, errors: Errors | None = None, *, status: int = 200, **context: Any) -> Template:
+    return Template(
+        template_name=f"sandbox/{template}.html",
+        context={"errors": errors or {}, **context},
+        status_code=422 if errors else status,
+    )
+
+
+def see_other(path: str) -> Redirect:
+    return Redirect(path, status_code=303)
+
+
+def page_of(operation: Operation) -> str:
+    """The address of the page the operation is at."""
+    base = f"/sis/pay/{operation.id}"
+    return {State.CARD: base, State.CHALLENGE: f"{base}/challenge", State.DONE: f"{base}/result"}[
+        operation.state
+    ]
+
+
+def _operation(bank: SandboxBank, operation_id: str) -> Operation:
+    operation = bank.get(operation_id)
+    if operation is None:
+        raise NotFoundException()
+    return operation
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+class SandboxBankController(Controller):
+    path = "/sis"
+
+    @post("/realizarPago", name="sandbox_start")
+    async def start(self, data: Form, bank: NamedDependency[SandboxBank]) -> Template | Redirect:
+        """The merchant's signed form, posted by the payer's browser from the merchant's site (no CSRF
+        token can exist here: the signature is what proves the request)."""
+        # A field sent twice arrives as a list: it counts as missing rather than one being picked.
+        form = {name: data[name] for name in REQUEST_FIELDS if isinstance(data.get(name), str)}
+        try:
+            operation = bank.start(form)
+        except RequestRefused as refused:
+            log.warning("sandbox.request_refused", reason=refused.message, order=order_of(form))
+            return page("refused", status=400, message=refused.message, code=refused.code)
+        return see_other(page_of(operation))
+
+    @get("/pay/{operation_id:str}", name="sandbox_card", cache=False)
+    async def card(
+        self, operation_id: FromPath[str], bank: NamedDependency[SandboxBank]
+    ) -> Template | Redirect:
+        operation = _operation(bank, operation_id)
+        if operation.state is not State.CARD:
+            return see_other(page_of(operation))
+        return page("card", operation=operation, values=CardForm())
+
+    @post("/pay/{operation_id:str}", name="sandbox_card_post")
+    async def card_post(
+        self, operation_id: FromPath[str], data: Form, bank: NamedDependency[SandboxBank]
+    ) -> Template | Redirect:
+        operation = _operation(bank, operation_id)
+        form = card_form(data)
+        step = await bank.pay(operation, form)
+        if step.errors:
+            # Shown back as typed, except the security code, which is never sent back to the browser.
+            values = CardForm(number=form.number, expiry=form.expiry, holder=form.holder)
+            return page("card", step.errors, operation=operation, values=values)
+        return see_other(page_of(operation))
+
+    @get("/pay/{operation_id:str}/challenge", name="sandbox_challenge", cache=False)
+    async def challenge(
+        self, operation_id: FromPath[str], bank: NamedDependency[SandboxBank]
+    ) -> Template | Redirect:
+        operation = _operation(bank, operation_id)
+        if operation.state is not State.CHALLENGE:
+            return see_other(page_of(operation))
+        return page("challenge", operation=operation, code="")
+
+    @post("/pay/{operation_id:str}/challenge", name="sandbox_challenge_post")
+    async def challenge_post(
+        self, operation_id: FromPath[str], data: Form, bank: NamedDependency[SandboxBank]
+    ) -> Template | Redirect:
+        operation = _operation(bank, operation_id)
+        code = _text(data, "code").strip()
+        step = await bank.challenge(operation, code)
+        if step.errors:
+            return page("challenge", step.errors, operation=operation, code=code)
+        return see_other(page_of(operation))
+
+    @post("/pay/{operation_id:str}/cancel", name="sandbox_cancel")
+    async def cancel(self, operation_id: FromPath[str], bank: NamedDependency[SandboxBank]) -> Redirect:
+        operation = _operation(bank, operation_id)
+        await bank.cancel(operation)
+        return see_other(page_of(operation))
+
+    @get("/pay/{operation_id:str}/result", name="sandbox_result", cache=False)
+    async def result(
+        self, operation_id: FromPath[str], bank: NamedDependency[SandboxBank]
+    ) -> Template | Redirect:
+        operation = _operation(bank, operation_id)
+        if operation.state is not State.DONE:
+            return see_other(page_of(operation))
+        return page("result", operation=operation)

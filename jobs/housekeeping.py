@@ -1,4 +1,5 @@
-"""Hourly clean-up of state that has expired: sessions, registration drafts, throttle attempts."""
+"""Hourly clean-up of state that has expired: sessions, registration and payment-document drafts,
+throttle attempts."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from portal.accounts.services import purge_drafts
 from portal.accounts.throttle import purge_attempts
+from portal.payment_documents.services import purge_drafts as purge_document_drafts
 from portal.web.sessions import purge_sessions
 
 
@@ -13,3 +15,4 @@ async def purge_expired(ctx: dict[str, Any]) -> None:
     await purge_sessions()
     await purge_drafts()
     await purge_attempts()
+    await purge_document_drafts()

@@ -12,7 +12,7 @@ from portal.bills import documents
 from portal.bills.documents import BillDocument, ConsumptionPoint
 from portal.bills.services import BillDetail, get_bill_for_job
 from portal.db.tables import Bill
-from portal.infra.queue import Task
+from portal.infra.queue import Task, file_or_job
 from portal.infra.storage import Storage
 from portal.settings import IssuerSettings
 
@@ -87,7 +87,6 @@ async def render_pdf(bill_id: int, issuer: IssuerSettings, storage: Storage) -> 
 
 async def request_pdf(bill_id: int, bill_number: str, storage: Storage, queue: Queue) -> bool:
     """Whether the PDF is ready; if not, make sure a job is preparing it (one per bill: the job key)."""
-    if storage.exists(pdf_key(bill_number)):
-        return True
-    await RENDER_BILL_PDF.enqueue(queue, key=f"bill-pdf:{bill_id}", bill_id=bill_id)
-    return False
+    return await file_or_job(
+        storage, pdf_key(bill_number), RENDER_BILL_PDF, queue, key=f"bill-pdf:{bill_id}", bill_id=bill_id
+    )

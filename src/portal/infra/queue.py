@@ -13,6 +13,7 @@ from typing import Any
 from saq import Job, Queue
 from saq.queue.postgres import PostgresQueue
 
+from portal.infra.storage import Storage
 from portal.settings import ConfigurationError, Settings
 
 QUEUE_NAME = "portal"
@@ -53,3 +54,13 @@ class Task:
             heartbeat=self.heartbeat,
             **kwargs,
         )
+
+
+async def file_or_job(
+    storage: Storage, file_key: str, task: Task, queue: Queue, *, key: str, **kwargs: Any
+) -> bool:
+    """Whether a generated file is stored; if not, make sure one job (by its key) is making it."""
+    if storage.exists(file_key):
+        return True
+    await task.enqueue(queue, key=key, **kwargs)
+    return False

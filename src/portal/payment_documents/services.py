@@ -15,9 +15,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from portal.db.tables import Bill, PaymentDocument
+from portal.banking.cuaderno57 import PaymentCode, deadline_identification
+from portal.bills.services import effective_status
+from portal.db import engine
+from portal.db.tables import Account, Bill, PaymentDocument, PaymentDocumentBill
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.payment_documents import DocumentStatus
+from portal.settings import IssuerSettings
+from portal.web.sessions import Viewer
 
 
 def document_state(status: str, deadline: dt.date, bills_paid_apart: int, today: dt.date) -> str:
@@ -30,19 +35,15 @@ def document_state(status: str, deadline: dt.date, bills_paid_apart: int, today:
     return "pending"
 
 
-# Bills of the document that were paid, but not through it.
-_PAID_APART = (
-    "(SELECT COUNT(*) FROM payment_document_bill pdb JOIN bill pb ON pb.id = pdb.bill"
-    " WHERE pdb.document = d.id AND pb.status <> 'pending' AND d.status <> 'paid')"
-)
-
-
-# Only constant SQL is joined here; values always go in as parameters.
-_PAYABLE = (
-    "SELECT d.id, d.account, d.payment_reference, d.payment_identification, d.deadline, d.total_cents,"  # noqa: S608
-    " d.status, " + _PAID_APART + " AS paid_apart,"
+# Every read of a confirmed document starts here; callers add joins/conditions after it. paid_apart counts
+# its bills that were paid, but not through it.
+_DOCUMENTS = (
+    "SELECT d.id, d.account, a.number AS account_number, c.name AS holder, a.supply_address, d.created_at,"
+    " d.deadline, d.total_cents, d.status, d.payment_suffix, d.payment_reference, d.payment_identification,"
+    " (SELECT COUNT(*) FROM payment_document_bill pdb JOIN bill pb ON pb.id = pdb.bill"
+    "   WHERE pdb.document = d.id AND pb.status <> 'pending' AND d.status <> 'paid') AS paid_apart,"
     " ARRAY(SELECT bill FROM payment_document_bill WHERE document = d.id ORDER BY bill) AS bill_ids"
-    " FROM payment_document d"
+    " FROM payment_document d JOIN account a ON a.id = d.account JOIN customer c ON c.id = a.customer"
 )
 
 
@@ -62,7 +63,9 @@ class PayableDocument:
 
 async def document_by_reference(reference: str, today: dt.date | None = None) -> PayableDocument | None:
     """The document with this 13-digit reference, whoever made it: paying by code needs no account."""
-    rows = await PaymentDocument.raw(_PAYABLE + " WHERE d.payment_reference = {}", reference)
+    rows = await PaymentDocument.raw(
+        _DOCUMENTS + " WHERE d.payment_reference = {} AND d.status <> 'draft'", reference
+    )
     if not rows:
         return None
     row: dict[str, Any] = rows[0]
@@ -97,3 +100,375 @@ async def mark_document_paid(document_id: int, paid_at: dt.datetime) -> tuple[in
         BillStatus.pending.value,
     )
     return tuple(row["id"] for row in rows)
+
+
+# --- the journey: choose an account, choose its pending bills, confirm, see the document -------------
+
+
+@dataclass(frozen=True)
+class AccountChoice:
+    """An account the viewer may see, with what could go into a document."""
+
+    number: str
+    supply_address: str
+    holder: str
+    direct_debit: bool
+    pending_count: int
+    pending_cents: int
+
+
+async def accounts_to_choose(viewer: Viewer) -> list[AccountChoice]:
+    rows = await Bill.raw(
+        "SELECT a.number, a.supply_address, c.name AS holder,"
+        " a.payment_method = 'direct_debit' AS direct_debit,"
+        " COUNT(b.id) AS pending_count, COALESCE(SUM(b.total_cents), 0)::bigint AS pending_cents"
+        " FROM account_access x JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
+        " LEFT JOIN bill b ON b.account = a.id AND b.status = 'pending'"
+        ' WHERE x."user" = {} GROUP BY a.id, c.name ORDER BY c.name, a.number',
+        viewer.user_id,
+    )
+    return [AccountChoice(**row) for row in rows]
+
+
+@dataclass(frozen=True)
+class CandidateBill:
+    id: int
+    number: str
+    period_start: dt.date
+    period_end: dt.date
+    due_date: dt.date
+    total_cents: int
+    status: str
+    in_document: str | None
+    """The reference of a live document the bill is already in (it cannot go into another)."""
+    in_document_deadline: dt.date | None
+
+    @property
+    def selectable(self) -> bool:
+        return self.in_document is None
+
+
+@dataclass(frozen=True)
+class AccountBills:
+    account: AccountChoice
+    bills: list[CandidateBill]
+    direct_debit_count: int
+    """Bills of the account paid by direct debit: left out, and the page says why."""
+
+
+async def account_bills(
+    viewer: Viewer, account_number: str, today: dt.date | None = None
+) -> AccountBills | None:
+    """The pending bills of one of the viewer's accounts, oldest due first; None if it is not theirs."""
+    today = today or dt.date.today()
+    account = next((a for a in await accounts_to_choose(viewer) if a.number == account_number), None)
+    if account is None:
+        return None
+    rows = await Bill.raw(
+        "SELECT b.id, b.number, b.period_start, b.period_end, b.due_date, b.total_cents, b.status"
+        " FROM bill b JOIN account a ON a.id = b.account"
+        " WHERE a.number = {} AND b.status = 'pending' ORDER BY b.due_date, b.id",
+        account_number,
+    )
+    # Documents that hold these bills and still could be paid: a bill in a live one cannot go in another.
+    holding = await PaymentDocument.raw(
+        # (a document holding several of them comes once per bill: harmless for the mapping below)
+        _DOCUMENTS + " JOIN payment_document_bill h ON h.document = d.id"
+        " WHERE d.status = 'pending' AND h.bill = ANY({})",
+        [row["id"] for row in rows],
+    )
+    live = {
+        bill_id: document
+        for document in holding
+        if document_state(document["status"], document["deadline"], document["paid_apart"], today)
+        == "pending"
+        for bill_id in document["bill_ids"]
+    }
+    debits = await Bill.raw(
+        "SELECT COUNT(*) AS n FROM bill b JOIN account a ON a.id = b.account"
+        " WHERE a.number = {} AND b.status = 'direct_debit'",
+        account_number,
+    )
+    bills = [
+        CandidateBill(
+            **{**row, "status": effective_status(row["status"], row["due_date"], today)},
+            in_document=live[row["id"]]["payment_reference"] if row["id"] in live else None,
+            in_document_deadline=live[row["id"]]["deadline"] if row["id"] in live else None,
+        )
+        for row in rows
+    ]
+    return AccountBills(account, bills, debits[0]["n"])
+
+
+def deadline_from(today: dt.date, issuer: IssuerSettings) -> dt.date:
+    """The deadline of a document made today. Not the bills' due dates: those of overdue bills are past."""
+    return today + dt.timedelta(days=issuer.document_days)
+
+
+class DocumentError(ValueError):
+    """The selection cannot become a document; ``message`` says why, for the page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def _check_selection(
+    viewer: Viewer, account_number: str, bill_ids: list[int], today: dt.date
+) -> AccountBills:
+    """The selected bills, re-read and checked now (the page the user chose from may be stale)."""
+    found = await account_bills(viewer, account_number, today)
+    if found is None:
+        raise DocumentError("Select one of your accounts")
+    if not bill_ids:
+        raise DocumentError("Select at least one bill to pay")
+    by_id = {bill.id: bill for bill in found.bills}
+    for bill_id in bill_ids:
+        bill = by_id.get(bill_id)
+        if bill is None:
+            raise DocumentError("One of the bills you selected is no longer pending: select the bills again")
+        if bill.in_document:
+            raise DocumentError(
+                f"Bill {bill.number} is already in bills due document {bill.in_document},"
+                f" which can be paid until {bill.in_document_deadline:%d/%m/%Y}"
+            )
+    return found
+
+
+async def create_draft(
+    viewer: Viewer, account_number: str, bill_ids: list[int], today: dt.date | None = None
+) -> int:
+    """Keep a selection for its confirmation page; it gets its code only when confirmed."""
+    today = today or dt.date.today()
+    found = await _check_selection(viewer, account_number, bill_ids, today)
+    chosen = [bill for bill in found.bills if bill.id in set(bill_ids)]
+    account = await Account.select(Account.id).where(Account.number == account_number).first()
+    assert account is not None
+    async with engine().transaction():
+        draft = await PaymentDocument.insert(
+            PaymentDocument(
+                account=account["id"],
+                created_by=viewer.user_id,
+                deadline=today,
+                total_cents=sum(bill.total_cents for bill in chosen),
+                status=DocumentStatus.draft,
+                payment_suffix="",
+                payment_identification="",
+            )
+        ).returning(PaymentDocument.id)
+        document_id: int = draft[0]["id"]
+        await PaymentDocumentBill.insert(
+            *(
+                PaymentDocumentBill(document=document_id, bill=bill.id, amount_cents=bill.total_cents)
+                for bill in chosen
+            )
+        )
+    return document_id
+
+
+async def confirm(
+    viewer: Viewer, document_id: int, issuer: IssuerSettings, today: dt.date | None = None
+) -> int:
+    """Turn the viewer's draft into a document with its own code; confirming twice is harmless."""
+    today = today or dt.date.today()
+    async with engine().transaction():
+        rows = await PaymentDocument.raw(
+            "SELECT d.id, d.status, a.number AS account_number FROM payment_document d"
+            " JOIN account a ON a.id = d.account"
+            ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
+            " WHERE d.id = {} AND d.created_by = {} FOR UPDATE OF d",
+            viewer.user_id,
+            document_id,
+            viewer.user_id,
+        )
+        if not rows:
+            raise DocumentError("This selection has expired: select the bills again")
+        if rows[0]["status"] != DocumentStatus.draft:
+            return document_id  # a double submit, or the back button: it is made already
+        bill_ids = [
+            row["bill"]
+            for row in await PaymentDocumentBill.select(PaymentDocumentBill.bill).where(
+                PaymentDocumentBill.document == document_id
+            )
+        ]
+        # Lock the bills so that two tabs confirming overlapping selections cannot both take a bill.
+        await Bill.raw("SELECT id FROM bill WHERE id = ANY({}) ORDER BY id FOR UPDATE", bill_ids)
+        found = await _check_selection(viewer, rows[0]["account_number"], bill_ids, today)
+        total = sum(bill.total_cents for bill in found.bills if bill.id in set(bill_ids))
+        deadline = deadline_from(today, issuer)
+        identification = deadline_identification(deadline)
+        code = PaymentCode.build(
+            issuer.code, issuer.document_suffix, f"{document_id:011d}", identification, total
+        )
+        await PaymentDocument.update(
+            {
+                PaymentDocument.status: DocumentStatus.pending,
+                PaymentDocument.deadline: deadline,
+                PaymentDocument.total_cents: total,
+                PaymentDocument.payment_suffix: code.suffix,
+                PaymentDocument.payment_reference: code.reference,
+                PaymentDocument.payment_identification: code.identification,
+                PaymentDocument.created_at: dt.datetime.now(dt.UTC),
+            }
+        ).where(PaymentDocument.id == document_id)
+    return document_id
+
+
+async def create_document(
+    viewer: Viewer,
+    account_number: str,
+    bill_ids: list[int],
+    issuer: IssuerSettings,
+    today: dt.date | None = None,
+) -> int:
+    """Draft and confirm in one go: the user confirmed in the dialog (with JavaScript)."""
+    return await confirm(viewer, await create_draft(viewer, account_number, bill_ids, today), issuer, today)
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    id: int
+    account_number: str
+    bills: list[CandidateBill]
+    total_cents: int
+
+
+async def get_draft(viewer: Viewer, document_id: int, today: dt.date | None = None) -> DraftSummary | None:
+    today = today or dt.date.today()
+    rows = await PaymentDocument.raw(
+        "SELECT d.id, a.number AS account_number FROM payment_document d JOIN account a ON a.id = d.account"
+        ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
+        " WHERE d.id = {} AND d.created_by = {} AND d.status = 'draft'",
+        viewer.user_id,
+        document_id,
+        viewer.user_id,
+    )
+    if not rows:
+        return None
+    found = await account_bills(viewer, rows[0]["account_number"], today)
+    assert found is not None
+    chosen = {
+        row["bill"]
+        for row in await PaymentDocumentBill.select(PaymentDocumentBill.bill).where(
+            PaymentDocumentBill.document == document_id
+        )
+    }
+    bills = [bill for bill in found.bills if bill.id in chosen]
+    return DraftSummary(document_id, rows[0]["account_number"], bills, sum(b.total_cents for b in bills))
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    bill_id: int
+    number: str
+    period_start: dt.date
+    period_end: dt.date
+    due_date: dt.date
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class DocumentDetail:
+    id: int
+    account_number: str
+    holder: str
+    supply_address: str
+    created_at: dt.datetime
+    deadline: dt.date
+    total_cents: int
+    state: str
+    code: PaymentCode
+    lines: list[DocumentLine]
+
+
+async def _detail(row: dict[str, Any], issuer: IssuerSettings, today: dt.date) -> DocumentDetail:
+    lines = await PaymentDocumentBill.raw(
+        "SELECT l.bill AS bill_id, b.number, b.period_start, b.period_end, b.due_date, l.amount_cents"
+        " FROM payment_document_bill l JOIN bill b ON b.id = l.bill WHERE l.document = {}"
+        " ORDER BY b.due_date, b.id",
+        row["id"],
+    )
+    return DocumentDetail(
+        id=row["id"],
+        account_number=row["account_number"],
+        holder=row["holder"],
+        supply_address=row["supply_address"],
+        created_at=row["created_at"],
+        deadline=row["deadline"],
+        total_cents=row["total_cents"],
+        state=document_state(row["status"], row["deadline"], row["paid_apart"], today),
+        code=PaymentCode(
+            issuer.code,
+            row["payment_suffix"],
+            row["payment_reference"],
+            row["payment_identification"],
+            row["total_cents"],
+        ),
+        lines=[DocumentLine(**line) for line in lines],
+    )
+
+
+async def get_document(
+    viewer: Viewer, document_id: int, issuer: IssuerSettings, today: dt.date | None = None
+) -> DocumentDetail | None:
+    """A confirmed document of an account the viewer may see; None otherwise (the caller answers 404)."""
+    rows = await PaymentDocument.raw(
+        _DOCUMENTS + ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
+        " WHERE d.id = {} AND d.status <> 'draft'",
+        viewer.user_id,
+        document_id,
+    )
+    return await _detail(rows[0], issuer, today or dt.date.today()) if rows else None
+
+
+async def get_document_for_job(document_id: int, issuer: IssuerSettings) -> DocumentDetail | None:
+    """A confirmed document whoever may see it: for the job rendering a PDF a scoped request asked for."""
+    rows = await PaymentDocument.raw(_DOCUMENTS + " WHERE d.id = {} AND d.status <> 'draft'", document_id)
+    return await _detail(rows[0], issuer, dt.date.today()) if rows else None
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    account_number: str
+    reference: str
+    created_at: dt.datetime
+    deadline: dt.date
+    total_cents: int
+    bill_count: int
+    state: str
+
+
+async def my_documents(viewer: Viewer, today: dt.date | None = None, limit: int = 100) -> list[DocumentRow]:
+    """The documents of the viewer's accounts, newest first."""
+    today = today or dt.date.today()
+    rows = await PaymentDocument.raw(
+        _DOCUMENTS + ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
+        " WHERE d.status <> 'draft' ORDER BY d.created_at DESC, d.id DESC LIMIT {}",
+        viewer.user_id,
+        limit,
+    )
+    return [
+        DocumentRow(
+            id=row["id"],
+            account_number=row["account_number"],
+            reference=row["payment_reference"],
+            created_at=row["created_at"],
+            deadline=row["deadline"],
+            total_cents=row["total_cents"],
+            bill_count=len(row["bill_ids"]),
+            state=document_state(row["status"], row["deadline"], row["paid_apart"], today),
+        )
+        for row in rows
+    ]
+
+
+DRAFT_LIFETIME = dt.timedelta(hours=24)
+
+
+async def purge_drafts(now: dt.datetime | None = None) -> None:
+    """Selections never confirmed (the confirmation page left open, abandoned) go after a day."""
+    cutoff = (now or dt.datetime.now(dt.UTC)) - DRAFT_LIFETIME
+    await PaymentDocument.delete().where(
+        (PaymentDocument.status == DocumentStatus.draft) & (PaymentDocument.created_at < cutoff)
+    )

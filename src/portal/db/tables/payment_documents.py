@@ -12,8 +12,10 @@ from portal.db.tables.users import User
 
 class DocumentStatus(StrEnum):
     """Stored status. "Expired" (past the deadline) and "superseded" (one of its bills was paid on its
-    own, so the document's total is no longer owed) are derived when read, like a bill's "overdue"."""
+    own, so the document's total is no longer owed) are derived when read, like a bill's "overdue".
+    A draft is a selection waiting for its confirmation page (without JavaScript): it has no code yet."""
 
+    draft = "draft"
     pending = "pending"
     paid = "paid"
 

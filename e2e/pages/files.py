@@ -1,0 +1,29 @@
+"""Generated files (bill PDFs, bills-due documents): a link that may first lead to "Your PDF is being
+prepared", as people meet it with and without JavaScript."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Download, Page, expect
+
+
+def download_when_ready(page: Page, javascript: bool, link_name: str | re.Pattern[str]) -> bytes:
+    """On the "being prepared" page: with JavaScript the status updates itself and offers the link; without
+    it, a person presses "Check again" until the browser receives the file."""
+    expect(page.get_by_role("heading", level=1, name="Your PDF is being prepared")).to_be_visible()
+    if javascript:
+        link = page.get_by_role("link", name=link_name)
+        expect(link).to_be_visible(timeout=30_000)
+        with page.expect_download() as download_info:
+            link.click()
+        return download_info.value.path().read_bytes()
+    downloads: list[Download] = []
+    page.on("download", lambda download: downloads.append(download))
+    for _ in range(500):
+        if downloads:
+            break
+        page.get_by_role("button", name="Check again").click()
+        page.wait_for_load_state()
+    assert downloads, "the PDF never became ready"
+    return downloads[0].path().read_bytes()

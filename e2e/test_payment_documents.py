@@ -1,0 +1,104 @@
+""" "Create a list of bills due": Manage your account → Payment documents → the account → its pending bills →
+"Create bills due document" → confirm (a dialog with JavaScript, a page without) → "Bills due" PDF."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+from pypdf import PdfReader
+
+from e2e.pages.accounts import SignInPage
+from e2e.pages.files import download_when_ready
+from e2e.pages.payment_documents import PaymentDocuments
+
+# JavaScript on and off use different people's accounts: documents made by one run stay in the database.
+WHO = {
+    True: ("ana.demo", "demo-password-ana", "0001000413"),
+    False: ("admin.demo", "demo-password-admin", "0001000447"),
+}
+
+
+def test_create_a_bills_due_document_and_download_it(
+    page: Page, base_url: str, javascript: bool, axe: Callable[[Page], None]
+) -> None:
+    username, password, account = WHO[javascript]
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in(username, password)
+    for menu in ("All transactions", "Manage your account"):  # the main menu's hubs
+        page.get_by_role("navigation", name="Main menu").get_by_role("link", name=menu).click()
+        expect(page.get_by_role("heading", level=1, name=menu)).to_be_visible()
+        axe(page)
+    documents = PaymentDocuments(page)
+    documents.open_from_manage_your_account()
+    axe(page)
+
+    page.get_by_role("button", name="Continue").click()  # no account chosen
+    expect(page.get_by_role("alert")).to_contain_text("Select the account for which you want to pay bills")
+    axe(page)
+    documents.choose_account(account)
+    axe(page)
+
+    page.get_by_role("link", name="Select all").click()
+    boxes = documents.bill_boxes()
+    expect(boxes).to_have_count(2)
+    for index in range(2):
+        expect(boxes.nth(index)).to_be_checked()
+    page.get_by_role("link", name="Clear").click()
+    expect(boxes.first).not_to_be_checked()
+
+    documents.create_button().click()  # nothing selected: the server says so
+    expect(page.get_by_role("alert")).to_contain_text("Select at least one bill to pay")
+    axe(page)
+    documents.select_all()
+
+    if javascript:
+        documents.create_button().click()
+        dialog = documents.dialog()
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text("2 bills of account " + account)
+        expect(dialog.get_by_role("button", name="Create document")).to_be_focused()
+        axe(page)
+        page.keyboard.press("Escape")  # Esc cancels; focus goes back to the button
+        expect(dialog).to_be_hidden()
+        expect(documents.create_button()).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(dialog).to_be_visible()
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_be_hidden()
+        expect(documents.create_button()).to_be_focused()
+        documents.create_button().click()
+        dialog.get_by_role("button", name="Create document").click()
+    else:
+        documents.create_button().click()
+        expect(page.get_by_role("heading", level=1, name="Create the bills due document?")).to_be_visible()
+        axe(page)
+        page.get_by_role("link", name="Cancel").click()
+        expect(page.get_by_role("heading", level=1, name="Select the bills to pay")).to_be_visible()
+        documents.select_all()
+        documents.create_button().click()
+        page.get_by_role("button", name="Create document").click()
+
+    reference = documents.expect_document()
+    expect(page.get_by_role("alert")).to_contain_text("Document created")
+    axe(page)
+    digits = page.locator(".payment-codes__digits").inner_text()
+    assert re.fullmatch(r"9050758818501501" + reference + r"\d{17}", digits)
+
+    page.get_by_role("link", name="Bills due").click()
+    axe(page)
+    pdf = download_when_ready(page, javascript, f"Download bills due document {reference} (PDF)")
+    text = re.sub(r"\s", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    assert digits in text
+
+    # The document is listed, and its bills can no longer be chosen for another one.
+    page.get_by_role("link", name=f"Bills due document {reference}", exact=True).click()
+    page.get_by_role("link", name="Payment documents").click()
+    row = page.get_by_role("row", name=re.compile(reference))
+    expect(row).to_contain_text("Pending")
+    documents.choose_account(account)
+    expect(documents.bill_boxes()).to_have_count(0)
+    expect(page.get_by_text(f"In document {reference}").first).to_be_visible()
+    axe(page)

@@ -1,0 +1,212 @@
+"""Payment documents: choose an account, choose its pending bills, confirm ("Create document"), then the
+bills-due document with its code and its PDF ("Bills due"). Documents of accounts the viewer may not see
+answer 404, exactly like documents that do not exist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import File, Redirect, Template
+from markupsafe import Markup
+from saq import Queue
+
+from portal.banking.barcode import barcode_svg
+from portal.banking.epc import epc_qr_svg
+from portal.infra.storage import Storage
+from portal.payment_documents import files, services
+from portal.payment_documents.services import AccountBills, DocumentError
+from portal.settings import Settings
+from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, preparing_page, status_fragment
+from portal.web.forms import Form
+from portal.web.sessions import Viewer
+
+
+def _page(name: str, errors: dict[str, str] | None = None, **context: Any) -> Template:
+    return Template(
+        template_name=f"pages/payment_documents/{name}.html",
+        context={"errors": errors or {}, **context},
+        status_code=422 if errors else 200,
+    )
+
+
+def _bill_ids(values: Any) -> list[int]:
+    """Checked bills as posted (one `bill` field per box); anything that is not an id is ignored."""
+    items = values if isinstance(values, list) else [values] if values else []
+    return sorted({int(item) for item in items if str(item).isascii() and str(item).isdecimal()})[:1000]
+
+
+async def _account_bills(viewer: Viewer, account: str) -> AccountBills:
+    found = await services.account_bills(viewer, account)
+    if found is None:
+        raise NotFoundException()
+    return found
+
+
+def _bills_page(
+    viewer: Viewer,
+    settings: Settings,
+    found: AccountBills,
+    checked: set[int],
+    errors: dict[str, str] | None = None,
+) -> Template:
+    deadline = services.deadline_from(dt.date.today(), settings.issuer)
+    return _page("bills", errors, viewer=viewer, found=found, checked=checked, deadline=deadline)
+
+
+def _confirm_page(
+    viewer: Viewer, settings: Settings, draft: services.DraftSummary, errors: dict[str, str] | None = None
+) -> Template:
+    deadline = services.deadline_from(dt.date.today(), settings.issuer)
+    return _page("confirm", errors, viewer=viewer, draft=draft, deadline=deadline)
+
+
+def _pdf_file(document: services.DocumentDetail) -> PreparingFile:
+    return PreparingFile(
+        label=f"bills due document {document.code.reference}",
+        href=f"/payment-documents/{document.id}/pdf",
+        status_href=f"/payment-documents/{document.id}/pdf/status",
+        back_href=f"/payment-documents/{document.id}",
+        back_label=f"Bills due document {document.code.reference}",
+    )
+
+
+class PaymentDocumentsController(Controller):
+    path = "/payment-documents"
+
+    @get("/", name="payment_documents", cache=False)
+    async def index(self, viewer: NamedDependency[Viewer]) -> Template:
+        return _page(
+            "index",
+            viewer=viewer,
+            accounts=await services.accounts_to_choose(viewer),
+            documents=await services.my_documents(viewer),
+            selected="",
+        )
+
+    @get("/bills", name="payment_document_bills", cache=False)
+    async def bills(
+        self,
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        account: FromQuery[str] = "",
+        select: FromQuery[str] = "",
+    ) -> Template:
+        """Step 2. `account` comes from step 1's form (GET: choosing changes nothing). "Select all" and
+        "Clear" are buttons of the same GET form, so they work without JavaScript."""
+        if not account:
+            return _page(
+                "index",
+                {"account": "Select the account for which you want to pay bills"},
+                viewer=viewer,
+                accounts=await services.accounts_to_choose(viewer),
+                documents=await services.my_documents(viewer),
+                selected="",
+            )
+        found = await _account_bills(viewer, account)
+        checked = {bill.id for bill in found.bills if bill.selectable} if select == "all" else set()
+        return _bills_page(viewer, settings, found, checked)
+
+    @post("/bills", name="payment_document_bills_post")
+    async def create(
+        self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], data: Form
+    ) -> Template | Redirect:
+        """Without JavaScript: keep the selection and ask for confirmation on a page of its own. With it,
+        the confirmation was a dialog on this page, whose "Create document" posts `confirmed`."""
+        account = str(data.get("account", ""))[:20]
+        bill_ids = _bill_ids(data.get("bill"))
+        try:
+            if data.get("confirmed") == "yes":
+                document_id = await services.create_document(viewer, account, bill_ids, settings.issuer)
+                return Redirect(f"/payment-documents/{document_id}?created=1", status_code=303)
+            draft_id = await services.create_draft(viewer, account, bill_ids)
+        except DocumentError as error:
+            found = await _account_bills(viewer, account)
+            return _bills_page(viewer, settings, found, set(bill_ids), {"bills": error.message})
+        return Redirect(f"/payment-documents/drafts/{draft_id}", status_code=303)
+
+    @get("/drafts/{draft_id:int}", name="payment_document_confirm", cache=False)
+    async def confirm_page(
+        self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], draft_id: FromPath[int]
+    ) -> Template:
+        draft = await services.get_draft(viewer, draft_id)
+        if draft is None:
+            raise NotFoundException()
+        return _confirm_page(viewer, settings, draft)
+
+    @post("/drafts/{draft_id:int}", name="payment_document_confirm_post")
+    async def confirm(
+        self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], draft_id: FromPath[int]
+    ) -> Template | Redirect:
+        try:
+            document_id = await services.confirm(viewer, draft_id, settings.issuer)
+        except DocumentError as error:
+            draft = await services.get_draft(viewer, draft_id)
+            if draft is None:
+                raise NotFoundException() from error
+            return _confirm_page(viewer, settings, draft, {"bills": error.message})
+        return Redirect(f"/payment-documents/{document_id}?created=1", status_code=303)
+
+    @get("/{document_id:int}", name="payment_document", cache=False)
+    async def view(
+        self,
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        document_id: FromPath[int],
+        created: FromQuery[str] = "",
+    ) -> Template:
+        document = await self._visible(viewer, settings, document_id)
+        issuer = settings.issuer
+        # Both SVGs are drawn by our own code from digits, the issuer's settings and the amount.
+        barcode = Markup(barcode_svg(document.code.barcode_digits))  # noqa: S704
+        qr = Markup(  # noqa: S704
+            epc_qr_svg(
+                issuer.name, issuer.iban, issuer.bic, document.total_cents, text=files.epc_text(document)
+            )
+        )
+        return _page(
+            "view", viewer=viewer, document=document, created=bool(created), barcode=barcode, epc_qr=qr
+        )
+
+    @get("/{document_id:int}/pdf", name="payment_document_pdf", cache=False)
+    async def pdf(
+        self,
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        storage: NamedDependency[Storage],
+        queue: NamedDependency[Queue],
+        document_id: FromPath[int],
+    ) -> File | Template:
+        """ "Bills due": the stored PDF; while it is being prepared, a page that says so."""
+        document = await self._visible(viewer, settings, document_id)
+        if await files.request_pdf(document, storage, queue):
+            return File(
+                path=storage.path(files.pdf_key(document.code.reference)),
+                filename=f"bills-due-{document.code.reference}.pdf",
+                media_type="application/pdf",
+                headers=DOWNLOAD_HEADERS,
+            )
+        return preparing_page(_pdf_file(document), viewer=viewer)
+
+    @get("/{document_id:int}/pdf/status", name="payment_document_pdf_status", cache=False)
+    async def pdf_status(
+        self,
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        storage: NamedDependency[Storage],
+        queue: NamedDependency[Queue],
+        document_id: FromPath[int],
+    ) -> Template:
+        document = await self._visible(viewer, settings, document_id)
+        return status_fragment(_pdf_file(document), await files.request_pdf(document, storage, queue))
+
+    @staticmethod
+    async def _visible(viewer: Viewer, settings: Settings, document_id: int) -> services.DocumentDetail:
+        document = await services.get_document(viewer, document_id, settings.issuer)
+        if document is None:
+            raise NotFoundException()
+        return document

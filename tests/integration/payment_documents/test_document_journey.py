@@ -1,0 +1,267 @@
+"""Payment documents: choose an account and its pending bills, confirm (page or dialog), get a bills-due
+document with its own Cuaderno 57 code; the rules on which bills may go in; nobody else sees it."""
+
+import asyncio
+import datetime as dt
+import re
+from typing import Any
+
+from portal.banking.cuaderno57 import PaymentCode
+from portal.db.tables import Account, AccountAccess, Bill, PaymentDocument, PaymentDocumentBill, User
+from portal.payment_documents import services
+from tests.conftest import submit
+
+ANA_ACCOUNT = "0001000413"
+
+
+async def sign_in(client: Any, username: str = "ana.demo", password: str = "demo-password-ana") -> None:
+    response = await submit(client, "/sign-in", {"username": username, "password": password})
+    assert response.status_code == 303
+
+
+async def pending_bills(account_number: str) -> list[dict[str, Any]]:
+    account = await Account.select(Account.id).where(Account.number == account_number).first()
+    return (
+        await Bill.select()
+        .where((Bill.account == account["id"]) & (Bill.status == "pending"))
+        .order_by(Bill.due_date)
+        .order_by(Bill.id)
+    )
+
+
+def checkbox_ids(page: str) -> list[int]:
+    return [int(value) for value in re.findall(r'name="bill" value="(\d+)"', page)]
+
+
+def error_summary(page: str) -> str:
+    return (
+        page.split('class="error-summary"')[1].split("</div>")[0] if 'class="error-summary"' in page else ""
+    )
+
+
+async def create(client: Any, bill_ids: list[int], account: str = ANA_ACCOUNT, **extra: str) -> Any:
+    return await submit(
+        client, "/payment-documents/bills", {"account": account, "bill": [str(i) for i in bill_ids], **extra}
+    )
+
+
+async def test_without_javascript_select_confirm_on_a_page_and_get_the_document(
+    client: Any, demo: None, settings: Any
+) -> None:
+    await sign_in(client)
+    index = await client.get("/payment-documents/")
+    assert index.status_code == 200
+    assert "Select the account for which bills are pending" in index.text
+    assert "2 pending bills" in index.text  # 0001000413
+    assert "Nothing pending" in index.text  # 0001000421
+
+    bills = await pending_bills(ANA_ACCOUNT)
+    assert len(bills) == 2
+    page = await client.get("/payment-documents/bills", params={"account": ANA_ACCOUNT})
+    assert page.status_code == 200
+    assert checkbox_ids(page.text) == [bill["id"] for bill in bills]
+    assert "checked" not in page.text.split('name="bill"')[1].split(">")[0]
+
+    selected_all = await client.get(
+        "/payment-documents/bills", params={"account": ANA_ACCOUNT, "select": "all"}
+    )
+    assert selected_all.text.count(" checked>") == 2
+
+    response = await create(client, [bill["id"] for bill in bills])
+    assert response.status_code == 303
+    draft_path = response.headers["location"]
+    assert re.fullmatch(r"/payment-documents/drafts/\d+", draft_path)
+    total = sum(bill["total_cents"] for bill in bills)
+    confirm_page = await client.get(draft_path)
+    assert confirm_page.status_code == 200
+    assert "Create the bills due document?" in confirm_page.text
+    for bill in bills:
+        assert bill["number"] in confirm_page.text
+    # Nothing has a code yet: a draft is only a kept selection.
+    assert await PaymentDocument.count().where(PaymentDocument.payment_reference.is_not_null()) == 0
+
+    done = await submit(client, draft_path)
+    assert done.status_code == 303
+    match = re.fullmatch(r"/payment-documents/(\d+)\?created=1", done.headers["location"])
+    assert match
+    document_id = int(match.group(1))
+    view = await client.get(done.headers["location"])
+    assert view.status_code == 200
+    assert "Document created" in view.text and ">Bills due</a>" in view.text
+
+    row = await PaymentDocument.select().where(PaymentDocument.id == document_id).first()
+    deadline = dt.date.today() + dt.timedelta(days=settings.issuer.document_days)
+    assert row["status"] == "pending" and row["deadline"] == deadline and row["total_cents"] == total
+    code = PaymentCode(
+        settings.issuer.code,
+        row["payment_suffix"],
+        row["payment_reference"],
+        row["payment_identification"],
+        total,
+    )  # raises if the check digits are wrong
+    assert code.suffix == settings.issuer.document_suffix and int(code.suffix) >= 500
+    assert code.identification == deadline.strftime("%d%m%y") and code.deadline == deadline
+    assert code.reference[:11] == f"{document_id:011d}"
+    assert code.barcode_digits in view.text
+
+    listing = await client.get("/payment-documents/")
+    assert code.reference in listing.text and "Pending" in listing.text
+
+    # Confirming again (double submit, back button) makes nothing new.
+    again = await submit(client, draft_path)
+    assert again.status_code == 303 and again.headers["location"] == done.headers["location"]
+    assert await PaymentDocument.count() == 1
+
+
+async def test_with_the_dialog_the_document_is_made_in_one_post(client: Any, demo: None) -> None:
+    await sign_in(client)
+    bills = await pending_bills(ANA_ACCOUNT)
+    response = await create(client, [bills[0]["id"]], confirmed="yes")
+    assert response.status_code == 303
+    assert re.fullmatch(r"/payment-documents/\d+\?created=1", response.headers["location"])
+    assert await PaymentDocument.count().where(PaymentDocument.status == "pending") == 1
+    assert await PaymentDocument.count().where(PaymentDocument.status == "draft") == 0
+
+
+async def test_nothing_selected_or_nonsense_ids_is_a_clear_error_that_keeps_the_page(
+    client: Any, demo: None
+) -> None:
+    await sign_in(client)
+    for ids in ([], ["abc", "-1", "１"]):
+        response = await submit(client, "/payment-documents/bills", {"account": ANA_ACCOUNT, "bill": ids})
+        assert response.status_code == 422
+        assert "Select at least one bill to pay" in error_summary(response.text)
+        assert "<title>Error: " in response.text
+        assert len(checkbox_ids(response.text)) == 2
+    no_account = await client.get("/payment-documents/bills")
+    assert no_account.status_code == 422
+    assert "Select the account for which you want to pay bills" in error_summary(no_account.text)
+
+
+async def test_a_bill_in_a_live_document_cannot_go_in_another_and_the_page_says_why(
+    client: Any, demo: None
+) -> None:
+    await sign_in(client)
+    first, second = await pending_bills(ANA_ACCOUNT)
+    assert (await create(client, [first["id"]], confirmed="yes")).status_code == 303
+    reference = (await PaymentDocument.select(PaymentDocument.payment_reference).first())["payment_reference"]
+
+    page = await client.get("/payment-documents/bills", params={"account": ANA_ACCOUNT})
+    assert checkbox_ids(page.text) == [second["id"]]
+    assert f"In document {reference}" in page.text
+
+    response = await create(client, [first["id"], second["id"]])
+    assert response.status_code == 422
+    assert f"Bill {first['number']} is already in bills due document {reference}" in error_summary(
+        response.text
+    )
+    assert " checked>" in response.text  # the second bill stays selected
+
+
+async def test_two_tabs_confirming_overlapping_selections_make_one_document(client: Any, demo: None) -> None:
+    await sign_in(client)
+    ids = [bill["id"] for bill in await pending_bills(ANA_ACCOUNT)]
+    drafts = [(await create(client, ids)).headers["location"] for _ in range(2)]
+    results = await asyncio.gather(*(submit(client, path) for path in drafts))
+    assert sorted(result.status_code for result in results) == [303, 422]
+    refused = next(result for result in results if result.status_code == 422)
+    assert "is already in bills due document" in error_summary(refused.text)
+    assert await PaymentDocument.count().where(PaymentDocument.status == "pending") == 1
+
+
+async def test_states_paid_through_the_document_paid_apart_and_expired(client: Any, demo: None) -> None:
+    await sign_in(client)
+    first, second = await pending_bills(ANA_ACCOUNT)
+    await create(client, [first["id"], second["id"]], confirmed="yes")
+    document = await PaymentDocument.select().first()
+    found = await services.document_by_reference(document["payment_reference"])
+    assert found is not None and found.state == "pending" and found.total_cents == document["total_cents"]
+    assert set(found.bill_ids) == {first["id"], second["id"]}
+
+    # Expired: past its deadline, banks refuse it and its bills are free again.
+    later = document["deadline"] + dt.timedelta(days=1)
+    expired = await services.document_by_reference(document["payment_reference"], later)
+    assert expired is not None and expired.state == "expired"
+    bills_later = await services.account_bills(await _viewer("ana.demo"), ANA_ACCOUNT, later)
+    assert bills_later is not None and all(bill.selectable for bill in bills_later.bills)
+
+    # One bill paid on its own (the payments flow): the document no longer stands for what is owed.
+    await Bill.update({Bill.status: "paid"}).where(Bill.id == first["id"])
+    superseded = await services.document_by_reference(document["payment_reference"])
+    assert superseded is not None and superseded.state == "superseded"
+    view = await client.get(f"/payment-documents/{document['id']}")
+    assert "can no longer be paid" in view.text
+    again = await client.get("/payment-documents/bills", params={"account": ANA_ACCOUNT})
+    assert checkbox_ids(again.text) == [second["id"]]  # free for a new document
+
+    # Paid through the document: it and every bill in it, together.
+    await Bill.update({Bill.status: "pending"}).where(Bill.id == first["id"])
+    paid_ids = await services.mark_document_paid(document["id"], dt.datetime.now(dt.UTC))
+    assert set(paid_ids) == {first["id"], second["id"]}
+    assert await Bill.count().where(Bill.id.is_in(list(paid_ids)) & (Bill.status == "paid")) == 2
+    paid = await services.document_by_reference(document["payment_reference"])
+    assert paid is not None and paid.state == "paid"
+    assert "Paid" in (await client.get("/payment-documents/")).text
+
+
+async def test_direct_debit_bills_are_left_out_with_an_explanation(client: Any, demo: None) -> None:
+    # Give ana.demo Javier's direct-debit account (as if she administered it).
+    user = await User.select(User.id).where(User.username == "ana.demo").first()
+    account = await Account.select(Account.id).where(Account.number == "0001000405").first()
+    await AccountAccess.insert(AccountAccess(user=user["id"], account=account["id"], role="administrator"))
+    await sign_in(client)
+    index = await client.get("/payment-documents/")
+    assert "Nothing pending: its bills are paid by direct debit" in index.text
+    page = await client.get("/payment-documents/bills", params={"account": "0001000405"})
+    assert page.status_code == 200
+    assert checkbox_ids(page.text) == []
+    assert "paid by direct debit, so they are not listed" in page.text
+    direct_debit = await Bill.select(Bill.id).where(Bill.account == account["id"]).first()
+    response = await create(client, [direct_debit["id"]], account="0001000405")
+    assert response.status_code == 422
+    assert "no longer pending" in error_summary(response.text)
+
+
+async def test_nobody_else_sees_or_uses_a_document_or_its_draft(client: Any, demo: None, app: Any) -> None:
+    from tests.integration.accounts.helpers import client_from
+
+    await sign_in(client)
+    first, second = await pending_bills(ANA_ACCOUNT)
+    draft_path = (await create(client, [first["id"]])).headers["location"]
+    document_path = (await create(client, [second["id"]], confirmed="yes")).headers["location"].split("?")[0]
+
+    async with client_from(app, "198.51.100.7") as other:
+        await sign_in(other, "admin.demo", "demo-password-admin")
+        for path in (document_path, f"{document_path}/pdf", f"{document_path}/pdf/status", draft_path):
+            assert (await other.get(path)).status_code == 404, path
+        assert (await submit(other, draft_path)).status_code == 404
+        assert (
+            await other.get("/payment-documents/bills", params={"account": ANA_ACCOUNT})
+        ).status_code == 404
+        # Ana's bills posted with the administrator's own account: refused without saying whose they are.
+        own = "0001000447"
+        response = await create(other, [first["id"]], account=own)
+        assert response.status_code == 422
+        assert "no longer pending" in error_summary(response.text)
+        assert ANA_ACCOUNT not in response.text
+        assert ANA_ACCOUNT not in (await other.get("/payment-documents/")).text
+
+    async with client_from(app, "198.51.100.8") as anonymous:
+        for path in ("/payment-documents/", document_path, draft_path):
+            response = await anonymous.get(path)
+            assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")
+    assert await PaymentDocumentBill.count() == 2
+
+
+async def _viewer(username: str) -> Any:
+    from portal.web.sessions import Viewer
+
+    user = await User.select(User.id, User.kind, User.email).where(User.username == username).first()
+    return Viewer(
+        user_id=user["id"],
+        username=username,
+        kind=user["kind"],
+        email=user["email"],
+        session_id=0,
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10),
+    )

@@ -1,0 +1,94 @@
+""" "Bills due": the document's PDF is rendered once by the worker, stored and served; it prints the
+46-digit code under its barcode and an EPC QR code that pays the same amount by transfer."""
+
+import asyncio
+import datetime as dt
+import io
+import re
+from typing import Any
+
+import pypdfium2
+import zxingcpp
+from pypdf import PdfReader
+
+from portal.banking.epc import epc_payload
+from portal.db.tables import PaymentDocument
+from portal.payment_documents import services
+from tests.integration.payment_documents.test_document_journey import (
+    ANA_ACCOUNT,
+    create,
+    pending_bills,
+    sign_in,
+)
+
+
+def symbols(pdf: bytes) -> dict[str, str]:
+    """What a scanner reads off the printed first page, by symbology."""
+    page = pypdfium2.PdfDocument(pdf)[0].render(scale=3).to_pil()
+    return {found.format.name: found.text for found in zxingcpp.read_barcodes(page)}
+
+
+async def test_bills_due_pdf_is_prepared_then_served_with_its_codes(
+    client: Any, demo: None, worker: Any, settings: Any
+) -> None:
+    await sign_in(client)
+    bills = await pending_bills(ANA_ACCOUNT)
+    document_path = (
+        (await create(client, [b["id"] for b in bills], confirmed="yes")).headers["location"].split("?")[0]
+    )
+    first = await client.get(f"{document_path}/pdf")
+    assert first.status_code == 200
+    assert "Your PDF is being prepared" in first.text and "Check again" in first.text
+
+    for _ in range(100):
+        status = await client.get(f"{document_path}/pdf/status")
+        if status.status_code == 286:
+            break
+        assert status.status_code == 200
+        await asyncio.sleep(0.2)
+    assert status.status_code == 286, "the PDF was not ready in 20 s"
+
+    pdf = await client.get(f"{document_path}/pdf")
+    document = await PaymentDocument.select().first()
+    reference = document["payment_reference"]
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["cache-control"] == "no-store"
+    assert f'filename="bills-due-{reference}.pdf"' in pdf.headers["content-disposition"]
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    digits = (
+        f"90507{settings.issuer.code}{settings.issuer.document_suffix}{reference}"
+        f"{document['payment_identification']}{document['total_cents']:010d}0"
+    )
+    assert len(digits) == 46 and digits in re.sub(r"\s", "", text)
+    for bill in bills:
+        assert bill["number"] in text
+    assert "9050794" in text and document["deadline"].strftime("%d/%m/%Y") in text
+
+    read = symbols(pdf.content)
+    assert re.sub(r"[()]", "", read["Code128"]) == digits
+    assert read["QRCode"] == epc_payload(
+        settings.issuer.name,
+        settings.issuer.iban,
+        settings.issuer.bic,
+        document["total_cents"],
+        text=f"Bills due {reference} account {ANA_ACCOUNT}",
+    )
+    fields = read["QRCode"].split("\n")
+    assert fields[:4] == ["BCD", "002", "1", "SCT"] and fields[6] == settings.issuer.iban
+    assert fields[7] == "EUR" + str(document["total_cents"] / 100).rstrip("0").rstrip(".")
+
+    stored = settings.storage.dir / "payment-documents" / f"{reference}.pdf"
+    assert stored.read_bytes() == pdf.content
+
+
+async def test_abandoned_drafts_go_after_a_day(client: Any, demo: None) -> None:
+    await sign_in(client)
+    bills = await pending_bills(ANA_ACCOUNT)
+    await create(client, [bills[0]["id"]])
+    await create(client, [bills[1]["id"]], confirmed="yes")
+    await services.purge_drafts()
+    assert await PaymentDocument.count() == 2
+    await services.purge_drafts(dt.datetime.now(dt.UTC) + dt.timedelta(hours=25))
+    assert await PaymentDocument.count() == 1
+    assert (await PaymentDocument.select(PaymentDocument.status).first())["status"] == "pending"

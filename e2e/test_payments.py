@@ -1,0 +1,182 @@
+"""Pay bills by card, both procedures of the seed's "Payment of bills", with JavaScript on and off,
+through the sandbox bank: an authorised card, a declined card and a 3-D Secure challenge; axe clean on
+every portal step. Each test pays a different demo bill (README, "Demo data"), per JavaScript mode."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from e2e.conftest import LiveStack
+from e2e.pages.accounts import SignInPage
+from e2e.pages.payments import BillPayment, PaymentData
+from e2e.pages.sandbox_bank import SandboxBank
+from portal.banking.cuaderno57 import PaymentCode, normalise_digits
+from portal.banking.money import parse_amount
+
+Axe = Callable[[Page], None]
+
+OKSANA = PaymentData("9050794", "58818501-001", "0000000095013", "000389", "21,11")
+JAVIER = PaymentData("9050794", "58818501001", "0000000097516", "000397", "22.69")
+MARIA = PaymentData("9050794", "58818501-001", "0000000002512", "000017", "14,69")
+HORNO = PaymentData("9050794", "58818501-001", "0000000007508", "000033", "158,60")
+INMOBILIARIA = PaymentData("9050794", "58818501-001", "0000000017549", "000074", "17,11")
+
+
+def _to_bank(
+    payment: BillPayment, data: PaymentData, what: str, amount: str, axe: Axe, email: str | None
+) -> None:
+    payment.choose_cpr_code()
+    payment.enter_code(data)
+    payment.expect_check(what, amount)
+    axe(payment.page)
+    payment.start_payment(email)
+    axe(payment.page)
+    payment.go_to_bank()
+
+
+def test_pay_with_cpr_code_without_signing_in(
+    page: Page, base_url: str, javascript: bool, axe: Axe, local_stack: LiveStack, mailbox: Any
+) -> None:
+    """Procedure 1: "Your service" → "Paying your bill/Bill payment" → "Pay now with CPR code" → the
+    details at the bottom of the bill → card → "Accept" → the receipt, and the receipt by email."""
+    data, bill, amount = (
+        (OKSANA, "Bill FA00000000950", "21,11 €")
+        if javascript
+        else (
+            JAVIER,
+            "Bill FA00000000975",
+            "22,69 €",
+        )
+    )
+    page.goto(base_url)
+    payment = BillPayment(page).open_from_menu()
+    axe(page)
+    payment.choose_cpr_code()
+    axe(page)
+    payment.enter_code(PaymentData(data.cpr, data.issuer, data.reference, data.identification, "1,00"))
+    payment.expect_error("The amount does not match this bill")
+    expect(page.get_by_label("Reference", exact=True)).to_have_value(data.reference)  # input kept
+    axe(page)
+    page.get_by_label("Amount, in euros").fill(data.amount)
+    page.get_by_role("button", name="Continue").click()
+    payment.expect_check(bill, amount)
+    expect(page.get_by_text("Kovalenko")).to_have_count(0)  # nothing about the holder
+    axe(page)
+    payment.start_payment("payer@example.com")
+    axe(page)
+    payment.go_to_bank()
+
+    bank = SandboxBank(page)
+    bank.pay(card=SandboxBank.AUTHORISED)
+    bank.expect_result("Payment authorised")
+    bank.return_to_merchant()
+    payment.wait_for("Payment complete", javascript=javascript)
+    expect(page.get_by_text("454881******0004")).to_be_visible()
+    expect(page.get_by_text("payer@example.com")).to_be_visible()
+    axe(page)
+    [message] = mailbox.wait_for_sync(1)
+    assert message["To"] == "payer@example.com"
+    assert message["Subject"].startswith(f"Payment receipt: {bill}")
+
+    # The bill is paid now: paying it again is explained.
+    page.goto(f"{base_url}/pay/code")
+    payment.enter_code(data)
+    payment.expect_error("This bill is already paid")
+
+
+def test_pay_with_barcode_as_a_user(page: Page, base_url: str, javascript: bool, axe: Axe) -> None:
+    """Procedure 2: "My bills" → a pending bill → "View online bill" → its payment data (as on the PDF);
+    back to "My bills" → "Online payment" → "Pay now with barcode" → the user's email → "Start payment"
+    → card → "Accept"."""
+    user, password = (
+        ("ana.demo", "demo-password-ana") if javascript else ("admin.demo", "demo-password-admin")
+    )
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in(user, password)
+    page.get_by_role("link", name="My bills").click()
+    pending = page.locator(".pending-bills li").last
+    number = pending.locator("strong").inner_text()
+    pending.get_by_role("link", name="View online bill").click()
+    expect(page.get_by_role("heading", level=1, name=f"Bill {number}")).to_be_visible()
+
+    def value(key: str) -> str:
+        return (
+            page.locator(".summary-list__row", has=page.locator("dt", has_text=key))
+            .last.locator("dd")
+            .inner_text()
+        )
+
+    issuer_suffix = normalise_digits(value("Issuer-suffix"))
+    code = PaymentCode(
+        issuer_suffix[:8],
+        issuer_suffix[8:],
+        value("Reference"),
+        value("Identification"),
+        parse_amount(value("Amount")),
+    )
+    amount = value("Amount")
+    page.get_by_role("link", name="My bills").first.click()
+    page.get_by_role("link", name="Online payment").click()
+    payment = BillPayment(page).expect_open()
+    axe(page)
+    payment.choose_barcode()
+    axe(page)
+    digits = code.barcode_digits
+    payment.enter_barcode(" ".join(digits[i : i + 4] for i in range(0, 46, 4)))  # as printed, with spaces
+    payment.expect_check(f"Bill {number}", amount)
+    expect(payment.email).not_to_have_value("")  # the user's address, editable
+    axe(page)
+    payment.start_payment()
+    axe(page)
+    payment.go_to_bank()
+    bank = SandboxBank(page)
+    bank.pay(card=SandboxBank.AUTHORISED)
+    bank.return_to_merchant()
+    payment.wait_for("Payment complete", javascript=javascript)
+    axe(page)
+
+    page.get_by_role("link", name="Back to My bills").click()
+    expect(page.locator(".pending-bills li", has_text=number)).to_have_count(0)
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Customer Service Area").click()
+    expect(page.get_by_text("Last payment")).to_be_visible()
+
+
+def test_a_declined_card_leaves_the_bill_pending(
+    page: Page, base_url: str, javascript: bool, axe: Axe
+) -> None:
+    page.goto(f"{base_url}/pay")
+    payment = BillPayment(page).expect_open()
+    _to_bank(payment, MARIA, "Bill FA00000000025", "14,69 €", axe, email=None)
+    bank = SandboxBank(page)
+    bank.pay(card=SandboxBank.DECLINED)
+    bank.expect_result("Payment declined")
+    bank.return_to_merchant()
+    payment.wait_for("Your payment was not accepted", javascript=javascript)
+    axe(page)
+    page.get_by_role("link", name="Try again").click()
+    payment.expect_check("Bill FA00000000025", "14,69 €")  # still pending: it can be paid
+
+
+def test_a_3d_secure_challenge(page: Page, base_url: str, javascript: bool, axe: Axe) -> None:
+    data, bill, amount = (
+        (HORNO, "Bill FA00000000075", "158,60 €")
+        if javascript
+        else (
+            INMOBILIARIA,
+            "Bill FA00000000175",
+            "17,11 €",
+        )
+    )
+    page.goto(f"{base_url}/pay")
+    payment = BillPayment(page).expect_open()
+    _to_bank(payment, data, bill, amount, axe, email="")
+    bank = SandboxBank(page)
+    bank.pay(card=SandboxBank.CHALLENGE_AUTHORISED)
+    bank.challenge(SandboxBank.CHALLENGE_CODE)
+    bank.expect_result("Payment authorised")
+    bank.return_to_merchant()
+    payment.wait_for("Payment complete", javascript=javascript)
+    axe(page)

@@ -1,0 +1,153 @@
+"""Reading what payers type: the bill's payment data ("Pay now with CPR code"), the number under the
+barcode ("Pay now with barcode") and the email for the receipt. Pure functions: each returns the parsed
+code or messages by field id, in page order; nothing here looks anything up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from portal.accounts.forms import email_problem, field
+from portal.banking.cuaderno57 import (
+    CPR_CUADERNO_57,
+    PaymentCode,
+    PaymentCodeError,
+    normalise_digits,
+    parse_issuer_suffix,
+)
+from portal.banking.money import AmountError, parse_amount
+from portal.settings import IssuerSettings
+
+Errors = dict[str, str]
+
+CHECK_REFERENCE = "Check the reference: its last two digits do not match the rest of the details"
+CHECK_BARCODE = "Check the number under the barcode: its check digits do not match the rest of the number"
+
+
+@dataclass(frozen=True)
+class CodeForm:
+    """The five details printed at the bottom of a bill, as typed (to show them back)."""
+
+    cpr: str = ""
+    issuer: str = ""
+    reference: str = ""
+    identification: str = ""
+    amount: str = ""
+
+
+@dataclass(frozen=True)
+class TypedCode:
+    """A code whose parts are well formed and ours (CPR, issuer, suffix); not yet looked up.
+
+    ``fields`` maps each part to the form field that shows its messages: the CPR form has one field per
+    part, the barcode form one field for all.
+    """
+
+    issuer: str
+    suffix: str
+    reference: str
+    identification: str
+    amount_cents: int
+    fields: dict[str, str]
+
+    def field_of(self, part: str) -> str:
+        return self.fields.get(part, part)
+
+
+def read_code_form(data: dict[str, Any]) -> CodeForm:
+    return CodeForm(
+        cpr=field(data, "cpr"),
+        issuer=field(data, "issuer"),
+        reference=field(data, "reference"),
+        identification=field(data, "identification"),
+        amount=field(data, "amount"),
+    )
+
+
+def _digits(text: str, length: int, empty: str, wrong: str) -> tuple[str, str | None]:
+    digits = normalise_digits(text)
+    if not digits:
+        return "", empty
+    if len(digits) != length or not digits.isascii() or not digits.isdecimal():
+        return "", wrong
+    return digits, None
+
+
+def _issuer_problem(issuer: str, suffix: str, settings: IssuerSettings) -> str | None:
+    if issuer != settings.code:
+        return f"This issuer is not {settings.name}: check the issuer on your bill"
+    if suffix not in {settings.bill_suffix, settings.document_suffix}:
+        return (
+            f"We do not issue bills with the suffix {suffix} (the 3 digits after the hyphen): "
+            "check the issuer on your bill"
+        )
+    return None
+
+
+def check_code_form(form: CodeForm, settings: IssuerSettings) -> tuple[TypedCode | None, Errors]:
+    """Each field on its own: formats, and whether the CPR code and issuer are ours."""
+    errors: Errors = {}
+    cpr, problem = _digits(form.cpr, 7, "Enter the CPR code", "The CPR code is 7 digits, such as 9050794")
+    if problem:
+        errors["cpr"] = problem
+    elif cpr != CPR_CUADERNO_57:
+        errors["cpr"] = (
+            f"We do not collect bills with this CPR code: the CPR code on our bills is {CPR_CUADERNO_57}"
+        )
+    issuer = suffix = ""
+    if not form.issuer:
+        errors["issuer"] = "Enter the issuer"
+    else:
+        try:
+            issuer, suffix = parse_issuer_suffix(form.issuer)
+        except PaymentCodeError as exc:
+            errors["issuer"] = exc.message
+        else:
+            if problem := _issuer_problem(issuer, suffix, settings):
+                errors["issuer"] = problem
+    reference, problem = _digits(
+        form.reference, 13, "Enter the reference", "The reference is 13 digits, such as 0000000002512"
+    )
+    if problem:
+        errors["reference"] = problem
+    identification, problem = _digits(
+        form.identification, 6, "Enter the identification", "The identification is 6 digits, such as 000017"
+    )
+    if problem:
+        errors["identification"] = problem
+    amount_cents = 0
+    try:
+        amount_cents = parse_amount(form.amount)
+    except AmountError as exc:
+        errors["amount"] = exc.message if form.amount else "Enter the amount"
+    if errors:
+        return None, errors
+    return TypedCode(issuer, suffix, reference, identification, amount_cents, fields={}), {}
+
+
+def check_barcode(text: str, settings: IssuerSettings) -> tuple[TypedCode | None, Errors]:
+    """The 46 digits under the barcode, spaces and hyphens allowed; its check digits must match."""
+    try:
+        code = PaymentCode.parse_barcode(text)
+    except PaymentCodeError as exc:
+        return None, {"barcode": exc.message if exc.field == "barcode" else CHECK_BARCODE}
+    if problem := _issuer_problem(code.issuer, code.suffix, settings):
+        return None, {"barcode": problem.replace("the issuer on your bill", "the number under the barcode")}
+    parts = ("issuer", "suffix", "reference", "identification", "amount")
+    return TypedCode(
+        code.issuer,
+        code.suffix,
+        code.reference,
+        code.identification,
+        code.amount_cents,
+        fields=dict.fromkeys(parts, "barcode"),
+    ), {}
+
+
+def check_email(email: str, *, required: bool) -> str | None:
+    """The receipt's address: required when signed in (prefilled), optional otherwise."""
+    if not email and not required:
+        return None
+    if not email:
+        return "Enter the email address for your receipt"
+    return email_problem(email)

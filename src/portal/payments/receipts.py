@@ -1,0 +1,31 @@
+"""The payment receipt as a PDF: one short A4 page drawn from ``templates/pdf/receipt.html`` with the
+bill's stylesheet and fonts, through the helpers of ``portal.bills.documents`` (stylesheet loaded once per
+thread, packaged assets only). Synchronous and CPU-bound: call it from a thread."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from weasyprint import HTML
+
+from portal.bills import documents
+from portal.settings import IssuerSettings
+
+if TYPE_CHECKING:
+    from portal.payments.services import PaymentView
+
+TEMPLATE_NAME = "pdf/receipt.html"
+
+
+def render_receipt_html(payment: PaymentView, issuer: IssuerSettings) -> str:
+    return documents.pdf_template(TEMPLATE_NAME).render(payment=payment, issuer=issuer)
+
+
+def render_receipt_pdf(payment: PaymentView, issuer: IssuerSettings) -> bytes:
+    css, font_config = documents.print_stylesheet()
+    pdf: bytes = HTML(
+        string=render_receipt_html(payment, issuer),
+        base_url=documents.STATIC_PDF_DIR.as_uri() + "/",
+        url_fetcher=documents.PackagedAssetFetcher(),
+    ).write_pdf(stylesheets=[css], font_config=font_config, pdf_tags=True)
+    return pdf

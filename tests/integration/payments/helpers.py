@@ -1,0 +1,109 @@
+"""Steps shared by the payment integration tests: the demo's codes, the journey as a browser takes it,
+and signed notifications as the gateway would send them (redsys.build_notification is the gateway's
+side of the protocol, outside the product)."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from portal.db.tables import Bill, Payment
+from portal.payments import redsys
+from portal.settings import SANDBOX_GATEWAY_SECRET
+from tests.conftest import submit
+
+# README "Demo data": pending bills, still due.
+MARIA_CODE = {
+    "cpr": "9050794",
+    "issuer": "58818501-001",
+    "reference": "0000000002512",
+    "identification": "000017",
+    "amount": "14,69",
+}
+MARIA_CENTS = 1469
+ANA_BARCODE = "9050758818501001000000010259700041300000013480"
+ANA_CENTS = 1348
+ANA = ("ana.demo", "demo-password-ana")
+ADMIN = ("admin.demo", "demo-password-admin")
+
+
+async def sign_in(client: Any, who: tuple[str, str]) -> None:
+    response = await submit(client, "/sign-in", {"username": who[0], "password": who[1]})
+    assert response.status_code == 303
+
+
+async def check_page(client: Any, code: dict[str, str] | None = None) -> str:
+    """Pay now with CPR code → the check page's path."""
+    response = await submit(client, "/pay/code", code or MARIA_CODE)
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    assert re.fullmatch(r"/pay/[\w-]+/check", location)
+    return str(location)
+
+
+async def start_payment(client: Any, check: str, email: str = "payer@example.com") -> str:
+    """ "Start payment" → the order id."""
+    response = await submit(client, check, {"email": email})
+    assert response.status_code == 303, response.text
+    match = re.fullmatch(r"/payments/(\w{12})/bank", response.headers["location"])
+    assert match is not None
+    return match.group(1)
+
+
+async def gateway_fields(client: Any, order: str) -> dict[str, str]:
+    page = await client.get(f"/payments/{order}/bank")
+    assert page.status_code == 200
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="(Ds_\w+)" value="([^"]*)">', page.text)
+    }
+
+
+def notification(
+    order: str,
+    amount_cents: int,
+    response: str = "0000",
+    *,
+    secret: str = SANDBOX_GATEWAY_SECRET,
+    currency: str = "978",
+    card: str = "454881******0004",
+) -> dict[str, str]:
+    return redsys.build_notification(
+        secret,
+        {
+            "Ds_Date": "28%2F11%2F2026",
+            "Ds_Hour": "18%3A00",
+            "Ds_SecurePayment": "1",
+            "Ds_Card_Number": card,
+            "Ds_Amount": str(amount_cents),
+            "Ds_Currency": currency,
+            "Ds_Order": order,
+            "Ds_MerchantCode": "999008881",
+            "Ds_Terminal": "001",
+            "Ds_Response": response,
+            "Ds_MerchantData": "",
+            "Ds_TransactionType": "0",
+            "Ds_AuthorisationCode": "052029" if response == "0000" else "",
+        },
+    )
+
+
+async def notify(client: Any, form: dict[str, str]) -> Any:
+    """POSTed as the gateway does: no cookie, no CSRF token."""
+    response = await client.post("/payments/notification", data=form)
+    assert response.status_code == 200
+    assert response.text == "OK"
+    return response
+
+
+async def bill_status(number: str) -> str:
+    row = await Bill.select(Bill.status).where(Bill.number == number).first()
+    assert row is not None
+    return str(row["status"])
+
+
+async def payment_row(order: str) -> dict[str, Any]:
+    row = await Payment.select().where(Payment.order_id == order).first()
+    assert row is not None
+    return row

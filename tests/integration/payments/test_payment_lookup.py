@@ -1,0 +1,241 @@
+"""Pay now with CPR code / with barcode: every field error, said next to the field, revealing nothing
+about the holder; direct debits and expired documents explained; the look-up rate-limited by address."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from typing import Any
+
+import httpx
+
+from portal.banking.cuaderno57 import PaymentCode, deadline_identification
+from portal.db.tables import Account, Bill, PaymentDocument, PaymentDocumentBill, User
+from portal.db.tables.payment_documents import DocumentStatus
+from tests.conftest import submit
+from tests.integration.payments.helpers import (
+    ANA,
+    ANA_BARCODE,
+    MARIA_CODE,
+    bill_status,
+    check_page,
+    notification,
+    notify,
+    sign_in,
+    start_payment,
+)
+
+
+def _errors(page: httpx.Response) -> dict[str, str]:
+    """Inline messages by field id."""
+    return {
+        field: html.unescape(message)
+        for field, message in re.findall(
+            r'<p id="([\w-]+)-error" class="error-message">'
+            r'<span class="visually-hidden">Error:</span> ([^<]+)</p>',
+            page.text,
+        )
+    }
+
+
+async def _pay_code(client: Any, **changes: str) -> httpx.Response:
+    return await submit(client, "/pay/code", {**MARIA_CODE, **changes})
+
+
+async def test_hyphens_spaces_and_either_decimal_separator_are_accepted(client: Any, demo: None) -> None:
+    check = await check_page(
+        client,
+        {
+            "cpr": " 905 0794 ",
+            "issuer": "58818501 - 001",
+            "reference": "00000-00002-512",
+            "identification": "000 017",
+            "amount": "14.69",
+        },
+    )
+    page = await client.get(check)
+    assert page.status_code == 200
+    assert "Bill FA00000000025" in page.text and "14,69" in page.text
+    assert "María" not in page.text and "48213657E" not in page.text  # nothing about the holder
+    assert "Start payment" in page.text
+
+
+async def test_each_wrong_field_is_named(client: Any, demo: None) -> None:
+    cases: list[tuple[dict[str, str], str, str]] = [
+        ({"cpr": ""}, "cpr", "Enter the CPR code"),
+        ({"cpr": "9050795"}, "cpr", "We do not collect bills with this CPR code"),
+        ({"cpr": "12345"}, "cpr", "The CPR code is 7 digits"),
+        ({"issuer": "12345678-001"}, "issuer", "This issuer is not"),
+        ({"issuer": "58818501-002"}, "issuer", "We do not issue bills with the suffix 002"),
+        ({"issuer": "5881850"}, "issuer", "The issuer and suffix are 11 digits"),
+        ({"reference": "0000000002513"}, "reference", "Check the reference"),
+        ({"reference": "12"}, "reference", "The reference is 13 digits"),
+        ({"identification": "000018"}, "identification", "The identification does not match this reference"),
+        ({"amount": "14,70"}, "amount", "The amount does not match this bill"),
+        ({"amount": "catorce"}, "amount", "Enter the amount in euros"),
+        ({"amount": ""}, "amount", "Enter the amount"),
+    ]
+    for changes, field, message in cases:
+        page = await _pay_code(client, **changes)
+        assert page.status_code == 422, changes
+        assert page.text.count("<title>Error: ") == 1
+        errors = _errors(page)
+        assert list(errors) == [field], (changes, errors)
+        assert errors[field].startswith(message), (changes, errors)
+        assert f'href="#{field}"' in page.text  # the error summary links to it
+        # What was typed is shown back.
+        for value in {**MARIA_CODE, **changes}.values():
+            if value:
+                assert f'value="{html.escape(value)}"' in page.text
+
+
+async def test_a_reference_with_valid_check_digits_but_no_bill(client: Any, demo: None) -> None:
+    code = PaymentCode.build("58818501", "001", "00000099999", "000017", 1469)
+    page = await _pay_code(client, reference=code.reference)
+    assert _errors(page) == {
+        "reference": "We cannot find a bill with this reference: check it against your bill"
+    }
+
+
+async def test_already_paid_and_direct_debit_bills_are_explained(client: Any, demo: None) -> None:
+    order = await start_payment(client, await check_page(client))
+    await notify(client, notification(order, 1469))
+    page = await _pay_code(client)
+    assert _errors(page)["reference"].startswith("This bill is already paid")
+
+    account = await Account.select(Account.id).where(Account.number == "0001000405").first()
+    debit = (
+        await Bill.select().where(Bill.account == account["id"]).order_by(Bill.id, ascending=False).first()
+    )
+    assert debit["status"] == "direct_debit"
+    code = PaymentCode(
+        "58818501", "001", debit["payment_reference"], debit["payment_identification"], debit["total_cents"]
+    )
+    page = await submit(client, "/pay/barcode", {"barcode": code.barcode_digits})
+    assert _errors(page)["barcode"].startswith("This bill is paid by direct debit")
+
+
+async def _document(account_number: str, deadline: dt.date, bills: int = 2) -> PaymentCode:
+    """A bills-due document made as the payment documents service makes them."""
+    account = await Account.select(Account.id).where(Account.number == account_number).first()
+    pending = (
+        await Bill.select().where((Bill.account == account["id"]) & (Bill.status == "pending")).limit(bills)
+    )
+    user = await User.select(User.id).first()
+    total = sum(bill["total_cents"] for bill in pending)
+    identification = deadline_identification(deadline)
+    [row] = await PaymentDocument.insert(
+        PaymentDocument(
+            account=account["id"],
+            created_by=user["id"],
+            deadline=deadline,
+            total_cents=total,
+            status=DocumentStatus.pending,
+            payment_suffix="501",
+            payment_identification=identification,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+    ).returning(PaymentDocument.id)
+    code = PaymentCode.build("58818501", "501", f"{row['id']:011d}", identification, total)
+    await PaymentDocument.update({PaymentDocument.payment_reference: code.reference}).where(
+        PaymentDocument.id == row["id"]
+    )
+    await PaymentDocumentBill.insert(
+        *(
+            PaymentDocumentBill(document=row["id"], bill=bill["id"], amount_cents=bill["total_cents"])
+            for bill in pending
+        )
+    )
+    return code
+
+
+async def test_a_document_pays_all_its_bills_in_one_go(client: Any, demo: None) -> None:
+    code = await _document("0001000413", dt.date.today() + dt.timedelta(days=10))
+    check = await check_page(
+        client,
+        {
+            "cpr": "9050794",
+            "issuer": code.issuer_suffix,
+            "reference": code.reference,
+            "identification": code.identification,
+            "amount": f"{code.amount_cents // 100},{code.amount_cents % 100:02d}",
+        },
+    )
+    page = await client.get(check)
+    assert f"Bills due document {code.reference} (2 bills)" in page.text
+    order = await start_payment(client, check)
+    await notify(client, notification(order, code.amount_cents))
+    document = (
+        await PaymentDocument.select().where(PaymentDocument.payment_reference == code.reference).first()
+    )
+    assert document["status"] == "paid"
+    links = await PaymentDocumentBill.select(PaymentDocumentBill.bill).where(
+        PaymentDocumentBill.document == document["id"]
+    )
+    statuses = await Bill.select(Bill.status).where(Bill.id.is_in([link["bill"] for link in links]))
+    assert [row["status"] for row in statuses] == ["paid", "paid"]
+
+
+async def test_an_expired_document_is_explained(client: Any, demo: None) -> None:
+    code = await _document("0001000413", dt.date.today() - dt.timedelta(days=1))
+    page = await submit(client, "/pay/barcode", {"barcode": code.barcode_digits})
+    message = _errors(page)["barcode"]
+    assert message.startswith("This bills due document could be paid until")
+    assert "banks no longer accept it" in message
+
+
+async def test_barcode_errors(client: Any, demo: None) -> None:
+    cases = [
+        ("", "Enter the number under the barcode"),
+        ("9050758818501", "The number under the barcode has 46 digits; you entered 13"),
+        (ANA_BARCODE[:-2] + "90", "Check the number under the barcode"),
+        ("90507" + "12345678" + ANA_BARCODE[13:], "Check the number under the barcode"),
+    ]
+    for barcode, message in cases:
+        page = await submit(client, "/pay/barcode", {"barcode": barcode})
+        assert page.status_code == 422
+        assert _errors(page)["barcode"].startswith(message), (barcode, _errors(page))
+    spaced = " ".join(ANA_BARCODE[i : i + 4] for i in range(0, 46, 4))
+    response = await submit(client, "/pay/barcode", {"barcode": spaced})
+    assert response.status_code == 303
+
+
+async def test_the_lookup_is_rate_limited_by_address(client: Any, demo: None, app: Any) -> None:
+    for _ in range(20):
+        page = await _pay_code(client, amount="1,00")
+        assert "The amount does not match" in page.text
+    blocked = await _pay_code(client)  # even the right details now wait
+    assert blocked.status_code == 422
+    assert "Too many attempts" in blocked.text
+    blocked = await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})
+    assert "Too many attempts" in _errors(blocked)["barcode"]
+    # Another address is not affected.
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 50002))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as other:
+        assert (await submit(other, "/pay/code", MARIA_CODE)).status_code == 303
+
+
+async def test_double_submit_and_two_tabs_reuse_one_open_payment(client: Any, demo: None) -> None:
+    first_tab = await check_page(client)
+    second_tab = await check_page(client)
+    assert first_tab != second_tab
+    orders = {await start_payment(client, first_tab) for _ in range(3)}
+    orders.add(await start_payment(client, second_tab))
+    assert len(orders) == 1
+    assert await bill_status("FA00000000025") == "pending"
+
+
+async def test_signed_in_barcode_payment_prefills_the_email(client: Any, demo: None) -> None:
+    await sign_in(client, ANA)
+    response = await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})
+    assert response.status_code == 303
+    check = await client.get(response.headers["location"])
+    assert 'value="ana.demo@' in check.text or "ana" in check.text
+    email = re.search(r'id="email" name="email" type="email" value="([^"]+)"', check.text)
+    assert email is not None
+    empty = await submit(client, response.headers["location"], {"email": ""})
+    assert empty.status_code == 422
+    assert "Enter the email address for your receipt" in empty.text
+    order = await start_payment(client, response.headers["location"], email=email.group(1))
+    assert len(order) == 12

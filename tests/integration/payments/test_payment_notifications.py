@@ -1,0 +1,168 @@
+"""The gateway's notification: only a signed one for a known order and its amount marks anything paid,
+once; everything else changes nothing and is logged."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from portal.db.tables import Bill, OutboxEmail, PaymentNotification
+from portal.payments import redsys
+from portal.settings import SANDBOX_GATEWAY_SECRET
+from tests.integration.payments.helpers import (
+    MARIA_CENTS,
+    bill_status,
+    check_page,
+    gateway_fields,
+    notification,
+    notify,
+    payment_row,
+    start_payment,
+)
+
+MARIA_BILL = "FA00000000025"
+
+
+async def _order(client: Any) -> str:
+    return await start_payment(client, await check_page(client))
+
+
+async def _outcomes() -> list[str]:
+    rows = await PaymentNotification.select(PaymentNotification.outcome).order_by(PaymentNotification.id)
+    return [row["outcome"] for row in rows]
+
+
+async def test_the_gateway_gets_a_signed_request_for_the_server_side_amount(client: Any, demo: None) -> None:
+    order = await _order(client)
+    fields = await gateway_fields(client, order)
+    params = redsys.parse_request(SANDBOX_GATEWAY_SECRET, fields)
+    assert params["DS_MERCHANT_AMOUNT"] == str(MARIA_CENTS)
+    assert params["DS_MERCHANT_ORDER"] == order
+    assert params["DS_MERCHANT_CURRENCY"] == "978"
+    assert params["DS_MERCHANT_MERCHANTURL"] == "http://127.0.0.1:8000/payments/notification"
+    assert (
+        params["DS_MERCHANT_URLOK"]
+        == params["DS_MERCHANT_URLKO"]
+        == f"http://127.0.0.1:8000/payments/{order}"
+    )
+    page = await client.get(f"/payments/{order}/bank")
+    assert 'action="http://127.0.0.1:8001/sis/realizarPago"' in page.text
+    assert "Go to the bank to pay" in page.text
+    assert "form-action 'self' http://127.0.0.1:8001" in page.headers["content-security-policy"]
+
+
+async def test_authorised_marks_the_bill_paid_once_and_stores_one_email(client: Any, demo: None) -> None:
+    order = await _order(client)
+    assert await bill_status(MARIA_BILL) == "pending"
+    # The browser's return shows pending and changes nothing.
+    result = await client.get(f"/payments/{order}")
+    assert "Waiting for the bank" in result.text and "Check again" in result.text
+    assert await bill_status(MARIA_BILL) == "pending"
+
+    form = notification(order, MARIA_CENTS)
+    await notify(client, form)
+    await notify(client, form)  # the gateway retries
+    assert await bill_status(MARIA_BILL) == "paid"
+    row = await payment_row(order)
+    assert row["state"] == "authorised"
+    assert row["authorisation_code"] == "052029"
+    assert row["card_masked"] == "454881******0004"
+    assert row["response_code"] == 0
+    assert await OutboxEmail.count().where(OutboxEmail.dedupe_key == f"payment-receipt:{row['id']}") == 1
+    assert await _outcomes() == ["authorised", "duplicate"]
+
+    receipt = await client.get(f"/payments/{order}")
+    assert "Payment complete" in receipt.text and "454881******0004" in receipt.text
+    status = await client.get(f"/payments/{order}/status")
+    assert status.status_code == 286
+    assert 'hx-swap-oob="innerHTML:#live-status"' in status.text
+
+
+async def test_declined_leaves_the_bill_pending_and_a_later_try_opens_a_new_order(
+    client: Any, demo: None
+) -> None:
+    check = await check_page(client)
+    order = await start_payment(client, check)
+    await notify(client, notification(order, MARIA_CENTS, "0190"))
+    assert (await payment_row(order))["state"] == "declined"
+    assert await bill_status(MARIA_BILL) == "pending"
+    page = await client.get(f"/payments/{order}")
+    assert "Your payment was not accepted" in page.text
+    assert f'href="{check}"' in page.text  # "Try again"
+    # A late authorisation for the declined order changes nothing.
+    await notify(client, notification(order, MARIA_CENTS))
+    assert (await payment_row(order))["state"] == "declined"
+    assert await bill_status(MARIA_BILL) == "pending"
+    again = await start_payment(client, check)
+    assert again != order
+    await notify(client, notification(again, MARIA_CENTS))
+    assert await bill_status(MARIA_BILL) == "paid"
+    assert await _outcomes() == ["declined", "conflicting", "authorised"]
+
+
+async def test_bad_signature_unknown_order_and_wrong_amount_change_nothing(client: Any, demo: None) -> None:
+    order = await _order(client)
+    forged = notification(order, MARIA_CENTS, secret="Mk9m98IfEblmPfrpsawt7BmxObt98Jev")  # another key
+    await notify(client, forged)
+    tampered = dict(notification(order, MARIA_CENTS))
+    tampered["Ds_Signature"] = notification(order, MARIA_CENTS, "0190")["Ds_Signature"]
+    await notify(client, tampered)
+    await notify(client, notification("9999ZZZZZZZZ", MARIA_CENTS))
+    await notify(client, notification(order, MARIA_CENTS - 1))
+    await notify(client, notification(order, MARIA_CENTS, currency="840"))
+    await notify(client, {"Ds_SignatureVersion": "HMAC_SHA256_V1", "Ds_MerchantParameters": "%%%"})
+    assert await bill_status(MARIA_BILL) == "pending"
+    assert (await payment_row(order))["state"] == "open"
+    assert await _outcomes() == [
+        "bad_signature",
+        "bad_signature",
+        "unknown_order",
+        "amount_mismatch",
+        "amount_mismatch",
+        "malformed",
+    ]
+    # …and the real one still works afterwards.
+    await notify(client, notification(order, MARIA_CENTS))
+    assert await bill_status(MARIA_BILL) == "paid"
+
+
+async def test_two_notifications_at_once_pay_once(client: Any, demo: None) -> None:
+    order = await _order(client)
+    form = notification(order, MARIA_CENTS)
+    await asyncio.gather(*(notify(client, form) for _ in range(4)))
+    assert sorted(await _outcomes()) == ["authorised", "duplicate", "duplicate", "duplicate"]
+    row = await payment_row(order)
+    assert await OutboxEmail.count().where(OutboxEmail.dedupe_key == f"payment-receipt:{row['id']}") == 1
+
+
+async def test_a_late_authorisation_of_an_abandoned_order_still_pays_and_a_second_is_flagged(
+    client: Any, demo: None, app: Any
+) -> None:
+    """Another browser starts paying the same bill: the first order is abandoned, not forgotten."""
+    import httpx
+
+    first = await _order(client)
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50001))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as other:
+        second = await start_payment(other, await check_page(other))
+    assert second != first
+    assert (await payment_row(first))["state"] == "abandoned"
+    await notify(client, notification(first, MARIA_CENTS))
+    assert await bill_status(MARIA_BILL) == "paid"
+    await notify(client, notification(second, MARIA_CENTS))
+    flagged = await payment_row(second)
+    assert flagged["state"] == "authorised" and flagged["needs_refund"] is True
+    assert await _outcomes() == ["authorised", "authorised_already_paid"]
+    paid = await Bill.select(Bill.paid_at).where(Bill.number == MARIA_BILL).first()
+    assert paid is not None and paid["paid_at"] is not None
+
+
+async def test_no_way_to_the_bank_once_the_bill_was_paid_some_other_way(client: Any, demo: None) -> None:
+    """E.g. paid at a bank counter while this payment was open: the gateway form is not offered."""
+    order = await _order(client)
+    await Bill.update({Bill.status: "paid"}).where(Bill.number == MARIA_BILL)
+    page = await client.get(f"/payments/{order}/bank")
+    assert page.status_code == 422
+    assert "This bill is already paid" in page.text
+    assert "Ds_MerchantParameters" not in page.text
+    assert page.headers["cache-control"] == "no-store"

@@ -1,0 +1,94 @@
+"""After the notification: one receipt email through the outbox, the real worker and a real SMTP
+server; the receipt PDF rendered by a job; the payment in the account's history."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+from pypdf import PdfReader
+
+from tests.conftest import submit
+from tests.integration.payments.helpers import (
+    ANA,
+    ANA_BARCODE,
+    MARIA_CENTS,
+    check_page,
+    notification,
+    notify,
+    sign_in,
+    start_payment,
+)
+
+
+async def test_one_receipt_email_whatever_the_gateway_repeats(
+    client: Any, worker: Any, mailbox: Any, demo: None
+) -> None:
+    order = await start_payment(client, await check_page(client), email="maria@example.com")
+    form = notification(order, MARIA_CENTS)
+    await asyncio.gather(notify(client, form), notify(client, form))
+    await notify(client, form)
+    [message] = await mailbox.wait_for(1)
+    assert message["To"] == "maria@example.com"
+    assert message["Subject"].startswith("Payment receipt: Bill FA00000000025")
+    text = message.get_payload()[0].get_payload(decode=True).decode()
+    assert order in text and "052029" in text and "454881******0004" in text
+    assert f"http://127.0.0.1:8000/payments/{order}" in text
+    await asyncio.sleep(1.5)  # nothing else arrives
+    assert len(mailbox.messages) == 1
+
+
+async def test_no_email_address_no_email(client: Any, worker: Any, mailbox: Any, demo: None) -> None:
+    order = await start_payment(client, await check_page(client), email="")
+    await notify(client, notification(order, MARIA_CENTS))
+    await asyncio.sleep(1.5)
+    assert mailbox.messages == []
+    assert "Receipt sent to" not in (await client.get(f"/payments/{order}")).text
+
+
+async def test_the_receipt_pdf(client: Any, worker: Any, demo: None) -> None:
+    order = await start_payment(client, await check_page(client))
+    assert (await client.get(f"/payments/{order}/receipt.pdf")).status_code == 404  # not paid yet
+    await notify(client, notification(order, MARIA_CENTS))
+    for _ in range(100):
+        response = await client.get(f"/payments/{order}/receipt.pdf")
+        if response.headers["content-type"] == "application/pdf":
+            break
+        assert "Your PDF is being prepared" in response.text
+        await asyncio.sleep(0.2)
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "no-store"
+    assert f'filename="receipt-{order}.pdf"' in response.headers["content-disposition"]
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "PAYMENT RECEIPT" in text and order in text and "14,69" in text
+    assert "García" not in text
+
+
+async def test_the_payment_shows_in_the_accounts_history(client: Any, demo: None) -> None:
+    await sign_in(client, ANA)
+    response = await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})
+    order = await start_payment(client, response.headers["location"], email="ana@example.com")
+    await notify(client, notification(order, 1348))
+    home = await client.get("/account")
+    assert "Last payment" in home.text and "13,48" in home.text
+    bills = await client.get("/bills")
+    assert "FA00000001025" not in bills.text.split('id="pending-heading"')[1]
+    view = await client.get(f"/payments/{order}")
+    bill_link = view.text.split("My bills")[0]
+    assert bill_link
+
+
+async def test_purging_expired_drafts_keeps_the_payments(client: Any, demo: None) -> None:
+    from portal.db.tables import Payment, PaymentDraft, PaymentNotification
+    from portal.payments.services import purge_drafts
+
+    order = await start_payment(client, await check_page(client))
+    await notify(client, notification(order, MARIA_CENTS))
+    await PaymentDraft.update({PaymentDraft.expires_at: PaymentDraft.created_at}, force=True)
+    await purge_drafts()
+    assert await PaymentDraft.count() == 0
+    row = await Payment.select(Payment.state, Payment.draft).where(Payment.order_id == order).first()
+    assert row == {"state": "authorised", "draft": None}
+    assert await PaymentNotification.count() == 1
+    assert "Payment complete" in (await client.get(f"/payments/{order}")).text

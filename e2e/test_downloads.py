@@ -1,0 +1,136 @@
+"""Massive bills download, with JavaScript on and off, axe clean at each step and in each state: request,
+mark bills, check (the Excel list read back), confirm, then "Downloads requested" until the zip is ready,
+whose PDFs are counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import zipfile
+from collections.abc import Callable
+
+import psycopg
+from openpyxl import load_workbook
+from playwright.sync_api import Page, expect
+
+from e2e.conftest import LiveStack
+from e2e.pages.accounts import AccountHome, SignInPage
+from e2e.pages.downloads import DownloadsRequested, MassiveDownload
+
+
+def test_massive_bills_download(
+    page: Page, base_url: str, javascript: bool, axe: Callable[[Page], None]
+) -> None:
+    name = f"Ana bills {'js' if javascript else 'no-js'} {dt.datetime.now():%H%M%S}"
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in("ana.demo", "demo-password-ana")
+    AccountHome(page).expect_signed_in("ana.demo")
+    expect(page.get_by_role("heading", name="Recent downloads")).to_be_visible()
+
+    flow = MassiveDownload(page).open_from_all_transactions()
+    axe(page)
+    flow.request_download()
+    axe(page)
+
+    # Mistakes are shown next to their fields, with what was typed kept.
+    page.get_by_label("Name of the downloaded file").fill("../../")
+    page.get_by_role("radio", name="Choose the months").check()
+    page.get_by_label("From").fill("2026-06")
+    page.get_by_label("To", exact=True).fill("2026-01")
+    flow.continue_()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Enter a name with at least one letter or digit")
+    expect(summary).to_contain_text("The end of the period must be after its start")
+    expect(summary).to_contain_text("Select how to choose the bills")
+    expect(page).to_have_title("Error: Request download – Customer Service Area – Aguas de Ejemplo, S.A.")
+    axe(page)
+
+    flow.fill_details(name, "Last 6 months", "By identity document", "33127845W")
+    flow.expect_marking_page()
+    boxes = flow.bill_boxes()
+    count = boxes.count()
+    assert 10 <= count <= 14  # 6 months of 2 accounts
+    flow.expect_marked(0)
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    if javascript:
+        flow.expect_marked(2)  # updated as each box is ticked, and focus stays on the box
+        expect(boxes.nth(1)).to_be_focused()
+    axe(page)
+    flow.clear()
+    flow.expect_marked(0)
+    flow.select_all_shown()
+    flow.expect_marked(count)
+    flow.continue_()
+
+    flow.expect_check_page()
+    expect(page.get_by_text(f"{name}.zip")).to_be_visible()
+    expect(page.get_by_role("link", name="Change file name")).to_be_visible()
+    axe(page)
+    excel = flow.download_list()
+    assert excel.suggested_filename == f"{name}.xlsx"
+    sheet = load_workbook(io.BytesIO(excel.path().read_bytes())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Bill number" and len(rows) == count + 1
+    assert all(isinstance(row[5], dt.datetime) and isinstance(row[7], float | int) for row in rows[1:])
+
+    flow.confirm()
+    expect(page.get_by_text("You will receive an email when the files are ready")).to_be_visible()
+    expect(page.get_by_text("check the spam folder")).to_be_visible()
+    axe(page)
+
+    requested = DownloadsRequested(page).open()
+    expect(requested.row(name)).to_be_visible()
+    axe(page)  # queued or being prepared
+    if javascript and page.get_by_role("button", name="Check again").count():
+        # Still in progress: the list updates itself without taking focus, and says politely what changed.
+        keep = page.get_by_role("link", name="Request download")
+        keep.focus()
+        expect(page.get_by_role("link", name=f"Download {name}.zip")).to_be_visible(timeout=120_000)
+        expect(keep).to_be_focused()
+        expect(page.locator("#live-status")).to_contain_text(f"{name}.zip: ready.")
+    download = requested.wait_and_download(f"{name}.zip", javascript)
+    assert download.suggested_filename == f"{name}.zip"
+    with zipfile.ZipFile(download.path()) as archive:
+        names = archive.namelist()
+    assert len([entry for entry in names if entry.endswith(".pdf")]) == count
+    assert {"index.csv", "index.json"} <= set(names)
+    expect(requested.row(name)).to_contain_text("Ready")
+    axe(page)  # ready
+
+
+def _add_requests(username: str, states: list[str]) -> None:
+    """Requests in the states a person cannot wait for (failed, expired), straight into the database."""
+    with psycopg.connect(os.environ["E2E_DATABASE_URL"], autocommit=True) as connection:
+        row = connection.execute("SELECT id FROM portal_user WHERE username = %s", (username,)).fetchone()
+        assert row is not None
+        for state in states:
+            expired = dt.datetime.now(dt.UTC) if state.startswith("expired") else None
+            connection.execute(
+                'INSERT INTO download_request ("user", state, name, file_name, period_preset, custom_from,'
+                " custom_to, period_from, period_to, select_by, selector, bill_count, total_cents, done,"
+                " attempts, size_bytes, file_key, error, created_at, updated_at, requested_at, ready_at,"
+                " expires_at) VALUES (%s, %s, %s, %s, 'last_3', '', '', current_date - 90, current_date,"
+                " 'identity', 'H46528733', 0, 0, 0, 1, 0, '', '', now(), now(), now(), %s, %s)",
+                (row[0], state.split("-")[0], f"{state} bills", f"{state} bills.zip", expired, expired),
+            )
+
+
+def test_failed_and_expired_requests(
+    page: Page, base_url: str, local_stack: LiveStack, javascript: bool, axe: Callable[[Page], None]
+) -> None:
+    suffix = "js" if javascript else "no-js"
+    _add_requests("admin.demo", [f"failed-{suffix}", f"expired-{suffix}"])
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in("admin.demo", "demo-password-admin")
+    page.get_by_role("link", name="Manage your account").click()
+    requested = DownloadsRequested(page).open()
+    expect(requested.row(f"expired-{suffix} bills.zip")).to_contain_text("The file was deleted")
+    failed = requested.row(f"failed-{suffix} bills.zip")
+    expect(failed).to_contain_text("Failed")
+    axe(page)
+    failed.get_by_role("button", name="Try again").click()
+    expect(page.get_by_role("heading", level=1, name="Downloads requested")).to_be_visible()
+    expect(requested.row(f"failed-{suffix} bills.zip")).not_to_contain_text("Failed")
+    axe(page)

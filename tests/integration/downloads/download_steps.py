@@ -1,0 +1,97 @@
+"""Steps of "Massive bills download" as a browser takes them, shared by the downloads tests."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from typing import Any
+
+from tests.conftest import submit
+
+ANA = ("ana.demo", "demo-password-ana")
+ANA_IDENTITY = "33127845W"
+ANA_ACCOUNTS = ("0001000413", "0001000421")
+ADMIN = ("admin.demo", "demo-password-admin")
+MARIA_IDENTITY = "48213657E"  # a demo holder that neither demo user may see
+MARIA_ACCOUNT = "0001000017"
+
+_SUMMARY = re.compile(r'<ul class="error-summary__list">(.*?)</ul>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def error_messages(page: str) -> list[str]:
+    match = _SUMMARY.search(page)
+    if match is None:
+        return []
+    return [
+        html.unescape(_TAG.sub("", item)).strip()
+        for item in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)
+    ]
+
+
+def plain_body(message: Any) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return str(part.get_payload(decode=True).decode())
+    raise AssertionError("no text part")
+
+
+def text_of(page: str) -> str:
+    return " ".join(html.unescape(_TAG.sub(" ", page)).split())
+
+
+async def sign_in(client: Any, user: tuple[str, str] = ANA) -> None:
+    response = await submit(client, "/sign-in", {"username": user[0], "password": user[1]})
+    assert response.status_code == 303, response.text
+
+
+async def start(client: Any, **answers: str) -> Any:
+    """Post the first step ("Request download"); answers default to Ana's bills of the last 12 months."""
+    data = {"name": "Ana bills", "period": "last_12", "select_by": "identity", "selector": ANA_IDENTITY}
+    data.update(answers)
+    return await submit(client, "/downloads/new", data)
+
+
+def shown_bill_ids(page: str) -> list[str]:
+    return re.findall(r'name="shown" value="(\d+)"', page)
+
+
+async def request_until_check(client: Any, **answers: str) -> int:
+    """Answers, then every bill of the selection marked, then "Continue": the check page is next."""
+    response = await start(client, **answers)
+    assert response.status_code == 303, response.text
+    request_id = int(response.headers["location"].split("/")[2])
+    response = await submit(client, f"/downloads/{request_id}/bills", {"action": "select_all"})
+    assert response.status_code == 303
+    response = await submit(client, f"/downloads/{request_id}/bills", {"action": "continue"})
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == f"/downloads/{request_id}/check"
+    return request_id
+
+
+async def wait_until_finished(client: Any, within: float = 90) -> Any:
+    """Poll the status fragment as htmx does until it answers 286 (nothing left in progress)."""
+    async with asyncio.timeout(within):
+        while True:
+            status = await client.get("/downloads/requested/status")
+            if status.status_code == 286:
+                return status
+            assert status.status_code == 200
+            await asyncio.sleep(0.2)
+
+
+def clear_downloads(settings: Any) -> Any:
+    """The zips folder of this run's storage, emptied (request ids restart in every test)."""
+    folder = settings.storage.dir / "downloads"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in folder.iterdir():
+        path.unlink()
+    return folder
+
+
+async def confirmed_request(client: Any, **answers: str) -> int:
+    request_id = await request_until_check(client, **answers)
+    response = await submit(client, f"/downloads/{request_id}/confirm")
+    assert response.status_code == 303, response.text
+    return request_id

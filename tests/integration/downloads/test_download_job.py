@@ -1,0 +1,144 @@
+"""The zip job and the minute sweep: running twice makes one zip and one email; files expire and the page
+says so; lost jobs are queued again, dead ones fail with "Try again"; the status fragment polls only while
+something is in progress and announces what changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from typing import Any
+
+from portal.db.tables import DownloadRequest, OutboxEmail
+from portal.downloads import archive, services
+from portal.infra.storage import Storage
+from portal.templating import make_environment
+from tests.conftest import submit
+from tests.integration.downloads.download_steps import (
+    clear_downloads,
+    confirmed_request,
+    sign_in,
+    text_of,
+)
+
+
+async def state_of(request_id: int) -> dict[str, Any]:
+    row = await DownloadRequest.select().where(DownloadRequest.id == request_id).first()
+    assert row is not None
+    return row
+
+
+async def test_running_twice_makes_one_zip_and_one_email(
+    client: Any, demo: None, queue: Any, settings: Any
+) -> None:
+    folder = clear_downloads(settings)
+    await sign_in(client)
+    request_id = await confirmed_request(client, period="last_3")
+    storage, env = Storage(settings.storage.dir), make_environment()
+    assert await archive.build(request_id, settings, storage, queue, env) == "ready"
+    first = (folder / f"{request_id}.zip").read_bytes()
+    # A second run that started before the first one finished (a swept job's retry) rebuilds the zip
+    # under its temporary name and renames it over the first: still one file, still one email.
+    await DownloadRequest.update({DownloadRequest.state: "preparing"}).where(DownloadRequest.id == request_id)
+    assert await archive.build(request_id, settings, storage, queue, env) == "ready"
+    # A run after it is ready does nothing.
+    assert await archive.build(request_id, settings, storage, queue, env) == "nothing to do"
+    assert [path.name for path in folder.iterdir()] == [f"{request_id}.zip"]
+    names = zipfile.ZipFile(io.BytesIO(first)).namelist()
+    assert zipfile.ZipFile(folder / f"{request_id}.zip").namelist() == names
+    emails = await OutboxEmail.select().where(OutboxEmail.template == "download_ready")
+    assert len(emails) == 1 and emails[0]["dedupe_key"] == f"download-ready:{request_id}"
+    assert (await state_of(request_id))["attempts"] == 2
+
+
+async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue: Any, settings: Any) -> None:
+    folder = clear_downloads(settings)
+    await sign_in(client)
+    request_id = await confirmed_request(client, period="last_3")
+    storage = Storage(settings.storage.dir)
+    await archive.build(request_id, settings, storage, queue, make_environment())
+    assert (await client.get(f"/downloads/{request_id}/file")).status_code == 200
+    await DownloadRequest.update(
+        {DownloadRequest.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}
+    ).where(DownloadRequest.id == request_id)
+    counts = await services.sweep(settings, storage, queue)
+    assert counts["expired"] == 1
+    assert list(folder.iterdir()) == []
+    assert (await state_of(request_id))["state"] == "expired"
+    assert (await client.get(f"/downloads/{request_id}/file")).status_code == 404
+    page = text_of((await client.get("/downloads/requested")).text)
+    assert "Expired" in page and "The file was deleted" in page and "7 days after it was ready" in page
+
+
+async def test_a_lost_job_is_queued_again_and_a_dead_one_fails(
+    client: Any, demo: None, queue: Any, settings: Any
+) -> None:
+    await sign_in(client)
+    request_id = await confirmed_request(client, period="last_3")
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    await DownloadRequest.update({DownloadRequest.updated_at: long_ago}).where(
+        DownloadRequest.id == request_id
+    )
+    storage = Storage(settings.storage.dir)
+    # The job is still queued: nothing to do.
+    assert (await services.sweep(settings, storage, queue))["requeued"] == 0
+    # The job went missing (the enqueue after the commit was lost): queued again.
+    await queue.abort(await queue.job(f"download:{request_id}"), "lost")
+    job = await queue.job(f"download:{request_id}")
+    assert job is None or job.status not in {"queued", "active"}
+    assert (await services.sweep(settings, storage, queue))["requeued"] == 1
+    assert (await queue.job(f"download:{request_id}")).status == "queued"
+    # Being prepared, but its job ended (out of retries): failed, with "Try again".
+    await queue.abort(await queue.job(f"download:{request_id}"), "dead")
+    await DownloadRequest.update(
+        {DownloadRequest.state: "preparing", DownloadRequest.updated_at: long_ago}
+    ).where(DownloadRequest.id == request_id)
+    assert (await services.sweep(settings, storage, queue))["failed"] == 1
+    page = await client.get("/downloads/requested")
+    assert "Failed" in text_of(page.text) and "Try again" in page.text
+    response = await submit(client, f"/downloads/{request_id}/retry")
+    assert response.status_code == 303 and response.headers["location"] == "/downloads/requested"
+    assert (await state_of(request_id))["state"] == "queued"
+    assert (await queue.job(f"download:{request_id}")).status == "queued"
+
+
+async def test_stale_drafts_are_forgotten(client: Any, demo: None, queue: Any, settings: Any) -> None:
+    await sign_in(client)
+    response = await submit(
+        client,
+        "/downloads/new",
+        {"name": "x", "period": "last_3", "select_by": "identity", "selector": "33127845W"},
+    )
+    request_id = int(response.headers["location"].split("/")[2])
+    await DownloadRequest.update(
+        {DownloadRequest.updated_at: dt.datetime.now(dt.UTC) - dt.timedelta(days=2)}
+    ).where(DownloadRequest.id == request_id)
+    assert (await services.sweep(settings, Storage(settings.storage.dir), queue))["drafts"] == 1
+    assert (await client.get(f"/downloads/{request_id}/bills")).status_code == 404
+
+
+async def test_the_status_fragment_polls_while_in_progress_and_announces_changes(
+    client: Any, demo: None, queue: Any, settings: Any
+) -> None:
+    await sign_in(client)
+    request_id = await confirmed_request(client, period="last_3")
+    page = await client.get("/downloads/requested")
+    assert 'hx-trigger="every 2s"' in page.text and "Check again" in page.text
+    assert "Queued" in text_of(page.text)
+    status = await client.get("/downloads/requested/status", params={"seen": f"{request_id}:queued"})
+    assert status.status_code == 200 and "hx-swap-oob" not in status.text
+    await DownloadRequest.update({DownloadRequest.state: "preparing", DownloadRequest.done: 3}).where(
+        DownloadRequest.id == request_id
+    )
+    status = await client.get("/downloads/requested/status", params={"seen": f"{request_id}:queued"})
+    assert "<progress" in status.text and 'value="3"' in status.text
+    assert "Preparing: 3 of" in text_of(status.text)
+    assert (
+        'hx-swap-oob="innerHTML:#live-status"' in status.text and "Ana bills.zip: preparing." in status.text
+    )
+    await archive.build(request_id, settings, Storage(settings.storage.dir), queue, make_environment())
+    status = await client.get("/downloads/requested/status", params={"seen": f"{request_id}:preparing"})
+    assert status.status_code == 286
+    assert "hx-trigger" not in status.text and "Ana bills.zip: ready." in status.text
+    page = await client.get("/downloads/requested")
+    assert "hx-trigger" not in page.text and "Check again" not in page.text

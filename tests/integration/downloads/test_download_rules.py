@@ -1,0 +1,208 @@
+"""The rules of "Request download": mandatory answers, "no bills found" that reveals nothing, marks kept
+in the draft row, limits per request and per user, other users' requests not found."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from portal.db.tables import DownloadRequest, DownloadRequestBill
+from portal.downloads.services import NO_BILLS
+from portal.settings import DownloadSettings, Settings
+from tests.conftest import running, submit
+from tests.integration.downloads.download_steps import (
+    ADMIN,
+    ANA_ACCOUNTS,
+    ANA_IDENTITY,
+    MARIA_ACCOUNT,
+    MARIA_IDENTITY,
+    error_messages,
+    request_until_check,
+    shown_bill_ids,
+    sign_in,
+    start,
+    text_of,
+)
+
+
+@pytest.fixture
+async def limited(db: None, settings: Settings) -> AsyncIterator[Any]:
+    """The portal with small limits: 5 bills per request, 1 request in progress per user."""
+    from portal.app import create_app
+
+    small = dataclasses.replace(settings, downloads=DownloadSettings(max_bills=5, max_in_progress=1))
+    async with running(create_app(small)) as http:
+        yield http
+
+
+async def test_every_answer_is_checked_and_kept(client: Any, demo: None) -> None:
+    await sign_in(client)
+    response = await start(client, name="", period="", select_by="", selector="")
+    assert response.status_code == 422
+    assert error_messages(response.text) == [
+        "Enter a name for the downloaded file",
+        "Select the billing period",
+        "Select how to choose the bills: by identity document or by account number",
+    ]
+    assert "<title>Error: Request download" in response.text
+    response = await start(
+        client, name="Mis facturas", period="custom", period_from="2026-06", period_to="2026-01"
+    )
+    assert response.status_code == 422
+    assert error_messages(response.text) == ["The end of the period must be after its start"]
+    assert 'value="Mis facturas"' in response.text and 'value="2026-06"' in response.text
+    assert 'aria-describedby="period_to-hint period_to-error"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("select_by", "selector"),
+    [
+        ("identity", MARIA_IDENTITY),  # another holder: exists, not Ana's
+        ("account", MARIA_ACCOUNT),
+        ("identity", "00000000T"),  # nobody
+        ("account", "9999999999"),
+    ],
+)
+async def test_other_holders_find_no_bills(client: Any, demo: None, select_by: str, selector: str) -> None:
+    await sign_in(client)
+    response = await start(client, select_by=select_by, selector=selector)
+    assert response.status_code == 422
+    assert error_messages(response.text) == [NO_BILLS]
+    assert await DownloadRequest.count() == 0
+
+
+async def test_no_bills_in_the_period(client: Any, demo: None) -> None:
+    await sign_in(client)
+    response = await start(client, period="custom", period_from="2001-01", period_to="2001-12")
+    assert error_messages(response.text) == [NO_BILLS]
+
+
+async def test_select_by_account_and_change_the_selection(client: Any, demo: None) -> None:
+    await sign_in(client)
+    response = await start(client, select_by="account", selector=ANA_ACCOUNTS[0])
+    request_id = int(response.headers["location"].split("/")[2])
+    page = await client.get(f"/downloads/{request_id}/bills")
+    ids = shown_bill_ids(page.text)
+    assert len(ids) == 12 and ANA_ACCOUNTS[1] not in page.text
+    await submit(client, f"/downloads/{request_id}/bills", {"shown": ids, "action": "select_shown"})
+    # "Change": the details page shows the answers back; a new period drops the marks outside it.
+    details = await client.get(f"/downloads/{request_id}/details")
+    assert f'value="{ANA_ACCOUNTS[0]}"' in details.text and 'value="Ana bills"' in details.text
+    response = await submit(
+        client,
+        f"/downloads/{request_id}/details",
+        {"name": "Ana", "period": "last_3", "select_by": "account", "selector": ANA_ACCOUNTS[0]},
+    )
+    assert response.status_code == 303
+    marks = await DownloadRequestBill.count().where(DownloadRequestBill.request == request_id)
+    assert 3 <= marks <= 4  # the bills of the last 3 months only
+    page = await client.get(f"/downloads/{request_id}/bills")
+    assert f"{marks} bills marked" in text_of(page.text)
+
+
+async def test_pages_of_fifty_and_marking_them_all(client: Any, demo: None) -> None:
+    await sign_in(client, ADMIN)  # 5 accounts of 25 bills: 125 bills over 3 pages
+    response = await start(
+        client, period="custom", period_from="2000-01", period_to="2030-12", selector="H46528733"
+    )
+    request_id = int(response.headers["location"].split("/")[2])
+    first = await client.get(f"/downloads/{request_id}/bills")
+    assert "page 1 of 3" in text_of(first.text) and len(shown_bill_ids(first.text)) == 50
+    second = await client.get(f"/downloads/{request_id}/bills?page=2")
+    assert set(shown_bill_ids(second.text)).isdisjoint(shown_bill_ids(first.text))
+    response = await submit(
+        client, f"/downloads/{request_id}/bills", {"shown": shown_bill_ids(first.text), "action": "page:2"}
+    )
+    assert response.headers["location"].startswith(f"/downloads/{request_id}/bills?page=2")
+    await submit(client, f"/downloads/{request_id}/bills", {"action": "select_all"})
+    assert "125 bills marked" in text_of((await client.get(f"/downloads/{request_id}/bills?page=3")).text)
+
+
+async def test_at_most_max_bills_per_request(limited: Any, demo: None) -> None:
+    await sign_in(limited)
+    response = await start(limited)
+    request_id = int(response.headers["location"].split("/")[2])
+    response = await submit(limited, f"/downloads/{request_id}/bills", {"action": "select_all"})
+    assert response.status_code == 422
+    assert error_messages(response.text) == [
+        "This selection has 24 bills: one request can hold at most 5. Choose a shorter period, or mark bills "
+        "page by page"
+    ]
+    ids = shown_bill_ids((await limited.get(f"/downloads/{request_id}/bills")).text)
+    await submit(limited, f"/downloads/{request_id}/bills", {"shown": ids, "action": "select_shown"})
+    response = await submit(limited, f"/downloads/{request_id}/bills", {"action": "continue"})
+    assert response.status_code == 422
+    assert error_messages(response.text) == [
+        "You have marked 24 bills: one request can hold at most 5. Unmark some bills, or make two requests"
+    ]
+    response = await submit(limited, f"/downloads/{request_id}/confirm")
+    assert response.status_code == 422
+    assert "one request can hold at most 5" in error_messages(response.text)[0]
+
+
+async def test_at_most_max_requests_in_progress(limited: Any, demo: None) -> None:
+    await sign_in(limited)
+    ids = []
+    for _ in range(2):
+        response = await start(limited, period="last_3")
+        request_id = int(response.headers["location"].split("/")[2])
+        page = await limited.get(f"/downloads/{request_id}/bills")
+        await submit(
+            limited,
+            f"/downloads/{request_id}/bills",
+            {"shown": shown_bill_ids(page.text)[:2], "action": "select_shown"},
+        )
+        ids.append(request_id)
+    assert (
+        await submit(limited, f"/downloads/{ids[0]}/confirm")
+    ).status_code == 303  # queued: no worker here
+    response = await submit(limited, f"/downloads/{ids[1]}/confirm")
+    assert response.status_code == 422
+    assert error_messages(response.text) == [
+        "You already have 1 downloads being prepared. Wait until one of them is ready in “Downloads "
+        "requested”, then confirm this one"
+    ]
+    row = await DownloadRequest.select(DownloadRequest.state).where(DownloadRequest.id == ids[1]).first()
+    assert row["state"] == "draft"
+
+
+async def test_other_users_requests_are_not_found(client: Any, app: Any, demo: None) -> None:
+    from tests.integration.accounts.helpers import client_from
+
+    await sign_in(client)
+    request_id = await request_until_check(client)
+    async with client_from(app, "198.51.100.7") as other:
+        await sign_in(other, ADMIN)
+        for path in ("details", "bills", "check", "list.xlsx", "requested", "file"):
+            assert (await other.get(f"/downloads/{request_id}/{path}")).status_code == 404, path
+        for path in ("bills", "bills/marks", "details", "confirm", "retry"):
+            assert (
+                await submit(other, f"/downloads/{request_id}/{path}", {"action": "clear"})
+            ).status_code == 404
+        listing = await other.get("/downloads/requested")
+        assert "Ana bills" not in listing.text
+    assert await DownloadRequestBill.count().where(DownloadRequestBill.request == request_id) == 24
+
+
+async def test_after_confirm_the_flow_pages_lead_to_the_request(client: Any, demo: None, queue: Any) -> None:
+    await sign_in(client)
+    request_id = await request_until_check(client)
+    await submit(client, f"/downloads/{request_id}/confirm")
+    for path in ("details", "bills", "check"):
+        response = await client.get(f"/downloads/{request_id}/{path}")
+        assert (
+            response.status_code == 303
+            and response.headers["location"] == f"/downloads/{request_id}/requested"
+        )
+    job = await queue.job(f"download:{request_id}")
+    assert job is not None and job.function == "build_download"
+    assert job.heartbeat > 0 and job.timeout > 0 and job.retries > 1 and job.retry_backoff
+
+
+async def test_identity_typed_loosely_is_found(client: Any, demo: None) -> None:
+    await sign_in(client)
+    response = await start(client, selector=f" {ANA_IDENTITY[:8]}-{ANA_IDENTITY[8].lower()} ")
+    assert response.status_code == 303

@@ -1,0 +1,106 @@
+"""A worker killed with SIGKILL in the middle of a zip: once a new worker starts, the request completes
+with exactly one zip and exactly one email. Real worker processes (`portal worker`), a real SMTP server.
+
+How it recovers: the zip job's heartbeat stops with the dead worker; the new worker's sweep finds the job
+stuck, aborts it and queues it again (SAQ retries with backoff); the retry starts the zip again under its
+temporary name, keeps the PDFs rendered before the crash, and stores the email once (outbox dedupe key)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portal.db.tables import DownloadRequest, OutboxEmail
+from portal.settings import DownloadSettings, Settings
+from tests.conftest import running, submit
+from tests.integration.downloads.download_steps import request_until_check, sign_in
+
+HEARTBEAT = 10
+
+
+@pytest.fixture
+def workers(tmp_path: Path, settings: Settings, smtp_server: tuple[Any, int]) -> Iterator[Any]:
+    """Start `portal worker` processes on this test's database, storage and SMTP server."""
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "test",
+        "STORAGE_DIR": str(tmp_path / "files"),
+        "MAIL_URL": f"smtp://127.0.0.1:{smtp_server[1]}",
+        "WORKER_CONCURRENCY": "2",
+        "DOWNLOAD_HEARTBEAT_SECONDS": str(HEARTBEAT),
+    }
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli", "worker"], env=env, stdout=log, stderr=log
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def test_a_killed_worker_leaves_one_zip_and_one_email(
+    db: None, demo: None, queue: Any, settings: Settings, tmp_path: Path, workers: Any, mailbox: Any
+) -> None:
+    from portal.app import create_app
+
+    storage_dir = tmp_path / "files"  # empty: every PDF has to be rendered, so the zip takes a while
+    test_settings = dataclasses.replace(
+        settings,
+        storage=dataclasses.replace(settings.storage, dir=storage_dir),
+        downloads=DownloadSettings(heartbeat_seconds=HEARTBEAT),
+    )
+    async with running(create_app(test_settings)) as client:
+        await sign_in(client)
+        request_id = await request_until_check(client)  # Ana's 24 bills of the last 12 months
+        assert (await submit(client, f"/downloads/{request_id}/confirm")).status_code == 303
+
+    first = workers("worker-1")
+    async with asyncio.timeout(120):
+        while True:  # kill it once the zip is under way: some bills in, not all
+            row = await DownloadRequest.select().where(DownloadRequest.id == request_id).first()
+            if row["state"] == "preparing" and row["done"] > 0:
+                break
+            assert first.poll() is None, (tmp_path / "worker-1.log").read_text()
+            await asyncio.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    row = await DownloadRequest.select().where(DownloadRequest.id == request_id).first()
+    assert row["state"] == "preparing" and 0 < row["done"] < 24
+    downloads = storage_dir / "downloads"
+    assert [path.name for path in downloads.iterdir()] == [f".tmp-{request_id}.zip"]  # half-written
+    assert mailbox.messages == []
+
+    workers("worker-2")
+    [message] = await mailbox.wait_for(1, within=150)
+    assert "ready" in message["Subject"]
+    row = await DownloadRequest.select().where(DownloadRequest.id == request_id).first()
+    assert row["state"] == "ready" and row["done"] == 24 and row["attempts"] == 2
+    await asyncio.sleep(3)  # nothing else arrives
+    assert len(mailbox.messages) == 1
+    assert await OutboxEmail.count().where(OutboxEmail.template == "download_ready") == 1
+    assert [path.name for path in downloads.iterdir()] == [f"{request_id}.zip"]
+    with zipfile.ZipFile(downloads / f"{request_id}.zip") as archive:
+        assert archive.testzip() is None
+        assert len([name for name in archive.namelist() if name.endswith(".pdf")]) == 24

@@ -1,0 +1,86 @@
+"""The answers of "Request download": the file name is cleaned, the period is worked out, and every
+mistake gets its own message."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from portal.downloads.forms import Details, check_details, clean_file_name, period_of
+
+TODAY = dt.date(2026, 11, 28)
+
+
+@pytest.mark.parametrize(
+    ("typed", "cleaned"),
+    [
+        ("Bills 2026", "Bills 2026.zip"),
+        ("bills.zip", "bills.zip"),
+        ("Facturas año 2026 — Ñandú", "Facturas año 2026 — Ñandú.zip"),
+        ("../../etc/passwd", "etc-passwd.zip"),
+        ("..\\..\\windows\\system32", "windows-system32.zip"),
+        ("/absolute/path", "absolute-path.zip"),
+        ("  spaced   out  ", "spaced out.zip"),
+        ('quote"and<tags>', "quote-and-tags.zip"),
+        ("new\nline\ttab", "new line tab.zip"),
+        (".hidden", "hidden.zip"),
+        ("CON", "CON-bills.zip"),
+        ("x" * 300, "x" * 100 + ".zip"),
+        ("...", ""),
+        ("///", ""),
+        ("", ""),
+    ],
+)
+def test_file_names_are_cleaned(typed: str, cleaned: str) -> None:
+    assert clean_file_name(typed) == cleaned
+
+
+def test_cleaned_names_never_leave_a_folder() -> None:
+    for typed in ("../a", "a/../../b", "C:\\x", "..", "a\x00b", "\u202egnp.exe"):
+        name = clean_file_name(typed)
+        assert "/" not in name and "\\" not in name and not name.startswith(".") and "\x00" not in name
+        assert "\u202e" not in name
+
+
+def test_presets() -> None:
+    assert period_of("last_3", "", "", TODAY) == (dt.date(2026, 9, 1), TODAY)
+    assert period_of("last_6", "", "", TODAY) == (dt.date(2026, 6, 1), TODAY)
+    assert period_of("last_12", "", "", TODAY) == (dt.date(2025, 12, 1), TODAY)
+    assert period_of("this_year", "", "", TODAY) == (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert period_of("last_year", "", "", TODAY) == (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert period_of("custom", "2024-02", "2024-02", TODAY) == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    assert period_of("last_3", "", "", dt.date(2026, 1, 15)) == (dt.date(2025, 11, 1), dt.date(2026, 1, 15))
+
+
+def test_a_complete_answer() -> None:
+    checked, errors = check_details(
+        Details("Bills", "custom", "2026-01", "2026-06", "identity", "33127845-w"), TODAY
+    )
+    assert errors == {}
+    assert checked is not None
+    assert checked.file_name == "Bills.zip"
+    assert (checked.period_from, checked.period_to) == (dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+    assert checked.selector == "33127845W"
+    checked, _ = check_details(Details("Bills", "last_3", "2020-01", "", "account", " 0001000413 "), TODAY)
+    assert checked is not None and checked.selector == "0001000413" and checked.custom_from == ""
+
+
+def test_every_field_is_mandatory() -> None:
+    _, errors = check_details(Details(), TODAY)
+    assert list(errors) == ["name", "period", "select_by"]
+    _, errors = check_details(Details("x", "custom", "", "", "account", ""), TODAY)
+    assert list(errors) == ["period_from", "period_to", "selector"]
+    assert errors["selector"] == "Enter the account number"
+
+
+def test_period_end_before_start() -> None:
+    _, errors = check_details(Details("x", "custom", "2026-06", "2026-01", "identity", "X"), TODAY)
+    assert errors == {"period_to": "The end of the period must be after its start"}
+    _, errors = check_details(Details("x", "custom", "June", "2026-13", "identity", "X"), TODAY)
+    assert errors == {"period_from": "Enter a month like 2026-03", "period_to": "Enter a month like 2026-03"}
+
+
+def test_a_name_without_letters_or_digits() -> None:
+    _, errors = check_details(Details("../..", "last_3", "", "", "identity", "X"), TODAY)
+    assert errors == {"name": "Enter a name with at least one letter or digit"}

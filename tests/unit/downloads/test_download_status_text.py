@@ -1,0 +1,57 @@
+"""What "Downloads requested" announces after a poll, and the download headers' file names."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from portal.downloads.services import Download, changes_since, content_disposition, state_signature
+
+
+def download(request_id: int, state: str, name: str = "bills.zip", size: int = 0) -> Download:
+    now = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
+    return Download(
+        id=request_id,
+        state=state,
+        name=name,
+        file_name=name,
+        period_preset="last_3",
+        custom_from="",
+        custom_to="",
+        period_from=dt.date(2026, 9, 1),
+        period_to=dt.date(2026, 11, 28),
+        select_by="identity",
+        selector="33127845W",
+        bill_count=6,
+        total_cents=1234,
+        done=0,
+        size_bytes=size,
+        error="",
+        created_at=now,
+        requested_at=now,
+        ready_at=None,
+        expires_at=None,
+    )
+
+
+def test_only_changes_are_announced() -> None:
+    before = [download(1, "queued", "a.zip"), download(2, "preparing", "b.zip")]
+    seen = state_signature(before)
+    assert seen == "1:queued,2:preparing"
+    assert changes_since(before, seen) == ""
+    after = [download(1, "preparing", "a.zip"), download(2, "ready", "b.zip"), download(3, "queued", "c.zip")]
+    assert changes_since(after, seen) == "a.zip: preparing. b.zip: ready."
+    assert changes_since(after, "garbage,,:") == ""
+
+
+def test_sizes_and_labels() -> None:
+    assert download(1, "ready", size=1_500).size_label == "2 kB"
+    assert download(1, "ready", size=37_816_126).size_label == "37.8 MB"
+    assert download(1, "failed").state_label == "Failed"
+    assert download(1, "queued").in_progress and not download(1, "expired").in_progress
+
+
+def test_content_disposition_keeps_unicode() -> None:
+    assert content_disposition("bills.xlsx") == 'attachment; filename="bills.xlsx"'
+    assert (
+        content_disposition("año.xlsx") == "attachment; filename=\"a_o.xlsx\"; filename*=utf-8''a%C3%B1o.xlsx"
+    )

@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 CHROMIUM ?= /usr/lib/chromium/chromium
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: run test test-unit test-integration test-e2e lint format install browser clean
+.PHONY: run test test-unit test-integration test-e2e lint format install browser clean bench
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -56,6 +56,13 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Benchmarks of issue 4 (bench/README.md); never part of `make test`. BENCH_PG=postgresql://… uses that
+# server instead of the embedded one; BENCH_LOAD=python uses the Python load generator instead of wrk.
+bench: install
+	$(BIN)/python bench/pdf_render.py
+	$(BIN)/python bench/my_bills.py
+	$(BIN)/python bench/explain_my_bills.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/files

@@ -8,10 +8,11 @@ import re
 from collections.abc import Callable
 
 import facturx
-from playwright.sync_api import Download, Page, expect
+from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from e2e.pages.accounts import AccountHome, SignInPage
+from e2e.pages.files import download_when_ready
 
 
 def test_my_bills_and_view_online_bill(page: Page, base_url: str, axe: Callable[[Page], None]) -> None:
@@ -36,7 +37,7 @@ def test_my_bills_and_view_online_bill(page: Page, base_url: str, axe: Callable[
     pending = page.get_by_role("link", name="View online bill").first
     pending.click()
     expect(page.get_by_role("heading", level=1, name="Bill FA")).to_be_visible()
-    page.get_by_text("Actions").click()
+    page.get_by_text("Actions", exact=True).click()
     axe(page)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the bill as JSON").click()
@@ -54,29 +55,13 @@ def test_download_the_bill_pdf(
     SignInPage(page).sign_in("ana.demo", "demo-password-ana")
     page.get_by_role("link", name="My bills").click()
     page.get_by_role("link", name="View online bill").nth(1 if javascript else 0).click()
-    page.get_by_text("Actions").click()
+    page.get_by_text("Actions", exact=True).click()
     barcode = page.get_by_text("Issuer-suffix").locator("..").inner_text()
     assert "58818501" in barcode
     page.get_by_role("link", name="Download the bill as PDF").click()
     expect(page.get_by_role("heading", level=1, name="Your PDF is being prepared")).to_be_visible()
     axe(page)
-    if javascript:
-        link = page.get_by_role("link", name=re.compile(r"Download bill FA\d+ \(PDF\)"))
-        expect(link).to_be_visible(timeout=30_000)  # the status updates itself
-        with page.expect_download() as download_info:
-            link.click()
-        download = download_info.value
-    else:
-        downloads: list[Download] = []
-        page.on("download", lambda download: downloads.append(download))
-        for _ in range(500):  # without JavaScript, a person presses "Check again" until the file comes
-            if downloads:
-                break
-            page.get_by_role("button", name="Check again").click()
-            page.wait_for_load_state()
-        assert downloads, "the PDF never became ready"
-        download = downloads[0]
-    pdf = download.path().read_bytes()
+    pdf = download_when_ready(page, javascript, re.compile(r"Download bill FA\d+ \(PDF\)"))
     text = re.sub(r"\s", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
     assert re.search(r"9050758818501001\d{30}", text)
     _, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False)

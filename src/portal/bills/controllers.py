@@ -18,15 +18,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Stream, Template
 from saq import Queue
 
-from portal.accounts.services import visible_accounts
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
 from portal.bills import documents, files, services
 from portal.bills.services import BillFilters
 from portal.infra.storage import Storage
+from portal.payments.services import bill_payments
 from portal.settings import Settings
+from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, preparing_page, status_fragment
 from portal.web.sessions import Viewer
-
-DOWNLOAD_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
 
 
 def _month(text: str, *, end: bool) -> dt.date | None:
@@ -84,18 +83,33 @@ class BillsController(Controller):
         filter_query: NamedDependency[FilterQuery],
         after: FromQuery[str] = "",
     ) -> Template:
-        page = await services.my_bills(viewer, filter_query.filters, after)
+        choices = await services.account_choices(viewer)
+        errors, filters = filter_query.errors, filter_query.filters
+        account = filters.account
+        if account and not (
+            any(choice.number == account for choice in choices)
+            if choices is not None
+            else await services.sees_account(viewer, account)
+        ):
+            errors = {
+                "account": "Select an account from the list"
+                if choices is not None
+                else "Enter the number of one of your accounts",
+                **errors,
+            }
+            filters = BillFilters()
+        page = await services.my_bills(viewer, filters, after)
         return Template(
             template_name="pages/bills/list.html",
             context={
                 "viewer": viewer,
-                "errors": filter_query.errors,
+                "errors": errors,
                 "page": page,
-                "accounts": await visible_accounts(viewer),
+                "account_choices": choices,
                 "values": filter_query.values,
                 "statuses": services.STATUSES,
             },
-            status_code=422 if filter_query.errors else 200,
+            status_code=422 if errors else 200,
         )
 
     @get("/bills.csv", name="bills_csv", cache=False)
@@ -124,7 +138,7 @@ class BillsController(Controller):
             )
             cursor = ""
             while True:
-                page = await services.my_bills(viewer, filters, cursor)
+                page = await services.my_bills(viewer, filters, cursor, with_pending=False)
                 for bill in page.bills:
                     writer.writerow(
                         [
@@ -154,7 +168,11 @@ class BillsController(Controller):
     @get("/{bill_id:int}", name="view_bill", cache=False)
     async def view(self, viewer: NamedDependency[Viewer], bill_id: FromPath[int]) -> Template:
         bill = await _visible_bill(viewer, bill_id)
-        return Template(template_name="pages/bills/view.html", context={"viewer": viewer, "bill": bill})
+        payments = await bill_payments(viewer, bill_id)
+        return Template(
+            template_name="pages/bills/view.html",
+            context={"viewer": viewer, "bill": bill, "payments": payments},
+        )
 
     @get("/{bill_id:int}/pdf", name="bill_pdf", cache=False)
     async def pdf(
@@ -173,9 +191,7 @@ class BillsController(Controller):
                 media_type="application/pdf",
                 headers=DOWNLOAD_HEADERS,
             )
-        return Template(
-            template_name="pages/bills/pdf_preparing.html", context={"viewer": viewer, "bill": bill}
-        )
+        return preparing_page(_pdf_file(bill), viewer=viewer)
 
     @get("/{bill_id:int}/pdf/status", name="bill_pdf_status", cache=False)
     async def pdf_status(
@@ -185,13 +201,9 @@ class BillsController(Controller):
         queue: NamedDependency[Queue],
         bill_id: FromPath[int],
     ) -> Template:
-        """The polled status fragment; 286 tells htmx to stop polling once the PDF is ready."""
         bill = await _visible_bill(viewer, bill_id)
-        ready = await files.request_pdf(bill_id, bill.row.number, storage, queue)
-        return Template(
-            template_name="partials/bills/pdf_status.html",
-            context={"bill": bill, "ready": ready},
-            status_code=286 if ready else 200,
+        return status_fragment(
+            _pdf_file(bill), await files.request_pdf(bill_id, bill.row.number, storage, queue)
         )
 
     @get("/{bill_id:int}/factur-x.xml", name="bill_xml", cache=False)
@@ -232,6 +244,16 @@ async def _visible_bill(viewer: Viewer, bill_id: int) -> services.BillDetail:
     if bill is None:
         raise NotFoundException()
     return bill
+
+
+def _pdf_file(bill: services.BillDetail) -> PreparingFile:
+    return PreparingFile(
+        label=f"bill {bill.row.number}",
+        href=f"/bills/{bill.row.id}/pdf",
+        status_href=f"/bills/{bill.row.id}/pdf/status",
+        back_href=f"/bills/{bill.row.id}",
+        back_label=f"Bill {bill.row.number}",
+    )
 
 
 def _bill_json(bill: services.BillDetail, issuer_code: str) -> dict[str, Any]:

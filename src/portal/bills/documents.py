@@ -398,26 +398,43 @@ class _Chart:
     width: float
     height: float
     baseline: float
-    label_size: float
     bars: tuple[_Bar, ...]
     description: str
+    label_size: float
+    """The rows' font size (mm): the labels fit their slot, at most 2.4 mm high."""
+    letter_spacing: float
+    """Added to each character (mm) so that one slot is exactly ``cells`` characters wide."""
+    values_row: str
+    """Each bar's m³, centred in its slot: one line of monospaced text printed above the bars."""
+    labels_row: str
+    """Each bar's period label (``Oct 26``), the same way, printed under the bars."""
 
 
 _BARCODE_MODULE_MM = 0.33  # within the banks' 0.25–1.2 mm; 46 digits make 118.7 mm with quiet zones
 _MIN_GAP_PX = 4 * 96 / 25.4  # 4 mm between the content and the payment details
 _CHART_WIDTH = 118.0
-_CHART_HEIGHT = 34.0
-_CHART_TOP = 5.0  # room for the values above the bars
-_CHART_BOTTOM = 5.5  # room for the labels under them
+_CHART_HEIGHT = 26.0  # the bars; the values and labels are rows of text above and under them
+_CHART_TOP = 1.0
+_CHART_BOTTOM = 0.3
+_MONO_ADVANCE = 1233 / 2048  # every DejaVu Sans Mono glyph advances this many em
+
+
+def _centred_row(texts: Sequence[str], cells: int) -> str:
+    return "".join(text.center(cells) for text in texts).rstrip()
 
 
 def _chart(history: Sequence[ConsumptionPoint]) -> _Chart:
+    """The bars are an SVG; their values and period labels are two lines of monospaced text, each label
+    centred in as many character cells as make one bar's slot. (WeasyPrint lays SVG text out letter by
+    letter: 24 labels in the SVG cost about a sixth of the whole bill's rendering time; two lines of
+    text cost almost nothing.)"""
     slot = _CHART_WIDTH / max(len(history), 6)  # a few bills do not make giant bars
     tallest = max((point.m3 for point in history), default=0) or 1
     baseline = _CHART_HEIGHT - _CHART_BOTTOM
-    longest = max((len(point.label) for point in history), default=1) or 1
-    # DejaVu Sans digits and letters average about 0.62 em: labels fit their slot, at most 2.4 mm high.
-    label_size = round(min(2.4, slot * 0.92 / (0.62 * longest)), 2)
+    longest = max((max(len(point.label), len(str(point.m3))) for point in history), default=1)
+    label_size = round(min(2.4, slot / ((longest + 2) * _MONO_ADVANCE)), 2)
+    cells = int(slot // (label_size * _MONO_ADVANCE))
+    letter_spacing = round(slot / cells - label_size * _MONO_ADVANCE, 4)
     bars = []
     for index, point in enumerate(history):
         height = (baseline - _CHART_TOP) * max(point.m3, 0) / tallest
@@ -436,7 +453,17 @@ def _chart(history: Sequence[ConsumptionPoint]) -> _Chart:
             )
         )
     description = "; ".join(f"{point.label}: {point.m3}" for point in history)
-    return _Chart(_CHART_WIDTH, _CHART_HEIGHT, baseline, label_size, tuple(bars), description)
+    return _Chart(
+        width=_CHART_WIDTH,
+        height=_CHART_HEIGHT,
+        baseline=baseline,
+        bars=tuple(bars),
+        description=description,
+        label_size=label_size,
+        letter_spacing=letter_spacing,
+        values_row=_centred_row([str(point.m3) for point in history], cells),
+        labels_row=_centred_row([point.label for point in history], cells),
+    )
 
 
 def _identity(number: str) -> str:
@@ -468,15 +495,28 @@ def _unit_price(line: BillLine) -> str:
 
 
 @cache
-def _template() -> Template:
-    # One environment per process: compiling the template on every bill would cost more than drawing it.
-    return make_environment().get_template(TEMPLATE_NAME)
+def pdf_template(name: str = TEMPLATE_NAME) -> Template:
+    """A printed document's template. One environment per process: compiling the template on every
+    bill would cost more than drawing it."""
+    return make_environment().get_template(name)
+
+
+def payment_codes_context(code: PaymentCode) -> dict[str, Any]:
+    """What ``templates/pdf/_payment_codes.html`` prints: the code's fields and its 507 barcode."""
+    digits = code.barcode_digits
+    return {
+        "code": code,
+        "cpr": CPR_CUADERNO_57,
+        # barcode_svg() builds the SVG from digits alone: nothing in it comes from user input.
+        "barcode": Markup(barcode_svg(digits, module_mm=_BARCODE_MODULE_MM)),  # noqa: S704
+        "barcode_width": round(2 * QUIET_ZONE_X_MM + sum(code128c_modules(digits)) * _BARCODE_MODULE_MM, 3),
+        "barcode_digits": digits,
+    }
 
 
 def _context(doc: BillDocument) -> dict[str, Any]:
     street, postcode, city = _split_address(doc.holder_address)
     days = (doc.period_end - doc.period_start).days + 1
-    digits = doc.payment.barcode_digits
     return {
         "doc": doc,
         "created": doc.issue_date.isoformat(),
@@ -501,17 +541,13 @@ def _context(doc: BillDocument) -> dict[str, Any]:
         "vat": format_eur(doc.vat_cents),
         "total": format_eur(doc.total_cents),
         "chart": _chart(doc.history),
-        "cpr": CPR_CUADERNO_57,
-        # barcode_svg() builds the SVG from digits alone: nothing in it comes from user input.
-        "barcode": Markup(barcode_svg(digits, module_mm=_BARCODE_MODULE_MM)),  # noqa: S704
-        "barcode_width": round(2 * QUIET_ZONE_X_MM + sum(code128c_modules(digits)) * _BARCODE_MODULE_MM, 3),
-        "barcode_digits": digits,
+        **payment_codes_context(doc.payment),
     }
 
 
 def render_bill_html(doc: BillDocument, *, overflowing: bool = False) -> str:
     """The HTML that :func:`render_bill_pdf` prints, styled by ``static/pdf/bill.css`` (for previews)."""
-    return _template().render(**_context(doc), overflowing=overflowing)
+    return pdf_template().render(**_context(doc), overflowing=overflowing)
 
 
 # XMP: the Factur-X extension schema (PDF/A requires custom properties to be declared) and its values.
@@ -586,7 +622,7 @@ def _finish_pdf(document: Any, pdf: Any) -> None:
 _per_thread = threading.local()
 
 
-def _stylesheet() -> tuple[Any, Any]:
+def print_stylesheet() -> tuple[Any, Any]:
     """bill.css parsed, with its fonts loaded, once per thread: ``(CSS, FontConfiguration)``.
 
     Loading the three fonts and parsing the stylesheet is about a third of a bill's rendering time, so
@@ -622,7 +658,7 @@ def render_bill_pdf(doc: BillDocument) -> bytes:
     content, on a second page if need be, rather than drawn over it.
     """
     fetcher = PackagedAssetFetcher()
-    css, font_config = _stylesheet()
+    css, font_config = print_stylesheet()
     options: dict[str, Any] = {
         "stylesheets": [css],
         "pdf_variant": "pdf/a-3b",
@@ -632,7 +668,7 @@ def render_bill_pdf(doc: BillDocument) -> bytes:
     context = _context(doc)
 
     def layout(overflowing: bool) -> Any:
-        html = _template().render(**context, overflowing=overflowing)
+        html = pdf_template().render(**context, overflowing=overflowing)
         return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(font_config, **options)
 
     document = layout(overflowing=False)

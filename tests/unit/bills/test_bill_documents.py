@@ -42,6 +42,7 @@ ISSUER = IssuerSettings(
     code="58818501",
     bill_suffix="001",
     document_suffix="501",
+    document_days=10,
     iban="ES9121000418450200051332",
     bic="CAIXESBBXXX",
 )
@@ -292,18 +293,25 @@ def test_direct_debit_bill_says_it_will_be_debited_and_still_prints_the_code():
 
 
 def test_a_bill_too_long_for_one_page_never_prints_over_the_payment_details():
-    long_lines = [_line("fixed", f"Meter maintenance, part {i} of 6", 1, 100) for i in range(1, 7)]
+    long_lines = [_line("fixed", f"Meter maintenance, part {i} of 9", 1, 100) for i in range(1, 10)]
     bill = _bill(lines=[_line("sewage", "Sewage", 12, 52), *long_lines])
     reader = PdfReader(io.BytesIO(render_bill_pdf(bill)))
     assert len(reader.pages) == 2
-    assert "Meter maintenance, part 6 of 6" in reader.pages[0].extract_text()
+    assert "Meter maintenance, part 9 of 9" in reader.pages[0].extract_text()
     assert bill.payment.barcode_digits in reader.pages[1].extract_text()
 
 
 def test_chart_has_a_text_alternative_with_every_period(bill):
     html = render_bill_html(bill)
-    assert '<title id="chart-title">Your consumption in your last 12 bills, in m³: Dec 25: 9;' in html
-    assert "Nov 26: 12</title>" in html
+    assert 'alt="Your consumption in your last 12 bills, in m³: Dec 25: 9;' in html
+    assert 'Nov 26: 12">' in html
+
+
+def test_chart_prints_each_value_and_label_over_its_bar(bill, reader):
+    """The values and period labels are rows of monospaced text, each centred in its bar's slot."""
+    text = _text(reader)
+    assert "Dec 25  Jan 26  Feb 26" in text and "Oct 26  Nov 26" in text
+    assert " 9       11      10      12 " in render_bill_html(bill)
 
 
 def test_html_escapes_the_holders_data():

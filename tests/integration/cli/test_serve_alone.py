@@ -1,0 +1,42 @@
+"""`portal serve` on its own (DATABASE_URL set, nothing else): it finds its database without `portal run`
+having set PICCOLO_CONF for it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from conftest import free_port
+
+
+def test_serve_alone_answers_ready() -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"PICCOLO_CONF", "QUEUE_URL"}}
+    env.update(PORT=str(port), MAIL_URL="dev:")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        body = ""
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+                    body = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert body == "database: ok\nqueue: ok\n"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert "piccolo_conf" not in output, output

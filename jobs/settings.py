@@ -9,14 +9,21 @@ from saq import CronJob, Queue, Worker
 from saq.types import PartialTimersDict
 
 from jobs.bills import render_bill_pdf
+from jobs.downloads import build_download, render_download_pdf, sweep_downloads
 from jobs.housekeeping import purge_expired
 from jobs.mail import send_email, sweep_outbox
+from jobs.payment_documents import render_document_pdf
+from jobs.payments import purge_payment_drafts, render_receipt_pdf
 from portal.bills.files import RENDER_BILL_PDF
 from portal.db import engine as db_engine
+from portal.downloads.archive import RENDER_PDF
+from portal.downloads.services import ZIP_TASK_NAME
 from portal.infra.mail import make_transport
 from portal.infra.queue import make_queue
 from portal.infra.storage import Storage
 from portal.notifications.outbox import SEND_EMAIL
+from portal.payment_documents.files import RENDER_DOCUMENT_PDF
+from portal.payments.services import RENDER_RECEIPT_PDF
 from portal.settings import Settings
 
 # saq declares these keys required although Worker takes any subset.
@@ -24,10 +31,16 @@ UPKEEP_TIMERS: PartialTimersDict = {"sweep": 5, "worker_info": 5}  # type: ignor
 FUNCTIONS: list[tuple[str, Callable[..., Awaitable[Any]]]] = [
     (SEND_EMAIL.name, send_email),
     (RENDER_BILL_PDF.name, render_bill_pdf),
+    (RENDER_DOCUMENT_PDF.name, render_document_pdf),
+    (ZIP_TASK_NAME, build_download),
+    (RENDER_PDF.name, render_download_pdf),
+    (RENDER_RECEIPT_PDF.name, render_receipt_pdf),
 ]
 CRON_JOBS = [
     CronJob(sweep_outbox, cron="* * * * *", timeout=60),  # type: ignore[type-var]
     CronJob(purge_expired, cron="17 * * * *", timeout=300),  # type: ignore[type-var]
+    CronJob(sweep_downloads, cron="* * * * *", timeout=120),  # type: ignore[type-var]
+    CronJob(purge_payment_drafts, cron="23 * * * *", timeout=120),  # type: ignore[type-var]
 ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,10 +32,14 @@ def settings(smtp_server: tuple[Any, int], tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture
-async def db() -> AsyncIterator[None]:
-    """An empty, migrated database for each test. (No pool here: the app under test opens and closes
-    its own in its lifespan; outside it Piccolo connects per query.)"""
+async def db(settings: Settings) -> AsyncIterator[None]:
+    """An empty, migrated database and an empty file storage for each test. (No pool here: the app
+    under test opens and closes its own in its lifespan; outside it Piccolo connects per query.)"""
     from piccolo.engine import engine_finder
+
+    # Stored files are named by bill number, the same in every test's demo data: none may carry over.
+    shutil.rmtree(settings.storage.dir, ignore_errors=True)
+    settings.storage.dir.mkdir(parents=True)
 
     engine = engine_finder()
     assert engine is not None

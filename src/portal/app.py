@@ -21,12 +21,16 @@ from portal.accounts.controllers import (
     RegistrationController,
     SignInController,
 )
+from portal.accounts.profile import ProfileController
 from portal.accounts.services import Mailer
 from portal.bills.controllers import BillsController
 from portal.db import engine as db_engine
+from portal.downloads.controllers import DownloadsController
 from portal.infra.queue import make_queue
 from portal.infra.storage import Storage
 from portal.notifications.controllers import DevMailboxController
+from portal.payment_documents.controllers import PaymentDocumentsController
+from portal.payments.controllers import PaymentsController
 from portal.settings import PROJECT_ROOT, Settings
 from portal.site.controllers import SiteController
 from portal.templating import make_environment
@@ -96,7 +100,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         RegistrationController,
         PasswordController,
         AccountHomeController,
+        ProfileController,
         BillsController,
+        DownloadsController,
+        PaymentDocumentsController,
+        PaymentsController,
         healthz,
         readyz,
         create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
@@ -123,7 +131,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.web.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=["/healthz", "/readyz"],
+            # The gateway's notification is server to server: its Redsys signature is the proof, not a token.
+            exclude=["/healthz", "/readyz", "/payments/notification"],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,

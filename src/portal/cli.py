@@ -34,6 +34,9 @@ def _settings_with_database() -> tuple[Settings, bool]:
     settings = Settings.from_env()
     url, embedded = _database_url(settings)
     os.environ["DATABASE_URL"] = url
+    # Piccolo finds its engine through PICCOLO_CONF: `portal serve` and `portal worker` need it as much
+    # as `portal run` (a deployment may still point it elsewhere).
+    os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
     return Settings.from_env(), embedded
 
 
@@ -57,14 +60,23 @@ def cmd_run(args: argparse.Namespace) -> int:
             "web": [sys.executable, "-m", "portal.cli", "serve"],
             "worker": [sys.executable, "-m", "portal.cli", "worker"],
         }
+        from portal.payments.sandbox.app import sandbox_url, serves_gateway
+
+        if serves_gateway(settings):
+            children["sandbox bank"] = [sys.executable, "-m", "portal.cli", "sandbox-bank"]
         processes = {name: subprocess.Popen(cmd) for name, cmd in children.items()}  # noqa: S603
         print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
+        if "sandbox bank" in processes:
+            print(
+                f"The sandbox bank (test card payments, no real money) is at {sandbox_url(settings)}/",
+                flush=True,
+            )
         if settings.mail.is_dev_mailbox:
             print(f"Emails it sends appear at {settings.web.base_url}/dev/mailbox", flush=True)
         if demo:
             print(demo, flush=True)
         print("Press Ctrl-C to stop.\n", flush=True)
-        return _supervise(processes)
+        return _supervise(processes, optional={"sandbox bank"})
     finally:
         if embedded:
             from portal.db import embedded as embedded_db
@@ -73,9 +85,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("Stopped the embedded PostgreSQL.", flush=True)
 
 
-def _supervise(processes: dict[str, subprocess.Popen[bytes]]) -> int:
-    """Wait until Ctrl-C, SIGTERM or a child dying; then stop every child (SIGTERM, then SIGKILL)."""
+def _supervise(
+    processes: dict[str, subprocess.Popen[bytes]], optional: frozenset[str] | set[str] = frozenset()
+) -> int:
+    """Wait until Ctrl-C, SIGTERM or a child dying; then stop every child (SIGTERM, then SIGKILL).
+
+    An `optional` child that dies (the sandbox bank, e.g. when its port is taken) is reported, not fatal."""
     stop = False
+    processes = dict(processes)
 
     def request_stop(signum: int, frame: object) -> None:
         nonlocal stop
@@ -86,6 +103,10 @@ def _supervise(processes: dict[str, subprocess.Popen[bytes]]) -> int:
     exit_code = 0
     while not stop:
         for name, process in processes.items():
+            if process.poll() is not None and name in optional:
+                print(f"The {name} stopped (exit code {process.returncode}); the rest keeps running.")
+                del processes[name]
+                break
             if process.poll() is not None:
                 print(f"The {name} process stopped (exit code {process.returncode}); stopping the rest.")
                 exit_code, stop = 1, True
@@ -117,6 +138,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         server_header=False,
         timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_sandbox_bank(args: argparse.Namespace) -> int:
+    """The sandbox bank alone: one process (its operations live in memory), never in production."""
+    import uvicorn
+
+    from portal.payments.sandbox.app import sandbox_url
+
+    settings = Settings.from_env()
+    if settings.is_production:
+        raise ConfigurationError("The sandbox bank is for development and tests: not in production")
+    print(
+        f"The sandbox bank is at {sandbox_url(settings)}/ (port {settings.gateway.sandbox_port})", flush=True
+    )
+    uvicorn.run(
+        "portal.payments.sandbox.app:create_sandbox_app",
+        factory=True,
+        host=settings.web.host,
+        port=settings.gateway.sandbox_port,
+        workers=1,
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=5,
     )
     return 0
 
@@ -186,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="web server processes")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="the job worker only").set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "sandbox-bank", help="the sandbox bank only (a test card gateway on SANDBOX_BANK_PORT)"
+    ).set_defaults(func=cmd_sandbox_bank)
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("migrate", help="apply the migrations").set_defaults(func=cmd_migrate)

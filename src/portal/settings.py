@@ -105,6 +105,9 @@ class IssuerSettings:
     """ISSUER_BILL_SUFFIX: suffix for bills (000–499: no deadline check)."""
     document_suffix: str
     """ISSUER_DOCUMENT_SUFFIX: suffix for bills-due documents (500–999: identification is a deadline)."""
+    document_days: int
+    """ISSUER_DOCUMENT_DAYS: days a bills-due document can be paid at the bank; its deadline is
+    today plus this (not the bills' due dates, which are past for overdue bills)."""
     iban: str
     """ISSUER_IBAN: account that receives transfers (EPC QR code)."""
     bic: str
@@ -128,6 +131,23 @@ class GatewaySettings:
 
 
 @dataclass(frozen=True)
+class DownloadSettings:
+    """Massive bills download: limits of a request and how long its zip is kept."""
+
+    max_bills: int = 10_000
+    """DOWNLOAD_MAX_BILLS: the most bills one request may hold."""
+    max_in_progress: int = 3
+    """DOWNLOAD_MAX_IN_PROGRESS: requests one user may have queued or being prepared at once."""
+    retention_days: int = 7
+    """DOWNLOAD_RETENTION_DAYS: days a ready zip is kept; then it is deleted (the request shows "expired")."""
+    heartbeat_seconds: int = 60
+    """DOWNLOAD_HEARTBEAT_SECONDS: a zip job that reports no progress for this long counts as stuck, is
+    swept and retried (by any worker)."""
+    timeout_seconds: int = 7200
+    """DOWNLOAD_TIMEOUT_SECONDS: the longest one attempt at building a zip may take."""
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     """PORTAL_ENV: `development` (default), `test` or `production`."""
@@ -138,6 +158,7 @@ class Settings:
     storage: StorageSettings
     issuer: IssuerSettings
     gateway: GatewaySettings
+    downloads: DownloadSettings = field(default_factory=DownloadSettings)
     log_level: str = field(default="INFO")
     """LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 
@@ -178,6 +199,7 @@ class Settings:
                 code=_env("ISSUER_CODE", "58818501"),
                 bill_suffix=_env("ISSUER_BILL_SUFFIX", "001"),
                 document_suffix=_env("ISSUER_DOCUMENT_SUFFIX", "501"),
+                document_days=_env_int("ISSUER_DOCUMENT_DAYS", 10),
                 iban=_env("ISSUER_IBAN", "ES9121000418450200051332"),
                 bic=_env("ISSUER_BIC", "CAIXESBBXXX"),
             ),
@@ -187,6 +209,13 @@ class Settings:
                 terminal=_env("GATEWAY_TERMINAL", "1"),
                 secret=_env("GATEWAY_SECRET", SANDBOX_GATEWAY_SECRET),
                 sandbox_port=sandbox_port,
+            ),
+            downloads=DownloadSettings(
+                max_bills=_env_int("DOWNLOAD_MAX_BILLS", 10_000),
+                max_in_progress=_env_int("DOWNLOAD_MAX_IN_PROGRESS", 3),
+                retention_days=_env_int("DOWNLOAD_RETENTION_DAYS", 7),
+                heartbeat_seconds=_env_int("DOWNLOAD_HEARTBEAT_SECONDS", 60),
+                timeout_seconds=_env_int("DOWNLOAD_TIMEOUT_SECONDS", 7200),
             ),
             log_level=_env("LOG_LEVEL", "INFO").upper(),
         )
@@ -206,6 +235,8 @@ class Settings:
         ):
             if not (suffix.isdigit() and len(suffix) == 3 and low <= int(suffix) <= high):
                 raise ConfigurationError(f"{name} must be 3 digits between {low:03d} and {high:03d}")
+        if not 1 <= issuer.document_days <= 60:
+            raise ConfigurationError("ISSUER_DOCUMENT_DAYS must be between 1 and 60")
         if not self.is_production:
             return
         problems = []

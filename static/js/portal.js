@@ -221,3 +221,72 @@ document.addEventListener("htmx:afterSettle", function (event) {
   document.addEventListener("DOMContentLoaded", function () { schedule(document); });
   document.addEventListener("htmx:afterSettle", function () { schedule(document); });
 })();
+
+// Confirmation dialogs: a form with data-confirm-dialog="<dialog id>" asks in that native <dialog> before
+// it is sent (Esc or "Cancel" closes it and focus returns to the button that opened it; "Create
+// document" sends the form with confirmed=yes). Without JavaScript the server asks on a page of its own.
+// Nothing selected: the form goes straight to the server, whose error message explains.
+(function () {
+  var euros = window.Intl ? new Intl.NumberFormat("es-ES", { style: "currency", currency: "EUR" }) : null;
+
+  function describe(form, dialog) {
+    var boxes = form.querySelectorAll("input[type=checkbox][data-amount-cents]:checked");
+    var cents = 0;
+    Array.prototype.forEach.call(boxes, function (box) {
+      cents += parseInt(box.getAttribute("data-amount-cents"), 10);
+    });
+    var count = dialog.querySelector("[data-confirm-count]");
+    var total = dialog.querySelector("[data-confirm-total]");
+    if (count) {
+      count.textContent = boxes.length + (boxes.length === 1 ? " bill" : " bills");
+    }
+    if (total) {
+      total.textContent = euros ? euros.format(cents / 100) : (cents / 100).toFixed(2) + " €";
+    }
+    return boxes.length;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var id = form && form.getAttribute && form.getAttribute("data-confirm-dialog");
+    var dialog = id ? document.getElementById(id) : null;
+    if (!dialog || typeof dialog.showModal !== "function" || form.querySelector("input[name=confirmed]")) {
+      return;
+    }
+    if (!describe(form, dialog)) {
+      return;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();  // htmx must not send it yet
+    var opener = event.submitter || document.activeElement;
+    dialog.returnFocusTo = opener;
+    dialog.showModal();
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-confirm-accept], [data-confirm-cancel]") : null;
+    var dialog = button ? button.closest("dialog") : null;
+    if (!dialog) {
+      return;
+    }
+    var form = document.querySelector("form[data-confirm-dialog='" + dialog.id + "']");
+    if (button.hasAttribute("data-confirm-cancel") || !form) {
+      dialog.close();
+      return;
+    }
+    var confirmed = document.createElement("input");
+    confirmed.type = "hidden";
+    confirmed.name = "confirmed";
+    confirmed.value = "yes";
+    form.appendChild(confirmed);
+    dialog.close();
+    form.requestSubmit();
+  });
+
+  document.addEventListener("close", function (event) {
+    var dialog = event.target;
+    if (dialog && dialog.returnFocusTo && document.contains(dialog.returnFocusTo)) {
+      dialog.returnFocusTo.focus();
+    }
+  }, true);
+})();

@@ -3,13 +3,12 @@ service function, and renders the page again (422 with messages) or redirects (3
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from portal.accounts import forms, services
@@ -18,10 +17,11 @@ from portal.accounts.services import Draft, Mailer, Outcome
 from portal.audit import Origin
 from portal.bills import services as bills
 from portal.db.tables.auth import TokenPurpose
+from portal.downloads.services import recent_downloads
 from portal.settings import Settings
+from portal.web.forms import Form
 from portal.web.sessions import SessionStore, Viewer
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 DRAFT_COOKIE = "registration"
 
 
@@ -323,7 +323,9 @@ class AccountHomeController(Controller):
     @get("/", name="account_home", cache=False)
     async def home(self, viewer: NamedDependency[Viewer], added: FromQuery[str] = "") -> Template:
         accounts = await bills.account_status(viewer)
-        return page("home", viewer=viewer, accounts=accounts, added=added)
+        return page(
+            "home", viewer=viewer, accounts=accounts, added=added, downloads=await recent_downloads(viewer)
+        )
 
     @get("/manage", name="manage_account", cache=False)
     async def manage(self, viewer: NamedDependency[Viewer]) -> Template:

@@ -4,8 +4,10 @@ from portal.db.tables.accounts import Account, Customer
 from portal.db.tables.audit import AuditEvent
 from portal.db.tables.auth import Attempt, EmailToken, RegistrationDraft
 from portal.db.tables.bills import Bill
+from portal.db.tables.downloads import DownloadRequest, DownloadRequestBill
 from portal.db.tables.mail import OutboxEmail
 from portal.db.tables.payment_documents import PaymentDocument, PaymentDocumentBill
+from portal.db.tables.payments import Payment, PaymentDraft, PaymentNotification
 from portal.db.tables.users import AccountAccess, Session, User
 
 TABLES = (
@@ -22,6 +24,11 @@ TABLES = (
     Attempt,
     PaymentDocument,
     PaymentDocumentBill,
+    DownloadRequest,
+    DownloadRequestBill,
+    PaymentDraft,
+    Payment,
+    PaymentNotification,
 )
 
 __all__ = [
@@ -32,10 +39,15 @@ __all__ = [
     "AuditEvent",
     "Bill",
     "Customer",
+    "DownloadRequest",
+    "DownloadRequestBill",
     "EmailToken",
     "OutboxEmail",
+    "Payment",
     "PaymentDocument",
     "PaymentDocumentBill",
+    "PaymentDraft",
+    "PaymentNotification",
     "RegistrationDraft",
     "Session",
     "User",

@@ -24,7 +24,7 @@ from portal.bills.services import BillFilters
 from portal.infra.storage import Storage
 from portal.payments.services import bill_payments
 from portal.settings import Settings
-from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, preparing_page, status_fragment
+from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, preparing_page, status_fragment, stored_pdf
 from portal.web.sessions import Viewer
 
 
@@ -185,12 +185,7 @@ class BillsController(Controller):
         """The stored PDF; while it is being prepared, a page that says so (and updates itself)."""
         bill = await _visible_bill(viewer, bill_id)
         if await files.request_pdf(bill_id, bill.row.number, storage, queue):
-            return File(
-                path=storage.path(files.pdf_key(bill.row.number)),
-                filename=f"{bill.row.number}.pdf",
-                media_type="application/pdf",
-                headers=DOWNLOAD_HEADERS,
-            )
+            return stored_pdf(storage, files.pdf_key(bill.row.number), f"{bill.row.number}.pdf")
         return preparing_page(_pdf_file(bill), viewer=viewer)
 
     @get("/{bill_id:int}/pdf/status", name="bill_pdf_status", cache=False)

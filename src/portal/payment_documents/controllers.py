@@ -21,7 +21,7 @@ from portal.infra.storage import Storage
 from portal.payment_documents import files, services
 from portal.payment_documents.services import AccountBills, DocumentError
 from portal.settings import Settings
-from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, preparing_page, status_fragment
+from portal.web.files import PreparingFile, preparing_page, status_fragment, stored_pdf
 from portal.web.forms import Form
 from portal.web.sessions import Viewer
 
@@ -184,12 +184,8 @@ class PaymentDocumentsController(Controller):
         """ "Bills due": the stored PDF; while it is being prepared, a page that says so."""
         document = await self._visible(viewer, settings, document_id)
         if await files.request_pdf(document, storage, queue):
-            return File(
-                path=storage.path(files.pdf_key(document.code.reference)),
-                filename=f"bills-due-{document.code.reference}.pdf",
-                media_type="application/pdf",
-                headers=DOWNLOAD_HEADERS,
-            )
+            reference = document.code.reference
+            return stored_pdf(storage, files.pdf_key(reference), f"bills-due-{reference}.pdf")
         return preparing_page(_pdf_file(document), viewer=viewer)
 
     @get("/{document_id:int}/pdf/status", name="payment_document_pdf_status", cache=False)

@@ -23,7 +23,7 @@ from portal.infra.storage import Storage
 from portal.payments import forms, services
 from portal.payments.services import PaymentView
 from portal.settings import Settings
-from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, preparing_page, status_fragment
+from portal.web.files import PreparingFile, preparing_page, status_fragment, stored_pdf
 from portal.web.sessions import SessionStore, Viewer
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -254,12 +254,7 @@ class PaymentsController(Controller):
         viewer = await optional_viewer(request, sessions)
         payment = await _paid(request, settings, viewer, order)
         if await services.request_receipt_pdf(payment, storage, queue):
-            return File(
-                path=storage.path(services.receipt_key(order)),
-                filename=f"receipt-{order}.pdf",
-                media_type="application/pdf",
-                headers=DOWNLOAD_HEADERS,
-            )
+            return stored_pdf(storage, services.receipt_key(order), f"receipt-{order}.pdf")
         return preparing_page(_receipt_file(order), viewer=viewer)
 
     @get("/payments/{order:str}/receipt/status", name="payment_receipt_status", cache=False)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar.response import Template
+from litestar.response import File, Template
+
+from portal.infra.storage import Storage
 
 DOWNLOAD_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
 
@@ -20,6 +22,13 @@ class PreparingFile:
     status_href: str
     back_href: str
     back_label: str
+
+
+def stored_pdf(storage: Storage, key: str, filename: str) -> File:
+    """A generated PDF from storage, as a download with a server-made name, never cached."""
+    return File(
+        path=storage.path(key), filename=filename, media_type="application/pdf", headers=DOWNLOAD_HEADERS
+    )
 
 
 def preparing_page(file: PreparingFile, **context: object) -> Template:

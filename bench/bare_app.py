@@ -82,6 +82,7 @@ def main() -> None:
         port=int(os.environ.get("PORT", "8001")),
         workers=args.workers,
         log_config=None,
+        access_log=False,
         proxy_headers=True,
         server_header=False,
         timeout_graceful_shutdown=10,

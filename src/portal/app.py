@@ -136,6 +136,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,
+        # configure_logging() owns logging: Litestar's default config would replace its JSON handler with
+        # a plain-text one and turn uvicorn's access log back on (every request logged twice).
+        logging_config=None,
         # Forms are small; a larger body is refused (413) before anything reads it.
         request_max_body_size=1_048_576,
         debug=False,

@@ -135,6 +135,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=settings.web.port,
         workers=args.workers,
         log_config=None,
+        # RequestLogMiddleware logs each request once, with its id; uvicorn's line would repeat it.
+        access_log=False,
         proxy_headers=True,
         server_header=False,
         timeout_graceful_shutdown=10,
@@ -161,6 +163,7 @@ def cmd_sandbox_bank(args: argparse.Namespace) -> int:
         port=settings.gateway.sandbox_port,
         workers=1,
         log_config=None,
+        access_log=False,
         server_header=False,
         timeout_graceful_shutdown=5,
     )

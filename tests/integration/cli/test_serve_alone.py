@@ -1,8 +1,9 @@
 """`portal serve` on its own (DATABASE_URL set, nothing else): it finds its database without `portal run`
-having set PICCOLO_CONF for it."""
+having set PICCOLO_CONF for it, and logs JSON lines, one per request."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -40,3 +41,10 @@ def test_serve_alone_answers_ready() -> None:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert "piccolo_conf" not in output, output
+    # Every line is one JSON object (Litestar's own logging config must not replace ours), and the request
+    # is logged once, by RequestLogMiddleware, not a second time by uvicorn's access log.
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    requests = [line for line in lines if line["event"] == "request" and line["path"] == "/readyz"]
+    assert len(requests) == 1, output
+    assert requests[0]["status"] == 200 and requests[0]["request_id"], requests
+    assert not any(line.get("logger") == "uvicorn.access" for line in lines), output

@@ -150,6 +150,7 @@ def create_sandbox_app(
         ],
         dependencies={"bank": Provide(lambda: bank, sync_to_thread=False)},
         lifespan=[lifespan],
+        logging_config=None,  # configure_logging() owns logging, as in portal.app
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
         csrf_config=CSRFConfig(
             # Its own per-process key: the sandbox shares no secret with the portal but the merchant's.

@@ -16,6 +16,7 @@ bill renders the same on any machine and a template can never make it reach the 
 from __future__ import annotations
 
 import mimetypes
+import os
 import re
 import threading
 import xml.etree.ElementTree as ET
@@ -58,6 +59,11 @@ __all__ = [
 
 STATIC_PDF_DIR = PROJECT_ROOT / "static" / "pdf"
 """The only files a bill's PDF may use: its stylesheet and fonts."""
+
+# fontTools stamps every embedded font subset with the current time, unless SOURCE_DATE_EPOCH says
+# otherwise (reproducible-builds.org): without a fixed stamp, two renders of the same bill a second apart
+# differ, and an issued bill's file must not depend on when it was rendered.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
 TEMPLATE_NAME = "pdf/bill.html"
 STYLESHEET = STATIC_PDF_DIR / "bill.css"
 

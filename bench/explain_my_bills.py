@@ -4,8 +4,8 @@
 
 Needs the datasets bench/my_bills.py builds (it builds them if missing). The SQL is that of
 `portal.bills.services.my_bills` (page query, first page / deep page / filters, and the pending-bills
-list, which the service sends in the same statement with UNION ALL), of `account_choices` (the "Account"
-filter's list) and `sees_account` (a typed account number), run with EXPLAIN (ANALYZE) five times each;
+list and the "Account" filter's choices, which the service sends in the same statement with UNION ALL),
+and of `sees_account` (a typed account number), run with EXPLAIN (ANALYZE) five times each;
 the median "Execution Time" is printed, and with --plans the plans. Unlike HTTP latency on a shared
 machine, these barely depend on the neighbours.
 """

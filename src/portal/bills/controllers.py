@@ -83,8 +83,11 @@ class BillsController(Controller):
         filter_query: NamedDependency[FilterQuery],
         after: FromQuery[str] = "",
     ) -> Template:
-        choices = await services.account_choices(viewer)
         errors, filters = filter_query.errors, filter_query.filters
+        # The account filter is checked after the query that also brings the choices to check it against:
+        # an account the viewer may not see matches no bills anyway (every query is scoped to the viewer).
+        page = await services.my_bills(viewer, filters, after)
+        choices = page.accounts
         account = filters.account
         if account and not (
             any(choice.number == account for choice in choices)
@@ -97,8 +100,7 @@ class BillsController(Controller):
                 else "Enter the number of one of your accounts",
                 **errors,
             }
-            filters = BillFilters()
-        page = await services.my_bills(viewer, filters, after)
+            page = await services.my_bills(viewer, BillFilters(), after)
         return Template(
             template_name="pages/bills/list.html",
             context={
@@ -138,7 +140,7 @@ class BillsController(Controller):
             )
             cursor = ""
             while True:
-                page = await services.my_bills(viewer, filters, cursor, with_pending=False)
+                page = await services.my_bills(viewer, filters, cursor, with_extras=False)
                 for bill in page.bills:
                     writer.writerow(
                         [

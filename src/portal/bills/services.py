@@ -61,6 +61,12 @@ class BillFilters:
 
 
 @dataclass(frozen=True)
+class AccountChoice:
+    number: str
+    supply_address: str
+
+
+@dataclass(frozen=True)
 class BillPage:
     bills: list[BillRow]
     next_cursor: str | None
@@ -68,20 +74,19 @@ class BillPage:
     """The oldest pending (or overdue) bills, at most PENDING_SHOWN."""
     more_pending: bool = False
     """Whether the viewer has more pending bills than ``pending`` lists."""
-
-
-@dataclass(frozen=True)
-class AccountChoice:
-    number: str
-    supply_address: str
+    accounts: list[AccountChoice] | None = None
+    """The accounts the "Account" filter offers, by number; None when the viewer sees more than
+    ACCOUNT_CHOICES of them (the filter is then typed, see :func:`sees_account`) or when not asked for."""
 
 
 _VISIBLE = ' FROM bill b JOIN account_access x ON x.account = b.account AND x."user" = %d'
-_WITH_NUMBERS = "SELECT p.*, a.number AS account_number FROM ("
+_WITH_ACCOUNTS = "SELECT p.*, a.number AS account_number, a.supply_address FROM ("
 _CHOICES = (
-    "SELECT a.number, a.supply_address FROM account_access x JOIN account a ON a.id = x.account"
-    ' WHERE x."user" = %d ORDER BY a.number LIMIT {}'
+    "SELECT NULL, x.account, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'account' FROM account_access x"
+    ' JOIN account a ON a.id = x.account WHERE x."user" = %d ORDER BY a.number LIMIT %d'
 )
+"""The "Account" filter's choices, as rows of the same shape as the bills' (the outer join adds the
+number and address)."""
 
 
 def _row(row: dict[str, Any], today: dt.date) -> BillRow:
@@ -113,10 +118,12 @@ async def my_bills(
     cursor: str = "",
     today: dt.date | None = None,
     *,
-    with_pending: bool = True,
+    with_extras: bool = True,
 ) -> BillPage:
     """One page of the viewer's bills (newest first, from the keyset ``cursor``) and, unless
-    ``with_pending`` is false, their oldest pending bills: one query."""
+    ``with_extras`` is false, what the My bills page shows beside them (their oldest pending bills, the
+    "Account" filter's choices): one query, as every round trip to the database costs the page more than
+    the few rows it adds."""
     today = today or dt.date.today()
     where: list[str] = []
     args: list[Any] = []
@@ -160,18 +167,30 @@ async def my_bills(
         + f" ORDER BY b.period_start DESC, b.id DESC LIMIT {PAGE_SIZE + 1})"
     )
     sql_args: list[Any] = list(page_args)
-    if with_pending:
-        # The oldest pending bills, in the same round trip; bill_pending_period serves it whether the
-        # viewer sees 4 accounts or 20,000.
+    if with_extras:
+        # The oldest pending bills; bill_pending_period serves it whether the viewer sees 4 accounts or
+        # 20,000.
         parts += (
             " UNION ALL ("
             + select % ("pending", user_id)
             + f" WHERE b.status = 'pending' ORDER BY b.period_start, b.id LIMIT {PENDING_SHOWN + 1})"
+            + " UNION ALL ("
+            + _CHOICES % (user_id, ACCOUNT_CHOICES + 1)
+            + ")"
         )
     # The account numbers are joined to the few rows chosen, not inside the walk over the bills: there
     # PostgreSQL would add a Memoize node sized for every account the viewer sees (≈ 1 ms for 20,000).
-    rows = await Bill.raw(_WITH_NUMBERS + parts + ") p JOIN account a ON a.id = p.account", *sql_args)
-    rows.sort(key=lambda row: (row["period_start"], row["id"]))  # the join does not keep the order
+    rows = await Bill.raw(_WITH_ACCOUNTS + parts + ") p JOIN account a ON a.id = p.account", *sql_args)
+    choices = sorted(
+        (
+            AccountChoice(row["account_number"], row["supply_address"])
+            for row in rows
+            if row["listed"] == "account"
+        ),
+        key=lambda choice: choice.number,
+    )  # the join does not keep the order
+    rows = [row for row in rows if row["listed"] != "account"]
+    rows.sort(key=lambda row: (row["period_start"], row["id"]))
     page_rows = [row for row in reversed(rows) if row["listed"] == "page"]
     pending_rows = [row for row in rows if row["listed"] == "pending"]
     bills = [_row(row, today) for row in page_rows[:PAGE_SIZE]]
@@ -180,16 +199,13 @@ async def my_bills(
         last = bills[-1]
         next_cursor = f"{last.period_start.isoformat()}_{last.id}"
     pending = [_row(row, today) for row in pending_rows[:PENDING_SHOWN]]
-    return BillPage(bills, next_cursor, pending, more_pending=len(pending_rows) > PENDING_SHOWN)
-
-
-async def account_choices(viewer: Viewer) -> list[AccountChoice] | None:
-    """The accounts My bills' "Account" filter offers, by number; None when the viewer sees more than
-    ACCOUNT_CHOICES of them (the filter is then typed, see :func:`sees_account`)."""
-    rows = await Bill.raw(_CHOICES % int(viewer.user_id), ACCOUNT_CHOICES + 1)  # a plan per user: my_bills
-    if len(rows) > ACCOUNT_CHOICES:
-        return None
-    return [AccountChoice(row["number"], row["supply_address"]) for row in rows]
+    return BillPage(
+        bills,
+        next_cursor,
+        pending,
+        more_pending=len(pending_rows) > PENDING_SHOWN,
+        accounts=choices if with_extras and len(choices) <= ACCOUNT_CHOICES else None,
+    )
 
 
 async def sees_account(viewer: Viewer, number: str) -> bool:

@@ -270,7 +270,7 @@ def server(kind: str, url: str, *, port: int | None = None) -> Iterator[Server]:
 
 
 def sign_in(base: str, username: str) -> str:
-    """Sign in once through the real form (CSRF included); the session cookie to send with every request."""
+    """Sign in once through the real form (CSRF included); the cookies to send with every request."""
     with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as client:
         page = client.get("/sign-in")
         token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
@@ -280,9 +280,9 @@ def sign_in(base: str, username: str) -> str:
             data={"username": username, "password": BENCH_PASSWORD, "_csrf_token": token.group(1)},
         )
         assert answer.status_code == 303, f"sign-in answered {answer.status_code}"
-        session = client.cookies.get("session")
-        assert session, "no session cookie after sign-in"
-        return f"session={session}"
+        assert client.cookies.get("session"), "no session cookie after sign-in"
+        # Every cookie, as a browser sends them back: without the CSRF cookie each page would mint a new one.
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
 # --- Load -------------------------------------------------------------------------------------------------

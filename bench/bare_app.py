@@ -23,7 +23,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
-from portal.db import engine as db_engine
+from portal.db import start_pool
 from portal.db.tables import Bill
 from portal.templating import make_environment
 
@@ -51,8 +51,7 @@ async def healthz() -> str:
 def create_app() -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = db_engine()
-        await engine.start_connection_pool(min_size=1, max_size=10)  # as the portal's lifespan
+        engine = await start_pool(max_size=10)  # the portal's pool, as in its lifespan
         try:
             yield
         finally:

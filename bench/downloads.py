@@ -203,7 +203,7 @@ def _scale_cif() -> str:
 
 
 async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
-    from portal.db import engine as db_engine
+    from portal.db import start_pool
     from portal.downloads.services import zip_key
 
     results: dict[str, Any] = {
@@ -215,8 +215,7 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     cold_store, memory_store, scratch = BENCH_FILES / "cold", BENCH_FILES / "memory", BENCH_FILES / "scratch"
     for folder in (cold_store, memory_store, scratch):
         folder.mkdir(parents=True)
-    engine = db_engine()
-    await engine.start_connection_pool(min_size=1, max_size=4)
+    engine = await start_pool(max_size=4)
     try:
         bench = Bench(cold_store)
         bills = await bench.bill_ids(max(args.bills, args.memory_bills))

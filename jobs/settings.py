@@ -15,7 +15,7 @@ from jobs.mail import send_email, sweep_outbox
 from jobs.payment_documents import render_document_pdf
 from jobs.payments import purge_payment_drafts, render_receipt_pdf
 from portal.bills.files import RENDER_BILL_PDF
-from portal.db import engine as db_engine
+from portal.db import start_pool
 from portal.downloads.archive import RENDER_PDF
 from portal.downloads.services import ZIP_TASK_NAME
 from portal.infra.mail import make_transport
@@ -67,8 +67,7 @@ def make_worker(settings: Settings, queue: Queue) -> Worker:
 
 async def run_worker(settings: Settings) -> None:
     """The worker process: a database pool sized for its concurrency, then work until SIGINT/SIGTERM."""
-    engine = db_engine()
-    await engine.start_connection_pool(min_size=1, max_size=settings.queue.concurrency + 1)
+    engine = await start_pool(max_size=settings.queue.concurrency + 1)
     queue = make_queue(settings, max_connections=settings.queue.concurrency + 2)
     await queue.connect()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +25,7 @@ from portal.accounts.controllers import (
 from portal.accounts.profile import ProfileController
 from portal.accounts.services import Mailer
 from portal.bills.controllers import BillsController
-from portal.db import engine as db_engine
+from portal.db import start_pool
 from portal.downloads.controllers import DownloadsController
 from portal.infra.queue import make_queue
 from portal.infra.storage import Storage
@@ -69,8 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = db_engine()
-        await engine.start_connection_pool(min_size=1, max_size=10)
+        engine = await start_pool(max_size=10)
         await queue.connect()
         try:
             yield
@@ -143,6 +143,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=1_048_576,
         debug=False,
     )
+    # A route's path never changes while the app runs, and a page asks for a dozen (layout, menus, forms):
+    # remembered, rather than reversed through the routing tables each time. Replaces Litestar's url_for.
+    environment.globals["url_for"] = functools.lru_cache(maxsize=1024)(app.route_reverse)
     # Litestar runs `middleware=[…]` only for requests that match a route; these two must also see the
     # 404s and 405s that its router answers, so they wrap the whole ASGI handler.
     app.asgi_handler = RequestLogMiddleware(

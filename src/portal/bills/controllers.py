@@ -8,13 +8,13 @@ import dataclasses
 import datetime as dt
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from litestar import Controller, Response, get
-from litestar.di import NamedDependency, Provide
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import File, Stream, Template
 from saq import Queue
 
@@ -47,12 +47,12 @@ class FilterQuery:
     errors: dict[str, str]
 
 
-async def provide_filter_query(
-    account: FromQuery[str] = "",
-    period_from: FromQuery[str] = "",
-    period_to: FromQuery[str] = "",
-    status: FromQuery[str] = "",
-) -> FilterQuery:
+def filter_query(query: Mapping[str, str]) -> FilterQuery:
+    """The filters from the query string. Read here rather than as four query parameters of a dependency:
+    Litestar resolves such a dependency beside the viewer in a task group, a tenth of a page's time."""
+    account, period_from, period_to, status = (
+        query.get(name, "") for name in ("account", "period_from", "period_to", "status")
+    )
     errors: dict[str, str] = {}
     dates: dict[str, dt.date | None] = {"from": None, "to": None}
     for key, text, end in (("from", period_from, False), ("to", period_to, True)):
@@ -74,16 +74,16 @@ async def provide_filter_query(
 
 class BillsController(Controller):
     path = "/bills"
-    dependencies = {"filter_query": Provide(provide_filter_query)}  # noqa: RUF012 (Litestar reads it)
 
     @get("/", name="my_bills", cache=False)
     async def my_bills(
         self,
+        request: Request[Any, Any, Any],
         viewer: NamedDependency[Viewer],
-        filter_query: NamedDependency[FilterQuery],
-        after: FromQuery[str] = "",
     ) -> Template:
-        errors, filters = filter_query.errors, filter_query.filters
+        query = filter_query(request.query_params)
+        after = request.query_params.get("after", "")
+        errors, filters = query.errors, query.filters
         # The account filter is checked after the query that also brings the choices to check it against:
         # an account the viewer may not see matches no bills anyway (every query is scoped to the viewer).
         page = await services.my_bills(viewer, filters, after)
@@ -108,20 +108,19 @@ class BillsController(Controller):
                 "errors": errors,
                 "page": page,
                 "account_choices": choices,
-                "values": filter_query.values,
+                "values": query.values,
                 "statuses": services.STATUSES,
             },
             status_code=422 if errors else 200,
         )
 
     @get("/bills.csv", name="bills_csv", cache=False)
-    async def as_csv(
-        self, viewer: NamedDependency[Viewer], filter_query: NamedDependency[FilterQuery]
-    ) -> Stream:
+    async def as_csv(self, request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]) -> Stream:
         """Every bill that matches the filters, page by page, so memory stays flat however many there are."""
-        if filter_query.errors:
+        query = filter_query(request.query_params)
+        if query.errors:
             raise ValidationException(detail="Check the filters")
-        filters = filter_query.filters
+        filters = query.filters
 
         async def rows() -> AsyncIterator[str]:
             out = io.StringIO()

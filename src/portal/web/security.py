@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.settings import Settings
@@ -48,11 +47,12 @@ def security_headers(settings: Settings) -> dict[str, str]:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers, and `Vary: HX-Request` because pages answer htmx with fragments."""
+    """Adds the security headers (unless the response set one itself), and `Vary: HX-Request` because
+    pages answer htmx with fragments. The raw header pairs are built once: this runs for every response."""
 
     def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
         self.app = app
-        self.headers = headers
+        self.headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,10 +61,11 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in self.headers.items():
-                    headers.setdefault(name, value)
-                headers.add("vary", "HX-Request")
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [pair for pair in self.headers if pair[0] not in present]
+                headers.append((b"vary", b"HX-Request"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

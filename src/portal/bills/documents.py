@@ -15,12 +15,14 @@ bill renders the same on any machine and a template can never make it reach the 
 
 from __future__ import annotations
 
+import gc
 import mimetypes
 import os
 import re
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -52,9 +54,11 @@ __all__ = [
     "ConsumptionPoint",
     "PackagedAssetFetcher",
     "factur_x_xml",
+    "gc_paused",
     "lines_from_json",
     "render_bill_html",
     "render_bill_pdf",
+    "render_tagged_pdf",
 ]
 
 STATIC_PDF_DIR = PROJECT_ROOT / "static" / "pdf"
@@ -652,6 +656,44 @@ def _overlaps_payment(document: Any) -> bool:
     return len(document.pages) > 1 or end is None or payment is None or end[1] + _MIN_GAP_PX > payment[1]
 
 
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pauses Python's cyclic garbage collector while a PDF is laid out and written.
+
+    WeasyPrint allocates so many objects that the collector, which runs every few hundred allocations and
+    rescans what survived, took a third of a bill's render (measured: 326 ms with it, 212 ms without).
+    The garbage is collected as usual once the render is over; the process peaks about 70 MB higher
+    meanwhile. The collector is process-wide and renders run in threads, so the last render to finish
+    resumes it.
+    """
+    global _gc_pausers
+    with _gc_lock:
+        _gc_pausers += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if not _gc_pausers:
+                gc.enable()
+
+
+def render_tagged_pdf(html: str) -> bytes:
+    """A tagged A4 PDF of HTML made from a `pdf_template`, with the print stylesheet and only the packaged
+    fonts (the bills-due document, the payment receipt). Synchronous and CPU-bound: run it in a thread."""
+    css, font_config = print_stylesheet()
+    with gc_paused():
+        pdf: bytes = HTML(
+            string=html, base_url=STATIC_PDF_DIR.as_uri() + "/", url_fetcher=PackagedAssetFetcher()
+        ).write_pdf(stylesheets=[css], font_config=font_config, pdf_tags=True)
+    return pdf
+
+
 def render_bill_pdf(doc: BillDocument) -> bytes:
     """The bill as a one-page A4 PDF/A-3b with its Factur-X XML attached (``factur-x.xml``).
 
@@ -677,18 +719,19 @@ def render_bill_pdf(doc: BillDocument) -> bytes:
         html = pdf_template().render(**context, overflowing=overflowing)
         return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(font_config, **options)
 
-    document = layout(overflowing=False)
-    if _overlaps_payment(document):
-        document = layout(overflowing=True)
-    stamp = datetime.combine(doc.issue_date, datetime.min.time())
-    invoice = Attachment(
-        string=factur_x_xml(doc),
-        name=FACTUR_X_FILENAME,
-        description=f"Factur-X invoice {doc.bill_number} (EN 16931)",
-        relationship=_FACTUR_X_RELATIONSHIP,
-        created=stamp,
-        modified=stamp,
-        url_fetcher=fetcher,
-    )
-    pdf: bytes = document.write_pdf(attachments=[invoice], finisher=_finish_pdf, **options)
+    with gc_paused():
+        document = layout(overflowing=False)
+        if _overlaps_payment(document):
+            document = layout(overflowing=True)
+        stamp = datetime.combine(doc.issue_date, datetime.min.time())
+        invoice = Attachment(
+            string=factur_x_xml(doc),
+            name=FACTUR_X_FILENAME,
+            description=f"Factur-X invoice {doc.bill_number} (EN 16931)",
+            relationship=_FACTUR_X_RELATIONSHIP,
+            created=stamp,
+            modified=stamp,
+            url_fetcher=fetcher,
+        )
+        pdf: bytes = document.write_pdf(attachments=[invoice], finisher=_finish_pdf, **options)
     return pdf

@@ -8,7 +8,6 @@ from typing import Any
 
 from markupsafe import Markup
 from saq import Queue
-from weasyprint import HTML
 
 from portal.banking.epc import epc_qr_svg
 from portal.banking.money import format_eur
@@ -69,14 +68,9 @@ def _context(document: DocumentDetail, issuer: IssuerSettings) -> dict[str, Any]
 
 def render_document_pdf(document: DocumentDetail, issuer: IssuerSettings) -> bytes:
     """The document as a tagged A4 PDF. Synchronous and CPU-bound: run it in a thread."""
-    css, font_config = documents.print_stylesheet()
-    html = documents.pdf_template(TEMPLATE_NAME).render(**_context(document, issuer))
-    pdf: bytes = HTML(
-        string=html,
-        base_url=documents.STATIC_PDF_DIR.as_uri() + "/",
-        url_fetcher=documents.PackagedAssetFetcher(),
-    ).write_pdf(stylesheets=[css], font_config=font_config, pdf_tags=True)
-    return pdf
+    return documents.render_tagged_pdf(
+        documents.pdf_template(TEMPLATE_NAME).render(**_context(document, issuer))
+    )
 
 
 async def render_pdf(document_id: int, issuer: IssuerSettings, storage: Storage) -> str:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from weasyprint import HTML
-
 from portal.bills import documents
 from portal.settings import IssuerSettings
 
@@ -22,10 +20,4 @@ def render_receipt_html(payment: PaymentView, issuer: IssuerSettings) -> str:
 
 
 def render_receipt_pdf(payment: PaymentView, issuer: IssuerSettings) -> bytes:
-    css, font_config = documents.print_stylesheet()
-    pdf: bytes = HTML(
-        string=render_receipt_html(payment, issuer),
-        base_url=documents.STATIC_PDF_DIR.as_uri() + "/",
-        url_fetcher=documents.PackagedAssetFetcher(),
-    ).write_pdf(stylesheets=[css], font_config=font_config, pdf_tags=True)
-    return pdf
+    return documents.render_tagged_pdf(render_receipt_html(payment, issuer))

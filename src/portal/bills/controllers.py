@@ -253,7 +253,7 @@ def _pdf_file(bill: services.BillDetail) -> PreparingFile:
 
 
 def _bill_json(bill: services.BillDetail, issuer_code: str) -> dict[str, Any]:
-    row = dataclasses.asdict(bill.row)
+    row = bill.row._asdict()
     row.pop("id")
     return {
         **row,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from portal.db.tables import Bill
 from portal.db.tables.bills import BillStatus
@@ -35,8 +35,10 @@ def effective_status(status: str, due_date: dt.date, today: dt.date) -> str:
     return status
 
 
-@dataclass(frozen=True)
-class BillRow:
+class BillRow(NamedTuple):
+    """A bill as lists show it. A named tuple: My bills builds 70 of them per page, at half a dataclass's
+    cost."""
+
     id: int
     number: str
     account_number: str
@@ -91,15 +93,15 @@ number and address)."""
 
 def _row(row: dict[str, Any], today: dt.date) -> BillRow:
     return BillRow(
-        id=row["id"],
-        number=row["number"],
-        account_number=row["account_number"],
-        period_start=row["period_start"],
-        period_end=row["period_end"],
-        issue_date=row["issue_date"],
-        due_date=row["due_date"],
-        total_cents=row["total_cents"],
-        status=effective_status(row["status"], row["due_date"], today),
+        row["id"],
+        row["number"],
+        row["account_number"],
+        row["period_start"],
+        row["period_end"],
+        row["issue_date"],
+        row["due_date"],
+        row["total_cents"],
+        effective_status(row["status"], row["due_date"], today),
     )
 
 

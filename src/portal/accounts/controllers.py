@@ -19,7 +19,7 @@ from portal.bills import services as bills
 from portal.db.tables.auth import TokenPurpose
 from portal.downloads.services import recent_downloads
 from portal.settings import Settings
-from portal.web.forms import Form
+from portal.web.forms import Form, field
 from portal.web.sessions import SessionStore, Viewer
 
 DRAFT_COOKIE = "registration"
@@ -71,8 +71,8 @@ class SignInController(Controller):
     async def sign_in(
         self, request: Request[Any, Any, Any], data: Form, sessions: NamedDependency[SessionStore]
     ) -> Template | Redirect:
-        login = forms.field(data, "username")
-        target = forms.local_path(forms.field(data, "next")) or "/account"
+        login = field(data, "username")
+        target = forms.local_path(field(data, "next")) or "/account"
         token, outcome = await services.sign_in(
             login,
             str(data.get("password", ""))[:1000],
@@ -120,7 +120,7 @@ class RegistrationController(Controller):
     async def choose_kind_post(
         self, request: Request[Any, Any, Any], data: Form, settings: NamedDependency[Settings]
     ) -> Template | Redirect:
-        kind = forms.field(data, "kind")
+        kind = field(data, "kind")
         draft = await self._draft(request)
         if draft and not draft.completed:
             outcome = await services.change_kind(request.cookies.get(DRAFT_COOKIE), kind)
@@ -168,8 +168,8 @@ class RegistrationController(Controller):
         if redirect := _step_redirect(draft, "user"):
             return redirect
         values = {
-            "username": forms.field(data, "username"),
-            "email": forms.field(data, "email"),
+            "username": field(data, "username"),
+            "email": field(data, "email"),
             "online_bill": forms.checkbox(data, "online_bill"),
             "privacy_accepted": forms.checkbox(data, "privacy"),
         }
@@ -263,7 +263,7 @@ class PasswordController(Controller):
     async def activate_resend(
         self, request: Request[Any, Any, Any], data: Form, mailer: NamedDependency[Mailer]
     ) -> Template:
-        token = forms.field(data, "token")
+        token = field(data, "token")
         outcome = await services.resend_expired_activation(token, mailer, origin_of(request))
         return page("activation_resent", outcome)
 
@@ -275,7 +275,7 @@ class PasswordController(Controller):
     async def forgotten_post(
         self, request: Request[Any, Any, Any], data: Form, mailer: NamedDependency[Mailer]
     ) -> Template | Redirect:
-        login = forms.field(data, "login")
+        login = field(data, "login")
         outcome = await services.request_password_reset(login, mailer, origin_of(request))
         if not outcome.ok:
             return page("password_forgotten", outcome, values={"login": login})
@@ -300,7 +300,7 @@ class PasswordController(Controller):
 async def _set_password(
     request: Request[Any, Any, Any], data: Form, sessions: SessionStore, purpose: TokenPurpose
 ) -> Template | Redirect:
-    token = forms.field(data, "token")
+    token = field(data, "token")
     session, outcome = await services.set_password_with_link(
         token,
         purpose,
@@ -341,7 +341,7 @@ class AccountHomeController(Controller):
     ) -> Redirect:
         await sessions.extend(viewer)
         # Back to the page the warning was shown on.
-        return see_other(forms.local_path(forms.field(data, "next")) or "/account")
+        return see_other(forms.local_path(field(data, "next")) or "/account")
 
     @get("/accounts/add", name="add_account", cache=False)
     async def add(self, viewer: NamedDependency[Viewer]) -> Template:

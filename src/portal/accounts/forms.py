@@ -11,6 +11,7 @@ from portal.banking.accounts import AccountNumberError, validate_account_number
 from portal.banking.cuaderno57 import normalise_digits
 from portal.banking.identity import Holder, IdentityError, validate_identity
 from portal.banking.money import AmountError, parse_amount
+from portal.web.forms import field
 
 Errors = dict[str, str]
 _USERNAME = re.compile(r"^[\w.-]{3,60}$")
@@ -23,15 +24,6 @@ REGISTRATION_KINDS = {
     "administrator": "Administrator user registration",
 }
 HOLDER_OF_KIND: dict[str, Holder] = {"private": "person", "company": "company", "administrator": "any"}
-
-
-def field(data: dict[str, Any], name: str) -> str:
-    """A form value as text, stripped; kept whole so that the page can show back what was typed (the
-    app's request size limit bounds it)."""
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value).strip()
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from portal.accounts import forms
 from portal.accounts import profile_services as profile
 from portal.accounts.controllers import Form, origin_of, page, see_other
 from portal.accounts.services import Mailer
+from portal.web.forms import field
 from portal.web.sessions import SessionStore, Viewer
 
 
@@ -43,7 +43,7 @@ class ProfileController(Controller):
         mailer: NamedDependency[Mailer],
         data: Form,
     ) -> Template | Redirect:
-        new_email = forms.field(data, "email")
+        new_email = field(data, "email")
         outcome = await profile.request_email_change(
             viewer, new_email, _password_field(data, "current_password"), mailer, origin_of(request)
         )
@@ -77,7 +77,7 @@ class ProfileController(Controller):
     async def email_confirm_post(
         self, request: Request[Any, Any, Any], viewer: NamedDependency[Viewer], data: Form
     ) -> Template | Redirect:
-        token = forms.field(data, "token")
+        token = field(data, "token")
         _, outcome = await profile.confirm_email_change(viewer, token, origin_of(request))
         if not outcome.ok:
             link = await profile.email_link(viewer, token)
@@ -122,7 +122,7 @@ class ProfileController(Controller):
     async def online_bill_post(
         self, request: Request[Any, Any, Any], viewer: NamedDependency[Viewer], data: Form
     ) -> Template | Redirect:
-        answer = forms.field(data, "online_bill")
+        answer = field(data, "online_bill")
         outcome = await profile.set_online_bill(viewer, answer, origin_of(request))
         if not outcome.ok:
             setting = await profile.online_bill(viewer)

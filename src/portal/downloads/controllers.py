@@ -8,9 +8,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File, Redirect, Template
 from saq import Queue
 
@@ -22,9 +21,9 @@ from portal.downloads.services import Download
 from portal.infra.storage import Storage
 from portal.settings import Settings
 from portal.web.files import DOWNLOAD_HEADERS
+from portal.web.forms import Form, field, values
 from portal.web.sessions import Viewer
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -140,14 +139,14 @@ class DownloadsController(Controller):
         draft = await _draft(viewer, request_id)
         if isinstance(draft, Redirect):
             return draft
-        action = forms.field(data, "action")
-        number = _page_number(forms.field(data, "page"))
+        action = field(data, "action")
+        number = _page_number(field(data, "page"))
         errors = await services.update_marks(
             viewer,
             draft,
             action,
-            forms.values(data, "shown"),
-            forms.values(data, "bill"),
+            values(data, "shown"),
+            values(data, "bill"),
             max_bills=settings.downloads.max_bills,
         )
         if action.startswith("page:"):
@@ -173,9 +172,7 @@ class DownloadsController(Controller):
         draft = await _draft(viewer, request_id)
         if isinstance(draft, Redirect):
             return draft
-        await services.update_marks(
-            viewer, draft, "", forms.values(data, "shown"), forms.values(data, "bill")
-        )
+        await services.update_marks(viewer, draft, "", values(data, "shown"), values(data, "bill"))
         return Template(
             template_name="partials/downloads/marked.html",
             context={"marked": await services.marked_summary(viewer, draft)},

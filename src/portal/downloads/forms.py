@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from portal.web.forms import field
+
 Errors = dict[str, str]
 
 PERIOD_PRESETS = {
@@ -32,20 +34,6 @@ _WINDOWS_RESERVED = {
 }
 # Path separators, characters Windows refuses in names, and quotes (the name goes into a header).
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
-
-
-def field(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value).strip()
-
-
-def values(data: dict[str, Any], name: str) -> list[str]:
-    """Every value posted under a name (checkboxes, repeated hidden inputs)."""
-    value = data.get(name, [])
-    items = value if isinstance(value, list) else [value]
-    return [str(item).strip() for item in items if str(item).strip()]
 
 
 def clean_file_name(typed: str) -> str:

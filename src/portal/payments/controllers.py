@@ -4,18 +4,16 @@ notification. Each handler parses, calls one service function and renders or red
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader, Cookie
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
 from saq import Queue
 
-from portal.accounts.forms import field
 from portal.accounts.services import Mailer
 from portal.banking.cuaderno57 import PaymentCode
 from portal.bills import services as bills
@@ -24,9 +22,9 @@ from portal.payments import forms, services
 from portal.payments.services import PaymentView
 from portal.settings import Settings
 from portal.web.files import PreparingFile, preparing_page, status_fragment, stored_pdf
+from portal.web.forms import Form, field
 from portal.web.sessions import SessionStore, Viewer
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAYER_COOKIE_LIFETIME = 7 * 24 * 3600  # a week: the receipt stays reachable from this browser
 
 
@@ -97,15 +95,9 @@ class PaymentsController(Controller):
         settings: NamedDependency[Settings],
         sessions: NamedDependency[SessionStore],
     ) -> Template | Redirect:
-        viewer = await optional_viewer(request, sessions)
         values = forms.read_code_form(data)
         code, errors = forms.check_code_form(values, settings.issuer)
-        target = None
-        if code is not None:
-            target, errors = await services.find_target(code, settings, client_ip(request))
-        if target is None:
-            return page("pay_by_code", viewer, errors, values=values)
-        return await _to_check(request, settings, target, viewer)
+        return await _find_and_check(request, settings, sessions, code, errors, "pay_by_code", values=values)
 
     @get("/pay/barcode", name="pay_by_barcode", cache=False)
     async def by_barcode(
@@ -138,15 +130,11 @@ class PaymentsController(Controller):
         settings: NamedDependency[Settings],
         sessions: NamedDependency[SessionStore],
     ) -> Template | Redirect:
-        viewer = await optional_viewer(request, sessions)
         barcode = field(data, "barcode")
         code, errors = forms.check_barcode(barcode, settings.issuer)
-        target = None
-        if code is not None:
-            target, errors = await services.find_target(code, settings, client_ip(request))
-        if target is None:
-            return page("pay_by_barcode", viewer, errors, barcode=barcode)
-        return await _to_check(request, settings, target, viewer)
+        return await _find_and_check(
+            request, settings, sessions, code, errors, "pay_by_barcode", barcode=barcode
+        )
 
     @get("/pay/{key:str}/check", name="pay_check", cache=False)
     async def check(
@@ -295,6 +283,26 @@ def _receipt_file(order: str) -> PreparingFile:
         back_href=f"/payments/{order}",
         back_label="Your payment",
     )
+
+
+async def _find_and_check(
+    request: Request[Any, Any, Any],
+    settings: Settings,
+    sessions: SessionStore,
+    code: forms.TypedCode | None,
+    errors: forms.Errors,
+    form_template: str,
+    **typed: Any,
+) -> Template | Redirect:
+    """The bill or document a valid payment code points to (looked up rate-limited by client IP) → its
+    check page; otherwise the form again with the message and what was typed."""
+    viewer = await optional_viewer(request, sessions)
+    target = None
+    if code is not None:
+        target, errors = await services.find_target(code, settings, client_ip(request))
+    if target is None:
+        return page(form_template, viewer, errors, **typed)
+    return await _to_check(request, settings, target, viewer)
 
 
 async def _to_check(

@@ -7,3 +7,19 @@ from litestar.params import Body
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 """A posted form as a dict; a field posted several times (checkboxes of one name) comes as a list."""
+
+
+def field(data: dict[str, Any], name: str) -> str:
+    """A form value as text, stripped; kept whole so that the page can show back what was typed (the
+    app's request size limit bounds it)."""
+    value = data.get(name, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value).strip()
+
+
+def values(data: dict[str, Any], name: str) -> list[str]:
+    """Every value posted under a name (checkboxes, repeated hidden inputs)."""
+    value = data.get(name, [])
+    items = value if isinstance(value, list) else [value]
+    return [str(item).strip() for item in items if str(item).strip()]

@@ -13,6 +13,8 @@ from typing import Any
 
 from stdnum import luhn
 
+from portal.web.forms import field
+
 Errors = dict[str, str]
 
 _SEPARATORS = re.compile(r"[\s-]+")
@@ -60,19 +62,12 @@ class Card:
     behaviour: Behaviour
 
 
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value).strip()
-
-
 def card_form(data: dict[str, Any]) -> CardForm:
     return CardForm(
-        number=_text(data, "card_number"),
-        expiry=_text(data, "expiry"),
-        cvv=_text(data, "cvv"),
-        holder=_text(data, "holder"),
+        number=field(data, "card_number"),
+        expiry=field(data, "expiry"),
+        cvv=field(data, "cvv"),
+        holder=field(data, "holder"),
     )
 
 

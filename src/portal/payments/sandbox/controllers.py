@@ -5,21 +5,20 @@ and renders the page again (422 with messages) or redirects (303) to the page of
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import structlog
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.payments.sandbox.bank import SandboxBank
 from portal.payments.sandbox.cards import CardForm, Errors, card_form
 from portal.payments.sandbox.operations import Operation, RequestRefused, State, order_of
+from portal.web.forms import Form, field
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 REQUEST_FIELDS = ("Ds_SignatureVersion", "Ds_MerchantParameters", "Ds_Signature")
 
 log = structlog.get_logger("portal.sandbox")
@@ -50,11 +49,6 @@ def _operation(bank: SandboxBank, operation_id: str) -> Operation:
     if operation is None:
         raise NotFoundException()
     return operation
-
-
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    return value if isinstance(value, str) else ""
 
 
 class SandboxBankController(Controller):
@@ -109,7 +103,7 @@ class SandboxBankController(Controller):
         self, operation_id: FromPath[str], data: Form, bank: NamedDependency[SandboxBank]
     ) -> Template | Redirect:
         operation = _operation(bank, operation_id)
-        code = _text(data, "code").strip()
+        code = field(data, "code")
         step = await bank.challenge(operation, code)
         if step.errors:
             return page("challenge", step.errors, operation=operation, code=code)

@@ -1,4 +1,4 @@
-"""Massive bills download tasks: build a request's zip, render one of its missing PDFs; the minute sweep
+"""Massive bills download tasks: build a request's zip, render a batch of its missing PDFs; the minute sweep
 (expiry, lost or dead jobs)."""
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ async def build_download(ctx: dict[str, Any], *, request_id: int) -> str:
     )
 
 
-async def render_download_pdf(ctx: dict[str, Any], *, bill_id: int) -> str:
-    return await archive.render_pdf(bill_id, ctx["settings"], ctx["storage"])
+async def render_download_pdfs(ctx: dict[str, Any], *, bill_ids: list[int]) -> str:
+    return await archive.render_pdfs(bill_ids, ctx["settings"], ctx["storage"])
 
 
 async def sweep_downloads(ctx: dict[str, Any]) -> dict[str, int]:

@@ -9,14 +9,14 @@ from saq import CronJob, Queue, Worker
 from saq.types import PartialTimersDict
 
 from jobs.bills import render_bill_pdf
-from jobs.downloads import build_download, render_download_pdf, sweep_downloads
+from jobs.downloads import build_download, render_download_pdfs, sweep_downloads
 from jobs.housekeeping import purge_expired
 from jobs.mail import send_email, sweep_outbox
 from jobs.payment_documents import render_document_pdf
 from jobs.payments import purge_payment_drafts, render_receipt_pdf
 from portal.bills.files import RENDER_BILL_PDF
 from portal.db import start_pool
-from portal.downloads.archive import RENDER_PDF
+from portal.downloads.archive import RENDER_PDFS
 from portal.downloads.services import ZIP_TASK_NAME
 from portal.infra.mail import make_transport
 from portal.infra.queue import make_queue
@@ -33,7 +33,7 @@ FUNCTIONS: list[tuple[str, Callable[..., Awaitable[Any]]]] = [
     (RENDER_BILL_PDF.name, render_bill_pdf),
     (RENDER_DOCUMENT_PDF.name, render_document_pdf),
     (ZIP_TASK_NAME, build_download),
-    (RENDER_PDF.name, render_download_pdf),
+    (RENDER_PDFS.name, render_download_pdfs),
     (RENDER_RECEIPT_PDF.name, render_receipt_pdf),
 ]
 CRON_JOBS = [

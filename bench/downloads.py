@@ -7,11 +7,13 @@ Uses the `portal_bench_10000` dataset of bench/_common.py (built once with `port
 migrated again here so the download tables exist). Requests are made by bench.admin through the real
 services (`save_details`, `update_marks`, `confirm`), and built by real `portal worker` processes:
 
-1. one bill's render time: `portal.bills.files.render_pdf` of 50 of the request's bills spread over it,
-   one after another in this process after a warm-up render, into a scratch folder (the mean: see below);
+1. one bill's render time: `portal.bills.files.render_pdf` of each of the request's 1,000 bills, one
+   after another in this process after a warm-up render, into a scratch folder; half of them just
+   before the cold run and half just after it (the mean: see below);
 2. cold: 1,000 bills, no PDF stored, `--workers` worker processes (the zip job renders and queues the
-   missing PDFs ahead to the render task, so every worker renders): wall time from Confirm to ready,
-   against 1,000 × one render ÷ worker processes (target ≤ 1.15×);
+   missing PDFs ahead to the render task, so every worker renders): wall time from Confirm to ready
+   (the request is drafted and its bills marked before the clock starts), against 1,000 × one render ÷
+   worker processes (target ≤ 1.15×); and where the machine's core-seconds went meanwhile;
 3. warm: the same 1,000 bills again, PDFs stored (target ≥ 20× faster than cold);
 4. memory: 10,000 bills with stored PDFs (one rendered PDF hard-linked under each bill's key, so the
    files exist without rendering 10,000), one worker process; its RSS sampled every 20 ms with psutil
@@ -46,6 +48,8 @@ def start_workers(
     env = c.portal_env(
         url, WORKER_CONCURRENCY=str(concurrency), LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING")
     )
+    if os.environ.get("QUEUE_URL"):  # --queue-url
+        env["QUEUE_URL"] = os.environ["QUEUE_URL"]
     env["STORAGE_DIR"] = str(storage)
     c.LOG_DIR.mkdir(parents=True, exist_ok=True)
     processes = []
@@ -100,8 +104,8 @@ class Bench:
         )
         return [(row["id"], row["number"]) for row in rows]
 
-    async def request(self, name: str, count: int) -> int:
-        """A confirmed request for the first `count` bills of Benchmark Holdings (by bill number)."""
+    async def draft(self, name: str, count: int) -> int:
+        """A draft request with the first `count` bills of Benchmark Holdings marked (by bill number)."""
         from portal.db.tables import DownloadRequest
         from portal.downloads import services
         from portal.downloads.forms import Details
@@ -121,8 +125,13 @@ class Bench:
             draft_id,
             count,
         )
+        return draft_id
+
+    async def confirm(self, draft_id: int) -> None:
+        from portal.downloads import services
         from portal.infra.queue import make_queue
 
+        viewer = await self.viewer()
         queue = make_queue(self.settings, max_connections=2)
         await queue.connect()
         try:
@@ -130,7 +139,6 @@ class Bench:
         finally:
             await queue.disconnect()
         assert outcome.ok, outcome.errors
-        return draft_id
 
     async def wait_ready(self, request_id: int, sample: Any = None, within: float = 3600) -> dict[str, Any]:
         from portal.db.tables import DownloadRequest
@@ -148,20 +156,33 @@ class Bench:
             await asyncio.sleep(0.02 if sample else 0.2)
 
     async def render_time(
-        self, bills: list[tuple[int, str]], scratch: Path
+        self, bills: list[tuple[int, str]], warm_up: int | None, scratch: Path
     ) -> tuple[list[float], list[float]]:
+        """Each bill's render time and CPU, one after another in this process, after rendering the bill
+        `warm_up` if given (fonts, stylesheet and templates load on the first render, as on a worker's
+        first job)."""
         from portal.bills import files
         from portal.infra.storage import Storage
 
         storage = Storage(scratch)
+        if warm_up is not None:
+            assert await files.render_pdf(warm_up, self.settings.issuer, storage) == "rendered"
         times, cpu_times = [], []
-        for index, (bill_id, _) in enumerate(bills):
+        for bill_id, _ in bills:
             started, cpu = time.perf_counter(), time.process_time()
             assert await files.render_pdf(bill_id, self.settings.issuer, storage) == "rendered"
-            if index:  # the first one warms fonts, stylesheet and templates, as a worker's first job does
-                times.append(time.perf_counter() - started)
-                cpu_times.append(time.process_time() - cpu)
+            times.append(time.perf_counter() - started)
+            cpu_times.append(time.process_time() - cpu)
         return times, cpu_times
+
+    async def download(self, name: str, count: int, sample: Any = None) -> tuple[float, dict[str, Any]]:
+        """A request for `count` bills, drafted and marked first; the wall time from Confirm until the
+        request is ready (zip renamed, email stored)."""
+        draft_id = await self.draft(name, count)
+        started = time.perf_counter()
+        await self.confirm(draft_id)
+        row = await self.wait_ready(draft_id, sample)
+        return time.perf_counter() - started, row
 
 
 _RENDER_LOOP = """
@@ -196,6 +217,36 @@ def _cpu(pid: int) -> float:
     return float(times.user + times.system)
 
 
+def _machine_cpu(before: dict[str, float] | None = None) -> dict[str, float]:
+    """Core-seconds of the whole machine by where they went: the worker processes ("portal worker"),
+    PostgreSQL's processes, this process, everything else, and idle. With `before`, the change since."""
+    now = {"workers": 0.0, "postgresql": 0.0, "bench": _cpu(os.getpid()), "other": 0.0}
+    for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if times is None or process.pid == os.getpid():
+            continue
+        cmdline = " ".join(process.info["cmdline"] or ())
+        part = (
+            "workers"
+            if "portal.cli worker" in cmdline
+            else "postgresql"
+            if process.info["name"] in {"postgres", "postmaster"}
+            else "other"
+        )
+        now[part] += times.user + times.system
+    machine = psutil.cpu_times()
+    now["idle"] = machine.idle + machine.iowait
+    now["steal"] = machine.steal  # taken by the hypervisor for other machines
+    # Processes that ended in between (PostgreSQL backends, say) are lost to the per-process sums, so
+    # "other" is what the machine as a whole spent, less the parts counted. (Guest time is within user.)
+    now["total_busy"] = sum(machine) - now["idle"] - now["steal"] - machine.guest - machine.guest_nice
+    if before is None:
+        return now
+    change = {part: now[part] - before[part] for part in now}
+    change["other"] = change["total_busy"] - change["workers"] - change["postgresql"] - change["bench"]
+    return change
+
+
 def _scale_cif() -> str:
     from portal.demo.generate import SCALE_HOLDER_CIF
 
@@ -210,6 +261,7 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         "machine": c.machine(),
         "workers": args.workers,
         "concurrency": args.concurrency,
+        "queue": "redis" if args.queue_url.startswith("redis") else "postgresql",
     }
     shutil.rmtree(BENCH_FILES, ignore_errors=True)
     cold_store, memory_store, scratch = BENCH_FILES / "cold", BENCH_FILES / "memory", BENCH_FILES / "scratch"
@@ -220,27 +272,6 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         bench = Bench(cold_store)
         bills = await bench.bill_ids(max(args.bills, args.memory_bills))
         assert len(bills) >= max(args.bills, args.memory_bills), "the dataset has too few bills"
-
-        # One bill's render time is the mean over 50 of the request's own bills spread over it (the first of
-        # 51 warms up), rendered into a scratch folder so that the cold run still finds none stored. Bills
-        # differ: one whose lines reach the payment slip is laid out twice, so the times are skewed and
-        # 1,000 renders take 1,000 means, not 1,000 medians (the median of ten neighbours, used before,
-        # also swung by ±10 % from run to run).
-        step = max(1, args.bills // 51)
-        times, cpu_times = await bench.render_time(bills[: args.bills : step][:51], scratch)
-        one, one_cpu = statistics.mean(times), statistics.mean(cpu_times)
-        results["render_seconds"] = {
-            "mean": one,
-            "median": statistics.median(times),
-            "min": min(times),
-            "max": max(times),
-            "cpu_mean": one_cpu,
-        }
-        print(
-            f"one bill's render: {one:.3f} s, CPU {one_cpu:.3f} s (means of {len(times)};"
-            f" median {statistics.median(times):.3f} s, {min(times):.3f}–{max(times):.3f} s)",
-            flush=True,
-        )
 
         alone, together = render_in_processes(1), render_in_processes(args.workers)
         capacity = args.workers * alone / together
@@ -253,13 +284,44 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
 
         workers = start_workers(url, cold_store, args.workers, args.concurrency)
         try:
+            # One bill's render time is the mean over the request's own bills, each rendered once into a
+            # scratch folder (so that the cold run still finds none stored): every other bill just before
+            # the cold run, the rest just after it. Bills differ (one whose lines reach the payment
+            # slip is laid out twice: 0.07–0.3 s), so a sample is not enough: the mean of 50 of them, used
+            # before, was off by up to 5 %. And this VM's speed drifts by up to 10 % within minutes, so a
+            # reference taken only before the run measured the drift as much as the code.
+            request_bills = bills[: args.bills]
+            times, cpu_times = await bench.render_time(request_bills[::2], bills[args.bills][0], scratch)
+
+            draft_id = await bench.draft("bench cold", args.bills)
             cpu_before = sum(_cpu(worker.pid) for worker in workers)
+            machine_before = _machine_cpu()
             load_before = os.getloadavg()[0]
             started = time.perf_counter()
-            cold_id = await bench.request("bench cold", args.bills)
-            cold_row = await bench.wait_ready(cold_id)
+            await bench.confirm(draft_id)
+            cold_row = await bench.wait_ready(draft_id)
             cold = time.perf_counter() - started
+            machine = _machine_cpu(machine_before)
             worker_cpu = sum(_cpu(worker.pid) for worker in workers) - cpu_before
+
+            after, cpu_after = await bench.render_time(request_bills[1::2], None, scratch)
+            one, one_cpu = statistics.mean(times + after), statistics.mean(cpu_times + cpu_after)
+            results["render_seconds"] = {
+                "mean": one,
+                "mean_before": statistics.mean(times),
+                "mean_after": statistics.mean(after),
+                "median": statistics.median(times + after),
+                "min": min(times + after),
+                "max": max(times + after),
+                "cpu_mean": one_cpu,
+            }
+            print(
+                f"one bill's render: {one:.3f} s, CPU {one_cpu:.3f} s (mean of {len(times + after)}:"
+                f" {statistics.mean(times):.3f} s before the cold run, {statistics.mean(after):.3f} s after;"
+                f" median {statistics.median(times + after):.3f} s,"
+                f" {min(times + after):.3f}–{max(times + after):.3f} s)",
+                flush=True,
+            )
             ideal = args.bills * one / args.workers
             achievable = args.bills * one / capacity
             cpu_ideal = args.bills * one_cpu
@@ -274,6 +336,7 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
                 "cpu_ideal": cpu_ideal,
                 "cpu_ratio": worker_cpu / cpu_ideal,
                 "load_average": [load_before, os.getloadavg()[0]],
+                "machine_cpu_seconds": machine,
             }
             print(
                 f"cold {args.bills}: {cold:.1f} s; ideal {ideal:.1f} s; ratio {cold / ideal:.2f};"
@@ -282,11 +345,13 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
                 f" ({worker_cpu / cpu_ideal:.2f}×); load {load_before:.1f} → {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
+            print(
+                "  where the machine's core-seconds went: "
+                + ", ".join(f"{part} {seconds:.1f} s" for part, seconds in machine.items()),
+                flush=True,
+            )
 
-            started = time.perf_counter()
-            warm_id = await bench.request("bench warm", args.bills)
-            await bench.wait_ready(warm_id)
-            warm = time.perf_counter() - started
+            warm, _ = await bench.download("bench warm", args.bills)
             results["warm"] = {"bills": args.bills, "seconds": warm, "speedup": cold / warm}
             print(f"warm {args.bills}: {warm:.2f} s; {cold / warm:.0f}× faster", flush=True)
             results["zip_bytes"] = cold_row["size_bytes"]
@@ -310,14 +375,11 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             def sample() -> None:
                 peak[0] = max(peak[0], process.memory_info().rss)
 
-            started = time.perf_counter()
-            memory_id = await bench.request("bench memory", args.memory_bills)
-            row = await bench.wait_ready(memory_id, sample)
-            seconds = time.perf_counter() - started
+            seconds, row = await bench.download("bench memory", args.memory_bills, sample)
             sample()
         finally:
             stop_workers([worker])
-        size = (memory_store / zip_key(memory_id)).stat().st_size
+        size = (memory_store / zip_key(row["id"])).stat().st_size
         results["memory"] = {
             "bills": args.memory_bills,
             "idle_rss_mb": idle / 1e6,
@@ -345,6 +407,9 @@ def main() -> int:
     parser.add_argument("--memory-bills", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=4, help="WORKER_CONCURRENCY of each worker")
+    parser.add_argument(
+        "--queue-url", default="", help="QUEUE_URL of the workers (default: the queue in the database)"
+    )
     args = parser.parse_args()
     server, embedded = c.server_url()
     try:
@@ -354,7 +419,10 @@ def main() -> int:
         os.environ.update(
             DATABASE_URL=dataset.url, PICCOLO_CONF="portal.db.piccolo_conf", PORTAL_ENV="development"
         )
-        os.environ.pop("QUEUE_URL", None)
+        if args.queue_url:
+            os.environ["QUEUE_URL"] = args.queue_url
+        else:
+            os.environ.pop("QUEUE_URL", None)
         results = asyncio.run(run(args, dataset.url))
     finally:
         if embedded:

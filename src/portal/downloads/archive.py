@@ -43,9 +43,10 @@ log = structlog.get_logger("portal.downloads")
 
 RENDER_AHEAD = 64
 """Bills whose missing PDFs are queued for the render task ahead of the bill being zipped, so that every
-worker process renders while this job zips. More than all worker slots hold (each worker dequeues as many
-batches as it has free slots, then renders them one after another): with 16, one worker held the window
-while the other sat idle (7–9 core-seconds idle in a 1,000-bill run, against 2 with 64)."""
+worker process renders while this job zips. It must be more than the worker slots hold, as each worker
+dequeues as many batches as it has free slots and renders them one after another: with 16 bills, one of
+two workers held the whole window while the other sat idle (7–9 core-seconds idle in a 1,000-bill run,
+against ≈ 2 with 64). 64 covers up to four workers of concurrency 4 (15 slots besides this job's)."""
 RENDER_BATCH = 4
 """Consecutive missing PDFs per render job. A job costs SAQ's Postgres queue about ten statements and
 their notifications; one per bill cost the workers and the database ≈ 10 % more than the renders (a

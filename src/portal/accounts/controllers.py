@@ -19,7 +19,7 @@ from portal.bills import services as bills
 from portal.db.tables.auth import TokenPurpose
 from portal.downloads.services import recent_downloads
 from portal.settings import Settings
-from portal.web.forms import Form, field
+from portal.web.forms import Form, field, password_field
 from portal.web.sessions import SessionStore, Viewer
 
 DRAFT_COOKIE = "registration"
@@ -75,7 +75,7 @@ class SignInController(Controller):
         target = forms.local_path(field(data, "next")) or "/account"
         token, outcome = await services.sign_in(
             login,
-            str(data.get("password", ""))[:1000],
+            password_field(data, "password"),
             sessions,
             origin_of(request),
             sessions.token_from(request),
@@ -304,7 +304,7 @@ async def _set_password(
     session, outcome = await services.set_password_with_link(
         token,
         purpose,
-        str(data.get("password", ""))[:1000],
+        password_field(data, "password"),
         sessions,
         origin_of(request),
         sessions.token_from(request),

@@ -13,15 +13,10 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from portal.accounts import profile_services as profile
-from portal.accounts.controllers import Form, origin_of, page, see_other
+from portal.accounts.controllers import origin_of, page, see_other
 from portal.accounts.services import Mailer
-from portal.web.forms import field
+from portal.web.forms import Form, field, password_field
 from portal.web.sessions import SessionStore, Viewer
-
-
-def _password_field(data: Form, name: str) -> str:
-    # As typed (spaces count), bounded like the other password forms.
-    return str(data.get(name, ""))[:1000]
 
 
 class ProfileController(Controller):
@@ -45,7 +40,7 @@ class ProfileController(Controller):
     ) -> Template | Redirect:
         new_email = field(data, "email")
         outcome = await profile.request_email_change(
-            viewer, new_email, _password_field(data, "current_password"), mailer, origin_of(request)
+            viewer, new_email, password_field(data, "current_password"), mailer, origin_of(request)
         )
         if not outcome.ok:
             return page(
@@ -101,8 +96,8 @@ class ProfileController(Controller):
     ) -> Template | Redirect:
         session, outcome = await profile.change_password(
             viewer,
-            _password_field(data, "current_password"),
-            _password_field(data, "new_password"),
+            password_field(data, "current_password"),
+            password_field(data, "new_password"),
             sessions,
             mailer,
             origin_of(request),

@@ -23,3 +23,8 @@ def values(data: dict[str, Any], name: str) -> list[str]:
     value = data.get(name, [])
     items = value if isinstance(value, list) else [value]
     return [str(item).strip() for item in items if str(item).strip()]
+
+
+def password_field(data: dict[str, Any], name: str) -> str:
+    """A password as typed (spaces count, nothing is stripped), bounded like the other fields."""
+    return str(data.get(name, ""))[:1000]

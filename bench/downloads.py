@@ -87,7 +87,7 @@ class Bench:
 
     async def viewer(self) -> Any:
         from portal.db.tables import User
-        from portal.web.sessions import Viewer
+        from portal.viewer import Viewer
 
         row = await User.select(User.id, User.email).where(User.username == c.ADMIN_USER).first()
         assert row is not None, "the bench dataset has no bench.admin"
@@ -189,13 +189,13 @@ _RENDER_LOOP = """
 import statistics, sys, time
 sys.path[:0] = ["bench", "src", "."]
 import pdf_render
-from portal.bills import documents
+from portal.bills import pdf
 bill = pdf_render.demo_bill()
-documents.render_bill_pdf(bill)
+pdf.render_bill_pdf(bill)
 times = []
 for _ in range(12):
     started = time.perf_counter()
-    documents.render_bill_pdf(bill)
+    pdf.render_bill_pdf(bill)
     times.append(time.perf_counter() - started)
 print(statistics.median(times))
 """

@@ -4,7 +4,7 @@
     .venv/bin/python bench/pdf_render.py --profile     # and a pyinstrument profile of render_bill_pdf
 
 The bill is a demo bill (María García's first account, 12 periods of history, pending) rendered by
-`portal.bills.documents.render_bill_pdf`, the function the render_bill_pdf job calls. Variants, each in
+`portal.bills.pdf.render_bill_pdf`, the function the render_bill_pdf job calls. Variants, each in
 this process, after one warm-up render (fonts, stylesheet and template are then cached, as in a worker):
 
 - bill: render_bill_pdf — A4, bill.css with its three embedded fonts, SVG logo, chart and barcode,
@@ -38,9 +38,10 @@ from typing import Any
 
 import _common as c
 
-from portal.bills import documents
+from portal.bills import documents, pdf
 from portal.bills.documents import BillDocument, ConsumptionPoint, lines_from_json
 from portal.demo.generate import MARIA, SEED, _account_bills
+from portal.infra import pdf as pdf_engine
 from portal.settings import Settings
 
 PARAGRAPH = (
@@ -95,7 +96,7 @@ def bare_text_html(doc: BillDocument) -> str:
     The chart is removed whole, as when it was one SVG: its bars (an SVG image since 2026-11-28) and
     the two rows of values and period labels printed with them, so that this baseline stays the same
     text and tables it was before."""
-    html = re.sub(r"<svg\b.*?</svg>", "", documents.render_bill_html(doc), flags=re.DOTALL)
+    html = re.sub(r"<svg\b.*?</svg>", "", pdf.render_bill_html(doc), flags=re.DOTALL)
     html = re.sub(r'<img class="chart__bars"[^>]*>', "", html)
     html = re.sub(r'<p class="chart__row[^"]*"[^>]*>.*?</p>', "", html, flags=re.DOTALL)
     # The bill's font size, so that the same text fits one page as it does on the bill; nothing else.
@@ -109,13 +110,13 @@ def bare_text_html(doc: BillDocument) -> str:
 def variants(doc: BillDocument) -> dict[str, Callable[[], bytes]]:
     from weasyprint import HTML
 
-    bill_html = documents.render_bill_html(doc)
+    bill_html = pdf.render_bill_html(doc)
     bare_html = bare_text_html(doc)
-    base_url = documents.STATIC_PDF_DIR.as_uri() + "/"
+    base_url = pdf_engine.STATIC_PDF_DIR.as_uri() + "/"
 
     def bill_plain() -> bytes:
-        css, font_config = documents.print_stylesheet()
-        fetcher = documents.PackagedAssetFetcher()
+        css, font_config = pdf_engine.print_stylesheet()
+        fetcher = pdf_engine.PackagedAssetFetcher()
         page = HTML(string=bill_html, base_url=base_url, url_fetcher=fetcher)
         pdf: bytes = page.write_pdf(stylesheets=[css], font_config=font_config)
         return pdf
@@ -129,7 +130,7 @@ def variants(doc: BillDocument) -> dict[str, Callable[[], bytes]]:
         return pdf
 
     return {
-        "bill": lambda: documents.render_bill_pdf(doc),
+        "bill": lambda: pdf.render_bill_pdf(doc),
         "bill-plain": bill_plain,
         "bare-text": bare_text,
         "bare-paragraph": bare_paragraph,

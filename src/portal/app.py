@@ -23,13 +23,13 @@ from portal.accounts.controllers import (
     SignInController,
 )
 from portal.accounts.profile import ProfileController
-from portal.accounts.services import Mailer
 from portal.bills.controllers import BillsController
 from portal.db import start_pool
 from portal.downloads.controllers import DownloadsController
 from portal.infra.queue import make_queue
 from portal.infra.storage import Storage
 from portal.notifications.controllers import DevMailboxController
+from portal.notifications.mailer import Mailer
 from portal.payment_documents.controllers import PaymentDocumentsController
 from portal.payments.controllers import PaymentsController
 from portal.settings import PROJECT_ROOT, Settings

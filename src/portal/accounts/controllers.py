@@ -13,14 +13,16 @@ from litestar.response import Redirect, Template
 
 from portal.accounts import forms, services
 from portal.accounts.forms import REGISTRATION_KINDS
-from portal.accounts.services import Draft, Mailer, Outcome
+from portal.accounts.services import Draft, Outcome
 from portal.audit import Origin
 from portal.bills import services as bills
 from portal.db.tables.auth import TokenPurpose
 from portal.downloads.services import recent_downloads
+from portal.notifications.mailer import Mailer
 from portal.settings import Settings
+from portal.viewer import Viewer
 from portal.web.forms import Form, field, password_field
-from portal.web.sessions import SessionStore, Viewer
+from portal.web.sessions import SessionStore
 
 DRAFT_COOKIE = "registration"
 

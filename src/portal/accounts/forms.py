@@ -15,7 +15,6 @@ from portal.web.forms import field
 
 Errors = dict[str, str]
 _USERNAME = re.compile(r"^[\w.-]{3,60}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _BILL_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{11}$")
 
 REGISTRATION_KINDS = {
@@ -86,14 +85,6 @@ def username_problem(username: str) -> str | None:
         return "Enter a username"
     if not _USERNAME.match(username):
         return "Your username must be 3 to 60 letters, digits, dots, hyphens or underscores, with no spaces"
-    return None
-
-
-def email_problem(email: str) -> str | None:
-    if not email:
-        return "Enter your email address"
-    if len(email) > 254 or not _EMAIL.match(email):
-        return "Enter an email address in the correct format, like name@example.com"
     return None
 
 

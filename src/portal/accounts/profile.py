@@ -14,9 +14,10 @@ from litestar.response import Redirect, Template
 
 from portal.accounts import profile_services as profile
 from portal.accounts.controllers import origin_of, page, see_other
-from portal.accounts.services import Mailer
+from portal.notifications.mailer import Mailer
+from portal.viewer import Viewer
 from portal.web.forms import Form, field, password_field
-from portal.web.sessions import SessionStore, Viewer
+from portal.web.sessions import SessionStore
 
 
 class ProfileController(Controller):

@@ -14,16 +14,19 @@ from dataclasses import dataclass
 from asyncpg.exceptions import UniqueViolationError
 
 from portal import audit
-from portal.accounts import forms, passwords, tokens
+from portal.accounts import passwords, tokens
 from portal.accounts.forms import Errors
-from portal.accounts.services import Mailer, Outcome
-from portal.accounts.throttle import Throttle
+from portal.accounts.services import Outcome
 from portal.audit import Origin
 from portal.db import engine as db_engine
 from portal.db.tables import Account, EmailToken, User
 from portal.db.tables.auth import TokenPurpose
 from portal.notifications import outbox
-from portal.web.sessions import SessionStore, Viewer
+from portal.notifications.mailer import Mailer
+from portal.viewer import Viewer
+from portal.web.forms import email_problem
+from portal.web.sessions import SessionStore
+from portal.web.throttle import Throttle
 
 # Wrong current passwords, per user, for both forms that ask for it (the sign-in throttle's numbers).
 CURRENT_PASSWORD_PER_USER = Throttle("profile:password", 5, dt.timedelta(minutes=15))
@@ -84,7 +87,7 @@ async def request_email_change(
     be possible, but this page does not say so): its owner is told instead, and no link is sent."""
     errors: Errors = {}
     key = new_email.lower()
-    if problem := forms.email_problem(new_email):
+    if problem := email_problem(new_email):
         errors["email"] = problem
     elif key == viewer.email.lower():
         errors["email"] = "This is already your email address: enter the new one"

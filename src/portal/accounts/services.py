@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
-from jinja2 import Environment
-from saq import Queue
 
 from portal import audit
 from portal.accounts import forms, passwords, throttle, tokens
@@ -26,8 +24,10 @@ from portal.db.tables import Account, AccountAccess, RegistrationDraft, User
 from portal.db.tables.auth import TokenPurpose
 from portal.db.tables.users import AccessRole
 from portal.notifications import outbox
-from portal.settings import Settings
-from portal.web.sessions import SessionStore, Viewer
+from portal.notifications.mailer import Mailer
+from portal.viewer import Viewer
+from portal.web.forms import email_problem
+from portal.web.sessions import SessionStore
 
 PRIVACY_POLICY_VERSION = "2026-11"
 DRAFT_LIFETIME = dt.timedelta(hours=24)
@@ -37,18 +37,6 @@ TOO_MANY = "Too many attempts. Wait an hour and try again, or call us"
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Mailer:
-    """What sending an email needs: the templates, the queue and the links' base address."""
-
-    env: Environment
-    queue: Queue
-    settings: Settings
-
-    def link(self, path: str) -> str:
-        return f"{self.settings.web.base_url}{path}"
 
 
 @dataclass(frozen=True)
@@ -206,7 +194,7 @@ async def save_user_details(
         errors["username"] = problem
     elif await User.exists().where(User.username == username_key):
         errors["username"] = "This username is already taken: choose another"
-    if problem := forms.email_problem(email):
+    if problem := email_problem(email):
         errors["email"] = problem
     elif await User.exists().where(User.email == email.lower()):
         errors["email"] = (
@@ -481,26 +469,7 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
     return Outcome()
 
 
-# --- accounts a user may see; administrators adding accounts -------------------------------------------
-
-
-@dataclass(frozen=True)
-class VisibleAccount:
-    id: int
-    number: str
-    supply_address: str
-    holder: str
-    role: str
-
-
-async def visible_accounts(viewer: Viewer) -> list[VisibleAccount]:
-    rows = await AccountAccess.raw(
-        "SELECT a.id, a.number, a.supply_address, c.name AS holder, x.role FROM account_access x"
-        " JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
-        " WHERE x.user = {} ORDER BY c.name, a.number",
-        viewer.user_id,
-    )
-    return [VisibleAccount(**row) for row in rows]
+# --- administrators adding accounts -------------------------------------------------------------------
 
 
 async def add_account(

@@ -19,13 +19,12 @@ from litestar.response import File, Stream, Template
 from saq import Queue
 
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
-from portal.bills import documents, files, services
+from portal.bills import facturx, files, services
 from portal.bills.services import BillFilters
 from portal.infra.storage import Storage
-from portal.payments.services import bill_payments
 from portal.settings import Settings
+from portal.viewer import Viewer
 from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, preparing_page, status_fragment, stored_pdf
-from portal.web.sessions import Viewer
 
 
 def _month(text: str, *, end: bool) -> dt.date | None:
@@ -169,7 +168,7 @@ class BillsController(Controller):
     @get("/{bill_id:int}", name="view_bill", cache=False)
     async def view(self, viewer: NamedDependency[Viewer], bill_id: FromPath[int]) -> Template:
         bill = await _visible_bill(viewer, bill_id)
-        payments = await bill_payments(viewer, bill_id)
+        payments = await services.bill_payments(viewer, bill_id)
         return Template(
             template_name="pages/bills/view.html",
             context={"viewer": viewer, "bill": bill, "payments": payments},
@@ -207,7 +206,7 @@ class BillsController(Controller):
         self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], bill_id: FromPath[int]
     ) -> Response[bytes]:
         bill = await _visible_bill(viewer, bill_id)
-        xml = documents.factur_x_xml(await files.bill_document(bill, settings.issuer))
+        xml = facturx.factur_x_xml(await files.bill_document(bill, settings.issuer))
         return Response(
             xml,
             media_type="application/xml",

@@ -3,15 +3,14 @@ served from storage from then on; its Factur-X XML is cheap and made on request.
 
 from __future__ import annotations
 
-import asyncio
-
 from saq import Queue
 
 from portal.banking.cuaderno57 import PaymentCode
-from portal.bills import documents
+from portal.bills import documents, pdf
 from portal.bills.documents import BillDocument, ConsumptionPoint
 from portal.bills.services import BillDetail, get_bill_for_job
 from portal.db.tables import Bill
+from portal.infra import pdf as pdf_engine
 from portal.infra.queue import Task, file_or_job
 from portal.infra.storage import Storage
 from portal.settings import IssuerSettings
@@ -79,9 +78,7 @@ async def render_pdf(bill_id: int, issuer: IssuerSettings, storage: Storage) -> 
     if storage.exists(key):
         return "already stored"
     document = await bill_document(bill, issuer)
-    # WeasyPrint is synchronous and CPU-bound: keep the worker's event loop (and heartbeat) running.
-    pdf = await asyncio.to_thread(documents.render_bill_pdf, document)
-    storage.write(key, pdf)
+    storage.write(key, await pdf_engine.render(pdf.render_bill_pdf, document))
     return "rendered"
 
 

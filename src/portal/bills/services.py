@@ -11,9 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from portal.db.tables import Bill
+from portal.db.tables import AccountAccess, Bill
 from portal.db.tables.bills import BillStatus
-from portal.web.sessions import Viewer
+from portal.db.tables.payments import PaymentKind
+from portal.viewer import Viewer
 
 PAGE_SIZE = 50
 PENDING_SHOWN = 20
@@ -336,3 +337,62 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
         viewer.user_id,
     )
     return [AccountStatus(**row) for row in rows]
+
+
+# --- the accounts a viewer may see, and a bill's payments -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisibleAccount:
+    id: int
+    number: str
+    supply_address: str
+    holder: str
+    role: str
+
+
+async def visible_accounts(viewer: Viewer) -> list[VisibleAccount]:
+    rows = await AccountAccess.raw(
+        "SELECT a.id, a.number, a.supply_address, c.name AS holder, x.role FROM account_access x"
+        " JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
+        " WHERE x.user = {} ORDER BY c.name, a.number",
+        viewer.user_id,
+    )
+    return [VisibleAccount(**row) for row in rows]
+
+
+@dataclass(frozen=True)
+class BillPayment:
+    """A card payment of a bill, by itself or in a bills-due document, as the bill's page lists it."""
+
+    order_id: str
+    kind: str
+    reference: str
+    bill_number: str | None
+    amount_cents: int
+    state: str
+    created_at: dt.datetime
+    notified_at: dt.datetime | None
+
+    @property
+    def description(self) -> str:
+        if self.kind == PaymentKind.bill:
+            return f"Bill {self.bill_number}"
+        return f"Bills due document {self.reference}"
+
+
+async def bill_payments(viewer: Viewer, bill_id: int) -> list[BillPayment]:
+    """Payments of a bill the viewer may see, by itself or in a bills-due document, newest first: those the
+    bank answered (authorised or declined)."""
+    rows = await Bill.raw(
+        "SELECT p.order_id, p.kind, p.reference, b.number AS bill_number, p.amount_cents, p.state,"
+        " p.created_at, p.notified_at FROM payment p LEFT JOIN bill b ON b.id = p.bill"
+        " WHERE p.state IN ('authorised', 'declined')"
+        " AND (p.bill = {} OR p.document IN (SELECT document FROM payment_document_bill WHERE bill = {}))"
+        ' AND EXISTS (SELECT 1 FROM account_access x WHERE x.account = p.account AND x."user" = {})'
+        " ORDER BY p.created_at DESC",
+        bill_id,
+        bill_id,
+        viewer.user_id,
+    )
+    return [BillPayment(**row) for row in rows]

@@ -34,6 +34,7 @@ from portal.db import engine as db_engine
 from portal.db.tables import DownloadRequest
 from portal.db.tables.downloads import DownloadState
 from portal.downloads.services import mark_failed, zip_key
+from portal.infra import pdf
 from portal.infra.queue import Task
 from portal.infra.storage import Storage
 from portal.notifications import outbox
@@ -81,28 +82,10 @@ def render_key(first_bill_id: int) -> str:
     return f"download-pdf:{first_bill_id}"
 
 
-_render_slots: dict[int, asyncio.Semaphore] = {}
-
-
-def _render_slot() -> asyncio.Semaphore:
-    """One render at a time per worker process: WeasyPrint is CPU-bound and holds the GIL, so renders in
-    several threads of one process only slow each other down (measured: 4 at once took 2.3× longer per
-    bill). Parallelism comes from worker processes; a process's other job slots stay free for I/O."""
-    loop = id(asyncio.get_running_loop())
-    if loop not in _render_slots:
-        _render_slots[loop] = asyncio.Semaphore(1)
-    return _render_slots[loop]
-
-
-async def render_pdf(bill_id: int, settings: Settings, storage: Storage) -> str:
-    async with _render_slot():
-        return await files.render_pdf(bill_id, settings.issuer, storage)
-
-
 async def render_pdfs(bill_ids: list[int], settings: Settings, storage: Storage) -> str:
     """A batch in one hold of this process's render slot, so that the bills come out in the order the zip
     needs them (batches taking turns would each finish late)."""
-    async with _render_slot():
+    async with pdf.render_slot():
         results = [await files.render_pdf(bill_id, settings.issuer, storage) for bill_id in bill_ids]
     return f"{results.count('rendered')} of {len(bill_ids)} rendered"
 
@@ -221,7 +204,8 @@ async def _pdf_path(
             job = await queue.job(job_key) if job_key else None
             rendering = job is not None and job.status == Status.ACTIVE and not job.stuck
             if not rendering or now > deadline:
-                return storage.path(key), await render_pdf(bill_id, settings, storage) == "rendered"
+                rendered = await files.render_pdf(bill_id, settings.issuer, storage)
+                return storage.path(key), rendered == "rendered"
             next_look = now + 1.0
         await progress.report()  # keeps the heartbeat while waiting
         await asyncio.sleep(0.05)

@@ -13,16 +13,16 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File, Redirect, Template
 from saq import Queue
 
-from portal.accounts.services import visible_accounts
+from portal.bills.services import visible_accounts
 from portal.db.tables.downloads import DownloadState
 from portal.downloads import forms, services
 from portal.downloads.forms import Details
 from portal.downloads.services import Download
 from portal.infra.storage import Storage
 from portal.settings import Settings
+from portal.viewer import Viewer
 from portal.web.files import DOWNLOAD_HEADERS
 from portal.web.forms import Form, field, values
-from portal.web.sessions import Viewer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

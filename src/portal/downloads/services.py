@@ -28,7 +28,7 @@ from portal.downloads.forms import CheckedDetails, Details, Errors
 from portal.infra.queue import Task
 from portal.infra.storage import Storage
 from portal.settings import DownloadSettings, Settings
-from portal.web.sessions import Viewer
+from portal.viewer import Viewer
 
 log = structlog.get_logger("portal.downloads")
 

@@ -21,9 +21,9 @@ from portal.infra.storage import Storage
 from portal.payment_documents import files, services
 from portal.payment_documents.services import AccountBills, DocumentError
 from portal.settings import Settings
+from portal.viewer import Viewer
 from portal.web.files import PreparingFile, preparing_page, status_fragment, stored_pdf
 from portal.web.forms import Form
-from portal.web.sessions import Viewer
 
 
 def _page(name: str, errors: dict[str, str] | None = None, **context: Any) -> Template:

@@ -3,7 +3,6 @@ does not print), so it is rendered once by a job, stored, and served from storag
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from markupsafe import Markup
@@ -11,7 +10,8 @@ from saq import Queue
 
 from portal.banking.epc import epc_qr_svg
 from portal.banking.money import format_eur
-from portal.bills import documents
+from portal.bills.pdf import payment_codes_context
+from portal.infra import pdf
 from portal.infra.queue import Task, file_or_job
 from portal.infra.storage import Storage
 from portal.payment_documents.services import DocumentDetail, get_document_for_job
@@ -62,15 +62,13 @@ def _context(document: DocumentDetail, issuer: IssuerSettings) -> dict[str, Any]
                 module_mm=0.6,
             )
         ),
-        **documents.payment_codes_context(document.code),
+        **payment_codes_context(document.code),
     }
 
 
 def render_document_pdf(document: DocumentDetail, issuer: IssuerSettings) -> bytes:
     """The document as a tagged A4 PDF. Synchronous and CPU-bound: run it in a thread."""
-    return documents.render_tagged_pdf(
-        documents.pdf_template(TEMPLATE_NAME).render(**_context(document, issuer))
-    )
+    return pdf.render_tagged_pdf(pdf.pdf_template(TEMPLATE_NAME).render(**_context(document, issuer)))
 
 
 async def render_pdf(document_id: int, issuer: IssuerSettings, storage: Storage) -> str:
@@ -81,8 +79,7 @@ async def render_pdf(document_id: int, issuer: IssuerSettings, storage: Storage)
     key = pdf_key(document.code.reference)
     if storage.exists(key):
         return "already stored"
-    pdf = await asyncio.to_thread(render_document_pdf, document, issuer)
-    storage.write(key, pdf)
+    storage.write(key, await pdf.render(render_document_pdf, document, issuer))
     return "rendered"
 
 

@@ -22,7 +22,7 @@ from portal.db.tables import Account, Bill, PaymentDocument, PaymentDocumentBill
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.payment_documents import DocumentStatus
 from portal.settings import IssuerSettings
-from portal.web.sessions import Viewer
+from portal.viewer import Viewer
 
 
 def document_state(status: str, deadline: dt.date, bills_paid_apart: int, today: dt.date) -> str:

@@ -14,16 +14,17 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
 from saq import Queue
 
-from portal.accounts.services import Mailer
 from portal.banking.cuaderno57 import PaymentCode
 from portal.bills import services as bills
 from portal.infra.storage import Storage
+from portal.notifications.mailer import Mailer
 from portal.payments import forms, services
 from portal.payments.services import PaymentView
 from portal.settings import Settings
+from portal.viewer import Viewer
 from portal.web.files import PreparingFile, preparing_page, status_fragment, stored_pdf
 from portal.web.forms import Form, field
-from portal.web.sessions import SessionStore, Viewer
+from portal.web.sessions import SessionStore
 
 PAYER_COOKIE_LIFETIME = 7 * 24 * 3600  # a week: the receipt stays reachable from this browser
 
@@ -262,16 +263,14 @@ class PaymentsController(Controller):
         )
 
     @post("/payments/notification", name="payment_notification", status_code=200)
-    async def notification(
-        self, data: Form, settings: NamedDependency[Settings], mailer: NamedDependency[Mailer]
-    ) -> Response[str]:
+    async def notification(self, data: Form, mailer: NamedDependency[Mailer]) -> Response[str]:
         """The gateway's server-to-server notification (no session, no CSRF token: its signature is the
         proof). Always 200, as Redsys expects: what became of it is logged and stored, not sent back."""
         form = {
             name: field(data, name)
             for name in ("Ds_SignatureVersion", "Ds_MerchantParameters", "Ds_Signature")
         }
-        await services.handle_notification(form, settings, services.Receipts(mailer.env, mailer.queue))
+        await services.handle_notification(form, mailer)
         return Response("OK", media_type="text/plain", status_code=200)
 
 

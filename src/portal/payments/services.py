@@ -12,7 +12,6 @@ Anyone with a bill's code may pay it, as at a bank counter: nothing here shows w
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import secrets
@@ -25,19 +24,21 @@ from asyncpg.exceptions import UniqueViolationError
 from jinja2 import Environment
 from saq import Queue
 
-from portal.accounts.throttle import Throttle
 from portal.banking.cuaderno57 import PaymentCode, PaymentCodeError
 from portal.db import engine as db_engine
 from portal.db.tables import Bill, Payment, PaymentDocument, PaymentDraft, PaymentNotification
 from portal.db.tables.payments import PaymentKind, PaymentState
+from portal.infra import pdf
 from portal.infra.queue import Task
 from portal.infra.storage import Storage
 from portal.notifications import outbox
+from portal.notifications.mailer import Mailer
 from portal.payment_documents.services import document_by_reference, mark_document_paid
 from portal.payments import receipts, redsys
 from portal.payments.forms import CHECK_REFERENCE, Errors, TypedCode
 from portal.settings import Settings
-from portal.web.sessions import Viewer
+from portal.viewer import Viewer
+from portal.web.throttle import Throttle
 
 log = structlog.get_logger("portal.payments")
 
@@ -452,21 +453,6 @@ async def payment_for_job(order_id: str) -> PaymentView | None:
     return PaymentView(**rows[0]) if rows else None
 
 
-async def bill_payments(viewer: Viewer, bill_id: int) -> list[PaymentView]:
-    """Payments of a bill the viewer may see, by itself or in a bills-due document, newest first."""
-    rows = await Payment.raw(
-        _PAYMENT  # noqa: S608 (constant SQL; values go in as parameters)
-        + " WHERE p.state IN ('authorised', 'declined')"
-        " AND (p.bill = {} OR p.document IN (SELECT document FROM payment_document_bill WHERE bill = {}))"
-        ' AND EXISTS (SELECT 1 FROM account_access x WHERE x.account = p.account AND x."user" = {})'
-        " ORDER BY p.created_at DESC",
-        bill_id,
-        bill_id,
-        viewer.user_id,
-    )
-    return [PaymentView(**row) for row in rows]
-
-
 async def payable_problem(payment: PaymentView, settings: Settings) -> str | None:
     """Why the payer must not go to the bank for this payment now (its bill was paid meanwhile…)."""
     target_id = payment.bill_id if payment.kind == PaymentKind.bill else payment.document_id
@@ -494,17 +480,7 @@ def gateway_form(payment: PaymentView, settings: Settings) -> dict[str, str]:
 # --- the gateway's notification -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Receipts:
-    """What a notification leaves to do after its commit: send the email, render the PDF."""
-
-    env: Environment
-    queue: Queue
-
-
-async def handle_notification(
-    form: Mapping[str, str], settings: Settings, receipts: Receipts, now: dt.datetime | None = None
-) -> str:
+async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.datetime | None = None) -> str:
     """Apply one gateway notification and return what became of it (also logged and stored).
 
     Only a correctly signed notification for a known order, with that order's amount and currency,
@@ -512,6 +488,7 @@ async def handle_notification(
     notifications change nothing.
     """
     now = now or dt.datetime.now(dt.UTC)
+    settings = mailer.settings
     try:
         notification = redsys.verify_notification(
             settings.gateway.secret,
@@ -548,7 +525,7 @@ async def handle_notification(
         paid = await _mark_paid(payment, now, settings)
         await _set_result(payment["id"], PaymentState.authorised, notification, now, needs_refund=not paid)
         if payment["email"]:
-            email_id = await _store_receipt_email(payment["id"], order, receipts.env, settings)
+            email_id = await _store_receipt_email(payment["id"], order, mailer.env, settings)
         outcome = await _record(
             payment["id"],
             order,
@@ -558,9 +535,9 @@ async def handle_notification(
             warning=None if paid else "authorised for something already paid: refund it",
         )
     if email_id is not None:
-        await outbox.enqueue_email(receipts.queue, email_id)
+        await outbox.enqueue_email(mailer.queue, email_id)
     if outcome == "authorised":
-        await RENDER_RECEIPT_PDF.enqueue(receipts.queue, key=f"receipt-pdf:{order}", order_id=order)
+        await RENDER_RECEIPT_PDF.enqueue(mailer.queue, key=f"receipt-pdf:{order}", order_id=order)
     return outcome
 
 
@@ -681,8 +658,7 @@ async def render_receipt_pdf(order_id: str, settings: Settings, storage: Storage
     key = receipt_key(order_id)
     if storage.exists(key):
         return "already stored"
-    pdf = await asyncio.to_thread(receipts.render_receipt_pdf, payment, settings.issuer)
-    storage.write(key, pdf)
+    storage.write(key, await pdf.render(receipts.render_receipt_pdf, payment, settings.issuer))
     return "rendered"
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
@@ -21,30 +20,13 @@ from litestar.exceptions import NotAuthorizedException
 
 from portal.db.tables import Session
 from portal.settings import Settings
+from portal.viewer import Viewer
 
 _TOUCH_EVERY = dt.timedelta(seconds=60)  # don't rewrite the row on every request
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The signed-in user, as every signed-in handler and service receives it."""
-
-    user_id: int
-    username: str
-    kind: str
-    email: str
-    session_id: int
-    expires_at: dt.datetime
-    """When the session ends if nothing else happens (the earlier of the idle and absolute limits)."""
-
-    @property
-    def seconds_left(self) -> int:
-        """Relative, so that the page's warning does not depend on the browser's clock being right."""
-        return max(0, int((self.expires_at - dt.datetime.now(dt.UTC)).total_seconds()))
 
 
 class SessionStore:

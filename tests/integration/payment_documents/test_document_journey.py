@@ -254,7 +254,7 @@ async def test_nobody_else_sees_or_uses_a_document_or_its_draft(client: Any, dem
 
 
 async def _viewer(username: str) -> Any:
-    from portal.web.sessions import Viewer
+    from portal.viewer import Viewer
 
     user = await User.select(User.id, User.kind, User.email).where(User.username == username).first()
     return Viewer(

@@ -1,4 +1,5 @@
-"""Bill documents: the Factur-X XML and the PDF/A-3b bill that carries it (portal.bills.documents)."""
+"""Bill documents: the Factur-X XML and the PDF/A-3b bill that carries it (portal.bills.documents,
+facturx and pdf)."""
 
 import dataclasses
 import io
@@ -10,20 +11,10 @@ import pytest
 from pypdf import PdfReader
 
 from portal.banking.cuaderno57 import PaymentCode
-from portal.bills.documents import (
-    FACTUR_X_FILENAME,
-    FACTUR_X_LEVEL,
-    STATIC_PDF_DIR,
-    AssetRefusedError,
-    BillDocument,
-    BillLine,
-    ConsumptionPoint,
-    PackagedAssetFetcher,
-    factur_x_xml,
-    lines_from_json,
-    render_bill_html,
-    render_bill_pdf,
-)
+from portal.bills.documents import BillDocument, BillLine, ConsumptionPoint, lines_from_json
+from portal.bills.facturx import FACTUR_X_FILENAME, FACTUR_X_LEVEL, factur_x_xml
+from portal.bills.pdf import render_bill_html, render_bill_pdf
+from portal.infra.pdf import STATIC_PDF_DIR, AssetRefusedError, PackagedAssetFetcher
 from portal.settings import IssuerSettings
 
 NS = {

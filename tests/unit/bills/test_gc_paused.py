@@ -1,4 +1,4 @@
-"""PDF renders pause the cyclic garbage collector (portal.bills.documents.gc_paused); it must always come
+"""PDF renders pause the cyclic garbage collector (portal.infra.pdf.gc_paused); it must always come
 back on, and only when the last of overlapping renders (threads of one process) is over."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from portal.bills.documents import gc_paused, render_tagged_pdf
+from portal.infra.pdf import gc_paused, render_tagged_pdf
 
 
 def test_collector_resumes_only_after_the_last_overlapping_render() -> None:

@@ -107,16 +107,16 @@ class Bench:
     async def draft(self, name: str, count: int) -> int:
         """A draft request with the first `count` bills of Benchmark Holdings marked (by bill number)."""
         from portal.db.tables import DownloadRequest
-        from portal.downloads import services
+        from portal.downloads import flow, requests, selection
         from portal.downloads.forms import Details
 
         viewer = await self.viewer()
         answers = Details(name, "custom", "2000-01", "2040-12", "identity", _scale_cif())
-        draft_id, outcome = await services.save_details(viewer, None, answers)
+        draft_id, outcome = await flow.save_details(viewer, None, answers)
         assert draft_id is not None, outcome.errors
-        draft = await services.get_request(viewer, draft_id)
+        draft = await requests.get_request(viewer, draft_id)
         assert draft is not None
-        await services.update_marks(viewer, draft, "select_all", [], [])
+        await selection.update_marks(viewer, draft, "select_all", [], [])
         await DownloadRequest.raw(
             "DELETE FROM download_request_bill WHERE request = {} AND bill NOT IN (SELECT m.bill FROM"
             " download_request_bill m JOIN bill b ON b.id = m.bill WHERE m.request = {} ORDER BY b.number"
@@ -128,14 +128,14 @@ class Bench:
         return draft_id
 
     async def confirm(self, draft_id: int) -> None:
-        from portal.downloads import services
+        from portal.downloads import flow
         from portal.infra.queue import make_queue
 
         viewer = await self.viewer()
         queue = make_queue(self.settings, max_connections=2)
         await queue.connect()
         try:
-            outcome = await services.confirm(viewer, draft_id, self.settings, queue)
+            outcome = await flow.confirm(viewer, draft_id, self.settings, queue)
         finally:
             await queue.disconnect()
         assert outcome.ok, outcome.errors
@@ -255,7 +255,7 @@ def _scale_cif() -> str:
 
 async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     from portal.db import start_pool
-    from portal.downloads.services import zip_key
+    from portal.downloads.archive import zip_key
 
     results: dict[str, Any] = {
         "machine": c.machine(),

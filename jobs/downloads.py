@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from portal.downloads import archive, services
+from portal.downloads import archive, sweep
 from portal.templating import make_environment
 
 
@@ -28,4 +28,4 @@ async def render_download_pdfs(ctx: dict[str, Any], *, bill_ids: list[int]) -> s
 
 
 async def sweep_downloads(ctx: dict[str, Any]) -> dict[str, int]:
-    return await services.sweep(ctx["settings"], ctx["storage"], ctx["queue"])
+    return await sweep.sweep(ctx["settings"], ctx["storage"], ctx["queue"])

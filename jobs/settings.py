@@ -13,17 +13,16 @@ from jobs.downloads import build_download, render_download_pdfs, sweep_downloads
 from jobs.housekeeping import purge_expired
 from jobs.mail import send_email, sweep_outbox
 from jobs.payment_documents import render_document_pdf
-from jobs.payments import purge_payment_drafts, render_receipt_pdf
+from jobs.payments import purge_payment_drafts, receipt_pdf
 from portal.bills.files import RENDER_BILL_PDF
 from portal.db import start_pool
-from portal.downloads.archive import RENDER_PDFS
-from portal.downloads.services import ZIP_TASK_NAME
+from portal.downloads.archive import RENDER_PDFS, ZIP_TASK_NAME
 from portal.infra.mail import make_transport
 from portal.infra.queue import make_queue
 from portal.infra.storage import Storage
 from portal.notifications.outbox import SEND_EMAIL
 from portal.payment_documents.files import RENDER_DOCUMENT_PDF
-from portal.payments.services import RENDER_RECEIPT_PDF
+from portal.payments import pdf as receipts
 from portal.settings import Settings
 
 # saq declares these keys required although Worker takes any subset.
@@ -34,7 +33,7 @@ FUNCTIONS: list[tuple[str, Callable[..., Awaitable[Any]]]] = [
     (RENDER_DOCUMENT_PDF.name, render_document_pdf),
     (ZIP_TASK_NAME, build_download),
     (RENDER_PDFS.name, render_download_pdfs),
-    (RENDER_RECEIPT_PDF.name, render_receipt_pdf),
+    (receipts.TASK.name, receipt_pdf),
 ]
 CRON_JOBS = [
     CronJob(sweep_outbox, cron="* * * * *", timeout=60),  # type: ignore[type-var]

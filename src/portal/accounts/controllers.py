@@ -17,7 +17,7 @@ from portal.accounts.services import Draft, Outcome
 from portal.audit import Origin
 from portal.bills import services as bills
 from portal.db.tables.auth import TokenPurpose
-from portal.downloads.services import recent_downloads
+from portal.downloads.requests import recent_downloads
 from portal.notifications.mailer import Mailer
 from portal.settings import Settings
 from portal.viewer import Viewer

@@ -8,7 +8,6 @@ and returns plain values; controllers only parse, call one function and render o
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,15 +27,12 @@ from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
 from portal.web.forms import email_problem
 from portal.web.sessions import SessionStore
+from portal.web.tokens import token_hash
 
 PRIVACY_POLICY_VERSION = "2026-11"
 DRAFT_LIFETIME = dt.timedelta(hours=24)
 NO_MATCH = "These details do not match a bill of ours. Check each of them against your bill and try again"
 TOO_MANY = "Too many attempts. Wait an hour and try again, or call us"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -81,7 +77,7 @@ async def start_registration(kind: str) -> tuple[str, Outcome]:
     token = secrets.token_urlsafe(32)
     await RegistrationDraft.insert(
         RegistrationDraft(
-            token_hash=_hash(token), kind=kind, expires_at=dt.datetime.now(dt.UTC) + DRAFT_LIFETIME
+            token_hash=token_hash(token), kind=kind, expires_at=dt.datetime.now(dt.UTC) + DRAFT_LIFETIME
         )
     )
     return token, Outcome()
@@ -92,7 +88,7 @@ async def change_kind(token: str | None, kind: str) -> Outcome:
     if kind not in forms.REGISTRATION_KINDS:
         return Outcome({"kind": "Select the type of registration"})
     await RegistrationDraft.update({RegistrationDraft.kind: kind, RegistrationDraft.account: None}).where(
-        (RegistrationDraft.token_hash == _hash(token or "")) & RegistrationDraft.user.is_null()
+        (RegistrationDraft.token_hash == token_hash(token or "")) & RegistrationDraft.user.is_null()
     )
     return Outcome()
 
@@ -103,7 +99,7 @@ async def get_draft(token: str | None) -> Draft | None:
     row = (
         await RegistrationDraft.select()
         .where(
-            (RegistrationDraft.token_hash == _hash(token))
+            (RegistrationDraft.token_hash == token_hash(token))
             & (RegistrationDraft.expires_at > dt.datetime.now(dt.UTC))
         )
         .first()
@@ -229,7 +225,7 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
     try:
         async with db_engine().transaction():
             rows = await RegistrationDraft.raw(
-                "SELECT id FROM registration_draft WHERE token_hash = {} FOR UPDATE", _hash(token or "")
+                "SELECT id FROM registration_draft WHERE token_hash = {} FOR UPDATE", token_hash(token or "")
             )
             draft = await get_draft(token)
             if not rows or draft is None:

@@ -6,23 +6,19 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
 from portal.db.tables import EmailToken
 from portal.db.tables.auth import TokenPurpose
+from portal.web.tokens import token_hash
 
 LIFETIMES = {
     TokenPurpose.activation: dt.timedelta(hours=24),
     TokenPurpose.password_reset: dt.timedelta(hours=1),
     TokenPurpose.email_change: dt.timedelta(hours=24),
 }
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class TokenState(StrEnum):

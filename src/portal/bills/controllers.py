@@ -3,12 +3,10 @@ see answer 404, exactly like bills that do not exist."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -19,7 +17,7 @@ from litestar.response import File, Stream, Template
 from saq import Queue
 
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
-from portal.bills import facturx, files, services
+from portal.bills import exports, facturx, files, services
 from portal.bills.services import BillFilters
 from portal.infra.storage import Storage
 from portal.settings import Settings
@@ -119,48 +117,8 @@ class BillsController(Controller):
         query = filter_query(request.query_params)
         if query.errors:
             raise ValidationException(detail="Check the filters")
-        filters = query.filters
-
-        async def rows() -> AsyncIterator[str]:
-            out = io.StringIO()
-            writer = csv.writer(out)
-            writer.writerow(
-                [
-                    "bill",
-                    "account",
-                    "period_start",
-                    "period_end",
-                    "issue_date",
-                    "due_date",
-                    "amount_eur",
-                    "status",
-                ]
-            )
-            cursor = ""
-            while True:
-                page = await services.my_bills(viewer, filters, cursor, with_extras=False)
-                for bill in page.bills:
-                    writer.writerow(
-                        [
-                            bill.number,
-                            bill.account_number,
-                            bill.period_start,
-                            bill.period_end,
-                            bill.issue_date,
-                            bill.due_date,
-                            f"{bill.total_cents / 100:.2f}",
-                            bill.status,
-                        ]
-                    )
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
-                if not page.next_cursor:
-                    return
-                cursor = page.next_cursor
-
         return Stream(
-            rows(),
+            exports.csv_text(exports.my_bills_pages(viewer, query.filters)),
             media_type="text/csv; charset=utf-8",
             headers={**DOWNLOAD_HEADERS, "content-disposition": 'attachment; filename="bills.csv"'},
         )

@@ -79,10 +79,10 @@ class BillPage:
     """Whether the viewer has more pending bills than ``pending`` lists."""
     accounts: list[AccountChoice] | None = None
     """The accounts the "Account" filter offers, by number; None when the viewer sees more than
-    ACCOUNT_CHOICES of them (the filter is then typed, see :func:`sees_account`) or when not asked for."""
+    ACCOUNT_CHOICES of them (the filter is then typed, see :func:`sees_account`)."""
 
 
-_VISIBLE = ' FROM bill b JOIN account_access x ON x.account = b.account AND x."user" = %d'
+VISIBLE = ' FROM bill b JOIN account_access x ON x.account = b.account AND x."user" = %d'
 _WITH_NUMBERS = "SELECT p.*, a.number AS account_number, NULL AS supply_address FROM ("
 _CHOICES = (
     "SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'account', a.number, a.supply_address"
@@ -115,19 +115,8 @@ def parse_cursor(cursor: str) -> tuple[dt.date, int] | None:
         return None
 
 
-async def my_bills(
-    viewer: Viewer,
-    filters: BillFilters,
-    cursor: str = "",
-    today: dt.date | None = None,
-    *,
-    with_extras: bool = True,
-) -> BillPage:
-    """One page of the viewer's bills (newest first, from the keyset ``cursor``) and, unless
-    ``with_extras`` is false, what the My bills page shows beside them (their oldest pending bills, the
-    "Account" filter's choices): one query, as every round trip to the database costs the page more than
-    the few rows it adds."""
-    today = today or dt.date.today()
+def filter_where(filters: BillFilters, today: dt.date) -> tuple[list[str], list[Any]]:
+    """My bills' filters as conditions on ``bill b`` and their arguments."""
     where: list[str] = []
     args: list[Any] = []
     if filters.account:
@@ -148,6 +137,21 @@ async def my_bills(
     elif filters.status in {"paid", "direct_debit"}:
         where.append("b.status = {}")
         args.append(filters.status)
+    return where, args
+
+
+async def my_bills(
+    viewer: Viewer,
+    filters: BillFilters,
+    cursor: str = "",
+    today: dt.date | None = None,
+) -> BillPage:
+    """One page of the viewer's bills (newest first, from the keyset ``cursor``) and what the My bills
+    page shows beside them (their oldest pending bills, the
+    "Account" filter's choices): one query, as every round trip to the database costs the page more than
+    the few rows it adds."""
+    today = today or dt.date.today()
+    where, args = filter_where(filters, today)
     page_where = list(where)
     page_args = list(args)
     position = parse_cursor(cursor)
@@ -159,7 +163,7 @@ async def my_bills(
         page_where.append(f"(b.period_start, b.id) < ('{start.isoformat()}'::date, {int(last_id)})")
     select = (
         "SELECT b.id, b.account, b.number, b.period_start, b.period_end, b.issue_date, b.due_date,"
-        " b.total_cents, b.status, '%s' AS listed" + _VISIBLE
+        " b.total_cents, b.status, '%s' AS listed" + VISIBLE
     )
     # The user id is written into the statement (an int, from the session), not sent as a parameter:
     # PostgreSQL may reuse a prepared statement's generic plan after five executions, and one plan
@@ -173,20 +177,17 @@ async def my_bills(
         + f" ORDER BY b.period_start DESC, b.id DESC LIMIT {PAGE_SIZE + 1})"
     )
     sql_args: list[Any] = list(page_args)
-    if with_extras:
-        # The oldest pending bills; bill_pending_period serves it whether the viewer sees 4 accounts or
-        # 20,000.
-        parts += (
-            " UNION ALL ("
-            + select % ("pending", user_id)
-            + f" WHERE b.status = 'pending' ORDER BY b.period_start, b.id LIMIT {PENDING_SHOWN + 1})"
-        )
+    # The oldest pending bills; bill_pending_period serves it whether the viewer sees 4 accounts or 20,000.
+    parts += (
+        " UNION ALL ("
+        + select % ("pending", user_id)
+        + f" WHERE b.status = 'pending' ORDER BY b.period_start, b.id LIMIT {PENDING_SHOWN + 1})"
+    )
     # The account numbers are joined to the few rows chosen, not inside the walk over the bills: there
     # PostgreSQL would add a Memoize node sized for every account the viewer sees (≈ 1 ms for 20,000).
     sql = _WITH_NUMBERS + parts + ") p JOIN account a ON a.id = p.account"
-    if with_extras:
-        # Outside that join: in it, 51 more rows made PostgreSQL hash every account (1.7 ms for 20,000).
-        sql += " UNION ALL (" + _CHOICES % (user_id, ACCOUNT_CHOICES + 1) + ")"
+    # Outside that join: in it, 51 more rows made PostgreSQL hash every account (1.7 ms for 20,000).
+    sql += " UNION ALL (" + _CHOICES % (user_id, ACCOUNT_CHOICES + 1) + ")"
     rows = await Bill.raw(sql, *sql_args)
     choices = sorted(
         (
@@ -211,7 +212,7 @@ async def my_bills(
         next_cursor,
         pending,
         more_pending=len(pending_rows) > PENDING_SHOWN,
-        accounts=choices if with_extras and len(choices) <= ACCOUNT_CHOICES else None,
+        accounts=choices if len(choices) <= ACCOUNT_CHOICES else None,
     )
 
 

@@ -29,16 +29,18 @@ from saq import Job, Queue
 from saq.job import Status
 
 from portal.bills import files
-from portal.bills.services import STATUSES, effective_status
+from portal.bills.exports import FIELDS
 from portal.db import engine as db_engine
 from portal.db.tables import DownloadRequest
 from portal.db.tables.downloads import DownloadState
-from portal.downloads.services import mark_failed, zip_key
+from portal.downloads.exports import index_pages
+from portal.downloads.requests import get_request
 from portal.infra import pdf
 from portal.infra.queue import Task
 from portal.infra.storage import Storage
 from portal.notifications import outbox
-from portal.settings import Settings
+from portal.settings import DownloadSettings, Settings
+from portal.viewer import Viewer
 
 log = structlog.get_logger("portal.downloads")
 
@@ -59,18 +61,46 @@ RENDER_PDFS = Task(
 """Renders a batch of missing PDFs for a download (`render_pdf`, the function "View online bill" uses)."""
 REPORT_EVERY = 0.5
 """Seconds between progress reports (the request row and the SAQ heartbeat)."""
-INDEX_FIELDS = (
-    "bill_number",
-    "account",
-    "holder",
-    "period_start",
-    "period_end",
-    "issue_date",
-    "due_date",
-    "amount_cents",
-    "amount_eur",
-    "status",
-)
+
+
+ZIP_TASK_NAME = "build_download"
+
+
+def zip_task(settings: DownloadSettings) -> Task:
+    """The job that builds a request's zip. Its heartbeat is kept alive by the progress reports, so a
+    worker that dies is noticed within one heartbeat and the job is retried (with backoff) elsewhere."""
+    return Task(
+        name=ZIP_TASK_NAME,
+        timeout=settings.timeout_seconds,
+        retries=4,
+        retry_delay=2.0,
+        retry_backoff=60,
+        heartbeat=settings.heartbeat_seconds,
+    )
+
+
+def job_key(request_id: int) -> str:
+    return f"download:{request_id}"
+
+
+def zip_key(request_id: int) -> str:
+    return f"downloads/{request_id}.zip"
+
+
+async def enqueue_zip(queue: Queue, settings: DownloadSettings, request_id: int) -> None:
+    """One job per request (its key): asking again while it is queued or running adds nothing."""
+    await zip_task(settings).enqueue(queue, key=job_key(request_id), request_id=request_id)
+
+
+async def mark_failed(request_id: int, storage: Storage, error: str) -> None:
+    storage.path(temp_key(request_id)).unlink(missing_ok=True)
+    await DownloadRequest.raw(
+        "UPDATE download_request SET state = 'failed', error = {}, updated_at = now()"
+        " WHERE id = {} AND state IN ('queued', 'preparing')",
+        error[:500],
+        request_id,
+    )
+    log.warning("download.failed", request_id=request_id, error=error[:200])
 
 
 def temp_key(request_id: int) -> str:
@@ -150,40 +180,6 @@ async def _bill_numbers(request_id: int) -> list[tuple[int, str]]:
     return [(row["id"], row["number"]) for row in rows]
 
 
-async def _index_pages(request_id: int, size: int = 1000) -> Any:
-    """The index rows, a page at a time (keyset on the bill number)."""
-    after = ""
-    today = dt.date.today()
-    while True:
-        rows = await DownloadRequest.raw(
-            "SELECT b.number, a.number AS account, c.name AS holder, b.period_start, b.period_end,"  # noqa: S608
-            " b.issue_date, b.due_date, b.total_cents, b.status FROM download_request_bill m"
-            " JOIN bill b ON b.id = m.bill JOIN account a ON a.id = b.account"
-            " JOIN customer c ON c.id = a.customer"
-            f" WHERE m.request = {{}} AND b.number > {{}} ORDER BY b.number LIMIT {size}",
-            request_id,
-            after,
-        )
-        if not rows:
-            return
-        yield [
-            {
-                "bill_number": row["number"],
-                "account": row["account"],
-                "holder": row["holder"],
-                "period_start": row["period_start"].isoformat(),
-                "period_end": row["period_end"].isoformat(),
-                "issue_date": row["issue_date"].isoformat(),
-                "due_date": row["due_date"].isoformat(),
-                "amount_cents": row["total_cents"],
-                "amount_eur": f"{row['total_cents'] / 100:.2f}",
-                "status": STATUSES.get(s := effective_status(row["status"], row["due_date"], today), s),
-            }
-            for row in rows
-        ]
-        after = rows[-1]["number"]
-
-
 async def _pdf_path(
     bill_id: int,
     number: str,
@@ -232,10 +228,10 @@ async def _add_index(archive: zipfile.ZipFile, request_id: int) -> None:
     info.compress_type = zipfile.ZIP_DEFLATED
     with archive.open(info, "w") as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
-        writer = csv.DictWriter(text, fieldnames=INDEX_FIELDS)
+        writer = csv.DictWriter(text, fieldnames=FIELDS)
         writer.writeheader()
-        async for page in _index_pages(request_id):
-            writer.writerows(page)
+        async for page in index_pages(request_id):
+            writer.writerows(bill.record() for bill in page)
             text.flush()
         text.flush()
         text.detach()
@@ -244,9 +240,10 @@ async def _add_index(archive: zipfile.ZipFile, request_id: int) -> None:
     with archive.open(info, "w") as handle:
         handle.write(b'{"currency": "EUR", "bills": [')
         first = True
-        async for page in _index_pages(request_id):
-            for row in page:
-                handle.write((b"\n  " if first else b",\n  ") + json.dumps(row, ensure_ascii=False).encode())
+        async for page in index_pages(request_id):
+            for bill in page:
+                record = json.dumps(bill.record(), ensure_ascii=False).encode()
+                handle.write((b"\n  " if first else b",\n  ") + record)
                 first = False
         handle.write(b"\n]}\n")
 
@@ -344,3 +341,14 @@ async def run_job(
         if job is None or job.attempts >= job.retries:
             await mark_failed(request_id, storage, f"{type(exc).__name__}: {exc}")
         raise
+
+
+async def ready_file(viewer: Viewer, request_id: int, storage: Storage) -> tuple[str, str] | None:
+    """(storage key, file name) of a ready request's zip, or None."""
+    download = await get_request(viewer, request_id)
+    if download is None or download.state != DownloadState.ready:
+        return None
+    key = zip_key(download.id)
+    if not storage.exists(key):
+        return None
+    return key, download.file_name

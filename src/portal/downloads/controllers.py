@@ -15,12 +15,13 @@ from saq import Queue
 
 from portal.bills.services import visible_accounts
 from portal.db.tables.downloads import DownloadState
-from portal.downloads import forms, services
+from portal.downloads import archive, exports, flow, forms, requests, selection
 from portal.downloads.forms import Details
-from portal.downloads.services import Download
+from portal.downloads.requests import Download
 from portal.infra.storage import Storage
 from portal.settings import Settings
 from portal.viewer import Viewer
+from portal.web import files
 from portal.web.files import DOWNLOAD_HEADERS
 from portal.web.forms import Form, field, values
 
@@ -40,7 +41,7 @@ def see_other(path: str) -> Redirect:
 
 
 async def _owned(viewer: Viewer, request_id: int) -> Download:
-    download = await services.get_request(viewer, request_id)
+    download = await requests.get_request(viewer, request_id)
     if download is None:
         raise NotFoundException()
     return download
@@ -77,7 +78,7 @@ class DownloadsController(Controller):
             presets=forms.PERIOD_PRESETS,
             select_by=forms.SELECT_BY,
             accounts=await visible_accounts(viewer),
-            holders=await services.visible_holders(viewer),
+            holders=await requests.visible_holders(viewer),
         )
 
     @get("/new", name="download_new", cache=False)
@@ -87,7 +88,7 @@ class DownloadsController(Controller):
     @post("/new", name="download_new_post")
     async def new_post(self, viewer: NamedDependency[Viewer], data: Form) -> Template | Redirect:
         answers = forms.details(data)
-        draft_id, outcome = await services.save_details(viewer, None, answers)
+        draft_id, outcome = await flow.save_details(viewer, None, answers)
         if draft_id is None:
             return await self._details_page(viewer, answers, outcome.errors, None)
         return see_other(f"/downloads/{draft_id}/bills")
@@ -109,7 +110,7 @@ class DownloadsController(Controller):
         if isinstance(draft, Redirect):
             return draft
         answers = forms.details(data)
-        saved, outcome = await services.save_details(viewer, draft.id, answers)
+        saved, outcome = await flow.save_details(viewer, draft.id, answers)
         if saved is None:
             return await self._details_page(viewer, answers, outcome.errors, draft.id)
         return see_other(f"/downloads/{draft.id}/bills")
@@ -125,8 +126,8 @@ class DownloadsController(Controller):
         draft = await _draft(viewer, request_id)
         if isinstance(draft, Redirect):
             return draft
-        selection = await services.selection_page(viewer, draft, _page_number(page_number))
-        return page("bills", viewer=viewer, draft=draft, selection=selection, limits=settings.downloads)
+        shown = await selection.selection_page(viewer, draft, _page_number(page_number))
+        return page("bills", viewer=viewer, draft=draft, selection=shown, limits=settings.downloads)
 
     @post("/{request_id:int}/bills", name="download_bills_post")
     async def bills_post(
@@ -141,7 +142,7 @@ class DownloadsController(Controller):
             return draft
         action = field(data, "action")
         number = _page_number(field(data, "page"))
-        errors = await services.update_marks(
+        errors = await selection.update_marks(
             viewer,
             draft,
             action,
@@ -152,13 +153,13 @@ class DownloadsController(Controller):
         if action.startswith("page:"):
             number = _page_number(action.removeprefix("page:"))
         if action == "continue":
-            errors = services.check_limits_of_marks(
-                await services.marked_summary(viewer, draft), settings.downloads
+            errors = selection.check_limits_of_marks(
+                await selection.marked_summary(viewer, draft), settings.downloads
             )
         if errors:
-            selection = await services.selection_page(viewer, draft, number)
+            shown = await selection.selection_page(viewer, draft, number)
             return page(
-                "bills", errors, viewer=viewer, draft=draft, selection=selection, limits=settings.downloads
+                "bills", errors, viewer=viewer, draft=draft, selection=shown, limits=settings.downloads
             )
         if action == "continue":
             return see_other(f"/downloads/{draft.id}/check")
@@ -172,10 +173,10 @@ class DownloadsController(Controller):
         draft = await _draft(viewer, request_id)
         if isinstance(draft, Redirect):
             return draft
-        await services.update_marks(viewer, draft, "", values(data, "shown"), values(data, "bill"))
+        await selection.update_marks(viewer, draft, "", values(data, "shown"), values(data, "bill"))
         return Template(
             template_name="partials/downloads/marked.html",
-            context={"marked": await services.marked_summary(viewer, draft)},
+            context={"marked": await selection.marked_summary(viewer, draft)},
         )
 
     @get("/{request_id:int}/check", name="download_check", cache=False)
@@ -193,23 +194,23 @@ class DownloadsController(Controller):
             errors,
             viewer=viewer,
             draft=draft,
-            marked=await services.marked_summary(viewer, draft),
-            bills=await services.marked_bills(viewer, draft),
-            shown_limit=services.CHECK_PAGE_SIZE,
+            marked=await selection.marked_summary(viewer, draft),
+            bills=await selection.marked_bills(viewer, draft),
+            shown_limit=selection.CHECK_PAGE_SIZE,
             select_by=forms.SELECT_BY,
         )
 
     @get("/{request_id:int}/list.xlsx", name="download_list", cache=False)
     async def excel(self, viewer: NamedDependency[Viewer], request_id: FromPath[int]) -> Response[bytes]:
         download = await _owned(viewer, request_id)
-        body = await services.excel_list(viewer, download)
+        body = await exports.excel_list(viewer, download)
         stem = download.file_name.removesuffix(".zip") or "bills"
         return Response(
             body,
             media_type=XLSX,
             headers={
                 **DOWNLOAD_HEADERS,
-                "content-disposition": services.content_disposition(f"{stem}.xlsx"),
+                "content-disposition": files.content_disposition(f"{stem}.xlsx"),
             },
         )
 
@@ -224,7 +225,7 @@ class DownloadsController(Controller):
         download = await _owned(viewer, request_id)
         if download.state != DownloadState.draft:
             return see_other(f"/downloads/{request_id}/requested")  # a second submit
-        outcome = await services.confirm(viewer, request_id, settings, queue)
+        outcome = await flow.confirm(viewer, request_id, settings, queue)
         if not outcome.ok:
             return await self._check_page(viewer, download, outcome.errors)
         return see_other(f"/downloads/{request_id}/requested")
@@ -245,8 +246,8 @@ class DownloadsController(Controller):
         settings: NamedDependency[Settings],
         failed: FromQuery[str] = "",
     ) -> Template:
-        downloads = await services.list_requests(viewer)
-        errors = {"": services.too_many_message(settings.downloads)} if failed == "limit" else {}
+        downloads = await requests.list_requests(viewer)
+        errors = {"": flow.too_many_message(settings.downloads)} if failed == "limit" else {}
         context = _status_context(downloads, "", settings)
         return page("requested", errors, viewer=viewer, downloads=downloads, **context)
 
@@ -255,7 +256,7 @@ class DownloadsController(Controller):
         self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], seen: FromQuery[str] = ""
     ) -> Template:
         """The polled fragment; 286 stops htmx polling once nothing is queued or being prepared."""
-        downloads = await services.list_requests(viewer)
+        downloads = await requests.list_requests(viewer)
         context = _status_context(downloads, seen, settings)
         return Template(
             template_name="partials/downloads/status.html",
@@ -267,7 +268,7 @@ class DownloadsController(Controller):
     async def file(
         self, viewer: NamedDependency[Viewer], storage: NamedDependency[Storage], request_id: FromPath[int]
     ) -> File:
-        found = await services.ready_file(viewer, request_id, storage)
+        found = await archive.ready_file(viewer, request_id, storage)
         if found is None:
             raise NotFoundException()
         key, file_name = found
@@ -284,17 +285,17 @@ class DownloadsController(Controller):
         request_id: FromPath[int],
     ) -> Redirect:
         await _owned(viewer, request_id)
-        outcome = await services.try_again(viewer, request_id, settings, queue)
+        outcome = await flow.try_again(viewer, request_id, settings, queue)
         return see_other("/downloads/requested" if outcome.ok else "/downloads/requested?failed=limit")
 
 
 def _status_context(downloads: list[Download], seen: str, settings: Settings) -> dict[str, Any]:
     """Whether to keep polling, the states as the page now shows them (sent back by the next poll), and
     what changed since the last poll, to announce politely."""
-    states = services.state_signature(downloads)
+    states = requests.state_signature(downloads)
     return {
         "polling": any(download.in_progress for download in downloads),
         "retention_days": settings.downloads.retention_days,
         "signature": states,
-        "announcement": services.changes_since(downloads, seen) if seen else "",
+        "announcement": requests.changes_since(downloads, seen) if seen else "",
     }

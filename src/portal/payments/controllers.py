@@ -18,8 +18,8 @@ from portal.banking.cuaderno57 import PaymentCode
 from portal.bills import services as bills
 from portal.infra.storage import Storage
 from portal.notifications.mailer import Mailer
-from portal.payments import forms, services
-from portal.payments.services import PaymentView
+from portal.payments import checkout, forms, lookup, notification, pdf, views
+from portal.payments.views import PaymentView
 from portal.settings import Settings
 from portal.viewer import Viewer
 from portal.web.files import PreparingFile, preparing_page, status_fragment, stored_pdf
@@ -147,8 +147,8 @@ class PaymentsController(Controller):
     ) -> Template:
         viewer = await optional_viewer(request, sessions)
         draft = await _draft(request, settings, viewer, key)
-        target = await services.load_target(draft.kind, draft.target_id, settings)
-        problem = services.state_problem(target)
+        target = await lookup.load_target(draft.kind, draft.target_id, settings)
+        problem = lookup.state_problem(target)
         return page(
             "check", viewer, {"": problem} if problem else None, draft=draft, target=target, email=draft.email
         )
@@ -171,9 +171,9 @@ class PaymentsController(Controller):
         order = None
         token = payer_token(request, settings) or ""
         if not errors:
-            order, errors = await services.start_payment(draft, email, token, viewer, settings)
+            order, errors = await checkout.start_payment(draft, email, token, viewer, settings)
         if order is None:
-            target = await services.load_target(draft.kind, draft.target_id, settings)
+            target = await lookup.load_target(draft.kind, draft.target_id, settings)
             return page("check", viewer, errors, draft=draft, target=target, email=email)
         return see_other(f"/payments/{order}/bank")
 
@@ -190,14 +190,14 @@ class PaymentsController(Controller):
         payment = await _payment(request, settings, viewer, order)
         if payment.final:
             return see_other(f"/payments/{order}")
-        problem = await services.payable_problem(payment, settings)
+        problem = await checkout.payable_problem(payment, settings)
         return page(
             "bank",
             viewer,
             {"": problem} if problem else None,
             payment=payment,
             gateway_url=settings.gateway.url,
-            fields=services.gateway_form(payment, settings),
+            fields=checkout.gateway_form(payment, settings),
         )
 
     @get("/payments/{order:str}", name="payment", cache=False)
@@ -242,8 +242,8 @@ class PaymentsController(Controller):
     ) -> File | Template:
         viewer = await optional_viewer(request, sessions)
         payment = await _paid(request, settings, viewer, order)
-        if await services.request_receipt_pdf(payment, storage, queue):
-            return stored_pdf(storage, services.receipt_key(order), f"receipt-{order}.pdf")
+        if await pdf.ensure(payment, storage, queue):
+            return stored_pdf(storage, pdf.key(order), f"receipt-{order}.pdf")
         return preparing_page(_receipt_file(order), viewer=viewer)
 
     @get("/payments/{order:str}/receipt/status", name="payment_receipt_status", cache=False)
@@ -258,9 +258,7 @@ class PaymentsController(Controller):
     ) -> Template:
         viewer = await optional_viewer(request, sessions)
         payment = await _paid(request, settings, viewer, order)
-        return status_fragment(
-            _receipt_file(order), await services.request_receipt_pdf(payment, storage, queue)
-        )
+        return status_fragment(_receipt_file(order), await pdf.ensure(payment, storage, queue))
 
     @post("/payments/notification", name="payment_notification", status_code=200)
     async def notification(self, data: Form, mailer: NamedDependency[Mailer]) -> Response[str]:
@@ -270,7 +268,7 @@ class PaymentsController(Controller):
             name: field(data, name)
             for name in ("Ds_SignatureVersion", "Ds_MerchantParameters", "Ds_Signature")
         }
-        await services.handle_notification(form, mailer)
+        await notification.handle_notification(form, mailer)
         return Response("OK", media_type="text/plain", status_code=200)
 
 
@@ -298,28 +296,28 @@ async def _find_and_check(
     viewer = await optional_viewer(request, sessions)
     target = None
     if code is not None:
-        target, errors = await services.find_target(code, settings, client_ip(request))
+        target, errors = await lookup.find_target(code, settings, client_ip(request))
     if target is None:
         return page(form_template, viewer, errors, **typed)
     return await _to_check(request, settings, target, viewer)
 
 
 async def _to_check(
-    request: Request[Any, Any, Any], settings: Settings, target: services.Target, viewer: Viewer | None
+    request: Request[Any, Any, Any], settings: Settings, target: lookup.Target, viewer: Viewer | None
 ) -> Redirect:
     token = payer_token(request, settings)
     cookies = []
     if token is None:
-        token = services.new_browser_token()
+        token = checkout.new_browser_token()
         cookies.append(payer_cookie(settings, token))
-    key = await services.create_draft(target, token, viewer)
+    key = await checkout.create_draft(target, token, viewer)
     return see_other(f"/pay/{key}/check", cookies)
 
 
 async def _draft(
     request: Request[Any, Any, Any], settings: Settings, viewer: Viewer | None, key: str
-) -> services.Draft:
-    draft = await services.get_draft(key, payer_token(request, settings), viewer)
+) -> checkout.Draft:
+    draft = await checkout.get_draft(key, payer_token(request, settings), viewer)
     if draft is None:
         raise NotFoundException()
     return draft
@@ -328,7 +326,7 @@ async def _draft(
 async def _payment(
     request: Request[Any, Any, Any], settings: Settings, viewer: Viewer | None, order: str
 ) -> PaymentView:
-    payment = await services.payment_for(order, payer_token(request, settings), viewer)
+    payment = await views.payment_for(order, payer_token(request, settings), viewer)
     if payment is None:
         raise NotFoundException()
     return payment

@@ -4,6 +4,7 @@ page shown while a job is still making one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from litestar.response import File, Template
 
@@ -42,3 +43,11 @@ def status_fragment(file: PreparingFile, ready: bool) -> Template:
         context={"file": file, "ready": ready},
         status_code=286 if ready else 200,
     )
+
+
+def content_disposition(file_name: str) -> str:
+    """An attachment header for a server-made name: plain when ASCII, RFC 5987 otherwise."""
+    ascii_name = file_name.encode("ascii", "replace").decode().replace("?", "_")
+    if ascii_name == file_name:
+        return f'attachment; filename="{file_name}"'
+    return f"attachment; filename=\"{ascii_name}\"; filename*=utf-8''{quote(file_name)}"

@@ -9,7 +9,6 @@ pages never read or write sessions.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any
 
@@ -21,12 +20,9 @@ from litestar.exceptions import NotAuthorizedException
 from portal.db.tables import Session
 from portal.settings import Settings
 from portal.viewer import Viewer
+from portal.web.tokens import token_hash
 
 _TOUCH_EVERY = dt.timedelta(seconds=60)  # don't rewrite the row on every request
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class SessionStore:
@@ -48,7 +44,7 @@ class SessionStore:
         now = dt.datetime.now(dt.UTC)
         await Session.insert(
             Session(
-                token_hash=_hash(token),
+                token_hash=token_hash(token),
                 user=user_id,
                 data={},
                 created_at=now,
@@ -67,7 +63,7 @@ class SessionStore:
             "SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, u.id AS user_id, u.username, u.kind,"
             " u.email FROM web_session s JOIN portal_user u ON u.id = s.user"
             " WHERE s.token_hash = {} AND s.expires_at > {} AND s.created_at > {}",
-            _hash(token),
+            token_hash(token),
             now,
             now - self.absolute,
         )
@@ -93,7 +89,7 @@ class SessionStore:
             await self._touch(viewer.session_id, session["created_at"], dt.datetime.now(dt.UTC))
 
     async def end(self, token: str) -> None:
-        await Session.delete().where(Session.token_hash == _hash(token))
+        await Session.delete().where(Session.token_hash == token_hash(token))
 
     async def end_all(self, user_id: int) -> None:
         await Session.delete().where(Session.user == user_id)

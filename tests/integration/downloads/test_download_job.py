@@ -11,7 +11,7 @@ import zipfile
 from typing import Any
 
 from portal.db.tables import DownloadRequest, OutboxEmail
-from portal.downloads import archive, services
+from portal.downloads import archive, sweep
 from portal.infra.storage import Storage
 from portal.templating import make_environment
 from tests.conftest import submit
@@ -63,7 +63,7 @@ async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue:
     await DownloadRequest.update(
         {DownloadRequest.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}
     ).where(DownloadRequest.id == request_id)
-    counts = await services.sweep(settings, storage, queue)
+    counts = await sweep.sweep(settings, storage, queue)
     assert counts["expired"] == 1
     assert list(folder.iterdir()) == []
     assert (await state_of(request_id))["state"] == "expired"
@@ -83,19 +83,19 @@ async def test_a_lost_job_is_queued_again_and_a_dead_one_fails(
     )
     storage = Storage(settings.storage.dir)
     # The job is still queued: nothing to do.
-    assert (await services.sweep(settings, storage, queue))["requeued"] == 0
+    assert (await sweep.sweep(settings, storage, queue))["requeued"] == 0
     # The job went missing (the enqueue after the commit was lost): queued again.
     await queue.abort(await queue.job(f"download:{request_id}"), "lost")
     job = await queue.job(f"download:{request_id}")
     assert job is None or job.status not in {"queued", "active"}
-    assert (await services.sweep(settings, storage, queue))["requeued"] == 1
+    assert (await sweep.sweep(settings, storage, queue))["requeued"] == 1
     assert (await queue.job(f"download:{request_id}")).status == "queued"
     # Being prepared, but its job ended (out of retries): failed, with "Try again".
     await queue.abort(await queue.job(f"download:{request_id}"), "dead")
     await DownloadRequest.update(
         {DownloadRequest.state: "preparing", DownloadRequest.updated_at: long_ago}
     ).where(DownloadRequest.id == request_id)
-    assert (await services.sweep(settings, storage, queue))["failed"] == 1
+    assert (await sweep.sweep(settings, storage, queue))["failed"] == 1
     page = await client.get("/downloads/requested")
     assert "Failed" in text_of(page.text) and "Try again" in page.text
     response = await submit(client, f"/downloads/{request_id}/retry")
@@ -115,7 +115,7 @@ async def test_stale_drafts_are_forgotten(client: Any, demo: None, queue: Any, s
     await DownloadRequest.update(
         {DownloadRequest.updated_at: dt.datetime.now(dt.UTC) - dt.timedelta(days=2)}
     ).where(DownloadRequest.id == request_id)
-    assert (await services.sweep(settings, Storage(settings.storage.dir), queue))["drafts"] == 1
+    assert (await sweep.sweep(settings, Storage(settings.storage.dir), queue))["drafts"] == 1
     assert (await client.get(f"/downloads/{request_id}/bills")).status_code == 404
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from portal.db.tables import DownloadRequest, DownloadRequestBill
-from portal.downloads.services import NO_BILLS
+from portal.downloads.flow import NO_BILLS
 from portal.settings import DownloadSettings, Settings
 from tests.conftest import running, submit
 from tests.integration.downloads.download_steps import (

@@ -81,7 +81,7 @@ async def test_the_payment_shows_in_the_accounts_history(client: Any, demo: None
 
 async def test_purging_expired_drafts_keeps_the_payments(client: Any, demo: None) -> None:
     from portal.db.tables import Payment, PaymentDraft, PaymentNotification
-    from portal.payments.services import purge_drafts
+    from portal.payments.checkout import purge_drafts
 
     order = await start_payment(client, await check_page(client))
     await notify(client, notification(order, MARIA_CENTS))

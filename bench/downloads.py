@@ -7,7 +7,7 @@ Uses the `portal_bench_10000` dataset of bench/_common.py (built once with `port
 migrated again here so the download tables exist). Requests are made by bench.admin through the real
 services (`save_details`, `update_marks`, `confirm`), and built by real `portal worker` processes:
 
-1. one bill's render time: `portal.bills.files.render_pdf` of each of the request's 1,000 bills, one
+1. one bill's render time: `portal.bills.pdf.render` of each of the request's 1,000 bills, one
    after another in this process after a warm-up render, into a scratch folder; half of them just
    before the cold run and half just after it (the mean: see below);
 2. cold: 1,000 bills, no PDF stored, `--workers` worker processes (the zip job renders and queues the
@@ -161,16 +161,16 @@ class Bench:
         """Each bill's render time and CPU, one after another in this process, after rendering the bill
         `warm_up` if given (fonts, stylesheet and templates load on the first render, as on a worker's
         first job)."""
-        from portal.bills import files
+        from portal.bills import pdf
         from portal.infra.storage import Storage
 
         storage = Storage(scratch)
         if warm_up is not None:
-            assert await files.render_pdf(warm_up, self.settings.issuer, storage) == "rendered"
+            assert await pdf.render(warm_up, self.settings.issuer, storage) == "rendered"
         times, cpu_times = [], []
         for bill_id, _ in bills:
             started, cpu = time.perf_counter(), time.process_time()
-            assert await files.render_pdf(bill_id, self.settings.issuer, storage) == "rendered"
+            assert await pdf.render(bill_id, self.settings.issuer, storage) == "rendered"
             times.append(time.perf_counter() - started)
             cpu_times.append(time.process_time() - cpu)
         return times, cpu_times
@@ -191,11 +191,11 @@ sys.path[:0] = ["bench", "src", "."]
 import pdf_render
 from portal.bills import pdf
 bill = pdf_render.demo_bill()
-pdf.render_bill_pdf(bill)
+pdf.draw(bill)
 times = []
 for _ in range(12):
     started = time.perf_counter()
-    pdf.render_bill_pdf(bill)
+    pdf.draw(bill)
     times.append(time.perf_counter() - started)
 print(statistics.median(times))
 """
@@ -248,7 +248,7 @@ def _machine_cpu(before: dict[str, float] | None = None) -> dict[str, float]:
 
 
 def _scale_cif() -> str:
-    from portal.demo.generate import SCALE_HOLDER_CIF
+    from portal.demo.scale import SCALE_HOLDER_CIF
 
     return SCALE_HOLDER_CIF
 

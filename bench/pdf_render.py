@@ -1,13 +1,13 @@
 """Bill PDF render time against bare one-page WeasyPrint documents (issue 4). No database needed.
 
     .venv/bin/python bench/pdf_render.py               # 3 runs × 10 renders of each variant
-    .venv/bin/python bench/pdf_render.py --profile     # and a pyinstrument profile of render_bill_pdf
+    .venv/bin/python bench/pdf_render.py --profile     # and a pyinstrument profile of portal.bills.pdf.draw
 
 The bill is a demo bill (María García's first account, 12 periods of history, pending) rendered by
-`portal.bills.pdf.render_bill_pdf`, the function the render_bill_pdf job calls. Variants, each in
+`portal.bills.pdf.draw`, the function the render_bill_pdf job calls. Variants, each in
 this process, after one warm-up render (fonts, stylesheet and template are then cached, as in a worker):
 
-- bill: render_bill_pdf — A4, bill.css with its three embedded fonts, SVG logo, chart and barcode,
+- bill: portal.bills.pdf.draw — A4, bill.css with its three embedded fonts, SVG logo, chart and barcode,
   tagged PDF/A-3b with the Factur-X XML attached (what customers download);
 - bill-plain: the same HTML and bill.css, written as a plain PDF (no PDF/A, no tags, no attachment):
   what the archival and accessibility features cost;
@@ -40,7 +40,7 @@ import _common as c
 
 from portal.bills import documents, pdf
 from portal.bills.documents import BillDocument, ConsumptionPoint, lines_from_json
-from portal.demo.generate import MARIA, SEED, _account_bills
+from portal.demo.generate import MARIA, SEED, account_bills
 from portal.infra import pdf as pdf_engine
 from portal.settings import Settings
 
@@ -56,7 +56,7 @@ def demo_bill() -> BillDocument:
     settings = Settings.from_env()
     spec = MARIA.accounts[0]
     number = "900000001"
-    bills = _account_bills(
+    bills = account_bills(
         random.Random(SEED),
         settings.issuer,
         dt.date.today(),
@@ -130,7 +130,7 @@ def variants(doc: BillDocument) -> dict[str, Callable[[], bytes]]:
         return pdf
 
     return {
-        "bill": lambda: pdf.render_bill_pdf(doc),
+        "bill": lambda: pdf.draw(doc),
         "bill-plain": bill_plain,
         "bare-text": bare_text,
         "bare-paragraph": bare_paragraph,

@@ -3,23 +3,14 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from jinja2 import Environment
-
 from portal.downloads import archive, sweep
-from portal.templating import make_environment
-
-
-@cache
-def _templates() -> Environment:
-    return make_environment()
 
 
 async def build_download(ctx: dict[str, Any], *, request_id: int) -> str:
     return await archive.run_job(
-        request_id, ctx["settings"], ctx["storage"], ctx["queue"], _templates(), ctx.get("job")
+        request_id, ctx["settings"], ctx["storage"], ctx["queue"], ctx["templates"], ctx.get("job")
     )
 
 

@@ -11,9 +11,8 @@ from portal.banking.accounts import AccountNumberError, validate_account_number
 from portal.banking.cuaderno57 import normalise_digits
 from portal.banking.identity import Holder, IdentityError, validate_identity
 from portal.banking.money import AmountError, parse_amount
-from portal.web.forms import field
+from portal.web.forms import Errors, field
 
-Errors = dict[str, str]
 _USERNAME = re.compile(r"^[\w.-]{3,60}$")
 _BILL_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{11}$")
 

@@ -16,15 +16,15 @@ from asyncpg.exceptions import UniqueViolationError
 from portal import audit
 from portal.accounts import passwords, tokens
 from portal.accounts.forms import Errors
-from portal.accounts.services import Outcome
 from portal.audit import Origin
 from portal.db import engine as db_engine
-from portal.db.tables import Account, EmailToken, User
+from portal.db import fetch
+from portal.db.tables import EmailToken, User
 from portal.db.tables.auth import TokenPurpose
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
-from portal.web.forms import email_problem
+from portal.web.forms import Outcome, email_problem
 from portal.web.sessions import SessionStore
 from portal.web.throttle import Throttle
 
@@ -73,7 +73,7 @@ def _masked(email: str) -> str:
 
 
 def _context(mailer: Mailer, viewer: Viewer, **more: object) -> dict[str, object]:
-    return {"issuer_name": mailer.settings.issuer.name, "username": viewer.username, **more}
+    return {"username": viewer.username, **more}
 
 
 # --- email address ----------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ class OnlineBill:
 
 
 async def online_bill(viewer: Viewer) -> OnlineBill:
-    rows = await Account.raw(
+    rows = await fetch(
         "SELECT COUNT(*) AS accounts, COUNT(*) FILTER (WHERE a.online_bill) AS online"
         ' FROM account_access x JOIN account a ON a.id = x.account WHERE x."user" = {}',
         viewer.user_id,
@@ -261,7 +261,7 @@ async def set_online_bill(viewer: Viewer, answer: str, origin: Origin) -> Outcom
         return Outcome({"online_bill": "Select yes if you want your bills online, or no for bills on paper"})
     value = answer == "yes"
     async with db_engine().transaction():
-        changed = await Account.raw(
+        changed = await fetch(
             "UPDATE account SET online_bill = {} WHERE id IN"
             ' (SELECT account FROM account_access WHERE "user" = {}) RETURNING id',
             value,

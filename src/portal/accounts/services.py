@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
@@ -19,13 +19,14 @@ from portal.accounts import forms, passwords, throttle, tokens
 from portal.accounts.forms import BillDetails, CheckedBillDetails, Errors
 from portal.audit import Origin
 from portal.db import engine as db_engine
+from portal.db import fetch, fetch_one
 from portal.db.tables import Account, AccountAccess, RegistrationDraft, User
 from portal.db.tables.auth import TokenPurpose
 from portal.db.tables.users import AccessRole
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
-from portal.web.forms import email_problem
+from portal.web.forms import Outcome, email_problem
 from portal.web.sessions import SessionStore
 from portal.web.tokens import token_hash
 
@@ -54,17 +55,6 @@ class Draft:
     @property
     def completed(self) -> bool:
         return self.user_id is not None
-
-
-@dataclass
-class Outcome:
-    """What a step did: the messages to show (none means it went through)."""
-
-    errors: Errors = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 # --- registration -------------------------------------------------------------------------------------
@@ -121,7 +111,7 @@ async def get_draft(token: str | None) -> Draft | None:
 
 async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | None:
     """The account whose holder, number, bill number and bill amount all match, or None."""
-    rows = await Account.raw(
+    return await fetch_one(
         "SELECT a.id, a.customer FROM bill b JOIN account a ON a.id = b.account"
         " JOIN customer c ON c.id = a.customer"
         " WHERE a.number = {} AND b.number = {} AND b.total_cents = {} AND c.identity_number = {}",
@@ -130,7 +120,6 @@ async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | No
         checked.amount_cents,
         checked.identity_number,
     )
-    return rows[0] if rows else None
 
 
 async def _check_bill(
@@ -224,7 +213,7 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
     of the same draft changes nothing."""
     try:
         async with db_engine().transaction():
-            rows = await RegistrationDraft.raw(
+            rows = await fetch(
                 "SELECT id FROM registration_draft WHERE token_hash = {} FOR UPDATE", token_hash(token or "")
             )
             draft = await get_draft(token)
@@ -282,7 +271,6 @@ async def _store_activation_email(user_id: int, username: str, email: str, maile
         template="activation",
         to_address=email,
         context={
-            "issuer_name": mailer.settings.issuer.name,
             "username": username,
             "link": mailer.link(f"/activate?token={token}"),
             "hours": int(tokens.LIFETIMES[TokenPurpose.activation].total_seconds() // 3600),
@@ -455,7 +443,6 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
             template="password_reset",
             to_address=user["email"],
             context={
-                "issuer_name": mailer.settings.issuer.name,
                 "username": user["username"],
                 "link": mailer.link(f"/password/reset?token={token}"),
             },

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from portal.db import fetch
 from portal.db.tables import EmailToken
 from portal.db.tables.auth import TokenPurpose
 from portal.web.tokens import token_hash
@@ -75,7 +76,7 @@ async def check(token: str, purpose: TokenPurpose, *, for_update: bool = False) 
     if not token or len(token) > 600:
         return TokenCheck(TokenState.unknown)
     query = _SELECT_FOR_UPDATE if for_update else _SELECT
-    rows = await EmailToken.raw(query, token_hash(token), purpose.value)
+    rows = await fetch(query, token_hash(token), purpose.value)
     if not rows:
         return TokenCheck(TokenState.unknown)
     row = rows[0]

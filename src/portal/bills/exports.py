@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from portal.bills.services import STATUSES, VISIBLE, BillFilters, effective_status, filter_where
-from portal.db.tables import Bill
+from portal.bills import queries
+from portal.bills.services import STATUSES, BillFilters, effective_status, filter_where
+from portal.db import fetch
 from portal.viewer import Viewer
 
 COLUMNS = (
@@ -30,11 +31,6 @@ COLUMNS = (
 FIELDS = tuple(key for key, _ in COLUMNS)
 EXPORT_PAGE = 1000
 """Bills read per query: exports are written page by page, so memory stays flat however many there are."""
-SELECT = (
-    "SELECT b.id, b.number, a.number AS account, c.name AS holder, b.period_start, b.period_end,"
-    " b.issue_date, b.due_date, b.total_cents, b.status"
-)
-"""The columns an exported bill is read from; the query joins ``account a`` and ``customer c``."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ class ExportedBill:
 
     @classmethod
     def from_row(cls, row: dict[str, Any], today: dt.date) -> ExportedBill:
-        """A row of `SELECT` (status as stored)."""
+        """A row of `queries.EXPORTED_BILL` (status as stored)."""
         return cls(
             number=row["number"],
             account=row["account"],
@@ -113,9 +109,9 @@ async def my_bills_pages(
     after: list[Any] = []
     while True:
         keyset = ["(b.period_start, b.id) < ({}, {})"] if after else []
-        rows = await Bill.raw(
-            SELECT
-            + VISIBLE % int(viewer.user_id)
+        rows = await fetch(
+            queries.EXPORTED_BILL
+            + queries.VISIBLE % int(viewer.user_id)
             + " JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
             + "".join(f" {'WHERE' if n == 0 else 'AND'} {clause}" for n, clause in enumerate(where + keyset))
             + f" ORDER BY b.period_start DESC, b.id DESC LIMIT {EXPORT_PAGE}",

@@ -1,7 +1,7 @@
-"""The printed bill: one A4 page drawn from ``templates/pdf/bill.html`` and written as a PDF/A-3b with its
-Factur-X invoice attached (`portal.bills.facturx`). The Cuaderno 57 payment data and its barcode are
-printed at the bottom (``specs/payment-codes.md``). Drawing is synchronous and CPU-bound: run it through
-`portal.infra.pdf.render`."""
+"""The printed bill, a stored PDF made by a job: one A4 page drawn from ``templates/pdf/bill.html`` and
+written as a PDF/A-3b with its Factur-X invoice attached (`portal.bills.facturx`). The Cuaderno 57 payment
+data and its barcode are printed at the bottom (``specs/payment-codes.md``). An issued bill never changes,
+so its PDF is rendered once (by a job), stored, and served from storage from then on."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from datetime import date, datetime
 from typing import Any
 
 from markupsafe import Markup
+from saq import Queue
 from stdnum.es import cif, dni, nie
 from weasyprint import HTML, Attachment
 
 from portal.banking.barcode import QUIET_ZONE_X_MM, barcode_svg, code128c_modules
 from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode
 from portal.banking.money import format_eur
+from portal.bills import documents
 from portal.bills.documents import (
     METERED_KINDS,
     BillDocument,
@@ -26,9 +28,20 @@ from portal.bills.documents import (
     vat_line_description,
 )
 from portal.bills.facturx import FACTUR_X_FILENAME, FACTUR_X_RELATIONSHIP, factur_x_xml, finish_pdf
+from portal.bills.services import BillDetail, get_bill_for_job
+from portal.db import fetch
+from portal.infra import pdf as pdf_engine
 from portal.infra.pdf import STATIC_PDF_DIR, PackagedAssetFetcher, gc_paused, pdf_template, print_stylesheet
+from portal.infra.queue import file_or_job, render_task
+from portal.infra.storage import Storage
+from portal.settings import IssuerSettings
 
+TASK = render_task("render_bill_pdf")
 TEMPLATE_NAME = "pdf/bill.html"
+
+
+def key(bill_number: str) -> str:
+    return f"bills/{bill_number}.pdf"
 
 
 # --- The printed bill -------------------------------------------------------------------------------
@@ -194,7 +207,7 @@ def _context(doc: BillDocument) -> dict[str, Any]:
 
 
 def render_bill_html(doc: BillDocument, *, overflowing: bool = False) -> str:
-    """The HTML that :func:`render_bill_pdf` prints, styled by ``static/pdf/bill.css`` (for previews)."""
+    """The HTML that :func:`draw` prints, styled by ``static/pdf/bill.css`` (for previews)."""
     return pdf_template(TEMPLATE_NAME).render(**_context(doc), overflowing=overflowing)
 
 
@@ -208,10 +221,10 @@ def _overlaps_payment(document: Any) -> bool:
     return len(document.pages) > 1 or end is None or payment is None or end[1] + _MIN_GAP_PX > payment[1]
 
 
-def render_bill_pdf(doc: BillDocument) -> bytes:
+def draw(doc: BillDocument) -> bytes:
     """The bill as a one-page A4 PDF/A-3b with its Factur-X XML attached (``factur-x.xml``).
 
-    Synchronous and CPU-bound: run it in a thread or a process. The same document gives the same
+    Synchronous and CPU-bound: run it through `portal.infra.pdf.render`. The same document gives the same
     bytes (dates in the file come from the bill, not the clock). The PDF is tagged, so that screen
     readers read it in order and the chart and the barcode have their text alternatives.
 
@@ -249,3 +262,69 @@ def render_bill_pdf(doc: BillDocument) -> bytes:
         )
         pdf: bytes = document.write_pdf(attachments=[invoice], finisher=finish_pdf, **options)
     return pdf
+
+
+# --- The stored file --------------------------------------------------------------------------------
+
+
+async def bill_document(bill: BillDetail, issuer: IssuerSettings) -> BillDocument:
+    """Everything the PDF prints: the bill, and the consumption of its account's last periods."""
+    history = await fetch(
+        "SELECT period_start, consumption_m3 FROM bill WHERE account = {} AND period_start <= {}"
+        " ORDER BY period_start DESC LIMIT {}",
+        bill.account_id,
+        bill.row.period_start,
+        documents.MAX_HISTORY,
+    )
+    return BillDocument(
+        issuer=issuer,
+        holder_name=bill.holder_name,
+        holder_identity=bill.holder_identity,
+        holder_address=bill.supply_address,
+        account_number=bill.row.account_number,
+        tariff=bill.tariff,
+        bill_number=bill.row.number,
+        period_start=bill.row.period_start,
+        period_end=bill.row.period_end,
+        issue_date=bill.row.issue_date,
+        due_date=bill.row.due_date,
+        reading_previous=bill.reading_previous,
+        reading_current=bill.reading_current,
+        consumption_m3=bill.consumption_m3,
+        lines=documents.lines_from_json(bill.lines),
+        taxable_cents=bill.taxable_cents,
+        vat_cents=bill.vat_cents,
+        total_cents=bill.row.total_cents,
+        payment=PaymentCode(
+            issuer=issuer.code,
+            suffix=bill.payment_suffix,
+            reference=bill.payment_reference,
+            identification=bill.payment_identification,
+            amount_cents=bill.row.total_cents,
+        ),
+        history=tuple(
+            ConsumptionPoint(f"{row['period_start']:%b %y}", row["consumption_m3"])
+            for row in reversed(history)
+        ),
+        payment_method_note=(
+            f"Paid by direct debit from {bill.iban_masked}" if bill.payment_method == "direct_debit" else None
+        ),
+    )
+
+
+async def render(bill_id: int, issuer: IssuerSettings, storage: Storage) -> str:
+    """Render and store the PDF unless it is stored already (a retried or duplicated job does nothing)."""
+    bill = await get_bill_for_job(bill_id)
+    if bill is None:
+        return "unknown bill"
+    if storage.exists(key(bill.row.number)):
+        return "already stored"
+    storage.write(key(bill.row.number), await pdf_engine.render(draw, await bill_document(bill, issuer)))
+    return "rendered"
+
+
+async def ensure(bill_id: int, bill_number: str, storage: Storage, queue: Queue) -> bool:
+    """Whether the PDF is ready; if not, make sure a job is preparing it (one per bill: the job key)."""
+    return await file_or_job(
+        storage, key(bill_number), TASK, queue, key=f"bill-pdf:{bill_id}", bill_id=bill_id
+    )

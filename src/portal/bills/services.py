@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from portal.db.tables import AccountAccess, Bill
+from portal.bills import queries
+from portal.db import fetch
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.payments import PaymentKind
 from portal.viewer import Viewer
@@ -82,16 +83,6 @@ class BillPage:
     ACCOUNT_CHOICES of them (the filter is then typed, see :func:`sees_account`)."""
 
 
-VISIBLE = ' FROM bill b JOIN account_access x ON x.account = b.account AND x."user" = %d'
-_WITH_NUMBERS = "SELECT p.*, a.number AS account_number, NULL AS supply_address FROM ("
-_CHOICES = (
-    "SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'account', a.number, a.supply_address"
-    ' FROM account_access x JOIN account a ON a.id = x.account WHERE x."user" = %d ORDER BY a.number'
-    " LIMIT %d"
-)
-"""The "Account" filter's choices, as rows of the same shape as the bills' joined to their numbers."""
-
-
 def _row(row: dict[str, Any], today: dt.date) -> BillRow:
     return BillRow(
         row["id"],
@@ -147,28 +138,22 @@ async def my_bills(
     today: dt.date | None = None,
 ) -> BillPage:
     """One page of the viewer's bills (newest first, from the keyset ``cursor``) and what the My bills
-    page shows beside them (their oldest pending bills, the
-    "Account" filter's choices): one query, as every round trip to the database costs the page more than
-    the few rows it adds."""
+    page shows beside them (their oldest pending bills, the "Account" filter's choices): one query, as
+    every round trip to the database costs the page more than the few rows it adds."""
     today = today or dt.date.today()
     where, args = filter_where(filters, today)
     page_where = list(where)
     page_args = list(args)
     position = parse_cursor(cursor)
     if position:
-        # Written into the statement (a date and an int, both parsed), for the reason given for the user
-        # id below: with them as parameters PostgreSQL switched to a generic plan after five pages, which
-        # took 0.55 ms instead of 0.23 at 1,000,000 bills.
+        # Written into the statement (parsed values), so that each page gets its own plan (bench/README).
         start, last_id = position
         page_where.append(f"(b.period_start, b.id) < ('{start.isoformat()}'::date, {int(last_id)})")
     select = (
         "SELECT b.id, b.account, b.number, b.period_start, b.period_end, b.issue_date, b.due_date,"
-        " b.total_cents, b.status, '%s' AS listed" + VISIBLE
+        " b.total_cents, b.status, '%s' AS listed" + queries.VISIBLE
     )
-    # The user id is written into the statement (an int, from the session), not sent as a parameter:
-    # PostgreSQL may reuse a prepared statement's generic plan after five executions, and one plan
-    # cannot fit both a user with 4 accounts (read their accounts' bills, sort) and one with 20,000
-    # (walk bill_period_order): the wrong one took 1.2 s. Per user, the plan fits that user.
+    # The user id (an int, from the session) is written into the statement: a plan per user (bench/README).
     user_id = int(viewer.user_id)
     parts = (
         "("
@@ -183,12 +168,11 @@ async def my_bills(
         + select % ("pending", user_id)
         + f" WHERE b.status = 'pending' ORDER BY b.period_start, b.id LIMIT {PENDING_SHOWN + 1})"
     )
-    # The account numbers are joined to the few rows chosen, not inside the walk over the bills: there
-    # PostgreSQL would add a Memoize node sized for every account the viewer sees (≈ 1 ms for 20,000).
-    sql = _WITH_NUMBERS + parts + ") p JOIN account a ON a.id = p.account"
-    # Outside that join: in it, 51 more rows made PostgreSQL hash every account (1.7 ms for 20,000).
-    sql += " UNION ALL (" + _CHOICES % (user_id, ACCOUNT_CHOICES + 1) + ")"
-    rows = await Bill.raw(sql, *sql_args)
+    # The account numbers are joined to the few rows chosen, not inside the walk over the bills.
+    sql = queries.WITH_NUMBERS + parts + ") p JOIN account a ON a.id = p.account"
+    # The choices stay outside that join (bench/README).
+    sql += " UNION ALL (" + queries.CHOICES % (user_id, ACCOUNT_CHOICES + 1) + ")"
+    rows = await fetch(sql, *sql_args)
     choices = sorted(
         (
             AccountChoice(row["account_number"], row["supply_address"])
@@ -218,7 +202,7 @@ async def my_bills(
 
 async def sees_account(viewer: Viewer, number: str) -> bool:
     """Whether the viewer may see the account with this number."""
-    rows = await Bill.raw(
+    rows = await fetch(
         'SELECT 1 FROM account_access x JOIN account a ON a.id = x.account WHERE x."user" = {}'
         " AND a.number = {}",
         viewer.user_id,
@@ -248,17 +232,10 @@ class BillDetail:
     iban_masked: str
 
 
-_DETAIL = (
-    "SELECT b.*, a.number AS account_number, a.supply_address, a.tariff, a.payment_method, a.iban_masked,"
-    " c.name AS holder_name, c.identity_number AS holder_identity"
-    " FROM bill b JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
-)
-
-
 async def get_bill(viewer: Viewer, bill_id: int, today: dt.date | None = None) -> BillDetail | None:
     """One bill, if the viewer may see its account; None otherwise (the caller answers 404)."""
-    rows = await Bill.raw(
-        _DETAIL + ' JOIN account_access x ON x.account = a.id AND x."user" = {} WHERE b.id = {}',
+    rows = await fetch(
+        queries.DETAIL + ' JOIN account_access x ON x.account = a.id AND x."user" = {} WHERE b.id = {}',
         viewer.user_id,
         bill_id,
     )
@@ -267,7 +244,7 @@ async def get_bill(viewer: Viewer, bill_id: int, today: dt.date | None = None) -
 
 async def get_bill_for_job(bill_id: int) -> BillDetail | None:
     """One bill whoever may see it: for jobs, which act on work a scoped request already checked."""
-    rows = await Bill.raw(_DETAIL + " WHERE b.id = {}", bill_id)
+    rows = await fetch(queries.DETAIL + " WHERE b.id = {}", bill_id)
     return _detail(rows[0], None) if rows else None
 
 
@@ -316,8 +293,8 @@ class AccountStatus:
 async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[AccountStatus]:
     """Each account the viewer may see, at a glance: what is pending and when, the last bill, how it pays."""
     today = today or dt.date.today()
-    rows = await Bill.raw(
-        "SELECT a.number, a.supply_address, c.name AS holder, a.payment_method, a.iban_masked, a.online_bill,"
+    rows = await fetch(
+        "SELECT a.number, a.supply_address, c.name AS holder, a.payment_method, a.iban_masked, a.online_bill,"  # noqa: S608
         " COALESCE(SUM(b.total_cents) FILTER (WHERE b.status = 'pending'), 0)::bigint AS pending_cents,"
         " COUNT(b.id) FILTER (WHERE b.status = 'pending') AS pending_count,"
         " COUNT(b.id) FILTER (WHERE b.status = 'pending' AND b.due_date < {}) AS overdue_count,"
@@ -325,8 +302,8 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
         " last.id AS last_bill_id, last.number AS last_bill_number, last.total_cents AS last_bill_cents,"
         " paid.order_id AS last_payment_order, paid.amount_cents AS last_payment_cents,"
         " paid.notified_at AS last_payment_at"
-        " FROM account_access x JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
-        " LEFT JOIN bill b ON b.account = a.id"
+        + queries.VIEWER_ACCOUNTS
+        + " LEFT JOIN bill b ON b.account = a.id"
         " LEFT JOIN LATERAL (SELECT id, number, total_cents FROM bill WHERE account = a.id"
         "   ORDER BY period_start DESC, id DESC LIMIT 1) last ON true"
         " LEFT JOIN LATERAL (SELECT order_id, amount_cents, notified_at FROM payment WHERE account = a.id"
@@ -353,10 +330,10 @@ class VisibleAccount:
 
 
 async def visible_accounts(viewer: Viewer) -> list[VisibleAccount]:
-    rows = await AccountAccess.raw(
-        "SELECT a.id, a.number, a.supply_address, c.name AS holder, x.role FROM account_access x"
-        " JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
-        " WHERE x.user = {} ORDER BY c.name, a.number",
+    rows = await fetch(
+        "SELECT a.id, a.number, a.supply_address, c.name AS holder, x.role"
+        + queries.VIEWER_ACCOUNTS
+        + ' WHERE x."user" = {} ORDER BY c.name, a.number',
         viewer.user_id,
     )
     return [VisibleAccount(**row) for row in rows]
@@ -385,7 +362,7 @@ class BillPayment:
 async def bill_payments(viewer: Viewer, bill_id: int) -> list[BillPayment]:
     """Payments of a bill the viewer may see, by itself or in a bills-due document, newest first: those the
     bank answered (authorised or declined)."""
-    rows = await Bill.raw(
+    rows = await fetch(
         "SELECT p.order_id, p.kind, p.reference, b.number AS bill_number, p.amount_cents, p.state,"
         " p.created_at, p.notified_at FROM payment p LEFT JOIN bill b ON b.id = p.bill"
         " WHERE p.state IN ('authorised', 'declined')"

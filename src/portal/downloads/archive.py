@@ -28,10 +28,10 @@ from jinja2 import Environment
 from saq import Job, Queue
 from saq.job import Status
 
-from portal.bills import files
+from portal.bills import pdf as bill_pdf
 from portal.bills.exports import FIELDS
 from portal.db import engine as db_engine
-from portal.db.tables import DownloadRequest
+from portal.db import execute, fetch
 from portal.db.tables.downloads import DownloadState
 from portal.downloads.exports import index_pages
 from portal.downloads.requests import get_request
@@ -58,7 +58,7 @@ enough that a worker's batches come out in order and that the last one leaves li
 RENDER_PDFS = Task(
     name="render_download_pdfs", timeout=300, retries=3, retry_delay=2.0, retry_backoff=True, heartbeat=0
 )
-"""Renders a batch of missing PDFs for a download (`render_pdf`, the function "View online bill" uses)."""
+"""Renders a batch of missing PDFs for a download (`portal.bills.pdf.render`, as for "View online bill")."""
 REPORT_EVERY = 0.5
 """Seconds between progress reports (the request row and the SAQ heartbeat)."""
 
@@ -94,7 +94,7 @@ async def enqueue_zip(queue: Queue, settings: DownloadSettings, request_id: int)
 
 async def mark_failed(request_id: int, storage: Storage, error: str) -> None:
     storage.path(temp_key(request_id)).unlink(missing_ok=True)
-    await DownloadRequest.raw(
+    await execute(
         "UPDATE download_request SET state = 'failed', error = {}, updated_at = now()"
         " WHERE id = {} AND state IN ('queued', 'preparing')",
         error[:500],
@@ -116,7 +116,7 @@ async def render_pdfs(bill_ids: list[int], settings: Settings, storage: Storage)
     """A batch in one hold of this process's render slot, so that the bills come out in the order the zip
     needs them (batches taking turns would each finish late)."""
     async with pdf.render_slot():
-        results = [await files.render_pdf(bill_id, settings.issuer, storage) for bill_id in bill_ids]
+        results = [await bill_pdf.render(bill_id, settings.issuer, storage) for bill_id in bill_ids]
     return f"{results.count('rendered')} of {len(bill_ids)} rendered"
 
 
@@ -137,7 +137,7 @@ class Progress:
         if not force and now - self._last < REPORT_EVERY:
             return
         self._last = now
-        await DownloadRequest.raw(
+        await execute(
             "UPDATE download_request SET done = {}, updated_at = now() WHERE id = {}",
             self.done,
             self.request_id,
@@ -156,13 +156,13 @@ class Claimed:
 async def _claim(request_id: int) -> Claimed | None:
     """Mark the request as being prepared (again: a retry starts from zero), unless it is finished."""
     async with db_engine().transaction():
-        rows = await DownloadRequest.raw(
+        rows = await fetch(
             "SELECT id, state, bill_count, file_name FROM download_request WHERE id = {} FOR UPDATE",
             request_id,
         )
         if not rows or rows[0]["state"] not in {DownloadState.queued, DownloadState.preparing}:
             return None
-        await DownloadRequest.raw(
+        await execute(
             "UPDATE download_request SET state = 'preparing', done = 0, error = '', attempts = attempts + 1,"
             " updated_at = now() WHERE id = {}",
             request_id,
@@ -172,7 +172,7 @@ async def _claim(request_id: int) -> Claimed | None:
 
 
 async def _bill_numbers(request_id: int) -> list[tuple[int, str]]:
-    rows = await DownloadRequest.raw(
+    rows = await fetch(
         "SELECT b.id, b.number FROM download_request_bill m JOIN bill b ON b.id = m.bill"
         " WHERE m.request = {} ORDER BY b.number",
         request_id,
@@ -191,7 +191,7 @@ async def _pdf_path(
 ) -> tuple[Any, bool]:
     """The stored PDF of a bill. If it is missing: wait while its render job (`job_key`) is running (up to
     one heartbeat), otherwise render it here. Returns the path, and whether it was rendered here."""
-    key = files.pdf_key(number)
+    key = bill_pdf.key(number)
     deadline = time.monotonic() + settings.downloads.heartbeat_seconds
     next_look = 0.0
     while not storage.exists(key):
@@ -200,7 +200,7 @@ async def _pdf_path(
             job = await queue.job(job_key) if job_key else None
             rendering = job is not None and job.status == Status.ACTIVE and not job.stuck
             if not rendering or now > deadline:
-                rendered = await files.render_pdf(bill_id, settings.issuer, storage)
+                rendered = await bill_pdf.render(bill_id, settings.issuer, storage)
                 return storage.path(key), rendered == "rendered"
             next_look = now + 1.0
         await progress.report()  # keeps the heartbeat while waiting
@@ -214,7 +214,7 @@ async def _queue_renders(
     """Queues the missing PDFs among the next RENDER_BATCH bills from `start` as one render job, and notes
     its key for each of them in `job_keys`. Returns where the next batch starts."""
     end = min(start + RENDER_BATCH, len(bills))
-    missing = [bill_id for bill_id, number in bills[start:end] if not storage.exists(files.pdf_key(number))]
+    missing = [bill_id for bill_id, number in bills[start:end] if not storage.exists(bill_pdf.key(number))]
     if missing:
         key = render_key(missing[0])
         await RENDER_PDFS.enqueue(queue, key=key, bill_ids=missing)
@@ -301,7 +301,7 @@ async def _finish(request_id: int, size: int, settings: Settings, env: Environme
     """Ready, and the email stored in the same transaction (once: its dedupe key); sent after the commit."""
     email_id = None
     async with db_engine().transaction():
-        rows = await DownloadRequest.raw(
+        rows = await fetch(
             "UPDATE download_request r SET state = 'ready', size_bytes = {}, file_key = {},"
             " done = bill_count, ready_at = now(), expires_at = now() + {}::interval, updated_at = now()"
             " FROM portal_user u WHERE r.id = {} AND r.state = 'preparing' AND u.id = r.\"user\""
@@ -319,7 +319,6 @@ async def _finish(request_id: int, size: int, settings: Settings, env: Environme
                 template="download_ready",
                 to_address=row["email"],
                 context={
-                    "issuer_name": settings.issuer.name,
                     "username": row["username"],
                     "file_name": row["file_name"],
                     "bill_count": row["bill_count"],

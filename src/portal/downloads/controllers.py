@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File, Redirect, Template
@@ -24,20 +24,9 @@ from portal.viewer import Viewer
 from portal.web import files
 from portal.web.files import DOWNLOAD_HEADERS
 from portal.web.forms import Form, field, values
+from portal.web.pages import fragment, page, see_other
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def page(template: str, errors: dict[str, str] | None = None, **context: Any) -> Template:
-    return Template(
-        template_name=f"pages/downloads/{template}.html",
-        context={"errors": errors or {}, **context},
-        status_code=422 if errors else 200,
-    )
-
-
-def see_other(path: str) -> Redirect:
-    return Redirect(path, status_code=303)
 
 
 async def _owned(viewer: Viewer, request_id: int) -> Download:
@@ -47,12 +36,25 @@ async def _owned(viewer: Viewer, request_id: int) -> Download:
     return download
 
 
-async def _draft(viewer: Viewer, request_id: int) -> Download | Redirect:
-    """The draft, or where to go once it has been confirmed (the back button after Confirm)."""
+class ConfirmedError(Exception):
+    """A draft's page asked for after the draft was confirmed (the back button after Confirm)."""
+
+    def __init__(self, request_id: int) -> None:
+        super().__init__(request_id)
+        self.request_id = request_id
+
+
+async def provide_draft(viewer: NamedDependency[Viewer], request_id: int) -> Download:
+    """The `draft` of the draft pages: the viewer's request while it is a draft; 404 for anyone else's."""
     download = await _owned(viewer, request_id)
     if download.state != DownloadState.draft:
-        return see_other(f"/downloads/{request_id}/requested")
+        raise ConfirmedError(request_id)
     return download
+
+
+def _to_confirmation(_: Request[Any, Any, Any], error: ConfirmedError) -> Redirect:
+    """Once confirmed, a draft's pages lead to its confirmation."""
+    return see_other(f"/downloads/{error.request_id}/requested")
 
 
 def _page_number(text: str) -> int:
@@ -61,16 +63,18 @@ def _page_number(text: str) -> int:
 
 class DownloadsController(Controller):
     path = "/downloads"
+    dependencies = {"draft": Provide(provide_draft)}  # noqa: RUF012 (Litestar's own class attributes)
+    exception_handlers = {ConfirmedError: _to_confirmation}  # noqa: RUF012
 
-    @get("/", name="massive_download", cache=False)
+    @get("/", name="massive_download")
     async def start(self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings]) -> Template:
-        return page("start", viewer=viewer, retention_days=settings.downloads.retention_days)
+        return page("pages/downloads/start", viewer=viewer, retention_days=settings.downloads.retention_days)
 
     async def _details_page(
         self, viewer: Viewer, answers: Details, errors: dict[str, str], draft_id: int | None
     ) -> Template:
         return page(
-            "details",
+            "pages/downloads/details",
             errors,
             viewer=viewer,
             values=answers,
@@ -81,7 +85,7 @@ class DownloadsController(Controller):
             holders=await requests.visible_holders(viewer),
         )
 
-    @get("/new", name="download_new", cache=False)
+    @get("/new", name="download_new")
     async def new(self, viewer: NamedDependency[Viewer]) -> Template:
         return await self._details_page(viewer, Details(period_preset="last_12"), {}, None)
 
@@ -93,53 +97,41 @@ class DownloadsController(Controller):
             return await self._details_page(viewer, answers, outcome.errors, None)
         return see_other(f"/downloads/{draft_id}/bills")
 
-    @get("/{request_id:int}/details", name="download_details", cache=False)
-    async def details(
-        self, viewer: NamedDependency[Viewer], request_id: FromPath[int]
-    ) -> Template | Redirect:
-        draft = await _draft(viewer, request_id)
-        if isinstance(draft, Redirect):
-            return draft
+    @get("/{request_id:int}/details", name="download_details")
+    async def details(self, viewer: NamedDependency[Viewer], draft: NamedDependency[Download]) -> Template:
         return await self._details_page(viewer, draft.details, {}, draft.id)
 
     @post("/{request_id:int}/details", name="download_details_post")
     async def details_post(
-        self, viewer: NamedDependency[Viewer], request_id: FromPath[int], data: Form
+        self, viewer: NamedDependency[Viewer], draft: NamedDependency[Download], data: Form
     ) -> Template | Redirect:
-        draft = await _draft(viewer, request_id)
-        if isinstance(draft, Redirect):
-            return draft
         answers = forms.details(data)
         saved, outcome = await flow.save_details(viewer, draft.id, answers)
         if saved is None:
             return await self._details_page(viewer, answers, outcome.errors, draft.id)
         return see_other(f"/downloads/{draft.id}/bills")
 
-    @get("/{request_id:int}/bills", name="download_bills", cache=False)
+    @get("/{request_id:int}/bills", name="download_bills")
     async def bills(
         self,
         viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
-        request_id: FromPath[int],
+        draft: NamedDependency[Download],
         page_number: Annotated[str, QueryParameter(name="page")] = "1",
-    ) -> Template | Redirect:
-        draft = await _draft(viewer, request_id)
-        if isinstance(draft, Redirect):
-            return draft
+    ) -> Template:
         shown = await selection.selection_page(viewer, draft, _page_number(page_number))
-        return page("bills", viewer=viewer, draft=draft, selection=shown, limits=settings.downloads)
+        return page(
+            "pages/downloads/bills", viewer=viewer, draft=draft, selection=shown, limits=settings.downloads
+        )
 
     @post("/{request_id:int}/bills", name="download_bills_post")
     async def bills_post(
         self,
         viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
-        request_id: FromPath[int],
+        draft: NamedDependency[Download],
         data: Form,
     ) -> Template | Redirect:
-        draft = await _draft(viewer, request_id)
-        if isinstance(draft, Redirect):
-            return draft
         action = field(data, "action")
         number = _page_number(field(data, "page"))
         errors = await selection.update_marks(
@@ -159,7 +151,12 @@ class DownloadsController(Controller):
         if errors:
             shown = await selection.selection_page(viewer, draft, number)
             return page(
-                "bills", errors, viewer=viewer, draft=draft, selection=shown, limits=settings.downloads
+                "pages/downloads/bills",
+                errors,
+                viewer=viewer,
+                draft=draft,
+                selection=shown,
+                limits=settings.downloads,
             )
         if action == "continue":
             return see_other(f"/downloads/{draft.id}/check")
@@ -167,30 +164,24 @@ class DownloadsController(Controller):
 
     @post("/{request_id:int}/bills/marks", name="download_marks")
     async def marks(
-        self, viewer: NamedDependency[Viewer], request_id: FromPath[int], data: Form
-    ) -> Template | Redirect:
+        self, viewer: NamedDependency[Viewer], draft: NamedDependency[Download], data: Form
+    ) -> Template:
         """A box ticked or unticked with JavaScript: save the page's marks, answer the count and total."""
-        draft = await _draft(viewer, request_id)
-        if isinstance(draft, Redirect):
-            return draft
         await selection.update_marks(viewer, draft, "", values(data, "shown"), values(data, "bill"))
-        return Template(
-            template_name="partials/downloads/marked.html",
-            context={"marked": await selection.marked_summary(viewer, draft)},
-        )
+        return fragment("partials/downloads/marked", marked=await selection.marked_summary(viewer, draft))
 
-    @get("/{request_id:int}/check", name="download_check", cache=False)
+    @get("/{request_id:int}/check", name="download_check")
     async def check(
-        self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], request_id: FromPath[int]
-    ) -> Template | Redirect:
-        draft = await _draft(viewer, request_id)
-        if isinstance(draft, Redirect):
-            return draft
+        self,
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        draft: NamedDependency[Download],
+    ) -> Template:
         return await self._check_page(viewer, draft, {})
 
     async def _check_page(self, viewer: Viewer, draft: Download, errors: dict[str, str]) -> Template:
         return page(
-            "check",
+            "pages/downloads/check",
             errors,
             viewer=viewer,
             draft=draft,
@@ -200,7 +191,7 @@ class DownloadsController(Controller):
             select_by=forms.SELECT_BY,
         )
 
-    @get("/{request_id:int}/list.xlsx", name="download_list", cache=False)
+    @get("/{request_id:int}/list.xlsx", name="download_list")
     async def excel(self, viewer: NamedDependency[Viewer], request_id: FromPath[int]) -> Response[bytes]:
         download = await _owned(viewer, request_id)
         body = await exports.excel_list(viewer, download)
@@ -230,16 +221,16 @@ class DownloadsController(Controller):
             return await self._check_page(viewer, download, outcome.errors)
         return see_other(f"/downloads/{request_id}/requested")
 
-    @get("/{request_id:int}/requested", name="download_confirmation", cache=False)
+    @get("/{request_id:int}/requested", name="download_confirmation")
     async def confirmation(
         self, viewer: NamedDependency[Viewer], request_id: FromPath[int]
     ) -> Template | Redirect:
         download = await _owned(viewer, request_id)
         if download.state == DownloadState.draft:
             return see_other(f"/downloads/{request_id}/check")
-        return page("confirmation", viewer=viewer, download=download)
+        return page("pages/downloads/confirmation", viewer=viewer, download=download)
 
-    @get("/requested", name="downloads_requested", cache=False)
+    @get("/requested", name="downloads_requested")
     async def requested(
         self,
         viewer: NamedDependency[Viewer],
@@ -249,22 +240,23 @@ class DownloadsController(Controller):
         downloads = await requests.list_requests(viewer)
         errors = {"": flow.too_many_message(settings.downloads)} if failed == "limit" else {}
         context = _status_context(downloads, "", settings)
-        return page("requested", errors, viewer=viewer, downloads=downloads, **context)
+        return page("pages/downloads/requested", errors, viewer=viewer, downloads=downloads, **context)
 
-    @get("/requested/status", name="downloads_status", cache=False)
+    @get("/requested/status", name="downloads_status")
     async def status(
         self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], seen: FromQuery[str] = ""
     ) -> Template:
         """The polled fragment; 286 stops htmx polling once nothing is queued or being prepared."""
         downloads = await requests.list_requests(viewer)
         context = _status_context(downloads, seen, settings)
-        return Template(
-            template_name="partials/downloads/status.html",
-            context={"downloads": downloads, **context},
-            status_code=200 if context["polling"] else 286,
+        return fragment(
+            "partials/downloads/status",
+            downloads=downloads,
+            **context,
+            status=200 if context["polling"] else 286,
         )
 
-    @get("/{request_id:int}/file", name="download_file", cache=False)
+    @get("/{request_id:int}/file", name="download_file")
     async def file(
         self, viewer: NamedDependency[Viewer], storage: NamedDependency[Storage], request_id: FromPath[int]
     ) -> File:

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator
 
 import xlsxwriter
 
-from portal.bills.exports import COLUMNS, SELECT, ExportedBill
-from portal.db.tables import DownloadRequest
+from portal.bills.exports import COLUMNS, ExportedBill
+from portal.bills.queries import EXPORTED_BILL
+from portal.db import fetch
 from portal.downloads.requests import Download
 from portal.downloads.selection import SelectableBill, marked_bills
 from portal.viewer import Viewer
@@ -71,9 +72,8 @@ async def index_pages(request_id: int, today: dt.date | None = None) -> AsyncIte
     today = today or dt.date.today()
     after = ""
     while True:
-        rows = await DownloadRequest.raw(
-            SELECT  # noqa: S608 (constant SQL; values go in as parameters)
-            + " FROM download_request_bill m JOIN bill b ON b.id = m.bill"
+        rows = await fetch(
+            EXPORTED_BILL + " FROM download_request_bill m JOIN bill b ON b.id = m.bill"
             " JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
             f" WHERE m.request = {{}} AND b.number > {{}} ORDER BY b.number LIMIT {_PAGE}",
             request_id,

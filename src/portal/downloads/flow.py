@@ -4,18 +4,18 @@ builds; a failed request tried again. Every function takes the acting `Viewer`."
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from saq import Queue
 
 from portal.db import engine as db_engine
+from portal.db import execute, fetch
 from portal.db.tables import DownloadRequest
 from portal.db.tables.downloads import DownloadState
 from portal.downloads import forms
 from portal.downloads.archive import enqueue_zip
-from portal.downloads.forms import Details, Errors
+from portal.downloads.forms import Details
 from portal.downloads.requests import get_request
 from portal.downloads.selection import (
     check_limits_of_marks,
@@ -25,21 +25,13 @@ from portal.downloads.selection import (
 )
 from portal.settings import DownloadSettings, Settings
 from portal.viewer import Viewer
+from portal.web.forms import Outcome
 
 log = structlog.get_logger("portal.downloads")
 
 NO_BILLS = (
     "No bills found for this identity document or account number in this period. Check them and try again"
 )
-
-
-@dataclass
-class Outcome:
-    errors: Errors = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 async def save_details(
@@ -79,7 +71,7 @@ async def save_details(
     draft = await get_request(viewer, request_id)
     if draft is not None:
         sql, args = draft_selection(viewer, draft)
-        await DownloadRequest.raw(
+        await execute(
             "DELETE FROM download_request_bill WHERE request = {} AND bill NOT IN (SELECT b.id" + sql + ")",  # noqa: S608
             request_id,
             *args,
@@ -88,7 +80,7 @@ async def save_details(
 
 
 async def in_progress_count(viewer: Viewer) -> int:
-    rows = await DownloadRequest.raw(
+    rows = await fetch(
         "SELECT count(*) AS n FROM download_request WHERE \"user\" = {} AND state IN ('queued', 'preparing')",
         viewer.user_id,
     )
@@ -107,7 +99,7 @@ async def confirm(viewer: Viewer, request_id: int, settings: Settings, queue: Qu
     submit of the same draft changes nothing."""
     limits = settings.downloads
     async with db_engine().transaction():
-        rows = await DownloadRequest.raw(
+        rows = await fetch(
             'SELECT state FROM download_request WHERE id = {} AND "user" = {} FOR UPDATE',
             request_id,
             viewer.user_id,
@@ -119,7 +111,7 @@ async def confirm(viewer: Viewer, request_id: int, settings: Settings, queue: Qu
         draft = await get_request(viewer, request_id)
         assert draft is not None
         sql, args = draft_selection(viewer, draft)
-        await DownloadRequest.raw(
+        await execute(
             "DELETE FROM download_request_bill WHERE request = {} AND bill NOT IN (SELECT b.id" + sql + ")",  # noqa: S608
             request_id,
             *args,
@@ -128,7 +120,7 @@ async def confirm(viewer: Viewer, request_id: int, settings: Settings, queue: Qu
         if errors := check_limits_of_marks(marked, limits):
             return Outcome(errors)
         # Lock the user's row so that two confirms at once cannot both pass the limit.
-        await DownloadRequest.raw("SELECT id FROM portal_user WHERE id = {} FOR UPDATE", viewer.user_id)
+        await execute("SELECT id FROM portal_user WHERE id = {} FOR UPDATE", viewer.user_id)
         if await in_progress_count(viewer) >= limits.max_in_progress:
             return Outcome({"": too_many_message(limits)})
         now = dt.datetime.now(dt.UTC)
@@ -150,14 +142,14 @@ async def confirm(viewer: Viewer, request_id: int, settings: Settings, queue: Qu
 async def try_again(viewer: Viewer, request_id: int, settings: Settings, queue: Queue) -> Outcome:
     """A failed request goes back to the queue (within the user's limit of requests in progress)."""
     async with db_engine().transaction():
-        rows = await DownloadRequest.raw(
+        rows = await fetch(
             'SELECT state FROM download_request WHERE id = {} AND "user" = {} FOR UPDATE',
             request_id,
             viewer.user_id,
         )
         if not rows or rows[0]["state"] != DownloadState.failed:
             return Outcome()
-        await DownloadRequest.raw("SELECT id FROM portal_user WHERE id = {} FOR UPDATE", viewer.user_id)
+        await execute("SELECT id FROM portal_user WHERE id = {} FOR UPDATE", viewer.user_id)
         if await in_progress_count(viewer) >= settings.downloads.max_in_progress:
             return Outcome({"": too_many_message(settings.downloads)})
         await DownloadRequest.update(

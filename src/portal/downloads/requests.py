@@ -13,9 +13,10 @@ from typing import Any
 
 import structlog
 
-from portal.db.tables import DownloadRequest
+from portal.bills import queries as bill_queries
+from portal.db import fetch, fetch_one
 from portal.db.tables.downloads import DownloadState
-from portal.downloads import forms
+from portal.downloads import forms, queries
 from portal.downloads.forms import Details
 from portal.viewer import Viewer
 
@@ -84,30 +85,23 @@ STATE_LABELS: dict[str, str] = {
 }
 
 
-_DOWNLOAD_COLUMNS = (
-    "id, state, name, file_name, period_preset, custom_from, custom_to, period_from, period_to, select_by,"
-    " selector, bill_count, total_cents, done, size_bytes, error, created_at, requested_at, ready_at,"
-    " expires_at"
-)
-
-
 def _download(row: dict[str, Any]) -> Download:
     return Download(**row)
 
 
 async def get_request(viewer: Viewer, request_id: int) -> Download | None:
-    rows = await DownloadRequest.raw(
-        f'SELECT {_DOWNLOAD_COLUMNS} FROM download_request WHERE id = {{}} AND "user" = {{}}',  # noqa: S608
+    row = await fetch_one(
+        f'SELECT {queries.DOWNLOAD_COLUMNS} FROM download_request WHERE id = {{}} AND "user" = {{}}',  # noqa: S608
         request_id,
         viewer.user_id,
     )
-    return _download(rows[0]) if rows else None
+    return _download(row) if row else None
 
 
 async def list_requests(viewer: Viewer, limit: int = 200) -> list[Download]:
     """Every request of the viewer but drafts, newest first."""
-    rows = await DownloadRequest.raw(
-        f"SELECT {_DOWNLOAD_COLUMNS} FROM download_request WHERE \"user\" = {{}} AND state <> 'draft'"  # noqa: S608
+    rows = await fetch(
+        f"SELECT {queries.DOWNLOAD_COLUMNS} FROM download_request WHERE \"user\" = {{}} AND state <> 'draft'"  # noqa: S608
         f" ORDER BY created_at DESC, id DESC LIMIT {int(limit)}",
         viewer.user_id,
     )
@@ -138,10 +132,10 @@ def changes_since(downloads: list[Download], seen: str) -> str:
 
 async def visible_holders(viewer: Viewer) -> list[dict[str, str]]:
     """The identity documents (and names) of the holders whose accounts the viewer may see."""
-    rows = await DownloadRequest.raw(
-        "SELECT DISTINCT c.identity_number AS identity, c.name FROM account_access x"
-        ' JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer WHERE x."user" = {}'
-        " ORDER BY c.name",
+    rows = await fetch(
+        "SELECT DISTINCT c.identity_number AS identity, c.name"
+        + bill_queries.VIEWER_ACCOUNTS
+        + ' WHERE x."user" = {} ORDER BY c.name',
         viewer.user_id,
     )
     return [dict(row) for row in rows]

@@ -9,7 +9,9 @@ from typing import Any
 
 from portal.bills.services import STATUSES, effective_status
 from portal.db import engine as db_engine
+from portal.db import execute, fetch
 from portal.db.tables import DownloadRequest
+from portal.downloads import queries
 from portal.downloads.forms import CheckedDetails, Errors
 from portal.downloads.requests import Download
 from portal.settings import DownloadSettings
@@ -17,16 +19,11 @@ from portal.viewer import Viewer
 
 PAGE_SIZE = 50
 CHECK_PAGE_SIZE = 100
-_SELECTION = (
-    " FROM bill b JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
-    ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
-    " WHERE b.period_end >= {} AND b.period_start <= {}"
-)
 
 
 def _selection(viewer: Viewer, select_by: str, selector: str, start: Any, end: Any) -> tuple[str, list[Any]]:
     column = "a.number" if select_by == "account" else "c.identity_number"
-    return _SELECTION + f" AND {column} = {{}}", [viewer.user_id, start, end, selector]
+    return queries.SELECTION + f" AND {column} = {{}}", [viewer.user_id, start, end, selector]
 
 
 def draft_selection(viewer: Viewer, draft: Download) -> tuple[str, list[Any]]:
@@ -37,7 +34,7 @@ async def selection_count(viewer: Viewer, checked: CheckedDetails) -> int:
     sql, args = _selection(
         viewer, checked.select_by, checked.selector, checked.period_from, checked.period_to
     )
-    rows = await DownloadRequest.raw("SELECT count(*) AS n" + sql, *args)
+    rows = await fetch("SELECT count(*) AS n" + sql, *args)
     return int(rows[0]["n"])
 
 
@@ -75,12 +72,6 @@ class SelectionPage:
     marked: Marked
 
 
-_BILL_COLUMNS = (
-    "SELECT b.id, b.number, a.number AS account_number, c.name AS holder, b.period_start, b.period_end,"
-    " b.issue_date, b.due_date, b.total_cents, b.status"
-)
-
-
 def _bill(row: dict[str, Any], today: dt.date) -> SelectableBill:
     return SelectableBill(
         id=row["id"],
@@ -100,7 +91,7 @@ def _bill(row: dict[str, Any], today: dt.date) -> SelectableBill:
 async def marked_summary(viewer: Viewer, draft: Download) -> Marked:
     """The marked bills that are still in the selection and visible: their count and total."""
     sql, args = draft_selection(viewer, draft)
-    rows = await DownloadRequest.raw(
+    rows = await fetch(
         "SELECT count(*) AS n, COALESCE(sum(b.total_cents), 0)::bigint AS total"  # noqa: S608
         + sql
         + " AND b.id IN (SELECT bill FROM download_request_bill WHERE request = {})",
@@ -112,12 +103,12 @@ async def marked_summary(viewer: Viewer, draft: Download) -> Marked:
 
 async def selection_page(viewer: Viewer, draft: Download, page: int = 1) -> SelectionPage:
     sql, args = draft_selection(viewer, draft)
-    count = await DownloadRequest.raw("SELECT count(*) AS n" + sql, *args)
+    count = await fetch("SELECT count(*) AS n" + sql, *args)
     in_selection = int(count[0]["n"])
     pages = max(1, -(-in_selection // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    rows = await DownloadRequest.raw(
-        _BILL_COLUMNS  # noqa: S608
+    rows = await fetch(
+        queries.BILL_COLUMNS  # noqa: S608
         + ", EXISTS (SELECT 1 FROM download_request_bill m WHERE m.request = {} AND m.bill = b.id) AS marked"
         + sql
         + f" ORDER BY b.period_start DESC, b.id DESC LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}",
@@ -144,7 +135,7 @@ async def update_marks(
     are ignored."""
     sql, args = draft_selection(viewer, draft)
     if action == "select_all" and max_bills is not None:
-        count = await DownloadRequest.raw("SELECT count(*) AS n" + sql, *args)
+        count = await fetch("SELECT count(*) AS n" + sql, *args)
         if int(count[0]["n"]) > max_bills:
             return {
                 "bills": f"This selection has {int(count[0]['n']):,} bills: one request can hold at most "
@@ -156,10 +147,10 @@ async def update_marks(
         ticked = set(shown_ids)
     async with db_engine().transaction():
         if action == "clear":
-            await DownloadRequest.raw("DELETE FROM download_request_bill WHERE request = {}", draft.id)
+            await execute("DELETE FROM download_request_bill WHERE request = {}", draft.id)
             return {}
         if action == "select_all":
-            await DownloadRequest.raw(
+            await execute(
                 "INSERT INTO download_request_bill (request, bill) SELECT {}, b.id"
                 + sql
                 + " ON CONFLICT (request, bill) DO NOTHING",
@@ -171,14 +162,14 @@ async def update_marks(
             return {}
         unticked = [bill_id for bill_id in shown_ids if bill_id not in ticked]
         if unticked:
-            await DownloadRequest.raw(
+            await execute(
                 "DELETE FROM download_request_bill WHERE request = {} AND bill = ANY({}::int[])",
                 draft.id,
                 unticked,
             )
         to_mark = [bill_id for bill_id in shown_ids if bill_id in ticked]
         if to_mark:
-            await DownloadRequest.raw(
+            await execute(
                 "INSERT INTO download_request_bill (request, bill) SELECT {}, b.id"
                 + sql
                 + " AND b.id = ANY({}::int[]) ON CONFLICT (request, bill) DO NOTHING",
@@ -196,8 +187,8 @@ async def marked_bills(
     viewer: Viewer, draft: Download, limit: int | None = CHECK_PAGE_SIZE, offset: int = 0
 ) -> list[SelectableBill]:
     sql, args = draft_selection(viewer, draft)
-    rows = await DownloadRequest.raw(
-        _BILL_COLUMNS  # noqa: S608
+    rows = await fetch(
+        queries.BILL_COLUMNS  # noqa: S608
         + sql
         + " AND b.id IN (SELECT bill FROM download_request_bill WHERE request = {})"
         + " ORDER BY b.period_start DESC, b.id DESC"

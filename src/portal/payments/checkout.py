@@ -16,7 +16,8 @@ import structlog
 from asyncpg.exceptions import UniqueViolationError
 
 from portal.db import engine as db_engine
-from portal.db.tables import Bill, Payment, PaymentDraft
+from portal.db import execute, fetch, fetch_one
+from portal.db.tables import Payment, PaymentDraft
 from portal.db.tables.payments import PaymentKind, PaymentState
 from portal.payments import redsys
 from portal.payments.forms import Errors
@@ -76,7 +77,7 @@ async def get_draft(key: str, browser_token: str | None, viewer: Viewer | None) 
     """The draft, if this browser or this signed-in user made it and it has not expired."""
     if not key or len(key) > 40:
         return None
-    rows = await PaymentDraft.raw(
+    rows = await fetch(
         "SELECT id, key, kind, bill, document, email, payment FROM payment_draft WHERE key = {}"
         ' AND expires_at > now() AND (browser_hash = {} OR "user" = {})',
         key,
@@ -133,16 +134,15 @@ async def _start_payment(
     hashed = browser_hash(browser_token)
     async with db_engine().transaction():
         # The bill (or document) row is the lock that serialises every start for it.
-        await Bill.raw(f"SELECT id FROM {table} WHERE id = {{}} FOR UPDATE", draft.target_id)  # noqa: S608
+        await execute(f"SELECT id FROM {table} WHERE id = {{}} FOR UPDATE", draft.target_id)  # noqa: S608
         target = await load_target(draft.kind, draft.target_id, settings, now.date())
         if problem := state_problem(target):
             return None, {"": problem}
-        rows = await Payment.raw(
+        current = await fetch_one(
             f'SELECT id, order_id, browser_hash, "user", created_at, amount_cents FROM payment'  # noqa: S608
             f" WHERE {column} = {{}} AND state = 'open' FOR UPDATE",
             target.id,
         )
-        current = rows[0] if rows else None
         mine = current is not None and (
             current["browser_hash"] == hashed or (viewer is not None and current["user"] == viewer.user_id)
         )
@@ -163,10 +163,10 @@ async def _start_payment(
                     Payment.id == current["id"]
                 )
                 log.info("payment.abandoned", order=current["order_id"])
-            serial = await Payment.raw("SELECT nextval(pg_get_serial_sequence('payment', 'id')) AS id")
+            serial = await fetch("SELECT nextval(pg_get_serial_sequence('payment', 'id')) AS id")
             payment_id = int(serial[0]["id"])
             order_id = redsys.new_order_id(payment_id)
-            await Payment.raw(
+            await execute(
                 "INSERT INTO payment (id, order_id, kind, bill, document, account, reference, amount_cents,"
                 ' email, "user", browser_hash, draft, state, response_code, authorisation_code, card_masked,'
                 " needs_refund, created_at, updated_at, notified_at)"

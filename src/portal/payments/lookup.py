@@ -11,9 +11,11 @@ from typing import Any
 import structlog
 
 from portal.banking.cuaderno57 import PaymentCode, PaymentCodeError
-from portal.db.tables import Bill, PaymentDocument
+from portal.db import fetch, fetch_one
+from portal.db.tables import PaymentDocument
 from portal.db.tables.payments import PaymentKind
 from portal.payment_documents.services import document_by_reference
+from portal.payments import queries
 from portal.payments.forms import CHECK_REFERENCE, Errors, TypedCode
 from portal.settings import Settings
 from portal.web.throttle import Throttle
@@ -56,12 +58,6 @@ class Target:
         return f"Bills due document {self.reference}"
 
 
-_BILL = (
-    "SELECT b.id, b.account, b.number, b.status, b.total_cents, b.payment_reference, b.payment_suffix,"
-    " b.payment_identification, b.period_start, b.period_end, b.due_date FROM bill b"
-)
-
-
 def _bill_target(row: dict[str, Any]) -> Target:
     state = {"pending": "payable", "paid": "paid", "direct_debit": "direct_debit"}.get(row["status"], "paid")
     return Target(
@@ -101,21 +97,21 @@ async def _document_target(reference: str, suffix: str, today: dt.date) -> Targe
 async def _target_by_reference(code: TypedCode, settings: Settings, today: dt.date) -> Target | None:
     if code.suffix == settings.issuer.document_suffix:
         return await _document_target(code.reference, code.suffix, today)
-    rows = await Bill.raw(
-        _BILL + " WHERE b.payment_reference = {} AND b.payment_suffix = {}",
+    row = await fetch_one(
+        queries.BILL + " WHERE b.payment_reference = {} AND b.payment_suffix = {}",
         *(
             code.reference,
             code.suffix,
         ),
     )
-    return _bill_target(rows[0]) if rows else None
+    return _bill_target(row) if row else None
 
 
 async def load_target(kind: str, target_id: int, settings: Settings, today: dt.date | None = None) -> Target:
     """The bill or document as it is now (its amount and state are read again at every step)."""
     today = today or dt.date.today()
     if kind == PaymentKind.bill:
-        rows = await Bill.raw(_BILL + " WHERE b.id = {}", target_id)
+        rows = await fetch(queries.BILL + " WHERE b.id = {}", target_id)
         return _bill_target(rows[0])
     document = (
         await PaymentDocument.select(PaymentDocument.payment_reference, PaymentDocument.payment_suffix)

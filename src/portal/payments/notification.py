@@ -12,7 +12,8 @@ import structlog
 from jinja2 import Environment
 
 from portal.db import engine as db_engine
-from portal.db.tables import Bill, Payment, PaymentNotification
+from portal.db import fetch
+from portal.db.tables import Payment, PaymentNotification
 from portal.db.tables.payments import PaymentKind, PaymentState
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
@@ -47,7 +48,7 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
     order = notification.order[:12]
     email_id: int | None = None
     async with db_engine().transaction():
-        rows = await Payment.raw(
+        rows = await fetch(
             "SELECT id, kind, bill, document, reference, amount_cents, email, state FROM payment"
             " WHERE order_id = {} FOR UPDATE",
             order,
@@ -88,7 +89,7 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
 async def _mark_paid(payment: dict[str, Any], now: dt.datetime, settings: Settings) -> bool:
     """The bill, or every bill of the document, paid; False if it had been paid some other way."""
     if payment["kind"] == PaymentKind.bill:
-        rows = await Bill.raw(
+        rows = await fetch(
             "UPDATE bill SET status = 'paid', paid_at = {} WHERE id = {} AND status = 'pending' RETURNING id",
             now,
             payment["bill"],
@@ -175,7 +176,6 @@ async def _store_receipt_email(payment_id: int, order: str, env: Environment, se
         template="payment_receipt",
         to_address=payment.email,
         context={
-            "issuer_name": settings.issuer.name,
             "payment": payment,
             "link": f"{settings.web.base_url}/payments/{order}",
         },

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from portal.db.tables import Payment
+from portal.db import fetch_one
 from portal.db.tables.payments import PaymentKind, PaymentState
+from portal.payments import queries
 from portal.viewer import Viewer
 from portal.web.tokens import token_hash
 
@@ -50,25 +51,13 @@ class PaymentView:
         return self.state != PaymentState.open
 
 
-_PAYMENT = (
-    "SELECT p.id, p.order_id, p.kind, p.reference, p.amount_cents, p.email, p.state, p.response_code,"
-    " p.authorisation_code, p.card_masked, p.created_at, p.notified_at, dr.key AS draft_key,"
-    " p.bill AS bill_id, p.document AS document_id, b.number AS bill_number, b.period_start, b.period_end,"
-    " d.deadline,"
-    " CASE WHEN p.document IS NULL THEN 1 ELSE"
-    " (SELECT COUNT(*) FROM payment_document_bill WHERE document = p.document) END AS bill_count"
-    " FROM payment p LEFT JOIN bill b ON b.id = p.bill LEFT JOIN payment_document d ON d.id = p.document"
-    " LEFT JOIN payment_draft dr ON dr.id = p.draft"
-)
-
-
 async def payment_for(order_id: str, browser_token: str | None, viewer: Viewer | None) -> PaymentView | None:
     """The payment, if the asker may see it: the browser that started it, the signed-in user who did, or
     a user who may see the account it paid for. Anyone else gets None (404), as for an unknown order."""
     if not order_id or len(order_id) > 12:
         return None
-    rows = await Payment.raw(
-        _PAYMENT  # noqa: S608 (constant SQL; values go in as parameters)
+    row = await fetch_one(
+        queries.PAYMENT  # noqa: S608 (constant SQL; values go in as parameters)
         + ' WHERE p.order_id = {} AND (p.browser_hash = {} OR p."user" = {}'
         ' OR EXISTS (SELECT 1 FROM account_access x WHERE x.account = p.account AND x."user" = {}))',
         order_id,
@@ -76,10 +65,10 @@ async def payment_for(order_id: str, browser_token: str | None, viewer: Viewer |
         viewer.user_id if viewer else -1,
         viewer.user_id if viewer else -1,
     )
-    return PaymentView(**rows[0]) if rows else None
+    return PaymentView(**row) if row else None
 
 
 async def payment_for_job(order_id: str) -> PaymentView | None:
     """For jobs, which act on work a scoped request or a signed notification already checked."""
-    rows = await Payment.raw(_PAYMENT + " WHERE p.order_id = {}", order_id)
-    return PaymentView(**rows[0]) if rows else None
+    row = await fetch_one(queries.PAYMENT + " WHERE p.order_id = {}", order_id)
+    return PaymentView(**row) if row else None

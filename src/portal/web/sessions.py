@@ -17,9 +17,11 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
+from portal.db import fetch
 from portal.db.tables import Session
 from portal.settings import Settings
 from portal.viewer import Viewer
+from portal.web.security import host_cookie_name
 from portal.web.tokens import token_hash
 
 _TOUCH_EVERY = dt.timedelta(seconds=60)  # don't rewrite the row on every request
@@ -30,7 +32,7 @@ class SessionStore:
         self.idle = dt.timedelta(minutes=settings.web.session_idle_minutes)
         self.absolute = dt.timedelta(hours=settings.web.session_absolute_hours)
         self.secure = settings.web.secure_cookies
-        self.cookie_name = "__Host-session" if self.secure else "session"
+        self.cookie_name = host_cookie_name(settings, "session")
 
     def token_from(self, request: Request[Any, Any, Any]) -> str | None:
         token = request.cookies.get(self.cookie_name)
@@ -59,7 +61,7 @@ class SessionStore:
         if not token:
             return None
         now = dt.datetime.now(dt.UTC)
-        rows = await Session.raw(
+        rows = await fetch(
             "SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, u.id AS user_id, u.username, u.kind,"
             " u.email FROM web_session s JOIN portal_user u ON u.id = s.user"
             " WHERE s.token_hash = {} AND s.expires_at > {} AND s.created_at > {}",

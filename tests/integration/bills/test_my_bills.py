@@ -6,17 +6,10 @@ from typing import Any
 
 from portal.db.tables import Account, Bill
 from tests.conftest import submit
+from tests.steps import ADMIN, ANA, sign_in
 
 EXPORT_HEADER = "bill_number,account,holder,period_start,period_end,issue_date,due_date,amount_eur,status"
 """The columns of every export of bills (bills.csv, the Excel list, the zip's index)."""
-
-ANA = ("ana.demo", "demo-password-ana")
-ADMIN = ("admin.demo", "demo-password-admin")
-
-
-async def sign_in(client: Any, who: tuple[str, str]) -> None:
-    response = await submit(client, "/sign-in", {"username": who[0], "password": who[1]})
-    assert response.status_code == 303
 
 
 async def bill_of(account_number: str) -> dict[str, Any]:

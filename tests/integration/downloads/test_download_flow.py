@@ -15,16 +15,14 @@ from openpyxl import load_workbook
 from portal.db.tables import DownloadRequest, OutboxEmail
 from tests.conftest import submit
 from tests.integration.downloads.download_steps import (
-    ANA_IDENTITY,
     clear_downloads,
-    error_messages,
     plain_body,
     shown_bill_ids,
-    sign_in,
     start,
     text_of,
     wait_until_finished,
 )
+from tests.steps import ANA_IDENTITY, error_messages, sign_in
 
 EXPORT_HEADER = "bill_number,account,holder,period_start,period_end,issue_date,due_date,amount_eur,status"
 """The columns of every export of bills (bills.csv, the Excel list, the zip's index)."""

@@ -18,10 +18,10 @@ from tests.conftest import submit
 from tests.integration.downloads.download_steps import (
     clear_downloads,
     confirmed_request,
-    sign_in,
     text_of,
     wait_until_finished,
 )
+from tests.steps import sign_in
 
 
 async def state_of(request_id: int) -> dict[str, Any]:
@@ -36,7 +36,7 @@ async def test_running_twice_makes_one_zip_and_one_email(
     folder = clear_downloads(settings)
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_3")
-    storage, env = Storage(settings.storage.dir), make_environment()
+    storage, env = Storage(settings.storage.dir), make_environment(settings)
     assert await archive.build(request_id, settings, storage, queue, env) == "ready"
     first = (folder / f"{request_id}.zip").read_bytes()
     # A second run that started before the first one finished (a swept job's retry) rebuilds the zip
@@ -58,7 +58,7 @@ async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue:
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_3")
     storage = Storage(settings.storage.dir)
-    await archive.build(request_id, settings, storage, queue, make_environment())
+    await archive.build(request_id, settings, storage, queue, make_environment(settings))
     assert (await client.get(f"/downloads/{request_id}/file")).status_code == 200
     await DownloadRequest.update(
         {DownloadRequest.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}
@@ -129,6 +129,8 @@ async def test_the_status_fragment_polls_while_in_progress_and_announces_changes
     assert "Queued" in text_of(page.text)
     status = await client.get("/downloads/requested/status", params={"seen": f"{request_id}:queued"})
     assert status.status_code == 200 and "hx-swap-oob" not in status.text
+    # A fragment: no cache may serve it in place of the page (DESIGN, hypermedia rules).
+    assert "HX-Request" in status.headers.get_list("vary")
     await DownloadRequest.update({DownloadRequest.state: "preparing", DownloadRequest.done: 3}).where(
         DownloadRequest.id == request_id
     )
@@ -138,7 +140,9 @@ async def test_the_status_fragment_polls_while_in_progress_and_announces_changes
     assert (
         'hx-swap-oob="innerHTML:#live-status"' in status.text and "Ana bills.zip: preparing." in status.text
     )
-    await archive.build(request_id, settings, Storage(settings.storage.dir), queue, make_environment())
+    await archive.build(
+        request_id, settings, Storage(settings.storage.dir), queue, make_environment(settings)
+    )
     status = await client.get("/downloads/requested/status", params={"seen": f"{request_id}:preparing"})
     assert status.status_code == 286
     assert "hx-trigger" not in status.text and "Ana bills.zip: ready." in status.text

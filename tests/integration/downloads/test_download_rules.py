@@ -14,18 +14,15 @@ from portal.downloads.flow import NO_BILLS
 from portal.settings import DownloadSettings, Settings
 from tests.conftest import running, submit
 from tests.integration.downloads.download_steps import (
-    ADMIN,
     ANA_ACCOUNTS,
-    ANA_IDENTITY,
     MARIA_ACCOUNT,
     MARIA_IDENTITY,
-    error_messages,
     request_until_check,
     shown_bill_ids,
-    sign_in,
     start,
     text_of,
 )
+from tests.steps import ADMIN, ANA_IDENTITY, error_messages, sign_in
 
 
 @pytest.fixture

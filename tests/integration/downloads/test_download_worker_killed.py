@@ -23,7 +23,8 @@ import pytest
 from portal.db.tables import DownloadRequest, OutboxEmail
 from portal.settings import DownloadSettings, Settings
 from tests.conftest import running, submit
-from tests.integration.downloads.download_steps import request_until_check, sign_in
+from tests.integration.downloads.download_steps import request_until_check
+from tests.steps import sign_in
 
 HEARTBEAT = 10
 

@@ -12,25 +12,24 @@ from portal.notifications import outbox
 from portal.settings import Settings
 from portal.templating import make_environment
 
-CONTEXT = {"issuer_name": "Aguas de Ejemplo", "base_url": "http://127.0.0.1:8000"}
+ENV = make_environment(Settings.from_env())
+"""The templates as the web and the worker have them: the issuer and the base address are globals."""
 
 
 async def _store(key: str = "test:1", to: str = "Ana Pérez <ana@example.com>") -> int:
-    return await outbox.store_email(
-        make_environment(), dedupe_key=key, template="test", to_address=to, context=CONTEXT
-    )
+    return await outbox.store_email(ENV, dedupe_key=key, template="test", to_address=to, context={})
 
 
 async def test_queued_email_is_sent_by_the_worker_through_smtp(
     queue: Any, worker: Any, mailbox: Any, settings: Settings
 ) -> None:
     email_id = await outbox.queue_email(
-        make_environment(),
+        ENV,
         queue,
         dedupe_key="test:1",
         template="test",
         to_address="ana@example.com",
-        context=CONTEXT,
+        context={},
     )
     [message] = await mailbox.wait_for(1)
     assert message["To"] == "ana@example.com"

@@ -11,15 +11,14 @@ from pypdf import PdfReader
 
 from tests.conftest import submit
 from tests.integration.payments.helpers import (
-    ANA,
     ANA_BARCODE,
     MARIA_CENTS,
     check_page,
     notification,
     notify,
-    sign_in,
     start_payment,
 )
+from tests.steps import ANA, sign_in
 
 
 async def test_one_receipt_email_whatever_the_gateway_repeats(

@@ -1,5 +1,6 @@
-"""A bills-due document's PDF. A confirmed document never changes (only its state does, which the PDF
-does not print), so it is rendered once by a job, stored, and served from storage from then on."""
+"""A bills-due document's PDF, a stored PDF made by a job. A confirmed document never changes (only its
+state does, which the PDF does not print), so it is rendered once, stored, and served from storage from
+then on."""
 
 from __future__ import annotations
 
@@ -12,18 +13,16 @@ from portal.banking.epc import epc_qr_svg
 from portal.banking.money import format_eur
 from portal.bills.pdf import payment_codes_context
 from portal.infra import pdf
-from portal.infra.queue import Task, file_or_job
+from portal.infra.queue import file_or_job, render_task
 from portal.infra.storage import Storage
 from portal.payment_documents.services import DocumentDetail, get_document_for_job
 from portal.settings import IssuerSettings
 
-RENDER_DOCUMENT_PDF = Task(
-    name="render_document_pdf", timeout=120, retries=3, retry_delay=2.0, retry_backoff=True, heartbeat=60
-)
+TASK = render_task("render_document_pdf")
 TEMPLATE_NAME = "pdf/bills_due.html"
 
 
-def pdf_key(reference: str) -> str:
+def key(reference: str) -> str:
     return f"payment-documents/{reference}.pdf"
 
 
@@ -66,29 +65,28 @@ def _context(document: DocumentDetail, issuer: IssuerSettings) -> dict[str, Any]
     }
 
 
-def render_document_pdf(document: DocumentDetail, issuer: IssuerSettings) -> bytes:
-    """The document as a tagged A4 PDF. Synchronous and CPU-bound: run it in a thread."""
+def draw(document: DocumentDetail, issuer: IssuerSettings) -> bytes:
+    """The document as a tagged A4 PDF. Synchronous and CPU-bound: run it through `pdf.render`."""
     return pdf.render_tagged_pdf(pdf.pdf_template(TEMPLATE_NAME).render(**_context(document, issuer)))
 
 
-async def render_pdf(document_id: int, issuer: IssuerSettings, storage: Storage) -> str:
+async def render(document_id: int, issuer: IssuerSettings, storage: Storage) -> str:
     """Render and store the PDF unless it is stored already (a retried or duplicated job does nothing)."""
     document = await get_document_for_job(document_id, issuer)
     if document is None:
         return "unknown document"
-    key = pdf_key(document.code.reference)
-    if storage.exists(key):
+    if storage.exists(key(document.code.reference)):
         return "already stored"
-    storage.write(key, await pdf.render(render_document_pdf, document, issuer))
+    storage.write(key(document.code.reference), await pdf.render(draw, document, issuer))
     return "rendered"
 
 
-async def request_pdf(document: DocumentDetail, storage: Storage, queue: Queue) -> bool:
+async def ensure(document: DocumentDetail, storage: Storage, queue: Queue) -> bool:
     """Whether the PDF is ready; if not, make sure one job is preparing it."""
     return await file_or_job(
         storage,
-        pdf_key(document.code.reference),
-        RENDER_DOCUMENT_PDF,
+        key(document.code.reference),
+        TASK,
         queue,
         key=f"document-pdf:{document.id}",
         document_id=document.id,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 SESSION_STATE = {
     # SQL keywords are written in capitals here, which tells a statement from a sentence ("Set a new…").

@@ -13,10 +13,11 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from portal.accounts import profile_services as profile
-from portal.accounts.controllers import origin_of, page, see_other
+from portal.accounts.controllers import origin_of
 from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
 from portal.web.forms import Form, field, password_field
+from portal.web.pages import page, see_other
 from portal.web.sessions import SessionStore
 
 
@@ -25,11 +26,13 @@ class ProfileController(Controller):
 
     # --- email address ---
 
-    @get("/email", name="profile_email", cache=False)
+    @get("/email", name="profile_email")
     async def email(
         self, viewer: NamedDependency[Viewer], sent: FromQuery[bool] = False, changed: FromQuery[bool] = False
     ) -> Template:
-        return page("profile_email", viewer=viewer, values={"email": ""}, sent=sent, changed=changed)
+        return page(
+            "pages/accounts/profile_email", viewer=viewer, values={"email": ""}, sent=sent, changed=changed
+        )
 
     @post("/email", name="profile_email_post")
     async def email_post(
@@ -45,8 +48,8 @@ class ProfileController(Controller):
         )
         if not outcome.ok:
             return page(
-                "profile_email",
-                outcome,
+                "pages/accounts/profile_email",
+                outcome.errors,
                 viewer=viewer,
                 values={"email": new_email},
                 sent=False,
@@ -54,7 +57,7 @@ class ProfileController(Controller):
             )
         return see_other("/account/email?sent=true")
 
-    @get("/email/confirm", name="profile_email_confirm", cache=False)
+    @get("/email/confirm", name="profile_email_confirm")
     async def email_confirm(
         self,
         request: Request[Any, Any, Any],
@@ -67,7 +70,7 @@ class ProfileController(Controller):
             back = f"/account/email/confirm?{urlencode({'token': token})}"
             return see_other(f"/sign-in?{urlencode({'next': back})}")
         link = await profile.email_link(viewer, token)
-        return page("profile_email_confirm", viewer=viewer, token=token, link=link)
+        return page("pages/accounts/profile_email_confirm", viewer=viewer, token=token, link=link)
 
     @post("/email/confirm", name="profile_email_confirm_post")
     async def email_confirm_post(
@@ -77,14 +80,16 @@ class ProfileController(Controller):
         _, outcome = await profile.confirm_email_change(viewer, token, origin_of(request))
         if not outcome.ok:
             link = await profile.email_link(viewer, token)
-            return page("profile_email_confirm", outcome, viewer=viewer, token=token, link=link)
+            return page(
+                "pages/accounts/profile_email_confirm", outcome.errors, viewer=viewer, token=token, link=link
+            )
         return see_other("/account/email?changed=true")
 
     # --- password ---
 
-    @get("/password", name="profile_password", cache=False)
+    @get("/password", name="profile_password")
     async def password(self, viewer: NamedDependency[Viewer], changed: FromQuery[bool] = False) -> Template:
-        return page("profile_password", viewer=viewer, changed=changed)
+        return page("pages/accounts/profile_password", viewer=viewer, changed=changed)
 
     @post("/password", name="profile_password_post")
     async def password_post(
@@ -104,15 +109,21 @@ class ProfileController(Controller):
             origin_of(request),
         )
         if session is None:
-            return page("profile_password", outcome, viewer=viewer, changed=False)
+            return page("pages/accounts/profile_password", outcome.errors, viewer=viewer, changed=False)
         return see_other("/account/password?changed=true", [sessions.cookie(session)])
 
     # --- online bill ---
 
-    @get("/online-bill", name="profile_online_bill", cache=False)
+    @get("/online-bill", name="profile_online_bill")
     async def online_bill(self, viewer: NamedDependency[Viewer], saved: FromQuery[bool] = False) -> Template:
         setting = await profile.online_bill(viewer)
-        return page("profile_online_bill", viewer=viewer, setting=setting, value=setting.value, saved=saved)
+        return page(
+            "pages/accounts/profile_online_bill",
+            viewer=viewer,
+            setting=setting,
+            value=setting.value,
+            saved=saved,
+        )
 
     @post("/online-bill", name="profile_online_bill_post")
     async def online_bill_post(
@@ -123,6 +134,11 @@ class ProfileController(Controller):
         if not outcome.ok:
             setting = await profile.online_bill(viewer)
             return page(
-                "profile_online_bill", outcome, viewer=viewer, setting=setting, value=answer, saved=False
+                "pages/accounts/profile_online_bill",
+                outcome.errors,
+                viewer=viewer,
+                setting=setting,
+                value=answer,
+                saved=False,
             )
         return see_other("/account/online-bill?saved=true")

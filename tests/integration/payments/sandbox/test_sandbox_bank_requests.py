@@ -10,8 +10,8 @@ import pytest
 
 from portal.payments.redsys import encode_parameters, sign
 from portal.payments.sandbox.operations import OperationStore, PaymentOrder, read_request
-from tests.integration.sandbox_bank.sandbox_merchant import SECRET, Merchant, new_order
-from tests.integration.sandbox_bank.sandbox_support import (  # noqa: F401 (fixtures)
+from tests.integration.payments.sandbox.sandbox_merchant import SECRET, Merchant, new_order
+from tests.integration.payments.sandbox.sandbox_support import (  # noqa: F401 (fixtures)
     BankClient,
     form_of,
     merchant_fixture,

@@ -5,7 +5,7 @@ from typing import Any
 
 from tests.conftest import csrf_token
 from tests.integration.accounts.helpers import ANA, user_row
-from tests.integration.profile.profile_steps import ANA_EMAIL, emails, signed_in
+from tests.integration.accounts.profile.profile_steps import ANA_EMAIL, emails, signed_in
 
 PAGES = ["/account/email", "/account/email/confirm?token=abc", "/account/password", "/account/online-bill"]
 POSTS = {

@@ -6,7 +6,7 @@ from typing import Any
 from portal.db.tables import Account, AccountAccess, User
 from tests.conftest import submit
 from tests.integration.accounts.helpers import ADMIN, ANA, audit_events, error_messages, heading, is_checked
-from tests.integration.profile.profile_steps import notification_text, signed_in
+from tests.integration.accounts.profile.profile_steps import notification_text, signed_in
 
 
 async def online_flags(username: str) -> dict[str, bool]:

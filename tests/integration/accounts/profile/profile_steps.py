@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from portal.db.tables import OutboxEmail
-from tests.integration.accounts.helpers import SESSION_COOKIE, sign_in
+from tests.integration.accounts.helpers import SESSION_COOKIE, submit_sign_in
 
 __all__ = ["ANA_EMAIL", "NEW_PASSWORD", "confirm_link", "emails", "notification_text", "signed_in"]
 
@@ -17,7 +17,7 @@ NEW_PASSWORD = "lighthouse marmalade tangent 9"
 
 async def signed_in(client: Any, login: str, password: str) -> str:
     """Sign the client in; returns its session cookie."""
-    response = await sign_in(client, login, password)
+    response = await submit_sign_in(client, login, password)
     assert response.status_code == 303, response.text
     return str(client.cookies[SESSION_COOKIE])
 

@@ -3,7 +3,7 @@
 It is what sits outside the bank (the portal, in real use): it signs payment requests with the merchant
 key, takes the bank's server-to-server notifications at /notify (answering each with the next status it
 was told to, then 200), serves a checkout page with the signed form, and the /ok and /ko return pages.
-Used by tests/integration/sandbox_bank and e2e/test_sandbox_bank.py.
+Used by tests/integration/payments/sandbox and e2e/test_sandbox_bank.py.
 """
 
 from __future__ import annotations

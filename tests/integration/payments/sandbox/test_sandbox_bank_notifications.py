@@ -9,8 +9,8 @@ import dataclasses
 import pytest
 
 from conftest import free_port
-from tests.integration.sandbox_bank.sandbox_merchant import Merchant
-from tests.integration.sandbox_bank.sandbox_support import (  # noqa: F401 (fixtures)
+from tests.integration.payments.sandbox.sandbox_merchant import Merchant
+from tests.integration.payments.sandbox.sandbox_support import (  # noqa: F401 (fixtures)
     BankClient,
     merchant_fixture,
     notification,

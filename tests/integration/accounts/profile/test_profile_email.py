@@ -24,10 +24,10 @@ from tests.integration.accounts.helpers import (
     field_value,
     heading,
     sha256,
-    sign_in,
+    submit_sign_in,
     user_row,
 )
-from tests.integration.profile.profile_steps import (
+from tests.integration.accounts.profile.profile_steps import (
     ANA_EMAIL,
     confirm_link,
     emails,
@@ -105,9 +105,9 @@ async def test_using_the_link_changes_the_address_once(client: Any, app: Litesta
 
     # The new address signs in; the old one no longer does.
     async with client_from(app, OTHER_IP) as other:
-        assert (await sign_in(other, NEW, ANA[1])).status_code == 303
+        assert (await submit_sign_in(other, NEW, ANA[1])).status_code == 303
     async with client_from(app, OTHER_IP) as other:
-        assert (await sign_in(other, ANA_EMAIL, ANA[1])).status_code == 422
+        assert (await submit_sign_in(other, ANA_EMAIL, ANA[1])).status_code == 422
 
 
 async def test_the_link_asks_to_sign_in_first_and_comes_back(client: Any, app: Litestar, demo: None) -> None:
@@ -127,7 +127,7 @@ async def test_the_link_asks_to_sign_in_first_and_comes_back(client: Any, app: L
         assert hidden is not None
         target = html.unescape(hidden.group(1))
         assert target == link
-        back = await sign_in(phone, ANA[0], ANA[1], next_path=target)
+        back = await submit_sign_in(phone, ANA[0], ANA[1], next_path=target)
         assert back.status_code == 303
         assert back.headers["location"] == link
         assert heading((await phone.get(link)).text) == "Confirm your new email address"

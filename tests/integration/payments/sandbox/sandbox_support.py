@@ -17,7 +17,7 @@ from portal.payments.sandbox.app import create_sandbox_app
 from portal.payments.sandbox.bank import SandboxBank
 from portal.settings import Settings
 from tests.conftest import running
-from tests.integration.sandbox_bank.sandbox_merchant import SECRET, Merchant
+from tests.integration.payments.sandbox.sandbox_merchant import SECRET, Merchant
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 VALID_CARD = {"card_number": "4548 8120 4940 0004", "expiry": "12/39", "cvv": "123", "holder": "Ana Demo"}

@@ -17,7 +17,7 @@ import pytest
 from conftest import free_port
 from portal.payments.sandbox.app import create_sandbox_app, sandbox_url, serves_gateway
 from portal.settings import ConfigurationError, Settings
-from tests.integration.sandbox_bank.sandbox_merchant import SECRET, Merchant
+from tests.integration.payments.sandbox.sandbox_merchant import SECRET, Merchant
 
 
 def _settings(url: str, port: int = 8001, environment: str = "development") -> Settings:

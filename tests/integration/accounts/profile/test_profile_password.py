@@ -21,10 +21,10 @@ from tests.integration.accounts.helpers import (
     heading,
     session_rows,
     sha256,
-    sign_in,
+    submit_sign_in,
     user_row,
 )
-from tests.integration.profile.profile_steps import (
+from tests.integration.accounts.profile.profile_steps import (
     ANA_EMAIL,
     NEW_PASSWORD,
     emails,
@@ -65,8 +65,8 @@ async def test_other_sessions_end_and_this_one_gets_a_new_id(client: Any, app: L
         assert response.status_code == 303
         assert response.headers["location"].startswith("/sign-in")
         # The old password no longer works; the new one does.
-        assert (await sign_in(other_device, *ANA)).status_code == 422
-        assert (await sign_in(other_device, ANA[0], NEW_PASSWORD)).status_code == 303
+        assert (await submit_sign_in(other_device, *ANA)).status_code == 422
+        assert (await submit_sign_in(other_device, ANA[0], NEW_PASSWORD)).status_code == 303
 
     assert (await user_row("ana.demo"))["password_hash"].startswith("$argon2id$")
     [notice] = await emails("password_changed")
@@ -155,5 +155,5 @@ async def test_wrong_current_passwords_are_throttled_per_user(client: Any, app: 
         await signed_in(other_device, *ANA)
         again = await change(other_device, ANA[1], NEW_PASSWORD)
         assert error_messages(again.text) == [TOO_MANY_WRONG]
-    assert (await sign_in(client, *ANA)).status_code == 303  # the password did not change
+    assert (await submit_sign_in(client, *ANA)).status_code == 303  # the password did not change
     assert len(await audit_events("profile.password_throttled")) == 2

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,8 +17,20 @@ import pytest
 from litestar import Litestar
 from saq.queue.postgres import PostgresQueue
 
+from portal import clock
 from portal.db.tables import TABLES
 from portal.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[dt.datetime]:
+    """The portal's clock stands still during each test, at the instant the test starts. So a test that
+    loads the demo (dated from "today") and then asks for "the last 12 months" sees one date throughout,
+    even when it runs across midnight; each test still starts on the real (or faketime's) date, so the
+    suite tries whatever calendar it runs on. The database, SAQ and worker subprocesses keep real time."""
+    start = dt.datetime.now(dt.UTC)
+    with clock.frozen_at(start):
+        yield start
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from portal import clock
 from portal.settings import ConfigurationError, Settings
 
 
@@ -37,7 +38,9 @@ def _settings_with_database() -> tuple[Settings, bool]:
     # Piccolo finds its engine through PICCOLO_CONF: `portal serve` and `portal worker` need it as much
     # as `portal run` (a deployment may still point it elsewhere).
     os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
-    return Settings.from_env(), embedded
+    settings = Settings.from_env()
+    clock.configure(settings)
+    return settings, embedded
 
 
 async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:

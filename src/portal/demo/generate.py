@@ -32,6 +32,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from stdnum.es import cif, dni, nie
 
+from portal import clock
 from portal.banking.accounts import account_number
 from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode, PaymentCodeError
 from portal.banking.identity import validate_identity
@@ -394,7 +395,7 @@ async def _delete_demo() -> None:
 
 async def load_demo(settings: Settings, *, today: date | None = None) -> None:
     """Load the demo customers, bills and users in one transaction, replacing a previous demo."""
-    today = today or date.today()
+    today = today or clock.today()
     rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
     hasher = PasswordHasher()
     password_hashes = {user.username: hasher.hash(user.password) for user in DEMO_USERS}
@@ -505,7 +506,7 @@ async def load_demo_if_empty(settings: Settings) -> bool:
 async def describe_demo(settings: Settings) -> str:
     """What `portal run` prints: the demo customers with the data on their bills that the journeys ask
     for, and the users to sign in with. Read from the database, so it shows what is really there."""
-    today = date.today()
+    today = clock.today()
     customers = {
         row["identity_number"]: row
         for row in await Customer.select(
@@ -659,8 +660,8 @@ async def load_scale_bills(settings: Settings, count: int) -> None:
     stderr. Serials continue after the highest in the database, so runs can be repeated."""
     if count < 1:
         raise ValueError(f"The number of bills must be at least 1, not {count}")
-    today = date.today()
-    now = datetime.now(UTC)
+    today = clock.today()
+    now = clock.now()
     rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
     connection: asyncpg.Connection = await db_engine().get_new_connection()
     try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Litestar
 
+from portal import clock
 from portal.db.tables import EmailToken, OutboxEmail, Session
 from portal.db.tables.auth import TokenPurpose
 from tests.conftest import submit
@@ -120,9 +121,7 @@ async def test_the_link_expires_after_an_hour(client: Any, demo: None, worker: A
     [row] = await EmailToken.select().where(EmailToken.purpose == TokenPurpose.password_reset)
     assert row["expires_at"] - row["created_at"] == dt.timedelta(hours=1)
 
-    await EmailToken.update(
-        {EmailToken.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)}, force=True
-    )
+    await EmailToken.update({EmailToken.expires_at: clock.now() - dt.timedelta(seconds=1)}, force=True)
     page = await client.get(f"/password/reset?token={token}")
     assert heading(page.text) == "This link has expired"
     refused = await submit(client, "/password/reset", {"token": token, "password": NEW_PASSWORD})

@@ -10,6 +10,7 @@ import io
 import zipfile
 from typing import Any
 
+from portal import clock
 from portal.db.tables import DownloadRequest, OutboxEmail
 from portal.downloads import archive, services
 from portal.infra.storage import Storage
@@ -60,9 +61,9 @@ async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue:
     storage = Storage(settings.storage.dir)
     await archive.build(request_id, settings, storage, queue, make_environment())
     assert (await client.get(f"/downloads/{request_id}/file")).status_code == 200
-    await DownloadRequest.update(
-        {DownloadRequest.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}
-    ).where(DownloadRequest.id == request_id)
+    await DownloadRequest.update({DownloadRequest.expires_at: clock.now() - dt.timedelta(minutes=1)}).where(
+        DownloadRequest.id == request_id
+    )
     counts = await services.sweep(settings, storage, queue)
     assert counts["expired"] == 1
     assert list(folder.iterdir()) == []
@@ -77,7 +78,7 @@ async def test_a_lost_job_is_queued_again_and_a_dead_one_fails(
 ) -> None:
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_3")
-    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    long_ago = clock.now() - dt.timedelta(hours=1)
     await DownloadRequest.update({DownloadRequest.updated_at: long_ago}).where(
         DownloadRequest.id == request_id
     )
@@ -112,9 +113,9 @@ async def test_stale_drafts_are_forgotten(client: Any, demo: None, queue: Any, s
         {"name": "x", "period": "last_3", "select_by": "identity", "selector": "33127845W"},
     )
     request_id = int(response.headers["location"].split("/")[2])
-    await DownloadRequest.update(
-        {DownloadRequest.updated_at: dt.datetime.now(dt.UTC) - dt.timedelta(days=2)}
-    ).where(DownloadRequest.id == request_id)
+    await DownloadRequest.update({DownloadRequest.updated_at: clock.now() - dt.timedelta(days=2)}).where(
+        DownloadRequest.id == request_id
+    )
     assert (await services.sweep(settings, Storage(settings.storage.dir), queue))["drafts"] == 1
     assert (await client.get(f"/downloads/{request_id}/bills")).status_code == 404
 

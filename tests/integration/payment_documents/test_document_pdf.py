@@ -11,6 +11,7 @@ import pypdfium2
 import zxingcpp
 from pypdf import PdfReader
 
+from portal import clock
 from portal.banking.epc import epc_payload
 from portal.db.tables import PaymentDocument
 from portal.payment_documents import services
@@ -89,6 +90,6 @@ async def test_abandoned_drafts_go_after_a_day(client: Any, demo: None) -> None:
     await create(client, [bills[1]["id"]], confirmed="yes")
     await services.purge_drafts()
     assert await PaymentDocument.count() == 2
-    await services.purge_drafts(dt.datetime.now(dt.UTC) + dt.timedelta(hours=25))
+    await services.purge_drafts(clock.now() + dt.timedelta(hours=25))
     assert await PaymentDocument.count() == 1
     assert (await PaymentDocument.select(PaymentDocument.status).first())["status"] == "pending"

@@ -8,9 +8,9 @@ import dataclasses
 import datetime as dt
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -125,6 +125,18 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """The real app over HTTP."""
     async with running(app) as http:
         yield http
+
+
+T = TypeVar("T")
+
+
+async def wait_until(condition: Callable[[], Awaitable[T]], *, within: float = 30, every: float = 0.05) -> T:
+    """Poll `condition` until it returns something true, and return that; fail after `within` seconds.
+    For events in the database or another process, which cannot wake this event loop."""
+    async with asyncio.timeout(within):
+        while not (result := await condition()):  # noqa: ASYNC110
+            await asyncio.sleep(every)
+    return result
 
 
 CSRF_IN_PAGE = re.compile(r'name="_csrf_token" value="([^"]+)"|"x-csrftoken": "([^"]+)"')

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -44,6 +45,11 @@ def workers(tmp_path: Path, settings: Settings, smtp_server: tuple[Any, int]) ->
     started: list[subprocess.Popen[bytes]] = []
 
     def start(name: str) -> subprocess.Popen[bytes]:
+        if "FAKETIME" in env:
+            # Under `faketime -f @…` every process's clock starts at that instant when the process starts:
+            # start the worker's at this process's time instead, or the jobs queued here would look
+            # scheduled in its future (SAQ stamps them with the enqueuer's clock).
+            env["FAKETIME"] = f"@{dt.datetime.now():%Y-%m-%d %H:%M:%S}"
         log = (tmp_path / f"{name}.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "portal.cli", "worker"], env=env, stdout=log, stderr=log

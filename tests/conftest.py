@@ -18,7 +18,7 @@ from litestar import Litestar
 from saq.queue.postgres import PostgresQueue
 
 from portal import clock
-from portal.db.tables import TABLES
+from portal.db.tables import TABLES, OutboxEmail
 from portal.settings import Settings
 
 
@@ -137,6 +137,28 @@ async def wait_until(condition: Callable[[], Awaitable[T]], *, within: float = 3
         while not (result := await condition()):  # noqa: ASYNC110
             await asyncio.sleep(every)
     return result
+
+
+async def all_mail_sent(within: float = 30) -> int:
+    """Wait until the outbox has no unsent message; return how many it holds. Every email goes through the
+    outbox and is marked sent once the SMTP server took it, so then no other message is on its way."""
+
+    async def nothing_unsent() -> bool:
+        return await OutboxEmail.count().where(OutboxEmail.sent_at.is_null()) == 0
+
+    await wait_until(nothing_unsent, within=within)
+    return await OutboxEmail.count()
+
+
+def pdf_ready(client: httpx.AsyncClient, status_path: str) -> Callable[[], Awaitable[Any]]:
+    """For `wait_until`: poll a PDF's status as its page does; "286" (htmx: stop polling) means ready."""
+
+    async def ready() -> Any:
+        status = await client.get(status_path)
+        assert status.status_code in {200, 286}
+        return status if status.status_code == 286 else None
+
+    return ready
 
 
 CSRF_IN_PAGE = re.compile(r'name="_csrf_token" value="([^"]+)"|"x-csrftoken": "([^"]+)"')

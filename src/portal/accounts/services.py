@@ -91,8 +91,9 @@ async def start_registration(kind: str) -> tuple[str, Outcome]:
     if kind not in forms.REGISTRATION_KINDS:
         return "", Outcome({"kind": "Select the type of registration"})
     token = secrets.token_urlsafe(32)
+    now = clock.now()
     await RegistrationDraft.insert(
-        RegistrationDraft(token_hash=_hash(token), kind=kind, expires_at=clock.now() + DRAFT_LIFETIME)
+        RegistrationDraft(token_hash=_hash(token), kind=kind, created_at=now, expires_at=now + DRAFT_LIFETIME)
     )
     return token, Outcome()
 
@@ -261,6 +262,7 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
                     online_bill=draft.online_bill,
                     privacy_policy_version=PRIVACY_POLICY_VERSION,
                     privacy_accepted_at=clock.now(),
+                    created_at=clock.now(),
                 )
             ).returning(User.id)
             user_id = int(created[0]["id"])

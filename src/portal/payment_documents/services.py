@@ -255,6 +255,7 @@ async def create_draft(
                 status=DocumentStatus.draft,
                 payment_suffix="",
                 payment_identification="",
+                created_at=clock.now(),
             )
         ).returning(PaymentDocument.id)
         document_id: int = draft[0]["id"]

@@ -329,7 +329,7 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
         " LEFT JOIN LATERAL (SELECT id, number, total_cents FROM bill WHERE account = a.id"
         "   ORDER BY period_start DESC, id DESC LIMIT 1) last ON true"
         " LEFT JOIN LATERAL (SELECT order_id, amount_cents, notified_at FROM payment WHERE account = a.id"
-        "   AND state = 'authorised' ORDER BY notified_at DESC LIMIT 1) paid ON true"
+        "   AND state = 'authorised' ORDER BY notified_at DESC, id DESC LIMIT 1) paid ON true"
         ' WHERE x."user" = {}'
         " GROUP BY a.id, c.name, last.id, last.number, last.total_cents, paid.order_id, paid.amount_cents,"
         " paid.notified_at ORDER BY c.name, a.number",

@@ -461,7 +461,7 @@ async def bill_payments(viewer: Viewer, bill_id: int) -> list[PaymentView]:
         + " WHERE p.state IN ('authorised', 'declined')"
         " AND (p.bill = {} OR p.document IN (SELECT document FROM payment_document_bill WHERE bill = {}))"
         ' AND EXISTS (SELECT 1 FROM account_access x WHERE x.account = p.account AND x."user" = {})'
-        " ORDER BY p.created_at DESC",
+        " ORDER BY p.created_at DESC, p.id DESC",  # the id orders payments made at one instant
         bill_id,
         bill_id,
         viewer.user_id,

@@ -134,7 +134,7 @@ class LiveStack:
         paper: bool = False,
     ) -> FreshCustomer:
         """A new customer of the test's own (`portal demo customer`): one account per entry of `pending`,
-        that many of its latest bills unpaid (-1: paid by direct debit); with `user`, a user of that kind."""
+        that many of its latest bills unpaid; with `user`, a user of that kind."""
         args = ["demo", "customer", "--identity", identity, "--pending", ",".join(map(str, pending))]
         args += ["--user", user] if user else []
         args += ["--paper"] if paper else []

@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     customer.add_argument(
         "--pending",
         default="1",
-        help="one account per number: how many of its latest bills are unpaid (-1: paid by direct debit)",
+        help="one account per number: how many of its latest bills are unpaid",
     )
     customer.add_argument("--user", choices=["private", "company", "administrator"], help="add a user")
     customer.add_argument("--password", default="fresh customer password 7", help="the user's password")

@@ -67,9 +67,9 @@ async def add_customer(
     online_bill: bool,
     today: date | None = None,
 ) -> dict[str, Any]:
-    """A new customer with one account per entry of `pending` (that many of its latest bills unpaid; -1
-    for an account paid by direct debit) and, when `user` is given, an activated user of that kind who
-    sees its accounts. What a test needs to know about them, as JSON-ready data."""
+    """A new customer with one account per entry of `pending` (that many of its latest bills unpaid) and,
+    when `user` is given, an activated user of that kind who sees its accounts. What a test needs to know
+    about them, as JSON-ready data."""
     today = today or date.today()
     account_serial = await _next_serial(
         "SELECT max(left(number, 9)::int) AS highest FROM account", _FIRST_ACCOUNT_SERIAL
@@ -87,11 +87,7 @@ async def add_customer(
         f"{identity_number.lower()}@example.com",
         "+34 960 000 000",
         tuple(
-            AccountSpec(
-                f"Calle de la Prueba {index + 1}, 46001 Valencia",
-                pending=max(count, 0),
-                iban_masked="ES76 **** **** **** **** 0000" if count < 0 else "",
-            )
+            AccountSpec(f"Calle de la Prueba {index + 1}, 46001 Valencia", pending=count)
             for index, count in enumerate(pending)
         ),
     )

@@ -140,6 +140,10 @@ class LiveStack:
         args += ["--paper"] if paper else []
         return FreshCustomer.from_json(self.portal(*args).stdout)
 
+    def download_request(self, username: str, state: str, name: str) -> None:
+        """A download request of the user's in a state a person cannot wait for: failed or expired."""
+        self.portal("demo", "download-request", "--username", username, "--state", state, "--name", name)
+
     def start(self) -> None:
         # No demo data: every test makes its own, so none depends on what another one changed.
         self.portal("db", "migrate")

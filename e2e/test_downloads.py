@@ -106,10 +106,8 @@ def test_failed_and_expired_requests(
     page: Page, base_url: str, local_stack: LiveStack, axe: Callable[[Page], None]
 ) -> None:
     user = local_stack.customer(identity="cif", pending=(0, 0), user="administrator").signs_in_as
-    # States a person cannot wait for, made by the portal's command for tests.
     for state in ("failed", "expired"):
-        local_stack.portal("demo", "download-request", "--username", user.username, "--state", state,
-                           "--name", f"{state} bills")  # fmt: skip
+        local_stack.download_request(user.username, state, f"{state} bills")
     page.goto(f"{base_url}/sign-in")
     SignInPage(page).sign_in(user.username, user.password)
     page.get_by_role("link", name="Manage your account").click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -61,6 +62,9 @@ async def db(settings: Settings) -> AsyncIterator[None]:
     yield
 
 
+REDIS_CLAIM_KEY = "portal-ci:run"  # the same name in .ci/redis_db.py
+
+
 @pytest.fixture
 async def queue(db: None, settings: Settings) -> AsyncIterator[Any]:
     from portal.infra.queue import make_queue
@@ -72,7 +76,14 @@ async def queue(db: None, settings: Settings) -> AsyncIterator[Any]:
         async with q.pool.connection() as conn:
             await conn.execute("DELETE FROM saq_jobs")
     else:
-        await q.redis.flushdb()
+        # .ci/run claims a Redis database per run (.ci/redis_db.py): empty it but keep the claim, and
+        # never empty a database that another run holds.
+        holder = await q.redis.get(REDIS_CLAIM_KEY)
+        if holder is not None and holder.decode() != os.environ.get("REDIS_CLAIM_ID"):
+            pytest.fail(f"The Redis database of QUEUE_URL is held by run {holder.decode()}, not this one")
+        stale = [key async for key in q.redis.scan_iter() if key != REDIS_CLAIM_KEY.encode()]
+        if stale:
+            await q.redis.delete(*stale)
     yield q
     await q.disconnect()
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from argon2 import PasswordHasher
 
+from portal import clock
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
 from portal.banking.money import format_eur
 from portal.db.tables import Account, AccountAccess, Customer, DownloadRequest, User
@@ -70,7 +71,7 @@ async def add_customer(
     """A new customer with one account per entry of `pending` (that many of its latest bills unpaid) and,
     when `user` is given, an activated user of that kind who sees its accounts. What a test needs to know
     about them, as JSON-ready data."""
-    today = today or date.today()
+    today = today or clock.today()
     account_serial = await _next_serial(
         "SELECT max(left(number, 9)::int) AS highest FROM account", _FIRST_ACCOUNT_SERIAL
     )
@@ -145,7 +146,7 @@ async def add_download_request(username: str, state: DownloadState, name: str) -
         .where(AccountAccess.user == owner["id"])
         .limit(1)
     )
-    now = datetime.now(UTC)
+    now = clock.now()
     expired = now if state == DownloadState.expired else None
     [row] = await DownloadRequest.insert(
         DownloadRequest(

@@ -98,7 +98,7 @@ async def worker(queue: Any, settings: Settings) -> AsyncIterator[Any]:
     """A real SAQ worker processing the real tasks, in this event loop."""
     from jobs.settings import make_worker
 
-    w = make_worker(settings, queue, timers=TEST_WORKER_TIMERS, dequeue_timeout=0.2)  # type: ignore[arg-type]
+    w = make_worker(settings, queue, timers=TEST_WORKER_TIMERS, dequeue_timeout=0.2)
     w.SIGNALS = []  # the test runner keeps its own signal handlers
     task = asyncio.create_task(w.start())
     yield w

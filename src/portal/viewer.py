@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from portal import clock
+
 
 @dataclass(frozen=True)
 class Viewer:
@@ -22,4 +24,4 @@ class Viewer:
     @property
     def seconds_left(self) -> int:
         """Relative, so that the page's warning does not depend on the browser's clock being right."""
-        return max(0, int((self.expires_at - dt.datetime.now(dt.UTC)).total_seconds()))
+        return max(0, int((self.expires_at - clock.now()).total_seconds()))

@@ -13,14 +13,14 @@ FLOORS: dict[str, int] = {
     # The shared floors, lowest first. A unit may import units of lower floors only (and itself).
     "banking": 0,
     "settings": 0,
-    "clock": 0,
-    "viewer": 1,
-    "db": 1,
-    "audit": 2,
-    "templating": 2,
-    "infra": 3,
-    "notifications": 4,
-    "web": 5,
+    "clock": 1,  # the one "now": configured from the settings, below everything else
+    "viewer": 2,
+    "db": 2,
+    "audit": 3,
+    "templating": 3,
+    "infra": 4,
+    "notifications": 5,
+    "web": 6,
     # The features: bills ← payment_documents ← payments; bills ← downloads; everything ← the home page.
     "bills": 10,
     "payment_documents": 11,

@@ -14,7 +14,7 @@ from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
 
-from portal import audit
+from portal import audit, clock
 from portal.accounts import forms, passwords, throttle, tokens
 from portal.accounts.forms import BillDetails, CheckedBillDetails, Errors
 from portal.audit import Origin
@@ -65,9 +65,10 @@ async def start_registration(kind: str) -> tuple[str, Outcome]:
     if kind not in forms.REGISTRATION_KINDS:
         return "", Outcome({"kind": "Select the type of registration"})
     token = secrets.token_urlsafe(32)
+    now = clock.now()
     await RegistrationDraft.insert(
         RegistrationDraft(
-            token_hash=token_hash(token), kind=kind, expires_at=dt.datetime.now(dt.UTC) + DRAFT_LIFETIME
+            token_hash=token_hash(token), kind=kind, created_at=now, expires_at=now + DRAFT_LIFETIME
         )
     )
     return token, Outcome()
@@ -89,8 +90,7 @@ async def get_draft(token: str | None) -> Draft | None:
     row = (
         await RegistrationDraft.select()
         .where(
-            (RegistrationDraft.token_hash == token_hash(token))
-            & (RegistrationDraft.expires_at > dt.datetime.now(dt.UTC))
+            (RegistrationDraft.token_hash == token_hash(token)) & (RegistrationDraft.expires_at > clock.now())
         )
         .first()
     )
@@ -238,7 +238,8 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
                     customer=customer,
                     online_bill=draft.online_bill,
                     privacy_policy_version=PRIVACY_POLICY_VERSION,
-                    privacy_accepted_at=dt.datetime.now(dt.UTC),
+                    privacy_accepted_at=clock.now(),
+                    created_at=clock.now(),
                 )
             ).returning(User.id)
             user_id = int(created[0]["id"])
@@ -335,7 +336,7 @@ async def set_password_with_link(
         assert user is not None
         if problem := passwords.password_problem(password, username=user["username"], email=user["email"]):
             return None, Outcome({"password": problem})
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         values: dict[Any, Any] = {User.password_hash: passwords.hash_password(password)}
         if purpose == TokenPurpose.activation:
             values[User.activated_at] = now
@@ -403,7 +404,7 @@ async def sign_in(
         await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
         return None, Outcome({"username": SIGN_IN_FAILED})
     await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
-    await User.update({User.last_sign_in_at: dt.datetime.now(dt.UTC)}).where(User.id == user["id"])
+    await User.update({User.last_sign_in_at: clock.now()}).where(User.id == user["id"])
     session = await sessions.start(user["id"], replacing=current_session)
     await audit.record("sign_in.succeeded", origin, user_id=user["id"])
     return session, Outcome()
@@ -479,4 +480,4 @@ async def add_account(
 
 
 async def purge_drafts() -> None:
-    await RegistrationDraft.delete().where(RegistrationDraft.expires_at < dt.datetime.now(dt.UTC))
+    await RegistrationDraft.delete().where(RegistrationDraft.expires_at < clock.now())

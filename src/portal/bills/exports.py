@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from portal import clock
 from portal.bills import queries
 from portal.bills.services import STATUSES, BillFilters, effective_status, filter_where
 from portal.db import fetch
@@ -104,7 +105,7 @@ async def my_bills_pages(
     viewer: Viewer, filters: BillFilters, today: dt.date | None = None
 ) -> AsyncIterator[list[ExportedBill]]:
     """Every bill of My bills that matches the filters, newest first, a page at a time (keyset)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     where, args = filter_where(filters, today)
     after: list[Any] = []
     while True:

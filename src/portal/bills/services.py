@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from portal import clock
 from portal.bills import queries
 from portal.db import fetch
 from portal.db.tables.bills import BillStatus
@@ -140,7 +141,7 @@ async def my_bills(
     """One page of the viewer's bills (newest first, from the keyset ``cursor``) and what the My bills
     page shows beside them (their oldest pending bills, the "Account" filter's choices): one query, as
     every round trip to the database costs the page more than the few rows it adds."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     where, args = filter_where(filters, today)
     page_where = list(where)
     page_args = list(args)
@@ -250,7 +251,7 @@ async def get_bill_for_job(bill_id: int) -> BillDetail | None:
 
 def _detail(row: dict[str, Any], today: dt.date | None) -> BillDetail:
     return BillDetail(
-        row=_row(row, today or dt.date.today()),
+        row=_row(row, today or clock.today()),
         account_id=row["account"],
         holder_name=row["holder_name"],
         holder_identity=row["holder_identity"],
@@ -292,7 +293,7 @@ class AccountStatus:
 
 async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[AccountStatus]:
     """Each account the viewer may see, at a glance: what is pending and when, the last bill, how it pays."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     rows = await fetch(
         "SELECT a.number, a.supply_address, c.name AS holder, a.payment_method, a.iban_masked, a.online_bill,"  # noqa: S608
         " COALESCE(SUM(b.total_cents) FILTER (WHERE b.status = 'pending'), 0)::bigint AS pending_cents,"
@@ -307,7 +308,7 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
         " LEFT JOIN LATERAL (SELECT id, number, total_cents FROM bill WHERE account = a.id"
         "   ORDER BY period_start DESC, id DESC LIMIT 1) last ON true"
         " LEFT JOIN LATERAL (SELECT order_id, amount_cents, notified_at FROM payment WHERE account = a.id"
-        "   AND state = 'authorised' ORDER BY notified_at DESC LIMIT 1) paid ON true"
+        "   AND state = 'authorised' ORDER BY notified_at DESC, id DESC LIMIT 1) paid ON true"
         ' WHERE x."user" = {}'
         " GROUP BY a.id, c.name, last.id, last.number, last.total_cents, paid.order_id, paid.amount_cents,"
         " paid.notified_at ORDER BY c.name, a.number",
@@ -368,7 +369,7 @@ async def bill_payments(viewer: Viewer, bill_id: int) -> list[BillPayment]:
         " WHERE p.state IN ('authorised', 'declined')"
         " AND (p.bill = {} OR p.document IN (SELECT document FROM payment_document_bill WHERE bill = {}))"
         ' AND EXISTS (SELECT 1 FROM account_access x WHERE x.account = p.account AND x."user" = {})'
-        " ORDER BY p.created_at DESC",
+        " ORDER BY p.created_at DESC, p.id DESC",  # the id orders payments made at one instant
         bill_id,
         bill_id,
         viewer.user_id,

@@ -4,12 +4,12 @@ and the users to sign in with, read back from the database so that it always sho
 from __future__ import annotations
 
 import textwrap
-from datetime import date
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from portal import clock
 from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode, PaymentCodeError
 from portal.banking.money import format_eur
 from portal.db.tables import Account, AccountAccess, Bill, Customer, User
@@ -22,7 +22,7 @@ from portal.settings import IssuerSettings, Settings
 async def describe_demo(settings: Settings) -> str:
     """What `portal run` prints: the demo customers with the data on their bills that the journeys ask
     for, and the users to sign in with. Read from the database, so it shows what is really there."""
-    today = date.today()
+    today = clock.today()
     customers = {
         row["identity_number"]: row
         for row in await Customer.select(

@@ -23,23 +23,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from argon2 import PasswordHasher
 from stdnum.es import cif, dni, nie
 
-from portal.banking.accounts import account_number
 from portal.banking.cuaderno57 import PaymentCode
-from portal.banking.identity import validate_identity
-from portal.db.tables import Account, AccountAccess, Bill, Customer, User
-from portal.db.tables.accounts import CustomerKind, PaymentMethod
+from portal.db.tables.accounts import CustomerKind
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.users import AccessRole, UserKind
-from portal.settings import IssuerSettings, Settings
+from portal.settings import IssuerSettings
 
 __all__ = [
     "DEMO_CUSTOMERS",
     "DEMO_USERS",
-    "load_demo",
-    "load_demo_if_empty",
 ]
 
 SEED = 2026
@@ -49,8 +43,8 @@ PRIVACY_POLICY_VERSION = "2026-11"
 
 # Serial ranges: the demo uses the low ones, scale runs start above them (or after the previous run), so
 # loading the demo before or after scale data never collides.
-_DEMO_FIRST_ACCOUNT_SERIAL = 100_001
-_DEMO_FIRST_BILL_SERIAL = 1
+DEMO_FIRST_ACCOUNT_SERIAL = 100_001
+DEMO_FIRST_BILL_SERIAL = 1
 
 _ISSUED_DAYS_AGO = 7
 """The latest bill of every account was issued this many days before the demo was loaded."""
@@ -292,7 +286,7 @@ def _at(day: date) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class _BillData:
+class BillData:
     number: str
     period_start: date
     period_end: date
@@ -316,7 +310,7 @@ def account_bills(
     spec: AccountSpec,
     first_serial: int,
     count: int,
-) -> list[_BillData]:
+) -> list[BillData]:
     """The latest `count` monthly bills of an account, oldest first, with contiguous periods and readings.
 
     The RNG is drawn the same number of times whatever the statuses or `today`, so amounts never shift.
@@ -343,7 +337,7 @@ def account_bills(
         price = _charges(spec.tariff, consumption)
         serial = first_serial + position
         bills.append(
-            _BillData(
+            BillData(
                 number=f"FA{serial:011d}",
                 period_start=_add_months(latest_issue, -back - 1),
                 period_end=issue - timedelta(days=1),
@@ -362,120 +356,3 @@ def account_bills(
         )
         reading += consumption
     return bills
-
-
-async def _delete_demo() -> None:
-    """Remove a previous demo, so loading again resets it. Deleting the customers cascades to their
-    accounts, bills, access rows and any user who registered as one of them during a journey."""
-    await User.delete().where(User.username.is_in([user.username for user in DEMO_USERS]))
-    await Customer.delete().where(Customer.identity_number.is_in([c.identity_number for c in DEMO_CUSTOMERS]))
-
-
-async def load_demo(settings: Settings, *, today: date | None = None) -> None:
-    """Load the demo customers, bills and users in one transaction, replacing a previous demo."""
-    today = today or date.today()
-    rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
-    hasher = PasswordHasher()
-    password_hashes = {user.username: hasher.hash(user.password) for user in DEMO_USERS}
-    signed_up = _at(today - timedelta(days=30))
-    account_serial, bill_serial = _DEMO_FIRST_ACCOUNT_SERIAL, _DEMO_FIRST_BILL_SERIAL
-    customer_ids: dict[str, int] = {}
-    account_ids: dict[str, list[int]] = {}
-    async with Customer._meta.db.transaction():
-        await _delete_demo()
-        for spec in DEMO_CUSTOMERS:
-            document = validate_identity(spec.identity_number, "any")
-            [row] = await Customer.insert(
-                Customer(
-                    kind=spec.kind.value,
-                    identity_kind=document.kind,
-                    identity_number=document.number,
-                    name=spec.name,
-                    email=spec.email,
-                    phone=spec.phone,
-                )
-            ).returning(Customer.id)
-            customer_ids[spec.identity_number] = row["id"]
-            account_ids[spec.identity_number] = []
-            for account_spec in spec.accounts:
-                number = account_number(account_serial)
-                [account] = await Account.insert(
-                    Account(
-                        number=number,
-                        customer=row["id"],
-                        supply_address=account_spec.address,
-                        tariff=account_spec.tariff.name,
-                        payment_method=(
-                            PaymentMethod.direct_debit if account_spec.iban_masked else PaymentMethod.none
-                        ).value,
-                        iban_masked=account_spec.iban_masked,
-                    )
-                ).returning(Account.id)
-                account_ids[spec.identity_number].append(account["id"])
-                bills = account_bills(
-                    rng,
-                    settings.issuer,
-                    today,
-                    number=number,
-                    spec=account_spec,
-                    first_serial=bill_serial,
-                    count=DEMO_BILLS_PER_ACCOUNT,
-                )
-                await Bill.insert(*(_bill_row(account["id"], bill) for bill in bills))
-                account_serial += 1
-                bill_serial += DEMO_BILLS_PER_ACCOUNT
-        for user in DEMO_USERS:
-            [user_row] = await User.insert(
-                User(
-                    username=user.username,
-                    email=user.email,
-                    kind=user.kind.value,
-                    customer=customer_ids[user.holder] if user.kind != UserKind.administrator else None,
-                    password_hash=password_hashes[user.username],
-                    activated_at=signed_up,
-                    online_bill=True,
-                    privacy_policy_version=PRIVACY_POLICY_VERSION,
-                    privacy_accepted_at=signed_up,
-                )
-            ).returning(User.id)
-            await AccountAccess.insert(
-                *(
-                    AccountAccess(user=user_row["id"], account=account_id, role=user.role.value)
-                    for account_id in account_ids[user.holder]
-                )
-            )
-            # As registration does for someone who asked for the online bill.
-            await Account.update({Account.online_bill: True}).where(
-                Account.id.is_in(list(account_ids[user.holder]))
-            )
-
-
-def _bill_row(account_id: int, bill: _BillData) -> Bill:
-    return Bill(
-        number=bill.number,
-        account=account_id,
-        period_start=bill.period_start,
-        period_end=bill.period_end,
-        issue_date=bill.issue_date,
-        due_date=bill.due_date,
-        reading_previous=bill.reading_previous,
-        reading_current=bill.reading_current,
-        consumption_m3=bill.consumption_m3,
-        lines=bill.charges.lines_json,
-        taxable_cents=bill.charges.taxable_cents,
-        vat_cents=bill.charges.vat_cents,
-        total_cents=bill.charges.total_cents,
-        status=bill.status.value,
-        paid_at=bill.paid_at,
-        payment_suffix=bill.code.suffix,
-        payment_reference=bill.code.reference,
-        payment_identification=bill.code.identification,
-    )
-
-
-async def load_demo_if_empty(settings: Settings) -> bool:
-    """Load the demo into a database without customers; whether it did."""
-    if await Customer.count() > 0:
-        return False
-    await load_demo(settings)
-    return True

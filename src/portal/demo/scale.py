@@ -7,11 +7,12 @@ import math
 import random
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
+from portal import clock
 from portal.banking.accounts import account_number
 from portal.db import engine as db_engine
 from portal.db.tables.accounts import CustomerKind, IdentityKind, PaymentMethod
@@ -60,8 +61,8 @@ async def load_scale_bills(settings: Settings, count: int) -> None:
     stderr. Serials continue after the highest in the database, so runs can be repeated."""
     if count < 1:
         raise ValueError(f"The number of bills must be at least 1, not {count}")
-    today = date.today()
-    now = datetime.now(UTC)
+    today = clock.today()
+    now = clock.now()
     rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
     connection: asyncpg.Connection = await db_engine().get_new_connection()
     try:

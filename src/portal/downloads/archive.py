@@ -28,6 +28,7 @@ from jinja2 import Environment
 from saq import Job, Queue
 from saq.job import Status
 
+from portal import clock
 from portal.bills import pdf as bill_pdf
 from portal.bills.exports import FIELDS
 from portal.db import engine as db_engine
@@ -95,9 +96,10 @@ async def enqueue_zip(queue: Queue, settings: DownloadSettings, request_id: int)
 async def mark_failed(request_id: int, storage: Storage, error: str) -> None:
     storage.path(temp_key(request_id)).unlink(missing_ok=True)
     await execute(
-        "UPDATE download_request SET state = 'failed', error = {}, updated_at = now()"
+        "UPDATE download_request SET state = 'failed', error = {}, updated_at = {}"
         " WHERE id = {} AND state IN ('queued', 'preparing')",
         error[:500],
+        clock.now(),
         request_id,
     )
     log.warning("download.failed", request_id=request_id, error=error[:200])
@@ -138,8 +140,9 @@ class Progress:
             return
         self._last = now
         await execute(
-            "UPDATE download_request SET done = {}, updated_at = now() WHERE id = {}",
+            "UPDATE download_request SET done = {}, updated_at = {} WHERE id = {}",
             self.done,
+            clock.now(),
             self.request_id,
         )
         if self.job is not None:
@@ -164,7 +167,8 @@ async def _claim(request_id: int) -> Claimed | None:
             return None
         await execute(
             "UPDATE download_request SET state = 'preparing', done = 0, error = '', attempts = attempts + 1,"
-            " updated_at = now() WHERE id = {}",
+            " updated_at = {} WHERE id = {}",
+            clock.now(),
             request_id,
         )
         row = rows[0]
@@ -300,15 +304,18 @@ async def build(
 async def _finish(request_id: int, size: int, settings: Settings, env: Environment, queue: Queue) -> None:
     """Ready, and the email stored in the same transaction (once: its dedupe key); sent after the commit."""
     email_id = None
+    now = clock.now()
     async with db_engine().transaction():
         rows = await fetch(
             "UPDATE download_request r SET state = 'ready', size_bytes = {}, file_key = {},"
-            " done = bill_count, ready_at = now(), expires_at = now() + {}::interval, updated_at = now()"
+            " done = bill_count, ready_at = {}, expires_at = {}, updated_at = {}"
             " FROM portal_user u WHERE r.id = {} AND r.state = 'preparing' AND u.id = r.\"user\""
             " RETURNING r.file_name, r.bill_count, r.expires_at, u.email, u.username",
             size,
             zip_key(request_id),
-            dt.timedelta(days=settings.downloads.retention_days),
+            now,
+            now + dt.timedelta(days=settings.downloads.retention_days),
+            now,
             request_id,
         )
         if rows:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import xlsxwriter
 
+from portal import clock
 from portal.bills.exports import COLUMNS, ExportedBill
 from portal.bills.queries import EXPORTED_BILL
 from portal.db import fetch
@@ -69,7 +70,7 @@ async def excel_list(viewer: Viewer, draft: Download) -> bytes:
 
 async def index_pages(request_id: int, today: dt.date | None = None) -> AsyncIterator[list[ExportedBill]]:
     """The bills of a request for the zip's index, a page at a time (keyset on the bill number)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     after = ""
     while True:
         rows = await fetch(

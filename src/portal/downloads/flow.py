@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from saq import Queue
 
+from portal import clock
 from portal.db import engine as db_engine
 from portal.db import execute, fetch
 from portal.db.tables import DownloadRequest
@@ -40,12 +41,12 @@ async def save_details(
     """Check the first step's answers and keep them in the draft (a new one when `request_id` is None).
     A selection without bills, or of a holder or account the viewer may not see, gets one message that
     reveals nothing. Marks that fall outside a changed selection are dropped."""
-    checked, errors = forms.check_details(answers, today or dt.date.today())
+    checked, errors = forms.check_details(answers, today or clock.today())
     if checked is None:
         return None, Outcome(errors)
     if not await selection_count(viewer, checked):
         return None, Outcome({"selector": NO_BILLS})
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     values: dict[str, Any] = {
         "name": checked.name,
         "file_name": checked.file_name,
@@ -123,7 +124,7 @@ async def confirm(viewer: Viewer, request_id: int, settings: Settings, queue: Qu
         await execute("SELECT id FROM portal_user WHERE id = {} FOR UPDATE", viewer.user_id)
         if await in_progress_count(viewer) >= limits.max_in_progress:
             return Outcome({"": too_many_message(limits)})
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         await DownloadRequest.update(
             {
                 DownloadRequest.state: DownloadState.queued,
@@ -157,7 +158,7 @@ async def try_again(viewer: Viewer, request_id: int, settings: Settings, queue: 
                 DownloadRequest.state: DownloadState.queued,
                 DownloadRequest.done: 0,
                 DownloadRequest.error: "",
-                DownloadRequest.updated_at: dt.datetime.now(dt.UTC),
+                DownloadRequest.updated_at: clock.now(),
             }
         ).where(DownloadRequest.id == request_id)
     await enqueue_zip(queue, settings.downloads, request_id)

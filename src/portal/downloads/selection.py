@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from portal import clock
 from portal.bills.services import STATUSES, effective_status
 from portal.db import engine as db_engine
 from portal.db import execute, fetch
@@ -115,7 +116,7 @@ async def selection_page(viewer: Viewer, draft: Download, page: int = 1) -> Sele
         draft.id,
         *args,
     )
-    today = dt.date.today()
+    today = clock.today()
     return SelectionPage(
         [_bill(row, today) for row in rows], page, pages, in_selection, await marked_summary(viewer, draft)
     )
@@ -177,7 +178,7 @@ async def update_marks(
                 *args,
                 to_mark,
             )
-    await DownloadRequest.update({DownloadRequest.updated_at: dt.datetime.now(dt.UTC)}).where(
+    await DownloadRequest.update({DownloadRequest.updated_at: clock.now()}).where(
         DownloadRequest.id == draft.id
     )
     return {}
@@ -196,7 +197,7 @@ async def marked_bills(
         *args,
         draft.id,
     )
-    today = dt.date.today()
+    today = clock.today()
     return [_bill(row, today) for row in rows]
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from saq import Queue
 from saq.job import Status
 
+from portal import clock
 from portal.db import execute, fetch
 from portal.db.tables.downloads import DownloadState
 from portal.downloads.archive import enqueue_zip, job_key, mark_failed, zip_key
@@ -20,22 +21,24 @@ async def sweep(settings: Settings, storage: Storage, queue: Queue) -> dict[str,
     """Every minute: delete the files of expired requests (then say so), re-enqueue queued requests whose
     job went missing, fail requests whose job ended without finishing them, forget stale drafts."""
     counts = {"expired": 0, "requeued": 0, "failed": 0, "drafts": 0}
+    now = clock.now()
     due = await fetch(
-        "SELECT id FROM download_request WHERE state = 'ready' AND expires_at < now() ORDER BY id LIMIT 500"
+        "SELECT id FROM download_request WHERE state = 'ready' AND expires_at < {} ORDER BY id LIMIT 500", now
     )
     for row in due:
         storage.path(zip_key(row["id"])).unlink(missing_ok=True)  # the file first: never a dangling "ready"
         await execute(
-            "UPDATE download_request SET state = 'expired', updated_at = now()"
+            "UPDATE download_request SET state = 'expired', updated_at = {}"
             " WHERE id = {} AND state = 'ready'",
+            now,
             row["id"],
         )
         counts["expired"] += 1
     quiet = dt.timedelta(seconds=max(60, settings.downloads.heartbeat_seconds * 2))
     stalled = await fetch(
         "SELECT id, state FROM download_request WHERE state IN ('queued', 'preparing')"
-        " AND updated_at < now() - {}::interval ORDER BY id LIMIT 500",
-        quiet,
+        " AND updated_at < {} ORDER BY id LIMIT 500",
+        now - quiet,
     )
     for row in stalled:
         job = await queue.job(job_key(row["id"]))
@@ -49,9 +52,8 @@ async def sweep(settings: Settings, storage: Storage, queue: Queue) -> dict[str,
             await mark_failed(row["id"], storage, "The preparation stopped before the file was complete")
             counts["failed"] += 1
     deleted = await fetch(
-        "DELETE FROM download_request WHERE state = 'draft' AND updated_at < now() - {}::interval"
-        " RETURNING id",
-        DRAFT_LIFETIME,
+        "DELETE FROM download_request WHERE state = 'draft' AND updated_at < {} RETURNING id",
+        now - DRAFT_LIFETIME,
     )
     counts["drafts"] = len(deleted)
     return counts

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import structlog
 from asyncpg.exceptions import UniqueViolationError
 
+from portal import clock
 from portal.db import engine as db_engine
 from portal.db import execute, fetch, fetch_one
 from portal.db.tables import Payment, PaymentDraft
@@ -55,7 +56,7 @@ class Draft:
 async def create_draft(
     target: Target, browser_token: str, viewer: Viewer | None, now: dt.datetime | None = None
 ) -> str:
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     key = secrets.token_urlsafe(16)
     await PaymentDraft.insert(
         PaymentDraft(
@@ -79,8 +80,9 @@ async def get_draft(key: str, browser_token: str | None, viewer: Viewer | None) 
         return None
     rows = await fetch(
         "SELECT id, key, kind, bill, document, email, payment FROM payment_draft WHERE key = {}"
-        ' AND expires_at > now() AND (browser_hash = {} OR "user" = {})',
+        ' AND expires_at > {} AND (browser_hash = {} OR "user" = {})',
         key,
+        clock.now(),
         browser_hash(browser_token) or "-",
         viewer.user_id if viewer else -1,
     )
@@ -98,7 +100,7 @@ async def get_draft(key: str, browser_token: str | None, viewer: Viewer | None) 
 
 
 async def purge_drafts() -> None:
-    await PaymentDraft.delete().where(PaymentDraft.expires_at < dt.datetime.now(dt.UTC))
+    await PaymentDraft.delete().where(PaymentDraft.expires_at < clock.now())
 
 
 # --- starting a payment ------------------------------------------------------------------------------------
@@ -118,7 +120,7 @@ async def start_payment(
 ) -> tuple[str | None, Errors]:
     """Open the payment for the draft's bill or document, or reuse the one this browser opened moments
     ago, and return its order id. The amount is the bill's or document's, read now."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     for _ in range(3):
         try:
             return await _start_payment(draft, email, browser_token, viewer, settings, now)

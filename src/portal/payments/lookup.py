@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 
+from portal import clock
 from portal.banking.cuaderno57 import PaymentCode, PaymentCodeError
 from portal.db import fetch, fetch_one
 from portal.db.tables import PaymentDocument
@@ -109,7 +110,7 @@ async def _target_by_reference(code: TypedCode, settings: Settings, today: dt.da
 
 async def load_target(kind: str, target_id: int, settings: Settings, today: dt.date | None = None) -> Target:
     """The bill or document as it is now (its amount and state are read again at every step)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if kind == PaymentKind.bill:
         rows = await fetch(queries.BILL + " WHERE b.id = {}", target_id)
         return _bill_target(rows[0])
@@ -153,7 +154,7 @@ async def find_target(
 ) -> tuple[Target | None, Errors]:
     """The bill or document the code stands for, if it can be paid; otherwise which field is wrong and
     why. Failed look-ups count against the client's address."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if await LOOKUP_PER_IP.blocked(ip):
         log.warning("payment.lookup_throttled", ip=ip)
         return None, {code.field_of("cpr") if not code.fields else code.field_of("reference"): TOO_MANY}

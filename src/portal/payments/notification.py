@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from jinja2 import Environment
 
+from portal import clock
 from portal.db import engine as db_engine
 from portal.db import fetch
 from portal.db.tables import Payment, PaymentNotification
@@ -32,7 +33,7 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
     changes anything; a payment's first result is final, so duplicates and late or conflicting
     notifications change nothing.
     """
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     settings = mailer.settings
     try:
         notification = redsys.verify_notification(

@@ -23,6 +23,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import settings as hypothesis_settings
+
+# No per-example time limit: these machines are shared and noisy, so hypothesis's default 200 ms deadline
+# made property tests fail on load alone (a timed assertion in disguise). Examples stay bounded by count.
+hypothesis_settings.register_profile("portal", deadline=None)
+hypothesis_settings.load_profile("portal")
 
 _embedded_dir: Path | None = None
 

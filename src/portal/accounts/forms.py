@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from portal.banking.accounts import AccountNumberError, validate_account_number
 from portal.banking.cuaderno57 import normalise_digits
@@ -95,7 +96,11 @@ def checkbox(data: dict[str, Any], name: str) -> bool:
 def local_path(target: str) -> str | None:
     """A redirect target after sign-in, only if it stays on this site. Browsers drop tabs and newlines
     from a URL and read a backslash as a slash ("/\\t/evil.example" is "//evil.example" to them), so a
-    target with either, or with any other character that is not printable, is refused."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target and target.isprintable():
-        return target
-    return None
+    target with either, or with any other character that is not printable, is refused. So is one whose
+    dot segments collapse to a path starting with "//" ("/.//evil.example"): no page of ours has one, and
+    the same text copied into a link would name another host."""
+    if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):
+        return None
+    if not target.isprintable() or urlsplit(urljoin("http://site/", target)).path.startswith("//"):
+        return None
+    return target

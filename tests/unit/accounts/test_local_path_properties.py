@@ -31,6 +31,8 @@ def as_a_browser_reads(target: str) -> str:
 @example("/\\evil.example")
 @example(" //evil.example")
 @example("/\n\n/evil.example")
+@example("/.//")
+@example("/.//evil.example")
 def test_a_kept_target_never_leaves_the_site(target: str) -> None:
     kept = local_path(target)
     if kept is None:
@@ -42,8 +44,16 @@ def test_a_kept_target_never_leaves_the_site(target: str) -> None:
     assert not resolved.path.startswith("//"), kept
 
 
+# A plain path: segments of letters, digits and "-_.~", each at least one character long.
+segments = st.text(
+    alphabet=st.characters(categories=["L", "N"]) | st.sampled_from("-_.~"), min_size=1, max_size=12
+)
+
+
 @settings(max_examples=500)
-@given(st.text(alphabet=st.characters(categories=["L", "N"]) | st.sampled_from("/-_.~"), max_size=40))
-def test_plain_paths_on_the_site_are_kept(rest: str) -> None:
-    path = "/" + rest.lstrip("/")
+@given(st.lists(segments, max_size=5), st.booleans())
+@example(["bills", "123"], False)
+@example(["..", ".", "bills"], True)
+def test_plain_paths_on_the_site_are_kept(parts: list[str], trailing_slash: bool) -> None:
+    path = "/" + "/".join(parts) + ("/" if trailing_slash and parts else "")
     assert local_path(path) == path

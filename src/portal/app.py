@@ -38,6 +38,7 @@ from portal.templating import make_environment
 from portal.web.errors import EXCEPTION_HANDLERS
 from portal.web.health import healthz, readyz
 from portal.web.logging import RequestLogMiddleware, configure_logging
+from portal.web.params import bounded_address
 from portal.web.security import SecurityHeadersMiddleware, security_headers
 from portal.web.sessions import SessionStore, provide_viewer
 
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "viewer": Provide(provide_viewer),
         },
         lifespan=[lifespan],
+        guards=[bounded_address],
         request_class=HTMXRequest,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
         csrf_config=CSRFConfig(
@@ -132,7 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_httponly=True,
             cookie_samesite="lax",
             # The gateway's notification is server to server: its Redsys signature is the proof, not a token.
-            exclude=["/healthz", "/readyz", "/payments/notification"],
+            exclude=["^/healthz$", "^/readyz$", "^/payments/notification$"],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -27,11 +28,16 @@ from portal.settings import Settings
 from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, preparing_page, status_fragment, stored_pdf
 from portal.web.sessions import Viewer
 
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")  # ASCII digits, bounded: int() takes "²³" and 10**20
 
-def _month(text: str, *, end: bool) -> dt.date | None:
-    """ "2026-03" (what <input type="month"> sends) as the first or last day of that month."""
-    year, _, month = text.partition("-")
-    first = dt.date(int(year), int(month), 1)
+
+def _month(text: str, *, end: bool) -> dt.date:
+    """ "2026-03" (what <input type="month"> sends) as the first or last day of that month; ValueError
+    for anything else."""
+    match = _MONTH.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    first = dt.date(int(match[1]), int(match[2]), 1)
     if not end:
         return first
     following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
@@ -162,7 +168,7 @@ class BillsController(Controller):
 
         return Stream(
             rows(),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
             headers={**DOWNLOAD_HEADERS, "content-disposition": 'attachment; filename="bills.csv"'},
         )
 

@@ -22,6 +22,7 @@ from portal.infra.storage import Storage
 from portal.settings import Settings
 from portal.web.files import DOWNLOAD_HEADERS
 from portal.web.forms import Form, field, values
+from portal.web.params import parse_number
 from portal.web.sessions import Viewer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,7 +56,7 @@ async def _draft(viewer: Viewer, request_id: int) -> Download | Redirect:
 
 
 def _page_number(text: str) -> int:
-    return int(text) if text.isdigit() and len(text) < 7 else 1
+    return parse_number(text, high=999_999) or 1
 
 
 class DownloadsController(Controller):

@@ -28,6 +28,7 @@ from portal.downloads.forms import CheckedDetails, Details, Errors
 from portal.infra.queue import Task
 from portal.infra.storage import Storage
 from portal.settings import DownloadSettings, Settings
+from portal.web.params import parse_id
 from portal.web.sessions import Viewer
 
 log = structlog.get_logger("portal.downloads")
@@ -334,8 +335,8 @@ async def update_marks(
                 "bills": f"This selection has {int(count[0]['n']):,} bills: one request can hold at most "
                 f"{max_bills:,}. Choose a shorter period, or mark bills page by page"
             }
-    shown_ids = [int(value) for value in shown if value.isdigit()][: PAGE_SIZE * 2]
-    ticked = {int(value) for value in marked if value.isdigit()}
+    shown_ids = [bill_id for bill_id in map(parse_id, shown) if bill_id][: PAGE_SIZE * 2]
+    ticked = {bill_id for bill_id in map(parse_id, marked) if bill_id}
     if action == "select_shown":
         ticked = set(shown_ids)
     async with db_engine().transaction():

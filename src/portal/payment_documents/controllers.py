@@ -22,7 +22,8 @@ from portal.payment_documents import files, services
 from portal.payment_documents.services import AccountBills, DocumentError
 from portal.settings import Settings
 from portal.web.files import PreparingFile, preparing_page, status_fragment, stored_pdf
-from portal.web.forms import Form
+from portal.web.forms import Form, field, values
+from portal.web.params import parse_id
 from portal.web.sessions import Viewer
 
 
@@ -34,10 +35,9 @@ def _page(name: str, errors: dict[str, str] | None = None, **context: Any) -> Te
     )
 
 
-def _bill_ids(values: Any) -> list[int]:
+def _bill_ids(data: dict[str, Any]) -> list[int]:
     """Checked bills as posted (one `bill` field per box); anything that is not an id is ignored."""
-    items = values if isinstance(values, list) else [values] if values else []
-    return sorted({int(item) for item in items if str(item).isascii() and str(item).isdecimal()})[:1000]
+    return sorted({bill_id for bill_id in map(parse_id, values(data, "bill")) if bill_id})[:1000]
 
 
 async def _account_bills(viewer: Viewer, account: str) -> AccountBills:
@@ -117,8 +117,8 @@ class PaymentDocumentsController(Controller):
     ) -> Template | Redirect:
         """Without JavaScript: keep the selection and ask for confirmation on a page of its own. With it,
         the confirmation was a dialog on this page, whose "Create document" posts `confirmed`."""
-        account = str(data.get("account", ""))[:20]
-        bill_ids = _bill_ids(data.get("bill"))
+        account = field(data, "account")[:20]
+        bill_ids = _bill_ids(data)
         try:
             if data.get("confirmed") == "yes":
                 document_id = await services.create_document(viewer, account, bill_ids, settings.issuer)

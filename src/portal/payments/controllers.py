@@ -23,6 +23,7 @@ from portal.payments.services import PaymentView
 from portal.settings import Settings
 from portal.web.files import PreparingFile, preparing_page, status_fragment, stored_pdf
 from portal.web.forms import Form, field
+from portal.web.params import parse_id
 from portal.web.sessions import SessionStore, Viewer
 
 PAYER_COOKIE_LIFETIME = 7 * 24 * 3600  # a week: the receipt stays reachable from this browser
@@ -105,13 +106,14 @@ class PaymentsController(Controller):
         request: Request[Any, Any, Any],
         sessions: NamedDependency[SessionStore],
         settings: NamedDependency[Settings],
-        bill: FromQuery[int | None] = None,
+        bill: FromQuery[str] = "",
     ) -> Template:
         """From a signed-in user's bill ("Online payment"), the number comes filled in."""
         viewer = await optional_viewer(request, sessions)
         barcode = ""
-        if viewer is not None and bill is not None:
-            detail = await bills.get_bill(viewer, bill)
+        bill_id = parse_id(bill)
+        if viewer is not None and bill_id is not None:
+            detail = await bills.get_bill(viewer, bill_id)
             if detail is not None:
                 barcode = PaymentCode(
                     settings.issuer.code,

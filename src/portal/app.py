@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import structlog
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.plugins.htmx import HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -108,7 +109,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         PaymentsController,
         healthz,
         readyz,
-        create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
+        create_static_files_router(
+            path="/static",
+            directories=[PROJECT_ROOT / "static"],
+            name="static",
+            # The same for everyone, unlike every other response (see `cache_control` below).
+            cache_control=CacheControlHeader(no_cache=True),
+        ),
     ]
     if not settings.is_production and settings.mail.is_dev_mailbox:
         route_handlers.append(DevMailboxController)
@@ -125,6 +132,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         lifespan=[lifespan],
         guards=[bounded_address],
+        # Pages show personal or payment data, and a shared computer's Back button must not show them
+        # after sign-out: no response but the static files is kept by any cache.
+        cache_control=CacheControlHeader(no_store=True),
         request_class=HTMXRequest,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
         csrf_config=CSRFConfig(

@@ -94,7 +94,13 @@ class SignInController(Controller):
         token = sessions.token_from(request)
         assert token is not None
         await services.sign_out(viewer, token, sessions, origin_of(request))
-        return see_other("/signed-out", [sessions.cleared_cookie()])
+        # The browser forgets every page it kept of the session (a shared computer's Back button).
+        return Redirect(
+            "/signed-out",
+            status_code=303,
+            cookies=[sessions.cleared_cookie()],
+            headers={"clear-site-data": '"cache", "cookies"'},
+        )
 
     @get("/signed-out", name="signed_out", cache=False)
     async def signed_out(self) -> Template:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import CacheControlHeader, Cookie
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -73,9 +73,6 @@ def see_other(path: str, cookies: list[Cookie] | None = None) -> Redirect:
 
 
 class PaymentsController(Controller):
-    # Payment pages hold state that changes (pending → paid) and a masked card: never kept by caches.
-    cache_control = CacheControlHeader(no_store=True)
-
     @get("/pay", name="pay_bill", cache=False)
     async def bill_payment(
         self, request: Request[Any, Any, Any], sessions: NamedDependency[SessionStore]

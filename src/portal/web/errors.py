@@ -36,7 +36,8 @@ def error_page(status: int, *, message: str | None = None, headers: dict[str, st
         template_name=f"pages/errors/{status if status in (404, 500) else 'generic'}.html",
         context={"status": status, "title": TITLES.get(status, TITLES[400]), "message": message},
         status_code=status,
-        headers=headers,
+        # Error pages are answered outside the route handlers, so the app's default does not reach them.
+        headers={"cache-control": "no-store", **(headers or {})},
     )
 
 

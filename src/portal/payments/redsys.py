@@ -345,7 +345,8 @@ def verify_notification(
     folded = _fold(params)
     response_code = _as_int(folded, "DS_RESPONSE")
     return Notification(
-        order=_required(folded, "DS_ORDER"),
+        # Whole and well formed: the order names the payment, and a longer one is no order of ours.
+        order=validate_order(_required(folded, "DS_ORDER")),
         amount_cents=_as_int(folded, "DS_AMOUNT"),
         currency=_required(folded, "DS_CURRENCY"),
         response_code=response_code,

@@ -523,7 +523,7 @@ async def handle_notification(
         return await _record(None, "", "bad_signature", now, warning=str(exc))
     except redsys.RedsysError as exc:
         return await _record(None, "", "malformed", now, warning=str(exc))
-    order = notification.order[:12]
+    order = notification.order
     email_id: int | None = None
     async with db_engine().transaction():
         rows = await Payment.raw(

@@ -126,6 +126,16 @@ async def test_bad_signature_unknown_order_and_wrong_amount_change_nothing(clien
     assert await bill_status(MARIA_BILL) == "paid"
 
 
+async def test_an_order_id_is_matched_whole(client: Any, demo: None) -> None:
+    """A correctly signed notification for a longer or shorter order id is no notification for this one."""
+    order = await _order(client)
+    for other in (order + "9", order[:-1], order + "\x00"):
+        await notify(client, notification(other, MARIA_CENTS))
+    assert await bill_status(MARIA_BILL) == "pending"
+    assert (await payment_row(order))["state"] == "open"
+    assert await _outcomes() == ["malformed", "unknown_order", "malformed"]
+
+
 async def test_two_notifications_at_once_pay_once(client: Any, demo: None) -> None:
     order = await _order(client)
     form = notification(order, MARIA_CENTS)

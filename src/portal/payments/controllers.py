@@ -337,7 +337,8 @@ async def _payment(
 async def _paid(
     request: Request[Any, Any, Any], settings: Settings, viewer: Viewer | None, order: str
 ) -> PaymentView:
+    """A paid payment whose receipt (PDF) the asker may have: it names the payer and the card."""
     payment = await _payment(request, settings, viewer, order)
-    if payment.state != "authorised":
+    if payment.state != "authorised" or not payment.is_payer:
         raise NotFoundException()
     return payment

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -405,6 +405,9 @@ class PaymentView:
     period_end: dt.date | None
     deadline: dt.date | None
     bill_count: int
+    is_payer: bool = False
+    """Whether the asker paid it (its browser, or the signed-in user who did): only they see who paid
+    and with which card."""
 
     @property
     def description(self) -> str:
@@ -417,33 +420,43 @@ class PaymentView:
         return self.state != PaymentState.open
 
 
-_PAYMENT = (
+_PAYMENT_COLUMNS = (
     "SELECT p.id, p.order_id, p.kind, p.reference, p.amount_cents, p.email, p.state, p.response_code,"
     " p.authorisation_code, p.card_masked, p.created_at, p.notified_at, dr.key AS draft_key,"
     " p.bill AS bill_id, p.document AS document_id, b.number AS bill_number, b.period_start, b.period_end,"
     " d.deadline,"
     " CASE WHEN p.document IS NULL THEN 1 ELSE"
     " (SELECT COUNT(*) FROM payment_document_bill WHERE document = p.document) END AS bill_count"
+)
+_PAYMENT_FROM = (
     " FROM payment p LEFT JOIN bill b ON b.id = p.bill LEFT JOIN payment_document d ON d.id = p.document"
     " LEFT JOIN payment_draft dr ON dr.id = p.draft"
 )
+_PAYMENT = _PAYMENT_COLUMNS + _PAYMENT_FROM
 
 
 async def payment_for(order_id: str, browser_token: str | None, viewer: Viewer | None) -> PaymentView | None:
     """The payment, if the asker may see it: the browser that started it, the signed-in user who did, or
-    a user who may see the account it paid for. Anyone else gets None (404), as for an unknown order."""
+    a user who may see the account it paid for. Anyone else gets None (404), as for an unknown order.
+    Only the payer sees the payer's email and card: the others, that it was paid, when and how much."""
     if not order_id or len(order_id) > 12:
         return None
+    payer = browser_hash(browser_token) or "-", viewer.user_id if viewer else -1
     rows = await Payment.raw(
-        _PAYMENT  # noqa: S608 (constant SQL; values go in as parameters)
+        _PAYMENT_COLUMNS  # noqa: S608 (constant SQL; values go in as parameters)
+        + ', COALESCE(p.browser_hash = {} OR p."user" = {}, FALSE) AS is_payer'
+        + _PAYMENT_FROM
         + ' WHERE p.order_id = {} AND (p.browser_hash = {} OR p."user" = {}'
         ' OR EXISTS (SELECT 1 FROM account_access x WHERE x.account = p.account AND x."user" = {}))',
+        *payer,
         order_id,
-        browser_hash(browser_token) or "-",
-        viewer.user_id if viewer else -1,
-        viewer.user_id if viewer else -1,
+        *payer,
+        payer[1],
     )
-    return PaymentView(**rows[0]) if rows else None
+    if not rows:
+        return None
+    payment = PaymentView(**rows[0])
+    return payment if payment.is_payer else replace(payment, email="", card_masked="")
 
 
 async def payment_for_job(order_id: str) -> PaymentView | None:

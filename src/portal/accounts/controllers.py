@@ -218,22 +218,20 @@ class RegistrationController(Controller):
         self, request: Request[Any, Any, Any], resent: FromQuery[bool] = False
     ) -> Template | Redirect:
         draft = await self._draft(request)
-        if draft is None or draft.user_id is None:
+        if draft is None or not draft.completed:
             return see_other("/register")
-        return page("register_sent", email=await services.registered_email(draft.user_id), resent=resent)
+        return page("register_sent", email=draft.email.lower(), resent=resent)
 
     @post("/resend", name="register_resend")
     async def resend(
         self, request: Request[Any, Any, Any], mailer: NamedDependency[Mailer]
     ) -> Template | Redirect:
         draft = await self._draft(request)
-        if draft is None or draft.user_id is None:
+        if draft is None or not draft.completed:
             return see_other("/register")
-        outcome = await services.resend_activation(draft.user_id, mailer, origin_of(request))
+        outcome = await services.resend_registration_email(draft, mailer, origin_of(request))
         if not outcome.ok:
-            return page(
-                "register_sent", outcome, email=await services.registered_email(draft.user_id), resent=False
-            )
+            return page("register_sent", outcome, email=draft.email.lower(), resent=False)
         return see_other("/register/email-sent?resent=true")
 
 

@@ -62,6 +62,8 @@ class Draft:
     online_bill: bool
     privacy_accepted: bool
     user_id: int | None
+    """The user it created; None until then, and for good when its email address already had one."""
+    completed_at: dt.datetime | None
 
     @property
     def verified(self) -> bool:
@@ -69,7 +71,7 @@ class Draft:
 
     @property
     def completed(self) -> bool:
-        return self.user_id is not None
+        return self.completed_at is not None
 
 
 @dataclass
@@ -132,6 +134,7 @@ async def get_draft(token: str | None) -> Draft | None:
         online_bill=row["online_bill"],
         privacy_accepted=row["privacy_accepted"],
         user_id=row["user"],
+        completed_at=row["completed_at"],
     )
 
 
@@ -206,12 +209,10 @@ async def save_user_details(
         errors["username"] = problem
     elif await User.exists().where(User.username == username_key):
         errors["username"] = "This username is already taken: choose another"
+    # Whether the address already has a user is not said here, or anyone with one bill could test
+    # addresses: complete_registration() emails its owner instead.
     if problem := forms.email_problem(email):
         errors["email"] = problem
-    elif await User.exists().where(User.email == email.lower()):
-        errors["email"] = (
-            "This email address is already used by a user. Sign in, or use “Forgotten your password?”"
-        )
     if not privacy_accepted:
         errors["privacy"] = "Read and accept the Privacy Policy to register"
     await RegistrationDraft.update(
@@ -237,7 +238,9 @@ async def _accounts_to_grant(draft: Draft) -> tuple[list[int], AccessRole]:
 
 async def complete_registration(token: str | None, mailer: Mailer, origin: Origin) -> Outcome:
     """Create the (not yet activated) user with its access, and send the activation email. A second submit
-    of the same draft changes nothing."""
+    of the same draft changes nothing. An email address that already has a user gets no second one: its
+    owner is told by email, and the answer is the same, so the page does not say which addresses are
+    registered."""
     try:
         async with db_engine().transaction():
             rows = await RegistrationDraft.raw(
@@ -252,42 +255,69 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
                 return Outcome({"bill": "Enter the details from your bill"})
             if not (draft.username and draft.email and draft.privacy_accepted):
                 return Outcome({"user": "Enter your username and email address"})
-            account_ids, role = await _accounts_to_grant(draft)
-            customer = None
-            if role == AccessRole.holder:
-                account = await Account.select(Account.customer).where(Account.id == account_ids[0]).first()
-                customer = account["customer"] if account else None
-            created = await User.insert(
-                User(
-                    username=draft.username.lower(),
-                    email=draft.email.lower(),
-                    kind=draft.kind,
-                    customer=customer,
-                    online_bill=draft.online_bill,
-                    privacy_policy_version=PRIVACY_POLICY_VERSION,
-                    privacy_accepted_at=dt.datetime.now(dt.UTC),
-                )
-            ).returning(User.id)
-            user_id = int(created[0]["id"])
-            await AccountAccess.insert(
-                *(AccountAccess(user=user_id, account=account_id, role=role) for account_id in account_ids)
-            )
-            if draft.online_bill:
-                await Account.update({Account.online_bill: True}).where(Account.id.is_in(account_ids))
-            await RegistrationDraft.update({RegistrationDraft.user: user_id}).where(
-                RegistrationDraft.id == draft.id
-            )
-            email_id = await _store_activation_email(
-                user_id, draft.username.lower(), draft.email.lower(), mailer
-            )
-            await audit.record(
-                "registration.completed", origin, user_id=user_id, kind=draft.kind, accounts=len(account_ids)
-            )
+            if await User.exists().where(User.email == draft.email.lower()):
+                email_id = await _store_taken_email(draft, mailer)
+                await _mark_completed(draft.id, None)
+                await audit.record("registration.email_taken", origin, kind=draft.kind)
+            else:
+                email_id = await _create_user(draft, mailer, origin)
     except UniqueViolationError:
         # Someone took the username or email between the user-details step and now.
         return Outcome({"username": "This username or email address was taken meanwhile: choose another"})
-    await outbox.enqueue_email(mailer.queue, email_id)
+    await outbox.enqueue_email(mailer.queue, email_id)  # after the commit: the worker must find it
     return Outcome()
+
+
+async def _create_user(draft: Draft, mailer: Mailer, origin: Origin) -> int:
+    """The user, its access and its activation email (whose outbox id is returned)."""
+    account_ids, role = await _accounts_to_grant(draft)
+    customer = None
+    if role == AccessRole.holder:
+        account = await Account.select(Account.customer).where(Account.id == account_ids[0]).first()
+        customer = account["customer"] if account else None
+    created = await User.insert(
+        User(
+            username=draft.username.lower(),
+            email=draft.email.lower(),
+            kind=draft.kind,
+            customer=customer,
+            online_bill=draft.online_bill,
+            privacy_policy_version=PRIVACY_POLICY_VERSION,
+            privacy_accepted_at=dt.datetime.now(dt.UTC),
+        )
+    ).returning(User.id)
+    user_id = int(created[0]["id"])
+    await AccountAccess.insert(
+        *(AccountAccess(user=user_id, account=account_id, role=role) for account_id in account_ids)
+    )
+    if draft.online_bill:
+        await Account.update({Account.online_bill: True}).where(Account.id.is_in(account_ids))
+    await _mark_completed(draft.id, user_id)
+    email_id = await _store_activation_email(user_id, draft.username.lower(), draft.email.lower(), mailer)
+    await audit.record(
+        "registration.completed", origin, user_id=user_id, kind=draft.kind, accounts=len(account_ids)
+    )
+    return email_id
+
+
+async def _mark_completed(draft_id: int, user_id: int | None) -> None:
+    await RegistrationDraft.update(
+        {RegistrationDraft.user: user_id, RegistrationDraft.completed_at: dt.datetime.now(dt.UTC)}
+    ).where(RegistrationDraft.id == draft_id)
+
+
+async def _store_taken_email(draft: Draft, mailer: Mailer) -> int:
+    return await outbox.store_email(
+        mailer.env,
+        dedupe_key=f"registration_taken:{draft.id}:{secrets.token_hex(8)}",  # one per (re)send
+        template="registration_taken",
+        to_address=draft.email.lower(),
+        context={
+            "issuer_name": mailer.settings.issuer.name,
+            "sign_in": mailer.link("/sign-in"),
+            "forgotten_password": mailer.link("/password/forgotten"),
+        },
+    )
 
 
 async def _store_activation_email(user_id: int, username: str, email: str, mailer: Mailer) -> int:
@@ -322,9 +352,18 @@ async def resend_activation(user_id: int, mailer: Mailer, origin: Origin) -> Out
     return Outcome()
 
 
-async def registered_email(user_id: int) -> str:
-    user = await User.select(User.email).where(User.id == user_id).first()
-    return user["email"] if user else ""
+async def resend_registration_email(draft: Draft, mailer: Mailer, origin: Origin) -> Outcome:
+    """ "Send the email again" after registering: the activation link, or, when the address already had a
+    user, the note to its owner (throttled alike, so that the two cannot be told apart)."""
+    if draft.user_id is not None:
+        return await resend_activation(draft.user_id, mailer, origin)
+    subject = f"draft:{draft.id}"
+    if await throttle.RESEND_PER_USER.blocked(subject):
+        return Outcome({"resend": "We have sent several emails already. Wait an hour before asking again"})
+    await throttle.RESEND_PER_USER.hit(subject)
+    email_id = await _store_taken_email(draft, mailer)
+    await outbox.enqueue_email(mailer.queue, email_id)
+    return Outcome()
 
 
 # --- activation and passwords -------------------------------------------------------------------------

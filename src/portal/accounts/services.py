@@ -470,6 +470,7 @@ async def sign_in(
         await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
         return None, Outcome({"username": SIGN_IN_FAILED})
     await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
+    await throttle.SIGN_IN_PER_IP.clear(origin.ip)  # others behind the address were not guessing
     await User.update({User.last_sign_in_at: dt.datetime.now(dt.UTC)}).where(User.id == user["id"])
     session = await sessions.start(user["id"], replacing=current_session)
     await audit.record("sign_in.succeeded", origin, user_id=user["id"])

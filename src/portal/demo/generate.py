@@ -37,7 +37,7 @@ from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode, PaymentCodeE
 from portal.banking.identity import validate_identity
 from portal.banking.money import format_eur
 from portal.db import engine as db_engine
-from portal.db.tables import Account, AccountAccess, Bill, Customer, User
+from portal.db.tables import Account, AccountAccess, Attempt, Bill, Customer, User
 from portal.db.tables.accounts import CustomerKind, IdentityKind, PaymentMethod
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.users import AccessRole, UserKind
@@ -387,7 +387,9 @@ def _account_bills(
 
 async def _delete_demo() -> None:
     """Remove a previous demo, so loading again resets it. Deleting the customers cascades to their
-    accounts, bills, access rows and any user who registered as one of them during a journey."""
+    accounts, bills, access rows and any user who registered as one of them during a journey. Throttle
+    counts go too: a demo that was mistyped into must let everyone try again."""
+    await Attempt.delete(force=True)
     await User.delete().where(User.username.is_in([user.username for user in DEMO_USERS]))
     await Customer.delete().where(Customer.identity_number.is_in([c.identity_number for c in DEMO_CUSTOMERS]))
 

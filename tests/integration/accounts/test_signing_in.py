@@ -97,6 +97,17 @@ async def test_thirty_failures_block_the_address(client: Any, app: Litestar, dem
         assert response.status_code == 303
 
 
+async def test_a_successful_sign_in_clears_the_address_count(client: Any, demo: None) -> None:
+    """A sign-in that succeeds shows the address is not guessing: 20 failures, a success, 20 more
+    failures (40 in all, more than the 30 that block an address), and the right password still works."""
+    for round in range(2):
+        for attempt in range(20):
+            response = await sign_in(client, f"guess{round}-{attempt}", "wrong password")
+            assert error_messages(response.text) == [SIGN_IN_FAILED], attempt
+        assert (await sign_in(client, *ANA)).status_code == 303, round
+        client.cookies.clear()
+
+
 async def test_a_user_not_yet_activated_cannot_sign_in(client: Any, app: Litestar, demo: None) -> None:
     await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
     # Even with a password hash in place, no sign-in before activation.

@@ -49,6 +49,7 @@ SIGNATURE_VERSION = "HMAC_SHA256_V1"
 # ``\d``/``\w`` because those also match non-ASCII digits and letters, which Redsys rejects.
 _ORDER_RE = re.compile(r"[0-9]{4}[0-9A-Za-z]{0,8}")
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+CANCELLED_BY_PAYER = 9915  # Ds_Response when the payer cancels at the gateway
 _ORDER_TAIL = 8  # a new order id is 4 digits + 8 base-36 characters = 12, the maximum length
 _MAX_SERIAL = 10**4 * 36**_ORDER_TAIL
 

@@ -426,6 +426,11 @@ class PaymentView:
     def final(self) -> bool:
         return self.state != PaymentState.open
 
+    @property
+    def cancelled(self) -> bool:
+        """The payer pressed "Cancel" at the bank (Redsys answers 9915): not the bank's refusal."""
+        return self.state == PaymentState.declined and self.response_code == redsys.CANCELLED_BY_PAYER
+
 
 _PAYMENT_COLUMNS = (
     "SELECT p.id, p.order_id, p.kind, p.reference, p.amount_cents, p.email, p.state, p.response_code,"

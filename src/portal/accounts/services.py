@@ -403,7 +403,7 @@ async def set_password_with_link(
         if problem := passwords.password_problem(password, username=user["username"], email=user["email"]):
             return None, Outcome({"password": problem})
         now = dt.datetime.now(dt.UTC)
-        values: dict[Any, Any] = {User.password_hash: passwords.hash_password(password)}
+        values: dict[Any, Any] = {User.password_hash: await passwords.hash_password(password)}
         if purpose == TokenPurpose.activation:
             values[User.activated_at] = now
         await User.update(values).where(User.id == checked.user_id)
@@ -464,7 +464,7 @@ async def sign_in(
         await audit.record("sign_in.throttled", origin, user_id=user["id"] if user else None)
         return None, Outcome({"username": SIGN_IN_THROTTLED})
     stored_hash = user["password_hash"] if user and user["activated_at"] else None
-    if not passwords.verify_password(stored_hash, password) or user is None:
+    if not await passwords.verify_password(stored_hash, password) or user is None:
         await throttle.SIGN_IN_PER_IP.hit(origin.ip)
         await throttle.SIGN_IN_PER_ACCOUNT.hit(account_key)
         await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)

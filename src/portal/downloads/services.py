@@ -8,6 +8,7 @@ itself is built by a job: `portal.downloads.archive`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 from dataclasses import dataclass, field
@@ -428,11 +429,9 @@ async def excel_list(viewer: Viewer, draft: Download) -> bytes:
     sheet.write_row(0, 0, headers, bold)
     for column, width in enumerate((16, 12, 36, 12, 12, 12, 12, 14, 14)):
         sheet.set_column(column, column, width)
-    row_number = 1
-    offset = 0
-    while True:
-        bills = await marked_bills(viewer, draft, limit=1000, offset=offset)
-        for bill in bills:
+
+    def write(bills: list[SelectableBill], first_row: int) -> None:
+        for row_number, bill in enumerate(bills, start=first_row):
             sheet.write_string(row_number, 0, bill.number)
             sheet.write_string(row_number, 1, bill.account_number)
             sheet.write_string(row_number, 2, bill.holder)
@@ -442,12 +441,18 @@ async def excel_list(viewer: Viewer, draft: Download) -> bytes:
                 sheet.write_datetime(row_number, 3 + column, dt.datetime.combine(day, dt.time()), date)
             sheet.write_number(row_number, 7, bill.total_cents / 100, money)
             sheet.write_string(row_number, 8, bill.status_label)
-            row_number += 1
+
+    # Writing rows and zipping the workbook are CPU work (and file I/O in constant-memory mode): in a
+    # thread, so that the event loop keeps serving other requests meanwhile.
+    offset = 0
+    while True:
+        bills = await marked_bills(viewer, draft, limit=1000, offset=offset)
+        await asyncio.to_thread(write, bills, 1 + offset)
         if len(bills) < 1000:
             break
         offset += 1000
     sheet.freeze_panes(1, 0)
-    workbook.close()
+    await asyncio.to_thread(workbook.close)
     return out.getvalue()
 
 

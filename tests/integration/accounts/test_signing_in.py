@@ -1,13 +1,14 @@
 """Sign in: by username or email, one answer for every failure, throttles per account and per address,
 only activated users, and redirects only within the site."""
 
+import asyncio
 import re
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from litestar import Litestar
 
-from portal.accounts.passwords import hash_password
+from portal.accounts.passwords import TOO_BUSY, hash_password
 from portal.accounts.services import SIGN_IN_FAILED, SIGN_IN_THROTTLED
 from portal.db.tables import User
 from tests.integration.accounts.helpers import (
@@ -108,10 +109,22 @@ async def test_a_successful_sign_in_clears_the_address_count(client: Any, demo: 
         client.cookies.clear()
 
 
+async def test_a_burst_of_sign_ins_is_answered_at_once_rather_than_queued(client: Any, demo: None) -> None:
+    """More sign-ins at once than the hashing slots and their short queue: the rest get 429 with when to
+    come back, and a page (never a growing wait for everyone)."""
+    responses = await asyncio.gather(*(sign_in(client, f"burst{n}", "wrong password") for n in range(20)))
+    statuses = [response.status_code for response in responses]
+    assert set(statuses) == {422, 429}, statuses
+    busy = next(response for response in responses if response.status_code == 429)
+    assert TOO_BUSY in busy.text
+    assert busy.headers["retry-after"] == "5"
+    assert busy.headers["content-type"].startswith("text/html")
+
+
 async def test_a_user_not_yet_activated_cannot_sign_in(client: Any, app: Litestar, demo: None) -> None:
     await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
     # Even with a password hash in place, no sign-in before activation.
-    await User.update({User.password_hash: hash_password("river copper lantern 42")}).where(
+    await User.update({User.password_hash: await hash_password("river copper lantern 42")}).where(
         User.username == "maria.garcia"
     )
     async with client_from(app, OTHER_IP) as browser:

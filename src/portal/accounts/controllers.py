@@ -147,14 +147,19 @@ class RegistrationController(Controller):
         return page("register_bill", kind=draft.kind, values=draft.bill)
 
     @post("/bill-details", name="register_bill_post")
-    async def bill_details_post(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    async def bill_details_post(
+        self, request: Request[Any, Any, Any], data: Form, settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         draft = await self._draft(request)
         if redirect := _step_redirect(draft, "bill"):
             return redirect
         assert draft is not None
         details = forms.bill_details(data)
         outcome = await services.save_bill_details(
-            request.cookies.get(DRAFT_COOKIE), details, origin_of(request)
+            request.cookies.get(DRAFT_COOKIE),
+            details,
+            origin_of(request),
+            settings.issuer.customer_service_phone,
         )
         if not outcome.ok:
             return page("register_bill", outcome, kind=draft.kind, values=details)
@@ -358,12 +363,13 @@ class AccountHomeController(Controller):
         viewer: NamedDependency[Viewer],
         data: Form,
         sessions: NamedDependency[SessionStore],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         details = forms.bill_details(data)
         token = sessions.token_from(request)
         assert token is not None
         session, number, outcome = await services.add_account(
-            viewer, details, sessions, token, origin_of(request)
+            viewer, details, sessions, token, origin_of(request), settings.issuer.customer_service_phone
         )
         if session is None:
             return page("add_account", outcome, viewer=viewer, values=details)

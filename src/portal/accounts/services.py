@@ -32,7 +32,7 @@ from portal.web.sessions import SessionStore, Viewer
 PRIVACY_POLICY_VERSION = "2026-11"
 DRAFT_LIFETIME = dt.timedelta(hours=24)
 NO_MATCH = "These details do not match a bill of ours. Check each of them against your bill and try again"
-TOO_MANY = "Too many attempts. Wait an hour and try again, or call us"
+TOO_MANY = "Too many attempts. Wait an hour and try again, or call us on {phone}"
 
 
 def _hash(token: str) -> str:
@@ -153,7 +153,7 @@ async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | No
 
 
 async def _check_bill(
-    details: BillDetails, kind: str, origin: Origin
+    details: BillDetails, kind: str, origin: Origin, phone: str
 ) -> tuple[dict[str, Any] | None, Errors]:
     """Verify bill details against our bills, throttled per IP and per account number. A mismatch gets
     one message whichever field is wrong, so nobody can find out which part was right."""
@@ -164,7 +164,7 @@ async def _check_bill(
         checked.account_number
     ):
         await audit.record("bill_check.throttled", origin, account_number=checked.account_number)
-        return None, {"identity": TOO_MANY}
+        return None, {"identity": TOO_MANY.format(phone=phone)}
     found = await _find_bill_account(checked)
     if found is None:
         await throttle.BILL_CHECK_PER_IP.hit(origin.ip)
@@ -174,10 +174,11 @@ async def _check_bill(
     return found, {}
 
 
-async def save_bill_details(token: str | None, details: BillDetails, origin: Origin) -> Outcome:
+async def save_bill_details(token: str | None, details: BillDetails, origin: Origin, phone: str) -> Outcome:
+    """`phone`: the customer service number, for the message that refuses too many attempts."""
     draft = await get_draft(token)
     assert draft is not None
-    found, errors = await _check_bill(details, draft.kind, origin)
+    found, errors = await _check_bill(details, draft.kind, origin, phone)
     if found is not None and draft.kind != "administrator":
         holder_user = await User.exists().where(User.customer == found["customer"])
         if holder_user:
@@ -544,13 +545,18 @@ async def visible_accounts(viewer: Viewer) -> list[VisibleAccount]:
 
 
 async def add_account(
-    viewer: Viewer, details: BillDetails, sessions: SessionStore, current_session: str, origin: Origin
+    viewer: Viewer,
+    details: BillDetails,
+    sessions: SessionStore,
+    current_session: str,
+    origin: Origin,
+    phone: str,
 ) -> tuple[str | None, str, Outcome]:
     """An administrator proves one more account with its bill details. Their privileges change, so their
     session gets a new id. Returns (new session token, account number, outcome)."""
     if viewer.kind != "administrator":
         return None, "", Outcome({"identity": "Only administrator users can add accounts"})
-    found, errors = await _check_bill(details, "administrator", origin)
+    found, errors = await _check_bill(details, "administrator", origin, phone)
     if found is None:
         return None, "", Outcome(errors)
     if await AccountAccess.exists().where(

@@ -136,6 +136,7 @@ async def _send(client: Any, method: str, url: str, body: str | None, token: str
 async def no_5xx(client: Any, routes: list[Route], who: str) -> None:
     loop = asyncio.get_running_loop()
     token = await csrf_token(client)
+    sent = []
 
     @seed(SEED)
     @settings(
@@ -149,12 +150,15 @@ async def no_5xx(client: Any, routes: list[Route], who: str) -> None:
     def property(request: tuple[str, str, str | None]) -> None:
         method, url, body = request
         response = asyncio.run_coroutine_threadsafe(_send(client, method, url, body, token), loop).result()
+        sent.append(url)
         assert response.status_code < 500, (
             f"{who}: {method} {url[:300]} body={(body or '')[:300]!r} answered {response.status_code}; "
             f"replay with PORTAL_FUZZ_SEED={SEED}"
         )
 
     await asyncio.to_thread(property)
+    assert len(sent) >= EXAMPLES_PER_VIEWER  # hypothesis did not stop early
+    print(f"{who}: {len(sent)} requests, PORTAL_FUZZ_SEED={SEED}")
 
 
 async def test_no_input_gets_a_server_error_when_signed_out(client: Any, app: Litestar, demo: None) -> None:

@@ -8,47 +8,32 @@ and returns plain values; controllers only parse, call one function and render o
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
-from jinja2 import Environment
-from saq import Queue
 
 from portal import audit, clock
 from portal.accounts import forms, passwords, throttle, tokens
 from portal.accounts.forms import BillDetails, CheckedBillDetails, Errors
 from portal.audit import Origin
 from portal.db import engine as db_engine
+from portal.db import fetch, fetch_one
 from portal.db.tables import Account, AccountAccess, RegistrationDraft, User
 from portal.db.tables.auth import TokenPurpose
 from portal.db.tables.users import AccessRole
 from portal.notifications import outbox
-from portal.settings import Settings
-from portal.web.sessions import SessionStore, Viewer
+from portal.notifications.mailer import Mailer
+from portal.viewer import Viewer
+from portal.web.forms import Outcome, email_problem
+from portal.web.sessions import SessionStore
+from portal.web.tokens import token_hash
 
 PRIVACY_POLICY_VERSION = "2026-11"
 DRAFT_LIFETIME = dt.timedelta(hours=24)
 NO_MATCH = "These details do not match a bill of ours. Check each of them against your bill and try again"
 TOO_MANY = "Too many attempts. Wait an hour and try again, or call us on {phone}"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Mailer:
-    """What sending an email needs: the templates, the queue and the links' base address."""
-
-    env: Environment
-    queue: Queue
-    settings: Settings
-
-    def link(self, path: str) -> str:
-        return f"{self.settings.web.base_url}{path}"
 
 
 @dataclass(frozen=True)
@@ -74,17 +59,6 @@ class Draft:
         return self.completed_at is not None
 
 
-@dataclass
-class Outcome:
-    """What a step did: the messages to show (none means it went through)."""
-
-    errors: Errors = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
 # --- registration -------------------------------------------------------------------------------------
 
 
@@ -95,7 +69,9 @@ async def start_registration(kind: str) -> tuple[str, Outcome]:
     token = secrets.token_urlsafe(32)
     now = clock.now()
     await RegistrationDraft.insert(
-        RegistrationDraft(token_hash=_hash(token), kind=kind, created_at=now, expires_at=now + DRAFT_LIFETIME)
+        RegistrationDraft(
+            token_hash=token_hash(token), kind=kind, created_at=now, expires_at=now + DRAFT_LIFETIME
+        )
     )
     return token, Outcome()
 
@@ -105,7 +81,7 @@ async def change_kind(token: str | None, kind: str) -> Outcome:
     if kind not in forms.REGISTRATION_KINDS:
         return Outcome({"kind": "Select the type of registration"})
     await RegistrationDraft.update({RegistrationDraft.kind: kind, RegistrationDraft.account: None}).where(
-        (RegistrationDraft.token_hash == _hash(token or "")) & RegistrationDraft.user.is_null()
+        (RegistrationDraft.token_hash == token_hash(token or "")) & RegistrationDraft.user.is_null()
     )
     return Outcome()
 
@@ -115,7 +91,9 @@ async def get_draft(token: str | None) -> Draft | None:
         return None
     row = (
         await RegistrationDraft.select()
-        .where((RegistrationDraft.token_hash == _hash(token)) & (RegistrationDraft.expires_at > clock.now()))
+        .where(
+            (RegistrationDraft.token_hash == token_hash(token)) & (RegistrationDraft.expires_at > clock.now())
+        )
         .first()
     )
     if row is None:
@@ -136,7 +114,7 @@ async def get_draft(token: str | None) -> Draft | None:
 
 async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | None:
     """The account whose holder, number, bill number and bill amount all match, or None."""
-    rows = await Account.raw(
+    return await fetch_one(
         "SELECT a.id, a.customer FROM bill b JOIN account a ON a.id = b.account"
         " JOIN customer c ON c.id = a.customer"
         " WHERE a.number = {} AND b.number = {} AND b.total_cents = {} AND c.identity_number = {}",
@@ -145,7 +123,6 @@ async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | No
         checked.amount_cents,
         checked.identity_number,
     )
-    return rows[0] if rows else None
 
 
 async def _check_bill(
@@ -208,7 +185,7 @@ async def save_user_details(
         errors["username"] = "This username is already taken: choose another"
     # Whether the address already has a user is not said here, or anyone with one bill could test
     # addresses: complete_registration() emails its owner instead.
-    if problem := forms.email_problem(email):
+    if problem := email_problem(email):
         errors["email"] = problem
     if not privacy_accepted:
         errors["privacy"] = "Read and accept the Privacy Policy to register"
@@ -240,8 +217,8 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
     registered."""
     try:
         async with db_engine().transaction():
-            rows = await RegistrationDraft.raw(
-                "SELECT id FROM registration_draft WHERE token_hash = {} FOR UPDATE", _hash(token or "")
+            rows = await fetch(
+                "SELECT id FROM registration_draft WHERE token_hash = {} FOR UPDATE", token_hash(token or "")
             )
             draft = await get_draft(token)
             if not rows or draft is None:
@@ -311,7 +288,6 @@ async def _store_taken_email(draft: Draft, mailer: Mailer) -> int:
         template="registration_taken",
         to_address=draft.email.lower(),
         context={
-            "issuer_name": mailer.settings.issuer.name,
             "sign_in": mailer.link("/sign-in"),
             "forgotten_password": mailer.link("/password/forgotten"),
         },
@@ -326,7 +302,6 @@ async def _store_activation_email(user_id: int, username: str, email: str, maile
         template="activation",
         to_address=email,
         context={
-            "issuer_name": mailer.settings.issuer.name,
             "username": username,
             "link": mailer.link(f"/activate?token={token}"),
             "hours": int(tokens.LIFETIMES[TokenPurpose.activation].total_seconds() // 3600),
@@ -430,115 +405,7 @@ async def resend_expired_activation(token: str, mailer: Mailer, origin: Origin) 
     return await resend_activation(checked.user_id, mailer, origin)
 
 
-# --- sign in and out, forgotten password ---------------------------------------------------------------
-
-
-SIGN_IN_FAILED = "Enter a correct username and password"
-SIGN_IN_THROTTLED = "Too many failed attempts. Wait 15 minutes, or use “Forgotten your password?”"
-
-
-async def sign_in(
-    login: str, password: str, sessions: SessionStore, origin: Origin, current_session: str | None
-) -> tuple[str | None, Outcome]:
-    """The same answer, after the same work, whether or not the user exists."""
-    key = login.lower()
-    if not key or not password:
-        errors: Errors = {}
-        if not key:
-            errors["username"] = "Enter your username or email address"
-        if not password:
-            errors["password"] = "Enter your password"  # noqa: S105 (a message, not a password)
-        return None, Outcome(errors)
-    user = (
-        await User.select(User.id, User.password_hash, User.activated_at, User.username)
-        .where((User.username == key) | (User.email == key))
-        .first()
-    )
-    # Count per user, so that switching between username and email does not reset the count.
-    account_key = f"user:{user['id']}" if user else f"login:{key}"
-    if await throttle.SIGN_IN_PER_IP.blocked(origin.ip) or await throttle.SIGN_IN_PER_ACCOUNT.blocked(
-        account_key
-    ):
-        await audit.record("sign_in.throttled", origin, user_id=user["id"] if user else None)
-        return None, Outcome({"username": SIGN_IN_THROTTLED})
-    stored_hash = user["password_hash"] if user and user["activated_at"] else None
-    if not await passwords.verify_password(stored_hash, password) or user is None:
-        await throttle.SIGN_IN_PER_IP.hit(origin.ip)
-        await throttle.SIGN_IN_PER_ACCOUNT.hit(account_key)
-        await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
-        return None, Outcome({"username": SIGN_IN_FAILED})
-    await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
-    await throttle.SIGN_IN_PER_IP.clear(origin.ip)  # others behind the address were not guessing
-    await User.update({User.last_sign_in_at: clock.now()}).where(User.id == user["id"])
-    session = await sessions.start(user["id"], replacing=current_session)
-    await audit.record("sign_in.succeeded", origin, user_id=user["id"])
-    return session, Outcome()
-
-
-async def sign_out(viewer: Viewer, token: str, sessions: SessionStore, origin: Origin) -> None:
-    await sessions.end(token)
-    await audit.record("sign_out", origin, user_id=viewer.user_id)
-
-
-async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> Outcome:
-    """Send a reset link if the user exists and is active. The page says the same either way."""
-    key = login.lower()
-    if not key:
-        return Outcome({"login": "Enter your username or email address"})
-    if await throttle.RESET_PER_IP.blocked(origin.ip):
-        await audit.record("password_reset.throttled", origin)
-        return Outcome({"login": "Too many requests. Wait an hour and try again"})
-    await throttle.RESET_PER_IP.hit(origin.ip)
-    user = (
-        await User.select(User.id, User.email, User.username, User.activated_at)
-        .where((User.username == key) | (User.email == key))
-        .first()
-    )
-    if user is None or user["activated_at"] is None:
-        await audit.record("password_reset.unknown_user", origin)
-        return Outcome()
-    if await throttle.RESET_PER_USER.blocked(str(user["id"])):
-        await audit.record("password_reset.throttled", origin, user_id=user["id"])
-        return Outcome()
-    await throttle.RESET_PER_USER.hit(str(user["id"]))
-    async with db_engine().transaction():
-        token_id, token = await tokens.issue(user["id"], TokenPurpose.password_reset)
-        email_id = await outbox.store_email(
-            mailer.env,
-            dedupe_key=f"password_reset:{token_id}",
-            template="password_reset",
-            to_address=user["email"],
-            context={
-                "issuer_name": mailer.settings.issuer.name,
-                "username": user["username"],
-                "link": mailer.link(f"/password/reset?token={token}"),
-            },
-        )
-    await outbox.enqueue_email(mailer.queue, email_id)
-    await audit.record("password_reset.requested", origin, user_id=user["id"])
-    return Outcome()
-
-
-# --- accounts a user may see; administrators adding accounts -------------------------------------------
-
-
-@dataclass(frozen=True)
-class VisibleAccount:
-    id: int
-    number: str
-    supply_address: str
-    holder: str
-    role: str
-
-
-async def visible_accounts(viewer: Viewer) -> list[VisibleAccount]:
-    rows = await AccountAccess.raw(
-        "SELECT a.id, a.number, a.supply_address, c.name AS holder, x.role FROM account_access x"
-        " JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
-        " WHERE x.user = {} ORDER BY c.name, a.number",
-        viewer.user_id,
-    )
-    return [VisibleAccount(**row) for row in rows]
+# --- administrators adding accounts -------------------------------------------------------------------
 
 
 async def add_account(

@@ -15,15 +15,11 @@ from portal.accounts.throttle import SIGN_IN_PER_IP
 from portal.banking.cuaderno57 import PaymentCode
 from portal.banking.identity import validate_identity
 from portal.db.tables import AccountAccess, Attempt, Bill, Customer
-from portal.demo.generate import (
-    DEMO_CUSTOMERS,
-    DEMO_USERS,
-    describe_demo,
-    load_demo,
-    load_demo_if_empty,
-    load_scale_bills,
-)
-from portal.payments.services import LOOKUP_PER_IP
+from portal.demo.describe import describe_demo
+from portal.demo.generate import DEMO_CUSTOMERS, DEMO_USERS
+from portal.demo.load import load_demo, load_demo_if_empty
+from portal.demo.scale import load_scale_bills
+from portal.payments.lookup import LOOKUP_PER_IP
 from portal.settings import Settings
 
 TODAY = date(2026, 12, 3)

@@ -11,8 +11,8 @@ from litestar import Litestar
 from litestar.middleware._utils import build_exclude_path_pattern
 
 from tests.conftest import submit
-from tests.integration.accounts.helpers import ANA, error_messages, sign_in
 from tests.integration.downloads.download_steps import start
+from tests.steps import ANA, error_messages, sign_in
 
 TOO_LARGE = "2147483648"  # PostgreSQL's integer ends at 2147483647
 
@@ -37,7 +37,7 @@ ID_PATHS = [
 
 @pytest.mark.parametrize("number", [TOO_LARGE, "99999999999999999999", "0", "-1"])
 async def test_an_id_out_of_range_is_not_found(client: Any, demo: None, number: str) -> None:
-    await sign_in(client, *ANA)
+    await sign_in(client, ANA)
     for path in ID_PATHS:
         response = await client.get(path.format(number), follow_redirects=False)
         assert response.status_code == 404, (path, response.status_code)
@@ -46,7 +46,7 @@ async def test_an_id_out_of_range_is_not_found(client: Any, demo: None, number: 
 
 
 async def test_an_id_out_of_range_in_the_query_is_ignored(client: Any, demo: None) -> None:
-    await sign_in(client, *ANA)
+    await sign_in(client, ANA)
     response = await client.get(f"/pay/barcode?bill={TOO_LARGE}")
     assert response.status_code == 200
     assert 'name="barcode"' in response.text
@@ -66,7 +66,7 @@ async def test_a_nul_in_the_static_files_path_is_not_found(client: Any) -> None:
 
 @pytest.mark.parametrize("path", ["/bills?account=%00", "/bills/bills.csv?account=%00", "/sign-in?next=%00"])
 async def test_a_control_character_in_the_query_is_refused(client: Any, demo: None, path: str) -> None:
-    await sign_in(client, *ANA)
+    await sign_in(client, ANA)
     response = await client.get(path)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")
@@ -78,7 +78,7 @@ async def test_a_control_character_in_the_query_is_refused(client: Any, demo: No
 async def test_a_month_that_is_no_month_gets_a_message(
     client: Any, demo: None, name: str, month: str
 ) -> None:
-    await sign_in(client, *ANA)
+    await sign_in(client, ANA)
     response = await client.get("/bills", params={name: month})
     assert response.status_code == 422
     assert "Enter a month like 2026-03" in error_messages(response.text)
@@ -100,7 +100,7 @@ async def test_control_characters_typed_in_a_form_are_dropped(client: Any, demo:
 
 
 async def test_download_pages_and_marks_take_only_ascii_numbers(client: Any, demo: None) -> None:
-    await sign_in(client, *ANA)
+    await sign_in(client, ANA)
     response = await start(client)
     assert response.status_code == 303
     bills_page = response.headers["location"]
@@ -113,7 +113,7 @@ async def test_download_pages_and_marks_take_only_ascii_numbers(client: Any, dem
 
 
 async def test_the_csv_says_its_charset_once(client: Any, demo: None) -> None:
-    await sign_in(client, *ANA)
+    await sign_in(client, ANA)
     response = await client.get("/bills/bills.csv")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import structlog
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -38,6 +39,7 @@ from portal.templating import make_environment
 from portal.web.errors import EXCEPTION_HANDLERS
 from portal.web.health import healthz, readyz
 from portal.web.logging import RequestLogMiddleware, configure_logging
+from portal.web.params import bounded_address
 from portal.web.security import SecurityHeadersMiddleware, host_cookie_name, security_headers
 from portal.web.sessions import SessionStore, provide_viewer
 
@@ -102,7 +104,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         PaymentsController,
         healthz,
         readyz,
-        create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
+        create_static_files_router(
+            path="/static",
+            directories=[PROJECT_ROOT / "static"],
+            name="static",
+            # The same for everyone, unlike every other response (see `cache_control` below).
+            cache_control=CacheControlHeader(no_cache=True),
+        ),
     ]
     if not settings.is_production and settings.mail.is_dev_mailbox:
         route_handlers.append(DevMailboxController)
@@ -118,6 +126,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "viewer": Provide(provide_viewer),
         },
         lifespan=[lifespan],
+        guards=[bounded_address],
+        # Pages show personal or payment data, and a shared computer's Back button must not show them
+        # after sign-out: no response but the static files is kept by any cache.
+        cache_control=CacheControlHeader(no_store=True),
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
         csrf_config=CSRFConfig(
             secret=settings.web.secret_key,
@@ -126,7 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_httponly=True,
             cookie_samesite="lax",
             # The gateway's notification is server to server: its Redsys signature is the proof, not a token.
-            exclude=["/healthz", "/readyz", "/payments/notification"],
+            exclude=["^/healthz$", "^/readyz$", "^/payments/notification$"],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,

@@ -114,6 +114,9 @@ class IssuerSettings:
     """ISSUER_IBAN: account that receives transfers (EPC QR code)."""
     bic: str
     """ISSUER_BIC: BIC of that account."""
+    customer_service_phone: str = "900 000 000"
+    """CUSTOMER_SERVICE_PHONE: the customer service phone number, in the footer of every page and in
+    the messages that refuse too many attempts ("…or call us")."""
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,7 @@ class Settings:
                 document_days=_env_int("ISSUER_DOCUMENT_DAYS", 10),
                 iban=_env("ISSUER_IBAN", "ES9121000418450200051332"),
                 bic=_env("ISSUER_BIC", "CAIXESBBXXX"),
+                customer_service_phone=_env("CUSTOMER_SERVICE_PHONE", "900 000 000"),
             ),
             gateway=GatewaySettings(
                 url=_env("GATEWAY_URL", f"http://127.0.0.1:{sandbox_port}/sis/realizarPago"),

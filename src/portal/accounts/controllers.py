@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from portal.accounts import forms, services
+from portal.accounts import forms, services, signing_in
 from portal.accounts.forms import REGISTRATION_KINDS
 from portal.accounts.services import Draft
 from portal.audit import Origin
@@ -63,7 +63,7 @@ class SignInController(Controller):
     ) -> Template | Redirect:
         login = field(data, "username")
         target = forms.local_path(field(data, "next")) or "/account"
-        token, outcome = await services.sign_in(
+        token, outcome = await signing_in.sign_in(
             login,
             password_field(data, "password"),
             sessions,
@@ -88,8 +88,14 @@ class SignInController(Controller):
     ) -> Redirect:
         token = sessions.token_from(request)
         assert token is not None
-        await services.sign_out(viewer, token, sessions, origin_of(request))
-        return see_other("/signed-out", [sessions.cleared_cookie()])
+        await signing_in.sign_out(viewer, token, sessions, origin_of(request))
+        # The browser forgets every page it kept of the session (a shared computer's Back button).
+        return Redirect(
+            "/signed-out",
+            status_code=303,
+            cookies=[sessions.cleared_cookie()],
+            headers={"clear-site-data": '"cache", "cookies"'},
+        )
 
     @get("/signed-out", name="signed_out")
     async def signed_out(self) -> Template:
@@ -142,14 +148,19 @@ class RegistrationController(Controller):
         return page("pages/accounts/register_bill", kind=draft.kind, values=draft.bill)
 
     @post("/bill-details", name="register_bill_post")
-    async def bill_details_post(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    async def bill_details_post(
+        self, request: Request[Any, Any, Any], data: Form, settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         draft = await self._draft(request)
         if redirect := _step_redirect(draft, "bill"):
             return redirect
         assert draft is not None
         details = forms.bill_details(data)
         outcome = await services.save_bill_details(
-            request.cookies.get(DRAFT_COOKIE), details, origin_of(request)
+            request.cookies.get(DRAFT_COOKIE),
+            details,
+            origin_of(request),
+            settings.issuer.customer_service_phone,
         )
         if not outcome.ok:
             return page("pages/accounts/register_bill", outcome.errors, kind=draft.kind, values=details)
@@ -218,28 +229,21 @@ class RegistrationController(Controller):
         self, request: Request[Any, Any, Any], resent: FromQuery[bool] = False
     ) -> Template | Redirect:
         draft = await self._draft(request)
-        if draft is None or draft.user_id is None:
+        if draft is None or not draft.completed:
             return see_other("/register")
-        return page(
-            "pages/accounts/register_sent",
-            email=await services.registered_email(draft.user_id),
-            resent=resent,
-        )
+        return page("pages/accounts/register_sent", email=draft.email.lower(), resent=resent)
 
     @post("/resend", name="register_resend")
     async def resend(
         self, request: Request[Any, Any, Any], mailer: NamedDependency[Mailer]
     ) -> Template | Redirect:
         draft = await self._draft(request)
-        if draft is None or draft.user_id is None:
+        if draft is None or not draft.completed:
             return see_other("/register")
-        outcome = await services.resend_activation(draft.user_id, mailer, origin_of(request))
+        outcome = await services.resend_registration_email(draft, mailer, origin_of(request))
         if not outcome.ok:
             return page(
-                "pages/accounts/register_sent",
-                outcome.errors,
-                email=await services.registered_email(draft.user_id),
-                resent=False,
+                "pages/accounts/register_sent", outcome.errors, email=draft.email.lower(), resent=False
             )
         return see_other("/register/email-sent?resent=true")
 
@@ -289,7 +293,7 @@ class PasswordController(Controller):
         self, request: Request[Any, Any, Any], data: Form, mailer: NamedDependency[Mailer]
     ) -> Template | Redirect:
         login = field(data, "login")
-        outcome = await services.request_password_reset(login, mailer, origin_of(request))
+        outcome = await signing_in.request_password_reset(login, mailer, origin_of(request))
         if not outcome.ok:
             return page("pages/accounts/password_forgotten", outcome.errors, values={"login": login})
         return see_other("/password/forgotten/sent")
@@ -373,12 +377,13 @@ class AccountHomeController(Controller):
         viewer: NamedDependency[Viewer],
         data: Form,
         sessions: NamedDependency[SessionStore],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         details = forms.bill_details(data)
         token = sessions.token_from(request)
         assert token is not None
         session, number, outcome = await services.add_account(
-            viewer, details, sessions, token, origin_of(request)
+            viewer, details, sessions, token, origin_of(request), settings.issuer.customer_service_phone
         )
         if session is None:
             return page("pages/accounts/add_account", outcome.errors, viewer=viewer, values=details)

@@ -3,17 +3,42 @@ common passwords (zxcvbn's 30,000 most used)."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from portal.web.errors import Busy
 
 MIN_LENGTH = 8
 RECOMMENDED_LENGTH = 15
 MAX_LENGTH = 128
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+# Each hash takes 64 MiB and ~0.1-0.2 s of a core. It runs in these threads (argon2-cffi releases the GIL),
+# never on the event loop, which would stall every other request meanwhile. At most _AT_ONCE run, as many
+# more may wait; past that a sign-in is refused at once (429) rather than queued behind a growing crowd.
+_AT_ONCE = 4
+_HASHERS = ThreadPoolExecutor(max_workers=_AT_ONCE, thread_name_prefix="argon2")
+_ADMITTED = threading.BoundedSemaphore(_AT_ONCE * 2)
+TOO_BUSY = "Too many sign-ins at the moment, try again in a few seconds"
+_T = TypeVar("_T")
+
+
+async def _off_the_loop(work: Callable[..., _T], *args: str) -> _T:
+    if not _ADMITTED.acquire(blocking=False):
+        raise Busy(TOO_BUSY)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_HASHERS, work, *args)
+    finally:
+        _ADMITTED.release()
 
 
 @cache
@@ -44,12 +69,16 @@ def password_problem(password: str, *, username: str = "", email: str = "") -> s
     return None
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+async def hash_password(password: str) -> str:
+    return await _off_the_loop(_hasher.hash, password)
 
 
-def verify_password(stored_hash: str | None, password: str) -> bool:
+async def verify_password(stored_hash: str | None, password: str) -> bool:
     """Constant work whether or not the user exists: without a hash, a dummy one is checked."""
+    return await _off_the_loop(_verify, stored_hash or "", password)
+
+
+def _verify(stored_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash or _dummy_hash(), password) and bool(stored_hash)
     except (VerificationError, InvalidHashError):

@@ -58,7 +58,7 @@ async def _check_current_password(viewer: Viewer, password: str, origin: Origin,
         await audit.record("profile.password_throttled", origin, user_id=viewer.user_id, form=form)
         return TOO_MANY_WRONG
     row = await User.select(User.password_hash).where(User.id == viewer.user_id).first()
-    if not passwords.verify_password(row["password_hash"] if row else None, password):
+    if not await passwords.verify_password(row["password_hash"] if row else None, password):
         await CURRENT_PASSWORD_PER_USER.hit(subject)
         await audit.record("profile.password_wrong", origin, user_id=viewer.user_id, form=form)
         return WRONG_PASSWORD
@@ -199,7 +199,7 @@ async def change_password(
         return None, Outcome(errors)
     now = clock.now()
     async with db_engine().transaction():
-        await User.update({User.password_hash: passwords.hash_password(new_password)}).where(
+        await User.update({User.password_hash: await passwords.hash_password(new_password)}).where(
             User.id == viewer.user_id
         )
         await EmailToken.update({EmailToken.cancelled_at: now}).where(

@@ -33,7 +33,7 @@ from portal.web.tokens import token_hash
 PRIVACY_POLICY_VERSION = "2026-11"
 DRAFT_LIFETIME = dt.timedelta(hours=24)
 NO_MATCH = "These details do not match a bill of ours. Check each of them against your bill and try again"
-TOO_MANY = "Too many attempts. Wait an hour and try again, or call us"
+TOO_MANY = "Too many attempts. Wait an hour and try again, or call us on {phone}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Draft:
     online_bill: bool
     privacy_accepted: bool
     user_id: int | None
+    """The user it created; None until then, and for good when its email address already had one."""
+    completed_at: dt.datetime | None
 
     @property
     def verified(self) -> bool:
@@ -54,7 +56,7 @@ class Draft:
 
     @property
     def completed(self) -> bool:
-        return self.user_id is not None
+        return self.completed_at is not None
 
 
 # --- registration -------------------------------------------------------------------------------------
@@ -106,6 +108,7 @@ async def get_draft(token: str | None) -> Draft | None:
         online_bill=row["online_bill"],
         privacy_accepted=row["privacy_accepted"],
         user_id=row["user"],
+        completed_at=row["completed_at"],
     )
 
 
@@ -123,7 +126,7 @@ async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | No
 
 
 async def _check_bill(
-    details: BillDetails, kind: str, origin: Origin
+    details: BillDetails, kind: str, origin: Origin, phone: str
 ) -> tuple[dict[str, Any] | None, Errors]:
     """Verify bill details against our bills, throttled per IP and per account number. A mismatch gets
     one message whichever field is wrong, so nobody can find out which part was right."""
@@ -134,7 +137,7 @@ async def _check_bill(
         checked.account_number
     ):
         await audit.record("bill_check.throttled", origin, account_number=checked.account_number)
-        return None, {"identity": TOO_MANY}
+        return None, {"identity": TOO_MANY.format(phone=phone)}
     found = await _find_bill_account(checked)
     if found is None:
         await throttle.BILL_CHECK_PER_IP.hit(origin.ip)
@@ -144,10 +147,11 @@ async def _check_bill(
     return found, {}
 
 
-async def save_bill_details(token: str | None, details: BillDetails, origin: Origin) -> Outcome:
+async def save_bill_details(token: str | None, details: BillDetails, origin: Origin, phone: str) -> Outcome:
+    """`phone`: the customer service number, for the message that refuses too many attempts."""
     draft = await get_draft(token)
     assert draft is not None
-    found, errors = await _check_bill(details, draft.kind, origin)
+    found, errors = await _check_bill(details, draft.kind, origin, phone)
     if found is not None and draft.kind != "administrator":
         holder_user = await User.exists().where(User.customer == found["customer"])
         if holder_user:
@@ -179,12 +183,10 @@ async def save_user_details(
         errors["username"] = problem
     elif await User.exists().where(User.username == username_key):
         errors["username"] = "This username is already taken: choose another"
+    # Whether the address already has a user is not said here, or anyone with one bill could test
+    # addresses: complete_registration() emails its owner instead.
     if problem := email_problem(email):
         errors["email"] = problem
-    elif await User.exists().where(User.email == email.lower()):
-        errors["email"] = (
-            "This email address is already used by a user. Sign in, or use “Forgotten your password?”"
-        )
     if not privacy_accepted:
         errors["privacy"] = "Read and accept the Privacy Policy to register"
     await RegistrationDraft.update(
@@ -210,7 +212,9 @@ async def _accounts_to_grant(draft: Draft) -> tuple[list[int], AccessRole]:
 
 async def complete_registration(token: str | None, mailer: Mailer, origin: Origin) -> Outcome:
     """Create the (not yet activated) user with its access, and send the activation email. A second submit
-    of the same draft changes nothing."""
+    of the same draft changes nothing. An email address that already has a user gets no second one: its
+    owner is told by email, and the answer is the same, so the page does not say which addresses are
+    registered."""
     try:
         async with db_engine().transaction():
             rows = await fetch(
@@ -225,43 +229,69 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
                 return Outcome({"bill": "Enter the details from your bill"})
             if not (draft.username and draft.email and draft.privacy_accepted):
                 return Outcome({"user": "Enter your username and email address"})
-            account_ids, role = await _accounts_to_grant(draft)
-            customer = None
-            if role == AccessRole.holder:
-                account = await Account.select(Account.customer).where(Account.id == account_ids[0]).first()
-                customer = account["customer"] if account else None
-            created = await User.insert(
-                User(
-                    username=draft.username.lower(),
-                    email=draft.email.lower(),
-                    kind=draft.kind,
-                    customer=customer,
-                    online_bill=draft.online_bill,
-                    privacy_policy_version=PRIVACY_POLICY_VERSION,
-                    privacy_accepted_at=clock.now(),
-                    created_at=clock.now(),
-                )
-            ).returning(User.id)
-            user_id = int(created[0]["id"])
-            await AccountAccess.insert(
-                *(AccountAccess(user=user_id, account=account_id, role=role) for account_id in account_ids)
-            )
-            if draft.online_bill:
-                await Account.update({Account.online_bill: True}).where(Account.id.is_in(account_ids))
-            await RegistrationDraft.update({RegistrationDraft.user: user_id}).where(
-                RegistrationDraft.id == draft.id
-            )
-            email_id = await _store_activation_email(
-                user_id, draft.username.lower(), draft.email.lower(), mailer
-            )
-            await audit.record(
-                "registration.completed", origin, user_id=user_id, kind=draft.kind, accounts=len(account_ids)
-            )
+            if await User.exists().where(User.email == draft.email.lower()):
+                email_id = await _store_taken_email(draft, mailer)
+                await _mark_completed(draft.id, None)
+                await audit.record("registration.email_taken", origin, kind=draft.kind)
+            else:
+                email_id = await _create_user(draft, mailer, origin)
     except UniqueViolationError:
         # Someone took the username or email between the user-details step and now.
         return Outcome({"username": "This username or email address was taken meanwhile: choose another"})
-    await outbox.enqueue_email(mailer.queue, email_id)
+    await outbox.enqueue_email(mailer.queue, email_id)  # after the commit: the worker must find it
     return Outcome()
+
+
+async def _create_user(draft: Draft, mailer: Mailer, origin: Origin) -> int:
+    """The user, its access and its activation email (whose outbox id is returned)."""
+    account_ids, role = await _accounts_to_grant(draft)
+    customer = None
+    if role == AccessRole.holder:
+        account = await Account.select(Account.customer).where(Account.id == account_ids[0]).first()
+        customer = account["customer"] if account else None
+    created = await User.insert(
+        User(
+            username=draft.username.lower(),
+            email=draft.email.lower(),
+            kind=draft.kind,
+            customer=customer,
+            online_bill=draft.online_bill,
+            privacy_policy_version=PRIVACY_POLICY_VERSION,
+            privacy_accepted_at=clock.now(),
+            created_at=clock.now(),
+        )
+    ).returning(User.id)
+    user_id = int(created[0]["id"])
+    await AccountAccess.insert(
+        *(AccountAccess(user=user_id, account=account_id, role=role) for account_id in account_ids)
+    )
+    if draft.online_bill:
+        await Account.update({Account.online_bill: True}).where(Account.id.is_in(account_ids))
+    await _mark_completed(draft.id, user_id)
+    email_id = await _store_activation_email(user_id, draft.username.lower(), draft.email.lower(), mailer)
+    await audit.record(
+        "registration.completed", origin, user_id=user_id, kind=draft.kind, accounts=len(account_ids)
+    )
+    return email_id
+
+
+async def _mark_completed(draft_id: int, user_id: int | None) -> None:
+    await RegistrationDraft.update(
+        {RegistrationDraft.user: user_id, RegistrationDraft.completed_at: clock.now()}
+    ).where(RegistrationDraft.id == draft_id)
+
+
+async def _store_taken_email(draft: Draft, mailer: Mailer) -> int:
+    return await outbox.store_email(
+        mailer.env,
+        dedupe_key=f"registration_taken:{draft.id}:{secrets.token_hex(8)}",  # one per (re)send
+        template="registration_taken",
+        to_address=draft.email.lower(),
+        context={
+            "sign_in": mailer.link("/sign-in"),
+            "forgotten_password": mailer.link("/password/forgotten"),
+        },
+    )
 
 
 async def _store_activation_email(user_id: int, username: str, email: str, mailer: Mailer) -> int:
@@ -295,9 +325,18 @@ async def resend_activation(user_id: int, mailer: Mailer, origin: Origin) -> Out
     return Outcome()
 
 
-async def registered_email(user_id: int) -> str:
-    user = await User.select(User.email).where(User.id == user_id).first()
-    return user["email"] if user else ""
+async def resend_registration_email(draft: Draft, mailer: Mailer, origin: Origin) -> Outcome:
+    """ "Send the email again" after registering: the activation link, or, when the address already had a
+    user, the note to its owner (throttled alike, so that the two cannot be told apart)."""
+    if draft.user_id is not None:
+        return await resend_activation(draft.user_id, mailer, origin)
+    subject = f"draft:{draft.id}"
+    if await throttle.RESEND_PER_USER.blocked(subject):
+        return Outcome({"resend": "We have sent several emails already. Wait an hour before asking again"})
+    await throttle.RESEND_PER_USER.hit(subject)
+    email_id = await _store_taken_email(draft, mailer)
+    await outbox.enqueue_email(mailer.queue, email_id)
+    return Outcome()
 
 
 # --- activation and passwords -------------------------------------------------------------------------
@@ -337,7 +376,7 @@ async def set_password_with_link(
         if problem := passwords.password_problem(password, username=user["username"], email=user["email"]):
             return None, Outcome({"password": problem})
         now = clock.now()
-        values: dict[Any, Any] = {User.password_hash: passwords.hash_password(password)}
+        values: dict[Any, Any] = {User.password_hash: await passwords.hash_password(password)}
         if purpose == TokenPurpose.activation:
             values[User.activated_at] = now
         await User.update(values).where(User.id == checked.user_id)
@@ -366,104 +405,22 @@ async def resend_expired_activation(token: str, mailer: Mailer, origin: Origin) 
     return await resend_activation(checked.user_id, mailer, origin)
 
 
-# --- sign in and out, forgotten password ---------------------------------------------------------------
-
-
-SIGN_IN_FAILED = "Enter a correct username and password"
-SIGN_IN_THROTTLED = "Too many failed attempts. Wait 15 minutes, or use “Forgotten your password?”"
-
-
-async def sign_in(
-    login: str, password: str, sessions: SessionStore, origin: Origin, current_session: str | None
-) -> tuple[str | None, Outcome]:
-    """The same answer, after the same work, whether or not the user exists."""
-    key = login.lower()
-    if not key or not password:
-        errors: Errors = {}
-        if not key:
-            errors["username"] = "Enter your username or email address"
-        if not password:
-            errors["password"] = "Enter your password"  # noqa: S105 (a message, not a password)
-        return None, Outcome(errors)
-    user = (
-        await User.select(User.id, User.password_hash, User.activated_at, User.username)
-        .where((User.username == key) | (User.email == key))
-        .first()
-    )
-    # Count per user, so that switching between username and email does not reset the count.
-    account_key = f"user:{user['id']}" if user else f"login:{key}"
-    if await throttle.SIGN_IN_PER_IP.blocked(origin.ip) or await throttle.SIGN_IN_PER_ACCOUNT.blocked(
-        account_key
-    ):
-        await audit.record("sign_in.throttled", origin, user_id=user["id"] if user else None)
-        return None, Outcome({"username": SIGN_IN_THROTTLED})
-    stored_hash = user["password_hash"] if user and user["activated_at"] else None
-    if not passwords.verify_password(stored_hash, password) or user is None:
-        await throttle.SIGN_IN_PER_IP.hit(origin.ip)
-        await throttle.SIGN_IN_PER_ACCOUNT.hit(account_key)
-        await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
-        return None, Outcome({"username": SIGN_IN_FAILED})
-    await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
-    await User.update({User.last_sign_in_at: clock.now()}).where(User.id == user["id"])
-    session = await sessions.start(user["id"], replacing=current_session)
-    await audit.record("sign_in.succeeded", origin, user_id=user["id"])
-    return session, Outcome()
-
-
-async def sign_out(viewer: Viewer, token: str, sessions: SessionStore, origin: Origin) -> None:
-    await sessions.end(token)
-    await audit.record("sign_out", origin, user_id=viewer.user_id)
-
-
-async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> Outcome:
-    """Send a reset link if the user exists and is active. The page says the same either way."""
-    key = login.lower()
-    if not key:
-        return Outcome({"login": "Enter your username or email address"})
-    if await throttle.RESET_PER_IP.blocked(origin.ip):
-        await audit.record("password_reset.throttled", origin)
-        return Outcome({"login": "Too many requests. Wait an hour and try again"})
-    await throttle.RESET_PER_IP.hit(origin.ip)
-    user = (
-        await User.select(User.id, User.email, User.username, User.activated_at)
-        .where((User.username == key) | (User.email == key))
-        .first()
-    )
-    if user is None or user["activated_at"] is None:
-        await audit.record("password_reset.unknown_user", origin)
-        return Outcome()
-    if await throttle.RESET_PER_USER.blocked(str(user["id"])):
-        await audit.record("password_reset.throttled", origin, user_id=user["id"])
-        return Outcome()
-    await throttle.RESET_PER_USER.hit(str(user["id"]))
-    async with db_engine().transaction():
-        token_id, token = await tokens.issue(user["id"], TokenPurpose.password_reset)
-        email_id = await outbox.store_email(
-            mailer.env,
-            dedupe_key=f"password_reset:{token_id}",
-            template="password_reset",
-            to_address=user["email"],
-            context={
-                "username": user["username"],
-                "link": mailer.link(f"/password/reset?token={token}"),
-            },
-        )
-    await outbox.enqueue_email(mailer.queue, email_id)
-    await audit.record("password_reset.requested", origin, user_id=user["id"])
-    return Outcome()
-
-
 # --- administrators adding accounts -------------------------------------------------------------------
 
 
 async def add_account(
-    viewer: Viewer, details: BillDetails, sessions: SessionStore, current_session: str, origin: Origin
+    viewer: Viewer,
+    details: BillDetails,
+    sessions: SessionStore,
+    current_session: str,
+    origin: Origin,
+    phone: str,
 ) -> tuple[str | None, str, Outcome]:
     """An administrator proves one more account with its bill details. Their privileges change, so their
     session gets a new id. Returns (new session token, account number, outcome)."""
     if viewer.kind != "administrator":
         return None, "", Outcome({"identity": "Only administrator users can add accounts"})
-    found, errors = await _check_bill(details, "administrator", origin)
+    found, errors = await _check_bill(details, "administrator", origin, phone)
     if found is None:
         return None, "", Outcome(errors)
     if await AccountAccess.exists().where(

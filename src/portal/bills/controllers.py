@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,11 +26,16 @@ from portal.viewer import Viewer
 from portal.web import pages
 from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, serve_or_prepare
 
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")  # ASCII digits, bounded: int() takes "²³" and 10**20
 
-def _month(text: str, *, end: bool) -> dt.date | None:
-    """ "2026-03" (what <input type="month"> sends) as the first or last day of that month."""
-    year, _, month = text.partition("-")
-    first = dt.date(int(year), int(month), 1)
+
+def _month(text: str, *, end: bool) -> dt.date:
+    """ "2026-03" (what <input type="month"> sends) as the first or last day of that month; ValueError
+    for anything else."""
+    match = _MONTH.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    first = dt.date(int(match[1]), int(match[2]), 1)
     if not end:
         return first
     following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
@@ -117,7 +123,7 @@ class BillsController(Controller):
             raise ValidationException(detail="Check the filters")
         return Stream(
             exports.csv_text(exports.my_bills_pages(viewer, query.filters)),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
             headers={**DOWNLOAD_HEADERS, "content-disposition": 'attachment; filename="bills.csv"'},
         )
 

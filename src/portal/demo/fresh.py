@@ -19,7 +19,8 @@ from argon2 import PasswordHasher
 from portal import clock
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
 from portal.banking.money import format_eur
-from portal.db.tables import Account, AccountAccess, Customer, DownloadRequest, User
+from portal.db import fetch
+from portal.db.tables import AccountAccess, Customer, DownloadRequest, User
 from portal.db.tables.accounts import CustomerKind
 from portal.db.tables.downloads import DownloadState
 from portal.db.tables.users import AccessRole, UserKind
@@ -44,7 +45,7 @@ _FIRST_BILL_SERIAL = 500_000_001
 
 
 async def _next_serial(sql: str, floor: int) -> int:
-    [row] = await Account.raw(sql)
+    [row] = await fetch(sql)
     return max(row["highest"] or 0, floor - 1) + 1
 
 

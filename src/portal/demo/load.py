@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from portal import clock
 from portal.banking.accounts import account_number
 from portal.banking.identity import validate_identity
-from portal.db.tables import Account, AccountAccess, Bill, Customer, User
+from portal.db.tables import Account, AccountAccess, Attempt, Bill, Customer, User
 from portal.db.tables.accounts import PaymentMethod
 from portal.db.tables.users import UserKind
 from portal.demo.generate import (
@@ -35,7 +35,9 @@ __all__ = ["insert_customer", "insert_user", "load_demo", "load_demo_if_empty"]
 
 async def _delete_demo() -> None:
     """Remove a previous demo, so loading again resets it. Deleting the customers cascades to their
-    accounts, bills, access rows and any user who registered as one of them during a journey."""
+    accounts, bills, access rows and any user who registered as one of them during a journey. Throttle
+    counts go too: a demo that was mistyped into must let everyone try again."""
+    await Attempt.delete(force=True)
     await User.delete().where(User.username.is_in([user.username for user in DEMO_USERS]))
     await Customer.delete().where(Customer.identity_number.is_in([c.identity_number for c in DEMO_CUSTOMERS]))
 

@@ -25,6 +25,7 @@ from portal.web import files
 from portal.web.files import DOWNLOAD_HEADERS
 from portal.web.forms import Form, field, values
 from portal.web.pages import fragment, page, see_other
+from portal.web.params import parse_number
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -58,7 +59,7 @@ def _to_confirmation(_: Request[Any, Any, Any], error: ConfirmedError) -> Redire
 
 
 def _page_number(text: str) -> int:
-    return int(text) if text.isdigit() and len(text) < 7 else 1
+    return parse_number(text, high=999_999) or 1
 
 
 class DownloadsController(Controller):

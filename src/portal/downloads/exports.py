@@ -3,6 +3,7 @@ index. Both write the columns of `portal.bills.exports`, as My bills' CSV does."
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 from collections.abc import AsyncIterator
@@ -47,11 +48,9 @@ async def excel_list(viewer: Viewer, draft: Download) -> bytes:
     sheet.write_row(0, 0, [title for _, title in COLUMNS], bold)
     for column, width in enumerate(_WIDTHS):
         sheet.set_column(column, column, width)
-    row_number = 1
-    offset = 0
-    while True:
-        bills = await marked_bills(viewer, draft, limit=_PAGE, offset=offset)
-        for bill in bills:
+
+    def write(bills: list[SelectableBill], first_row: int) -> None:
+        for row_number, bill in enumerate(bills, start=first_row):
             for column, value in enumerate(_exported(bill).cells()):
                 if isinstance(value, dt.date):
                     sheet.write_datetime(row_number, column, dt.datetime.combine(value, dt.time()), date)
@@ -59,12 +58,18 @@ async def excel_list(viewer: Viewer, draft: Download) -> bytes:
                     sheet.write_number(row_number, column, value, money)
                 else:
                     sheet.write_string(row_number, column, value)
-            row_number += 1
+
+    # Writing rows and zipping the workbook are CPU work (and file I/O in constant-memory mode): in a
+    # thread, so that the event loop keeps serving other requests meanwhile.
+    offset = 0
+    while True:
+        bills = await marked_bills(viewer, draft, limit=_PAGE, offset=offset)
+        await asyncio.to_thread(write, bills, 1 + offset)
         if len(bills) < _PAGE:
             break
         offset += _PAGE
     sheet.freeze_panes(1, 0)
-    workbook.close()
+    await asyncio.to_thread(workbook.close)
     return out.getvalue()
 
 

@@ -17,6 +17,7 @@ from portal.downloads.forms import CheckedDetails, Errors
 from portal.downloads.requests import Download
 from portal.settings import DownloadSettings
 from portal.viewer import Viewer
+from portal.web.params import parse_id
 
 PAGE_SIZE = 50
 CHECK_PAGE_SIZE = 100
@@ -142,8 +143,8 @@ async def update_marks(
                 "bills": f"This selection has {int(count[0]['n']):,} bills: one request can hold at most "
                 f"{max_bills:,}. Choose a shorter period, or mark bills page by page"
             }
-    shown_ids = [int(value) for value in shown if value.isdigit()][: PAGE_SIZE * 2]
-    ticked = {int(value) for value in marked if value.isdigit()}
+    shown_ids = [bill_id for bill_id in map(parse_id, shown) if bill_id][: PAGE_SIZE * 2]
+    ticked = {bill_id for bill_id in map(parse_id, marked) if bill_id}
     if action == "select_shown":
         ticked = set(shown_ids)
     async with db_engine().transaction():

@@ -23,14 +23,14 @@ from portal.payment_documents.services import AccountBills, DocumentError
 from portal.settings import Settings
 from portal.viewer import Viewer
 from portal.web.files import PreparingFile, serve_or_prepare
-from portal.web.forms import Form
+from portal.web.forms import Form, field, values
 from portal.web.pages import page
+from portal.web.params import parse_id
 
 
-def _bill_ids(values: Any) -> list[int]:
+def _bill_ids(data: dict[str, Any]) -> list[int]:
     """Checked bills as posted (one `bill` field per box); anything that is not an id is ignored."""
-    items = values if isinstance(values, list) else [values] if values else []
-    return sorted({int(item) for item in items if str(item).isascii() and str(item).isdecimal()})[:1000]
+    return sorted({bill_id for bill_id in map(parse_id, values(data, "bill")) if bill_id})[:1000]
 
 
 async def _account_bills(viewer: Viewer, account: str) -> AccountBills:
@@ -119,8 +119,8 @@ class PaymentDocumentsController(Controller):
     ) -> Template | Redirect:
         """Without JavaScript: keep the selection and ask for confirmation on a page of its own. With it,
         the confirmation was a dialog on this page, whose "Create document" posts `confirmed`."""
-        account = str(data.get("account", ""))[:20]
-        bill_ids = _bill_ids(data.get("bill"))
+        account = field(data, "account")[:20]
+        bill_ids = _bill_ids(data)
         try:
             if data.get("confirmed") == "yes":
                 document_id = await services.create_document(viewer, account, bill_ids, settings.issuer)

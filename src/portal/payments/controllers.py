@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import CacheControlHeader, Cookie
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -26,6 +26,7 @@ from portal.viewer import Viewer
 from portal.web.files import PreparingFile, serve_or_prepare
 from portal.web.forms import Form, field
 from portal.web.pages import fragment, page, see_other
+from portal.web.params import parse_id
 from portal.web.security import host_cookie_name
 from portal.web.sessions import SessionStore
 
@@ -72,8 +73,8 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
 
 
 class PaymentsController(Controller):
-    # Payment pages hold state that changes (pending → paid) and a masked card: never kept by caches.
-    cache_control = CacheControlHeader(no_store=True)
+    # Payment pages hold state that changes (pending → paid) and a masked card: never kept by caches
+    # (the app's default, `cache_control` in app.py).
     dependencies = {"payer": Provide(provide_payer)}  # noqa: RUF012 (Litestar's own class attribute)
 
     @get("/pay", name="pay_bill")
@@ -105,13 +106,14 @@ class PaymentsController(Controller):
         self,
         payer: NamedDependency[Payer],
         settings: NamedDependency[Settings],
-        bill: FromQuery[int | None] = None,
+        bill: FromQuery[str] = "",
     ) -> Template:
         """From a signed-in user's bill ("Online payment"), the number comes filled in."""
         viewer = payer.viewer
         barcode = ""
-        if viewer is not None and bill is not None:
-            detail = await bills.get_bill(viewer, bill)
+        bill_id = parse_id(bill)
+        if viewer is not None and bill_id is not None:
+            detail = await bills.get_bill(viewer, bill_id)
             if detail is not None:
                 barcode = PaymentCode(
                     settings.issuer.code,
@@ -329,7 +331,8 @@ async def _payment(payer: Payer, order: str) -> PaymentView:
 
 
 async def _paid(payer: Payer, order: str) -> PaymentView:
+    """A paid payment whose receipt (PDF) the asker may have: it names the payer and the card."""
     payment = await _payment(payer, order)
-    if payment.state != "authorised":
+    if payment.state != "authorised" or not payment.is_payer:
         raise NotFoundException()
     return payment

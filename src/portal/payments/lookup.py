@@ -23,13 +23,15 @@ from portal.web.throttle import Throttle
 
 log = structlog.get_logger("portal.payments")
 
-LOOKUP_PER_IP = Throttle("paylookup:ip", 20, dt.timedelta(hours=1))
-
-
-TOO_MANY = "Too many attempts. Wait an hour and try again, or call us"
-
-
-NOT_FOUND = "We cannot find a bill with this reference: check it against your bill"
+# Failed look-ups. From one address, 20 in 10 minutes make the next failures answer "Too many attempts"
+# while right codes still go through (an office behind one address, with one mistyping visitor); 100 in
+# an hour stop every look-up. Per typed reference, 10 in an hour stop look-ups of that reference (its
+# identification and amount being guessed from many addresses).
+LOOKUP_PER_IP = Throttle("paylookup:ip", 20, dt.timedelta(minutes=10))
+LOOKUP_PER_IP_CLOSED = Throttle("paylookup:ip", 100, dt.timedelta(hours=1))
+LOOKUP_PER_REFERENCE = Throttle("paylookup:reference", 10, dt.timedelta(hours=1))
+TOO_MANY = "Too many attempts. Try again later, or call us on {phone}"
+NOT_FOUND = "We could not find a pending bill with these details"
 
 
 @dataclass(frozen=True)
@@ -152,34 +154,35 @@ def state_problem(target: Target) -> str | None:
 async def find_target(
     code: TypedCode, settings: Settings, ip: str, today: dt.date | None = None
 ) -> tuple[Target | None, Errors]:
-    """The bill or document the code stands for, if it can be paid; otherwise which field is wrong and
-    why. Failed look-ups count against the client's address."""
+    """The bill or document the code stands for, if it can be paid. Otherwise one message: which detail
+    is wrong only when the typed text alone shows it (check digits); once the look-up runs, the same
+    answer for any mismatch, so that nobody learns which references exist. Failed look-ups count
+    against the client's address and the typed reference."""
     today = today or clock.today()
-    if await LOOKUP_PER_IP.blocked(ip):
+    try:
+        PaymentCode(code.issuer, code.suffix, code.reference, code.identification, code.amount_cents)
+    except PaymentCodeError as exc:
+        return None, {
+            code.field_of("reference"): CHECK_REFERENCE if exc.field == "reference" else exc.message
+        }
+    reference = code.suffix + code.reference[:11]  # without its check digits, which follow the amount
+    # Said at the form's first field: the CPR code, or the one field of the barcode form.
+    first_field = code.field_of("reference") if code.fields else "cpr"
+    too_many = {first_field: TOO_MANY.format(phone=settings.issuer.customer_service_phone)}
+    if await LOOKUP_PER_IP_CLOSED.blocked(ip) or await LOOKUP_PER_REFERENCE.blocked(reference):
         log.warning("payment.lookup_throttled", ip=ip)
-        return None, {code.field_of("cpr") if not code.fields else code.field_of("reference"): TOO_MANY}
+        return None, too_many
     target = await _target_by_reference(code, settings, today)
-    errors: Errors = {}
-    if target is None:
-        try:
-            PaymentCode(code.issuer, code.suffix, code.reference, code.identification, code.amount_cents)
-        except PaymentCodeError as exc:
-            errors[code.field_of("reference")] = CHECK_REFERENCE if exc.field == "reference" else exc.message
-        else:
-            errors[code.field_of("reference")] = NOT_FOUND
-    elif code.identification != target.identification:
-        errors[code.field_of("identification")] = (
-            "The identification does not match this reference: check both against your bill"
-        )
-    elif code.amount_cents != target.amount_cents:
-        errors[code.field_of("amount")] = (
-            "The amount does not match this bill: type the exact total to pay, with its cents"
-        )
-    elif problem := state_problem(target):
-        errors[code.field_of("reference")] = problem
-        return None, errors  # a true answer about a real code: not a guess, so not counted
-    if errors:
-        await LOOKUP_PER_IP.hit(ip)
-        log.info("payment.lookup_failed", ip=ip, field=next(iter(errors)))
-        return None, errors
-    return target, {}
+    if target is not None and (target.identification, target.amount_cents) == (
+        code.identification,
+        code.amount_cents,
+    ):
+        if problem := state_problem(target):
+            # A true answer about a real code: not a guess, so not counted.
+            return None, {code.field_of("reference"): problem}
+        return target, {}
+    mildly_throttled = await LOOKUP_PER_IP.blocked(ip)
+    await LOOKUP_PER_IP.hit(ip)
+    await LOOKUP_PER_REFERENCE.hit(reference)
+    log.info("payment.lookup_failed", ip=ip)
+    return None, too_many if mildly_throttled else {code.field_of("reference"): NOT_FOUND}

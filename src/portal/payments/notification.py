@@ -46,7 +46,7 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
         return await _record(None, "", "bad_signature", now, warning=str(exc))
     except redsys.RedsysError as exc:
         return await _record(None, "", "malformed", now, warning=str(exc))
-    order = notification.order[:12]
+    order = notification.order
     email_id: int | None = None
     async with db_engine().transaction():
         rows = await fetch(

@@ -49,6 +49,7 @@ SIGNATURE_VERSION = "HMAC_SHA256_V1"
 # ``\d``/``\w`` because those also match non-ASCII digits and letters, which Redsys rejects.
 _ORDER_RE = re.compile(r"[0-9]{4}[0-9A-Za-z]{0,8}")
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+CANCELLED_BY_PAYER = 9915  # Ds_Response when the payer cancels at the gateway
 _ORDER_TAIL = 8  # a new order id is 4 digits + 8 base-36 characters = 12, the maximum length
 _MAX_SERIAL = 10**4 * 36**_ORDER_TAIL
 
@@ -345,7 +346,8 @@ def verify_notification(
     folded = _fold(params)
     response_code = _as_int(folded, "DS_RESPONSE")
     return Notification(
-        order=_required(folded, "DS_ORDER"),
+        # Whole and well formed: the order names the payment, and a longer one is no order of ours.
+        order=validate_order(_required(folded, "DS_ORDER")),
         amount_cents=_as_int(folded, "DS_AMOUNT"),
         currency=_required(folded, "DS_CURRENCY"),
         response_code=response_code,

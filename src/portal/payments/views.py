@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from portal.db import fetch_one
 from portal.db.tables.payments import PaymentKind, PaymentState
-from portal.payments import queries
+from portal.payments import queries, redsys
 from portal.viewer import Viewer
 from portal.web.tokens import token_hash
 
@@ -39,6 +39,9 @@ class PaymentView:
     period_end: dt.date | None
     deadline: dt.date | None
     bill_count: int
+    is_payer: bool = False
+    """Whether the asker paid it (its browser, or the signed-in user who did): only they see who paid
+    and with which card."""
 
     @property
     def description(self) -> str:
@@ -50,22 +53,34 @@ class PaymentView:
     def final(self) -> bool:
         return self.state != PaymentState.open
 
+    @property
+    def cancelled(self) -> bool:
+        """The payer pressed "Cancel" at the bank (Redsys answers 9915): not the bank's refusal."""
+        return self.state == PaymentState.declined and self.response_code == redsys.CANCELLED_BY_PAYER
+
 
 async def payment_for(order_id: str, browser_token: str | None, viewer: Viewer | None) -> PaymentView | None:
     """The payment, if the asker may see it: the browser that started it, the signed-in user who did, or
-    a user who may see the account it paid for. Anyone else gets None (404), as for an unknown order."""
+    a user who may see the account it paid for. Anyone else gets None (404), as for an unknown order.
+    Only the payer sees the payer's email and card: the others, that it was paid, when and how much."""
     if not order_id or len(order_id) > 12:
         return None
+    payer = browser_hash(browser_token) or "-", viewer.user_id if viewer else -1
     row = await fetch_one(
-        queries.PAYMENT  # noqa: S608 (constant SQL; values go in as parameters)
+        queries.PAYMENT_COLUMNS  # noqa: S608 (constant SQL; values go in as parameters)
+        + ', COALESCE(p.browser_hash = {} OR p."user" = {}, FALSE) AS is_payer'
+        + queries.PAYMENT_FROM
         + ' WHERE p.order_id = {} AND (p.browser_hash = {} OR p."user" = {}'
         ' OR EXISTS (SELECT 1 FROM account_access x WHERE x.account = p.account AND x."user" = {}))',
+        *payer,
         order_id,
-        browser_hash(browser_token) or "-",
-        viewer.user_id if viewer else -1,
-        viewer.user_id if viewer else -1,
+        *payer,
+        payer[1],
     )
-    return PaymentView(**row) if row else None
+    if not row:
+        return None
+    payment = PaymentView(**row)
+    return payment if payment.is_payer else replace(payment, email="", card_masked="")
 
 
 async def payment_for_job(order_id: str) -> PaymentView | None:

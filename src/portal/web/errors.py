@@ -18,6 +18,14 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERN
 
 log = structlog.get_logger("portal.errors")
 
+
+class Busy(HTTPException):
+    """Work the server has no room for right now: refused at once, with when to come back, rather than
+    queued (a queue that grows makes every request slower)."""
+
+    status_code = 429
+
+
 TITLES = {
     400: "Something was wrong with that request",
     403: "You cannot do that",
@@ -36,7 +44,8 @@ def error_page(status: int, *, message: str | None = None, headers: dict[str, st
         template_name=f"pages/errors/{status if status in (404, 500) else 'generic'}.html",
         context={"status": status, "title": TITLES.get(status, TITLES[400]), "message": message},
         status_code=status,
-        headers=headers,
+        # Error pages are answered outside the route handlers, so the app's default does not reach them.
+        headers={"cache-control": "no-store", **(headers or {})},
     )
 
 
@@ -60,6 +69,8 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         return error_page(
             HTTP_422_UNPROCESSABLE_ENTITY, message="Check the address or the form and try again."
         )
+    if isinstance(exc, Busy):
+        return error_page(status, message=exc.detail, headers={"retry-after": "5"})
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
     return error_page(status, headers=headers)
 

@@ -27,20 +27,34 @@ class Outcome:
         return not self.errors
 
 
+# C0 control characters and DEL: nobody types them, no field of ours is multi-line, and PostgreSQL
+# refuses NUL in text.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def has_control_characters(text: str) -> bool:
+    return _CONTROL_CHARACTERS.search(text) is not None
+
+
+def _text(value: Any) -> str:
+    """What was typed, without control characters, stripped: the one reader of every posted value."""
+    return _CONTROL_CHARACTERS.sub("", str(value)).strip()
+
+
 def field(data: dict[str, Any], name: str) -> str:
-    """A form value as text, stripped; kept whole so that the page can show back what was typed (the
+    """A form value as text; kept whole otherwise so that the page can show back what was typed (the
     app's request size limit bounds it)."""
     value = data.get(name, "")
     if isinstance(value, list):
         value = value[0] if value else ""
-    return str(value).strip()
+    return _text(value)
 
 
 def values(data: dict[str, Any], name: str) -> list[str]:
     """Every value posted under a name (checkboxes, repeated hidden inputs)."""
     value = data.get(name, [])
     items = value if isinstance(value, list) else [value]
-    return [str(item).strip() for item in items if str(item).strip()]
+    return [text for text in map(_text, items) if text]
 
 
 def password_field(data: dict[str, Any], name: str) -> str:

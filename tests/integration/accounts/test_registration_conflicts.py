@@ -1,6 +1,8 @@
-"""Registration refusals that are not about the bill: the holder already has a user, the username or
-email is taken, the privacy policy is not accepted; and every refusal shows back what was typed."""
+"""Registration refusals that are not about the bill: the holder already has a user, the username is
+taken, the privacy policy is not accepted; and every refusal shows back what was typed. An email address
+that already has a user is not refused (that would tell anyone which addresses are registered)."""
 
+import re
 from typing import Any
 
 from litestar import Litestar
@@ -8,6 +10,7 @@ from litestar import Litestar
 from portal.db.tables import User
 from tests.conftest import submit
 from tests.integration.accounts.helpers import (
+    HORNO,
     MARIA,
     OTHER_IP,
     client_from,
@@ -57,16 +60,48 @@ async def test_username_taken_whatever_its_case(client: Any, demo: None) -> None
         assert error_messages(response.text) == ["This username is already taken: choose another"]
 
 
-async def test_email_taken_whatever_its_case(client: Any, demo: None) -> None:
-    await verified_draft(client)
-    for email in ("ana.demo@example.com", "ANA.Demo@Example.COM"):
-        response = await submit(
-            client, "/register/user-details", {"username": "maria.garcia", "email": email, "privacy": "true"}
-        )
-        assert response.status_code == 422
-        assert error_messages(response.text) == [
-            "This email address is already used by a user. Sign in, or use “Forgotten your password?”"
-        ]
+def _without_addresses(page: str) -> str:
+    """The page with the address typed and the CSRF tokens (one per browser) left out."""
+    page = re.sub(r'value="[^"]*"|"x-csrftoken": "[^"]*"', "", page)
+    return re.sub(r"[\w.+-]+@[\w.-]+", "ADDRESS", page)
+
+
+async def test_a_taken_email_is_not_revealed_but_its_owner_is_told(
+    client: Any, app: Litestar, demo: None, worker: Any, mailbox: Any
+) -> None:
+    """Registering with an address that already has a user (whatever its case) goes exactly as with a
+    new one, up to "Check your email" and "Send it again"; no second user is made, and the address's
+    owner gets an email saying so instead of an activation link."""
+    pages = {}
+    for email, bill, who in (
+        ("new.maria@example.com", MARIA, "new"),
+        ("ANA.Demo@Example.COM", HORNO, "taken"),
+    ):
+        async with client_from(app, OTHER_IP if who == "new" else "198.51.100.77") as browser:
+            await verified_draft(browser, "private" if who == "new" else "company", bill)
+            details = {"username": f"{who}.user", "email": email, "privacy": "true"}
+            response = await submit(browser, "/register/user-details", details)
+            assert (response.status_code, response.headers["location"]) == (303, "/register/check")
+            response = await submit(browser, "/register/check")
+            assert (response.status_code, response.headers["location"]) == (303, "/register/email-sent")
+            sent = await browser.get("/register/email-sent")
+            assert email.lower() in sent.text
+            response = await submit(browser, "/register/resend")
+            assert (response.status_code, response.headers["location"]) == (
+                303,
+                "/register/email-sent?resent=true",
+            )
+            pages[who] = _without_addresses((await browser.get(response.headers["location"])).text)
+    assert pages["new"] == pages["taken"]
+
+    messages = await mailbox.wait_for(4)
+    by_address = {message["To"]: message for message in messages}
+    assert len(messages) == 4 and set(by_address) == {"new.maria@example.com", "ana.demo@example.com"}
+    notice = by_address["ana.demo@example.com"].get_payload()[0].get_payload(decode=True).decode()
+    assert "already belongs to a username, so no new user was created" in notice
+    assert "/activate" not in notice and "/password/forgotten" in notice
+    assert await User.count().where(User.email == "ana.demo@example.com") == 1
+    assert not await User.exists().where(User.username == "taken.user")
 
 
 async def test_privacy_policy_must_be_accepted(client: Any, demo: None) -> None:

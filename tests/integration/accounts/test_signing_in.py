@@ -1,14 +1,15 @@
 """Sign in: by username or email, one answer for every failure, throttles per account and per address,
 only activated users, and redirects only within the site."""
 
+import asyncio
 import re
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from litestar import Litestar
 
-from portal.accounts.passwords import hash_password
-from portal.accounts.services import SIGN_IN_FAILED, SIGN_IN_THROTTLED
+from portal.accounts.passwords import TOO_BUSY, hash_password
+from portal.accounts.signing_in import SIGN_IN_FAILED, SIGN_IN_THROTTLED
 from portal.db.tables import User
 from tests.integration.accounts.helpers import (
     ADMIN,
@@ -97,10 +98,35 @@ async def test_thirty_failures_block_the_address(client: Any, app: Litestar, dem
         assert response.status_code == 303
 
 
+async def test_a_successful_sign_in_clears_the_address_count(client: Any, demo: None) -> None:
+    """A sign-in that succeeds shows the address is not guessing: 20 failures, a success, 20 more
+    failures (40 in all, more than the 30 that block an address), and the right password still works."""
+    for round in range(2):
+        for attempt in range(20):
+            response = await submit_sign_in(client, f"guess{round}-{attempt}", "wrong password")
+            assert error_messages(response.text) == [SIGN_IN_FAILED], attempt
+        assert (await submit_sign_in(client, *ANA)).status_code == 303, round
+        client.cookies.clear()
+
+
+async def test_a_burst_of_sign_ins_is_answered_at_once_rather_than_queued(client: Any, demo: None) -> None:
+    """More sign-ins at once than the hashing slots and their short queue: the rest get 429 with when to
+    come back, and a page (never a growing wait for everyone)."""
+    responses = await asyncio.gather(
+        *(submit_sign_in(client, f"burst{n}", "wrong password") for n in range(20))
+    )
+    statuses = [response.status_code for response in responses]
+    assert set(statuses) == {422, 429}, statuses
+    busy = next(response for response in responses if response.status_code == 429)
+    assert TOO_BUSY in busy.text
+    assert busy.headers["retry-after"] == "5"
+    assert busy.headers["content-type"].startswith("text/html")
+
+
 async def test_a_user_not_yet_activated_cannot_sign_in(client: Any, app: Litestar, demo: None) -> None:
     await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
     # Even with a password hash in place, no sign-in before activation.
-    await User.update({User.password_hash: hash_password("river copper lantern 42")}).where(
+    await User.update({User.password_hash: await hash_password("river copper lantern 42")}).where(
         User.username == "maria.garcia"
     )
     async with client_from(app, OTHER_IP) as browser:

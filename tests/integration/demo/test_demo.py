@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
+from portal.accounts.throttle import SIGN_IN_PER_IP
 from portal.banking.cuaderno57 import PaymentCode
 from portal.banking.identity import validate_identity
-from portal.db.tables import AccountAccess, Bill, Customer
+from portal.db.tables import AccountAccess, Attempt, Bill, Customer
 from portal.demo.describe import describe_demo
 from portal.demo.generate import DEMO_CUSTOMERS, DEMO_USERS
 from portal.demo.load import load_demo, load_demo_if_empty
 from portal.demo.scale import load_scale_bills
+from portal.payments.lookup import LOOKUP_PER_IP
 from portal.settings import Settings
 
 TODAY = date(2026, 12, 3)
@@ -155,6 +157,13 @@ async def test_load_demo_if_empty_loads_only_once(db: None, settings: Settings) 
     count = await Bill.count()
     assert await load_demo_if_empty(settings) is False
     assert await Bill.count() == count
+
+
+async def test_loading_the_demo_again_resets_the_throttles(db: None, settings: Settings) -> None:
+    await SIGN_IN_PER_IP.hit("203.0.113.10")
+    await LOOKUP_PER_IP.hit("203.0.113.10")
+    await load_demo(settings)
+    assert await Attempt.count() == 0
 
 
 async def test_describe_demo_tells_what_is_in_the_database(db: None, settings: Settings) -> None:

@@ -54,6 +54,29 @@ async def test_signed_in_users_see_payments_of_their_accounts_only(client: Any, 
         assert (await client.get(path)).status_code == 404, path
 
 
+async def test_only_the_payer_sees_who_paid_and_with_which_card(client: Any, demo: None, app: Any) -> None:
+    """Ana's bill paid by a stranger: Ana sees that it was paid, when and how much; the stranger's email,
+    card and receipt PDF stay the stranger's."""
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 50004))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as stranger:
+        response = await submit(stranger, "/pay/barcode", {"barcode": ANA_BARCODE})
+        order = await start_payment(stranger, response.headers["location"], email="stranger@example.com")
+        await notify(client, notification(order, 1348, card="454881******0004"))
+        receipt = (await stranger.get(f"/payments/{order}")).text
+        assert "stranger@example.com" in receipt and "454881******0004" in receipt
+        assert f"/payments/{order}/receipt.pdf" in receipt
+
+    await sign_in(client, ANA)
+    for path in (f"/payments/{order}", f"/payments/{order}/status"):
+        page = await client.get(path)
+        assert page.status_code in (200, 286), path
+        assert "Payment complete" in page.text and "13,48" in page.text and "Paid on" in page.text
+        assert "stranger@example.com" not in page.text and "454881" not in page.text, path
+        assert f"/payments/{order}/receipt.pdf" not in page.text
+    assert (await client.get(f"/payments/{order}/receipt.pdf")).status_code == 404
+    assert (await client.get(f"/payments/{order}/receipt/status")).status_code == 404
+
+
 async def test_the_notification_needs_no_session_or_csrf_token_but_other_posts_do(
     client: Any, demo: None
 ) -> None:

@@ -71,8 +71,9 @@ async def test_each_wrong_field_is_named(client: Any, demo: None) -> None:
         ({"issuer": "5881850"}, "issuer", "The issuer and suffix are 11 digits"),
         ({"reference": "0000000002513"}, "reference", "Check the reference"),
         ({"reference": "12"}, "reference", "The reference is 13 digits"),
-        ({"identification": "000018"}, "identification", "The identification does not match this reference"),
-        ({"amount": "14,70"}, "amount", "The amount does not match this bill"),
+        # Typos the check digits catch, from the typed text alone:
+        ({"identification": "000018"}, "reference", "Check the reference"),
+        ({"amount": "14,70"}, "reference", "Check the reference"),
         ({"amount": "catorce"}, "amount", "Enter the amount in euros"),
         ({"amount": ""}, "amount", "Enter the amount"),
     ]
@@ -90,12 +91,25 @@ async def test_each_wrong_field_is_named(client: Any, demo: None) -> None:
                 assert f'value="{html.escape(value)}"' in page.text
 
 
-async def test_a_reference_with_valid_check_digits_but_no_bill(client: Any, demo: None) -> None:
-    code = PaymentCode.build("58818501", "001", "00000099999", "000017", 1469)
-    page = await _pay_code(client, reference=code.reference)
-    assert _errors(page) == {
-        "reference": "We cannot find a bill with this reference: check it against your bill"
-    }
+def _consistent(reference11: str = "00000000025", identification: str = "000017", cents: int = 1469) -> dict:
+    """A code whose check digits are right (so only a look-up can tell it is wrong): Maria's by default."""
+    code = PaymentCode.build("58818501", "001", reference11, identification, cents)
+    amount = f"{cents // 100},{cents % 100:02d}"
+    return {"reference": code.reference, "identification": identification, "amount": amount}
+
+
+async def test_once_looked_up_any_mismatch_gets_the_same_answer(client: Any, demo: None) -> None:
+    """No bill with this reference, or one with another identification or amount: nobody can tell which,
+    so nobody learns that a reference exists."""
+    assert _consistent()["reference"] == MARIA_CODE["reference"]
+    for changes in (
+        _consistent(reference11="00000099999"),
+        _consistent(identification="000018"),
+        _consistent(cents=1470),
+    ):
+        page = await _pay_code(client, **changes)
+        assert page.status_code == 422
+        assert _errors(page) == {"reference": "We could not find a pending bill with these details"}
 
 
 async def test_already_paid_and_direct_debit_bills_are_explained(client: Any, demo: None) -> None:
@@ -201,19 +215,44 @@ async def test_barcode_errors(client: Any, demo: None) -> None:
     assert response.status_code == 303
 
 
-async def test_the_lookup_is_rate_limited_by_address(client: Any, demo: None, app: Any) -> None:
-    for _ in range(20):
-        page = await _pay_code(client, amount="1,00")
-        assert "The amount does not match" in page.text
-    blocked = await _pay_code(client)  # even the right details now wait
+TOO_MANY = "Too many attempts. Try again later, or call us on 900 000 000"
+
+
+async def test_a_mistyping_address_is_told_to_wait_but_right_codes_still_go_through(
+    client: Any, demo: None, app: Any
+) -> None:
+    for n in range(20):
+        page = await _pay_code(client, **_consistent(reference11=f"{90000000 + n:011d}"))
+        assert _errors(page) == {"reference": "We could not find a pending bill with these details"}
+    blocked = await _pay_code(client, **_consistent(reference11="00000099999"))
     assert blocked.status_code == 422
-    assert "Too many attempts" in blocked.text
+    assert _errors(blocked) == {"cpr": TOO_MANY}
+    # The address is only mildly throttled: right details go through, by code and by barcode.
+    assert (await _pay_code(client)).status_code == 303
+    assert (await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})).status_code == 303
+    # The phone number is a setting, shown in every page's footer too.
+    assert "900 000 000" in (await client.get("/")).text
+
+
+async def test_an_address_that_keeps_failing_is_stopped(client: Any, demo: None, app: Any) -> None:
+    for n in range(100):
+        await _pay_code(client, **_consistent(reference11=f"{90000000 + n:011d}"))
+    assert _errors(await _pay_code(client)) == {"cpr": TOO_MANY}  # even the right details now wait
     blocked = await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})
-    assert "Too many attempts" in _errors(blocked)["barcode"]
+    assert _errors(blocked) == {"barcode": TOO_MANY}
     # Another address is not affected.
     transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 50002))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as other:
         assert (await submit(other, "/pay/code", MARIA_CODE)).status_code == 303
+
+
+async def test_a_reference_guessed_from_many_addresses_is_stopped(client: Any, demo: None, app: Any) -> None:
+    for n in range(10):
+        transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{n + 1}", 50002))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as guesser:
+            await _pay_code(guesser, **_consistent(cents=1000 + n))
+    assert _errors(await _pay_code(client)) == {"cpr": TOO_MANY}  # Maria's reference waits
+    assert (await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})).status_code == 303
 
 
 async def test_double_submit_and_two_tabs_reuse_one_open_payment(client: Any, demo: None) -> None:

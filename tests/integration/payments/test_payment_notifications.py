@@ -100,6 +100,18 @@ async def test_declined_leaves_the_bill_pending_and_a_later_try_opens_a_new_orde
     assert await _outcomes() == ["declined", "conflicting", "authorised"]
 
 
+async def test_a_cancellation_at_the_bank_is_not_called_a_decline(client: Any, demo: None) -> None:
+    check = await check_page(client)
+    order = await start_payment(client, check)
+    await notify(client, notification(order, MARIA_CENTS, "9915"))  # the payer pressed "Cancel"
+    assert await bill_status(MARIA_BILL) == "pending"
+    for path in (f"/payments/{order}", f"/payments/{order}/status"):
+        page = (await client.get(path)).text
+        assert "You cancelled the payment. Nothing was charged" in page, path
+        assert "declined" not in page, path
+        assert f'href="{check}"' in page and "Try again" in page  # the same bill, again
+
+
 async def test_bad_signature_unknown_order_and_wrong_amount_change_nothing(client: Any, demo: None) -> None:
     order = await _order(client)
     forged = notification(order, MARIA_CENTS, secret="Mk9m98IfEblmPfrpsawt7BmxObt98Jev")  # another key
@@ -124,6 +136,16 @@ async def test_bad_signature_unknown_order_and_wrong_amount_change_nothing(clien
     # …and the real one still works afterwards.
     await notify(client, notification(order, MARIA_CENTS))
     assert await bill_status(MARIA_BILL) == "paid"
+
+
+async def test_an_order_id_is_matched_whole(client: Any, demo: None) -> None:
+    """A correctly signed notification for a longer or shorter order id is no notification for this one."""
+    order = await _order(client)
+    for other in (order + "9", order[:-1], order + "\x00"):
+        await notify(client, notification(other, MARIA_CENTS))
+    assert await bill_status(MARIA_BILL) == "pending"
+    assert (await payment_row(order))["state"] == "open"
+    assert await _outcomes() == ["malformed", "unknown_order", "malformed"]
 
 
 async def test_two_notifications_at_once_pay_once(client: Any, demo: None) -> None:

@@ -1,9 +1,12 @@
 """Password rules (NIST SP 800-63B: length, a blocklist, no composition rules) and argon2id hashing."""
 
+import asyncio
+
 import pytest
 from argon2 import PasswordHasher
 
-from portal.accounts.passwords import hash_password, password_problem, verify_password
+from portal.accounts.passwords import TOO_BUSY, hash_password, password_problem, verify_password
+from portal.web.errors import Busy
 
 TOO_SHORT = "Your password must be at least 8 characters (15 or more is better)"
 TOO_LONG = "Your password must be 128 characters or fewer"
@@ -56,29 +59,53 @@ def test_no_composition_rules(password: str) -> None:
     assert password_problem(password) is None
 
 
-def test_hashes_are_argon2id_and_salted() -> None:
-    first, second = hash_password("river copper lantern"), hash_password("river copper lantern")
+async def test_hashes_are_argon2id_and_salted() -> None:
+    first, second = await hash_password("river copper lantern"), await hash_password("river copper lantern")
     assert first.startswith("$argon2id$")
     assert first != second
     assert not PasswordHasher().check_needs_rehash(first)
 
 
-def test_verify_password() -> None:
-    stored = hash_password("river copper lantern")
-    assert verify_password(stored, "river copper lantern") is True
-    assert verify_password(stored, "River copper lantern") is False
-    assert verify_password(stored, "") is False
-    assert verify_password("not a hash", "river copper lantern") is False
+async def test_verify_password() -> None:
+    stored = await hash_password("river copper lantern")
+    assert await verify_password(stored, "river copper lantern") is True
+    assert await verify_password(stored, "River copper lantern") is False
+    assert await verify_password(stored, "") is False
+    assert await verify_password("not a hash", "river copper lantern") is False
 
 
 DUMMY_PASSWORD = "not a real password: evens out the time of unknown users"  # in passwords.py, public
 
 
-def test_without_a_hash_nothing_verifies_not_even_the_dummy_password() -> None:
-    assert verify_password(None, "river copper lantern") is False
-    assert verify_password(None, DUMMY_PASSWORD) is False
+async def test_without_a_hash_nothing_verifies_not_even_the_dummy_password() -> None:
+    assert await verify_password(None, "river copper lantern") is False
+    assert await verify_password(None, DUMMY_PASSWORD) is False
 
 
-def test_an_empty_hash_verifies_nothing_not_even_the_dummy_password() -> None:
-    assert verify_password("", "river copper lantern") is False
-    assert verify_password("", DUMMY_PASSWORD) is False
+async def test_an_empty_hash_verifies_nothing_not_even_the_dummy_password() -> None:
+    assert await verify_password("", "river copper lantern") is False
+    assert await verify_password("", DUMMY_PASSWORD) is False
+
+
+async def test_hashing_runs_beside_the_event_loop() -> None:
+    """While a hash is computed, the event loop keeps turning (on the loop, the task would finish in one
+    step and block everything else meanwhile)."""
+    stored = await hash_password("river copper lantern")
+    task = asyncio.create_task(verify_password(stored, "river copper lantern"))
+    turns = 0
+    while not task.done():
+        await asyncio.sleep(0)
+        turns += 1
+    assert await task is True
+    assert turns > 10
+
+
+async def test_past_the_limit_hashing_is_refused_at_once_not_queued() -> None:
+    stored = await hash_password("river copper lantern")
+    results = await asyncio.gather(
+        *(verify_password(stored, "river copper lantern") for _ in range(12)), return_exceptions=True
+    )
+    refused = [result for result in results if isinstance(result, Busy)]
+    assert results.count(True) == 8 and len(refused) == 4
+    assert refused[0].status_code == 429 and refused[0].detail == TOO_BUSY
+    assert await verify_password(stored, "river copper lantern") is True  # the slots are free again

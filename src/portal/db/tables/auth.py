@@ -29,6 +29,8 @@ class RegistrationDraft(Table, tablename="registration_draft"):
     online_bill = Boolean(default=False)
     privacy_accepted = Boolean(default=False)
     user = ForeignKey(references=User, null=True, default=None)
+    """The user the registration created (none when its email address already had a user)."""
+    completed_at = Timestamptz(null=True, default=None)
     """Set when the registration is completed: the draft then only serves "send the email again"."""
     created_at = Timestamptz()
     expires_at = Timestamptz(index=True)

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,7 @@ _FACTUR_X_XMP_LEVEL = "EN 16931"
 _FACTUR_X_RELATIONSHIP = "Alternative"
 
 MAX_HISTORY = 12
-_BILLABLE_KINDS = ("fixed", "consumption", "sewage")
+_BILLABLE_KINDS = ("fixed", "consumption", "sewage", "other")
 _VAT_KIND = "vat"
 _KINDS = (*_BILLABLE_KINDS, _VAT_KIND)
 
@@ -90,12 +91,14 @@ _KINDS = (*_BILLABLE_KINDS, _VAT_KIND)
 
 @dataclass(frozen=True, slots=True)
 class BillLine:
-    """One printed line, as stored in ``Bill.lines``: ``kind`` is fixed, consumption, sewage or vat."""
+    """One printed line, as stored in ``Bill.lines``: ``kind`` is fixed, consumption, sewage, other or
+    vat. Quantities and unit prices may have decimals (the billing system's, up to 6 in euros), so they
+    are Decimals; the amount is whole cents."""
 
     kind: str
     description: str
-    quantity: int
-    unit_price_cents: int
+    quantity: Decimal
+    unit_price_cents: Decimal
     amount_cents: int
 
     def __post_init__(self) -> None:
@@ -176,8 +179,9 @@ def lines_from_json(lines: Iterable[Mapping[str, Any]]) -> tuple[BillLine, ...]:
         BillLine(
             kind=str(line["kind"]),
             description=str(line["description"]),
-            quantity=int(line["quantity"]),
-            unit_price_cents=int(line["unit_price_cents"]),
+            # Whole numbers are stored as JSON integers, others as decimal strings (never floats).
+            quantity=Decimal(str(line["quantity"])),
+            unit_price_cents=Decimal(str(line["unit_price_cents"])),
             amount_cents=int(line["amount_cents"]),
         )
         for line in lines
@@ -219,6 +223,12 @@ def _amount(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     euros, rest = divmod(abs(cents), 100)
     return f"{sign}{euros}.{rest:02d}"
+
+
+def _unit_amount(cents: Decimal) -> str:
+    """A unit price in euros with at least two decimals and as many more as it has (``0.583333``)."""
+    euros = cents / 100
+    return f"{euros:.2f}" if euros == round(euros, 2) else str(euros.normalize())
 
 
 def _date_102(parent: ET.Element, tag: str, day: date) -> None:
@@ -278,7 +288,8 @@ def factur_x_xml(doc: BillDocument) -> bytes:
         _ram(product, "SellerAssignedID", line.kind)
         _ram(product, "Name", line.description)
         agreement = _ram(item, "SpecifiedLineTradeAgreement")
-        _ram(_ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount", _amount(line.unit_price_cents))
+        price = _unit_amount(line.unit_price_cents)
+        _ram(_ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount", price)
         delivery = _ram(item, "SpecifiedLineTradeDelivery")
         _ram(delivery, "BilledQuantity", str(line.quantity), unitCode=_UNIT_CODES.get(line.kind, "C62"))
         settlement = _ram(item, "SpecifiedLineTradeSettlement")
@@ -500,7 +511,11 @@ def _quantity(line: BillLine) -> str:
 
 
 def _unit_price(line: BillLine) -> str:
-    price = format_eur(line.unit_price_cents)
+    cents = line.unit_price_cents
+    if cents == cents.to_integral_value():
+        price = format_eur(int(cents))
+    else:  # a price with more than 2 decimals is printed with them all, in the Spanish form
+        price = _unit_amount(cents).replace(".", ",") + "\u00a0€"
     return f"{price}/m³" if line.kind in _UNIT_CODES else price
 
 

@@ -405,6 +405,8 @@ class PaymentView:
     period_end: dt.date | None
     deadline: dt.date | None
     bill_count: int
+    needs_refund: bool
+    """Authorised after what it paid had been paid another way (e.g. at a bank counter): to be refunded."""
 
     @property
     def description(self) -> str:
@@ -421,7 +423,7 @@ _PAYMENT = (
     "SELECT p.id, p.order_id, p.kind, p.reference, p.amount_cents, p.email, p.state, p.response_code,"
     " p.authorisation_code, p.card_masked, p.created_at, p.notified_at, dr.key AS draft_key,"
     " p.bill AS bill_id, p.document AS document_id, b.number AS bill_number, b.period_start, b.period_end,"
-    " d.deadline,"
+    " d.deadline, p.needs_refund,"
     " CASE WHEN p.document IS NULL THEN 1 ELSE"
     " (SELECT COUNT(*) FROM payment_document_bill WHERE document = p.document) END AS bill_count"
     " FROM payment p LEFT JOIN bill b ON b.id = p.bill LEFT JOIN payment_document d ON d.id = p.document"
@@ -568,7 +570,8 @@ async def _mark_paid(payment: dict[str, Any], now: dt.datetime, settings: Settin
     """The bill, or every bill of the document, paid; False if it had been paid some other way."""
     if payment["kind"] == PaymentKind.bill:
         rows = await Bill.raw(
-            "UPDATE bill SET status = 'paid', paid_at = {} WHERE id = {} AND status = 'pending' RETURNING id",
+            "UPDATE bill SET status = 'paid', paid_at = {}, paid_channel = 'card' WHERE id = {}"
+            " AND status = 'pending' RETURNING id",
             now,
             payment["bill"],
         )

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import msgspec
 
+from portal.banking.cuaderno57 import normalise_digits
+from portal.banking.identity import normalise_identity
 from portal.imports import checks
 from portal.imports.checks import AccountRow, BillRow, CustomerRow, PaymentRow
 from portal.imports.reader import Line
@@ -133,25 +136,24 @@ class Importer:
         return LineError(field_name, f"no {kind} {key} in the portal or earlier in the file")
 
     async def batch(self, lines: Iterable[Line]) -> None:
-        parsed: list[tuple[int, Record, Any]] = []
+        parsed: list[tuple[int, str, Any]] = []
         for line in lines:
-            record: Record | None = None
             try:
                 if line.error is not None:
                     raise line.error
                 record = _decode(line)
-                parsed.append((line.number, record, self._check(record)))
+                parsed.append((line.number, line.text, self._check(record)))
             except LineError as exc:
-                self._reject(line.number, exc, _key_of(record))
+                self._reject(line.number, exc, _key_of(line.text))
         if not parsed:
             return
         known = await self._lookup(parsed)
         accepted = _Accepted()
-        for number, record, row in parsed:
+        for number, text, row in parsed:
             try:
                 self._walk(number, row, known, accepted)
             except LineError as exc:
-                self._reject(number, exc, _key_of(record))
+                self._reject(number, exc, _key_of(text))
         async with self.connection.transaction():
             await self._write(accepted)
 
@@ -164,7 +166,7 @@ class Importer:
             return checks.bill(record, self.issuer)
         return checks.payment(record)
 
-    async def _lookup(self, parsed: list[tuple[int, Record, Any]]) -> _Known:
+    async def _lookup(self, parsed: list[tuple[int, str, Any]]) -> _Known:
         rows = [row for _, _, row in parsed]
         identities = {r.identity_number for r in rows if isinstance(r, CustomerRow)}
         identities |= {r.holder for r in rows if isinstance(r, AccountRow)}
@@ -323,15 +325,26 @@ def _decode(line: Line) -> Record:
         raise
 
 
-def _key_of(record: Record | None) -> tuple[str, str] | None:
-    """The key other lines use to refer to this record (as given: a bad one cannot be normalised)."""
-    if isinstance(record, CustomerRecord):
-        return "customer", record.identity.replace(" ", "").replace("-", "").upper()
-    if isinstance(record, AccountRecord):
-        return "account", record.number.replace(" ", "").replace("-", "")
-    if isinstance(record, BillRecord):
-        return "bill", record.number
-    return None
+def _key_of(text: str) -> tuple[str, str] | None:
+    """The key other lines use to refer to a rejected line's record, if the line has one. Read leniently
+    (any JSON), since the line may have failed its checks anywhere, even in its shape."""
+    try:
+        data = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    kind, field_name = {"customer": ("customer", "identity"), "account": ("account", "number")}.get(
+        data.get("type"), ("bill", "number")
+    )
+    value = data.get(field_name)
+    if data.get("type") not in _KEYED or not isinstance(value, str):
+        return None
+    normalise = {"customer": normalise_identity, "account": normalise_digits}.get(kind, str.strip)
+    return kind, normalise(value)
+
+
+_KEYED = frozenset({"customer", "account", "bill"})
 
 
 def _columns(rows: list[Any], fields: tuple[str, ...]) -> list[list[Any]]:

@@ -15,7 +15,12 @@ COMPANY = "B9876543" + cif.calc_check_digits("B9876543")[0]
 ACCOUNT = account_number(700001)
 IBAN = "ES91 2100 0418 4502 0005 1332"
 
-CUSTOMER: dict[str, Any] = {"type": "customer", "identity": PERSON, "kind": "person", "name": "Lucía Fernández"}
+CUSTOMER: dict[str, Any] = {
+    "type": "customer",
+    "identity": PERSON,
+    "kind": "person",
+    "name": "Lucía Fernández",
+}
 ACCOUNT_RECORD: dict[str, Any] = {
     "type": "account",
     "number": ACCOUNT,
@@ -35,8 +40,20 @@ BILL: dict[str, Any] = {
     "reading_previous": 1520,
     "reading_current": 1532,
     "lines": [
-        {"kind": "fixed", "description": "Service charge", "quantity": "1", "unit_price": "6.75", "amount": "6.75"},
-        {"kind": "consumption", "description": "Water", "quantity": "12", "unit_price": "0.58", "amount": "6.96"},
+        {
+            "kind": "fixed",
+            "description": "Service charge",
+            "quantity": "1",
+            "unit_price": "6.75",
+            "amount": "6.75",
+        },
+        {
+            "kind": "consumption",
+            "description": "Water",
+            "quantity": "12",
+            "unit_price": "0.58",
+            "amount": "6.96",
+        },
         {"kind": "vat", "description": "VAT 10%", "quantity": "1", "unit_price": "1.37", "amount": "1.37"},
     ],
     "taxable": "13.71",

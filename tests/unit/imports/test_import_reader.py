@@ -15,7 +15,10 @@ def lines(data: bytes) -> list[tuple[int, str, str | None, bool]]:
 
 
 def test_lines_are_numbered_as_an_editor_shows_them_and_blank_ones_skipped() -> None:
-    assert lines(b'{"a": 1}\n\n  \n{"b": 2}\r\n') == [(1, '{"a": 1}', None, False), (4, '{"b": 2}', None, False)]
+    assert lines(b'{"a": 1}\n\n  \n{"b": 2}\r\n') == [
+        (1, '{"a": 1}', None, False),
+        (4, '{"b": 2}', None, False),
+    ]
 
 
 def test_an_empty_file_has_no_lines() -> None:

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from import_samples import ACCOUNT_RECORD, BILL, COMPANY, CUSTOMER, IBAN, PAYMENT, PERSON, record
 
 from portal.imports import checks
 from portal.imports.records import (
@@ -18,6 +17,16 @@ from portal.imports.records import (
     decode,
 )
 from portal.settings import Settings
+from tests.unit.imports.import_samples import (
+    ACCOUNT_RECORD,
+    BILL,
+    COMPANY,
+    CUSTOMER,
+    IBAN,
+    PAYMENT,
+    PERSON,
+    record,
+)
 
 ISSUER = Settings.from_env().issuer
 
@@ -47,7 +56,12 @@ def rejected(data: dict[str, Any] | bytes) -> tuple[str, str]:
 
 def test_the_samples_are_valid() -> None:
     bill = check(BILL)
-    assert (bill.taxable_cents, bill.vat_cents, bill.total_cents, bill.consumption_m3) == (1371, 137, 1508, 12)
+    assert (bill.taxable_cents, bill.vat_cents, bill.total_cents, bill.consumption_m3) == (
+        1371,
+        137,
+        1508,
+        12,
+    )
     assert bill.code.reference[:11] == "02026000101"  # the number's digits, as the contract's default
     assert check(CUSTOMER).identity_number == PERSON
     assert check(PAYMENT).amount_cents == 1508
@@ -195,7 +209,13 @@ def test_a_number_with_too_many_digits_needs_a_payment_reference() -> None:
 
 def test_decimal_quantities_and_prices_are_stored_exactly() -> None:
     lines = [
-        {"kind": "other", "description": "Meter", "quantity": "0.5", "unit_price": "1.234567", "amount": "0.62"},
+        {
+            "kind": "other",
+            "description": "Meter",
+            "quantity": "0.5",
+            "unit_price": "1.234567",
+            "amount": "0.62",
+        },
         {"kind": "vat", "description": "VAT", "quantity": "1", "unit_price": "0.06", "amount": "0.06"},
     ]
     bill = check(record(BILL, lines=lines, taxable="0.62", vat="0.06", total="0.68"))

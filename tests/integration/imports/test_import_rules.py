@@ -98,7 +98,8 @@ async def test_a_bill_is_immutable(db: None, settings: Settings) -> None:
     changed = record(BILL, reading_current=1533, consumption_m3=12)
     result = await run(jsonl(changed), settings)
     assert result.rejections == [
-        "line 1: number: bill FA-2026/000101 exists with other content: bills are immutable: issue a corrective bill"
+        "line 1: number: bill FA-2026/000101 exists with other content:"
+        " bills are immutable: issue a corrective bill"
     ]
     assert result.outcome.exit_status == 1
     assert await snapshot() == before

@@ -332,19 +332,18 @@ def _key_of(text: str) -> tuple[str, str] | None:
         data = msgspec.json.decode(text)
     except msgspec.DecodeError:
         return None
-    if not isinstance(data, dict):
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind not in _KEYS:
         return None
-    kind, field_name = {"customer": ("customer", "identity"), "account": ("account", "number")}.get(
-        data.get("type"), ("bill", "number")
-    )
-    value = data.get(field_name)
-    if data.get("type") not in _KEYED or not isinstance(value, str):
+    value = data[_KEYS[kind]] if isinstance(data.get(_KEYS[kind]), str) else None
+    if value is None:
         return None
     normalise = {"customer": normalise_identity, "account": normalise_digits}.get(kind, str.strip)
     return kind, normalise(value)
 
 
-_KEYED = frozenset({"customer", "account", "bill"})
+_KEYS = {"customer": "identity", "account": "number", "bill": "number"}
+"""The field by which each kind of record is referred to."""
 
 
 def _columns(rows: list[Any], fields: tuple[str, ...]) -> list[list[Any]]:

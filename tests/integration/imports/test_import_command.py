@@ -17,7 +17,7 @@ def portal_import(
     *args: str, stdin: bytes | None = None, settings: Settings
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "STORAGE_DIR": str(settings.storage.dir), "MAIL_URL": "dev:"}
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-m", "portal.cli", "import", *args],
         input=stdin.decode() if stdin is not None else None,
         env=env,

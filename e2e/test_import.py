@@ -19,18 +19,23 @@ from e2e.pages.accounts import AccountHome, SignInPage
 ANA_ACCOUNT = "0001000413"
 
 
+def _line(kind: str, description: str, quantity: str, unit_price: str, amount: str) -> dict[str, str]:
+    return dict(kind=kind, description=description, quantity=quantity, unit_price=unit_price, amount=amount)
+
+
 def _bill_file(path: Path, number: str, reference: str) -> Path:
+    """A bill of last month, issued today: the newest in My bills whatever the day the tests run."""
     today = dt.date.today()
-    start = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    end = today.replace(day=1) - dt.timedelta(days=1)
     bill = {
         "type": "bill", "number": number, "account": ANA_ACCOUNT, "payment_reference": reference,
         "issue_date": today.isoformat(), "due_date": (today + dt.timedelta(days=20)).isoformat(),
-        "period_start": start.isoformat(), "period_end": (today.replace(day=1) - dt.timedelta(days=1)).isoformat(),
+        "period_start": end.replace(day=1).isoformat(), "period_end": end.isoformat(),
         "reading_previous": 5000, "reading_current": 5011,
         "lines": [
-            {"kind": "fixed", "description": "Service charge", "quantity": "1", "unit_price": "6.75", "amount": "6.75"},
-            {"kind": "consumption", "description": "Water", "quantity": "11", "unit_price": "0.58", "amount": "6.38"},
-            {"kind": "vat", "description": "VAT 10%", "quantity": "1", "unit_price": "1.31", "amount": "1.31"},
+            _line("fixed", "Service charge", "1", "6.75", "6.75"),
+            _line("consumption", "Water", "11", "0.58", "6.38"),
+            _line("vat", "VAT 10%", "1", "1.31", "1.31"),
         ],
         "taxable": "13.13", "vat": "1.31", "total": "14.44", "status": "pending",
     }  # fmt: skip

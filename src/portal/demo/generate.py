@@ -16,6 +16,7 @@ in the settings: loading with another ``ISSUER_CODE`` gives other check digits.
 from __future__ import annotations
 
 import calendar
+import io
 import json
 import math
 import random
@@ -30,17 +31,18 @@ from typing import Any
 import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from stdnum.es import cif, dni, nie
+from stdnum import iban
+from stdnum.es import ccc, cif, dni, nie
 
 from portal.banking.accounts import account_number
 from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode, PaymentCodeError
-from portal.banking.identity import validate_identity
 from portal.banking.money import format_eur
 from portal.db import engine as db_engine
 from portal.db.tables import Account, AccountAccess, Bill, Customer, User
 from portal.db.tables.accounts import CustomerKind, IdentityKind, PaymentMethod
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.users import AccessRole, UserKind
+from portal.imports.run import Options, run_import
 from portal.settings import IssuerSettings, Settings
 
 __all__ = [
@@ -393,58 +395,26 @@ async def _delete_demo() -> None:
 
 
 async def load_demo(settings: Settings, *, today: date | None = None) -> None:
-    """Load the demo customers, bills and users in one transaction, replacing a previous demo."""
+    """Load the demo, replacing a previous one: its customers, accounts and bills are written as the
+    billing system's records and loaded through `portal import`'s importer (one way in, which the demo
+    exercises), then the demo users are added in one transaction."""
     today = today or date.today()
-    rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
     hasher = PasswordHasher()
     password_hashes = {user.username: hasher.hash(user.password) for user in DEMO_USERS}
     signed_up = _at(today - timedelta(days=30))
-    account_serial, bill_serial = _DEMO_FIRST_ACCOUNT_SERIAL, _DEMO_FIRST_BILL_SERIAL
-    customer_ids: dict[str, int] = {}
-    account_ids: dict[str, list[int]] = {}
+    await _delete_demo()
+    outcome = await run_import(
+        io.BytesIO(_demo_records(settings.issuer, today)),
+        settings,
+        Options(file_name="(portal demo)", by="portal demo", render=False, issue=False),
+    )
+    if outcome.counts.rejected:
+        raise RuntimeError(f"the demo's own records were rejected: {outcome.counts.summary()}")
+    customers = await Customer.select(Customer.id, Customer.identity_number).where(
+        Customer.identity_number.is_in([spec.identity_number for spec in DEMO_CUSTOMERS])
+    )
+    customer_ids = {row["identity_number"]: row["id"] for row in customers}
     async with Customer._meta.db.transaction():
-        await _delete_demo()
-        for spec in DEMO_CUSTOMERS:
-            document = validate_identity(spec.identity_number, "any")
-            [row] = await Customer.insert(
-                Customer(
-                    kind=spec.kind.value,
-                    identity_kind=document.kind,
-                    identity_number=document.number,
-                    name=spec.name,
-                    email=spec.email,
-                    phone=spec.phone,
-                )
-            ).returning(Customer.id)
-            customer_ids[spec.identity_number] = row["id"]
-            account_ids[spec.identity_number] = []
-            for account_spec in spec.accounts:
-                number = account_number(account_serial)
-                [account] = await Account.insert(
-                    Account(
-                        number=number,
-                        customer=row["id"],
-                        supply_address=account_spec.address,
-                        tariff=account_spec.tariff.name,
-                        payment_method=(
-                            PaymentMethod.direct_debit if account_spec.iban_masked else PaymentMethod.none
-                        ).value,
-                        iban_masked=account_spec.iban_masked,
-                    )
-                ).returning(Account.id)
-                account_ids[spec.identity_number].append(account["id"])
-                bills = _account_bills(
-                    rng,
-                    settings.issuer,
-                    today,
-                    number=number,
-                    spec=account_spec,
-                    first_serial=bill_serial,
-                    count=DEMO_BILLS_PER_ACCOUNT,
-                )
-                await Bill.insert(*(_bill_row(account["id"], bill) for bill in bills))
-                account_serial += 1
-                bill_serial += DEMO_BILLS_PER_ACCOUNT
         for user in DEMO_USERS:
             [user_row] = await User.insert(
                 User(
@@ -459,39 +429,89 @@ async def load_demo(settings: Settings, *, today: date | None = None) -> None:
                     privacy_accepted_at=signed_up,
                 )
             ).returning(User.id)
+            accounts = await Account.select(Account.id).where(Account.customer == customer_ids[user.holder])
+            account_ids = [row["id"] for row in accounts]
             await AccountAccess.insert(
                 *(
-                    AccountAccess(user=user_row["id"], account=account_id, role=user.role.value)
-                    for account_id in account_ids[user.holder]
+                    AccountAccess(user=user_row["id"], account=account, role=user.role.value)
+                    for account in account_ids
                 )
             )
             # As registration does for someone who asked for the online bill.
-            await Account.update({Account.online_bill: True}).where(
-                Account.id.is_in(list(account_ids[user.holder]))
-            )
+            await Account.update({Account.online_bill: True}).where(Account.id.is_in(account_ids))
 
 
-def _bill_row(account_id: int, bill: _BillData) -> Bill:
-    return Bill(
-        number=bill.number,
-        account=account_id,
-        period_start=bill.period_start,
-        period_end=bill.period_end,
-        issue_date=bill.issue_date,
-        due_date=bill.due_date,
-        reading_previous=bill.reading_previous,
-        reading_current=bill.reading_current,
-        consumption_m3=bill.consumption_m3,
-        lines=bill.charges.lines_json,
-        taxable_cents=bill.charges.taxable_cents,
-        vat_cents=bill.charges.vat_cents,
-        total_cents=bill.charges.total_cents,
-        status=bill.status.value,
-        paid_at=bill.paid_at,
-        payment_suffix=bill.code.suffix,
-        payment_reference=bill.code.reference,
-        payment_identification=bill.code.identification,
-    )
+def _demo_records(issuer: IssuerSettings, today: date) -> bytes:
+    """The demo as JSON Lines records (shared/specs/billing-import.md), drawn from the seeded RNG in the
+    same order as ever, so that bills, amounts and codes stay the same."""
+    rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
+    account_serial, bill_serial = _DEMO_FIRST_ACCOUNT_SERIAL, _DEMO_FIRST_BILL_SERIAL
+    out = io.BytesIO()
+
+    def write(record: dict[str, Any]) -> None:
+        out.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+
+    for spec in DEMO_CUSTOMERS:
+        write(
+            {
+                "type": "customer", "identity": spec.identity_number, "kind": spec.kind.value,
+                "name": spec.name, "email": spec.email, "phone": spec.phone,
+            }
+        )  # fmt: skip
+        for account_spec in spec.accounts:
+            number = account_number(account_serial)
+            direct_debit = bool(account_spec.iban_masked)
+            account: dict[str, Any] = {
+                "type": "account", "number": number, "holder": spec.identity_number,
+                "supply_address": account_spec.address, "tariff": account_spec.tariff.name,
+                "payment_method": (PaymentMethod.direct_debit if direct_debit else PaymentMethod.none).value,
+            }  # fmt: skip
+            if direct_debit:
+                account["iban"] = _iban_masked_as(account_spec.iban_masked)
+            write(account)
+            for bill in _account_bills(
+                rng, issuer, today, number=number, spec=account_spec, first_serial=bill_serial,
+                count=DEMO_BILLS_PER_ACCOUNT,
+            ):  # fmt: skip
+                write(_bill_record(number, bill))
+            account_serial += 1
+            bill_serial += DEMO_BILLS_PER_ACCOUNT
+    return out.getvalue()
+
+
+def _euros(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _bill_record(account: str, bill: _BillData) -> dict[str, Any]:
+    lines = [
+        {
+            "kind": line["kind"], "description": line["description"], "quantity": str(line["quantity"]),
+            "unit_price": _euros(line["unit_price_cents"]), "amount": _euros(line["amount_cents"]),
+        }
+        for line in json.loads(bill.charges.lines_json)
+    ]  # fmt: skip
+    return {
+        "type": "bill", "number": bill.number, "account": account,
+        "issue_date": bill.issue_date.isoformat(), "due_date": bill.due_date.isoformat(),
+        "period_start": bill.period_start.isoformat(), "period_end": bill.period_end.isoformat(),
+        "reading_previous": bill.reading_previous, "reading_current": bill.reading_current,
+        "consumption_m3": bill.consumption_m3, "lines": lines,
+        "taxable": _euros(bill.charges.taxable_cents), "vat": _euros(bill.charges.vat_cents),
+        "total": _euros(bill.charges.total_cents), "status": bill.status.value,
+        **({"paid_at": bill.paid_at.isoformat()} if bill.paid_at else {}),
+    }  # fmt: skip
+
+
+def _iban_masked_as(masked: str) -> str:
+    """A made-up valid Spanish IBAN whose masked form is `masked` (the importer keeps only that form):
+    bank 2100, branch 0418, the account's check digits (es.ccc), then the IBAN's own."""
+    check, last = masked[2:4], masked[-4:]
+    for serial in range(10_000):
+        account = f"21000418{ccc.calc_check_digits(f'2100041800{serial:06d}{last}')}{serial:06d}{last}"
+        if iban.calc_check_digits(f"ES00{account}") == check:
+            return f"ES{check}{account}"
+    raise ValueError(f"no IBAN is masked as {masked}")  # pragma: no cover - one in 97 serials fits
 
 
 async def load_demo_if_empty(settings: Settings) -> bool:

@@ -46,6 +46,8 @@ class Options:
     by: str
     dry_run: bool = False
     render: bool = True
+    issue: bool = True
+    """False: no render jobs, no emails (`portal demo`, which adds its users afterwards)."""
     on_reject: Callable[[Rejection], None] = lambda rejection: None
     on_warning: Callable[[int, str], None] = lambda line, text: None
     on_progress: Callable[[int], None] = lambda bytes_read: None
@@ -71,7 +73,8 @@ async def run_import(stream: BinaryIO, settings: Settings, options: Options) -> 
             return Outcome(importer.counts, None, None)
         assert run_id is not None
         await _finish_run(connection, run_id, source.sha256.hexdigest(), importer.counts)
-        return Outcome(importer.counts, run_id, await _issue(connection, run_id, settings, options))
+        issued = await _issue(connection, run_id, settings, options) if options.issue else None
+        return Outcome(importer.counts, run_id, issued)
     finally:
         await connection.close()
 

@@ -244,6 +244,9 @@ class BillDetail:
     payment_identification: str
     payment_method: str
     iban_masked: str
+    paid_at: dt.datetime | None
+    paid_channel: str
+    """card, bank_counter, direct_debit, transfer or other; "" when nobody said (see Bill.paid_channel)."""
 
 
 _DETAIL = (
@@ -288,6 +291,8 @@ def _detail(row: dict[str, Any], today: dt.date | None) -> BillDetail:
         payment_identification=row["payment_identification"],
         payment_method=row["payment_method"],
         iban_masked=row["iban_masked"],
+        paid_at=row["paid_at"],
+        paid_channel=row["paid_channel"],
     )
 
 

@@ -122,3 +122,24 @@ async def test_a_card_payment_for_a_bill_paid_meanwhile_at_the_bank_is_flagged_f
     assert "Payment complete" not in page.text and "Download the receipt" not in page.text
     stored = await Bill.raw("SELECT body_text FROM outbox_email WHERE template = 'payment_receipt'")
     assert "we will refund this amount to your card" in json.dumps(stored)
+
+
+async def test_a_bill_paid_at_the_bank_shows_paid_with_its_channel_in_my_bills_and_its_page(
+    client: Any, demo: None, settings: Settings
+) -> None:
+    from tests.integration.accounts.helpers import sign_in
+
+    [bill] = await Bill.raw(
+        "SELECT b.id, b.number, b.total_cents FROM bill b JOIN account_access x ON x.account = b.account"
+        " JOIN portal_user u ON u.id = x.\"user\" WHERE u.username = 'ana.demo' AND b.status = 'pending'"
+        " ORDER BY b.due_date LIMIT 1"
+    )
+    assert (await sign_in(client, "ana.demo", "demo-password-ana")).status_code == 303
+    assert bill["number"] in (await client.get("/bills/?status=pending")).text
+    await run(payment(bill["number"], bill["total_cents"], at="2026-11-20T16:05:00Z"), settings)
+    page = await client.get(f"/bills/{bill['id']}")
+    assert page.status_code == 200
+    assert "<dt>Paid</dt><dd>20 Nov 2026, at a bank counter</dd>" in page.text
+    assert "Online payment" not in page.text
+    listed = await client.get("/bills/?status=pending")
+    assert bill["number"] not in listed.text

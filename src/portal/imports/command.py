@@ -16,7 +16,7 @@ from typing import BinaryIO, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from portal.imports.run import ImportBusy, Options, describe, history, run_import
+from portal.imports.run import Options, describe, history, run_import
 from portal.imports.writer import Rejection
 from portal.settings import Settings
 
@@ -85,9 +85,6 @@ def import_file(
             outcome = asyncio.run(run_import(stream, settings, options))
     except OSError as exc:
         print(f"portal import: cannot read {exc.filename or path}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    except ImportBusy as exc:
-        print(f"portal import: {exc}", file=sys.stderr)
         return 2
     if shown > SHOWN:
         print(f"… and {shown - SHOWN} more rejected lines" + (f" (all in {errors})" if errors else ""))

@@ -22,12 +22,6 @@ from portal.imports.reader import Source
 from portal.imports.writer import BATCH, Counts, Importer, Rejection
 from portal.settings import Settings
 
-_LOCK = 0x706F7274616C  # "portal": one import at a time (a session advisory lock)
-
-
-class ImportBusy(Exception):
-    pass
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -57,8 +51,6 @@ async def run_import(stream: BinaryIO, settings: Settings, options: Options) -> 
     source = Source(stream)
     connection: asyncpg.Connection = await db_engine().get_new_connection()
     try:
-        if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK):
-            raise ImportBusy("another `portal import` is running on this database: try again when it ends")
         run_id = None if options.dry_run else await _start_run(connection, options)
         importer = Importer(connection, settings.issuer, run_id, options.on_reject, options.on_warning)
         dry_run = connection.transaction() if options.dry_run else None

@@ -43,6 +43,7 @@ _BILL_COLUMNS = (
     "import_run",
 )  # fmt: skip
 _IMMUTABLE = "bills are immutable: issue a corrective bill"
+_LOCK = 0x706F7274616C  # "portal"
 
 
 @dataclass
@@ -147,14 +148,16 @@ class Importer:
                 self._reject(line.number, exc, _key_of(line.text))
         if not parsed:
             return
-        known = await self._lookup(parsed)
-        accepted = _Accepted()
-        for number, text, row in parsed:
-            try:
-                self._walk(number, row, known, accepted)
-            except LineError as exc:
-                self._reject(number, exc, _key_of(text))
         async with self.connection.transaction():
+            # Imports running at once take turns batch by batch, each seeing what the other committed.
+            await self.connection.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
+            known = await self._lookup(parsed)
+            accepted = _Accepted()
+            for number, text, row in parsed:
+                try:
+                    self._walk(number, row, known, accepted)
+                except LineError as exc:
+                    self._reject(number, exc, _key_of(text))
             await self._write(accepted)
 
     def _check(self, record: Record) -> Any:

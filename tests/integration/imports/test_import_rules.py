@@ -206,3 +206,13 @@ async def test_a_payment_reference_already_used_by_another_bill(db: None, settin
     await run(GOOD, settings)
     result = await run(jsonl(record(BILL, number="FA-2026-000101")), settings)  # the same digits
     assert result.rejections == ["line 1: payment_reference: 02026000101 is bill FA-2026/000101's already"]
+
+
+async def test_two_imports_at_once_take_turns(db: None, settings: Settings) -> None:
+    import asyncio
+
+    data = jsonl(CUSTOMER, ACCOUNT_RECORD, BILL, PAYMENT)
+    first, second = await asyncio.gather(run(data, settings), run(data, settings))
+    assert first.rejections == second.rejections == []
+    assert sorted([first.outcome.counts.changed, second.outcome.counts.changed]) == [0, 4]
+    assert await Bill.count() == 1

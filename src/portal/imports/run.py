@@ -41,7 +41,8 @@ class Options:
     dry_run: bool = False
     render: bool = True
     issue: bool = True
-    """False: no render jobs, no emails (`portal demo`, which adds its users afterwards)."""
+    """False: the run counts as issued without render jobs or emails (`portal demo`, whose users come
+    afterwards and whose PDFs are rendered on first request)."""
     on_reject: Callable[[Rejection], None] = lambda rejection: None
     on_warning: Callable[[int, str], None] = lambda line, text: None
     on_progress: Callable[[int], None] = lambda bytes_read: None
@@ -65,8 +66,10 @@ async def run_import(stream: BinaryIO, settings: Settings, options: Options) -> 
             return Outcome(importer.counts, None, None)
         assert run_id is not None
         await _finish_run(connection, run_id, source.sha256.hexdigest(), importer.counts)
-        issued = await _issue(connection, run_id, settings, options) if options.issue else None
-        return Outcome(importer.counts, run_id, issued)
+        if not options.issue:
+            await connection.execute("UPDATE import_run SET issued_at = now() WHERE id = $1", run_id)
+            return Outcome(importer.counts, run_id, None)
+        return Outcome(importer.counts, run_id, await _issue(connection, run_id, settings, options))
     finally:
         await connection.close()
 
@@ -74,15 +77,24 @@ async def run_import(stream: BinaryIO, settings: Settings, options: Options) -> 
 async def _issue(
     connection: asyncpg.Connection, run_id: int, settings: Settings, options: Options
 ) -> issuing.Issued:
+    """Issue this run's new bills, and those of any earlier run that committed bills but was never
+    issued (it crashed, or the queue was down): re-running the file then issues what was left."""
     from portal.infra.queue import make_queue
     from portal.templating import make_environment
 
     queue = make_queue(settings, max_connections=2)
     await queue.connect()
     try:
-        return await issuing.issue(
-            connection, run_id, settings, queue, make_environment(), render=options.render
-        )
+        issued = issuing.Issued(0, 0)
+        for run in await connection.fetch(
+            "SELECT id FROM import_run WHERE issued_at IS NULL AND id <= $1 ORDER BY id", run_id
+        ):
+            done = await issuing.issue(
+                connection, run["id"], settings, queue, make_environment(), render=options.render
+            )
+            await connection.execute("UPDATE import_run SET issued_at = now() WHERE id = $1", run["id"])
+            issued = issuing.Issued(issued.render_jobs + done.render_jobs, issued.emails + done.emails)
+        return issued
     finally:
         await queue.disconnect()
 

@@ -7,6 +7,8 @@ import asyncio
 from email.message import Message
 from typing import Any
 
+import pytest
+
 from portal.db.tables import Account, OutboxEmail
 from portal.infra.storage import Storage
 from portal.settings import Settings
@@ -85,3 +87,26 @@ async def test_no_email_for_an_account_without_the_online_bill_and_no_render_wit
     assert result.outcome.issued is not None
     assert (result.outcome.issued.render_jobs, result.outcome.issued.emails) == (0, 0)
     assert await OutboxEmail.count() == 0
+
+
+async def test_bills_of_a_run_that_was_never_issued_are_issued_by_the_next_run(
+    demo: None, worker: Any, mailbox: Any, settings: Settings, monkeypatch: Any
+) -> None:
+    import portal.imports.run
+
+    first, _ = await _ana_accounts()
+    data = jsonl(_bill("FT-2030/5", first, "90000000005"))
+
+    async def crash(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the queue is down")
+
+    with monkeypatch.context() as patched, pytest.raises(ConnectionError):
+        patched.setattr(portal.imports.run.issuing, "issue", crash)
+        await run(data, settings, render=True)
+    assert await OutboxEmail.count() == 0
+    again = await run(data, settings, render=True)  # the operator runs the file again
+    assert again.outcome.counts.skipped == 1
+    assert again.outcome.issued is not None and again.outcome.issued.emails == 1
+    [message] = await mailbox.wait_for(1)
+    assert message["Subject"].startswith("Your new bill FT-2030/5")
+    await _rendered(Storage(settings.storage.dir), ["FT-2030/5"])

@@ -185,6 +185,27 @@ async def forwards():
     )
 
     manager.add_column(
+        table_class_name="ImportRun",
+        tablename="import_run",
+        column_name="issued_at",
+        db_column_name="issued_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
         table_class_name="Bill",
         tablename="bill",
         column_name="import_run",

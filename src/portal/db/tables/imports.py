@@ -17,3 +17,6 @@ class ImportRun(Table, tablename="import_run"):
     counts = JSONB(default="{}")
     """What the summary line says: imported, updated, skipped and rejected, by record type."""
     rejected = Integer(default=0)
+    issued_at = Timestamptz(null=True, default=None)
+    """When its new bills were issued (render jobs and emails queued); None: not yet, e.g. it crashed, and
+    the next run issues them."""

@@ -507,7 +507,8 @@ def _period(start: date, end: date) -> str:
 
 
 def _quantity(line: BillLine) -> str:
-    return f"{line.quantity} m³" if line.kind in _UNIT_CODES else str(line.quantity)
+    quantity = str(line.quantity).replace(".", ",")  # decimals as the bill's amounts print them
+    return f"{quantity} m³" if line.kind in _UNIT_CODES else quantity
 
 
 def _unit_price(line: BillLine) -> str:

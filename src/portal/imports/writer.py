@@ -97,8 +97,11 @@ class _Known:
 
 @dataclass
 class _Accepted:
-    customers: dict[str, tuple[int, CustomerRow]] = field(default_factory=dict)
-    accounts: dict[str, tuple[int, AccountRow]] = field(default_factory=dict)
+    """What a batch writes. A customer or account given twice in a batch is written as the later line
+    says (an upsert touches a row once per statement); the earlier line counts as skipped."""
+
+    customers: dict[str, CustomerRow] = field(default_factory=dict)
+    accounts: dict[str, AccountRow] = field(default_factory=dict)
     bills: list[BillRow] = field(default_factory=list)
     payments: list[PaymentRow] = field(default_factory=list)
 
@@ -209,7 +212,8 @@ class Importer:
         if isinstance(row, CustomerRow):
             known.customers.add(row.identity_number)
             self._rejected.pop(("customer", row.identity_number), None)
-            accepted.customers[row.identity_number] = (number, row)
+            self.counts.skipped += row.identity_number in accepted.customers
+            accepted.customers[row.identity_number] = row
         elif isinstance(row, AccountRow):
             if row.holder not in known.customers:
                 raise self._missing("customer", row.holder, "holder")
@@ -220,7 +224,8 @@ class Importer:
                 )
             known.holders[row.number] = row.holder
             self._rejected.pop(("account", row.number), None)
-            accepted.accounts[row.number] = (number, row)
+            self.counts.skipped += row.number in accepted.accounts
+            accepted.accounts[row.number] = row
         elif isinstance(row, BillRow):
             self._walk_bill(row, known, accepted)
         else:
@@ -265,12 +270,12 @@ class Importer:
 
     async def _write(self, accepted: _Accepted) -> None:
         if accepted.customers:
-            new, updated = await self._upsert(_CUSTOMERS, [row for _, row in accepted.customers.values()])
+            new, updated = await self._upsert(_CUSTOMERS, list(accepted.customers.values()))
             self.counts.customers += new + updated
             self.counts.customers_updated += updated
             self.counts.skipped += len(accepted.customers) - new - updated
         if accepted.accounts:
-            new, updated = await self._upsert(_ACCOUNTS, [row for _, row in accepted.accounts.values()])
+            new, updated = await self._upsert(_ACCOUNTS, list(accepted.accounts.values()))
             self.counts.accounts += new + updated
             self.counts.accounts_updated += updated
             self.counts.skipped += len(accepted.accounts) - new - updated

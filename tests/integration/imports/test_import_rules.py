@@ -216,3 +216,9 @@ async def test_two_imports_at_once_take_turns(db: None, settings: Settings) -> N
     assert first.rejections == second.rejections == []
     assert sorted([first.outcome.counts.changed, second.outcome.counts.changed]) == [0, 4]
     assert await Bill.count() == 1
+
+
+async def test_a_customer_given_twice_is_written_as_the_later_line_says(db: None, settings: Settings) -> None:
+    result = await run(jsonl(CUSTOMER, record(CUSTOMER, name="Lucía Fernández Gil")), settings)
+    assert result.summary == "imported 0 bills, 1 customers, 0 accounts, 0 payments; skipped 1; rejected 0"
+    assert await Customer.select(Customer.name).first() == {"name": "Lucía Fernández Gil"}

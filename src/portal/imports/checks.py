@@ -127,14 +127,14 @@ def customer(record: CustomerRecord) -> CustomerRow:
     )
 
 
-def holder_identity(text: str, field: str) -> str:
+def _identity(text: str, field: str) -> str:
     try:
         return validate_identity(text, "any").number
     except IdentityError as exc:
         raise LineError(field, exc.message) from None
 
 
-def account_number(text: str, field: str) -> str:
+def _account_number(text: str, field: str) -> str:
     try:
         return validate_account_number(text)
     except AccountNumberError as exc:
@@ -152,8 +152,8 @@ def masked_iban(text: str) -> str:
 
 
 def account(record: AccountRecord) -> AccountRow:
-    number = account_number(record.number, "number")
-    holder = holder_identity(record.holder, "holder")
+    number = _account_number(record.number, "number")
+    holder = _identity(record.holder, "holder")
     if record.payment_method == "direct_debit" and not record.iban:
         raise LineError("iban", "required when payment_method is direct_debit")
     # With "none" an IBAN is not ours to keep: the billing system may still send the old one.
@@ -188,7 +188,7 @@ def _bill_lines(record: BillRecord) -> tuple[list[dict[str, Any]], int, int]:
 
 
 def bill(record: BillRecord, issuer: IssuerSettings) -> BillRow:
-    account = account_number(record.account, "account")
+    account = _account_number(record.account, "account")
     if record.period_end < record.period_start:
         raise LineError("period_end", "before period_start")
     if record.due_date < record.issue_date:

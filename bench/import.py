@@ -7,6 +7,12 @@ database of its own; its wall time and peak RSS (sampled every 50 ms with psutil
 import runs with `--no-render`: rendering is the workers' (issuing), measured by bench/downloads.py.
 
     .venv/bin/python bench/import.py --bills 20000 [--runs 3] [--keep-file]
+
+`--issuing N`: instead, issuing's render yardstick. N bills imported with `--no-render`, then the run's
+render jobs queued exactly as the importer's issuing queues them (`portal.imports.issuing.queue_renders`)
+for 2 worker processes already running; the wall time until every PDF is stored, against N × one bill's
+render ÷ 2 (one bill's render: the mean of 20 of those bills rendered one after another in this process,
+as bench/downloads.py measures it). Target ≤ 1.15.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import _common as c
+import asyncpg
 import psutil
 
 from portal.banking.accounts import account_number
@@ -119,6 +126,77 @@ def fresh_database(server: str, name: str) -> str:
     return url
 
 
+async def _issuing(url: str, bills: int, storage: Path) -> dict[str, Any]:
+    import shutil
+
+    import downloads
+
+    from portal.db.tables import Bill
+    from portal.imports import issuing
+    from portal.infra.queue import make_queue
+
+    bench = downloads.Bench(storage)
+    rows = await Bill.raw("SELECT id, number FROM bill ORDER BY id LIMIT 21")
+    scratch = c.BENCH_DIR / "import-scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    times, _ = await bench.render_time([(r["id"], r["number"]) for r in rows[1:]], rows[0]["id"], scratch)
+    one = sum(times) / len(times)
+    workers = downloads.start_workers(url, storage, 2, 4, name="import")
+    try:
+        queue = make_queue(bench.settings, max_connections=2)
+        await queue.connect()
+        connection = await asyncpg.connect(url)
+        try:
+            run_id = await connection.fetchval("SELECT max(id) FROM import_run")
+            started = time.perf_counter()
+            jobs = await issuing.queue_renders(connection, run_id, queue)
+            numbers = [row["number"] for row in await Bill.raw("SELECT number FROM bill")]
+            while not all((storage / "bills" / f"{number}.pdf").exists() for number in numbers):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+            seconds = time.perf_counter() - started
+        finally:
+            await connection.close()
+            await queue.disconnect()
+    finally:
+        downloads.stop_workers(workers)
+    ideal = bills * one / 2
+    return {
+        "bills": bills,
+        "jobs": jobs,
+        "one_render": one,
+        "seconds": seconds,
+        "ideal": ideal,
+        "ratio": seconds / ideal,
+    }
+
+
+def issuing_part(server: str, bills: int) -> None:
+    import os
+    import shutil
+
+    url = fresh_database(server, "portal_bench_import_issuing")
+    path = c.BENCH_DIR / f"import-issuing-{bills}.jsonl"
+    write_file(path, bills)
+    storage = c.BENCH_DIR / "import-files"
+    shutil.rmtree(storage, ignore_errors=True)
+    try:
+        timed([sys.executable, "-m", "portal.cli", "import", str(path), "--no-render"], c.portal_env(url))
+    finally:
+        path.unlink(missing_ok=True)
+    os.environ.update(DATABASE_URL=url, PICCOLO_CONF="portal.db.piccolo_conf", PORTAL_ENV="development")
+    os.environ.pop("QUEUE_URL", None)
+    results = asyncio.run(_issuing(url, bills, storage))
+    results["machine"] = c.machine()
+    print(
+        f"issuing {bills} bills with 2 workers: {results['seconds']:.1f} s in {results['jobs']} render jobs;"
+        f" one bill's render {results['one_render']:.3f} s; ideal {results['ideal']:.1f} s;"
+        f" ratio {results['ratio']:.2f} (target ≤ 1.15)\n{results['machine']}"
+    )
+    out = c.BENCH_DIR / "results" / f"import-issuing-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -126,8 +204,16 @@ def main() -> None:
     parser.add_argument("--bills", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep-file", action="store_true", help="keep the generated JSON Lines file")
+    parser.add_argument("--issuing", type=int, default=0, metavar="N", help="issuing's render yardstick")
     args = parser.parse_args()
     server, embedded = c.server_url()
+    if args.issuing:
+        try:
+            issuing_part(server, args.issuing)
+        finally:
+            if embedded:
+                c.stop_embedded()
+        return
     c.BENCH_DIR.mkdir(parents=True, exist_ok=True)
     path = c.BENCH_DIR / f"import-{args.bills}.jsonl"
     try:

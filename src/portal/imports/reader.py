@@ -70,6 +70,9 @@ def _line(number: int, raw: bytearray, overflow: bool, *, complete: bool) -> Lin
     except UnicodeDecodeError as exc:
         return Line(number, "", LineError("line", f"not UTF-8 (byte {exc.start + 1} of the line)"))
     text = text.removesuffix("\r")
+    if number == 1:
+        text = text.removeprefix("\ufeff")  # a byte-order mark, as some Windows tools write
+
     if not text.strip():
         return None
     return Line(number, text, unterminated=not complete)

@@ -63,3 +63,7 @@ def test_the_sha256_is_of_the_whole_file() -> None:
     source = Source(io.BytesIO(data))
     list(source.lines())
     assert source.sha256.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line() -> None:
+    assert lines(b'\xef\xbb\xbf{"a": 1}\n') == [(1, '{"a": 1}', None, False)]

@@ -61,31 +61,33 @@ def import_file(
         print(f"line {line}: warning: {text}", flush=True)
 
     console = Console(stderr=True)
-    try:
-        with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
+        try:
             stream, size = stack.enter_context(_open(path))
             if errors:
                 errors_file = stack.enter_context(open(errors, "w", encoding="utf-8"))
-            progress = stack.enter_context(
-                Progress(
-                    "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                    TimeRemainingColumn(), console=console, disable=not console.is_terminal, transient=True,
-                )
-            )  # fmt: skip
-            task = progress.add_task("Importing", total=size)
-            options = Options(
-                file_name=path,
-                by=_by(by),
-                dry_run=dry_run,
-                render=render,
-                on_reject=on_reject,
-                on_warning=on_warning,
-                on_progress=lambda done: progress.update(task, completed=done),
+        except OSError as exc:
+            print(
+                f"portal import: cannot open {exc.filename or path}: {exc.strerror or exc}", file=sys.stderr
             )
-            outcome = asyncio.run(run_import(stream, settings, options))
-    except OSError as exc:
-        print(f"portal import: cannot read {exc.filename or path}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+            return 2
+        progress = stack.enter_context(
+            Progress(
+                "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                TimeRemainingColumn(), console=console, disable=not console.is_terminal, transient=True,
+            )
+        )  # fmt: skip
+        task = progress.add_task("Importing", total=size)
+        options = Options(
+            file_name=path,
+            by=_by(by),
+            dry_run=dry_run,
+            render=render,
+            on_reject=on_reject,
+            on_warning=on_warning,
+            on_progress=lambda done: progress.update(task, completed=done),
+        )
+        outcome = asyncio.run(run_import(stream, settings, options))
     if shown > SHOWN:
         print(f"… and {shown - SHOWN} more rejected lines" + (f" (all in {errors})" if errors else ""))
     counts = outcome.counts

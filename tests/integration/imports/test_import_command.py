@@ -49,7 +49,7 @@ async def test_exit_status_summary_and_errors_file(db: None, settings: Settings,
 
     missing = portal_import(str(tmp_path / "nowhere.jsonl"), settings=settings)
     assert missing.returncode == 2
-    assert "cannot read" in missing.stderr and "nowhere.jsonl" in missing.stderr
+    assert "cannot open" in missing.stderr and "nowhere.jsonl" in missing.stderr
 
     again = portal_import(str(good), "--no-render", settings=settings)
     assert again.returncode == 0

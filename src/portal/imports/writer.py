@@ -271,14 +271,16 @@ class Importer:
     async def _write(self, accepted: _Accepted) -> None:
         if accepted.customers:
             new, updated = await self._upsert(_CUSTOMERS, list(accepted.customers.values()))
-            self.counts.customers += new + updated
+            self.counts.customers += len(new) + updated
             self.counts.customers_updated += updated
-            self.counts.skipped += len(accepted.customers) - new - updated
+            self.counts.skipped += len(accepted.customers) - len(new) - updated
         if accepted.accounts:
             new, updated = await self._upsert(_ACCOUNTS, list(accepted.accounts.values()))
-            self.counts.accounts += new + updated
+            # A holder's registered users see its accounts (registration grants them all): new ones too.
+            await self.connection.execute(_HOLDERS_SEE_NEW_ACCOUNTS, new, dt.datetime.now(dt.UTC))
+            self.counts.accounts += len(new) + updated
             self.counts.accounts_updated += updated
-            self.counts.skipped += len(accepted.accounts) - new - updated
+            self.counts.skipped += len(accepted.accounts) - len(new) - updated
         if accepted.bills:
             await self._copy_bills(accepted.bills)
             self.counts.bills += len(accepted.bills)
@@ -292,14 +294,16 @@ class Importer:
             await self.connection.execute(_DOCUMENTS_PAID, [row[0] for row in paid])
             self.counts.payments += len(accepted.payments)
 
-    async def _upsert(self, statements: tuple[str, str, tuple[str, ...]], rows: list[Any]) -> tuple[int, int]:
-        """Insert the new rows, then update the existing ones that differ: (inserted, updated)."""
+    async def _upsert(
+        self, statements: tuple[str, str, tuple[str, ...]], rows: list[Any]
+    ) -> tuple[list[str], int]:
+        """Insert the new rows, then update the existing ones that differ: (the new keys, updated)."""
         insert, update, fields = statements
         arrays = _columns(rows, fields)
         now = dt.datetime.now(dt.UTC)
-        inserted = await self.connection.fetch(insert, now, *arrays)
-        updated = await self.connection.fetch(update, [row[0] for row in inserted], *arrays)
-        return len(inserted), len(updated)
+        inserted = [row[0] for row in await self.connection.fetch(insert, now, *arrays)]
+        updated = await self.connection.fetch(update, inserted, *arrays)
+        return inserted, len(updated)
 
     async def _copy_bills(self, bills: list[BillRow]) -> None:
         ids = dict(
@@ -390,6 +394,11 @@ _DOCUMENTS_PAID = (
     " AND d.id IN (SELECT document FROM payment_document_bill WHERE bill = ANY($1::int[]))"
     " AND NOT EXISTS (SELECT 1 FROM payment_document_bill x JOIN bill b ON b.id = x.bill"
     "   WHERE x.document = d.id AND b.status <> 'paid')"
+)
+_HOLDERS_SEE_NEW_ACCOUNTS = (
+    'INSERT INTO account_access ("user", account, role, created_at)'
+    " SELECT u.id, a.id, 'holder', $2 FROM account a JOIN portal_user u ON u.customer = a.customer"
+    " WHERE a.number = ANY($1::text[])"
 )
 _CUSTOMER_FIELDS = ("identity_number", "identity_kind", "kind", "name", "email", "phone")
 _CUSTOMERS = (

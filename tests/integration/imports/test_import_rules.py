@@ -222,3 +222,19 @@ async def test_a_customer_given_twice_is_written_as_the_later_line_says(db: None
     result = await run(jsonl(CUSTOMER, record(CUSTOMER, name="Lucía Fernández Gil")), settings)
     assert result.summary == "imported 0 bills, 1 customers, 0 accounts, 0 payments; skipped 1; rejected 0"
     assert await Customer.select(Customer.name).first() == {"name": "Lucía Fernández Gil"}
+
+
+async def test_a_new_account_of_a_registered_holder_is_seen_by_its_users(
+    demo: None, settings: Settings
+) -> None:
+    from portal.banking.accounts import account_number
+    from portal.db.tables import AccountAccess
+    from portal.demo.generate import ANA
+
+    number = account_number(700002)
+    result = await run(jsonl(record(ACCOUNT_RECORD, number=number, holder=ANA.identity_number)), settings)
+    assert result.summary == "imported 0 bills, 0 customers, 1 accounts, 0 payments; skipped 0; rejected 0"
+    rows = await AccountAccess.select(
+        AccountAccess.user._.username.as_alias("username"), AccountAccess.role
+    ).where(AccountAccess.account._.number == number)
+    assert rows == [{"username": "ana.demo", "role": "holder"}]

@@ -1,6 +1,9 @@
-"""`portal import` issues a bill end to end: the operator imports a file with a new bill for ana.demo's
-account; the worker renders its PDF and sends the "new bill" email; ana signs in and finds the bill in
-My bills, and its PDF opens at once, without the "being prepared" page. Each run imports its own bill."""
+"""`portal import` issues a bill end to end: the operator imports a file with a new account of ana.demo's
+holder and a bill for it; the worker renders its PDF and sends the "new bill" email; ana signs in and
+finds the bill in My bills, and its PDF opens at once, without the "being prepared" page.
+
+The test owns its data: each run imports its own account and bill, the bill already paid and of a period
+three years back, so the other journeys' pending bills, documents and download periods stay as they were."""
 
 from __future__ import annotations
 
@@ -15,31 +18,41 @@ from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveStack
 from e2e.pages.accounts import AccountHome, SignInPage
+from portal.banking.accounts import account_number
 
-ANA_ACCOUNT = "0001000413"
+ANA_IDENTITY = "33127845W"
 
 
 def _line(kind: str, description: str, quantity: str, unit_price: str, amount: str) -> dict[str, str]:
     return dict(kind=kind, description=description, quantity=quantity, unit_price=unit_price, amount=amount)
 
 
-def _bill_file(path: Path, number: str, reference: str) -> Path:
-    """A bill of last month, issued today: the newest in My bills whatever the day the tests run."""
+def _import_file(path: Path, account: str, number: str, reference: str) -> Path:
     today = dt.date.today()
-    end = today.replace(day=1) - dt.timedelta(days=1)
-    bill = {
-        "type": "bill", "number": number, "account": ANA_ACCOUNT, "payment_reference": reference,
-        "issue_date": today.isoformat(), "due_date": (today + dt.timedelta(days=20)).isoformat(),
-        "period_start": end.replace(day=1).isoformat(), "period_end": end.isoformat(),
-        "reading_previous": 5000, "reading_current": 5011,
-        "lines": [
-            _line("fixed", "Service charge", "1", "6.75", "6.75"),
-            _line("consumption", "Water", "11", "0.58", "6.38"),
-            _line("vat", "VAT 10%", "1", "1.31", "1.31"),
-        ],
-        "taxable": "13.13", "vat": "1.31", "total": "14.44", "status": "pending",
-    }  # fmt: skip
-    path.write_text(json.dumps(bill) + "\n", encoding="utf-8")
+    start = dt.date(today.year - 3, today.month, 1)
+    end = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1) - dt.timedelta(days=1)
+    records = [
+        {
+            "type": "account", "number": account, "holder": ANA_IDENTITY, "tariff": "Domestic",
+            "supply_address": "Calle de la Prueba 1, 46004 Valencia", "payment_method": "none",
+            "online_bill": True,
+        },
+        {
+            "type": "bill", "number": number, "account": account, "payment_reference": reference,
+            "issue_date": (end + dt.timedelta(days=3)).isoformat(),
+            "due_date": (end + dt.timedelta(days=23)).isoformat(),
+            "period_start": start.isoformat(), "period_end": end.isoformat(),
+            "reading_previous": 5000, "reading_current": 5011,
+            "lines": [
+                _line("fixed", "Service charge", "1", "6.75", "6.75"),
+                _line("consumption", "Water", "11", "0.58", "6.38"),
+                _line("vat", "VAT 10%", "1", "1.31", "1.31"),
+            ],
+            "taxable": "13.13", "vat": "1.31", "total": "14.44",
+            "status": "paid", "paid_at": f"{(end + dt.timedelta(days=10)).isoformat()}T09:00:00Z",
+        },
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
     return path
 
 
@@ -69,21 +82,24 @@ def test_an_imported_bill_is_emailed_listed_and_its_pdf_ready(
     mailbox: Any,
     tmp_path: Path,
 ) -> None:
-    number = f"E2E-IMPORT/{1 if javascript else 2}"
-    done = local_stack.portal(
-        "import", str(_bill_file(tmp_path / "bills.jsonl", number, f"8000000000{1 if javascript else 2}"))
-    )
-    assert done.stdout.splitlines()[-1].startswith("imported 1 bills"), done.stdout
+    variant = 1 if javascript else 2
+    account, number = account_number(990_000 + variant), f"E2E-IMPORT/{variant}"
+    records = _import_file(tmp_path / "bills.jsonl", account, number, f"8000000000{variant}")
+    done = local_stack.portal("import", str(records))
+    assert done.stdout.splitlines()[-1].startswith("imported 1 bills, 0 customers, 1 accounts"), done.stdout
 
     message = _email_about(mailbox, number)
     assert message["To"] == "ana.demo@example.com"
-    assert message["Subject"].startswith(f"Your new bill {number} for account {ANA_ACCOUNT}")
+    assert message["Subject"].startswith(f"Your new bill {number} for account {account}")
     _wait_for_file(local_stack.log_dir / "files" / "bills" / f"{number}.pdf")
 
     page.goto(f"{base_url}/sign-in")
     SignInPage(page).sign_in("ana.demo", "demo-password-ana")
     AccountHome(page).expect_signed_in("ana.demo")
     page.get_by_role("link", name="My bills").click()
+    expect(page.get_by_role("heading", level=1, name="My bills")).to_be_visible()
+    page.get_by_label("Account").select_option(account)
+    page.get_by_role("button", name="Show bills").click()
     row = page.get_by_role("row").filter(has_text=number)
     expect(row).to_have_count(1)
     axe(page)

@@ -6,9 +6,11 @@ Every field names the variable it comes from; README.md has the same table for o
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: templates/, static/ and var/ live beside src/."""
@@ -148,6 +150,36 @@ class DownloadSettings:
 
 
 @dataclass(frozen=True)
+class LocaleSettings:
+    timezone: str = "Europe/Madrid"
+    """TIMEZONE: the customers' time zone (IANA name): "today" and every time shown are in it."""
+
+
+def _env_instant(name: str) -> dt.datetime | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be an ISO 8601 date and time, not {raw!r}") from exc
+    if instant.tzinfo is None:
+        raise ConfigurationError(f"{name} must give its UTC offset, e.g. 2027-03-01T09:00:00+01:00")
+    return instant
+
+
+def _zone_name(name: str, default: str) -> str:
+    value = _env(name, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{name} must be an IANA time zone such as Europe/Madrid, not {value!r}"
+        ) from exc
+    return value
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     """PORTAL_ENV: `development` (default), `test` or `production`."""
@@ -159,6 +191,10 @@ class Settings:
     issuer: IssuerSettings
     gateway: GatewaySettings
     downloads: DownloadSettings = field(default_factory=DownloadSettings)
+    locale: LocaleSettings = field(default_factory=LocaleSettings)
+    clock_start: dt.datetime | None = None
+    """PORTAL_NOW: start the clock at this instant (ISO 8601 with its offset) and let it run from there, to
+    see the portal "as of" a date in demos and QA; unset: the real time. Refused in production."""
     log_level: str = field(default="INFO")
     """LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 
@@ -217,6 +253,8 @@ class Settings:
                 heartbeat_seconds=_env_int("DOWNLOAD_HEARTBEAT_SECONDS", 60),
                 timeout_seconds=_env_int("DOWNLOAD_TIMEOUT_SECONDS", 7200),
             ),
+            locale=LocaleSettings(timezone=_zone_name("TIMEZONE", "Europe/Madrid")),
+            clock_start=_env_instant("PORTAL_NOW"),
             log_level=_env("LOG_LEVEL", "INFO").upper(),
         )
         settings.check()
@@ -250,6 +288,8 @@ class Settings:
             problems.append(
                 "GATEWAY_URL and GATEWAY_SECRET must be the real gateway's (https, your merchant key)"
             )
+        if self.clock_start is not None:
+            problems.append("PORTAL_NOW must not be set (the clock runs on the real time in production)")
         if self.database.url is None:
             problems.append("DATABASE_URL must be set (the embedded PostgreSQL is for development)")
         if problems:

@@ -34,6 +34,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from stdnum import iban
 from stdnum.es import ccc, cif, dni, nie
 
+from portal import clock
 from portal.banking.accounts import account_number
 from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode, PaymentCodeError
 from portal.banking.money import format_eur
@@ -51,6 +52,8 @@ __all__ = [
     "SCALE_BILLS_PER_ACCOUNT",
     "SCALE_HOLDER_CIF",
     "describe_demo",
+    "import_customer",
+    "insert_user",
     "load_demo",
     "load_demo_if_empty",
     "load_scale_bills",
@@ -398,85 +401,150 @@ async def load_demo(settings: Settings, *, today: date | None = None) -> None:
     """Load the demo, replacing a previous one: its customers, accounts and bills are written as the
     billing system's records and loaded through `portal import`'s importer (one way in, which the demo
     exercises), then the demo users are added in one transaction."""
-    today = today or date.today()
+    today = today or clock.today()
+    rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
     hasher = PasswordHasher()
     password_hashes = {user.username: hasher.hash(user.password) for user in DEMO_USERS}
     signed_up = _at(today - timedelta(days=30))
+    account_serial, bill_serial = _DEMO_FIRST_ACCOUNT_SERIAL, _DEMO_FIRST_BILL_SERIAL
+    records: list[dict[str, Any]] = []
+    for spec in DEMO_CUSTOMERS:
+        customer_records, _ = _customer_records(
+            spec, settings.issuer, rng, today, account_serial=account_serial, bill_serial=bill_serial
+        )
+        records += customer_records
+        account_serial += len(spec.accounts)
+        bill_serial += len(spec.accounts) * DEMO_BILLS_PER_ACCOUNT
     await _delete_demo()
+    await _import(records, settings, by="portal demo")
+    async with Customer._meta.db.transaction():
+        for user in DEMO_USERS:
+            customer_id, account_ids = await _customer_and_accounts(user.holder)
+            await insert_user(
+                user,
+                customer_id,
+                account_ids,
+                password_hash=password_hashes[user.username],
+                signed_up=signed_up,
+                online_bill=True,
+            )
+
+
+async def import_customer(
+    spec: CustomerSpec,
+    settings: Settings,
+    rng: random.Random,
+    today: date,
+    *,
+    account_serial: int,
+    bill_serial: int,
+) -> tuple[int, list[int], dict[str, list[_BillData]]]:
+    """Load a customer with its accounts (consecutive serials from `account_serial`) and
+    `DEMO_BILLS_PER_ACCOUNT` bills per account (serials from `bill_serial`) through the importer, as
+    the demo is loaded; the customer's id, its account ids and each account number's bills."""
+    records, bills = _customer_records(
+        spec, settings.issuer, rng, today, account_serial=account_serial, bill_serial=bill_serial
+    )
+    await _import(records, settings, by="portal demo customer")
+    customer_id, account_ids = await _customer_and_accounts(spec.identity_number)
+    return customer_id, account_ids, bills
+
+
+async def _import(records: list[dict[str, Any]], settings: Settings, *, by: str) -> None:
+    """The records through `portal import`'s importer, as one run that counts as issued (no render jobs
+    nor emails: the users come afterwards, and PDFs are rendered on first request). Any rejected record
+    is a bug of the generator."""
+    data = b"".join(json.dumps(record, ensure_ascii=False).encode() + b"\n" for record in records)
     outcome = await run_import(
-        io.BytesIO(_demo_records(settings.issuer, today)),
+        io.BytesIO(data),
         settings,
-        Options(file_name="(portal demo)", by="portal demo", render=False, issue=False),
+        Options(file_name=f"({by})", by=by, render=False, issue=False),
     )
     if outcome.counts.rejected:
         raise RuntimeError(f"the demo's own records were rejected: {outcome.counts.summary()}")
-    customers = await Customer.select(Customer.id, Customer.identity_number).where(
-        Customer.identity_number.is_in([spec.identity_number for spec in DEMO_CUSTOMERS])
+
+
+async def _customer_and_accounts(identity_number: str) -> tuple[int, list[int]]:
+    [customer] = await Customer.select(Customer.id).where(Customer.identity_number == identity_number)
+    accounts = (
+        await Account.select(Account.id).where(Account.customer == customer["id"]).order_by(Account.number)
     )
-    customer_ids = {row["identity_number"]: row["id"] for row in customers}
-    async with Customer._meta.db.transaction():
-        for user in DEMO_USERS:
-            [user_row] = await User.insert(
-                User(
-                    username=user.username,
-                    email=user.email,
-                    kind=user.kind.value,
-                    customer=customer_ids[user.holder] if user.kind != UserKind.administrator else None,
-                    password_hash=password_hashes[user.username],
-                    activated_at=signed_up,
-                    online_bill=True,
-                    privacy_policy_version=PRIVACY_POLICY_VERSION,
-                    privacy_accepted_at=signed_up,
-                )
-            ).returning(User.id)
-            accounts = await Account.select(Account.id).where(Account.customer == customer_ids[user.holder])
-            account_ids = [row["id"] for row in accounts]
-            await AccountAccess.insert(
-                *(
-                    AccountAccess(user=user_row["id"], account=account, role=user.role.value)
-                    for account in account_ids
-                )
-            )
-            # As registration does for someone who asked for the online bill.
-            await Account.update({Account.online_bill: True}).where(Account.id.is_in(account_ids))
+    return customer["id"], [row["id"] for row in accounts]
 
 
-def _demo_records(issuer: IssuerSettings, today: date) -> bytes:
-    """The demo as JSON Lines records (shared/specs/billing-import.md), drawn from the seeded RNG in the
-    same order as ever, so that bills, amounts and codes stay the same."""
-    rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
-    account_serial, bill_serial = _DEMO_FIRST_ACCOUNT_SERIAL, _DEMO_FIRST_BILL_SERIAL
-    out = io.BytesIO()
+async def insert_user(
+    user: UserSpec,
+    customer_id: int,
+    account_ids: list[int],
+    *,
+    password_hash: str,
+    signed_up: datetime,
+    online_bill: bool,
+) -> None:
+    """An activated user with access to the holder's accounts, as registration leaves one."""
+    [user_row] = await User.insert(
+        User(
+            username=user.username,
+            email=user.email,
+            kind=user.kind.value,
+            customer=customer_id if user.kind != UserKind.administrator else None,
+            password_hash=password_hash,
+            activated_at=signed_up,
+            online_bill=online_bill,
+            privacy_policy_version=PRIVACY_POLICY_VERSION,
+            privacy_accepted_at=signed_up,
+        )
+    ).returning(User.id)
+    await AccountAccess.insert(
+        *(
+            AccountAccess(user=user_row["id"], account=account_id, role=user.role.value)
+            for account_id in account_ids
+        )
+    )
+    # As registration does for someone who asked for the online bill (or not).
+    await Account.update({Account.online_bill: online_bill}).where(Account.id.is_in(account_ids))
 
-    def write(record: dict[str, Any]) -> None:
-        out.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
 
-    for spec in DEMO_CUSTOMERS:
-        write(
-            {
-                "type": "customer", "identity": spec.identity_number, "kind": spec.kind.value,
-                "name": spec.name, "email": spec.email, "phone": spec.phone,
-            }
+def _customer_records(
+    spec: CustomerSpec,
+    issuer: IssuerSettings,
+    rng: random.Random,
+    today: date,
+    *,
+    account_serial: int,
+    bill_serial: int,
+) -> tuple[list[dict[str, Any]], dict[str, list[_BillData]]]:
+    """A customer as JSON Lines records (shared/specs/billing-import.md) in the order a billing system
+    exports them: the customer, then each account (consecutive serials from `account_serial`) followed
+    by its `DEMO_BILLS_PER_ACCOUNT` bills (serials from `bill_serial`), drawn from `rng` in the same
+    order as ever, so that bills, amounts and codes stay the same; and each account number's bills."""
+    records: list[dict[str, Any]] = [
+        {
+            "type": "customer", "identity": spec.identity_number, "kind": spec.kind.value,
+            "name": spec.name, "email": spec.email, "phone": spec.phone,
+        }
+    ]  # fmt: skip
+    bills_by_account: dict[str, list[_BillData]] = {}
+    for account_spec in spec.accounts:
+        number = account_number(account_serial)
+        direct_debit = bool(account_spec.iban_masked)
+        account: dict[str, Any] = {
+            "type": "account", "number": number, "holder": spec.identity_number,
+            "supply_address": account_spec.address, "tariff": account_spec.tariff.name,
+            "payment_method": (PaymentMethod.direct_debit if direct_debit else PaymentMethod.none).value,
+        }  # fmt: skip
+        if direct_debit:
+            account["iban"] = _iban_masked_as(account_spec.iban_masked)
+        records.append(account)
+        bills = _account_bills(
+            rng, issuer, today, number=number, spec=account_spec, first_serial=bill_serial,
+            count=DEMO_BILLS_PER_ACCOUNT,
         )  # fmt: skip
-        for account_spec in spec.accounts:
-            number = account_number(account_serial)
-            direct_debit = bool(account_spec.iban_masked)
-            account: dict[str, Any] = {
-                "type": "account", "number": number, "holder": spec.identity_number,
-                "supply_address": account_spec.address, "tariff": account_spec.tariff.name,
-                "payment_method": (PaymentMethod.direct_debit if direct_debit else PaymentMethod.none).value,
-            }  # fmt: skip
-            if direct_debit:
-                account["iban"] = _iban_masked_as(account_spec.iban_masked)
-            write(account)
-            for bill in _account_bills(
-                rng, issuer, today, number=number, spec=account_spec, first_serial=bill_serial,
-                count=DEMO_BILLS_PER_ACCOUNT,
-            ):  # fmt: skip
-                write(_bill_record(number, bill))
-            account_serial += 1
-            bill_serial += DEMO_BILLS_PER_ACCOUNT
-    return out.getvalue()
+        records += (_bill_record(number, bill) for bill in bills)
+        bills_by_account[number] = bills
+        account_serial += 1
+        bill_serial += DEMO_BILLS_PER_ACCOUNT
+    return records, bills_by_account
 
 
 def _euros(cents: int) -> str:
@@ -525,7 +593,7 @@ async def load_demo_if_empty(settings: Settings) -> bool:
 async def describe_demo(settings: Settings) -> str:
     """What `portal run` prints: the demo customers with the data on their bills that the journeys ask
     for, and the users to sign in with. Read from the database, so it shows what is really there."""
-    today = date.today()
+    today = clock.today()
     customers = {
         row["identity_number"]: row
         for row in await Customer.select(
@@ -679,8 +747,8 @@ async def load_scale_bills(settings: Settings, count: int) -> None:
     stderr. Serials continue after the highest in the database, so runs can be repeated."""
     if count < 1:
         raise ValueError(f"The number of bills must be at least 1, not {count}")
-    today = date.today()
-    now = datetime.now(UTC)
+    today = clock.today()
+    now = clock.now()
     rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
     connection: asyncpg.Connection = await db_engine().get_new_connection()
     try:

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 import asyncpg
 
+from portal import clock
 from portal.db import engine as db_engine
 from portal.imports import issuing
 from portal.imports.reader import Source
@@ -67,7 +68,9 @@ async def run_import(stream: BinaryIO, settings: Settings, options: Options) -> 
         assert run_id is not None
         await _finish_run(connection, run_id, source.sha256.hexdigest(), importer.counts)
         if not options.issue:
-            await connection.execute("UPDATE import_run SET issued_at = now() WHERE id = $1", run_id)
+            await connection.execute(
+                "UPDATE import_run SET issued_at = $2 WHERE id = $1", run_id, clock.now()
+            )
             return Outcome(importer.counts, run_id, None)
         return Outcome(importer.counts, run_id, await _issue(connection, run_id, settings, options))
     finally:
@@ -92,7 +95,9 @@ async def _issue(
             done = await issuing.issue(
                 connection, run["id"], settings, queue, make_environment(), render=options.render
             )
-            await connection.execute("UPDATE import_run SET issued_at = now() WHERE id = $1", run["id"])
+            await connection.execute(
+                "UPDATE import_run SET issued_at = $2 WHERE id = $1", run["id"], clock.now()
+            )
             issued = issuing.Issued(issued.render_jobs + done.render_jobs, issued.emails + done.emails)
         return issued
     finally:
@@ -105,7 +110,7 @@ async def _start_run(connection: asyncpg.Connection, options: Options) -> int:
         " VALUES ($1, $2, '', $3, '{}', 0) RETURNING id",
         options.by[:100],
         options.file_name,
-        dt.datetime.now(dt.UTC),
+        clock.now(),
     )
     return run_id
 
@@ -114,7 +119,7 @@ async def _finish_run(connection: asyncpg.Connection, run_id: int, sha256: str, 
     await connection.execute(
         "UPDATE import_run SET finished_at = $2, sha256 = $3, counts = $4, rejected = $5 WHERE id = $1",
         run_id,
-        dt.datetime.now(dt.UTC),
+        clock.now(),
         sha256,
         json.dumps(counts.__dict__),
         counts.rejected,

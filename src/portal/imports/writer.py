@@ -9,7 +9,6 @@ arrays, new bills copied (COPY), payments applied. A line is either written whol
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from portal import clock
 from portal.banking.cuaderno57 import normalise_digits
 from portal.banking.identity import normalise_identity
 from portal.imports import checks
@@ -277,7 +277,7 @@ class Importer:
         if accepted.accounts:
             new, updated = await self._upsert(_ACCOUNTS, list(accepted.accounts.values()))
             # A holder's registered users see its accounts (registration grants them all): new ones too.
-            await self.connection.execute(_HOLDERS_SEE_NEW_ACCOUNTS, new, dt.datetime.now(dt.UTC))
+            await self.connection.execute(_HOLDERS_SEE_NEW_ACCOUNTS, new, clock.now())
             self.counts.accounts += len(new) + updated
             self.counts.accounts_updated += updated
             self.counts.skipped += len(accepted.accounts) - len(new) - updated
@@ -300,7 +300,7 @@ class Importer:
         """Insert the new rows, then update the existing ones that differ: (the new keys, updated)."""
         insert, update, fields = statements
         arrays = _columns(rows, fields)
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         inserted = [row[0] for row in await self.connection.fetch(insert, now, *arrays)]
         updated = await self.connection.fetch(update, inserted, *arrays)
         return inserted, len(updated)
@@ -312,7 +312,7 @@ class Importer:
                 list({b.account for b in bills}),
             )
         )
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         await self.connection.copy_records_to_table(
             "bill",
             columns=_BILL_COLUMNS,

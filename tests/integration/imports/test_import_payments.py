@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from portal import clock
 from portal.db.tables import Bill, PaymentDocument, User
 from portal.payment_documents import services as documents
 from portal.settings import Settings
@@ -70,7 +71,7 @@ async def _ana_document() -> tuple[int, list[dict[str, Any]]]:
     """A bills-due document of all the pending bills of ana.demo's first account."""
     user = await User.select(User.id, User.email).where(User.username == "ana.demo").first()
     assert user is not None
-    viewer = Viewer(user["id"], "ana.demo", "private", user["email"], 0, dt.datetime.now(dt.UTC))
+    viewer = Viewer(user["id"], "ana.demo", "private", user["email"], 0, clock.now())
     [choice, *_] = [c for c in await documents.accounts_to_choose(viewer) if c.pending_count > 1]
     bills = await Bill.raw(
         "SELECT b.id, b.number, b.total_cents FROM bill b JOIN account a ON a.id = b.account"

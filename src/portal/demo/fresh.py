@@ -20,7 +20,8 @@ from argon2 import PasswordHasher
 from portal import clock
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
 from portal.banking.money import format_eur
-from portal.db.tables import Account, AccountAccess, Customer, DownloadRequest, User
+from portal.db import fetch_one
+from portal.db.tables import AccountAccess, Customer, DownloadRequest, User
 from portal.db.tables.accounts import CustomerKind
 from portal.db.tables.downloads import DownloadState
 from portal.db.tables.users import AccessRole, UserKind
@@ -30,12 +31,11 @@ from portal.demo.generate import (
     CustomerSpec,
     UserSpec,
     _at,
-    _cif,
     _dni,
     _nie,
-    import_customer,
-    insert_user,
+    make_cif,
 )
+from portal.demo.load import import_customer, insert_user
 from portal.settings import Settings
 
 Identity = Literal["dni", "nie", "cif"]
@@ -46,8 +46,8 @@ _FIRST_BILL_SERIAL = 500_000_001
 
 
 async def _next_serial(sql: str, floor: int) -> int:
-    [row] = await Account.raw(sql)
-    return max(row["highest"] or 0, floor - 1) + 1
+    row = await fetch_one(sql)
+    return max((row or {}).get("highest") or 0, floor - 1) + 1
 
 
 def _identity(kind: Identity, serial: int) -> str:
@@ -56,7 +56,7 @@ def _identity(kind: Identity, serial: int) -> str:
         return _dni(f"{serial % 10**8:08d}")
     if kind == "nie":
         return _nie(f"Z{serial % 10**7:07d}")
-    return _cif(f"B{serial % 10**7:07d}")
+    return make_cif(f"B{serial % 10**7:07d}")
 
 
 async def add_customer(

@@ -10,9 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from portal.web.forms import field
-
-Errors = dict[str, str]
+from portal.web.forms import Errors, field
 
 PERIOD_PRESETS = {
     "last_3": "Last 3 months",

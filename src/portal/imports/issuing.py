@@ -75,12 +75,10 @@ async def store_emails(
                 template="new_bills",
                 to_address=recipient["email"],
                 context={
-                    "issuer_name": settings.issuer.name,
                     "username": recipient["username"],
                     "account_number": recipient["number"],
                     "supply_address": recipient["supply_address"],
                     "bills": [dict(bill) for bill in bills],
-                    "link": f"{settings.web.base_url}/sign-in",
                 },
             )
         )

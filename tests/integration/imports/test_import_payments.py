@@ -11,7 +11,7 @@ from portal import clock
 from portal.db.tables import Bill, PaymentDocument, User
 from portal.payment_documents import services as documents
 from portal.settings import Settings
-from portal.web.sessions import Viewer
+from portal.viewer import Viewer
 from tests.integration.imports.import_steps import run
 from tests.integration.payments.helpers import (
     MARIA_CENTS,
@@ -21,6 +21,7 @@ from tests.integration.payments.helpers import (
     payment_row,
     start_payment,
 )
+from tests.steps import ANA, submit_sign_in
 from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, PAYMENT, jsonl, record
 
 MARIA_BILL = "FA00000000025"
@@ -128,14 +129,12 @@ async def test_a_card_payment_for_a_bill_paid_meanwhile_at_the_bank_is_flagged_f
 async def test_a_bill_paid_at_the_bank_shows_paid_with_its_channel_in_my_bills_and_its_page(
     client: Any, demo: None, settings: Settings
 ) -> None:
-    from tests.integration.accounts.helpers import sign_in
-
     [bill] = await Bill.raw(
         "SELECT b.id, b.number, b.total_cents FROM bill b JOIN account_access x ON x.account = b.account"
         " JOIN portal_user u ON u.id = x.\"user\" WHERE u.username = 'ana.demo' AND b.status = 'pending'"
         " ORDER BY b.due_date LIMIT 1"
     )
-    assert (await sign_in(client, "ana.demo", "demo-password-ana")).status_code == 303
+    assert (await submit_sign_in(client, *ANA)).status_code == 303
     assert bill["number"] in (await client.get("/bills/?status=pending")).text
     await run(payment(bill["number"], bill["total_cents"], at="2026-11-20T16:05:00Z"), settings)
     page = await client.get(f"/bills/{bill['id']}")

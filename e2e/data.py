@@ -1,5 +1,6 @@
-"""Each test's own data, made in the live stack by `portal demo customer` (the demo's loader with a new
-holder, new accounts and new bills): what the test reads from it is what a person reads on the bills."""
+"""Each test's own data, made in the live stack by `portal demo customer` (a new holder, new accounts and
+new bills, loaded through the importer as the demo is): what the test reads from it is what a person
+reads on the bills."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`portal run | serve | worker | db migrate | demo [customer | download-request] | mail test`.
+"""`portal run | serve | worker | db migrate | demo [customer | download-request] | import | mail test`.
 
 `portal run` is the one-command development stack: embedded PostgreSQL (unless DATABASE_URL is set),
 migrations, demo data on an empty database, then the web server, the job worker and the sandbox bank as
@@ -204,6 +204,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from portal.imports.command import import_file, print_history
+
+    settings, _ = _settings_with_database()
+    asyncio.run(_prepare(settings, load_demo=False))
+    if args.history:
+        print_history()
+        return 0
+    if args.file is None:
+        print("portal import: give a FILE (or - for standard input), or --history", file=sys.stderr)
+        return 2
+    return import_file(
+        args.file, settings, dry_run=args.dry_run, render=not args.no_render, errors=args.errors, by=args.by
+    )
+
+
 def _test_data_settings() -> Settings:
     """Settings for the commands that add a test's own data (to a migrated database), which have no
     place in production."""
@@ -287,6 +303,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load the deterministic demo data (or scale data with --bills)")
     demo.add_argument("--bills", type=int, default=0, help="add N generated bills for benchmarks")
     demo.set_defaults(func=cmd_demo)
+    imp = sub.add_parser(
+        "import",
+        help="load the billing system's customers, accounts, bills and payments; issue the bills",
+    )
+    imp.add_argument("file", nargs="?", help="the JSON Lines file, or - for standard input")
+    imp.add_argument("--dry-run", action="store_true", help="check every line and write nothing")
+    imp.add_argument(
+        "--no-render", action="store_true", help="leave the new bills' PDFs to their first request"
+    )
+    imp.add_argument("--errors", metavar="FILE", help="write every rejected line to FILE as JSON Lines")
+    imp.add_argument("--by", help="who runs the import, for its record (default: the system user)")
+    imp.add_argument("--history", action="store_true", help="list the latest import runs")
+    imp.set_defaults(func=cmd_import)
     demo_sub = demo.add_subparsers(dest="demo_command")
     customer = demo_sub.add_parser(
         "customer", help="add a new customer (and user) with bills of its own, for a test; prints JSON"

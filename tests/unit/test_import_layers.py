@@ -26,6 +26,7 @@ FLOORS: dict[str, int] = {
     "payment_documents": 11,
     "downloads": 11,
     "payments": 12,
+    "imports": 12,  # the billing system's records: bills, payment documents, the download's batching
     "accounts": 13,
     "site": 13,
     "demo": 13,

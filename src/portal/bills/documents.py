@@ -7,13 +7,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from portal.banking.cuaderno57 import PaymentCode
 from portal.settings import IssuerSettings
 
 MAX_HISTORY = 12
-_BILLABLE_KINDS = ("fixed", "consumption", "sewage")
+_BILLABLE_KINDS = ("fixed", "consumption", "sewage", "other")
 VAT_KIND = "vat"
 _KINDS = (*_BILLABLE_KINDS, VAT_KIND)
 METERED_KINDS = ("consumption", "sewage")
@@ -23,12 +24,14 @@ _POSTCODE_CITY = re.compile(r"(?P<postcode>[0-9]{5})\s+(?P<city>\S.*)")
 
 @dataclass(frozen=True, slots=True)
 class BillLine:
-    """One printed line, as stored in ``Bill.lines``: ``kind`` is fixed, consumption, sewage or vat."""
+    """One printed line, as stored in ``Bill.lines``: ``kind`` is fixed, consumption, sewage, other or
+    vat. Quantities and unit prices may have decimals (the billing system's, up to 6 in euros), so they
+    are Decimals; the amount is whole cents."""
 
     kind: str
     description: str
-    quantity: int
-    unit_price_cents: int
+    quantity: Decimal
+    unit_price_cents: Decimal
     amount_cents: int
 
     def __post_init__(self) -> None:
@@ -109,8 +112,9 @@ def lines_from_json(lines: Iterable[Mapping[str, Any]]) -> tuple[BillLine, ...]:
         BillLine(
             kind=str(line["kind"]),
             description=str(line["description"]),
-            quantity=int(line["quantity"]),
-            unit_price_cents=int(line["unit_price_cents"]),
+            # Whole numbers are stored as JSON integers, others as decimal strings (never floats).
+            quantity=Decimal(str(line["quantity"])),
+            unit_price_cents=Decimal(str(line["unit_price_cents"])),
             amount_cents=int(line["amount_cents"]),
         )
         for line in lines

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from portal.bills.documents import METERED_KINDS, BillDocument, split_address
@@ -56,6 +57,12 @@ def _amount(cents: int) -> str:
     return f"{sign}{euros}.{rest:02d}"
 
 
+def unit_amount(cents: Decimal) -> str:
+    """A unit price in euros with at least two decimals and as many more as it has (``0.583333``)."""
+    euros = cents / 100
+    return f"{euros:.2f}" if euros == round(euros, 2) else str(euros.normalize())
+
+
 def _date_102(parent: ET.Element, tag: str, day: date) -> None:
     wrapper = _ram(parent, tag)
     _el(wrapper, _UDT, "DateTimeString", day.strftime("%Y%m%d"), format="102")
@@ -100,7 +107,8 @@ def factur_x_xml(doc: BillDocument) -> bytes:
         _ram(product, "SellerAssignedID", line.kind)
         _ram(product, "Name", line.description)
         agreement = _ram(item, "SpecifiedLineTradeAgreement")
-        _ram(_ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount", _amount(line.unit_price_cents))
+        price = unit_amount(line.unit_price_cents)
+        _ram(_ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount", price)
         delivery = _ram(item, "SpecifiedLineTradeDelivery")
         _ram(delivery, "BilledQuantity", str(line.quantity), unitCode=_UNIT_CODES.get(line.kind, "C62"))
         settlement = _ram(item, "SpecifiedLineTradeSettlement")

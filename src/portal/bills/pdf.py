@@ -27,7 +27,13 @@ from portal.bills.documents import (
     split_address,
     vat_line_description,
 )
-from portal.bills.facturx import FACTUR_X_FILENAME, FACTUR_X_RELATIONSHIP, factur_x_xml, finish_pdf
+from portal.bills.facturx import (
+    FACTUR_X_FILENAME,
+    FACTUR_X_RELATIONSHIP,
+    factur_x_xml,
+    finish_pdf,
+    unit_amount,
+)
 from portal.bills.services import BillDetail, get_bill_for_job
 from portal.db import fetch
 from portal.infra import pdf as pdf_engine
@@ -154,11 +160,16 @@ def _period(start: date, end: date) -> str:
 
 
 def _quantity(line: BillLine) -> str:
-    return f"{line.quantity} m³" if line.kind in METERED_KINDS else str(line.quantity)
+    quantity = str(line.quantity).replace(".", ",")  # decimals as the bill's amounts print them
+    return f"{quantity} m³" if line.kind in METERED_KINDS else quantity
 
 
 def _unit_price(line: BillLine) -> str:
-    price = format_eur(line.unit_price_cents)
+    cents = line.unit_price_cents
+    if cents == cents.to_integral_value():
+        price = format_eur(int(cents))
+    else:  # a price with more than 2 decimals is printed with them all, in the Spanish form
+        price = unit_amount(cents).replace(".", ",") + "\u00a0€"
     return f"{price}/m³" if line.kind in METERED_KINDS else price
 
 

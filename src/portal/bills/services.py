@@ -231,6 +231,9 @@ class BillDetail:
     payment_identification: str
     payment_method: str
     iban_masked: str
+    paid_at: dt.datetime | None
+    paid_channel: str
+    """card, bank_counter, direct_debit, transfer or other; "" when nobody said (see Bill.paid_channel)."""
 
 
 async def get_bill(viewer: Viewer, bill_id: int, today: dt.date | None = None) -> BillDetail | None:
@@ -268,6 +271,8 @@ def _detail(row: dict[str, Any], today: dt.date | None) -> BillDetail:
         payment_identification=row["payment_identification"],
         payment_method=row["payment_method"],
         iban_masked=row["iban_masked"],
+        paid_at=row["paid_at"],
+        paid_channel=row["paid_channel"],
     )
 
 

@@ -1,10 +1,11 @@
 """Data of its own for each end-to-end test: `portal demo customer` and `portal demo download-request`.
 
-A fresh customer is made by the demo's own loader (`insert_customer`, `insert_user`) with serials after
-every one in the database, so its identity document, account numbers, bill numbers and payment codes are
-new: a test that pays its bills, changes its user's password or registers its holder disturbs no other
-test, in any order. The commands print what a test needs (the details printed on the bills, the user
-to sign in with) as JSON.
+A fresh customer is made as the demo is: its customer, accounts and bills are written as the billing
+system's records and loaded through `portal import`'s importer (`import_customer`), then its user is
+added (`insert_user`). Its serials come after every one in the database, so its identity document,
+account numbers, bill numbers and payment codes are new: a test that pays its bills, changes its user's
+password or registers its holder disturbs no other test, in any order. The commands print what a test
+needs (the details printed on the bills, the user to sign in with) as JSON.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from argon2 import PasswordHasher
 from portal import clock
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
 from portal.banking.money import format_eur
-from portal.db import fetch
+from portal.db import fetch_one
 from portal.db.tables import AccountAccess, Customer, DownloadRequest, User
 from portal.db.tables.accounts import CustomerKind
 from portal.db.tables.downloads import DownloadState
@@ -34,7 +35,7 @@ from portal.demo.generate import (
     _nie,
     make_cif,
 )
-from portal.demo.load import insert_customer, insert_user
+from portal.demo.load import import_customer, insert_user
 from portal.settings import Settings
 
 Identity = Literal["dni", "nie", "cif"]
@@ -45,8 +46,8 @@ _FIRST_BILL_SERIAL = 500_000_001
 
 
 async def _next_serial(sql: str, floor: int) -> int:
-    [row] = await fetch(sql)
-    return max(row["highest"] or 0, floor - 1) + 1
+    row = await fetch_one(sql)
+    return max((row or {}).get("highest") or 0, floor - 1) + 1
 
 
 def _identity(kind: Identity, serial: int) -> str:
@@ -93,15 +94,15 @@ async def add_customer(
         ),
     )
     rng = random.Random(SEED + account_serial)  # noqa: S311 (made-up data, no secrets)
-    async with Customer._meta.db.transaction():
-        customer_id, account_ids, bills = await insert_customer(
-            spec, settings, rng, today, account_serial=account_serial, bill_serial=bill_serial
-        )
-        user_data = None
-        if user is not None:
-            username = f"{user.value}.{identity_number.lower()}"
-            role = AccessRole.administrator if user == UserKind.administrator else AccessRole.holder
-            user_spec = UserSpec(username, password, f"{username}@example.com", user, identity_number, role)
+    customer_id, account_ids, bills = await import_customer(
+        spec, settings, rng, today, account_serial=account_serial, bill_serial=bill_serial
+    )
+    user_data = None
+    if user is not None:
+        username = f"{user.value}.{identity_number.lower()}"
+        role = AccessRole.administrator if user == UserKind.administrator else AccessRole.holder
+        user_spec = UserSpec(username, password, f"{username}@example.com", user, identity_number, role)
+        async with Customer._meta.db.transaction():
             await insert_user(
                 user_spec,
                 customer_id,
@@ -110,7 +111,7 @@ async def add_customer(
                 signed_up=_at(today - timedelta(days=30)),
                 online_bill=online_bill,
             )
-            user_data = {"username": username, "password": password, "email": user_spec.email}
+        user_data = {"username": username, "password": password, "email": user_spec.email}
     return {
         "identity": identity_number,
         "name": name,

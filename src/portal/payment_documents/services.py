@@ -86,7 +86,7 @@ async def mark_document_paid(document_id: int, paid_at: dt.datetime) -> tuple[in
         {PaymentDocument.status: DocumentStatus.paid, PaymentDocument.paid_at: paid_at}
     ).where(PaymentDocument.id == document_id)
     rows = await fetch(
-        "UPDATE bill SET status = {}, paid_at = {}"
+        "UPDATE bill SET status = {}, paid_at = {}, paid_channel = 'card'"
         " WHERE id IN (SELECT bill FROM payment_document_bill WHERE document = {}) AND status = {}"
         " RETURNING id",
         BillStatus.paid.value,

@@ -91,7 +91,8 @@ async def _mark_paid(payment: dict[str, Any], now: dt.datetime, settings: Settin
     """The bill, or every bill of the document, paid; False if it had been paid some other way."""
     if payment["kind"] == PaymentKind.bill:
         rows = await fetch(
-            "UPDATE bill SET status = 'paid', paid_at = {} WHERE id = {} AND status = 'pending' RETURNING id",
+            "UPDATE bill SET status = 'paid', paid_at = {}, paid_channel = 'card' WHERE id = {}"
+            " AND status = 'pending' RETURNING id",
             now,
             payment["bill"],
         )

@@ -39,6 +39,8 @@ class PaymentView:
     period_end: dt.date | None
     deadline: dt.date | None
     bill_count: int
+    needs_refund: bool
+    """Authorised after what it paid had been paid another way (e.g. at a bank counter): to be refunded."""
     is_payer: bool = False
     """Whether the asker paid it (its browser, or the signed-in user who did): only they see who paid
     and with which card."""

@@ -5,6 +5,7 @@ from portal.db.tables.audit import AuditEvent
 from portal.db.tables.auth import Attempt, EmailToken, RegistrationDraft
 from portal.db.tables.bills import Bill
 from portal.db.tables.downloads import DownloadRequest, DownloadRequestBill
+from portal.db.tables.imports import ImportRun
 from portal.db.tables.mail import OutboxEmail
 from portal.db.tables.payment_documents import PaymentDocument, PaymentDocumentBill
 from portal.db.tables.payments import Payment, PaymentDraft, PaymentNotification
@@ -13,6 +14,7 @@ from portal.db.tables.users import AccountAccess, Session, User
 TABLES = (
     Customer,
     Account,
+    ImportRun,
     Bill,
     User,
     AccountAccess,
@@ -42,6 +44,7 @@ __all__ = [
     "DownloadRequest",
     "DownloadRequestBill",
     "EmailToken",
+    "ImportRun",
     "OutboxEmail",
     "Payment",
     "PaymentDocument",

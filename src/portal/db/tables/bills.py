@@ -2,10 +2,11 @@
 
 from enum import StrEnum
 
-from piccolo.columns import JSONB, BigInt, Date, ForeignKey, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import JSONB, BigInt, Date, ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.db.tables.accounts import Account
+from portal.db.tables.imports import ImportRun
 
 
 class BillStatus(StrEnum):
@@ -37,9 +38,14 @@ class Bill(Table, tablename="bill"):
     total_cents = BigInt()
     status = Varchar(length=20, choices=BillStatus)
     paid_at = Timestamptz(null=True, default=None)
+    paid_channel = Varchar(length=20, default="")
+    """How it was paid: card (through the portal) or, as the billing system reports payments made
+    elsewhere, bank_counter, direct_debit, transfer or other; "" when nobody said."""
     # Cuaderno 57 payment data (../shared/specs/payment-codes.md); issuer and CPR are settings.
     payment_suffix = Varchar(length=3)
     payment_reference = Varchar(length=13, unique=True)
     """11-digit reference followed by its 2 check digits."""
     payment_identification = Varchar(length=6)
     created_at = Timestamptz()
+    import_run = ForeignKey(references=ImportRun, null=True, default=None, on_delete=OnDelete.set_null)
+    """The `portal import` run that issued it (its PDFs and "new bill" emails follow that run)."""

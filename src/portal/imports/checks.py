@@ -1,0 +1,233 @@
+"""Each record checked whole, on its own, and turned into the row the portal stores.
+
+What needs the database (does the holder exist, is the bill new) is `writer`'s; everything here is pure,
+so a dry run and a real run reject exactly the same lines for the same reasons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError
+
+from portal.banking.accounts import AccountNumberError, validate_account_number
+from portal.banking.cuaderno57 import PaymentCode, PaymentCodeError
+from portal.banking.identity import IdentityError, validate_identity
+from portal.imports.records import AccountRecord, BillRecord, CustomerRecord, LineError, PaymentRecord
+from portal.settings import IssuerSettings
+
+_DECIMAL = re.compile(r"-?[0-9]{1,12}(?:\.([0-9]{1,6}))?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_VAT_KIND = "vat"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    identity_kind: str
+    identity_number: str
+    kind: str
+    name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    number: str
+    holder: str
+    """The holder's normalised identity number."""
+    supply_address: str
+    service: str
+    tariff: str
+    payment_method: str
+    iban_masked: str
+    online_bill: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class BillRow:
+    number: str
+    account: str
+    period_start: dt.date
+    period_end: dt.date
+    issue_date: dt.date
+    due_date: dt.date
+    reading_previous: int
+    reading_current: int
+    consumption_m3: int
+    lines: list[dict[str, Any]]
+    """As `Bill.lines` stores them: quantities and unit prices in cents as integers when whole."""
+    taxable_cents: int
+    vat_cents: int
+    total_cents: int
+    status: str
+    paid_at: dt.datetime | None
+    code: PaymentCode
+
+    @property
+    def lines_json(self) -> str:
+        return json.dumps(self.lines, ensure_ascii=False)
+
+    def content(self) -> tuple[Any, ...]:
+        """What makes the bill this bill (its status and payment may change; nothing else may)."""
+        return (
+            self.account, self.period_start, self.period_end, self.issue_date, self.due_date,
+            self.reading_previous, self.reading_current, self.consumption_m3, self.lines,
+            self.taxable_cents, self.vat_cents, self.total_cents, self.code.reference,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    bill: str
+    paid_at: dt.datetime
+    amount_cents: int
+    channel: str
+
+
+def decimal(text: str, field: str, *, places: int = 2) -> Decimal:
+    """A decimal string with at most `places` decimals, checked by shape (never through a float)."""
+    match = _DECIMAL.fullmatch(text)
+    if match is None:
+        raise LineError(field, f'{text!r} is not a decimal such as "12.34" (a dot, no thousands separator)')
+    if match.group(1) and len(match.group(1)) > places:
+        raise LineError(field, f"{text!r} has more than {places} decimals")
+    return Decimal(text)
+
+
+def cents(text: str, field: str) -> int:
+    return int(decimal(text, field) * 100)
+
+
+def _number(value: Decimal) -> int | str:
+    """A JSON value for a stored quantity or price: an integer when whole, the exact decimal otherwise."""
+    return int(value) if value == value.to_integral_value() else str(value.normalize())
+
+
+def customer(record: CustomerRecord) -> CustomerRow:
+    try:
+        document = validate_identity(record.identity, "any")
+    except IdentityError as exc:
+        raise LineError("identity", exc.message) from None
+    if (document.kind == "CIF") != (record.kind == "company"):
+        raise LineError(
+            "kind", f"a {document.kind} belongs to a {'company' if document.kind == 'CIF' else 'person'}"
+        )
+    email = record.email.strip()
+    if email and not _EMAIL.fullmatch(email):
+        raise LineError("email", f"{email!r} is not an email address")
+    return CustomerRow(
+        document.kind, document.number, record.kind, record.name.strip(), email, record.phone.strip()
+    )
+
+
+def _identity(text: str, field: str) -> str:
+    try:
+        return validate_identity(text, "any").number
+    except IdentityError as exc:
+        raise LineError(field, exc.message) from None
+
+
+def _account_number(text: str, field: str) -> str:
+    try:
+        return validate_account_number(text)
+    except AccountNumberError as exc:
+        raise LineError(field, exc.message) from None
+
+
+def masked_iban(text: str) -> str:
+    """``ES76 **** **** **** **** 4821``: the country and check digits and the last four, nothing else."""
+    try:
+        compact = stdnum_iban.validate(text)
+    except ValidationError as exc:
+        raise LineError("iban", f"not a valid IBAN ({exc})") from None
+    hidden = (len(compact) - 8 + 3) // 4
+    return " ".join([compact[:4], *(["****"] * hidden), compact[-4:]])
+
+
+def account(record: AccountRecord) -> AccountRow:
+    number = _account_number(record.number, "number")
+    holder = _identity(record.holder, "holder")
+    if record.payment_method == "direct_debit" and not record.iban:
+        raise LineError("iban", "required when payment_method is direct_debit")
+    # With "none" an IBAN is not ours to keep: the billing system may still send the old one.
+    iban = masked_iban(record.iban) if record.payment_method == "direct_debit" else ""
+    return AccountRow(
+        number, holder, record.supply_address.strip(), record.service, record.tariff.strip(),
+        record.payment_method, iban, record.online_bill,
+    )  # fmt: skip
+
+
+def _bill_lines(record: BillRecord) -> tuple[list[dict[str, Any]], int, int]:
+    lines, taxable, vat = [], 0, 0
+    for index, line in enumerate(record.lines):
+        where = f"lines[{index}]"
+        quantity = decimal(line.quantity, f"{where}.quantity", places=6)
+        unit_price = decimal(line.unit_price, f"{where}.unit_price", places=6)
+        amount = cents(line.amount, f"{where}.amount")
+        lines.append(
+            {
+                "kind": line.kind,
+                "description": line.description,
+                "quantity": _number(quantity),
+                "unit_price_cents": _number(unit_price * 100),
+                "amount_cents": amount,
+            }
+        )
+        if line.kind == _VAT_KIND:
+            vat += amount
+        else:
+            taxable += amount
+    return lines, taxable, vat
+
+
+def bill(record: BillRecord, issuer: IssuerSettings) -> BillRow:
+    account = _account_number(record.account, "account")
+    if record.period_end < record.period_start:
+        raise LineError("period_end", "before period_start")
+    if record.due_date < record.issue_date:
+        raise LineError("due_date", "before issue_date")
+    consumption = record.consumption_m3
+    if consumption is None:
+        consumption = record.reading_current - record.reading_previous
+        if consumption < 0:
+            raise LineError("reading_current", "below reading_previous: give consumption_m3 (a new meter?)")
+    lines, taxable, vat = _bill_lines(record)
+    for field, stated, summed in (("taxable", record.taxable, taxable), ("vat", record.vat, vat)):
+        if cents(stated, field) != summed:
+            raise LineError(field, f"{stated} is not the sum of its lines ({summed / 100:.2f})")
+    total = cents(record.total, "total")
+    if total != taxable + vat:
+        raise LineError("total", f"{record.total} is not taxable + vat ({(taxable + vat) / 100:.2f})")
+    if record.status == "paid" and record.paid_at is None:
+        raise LineError("paid_at", "required when status is paid")
+    reference = record.payment_reference or _reference_from_number(record.number)
+    try:
+        # Identification: the account's last 6 digits, free data a clerk reads (as the demo's bills).
+        code = PaymentCode.build(issuer.code, issuer.bill_suffix, reference, account[-6:], total)
+    except PaymentCodeError as exc:
+        raise LineError("total" if exc.field == "amount" else "payment_reference", exc.message) from None
+    return BillRow(
+        record.number, account, record.period_start, record.period_end, record.issue_date, record.due_date,
+        record.reading_previous, record.reading_current, consumption, lines, taxable, vat, total,
+        record.status, record.paid_at if record.status != "pending" else None, code,
+    )  # fmt: skip
+
+
+def _reference_from_number(number: str) -> str:
+    digits = "".join(c for c in number if c.isdigit())
+    if not 1 <= len(digits) <= 11:
+        raise LineError(
+            "payment_reference", f"required: the number has {len(digits)} digits, and a default needs 1 to 11"
+        )
+    return digits.zfill(11)
+
+
+def payment(record: PaymentRecord) -> PaymentRow:
+    return PaymentRow(record.bill, record.paid_at, cents(record.amount, "amount"), record.channel)

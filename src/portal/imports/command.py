@@ -1,0 +1,115 @@
+"""`portal import FILE|-`: what the operator sees. Rejected lines and warnings on standard output (the
+first `SHOWN`; `--errors FILE` has them all), a progress bar on standard error when it is a terminal,
+and the summary as the last line of standard output."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import json
+import os
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from portal.imports.run import Options, describe, history, run_import
+from portal.imports.writer import Rejection
+from portal.settings import Settings
+
+SHOWN = 100
+"""Rejected lines printed; a broken export can reject millions, and the errors file keeps them all."""
+
+
+@contextlib.contextmanager
+def _open(path: str) -> Iterator[tuple[BinaryIO, int | None]]:
+    """The file (or standard input) and its size when known (for the progress bar)."""
+    if path == "-":
+        yield sys.stdin.buffer, None
+        return
+    with open(path, "rb") as stream:
+        yield stream, os.fstat(stream.fileno()).st_size
+
+
+def _by(given: str | None) -> str:
+    if given:
+        return given
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def import_file(
+    path: str, settings: Settings, *, dry_run: bool, render: bool, errors: str | None, by: str | None
+) -> int:
+    errors_file: TextIO | None = None
+    shown = 0
+
+    def on_reject(rejection: Rejection) -> None:
+        nonlocal shown
+        if errors_file is not None:
+            errors_file.write(json.dumps(_as_dict(rejection)) + "\n")
+        if shown < SHOWN:
+            print(rejection, flush=True)
+        shown += 1
+
+    def on_warning(line: int, text: str) -> None:
+        print(f"line {line}: warning: {text}", flush=True)
+
+    console = Console(stderr=True)
+    with contextlib.ExitStack() as stack:
+        try:
+            stream, size = stack.enter_context(_open(path))
+            if errors:
+                errors_file = stack.enter_context(open(errors, "w", encoding="utf-8"))
+        except OSError as exc:
+            print(
+                f"portal import: cannot open {exc.filename or path}: {exc.strerror or exc}", file=sys.stderr
+            )
+            return 2
+        progress = stack.enter_context(
+            Progress(
+                "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                TimeRemainingColumn(), console=console, disable=not console.is_terminal, transient=True,
+            )
+        )  # fmt: skip
+        task = progress.add_task("Importing", total=size)
+        options = Options(
+            file_name=path,
+            by=_by(by),
+            dry_run=dry_run,
+            render=render,
+            on_reject=on_reject,
+            on_warning=on_warning,
+            on_progress=lambda done: progress.update(task, completed=done),
+        )
+        outcome = asyncio.run(run_import(stream, settings, options))
+    if shown > SHOWN:
+        print(f"… and {shown - SHOWN} more rejected lines" + (f" (all in {errors})" if errors else ""))
+    counts = outcome.counts
+    if dry_run:
+        print("dry run: nothing was written")
+    elif not counts.changed and not counts.rejected:
+        print("nothing changed: every record was already in the portal")
+    if outcome.issued is not None and (outcome.issued.render_jobs or outcome.issued.emails):
+        print(
+            f"issuing: {outcome.issued.render_jobs} render jobs queued, {outcome.issued.emails} emails queued"
+        )
+    print(counts.summary(), flush=True)
+    return outcome.exit_status
+
+
+def _as_dict(rejection: Rejection) -> dict[str, object]:
+    return {"line": rejection.line, "field": rejection.field, "reason": rejection.reason}
+
+
+def print_history() -> None:
+    runs = asyncio.run(history())
+    if not runs:
+        print("No imports yet.")
+    for run in runs:
+        print(describe(run))

@@ -1,0 +1,78 @@
+"""Lines of a JSON Lines file, read in chunks so that memory does not grow with the file.
+
+A line longer than `MAX_LINE` is not kept: it is skipped up to its end and reported, so a broken export
+with one huge line (or no line ends at all) costs a chunk of memory, not the file's size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from portal.imports.records import LineError
+
+MAX_LINE = 1 << 20
+"""1 MiB: a bill of 50 lines is about 10 KiB."""
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    number: int
+    text: str
+    """Decoded, without its line end; "" when `error` is set."""
+    error: LineError | None = None
+    unterminated: bool = False
+    """The file ends inside this line (no line end): if it is not whole JSON, the file was cut."""
+
+
+@dataclass
+class Source:
+    """A binary stream read once: its lines, and as it goes, its size and SHA-256."""
+
+    stream: BinaryIO
+    bytes_read: int = 0
+    sha256: hashlib._Hash = field(default_factory=hashlib.sha256)
+
+    def _chunks(self) -> Iterator[bytes]:
+        while chunk := self.stream.read(CHUNK):
+            self.bytes_read += len(chunk)
+            self.sha256.update(chunk)
+            yield chunk
+
+    def lines(self) -> Iterator[Line]:
+        """Every non-blank line, numbered from 1 (blank lines count, as an editor shows them)."""
+        number, pending, overflow = 0, bytearray(), False
+        for chunk in self._chunks():
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                number += 1
+                if not overflow:
+                    pending += chunk[start:end]
+                if line := _line(number, pending, overflow, complete=True):
+                    yield line
+                pending, overflow, start = bytearray(), False, end + 1
+            if not overflow:
+                pending += chunk[start:]
+                if len(pending) > MAX_LINE:
+                    pending, overflow = bytearray(), True
+        if (pending or overflow) and (line := _line(number + 1, pending, overflow, complete=False)):
+            yield line
+
+
+def _line(number: int, raw: bytearray, overflow: bool, *, complete: bool) -> Line | None:
+    if overflow:
+        return Line(number, "", LineError("line", f"longer than {MAX_LINE // 1024} KiB: not read"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Line(number, "", LineError("line", f"not UTF-8 (byte {exc.start + 1} of the line)"))
+    text = text.removesuffix("\r")
+    if number == 1:
+        text = text.removeprefix("\ufeff")  # a byte-order mark, as some Windows tools write
+
+    if not text.strip():
+        return None
+    return Line(number, text, unterminated=not complete)

@@ -1,0 +1,63 @@
+"""`portal import` as an operator runs it: exit status 0, 1 or 2, the summary as the last line of standard
+output, every rejected line in `--errors FILE`, standard input, `--history`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from portal.settings import Settings
+from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, jsonl, record
+
+
+def portal_import(
+    *args: str, stdin: bytes | None = None, settings: Settings
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "STORAGE_DIR": str(settings.storage.dir), "MAIL_URL": "dev:"}
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", "import", *args],
+        input=stdin.decode() if stdin is not None else None,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_exit_status_summary_and_errors_file(db: None, settings: Settings, tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(jsonl(CUSTOMER, ACCOUNT_RECORD, BILL))
+    done = portal_import(str(good), "--no-render", "--by", "nightly", settings=settings)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 0"
+    )
+
+    errors = tmp_path / "errors.jsonl"
+    bad = jsonl(record(BILL, number="FA-2026/000102", total=15.08), record(CUSTOMER, nmae="x"))
+    done = portal_import("-", "--errors", str(errors), stdin=bad, settings=settings)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "imported 0 bills, 0 customers, 0 accounts, 0 payments; skipped 0; rejected 2"
+    assert lines[-3].startswith("line 1: total: ") and lines[-2].startswith("line 2: nmae: unknown field")
+    written = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert [(e["line"], e["field"]) for e in written] == [(1, "total"), (2, "nmae")]
+
+    missing = portal_import(str(tmp_path / "nowhere.jsonl"), settings=settings)
+    assert missing.returncode == 2
+    assert "cannot open" in missing.stderr and "nowhere.jsonl" in missing.stderr
+
+    again = portal_import(str(good), "--no-render", settings=settings)
+    assert again.returncode == 0
+    assert again.stdout.splitlines()[-2] == "nothing changed: every record was already in the portal"
+
+    history = portal_import("--history", settings=settings)
+    assert history.returncode == 0
+    runs = [line for line in history.stdout.splitlines() if line.startswith("#")]
+    assert len(runs) == 3  # the newest first; a file that cannot be read leaves no run
+    assert "by nightly" in runs[-1] and "imported 1 bills" in runs[-1]
+    assert " - " in runs[1] and "rejected 2" in runs[1]

@@ -1,0 +1,112 @@
+"""Issuing: after the import commits, the real worker renders the new bills' PDFs and the real SMTP server
+gets one "new bill" email per user and account; a re-run issues nothing again."""
+
+from __future__ import annotations
+
+import asyncio
+from email.message import Message
+from typing import Any
+
+import pytest
+
+from portal.db.tables import Account, OutboxEmail
+from portal.infra.storage import Storage
+from portal.settings import Settings
+from tests.integration.imports.import_steps import run
+from tests.unit.imports.import_samples import BILL, jsonl, record
+
+
+async def _ana_accounts() -> list[str]:
+    rows = await Account.raw(
+        "SELECT a.number FROM account a JOIN account_access x ON x.account = a.id"
+        ' JOIN portal_user u ON u.id = x."user" WHERE u.username = {} ORDER BY a.number',
+        "ana.demo",
+    )
+    return [row["number"] for row in rows]
+
+
+def _bill(number: str, account: str, reference: str) -> dict[str, Any]:
+    return record(
+        BILL, number=number, account=account, payment_reference=reference,
+        issue_date="2030-01-03", due_date="2030-01-23", period_start="2029-12-01", period_end="2029-12-31",
+    )  # fmt: skip
+
+
+async def _rendered(storage: Storage, numbers: list[str], within: float = 120) -> None:
+    async with asyncio.timeout(within):
+        while not all(storage.exists(f"bills/{number}.pdf") for number in numbers):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+
+
+def _text(message: Message) -> str:
+    return str(message.get_payload()[0].get_payload(decode=True).decode())
+
+
+async def test_new_bills_are_rendered_and_announced_once_per_user_and_account(
+    demo: None, worker: Any, mailbox: Any, settings: Settings
+) -> None:
+    first, second = await _ana_accounts()
+    numbers = ["FT-2030/1", "FT-2030/2", "FT-2030/3"]
+    data = jsonl(
+        _bill(numbers[0], first, "90000000001"),
+        _bill(numbers[1], first, "90000000002"),
+        _bill(numbers[2], second, "90000000003"),
+    )
+    result = await run(data, settings, render=True)
+    assert result.rejections == []
+    assert result.outcome.issued is not None and result.outcome.issued.emails == 2
+    messages = await mailbox.wait_for(2)
+    by_account = {message["Subject"].split("account ")[1].split(" ")[0]: message for message in messages}
+    assert sorted(by_account) == [first, second]
+    assert all(message["To"] == "ana.demo@example.com" for message in messages)
+    assert by_account[first]["Subject"].startswith("Your 2 new bills for account")
+    text = _text(by_account[first])
+    assert "FT-2030/1" in text and "FT-2030/2" in text and "FT-2030/3" not in text
+    assert f"{settings.web.base_url}/sign-in" in text
+    assert by_account[second]["Subject"].startswith("Your new bill FT-2030/3")
+
+    storage = Storage(settings.storage.dir)
+    await _rendered(storage, numbers)
+    before = {number: storage.path(f"bills/{number}.pdf").read_bytes() for number in numbers}
+
+    again = await run(data, settings, render=True)
+    assert again.outcome.counts.skipped == 3
+    assert again.outcome.issued is not None
+    assert (again.outcome.issued.render_jobs, again.outcome.issued.emails) == (0, 0)
+    assert await OutboxEmail.count().where(OutboxEmail.template == "new_bills") == 2
+    assert {number: storage.path(f"bills/{number}.pdf").read_bytes() for number in numbers} == before
+    assert len(mailbox.messages) == 2
+
+
+async def test_no_email_for_an_account_without_the_online_bill_and_no_render_with_no_render(
+    demo: None, queue: Any, settings: Settings
+) -> None:
+    first, _ = await _ana_accounts()
+    await Account.update({Account.online_bill: False}).where(Account.number == first)
+    result = await run(jsonl(_bill("FT-2030/9", first, "90000000009")), settings, render=False)
+    assert result.outcome.issued is not None
+    assert (result.outcome.issued.render_jobs, result.outcome.issued.emails) == (0, 0)
+    assert await OutboxEmail.count() == 0
+
+
+async def test_bills_of_a_run_that_was_never_issued_are_issued_by_the_next_run(
+    demo: None, worker: Any, mailbox: Any, settings: Settings, monkeypatch: Any
+) -> None:
+    import portal.imports.run
+
+    first, _ = await _ana_accounts()
+    data = jsonl(_bill("FT-2030/5", first, "90000000005"))
+
+    async def crash(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the queue is down")
+
+    with monkeypatch.context() as patched, pytest.raises(ConnectionError):
+        patched.setattr(portal.imports.run.issuing, "issue", crash)
+        await run(data, settings, render=True)
+    assert await OutboxEmail.count() == 0
+    again = await run(data, settings, render=True)  # the operator runs the file again
+    assert again.outcome.counts.skipped == 1
+    assert again.outcome.issued is not None and again.outcome.issued.emails == 1
+    [message] = await mailbox.wait_for(1)
+    assert message["Subject"].startswith("Your new bill FT-2030/5")
+    await _rendered(Storage(settings.storage.dir), ["FT-2030/5"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: templates/, static/ and var/ live beside src/."""
@@ -112,6 +113,8 @@ class IssuerSettings:
     """ISSUER_IBAN: account that receives transfers (EPC QR code)."""
     bic: str
     """ISSUER_BIC: BIC of that account."""
+    customer_service_phone: str = "900 000 000"
+    """CUSTOMER_SERVICE_PHONE: the customer service phone number shown in every page's footer."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,12 @@ class DownloadSettings:
 
 
 @dataclass(frozen=True)
+class LocaleSettings:
+    timezone: str = "Europe/Madrid"
+    """TIMEZONE: the customers' time zone (IANA name): "today" and every time shown are in it."""
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     """PORTAL_ENV: `development` (default), `test` or `production`."""
@@ -159,6 +168,7 @@ class Settings:
     issuer: IssuerSettings
     gateway: GatewaySettings
     downloads: DownloadSettings = field(default_factory=DownloadSettings)
+    locale: LocaleSettings = field(default_factory=LocaleSettings)
     log_level: str = field(default="INFO")
     """LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 
@@ -202,6 +212,7 @@ class Settings:
                 document_days=_env_int("ISSUER_DOCUMENT_DAYS", 10),
                 iban=_env("ISSUER_IBAN", "ES9121000418450200051332"),
                 bic=_env("ISSUER_BIC", "CAIXESBBXXX"),
+                customer_service_phone=_env("CUSTOMER_SERVICE_PHONE", "900 000 000"),
             ),
             gateway=GatewaySettings(
                 url=_env("GATEWAY_URL", f"http://127.0.0.1:{sandbox_port}/sis/realizarPago"),
@@ -217,6 +228,7 @@ class Settings:
                 heartbeat_seconds=_env_int("DOWNLOAD_HEARTBEAT_SECONDS", 60),
                 timeout_seconds=_env_int("DOWNLOAD_TIMEOUT_SECONDS", 7200),
             ),
+            locale=LocaleSettings(timezone=_env("TIMEZONE", "Europe/Madrid")),
             log_level=_env("LOG_LEVEL", "INFO").upper(),
         )
         settings.check()
@@ -237,6 +249,12 @@ class Settings:
                 raise ConfigurationError(f"{name} must be 3 digits between {low:03d} and {high:03d}")
         if not 1 <= issuer.document_days <= 60:
             raise ConfigurationError("ISSUER_DOCUMENT_DAYS must be between 1 and 60")
+        try:
+            ZoneInfo(self.locale.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigurationError(
+                f"TIMEZONE must be an IANA time zone name such as Europe/Madrid, not {self.locale.timezone!r}"
+            ) from exc
         if not self.is_production:
             return
         problems = []

@@ -28,6 +28,7 @@ from portal.downloads.forms import CheckedDetails, Details, Errors
 from portal.infra.queue import Task
 from portal.infra.storage import Storage
 from portal.settings import DownloadSettings, Settings
+from portal.web.months import TypedMonth
 from portal.web.sessions import Viewer
 
 log = structlog.get_logger("portal.downloads")
@@ -106,7 +107,12 @@ class Download:
     @property
     def details(self) -> Details:
         return Details(
-            self.name, self.period_preset, self.custom_from, self.custom_to, self.select_by, self.selector
+            self.name,
+            self.period_preset,
+            TypedMonth.from_iso(self.custom_from),
+            TypedMonth.from_iso(self.custom_to),
+            self.select_by,
+            self.selector,
         )
 
     @property
@@ -190,7 +196,7 @@ async def save_details(
     if checked is None:
         return None, Outcome(errors)
     if not await _selection_count(viewer, checked):
-        return None, Outcome({"selector": NO_BILLS})
+        return None, Outcome({f"selector_{checked.select_by}": NO_BILLS})
     now = dt.datetime.now(dt.UTC)
     values: dict[str, Any] = {
         "name": checked.name,

@@ -46,11 +46,27 @@ async def sign_in(client: Any, user: tuple[str, str] = ANA) -> None:
     assert response.status_code == 303, response.text
 
 
+def details_form(**answers: str) -> dict[str, str]:
+    """The fields the first step posts for these answers: the selector goes into the field under its way of
+    selecting (`selector_identity` or `selector_account`), a month like "2026-06" into its month and year
+    fields."""
+    form = {}
+    for key, value in answers.items():
+        if key == "selector":
+            form[f"selector_{answers.get('select_by', 'identity')}"] = value
+        elif key in {"period_from", "period_to"}:
+            year, _, month = value.partition("-")
+            form |= {f"{key}_month": month, f"{key}_year": year}
+        else:
+            form[key] = value
+    return form
+
+
 async def start(client: Any, **answers: str) -> Any:
     """Post the first step ("Request download"); answers default to Ana's bills of the last 12 months."""
     data = {"name": "Ana bills", "period": "last_12", "select_by": "identity", "selector": ANA_IDENTITY}
     data.update(answers)
-    return await submit(client, "/downloads/new", data)
+    return await submit(client, "/downloads/new", details_form(**data))
 
 
 def shown_bill_ids(page: str) -> list[str]:

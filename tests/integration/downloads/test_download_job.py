@@ -13,11 +13,12 @@ from typing import Any
 from portal.db.tables import DownloadRequest, OutboxEmail
 from portal.downloads import archive, services
 from portal.infra.storage import Storage
-from portal.templating import make_environment
+from portal.templating import make_environment, with_timezone
 from tests.conftest import submit
 from tests.integration.downloads.download_steps import (
     clear_downloads,
     confirmed_request,
+    details_form,
     sign_in,
     text_of,
     wait_until_finished,
@@ -36,7 +37,7 @@ async def test_running_twice_makes_one_zip_and_one_email(
     folder = clear_downloads(settings)
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_3")
-    storage, env = Storage(settings.storage.dir), make_environment()
+    storage, env = Storage(settings.storage.dir), with_timezone(make_environment(), settings.locale.timezone)
     assert await archive.build(request_id, settings, storage, queue, env) == "ready"
     first = (folder / f"{request_id}.zip").read_bytes()
     # A second run that started before the first one finished (a swept job's retry) rebuilds the zip
@@ -58,7 +59,9 @@ async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue:
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_3")
     storage = Storage(settings.storage.dir)
-    await archive.build(request_id, settings, storage, queue, make_environment())
+    await archive.build(
+        request_id, settings, storage, queue, with_timezone(make_environment(), settings.locale.timezone)
+    )
     assert (await client.get(f"/downloads/{request_id}/file")).status_code == 200
     await DownloadRequest.update(
         {DownloadRequest.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}
@@ -109,7 +112,7 @@ async def test_stale_drafts_are_forgotten(client: Any, demo: None, queue: Any, s
     response = await submit(
         client,
         "/downloads/new",
-        {"name": "x", "period": "last_3", "select_by": "identity", "selector": "33127845W"},
+        details_form(name="x", period="last_3", select_by="identity", selector="33127845W"),
     )
     request_id = int(response.headers["location"].split("/")[2])
     await DownloadRequest.update(
@@ -138,7 +141,13 @@ async def test_the_status_fragment_polls_while_in_progress_and_announces_changes
     assert (
         'hx-swap-oob="innerHTML:#live-status"' in status.text and "Ana bills.zip: preparing." in status.text
     )
-    await archive.build(request_id, settings, Storage(settings.storage.dir), queue, make_environment())
+    await archive.build(
+        request_id,
+        settings,
+        Storage(settings.storage.dir),
+        queue,
+        with_timezone(make_environment(), settings.locale.timezone),
+    )
     status = await client.get("/downloads/requested/status", params={"seen": f"{request_id}:preparing"})
     assert status.status_code == 286
     assert "hx-trigger" not in status.text and "Ana bills.zip: ready." in status.text

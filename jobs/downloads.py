@@ -9,17 +9,22 @@ from typing import Any
 from jinja2 import Environment
 
 from portal.downloads import archive, services
-from portal.templating import make_environment
+from portal.templating import make_environment, with_timezone
 
 
 @cache
-def _templates() -> Environment:
-    return make_environment()
+def _templates(timezone: str) -> Environment:
+    return with_timezone(make_environment(), timezone)
 
 
 async def build_download(ctx: dict[str, Any], *, request_id: int) -> str:
     return await archive.run_job(
-        request_id, ctx["settings"], ctx["storage"], ctx["queue"], _templates(), ctx.get("job")
+        request_id,
+        ctx["settings"],
+        ctx["storage"],
+        ctx["queue"],
+        _templates(ctx["settings"].locale.timezone),
+        ctx.get("job"),
     )
 
 

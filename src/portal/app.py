@@ -34,7 +34,7 @@ from portal.payment_documents.controllers import PaymentDocumentsController
 from portal.payments.controllers import PaymentsController
 from portal.settings import PROJECT_ROOT, Settings
 from portal.site.controllers import SiteController
-from portal.templating import make_environment
+from portal.templating import make_environment, with_timezone
 from portal.web.errors import EXCEPTION_HANDLERS
 from portal.web.health import healthz, readyz
 from portal.web.logging import RequestLogMiddleware, configure_logging
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 )
             await engine.close_connection_pool()
 
-    environment = make_environment()
+    environment = with_timezone(make_environment(), settings.locale.timezone)
     environment.globals.update(
         issuer=settings.issuer,
         htmx_config=json.dumps(HTMX_CONFIG),

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from portal.banking.money import format_eur
 from portal.settings import PROJECT_ROOT
@@ -20,5 +24,28 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["eur"] = format_eur
-    env.filters["day"] = lambda day: f"{day.day} {day:%b %Y}"
+    env.filters["day"] = _day
+    env.filters["time"] = _time
+    return env
+
+
+# Dates and times in one style everywhere, "5 Dec 2026" and "18:21", in the customers' time zone: renders
+# get it as `timezone` (a ZoneInfo, from the TIMEZONE setting), as a global or in their context.
+
+
+@pass_context
+def _day(context: Context, day: dt.date) -> str:
+    if isinstance(day, dt.datetime):
+        day = day.astimezone(context["timezone"])
+    return f"{day.day} {day:%b %Y}"
+
+
+@pass_context
+def _time(context: Context, moment: dt.datetime) -> str:
+    return moment.astimezone(context["timezone"]).strftime("%H:%M")
+
+
+def with_timezone(env: Environment, timezone: str) -> Environment:
+    """The environment with the customers' time zone for every render (see `_day`)."""
+    env.globals["timezone"] = ZoneInfo(timezone)
     return env

@@ -170,7 +170,7 @@ class BillsController(Controller):
         payments = await bill_payments(viewer, bill_id)
         return Template(
             template_name="pages/bills/view.html",
-            context={"viewer": viewer, "bill": bill, "payments": payments},
+            context={"viewer": viewer, "bill": bill, "payments": payments, "statuses": services.STATUSES},
         )
 
     @get("/{bill_id:int}/pdf", name="bill_pdf", cache=False)

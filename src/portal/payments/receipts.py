@@ -5,6 +5,7 @@ thread, packaged assets only). Synchronous and CPU-bound: call it from a thread.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from portal.bills import documents
 from portal.settings import IssuerSettings
@@ -15,9 +16,11 @@ if TYPE_CHECKING:
 TEMPLATE_NAME = "pdf/receipt.html"
 
 
-def render_receipt_html(payment: PaymentView, issuer: IssuerSettings) -> str:
-    return documents.pdf_template(TEMPLATE_NAME).render(payment=payment, issuer=issuer)
+def render_receipt_html(payment: PaymentView, issuer: IssuerSettings, timezone: str) -> str:
+    return documents.pdf_template(TEMPLATE_NAME).render(
+        payment=payment, issuer=issuer, timezone=ZoneInfo(timezone)
+    )
 
 
-def render_receipt_pdf(payment: PaymentView, issuer: IssuerSettings) -> bytes:
-    return documents.render_tagged_pdf(render_receipt_html(payment, issuer))
+def render_receipt_pdf(payment: PaymentView, issuer: IssuerSettings, timezone: str) -> bytes:
+    return documents.render_tagged_pdf(render_receipt_html(payment, issuer, timezone))

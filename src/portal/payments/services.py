@@ -681,7 +681,9 @@ async def render_receipt_pdf(order_id: str, settings: Settings, storage: Storage
     key = receipt_key(order_id)
     if storage.exists(key):
         return "already stored"
-    pdf = await asyncio.to_thread(receipts.render_receipt_pdf, payment, settings.issuer)
+    pdf = await asyncio.to_thread(
+        receipts.render_receipt_pdf, payment, settings.issuer, settings.locale.timezone
+    )
     storage.write(key, pdf)
     return "rendered"
 

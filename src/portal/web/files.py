@@ -21,7 +21,6 @@ class PreparingFile:
     href: str
     status_href: str
     back_href: str
-    back_label: str
 
 
 def stored_pdf(storage: Storage, key: str, filename: str) -> File:

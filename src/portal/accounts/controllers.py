@@ -344,8 +344,8 @@ class AccountHomeController(Controller):
         return page(
             "home",
             viewer=viewer,
-            # A customer's own accounts share one holder: greet them by name (an administrator by username).
-            name=holders.pop() if len(holders) == 1 else viewer.username,
+            # A customer is greeted by name (their accounts share one holder); an administrator by username.
+            name=holders.pop() if len(holders) == 1 and viewer.kind != "administrator" else viewer.username,
             accounts=accounts[start : start + ACCOUNTS_PER_PAGE],
             totals=bills.AccountTotals.of(accounts),
             page_number=page_number,

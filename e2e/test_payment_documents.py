@@ -46,8 +46,12 @@ def test_create_a_bills_due_document_and_download_it(
     expect(boxes).to_have_count(2)
     for index in range(2):
         expect(boxes.nth(index)).to_be_checked()
+    if javascript:  # the page is swapped in place: the user stays where they were
+        expect(page.get_by_role("link", name="Select all")).to_be_focused()
     page.get_by_role("link", name="Clear").click()
     expect(boxes.first).not_to_be_checked()
+    if javascript:
+        expect(page.get_by_role("link", name="Clear")).to_be_focused()
 
     documents.create_button().click()  # nothing selected: the server says so
     expect(page.get_by_role("alert")).to_contain_text("Select at least one bill to pay")
@@ -83,6 +87,7 @@ def test_create_a_bills_due_document_and_download_it(
 
     reference = documents.expect_document()
     expect(page.get_by_role("alert")).to_contain_text("Document created")
+    expect(page.get_by_role("alert")).to_be_focused()  # the success banner is what to hear first
     axe(page)
     digits = page.locator(".payment-codes__digits").inner_text()
     assert re.fullmatch(r"9050758818501501" + reference + r"\d{17}", digits)

@@ -33,11 +33,16 @@ def make_environment() -> Environment:
 # get it as `timezone` (a ZoneInfo, from the TIMEZONE setting), as a global or in their context.
 
 
+def format_day(day: dt.date) -> str:
+    """A date as every page and printed document shows it: "5 Dec 2026"."""
+    return f"{day.day} {day:%b %Y}"
+
+
 @pass_context
 def _day(context: Context, day: dt.date) -> str:
     if isinstance(day, dt.datetime):
         day = day.astimezone(context["timezone"])
-    return f"{day.day} {day:%b %Y}"
+    return format_day(day)
 
 
 @pass_context

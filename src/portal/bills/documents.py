@@ -42,7 +42,7 @@ from portal.banking.barcode import QUIET_ZONE_X_MM, barcode_svg, code128c_module
 from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode
 from portal.banking.money import format_eur
 from portal.settings import PROJECT_ROOT, IssuerSettings
-from portal.templating import make_environment
+from portal.templating import format_day, make_environment
 
 __all__ = [
     "FACTUR_X_FILENAME",
@@ -484,15 +484,11 @@ def _identity(number: str) -> str:
     return number
 
 
-def _dmy(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def _period(start: date, end: date) -> str:
-    """``01/09 – 31/10/2026``, with the year only once when both dates share it."""
+    """``1 Sep – 31 Oct 2026``, with the year only once when both dates share it."""
     if start.year == end.year:
-        return f"{start:%d/%m} – {_dmy(end)}"
-    return f"{_dmy(start)} – {_dmy(end)}"
+        return f"{start.day} {start:%b} – {format_day(end)}"
+    return f"{format_day(start)} – {format_day(end)}"
 
 
 def _quantity(line: BillLine) -> str:
@@ -532,8 +528,8 @@ def _context(doc: BillDocument) -> dict[str, Any]:
         "created": doc.issue_date.isoformat(),
         "identity": _identity(doc.holder_identity),
         "address_lines": [street, f"{postcode} {city}"] if postcode else [street],
-        "issue_date": _dmy(doc.issue_date),
-        "due_date": _dmy(doc.due_date),
+        "issue_date": format_day(doc.issue_date),
+        "due_date": format_day(doc.due_date),
         "period": _period(doc.period_start, doc.period_end),
         "days": days,
         "daily_litres": round(doc.consumption_m3 * 1000 / days),
@@ -684,13 +680,14 @@ def gc_paused() -> Iterator[None]:
 
 
 def render_tagged_pdf(html: str) -> bytes:
-    """A tagged A4 PDF of HTML made from a `pdf_template`, with the print stylesheet and only the packaged
-    fonts (the bills-due document, the payment receipt). Synchronous and CPU-bound: run it in a thread."""
+    """A tagged A4 PDF/A-3b (XMP metadata, sRGB output intent) of HTML made from a `pdf_template`, like
+    the bill, with the print stylesheet and only the packaged fonts (the bills-due document, the payment
+    receipt). Synchronous and CPU-bound: run it in a thread."""
     css, font_config = print_stylesheet()
     with gc_paused():
         pdf: bytes = HTML(
             string=html, base_url=STATIC_PDF_DIR.as_uri() + "/", url_fetcher=PackagedAssetFetcher()
-        ).write_pdf(stylesheets=[css], font_config=font_config, pdf_tags=True)
+        ).write_pdf(stylesheets=[css], font_config=font_config, pdf_tags=True, pdf_variant="pdf/a-3b")
     return pdf
 
 

@@ -16,6 +16,7 @@ from portal.infra.queue import Task, file_or_job
 from portal.infra.storage import Storage
 from portal.payment_documents.services import DocumentDetail, get_document_for_job
 from portal.settings import IssuerSettings
+from portal.templating import format_day
 
 RENDER_DOCUMENT_PDF = Task(
     name="render_document_pdf", timeout=120, retries=3, retry_delay=2.0, retry_backoff=True, heartbeat=60
@@ -39,14 +40,14 @@ def _context(document: DocumentDetail, issuer: IssuerSettings) -> dict[str, Any]
         "issuer": issuer,
         "iban": issuer.iban,
         "created": document.created_at.date().isoformat(),
-        "created_on": f"{document.created_at:%d/%m/%Y}",
-        "deadline": f"{document.deadline:%d/%m/%Y}",
+        "created_on": format_day(document.created_at),
+        "deadline": format_day(document.deadline),
         "total": total,
         "lines": [
             {
                 "number": line.number,
-                "period": f"{line.period_start:%d/%m/%Y} – {line.period_end:%d/%m/%Y}",
-                "due_date": f"{line.due_date:%d/%m/%Y}",
+                "period": f"{format_day(line.period_start)} – {format_day(line.period_end)}",
+                "due_date": format_day(line.due_date),
                 "amount": format_eur(line.amount_cents),
             }
             for line in document.lines

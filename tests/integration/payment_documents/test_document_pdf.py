@@ -14,12 +14,14 @@ from pypdf import PdfReader
 from portal.banking.epc import epc_payload
 from portal.db.tables import PaymentDocument
 from portal.payment_documents import services
+from portal.templating import format_day
 from tests.integration.payment_documents.test_document_journey import (
     ANA_ACCOUNT,
     create,
     pending_bills,
     sign_in,
 )
+from tests.pdf_checks import assert_archival_and_tagged
 
 
 def symbols(pdf: bytes) -> dict[str, str]:
@@ -63,7 +65,8 @@ async def test_bills_due_pdf_is_prepared_then_served_with_its_codes(
     assert len(digits) == 46 and digits in re.sub(r"\s", "", text)
     for bill in bills:
         assert bill["number"] in text
-    assert "9050794" in text and document["deadline"].strftime("%d/%m/%Y") in text
+    assert "9050794" in text and format_day(document["deadline"]) in text
+    assert_archival_and_tagged(pdf.content)
 
     read = symbols(pdf.content)
     assert re.sub(r"[()]", "", read["Code128"]) == digits

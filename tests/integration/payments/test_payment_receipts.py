@@ -20,6 +20,7 @@ from tests.integration.payments.helpers import (
     sign_in,
     start_payment,
 )
+from tests.pdf_checks import assert_archival_and_tagged
 
 
 async def test_one_receipt_email_whatever_the_gateway_repeats(
@@ -63,6 +64,7 @@ async def test_the_receipt_pdf(client: Any, worker: Any, demo: None) -> None:
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "PAYMENT RECEIPT" in text and order in text and "14,69" in text
     assert "García" not in text
+    assert_archival_and_tagged(response.content)
 
 
 async def test_the_payment_shows_in_the_accounts_history(client: Any, demo: None) -> None:

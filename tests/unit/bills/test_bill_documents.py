@@ -25,6 +25,7 @@ from portal.bills.documents import (
     render_bill_pdf,
 )
 from portal.settings import IssuerSettings
+from tests.pdf_checks import assert_archival_and_tagged
 
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -368,5 +369,9 @@ def test_a_short_history_still_makes_one_page(points):
     reader = PdfReader(io.BytesIO(render_bill_pdf(bill)))
     text = _text(reader)
     assert len(reader.pages) == 1
-    assert "01/12/2025 – 31/01/2026 (62 days)" in text
+    assert "1 Dec 2025 – 31 Jan 2026 (62 days)" in text
     assert ("Your consumption in your last" in text) == (points > 0)
+
+
+def test_pdf_is_archival_and_every_figure_has_its_text(pdf):
+    assert_archival_and_tagged(pdf)

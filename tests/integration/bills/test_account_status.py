@@ -41,6 +41,7 @@ async def test_home_shows_pending_amounts_last_bill_and_payment_method(client: A
 async def test_a_customer_is_greeted_by_name_and_next_due_is_still_to_come(client: Any, demo: None) -> None:
     await submit(client, "/sign-in", {"username": "ana.demo", "password": "demo-password-ana"})
     home = (await client.get("/account")).text
+    assert "<title>Customer Service Area – Aguas de Ejemplo, S.A.</title>" in home  # the service named once
     holders = await Customer.select(Customer.name).where(Customer.identity_number == ANA_IDENTITY)
     assert f"Welcome, {html.escape(holders[0]['name'])}." in home
     today = dt.date.today()

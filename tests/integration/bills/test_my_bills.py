@@ -74,7 +74,7 @@ async def test_filters(client: Any, demo: None) -> None:
     overdue = await client.get("/bills?status=overdue")
     listed = overdue.text.split('id="pending-heading"')[0]
     statuses = re.findall(
-        r'<td data-label="Status"><strong class="tag tag--(\w+)">(\w+)</strong></td>', listed
+        r'<td data-label="Status"><span class="tag tag--(\w+)">(\w+)</span></td>', listed
     )
     assert statuses and set(statuses) == {("red", "Overdue")}
 

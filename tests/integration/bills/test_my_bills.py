@@ -73,9 +73,7 @@ async def test_filters(client: Any, demo: None) -> None:
     assert len(numbers) == 25
     overdue = await client.get("/bills?status=overdue")
     listed = overdue.text.split('id="pending-heading"')[0]
-    statuses = re.findall(
-        r'<td data-label="Status"><span class="tag tag--(\w+)">(\w+)</span></td>', listed
-    )
+    statuses = re.findall(r'<td data-label="Status"><span class="tag tag--(\w+)">(\w+)</span></td>', listed)
     assert statuses and set(statuses) == {("red", "Overdue")}
 
 

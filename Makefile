@@ -11,8 +11,10 @@ CHROMIUM ?= /usr/lib/chromium/chromium
 VNU_VERSION := 26.9.27
 VNU_JAR := $(TOOLS)/node_modules/vnu-jar/build/dist/vnu.jar
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+# The end-to-end files' order: name, reverse, or random (with a printed seed; .ci/run uses it).
+E2E_ORDER ?= name
 
-.PHONY: run test test-unit test-integration test-e2e lint format install browser validator clean bench
+.PHONY: run test test-in-process test-unit test-integration test-e2e lint format install browser validator clean bench
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -54,9 +56,12 @@ validator: $(VNU_JAR)
 	  fi; \
 	fi
 
-test: install browser validator
+# Every test: the in-process ones (unit and integration), then the end-to-end ones. .ci/run runs the two
+# steps as phases of their own.
+test: install browser validator test-in-process test-e2e
+
+test-in-process: install
 	$(PYTEST) tests
-	CHROMIUM=$(CHROMIUM) $(PYTEST) e2e --tracing retain-on-failure --output test-results
 
 test-unit: install
 	$(PYTEST) tests/unit
@@ -65,7 +70,7 @@ test-integration: install
 	$(PYTEST) tests/integration
 
 test-e2e: install browser validator
-	CHROMIUM=$(CHROMIUM) $(PYTEST) e2e --tracing retain-on-failure --output test-results
+	CHROMIUM=$(CHROMIUM) $(PYTEST) e2e --file-order $(E2E_ORDER) --tracing retain-on-failure --output test-results
 
 lint: install
 	$(BIN)/ruff check .

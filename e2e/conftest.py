@@ -9,11 +9,14 @@ the portal's commands then need the local stack and say so.
 from __future__ import annotations
 
 import os
+import random
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from playwright.sync_api import Browser, Page
 from conftest import free_port
 from e2e import checks
 from e2e.axe import assert_accessible
+from e2e.data import FreshCustomer
 
 # The checks run on every page a browser test visits, beside axe: valid HTML and reflow (e2e/checks.py).
 html_validator = checks.html_validator
@@ -39,6 +43,58 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--file-order",
+        choices=("name", "reverse", "random"),
+        default="name",
+        help="run the test files by name, in reverse, or shuffled (files and the tests in each) with a seed",
+    )
+    parser.addoption("--file-order-seed", type=int, help="the seed of --file-order random, to replay a run")
+
+
+_ORDER_SEED = pytest.StashKey[int]()
+
+
+def _order_seed(config: pytest.Config) -> int:
+    if _ORDER_SEED not in config.stash:
+        given = config.getoption("file_order_seed")
+        config.stash[_ORDER_SEED] = random.SystemRandom().randrange(10**6) if given is None else int(given)
+    return config.stash[_ORDER_SEED]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    order = config.getoption("file_order")
+    if order != "random":
+        return f"e2e file order: {order}"
+    seed = _order_seed(config)
+    return f"e2e file order: random, seed {seed} (replay: --file-order random --file-order-seed {seed})"
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering by session-scoped parameters
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test makes its own data, so any order must pass: CI runs them shuffled to keep it so."""
+    order = config.getoption("file_order")
+    if order == "name":
+        return
+    files = sorted({item.path for item in items})
+    if order == "reverse":
+        rank = {path: index for index, path in enumerate(reversed(files))}
+        items.sort(key=lambda item: rank[item.path])  # stable: a file's tests keep their order
+        return
+    shuffle = random.Random(_order_seed(config)).shuffle
+    shuffle(files)
+    by_file = {path: [item for item in items if item.path == path] for path in files}
+    for tests in by_file.values():
+        shuffle(tests)
+    items[:] = [item for tests in by_file.values() for item in tests]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if config.getoption("file_order") == "random":
+        terminalreporter.write_line(f"e2e order seed: {_order_seed(config)} (--file-order-seed to replay)")
 
 
 class LiveStack:
@@ -63,7 +119,7 @@ class LiveStack:
             "GATEWAY_URL": f"{self.bank_url}/sis/realizarPago",
         }
         self.log_dir = log_dir
-        self.processes: list[subprocess.Popen[bytes]] = []
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def portal(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -75,15 +131,32 @@ class LiveStack:
             check=True,
         )
 
+    def customer(
+        self,
+        *,
+        identity: str = "dni",
+        pending: tuple[int, ...] = (1,),
+        user: str | None = None,
+        paper: bool = False,
+    ) -> FreshCustomer:
+        """A new customer of the test's own (`portal demo customer`): one account per entry of `pending`,
+        that many of its latest bills unpaid; with `user`, a user of that kind."""
+        args = ["demo", "customer", "--identity", identity, "--pending", ",".join(map(str, pending))]
+        args += ["--user", user] if user else []
+        args += ["--paper"] if paper else []
+        return FreshCustomer.from_json(self.portal(*args).stdout)
+
+    def download_request(self, username: str, state: str, name: str) -> None:
+        """A download request of the user's in a state a person cannot wait for: failed or expired."""
+        self.portal("demo", "download-request", "--username", username, "--state", state, "--name", name)
+
     def start(self) -> None:
+        # No demo data: every test makes its own, so none depends on what another one changed.
         self.portal("db", "migrate")
-        self.portal("demo")
         for name in ("serve", "worker", "sandbox-bank"):
             log = (self.log_dir / f"{name}.log").open("wb")
-            self.processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "portal.cli", name], env=self.env, stdout=log, stderr=log
-                )
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "portal.cli", name], env=self.env, stdout=log, stderr=log
             )
         self._wait_ready(f"{self.url}/readyz", "the portal")
         self._wait_ready(f"{self.bank_url}/healthz", "the sandbox bank")
@@ -101,10 +174,21 @@ class LiveStack:
                 raise RuntimeError(f"{what} did not become ready; see {self.log_dir}")
             time.sleep(0.2)
 
+    @contextmanager
+    def worker_held(self) -> Iterator[None]:
+        """The worker process stopped (SIGSTOP) until the block ends: jobs enqueued meanwhile stay queued,
+        so a page is certain to show them in progress."""
+        worker = self.processes["worker"]
+        worker.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            worker.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
-        for process in self.processes:
+        for process in self.processes.values():
             process.terminate()
-        for process in self.processes:
+        for process in self.processes.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -133,9 +217,9 @@ def base_url(pytestconfig: pytest.Config, live_stack: LiveStack | None) -> str:
 
 @pytest.fixture
 def local_stack(live_stack: LiveStack | None) -> LiveStack:
-    """For tests that read the captured email or run the portal's commands."""
+    """For tests that read the captured email, run the portal's commands or make their own data."""
     if live_stack is None:
-        pytest.skip("needs the local stack (reads captured email); not available with --base-url")
+        pytest.skip("needs the local stack (its email or commands); not available with --base-url")
     return live_stack
 
 

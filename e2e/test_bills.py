@@ -11,22 +11,28 @@ import facturx
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from e2e.conftest import LiveStack
 from e2e.pages.accounts import AccountHome, SignInPage
 from e2e.pages.files import download_when_ready
 
 
-def test_my_bills_and_view_online_bill(page: Page, base_url: str, axe: Callable[[Page], None]) -> None:
+def test_my_bills_and_view_online_bill(
+    page: Page, base_url: str, local_stack: LiveStack, axe: Callable[[Page], None]
+) -> None:
+    customer = local_stack.customer(pending=(2, 0), user="private")
+    first, second = (account.number for account in customer.accounts)
+    user = customer.signs_in_as
     page.goto(f"{base_url}/sign-in")
-    SignInPage(page).sign_in("ana.demo", "demo-password-ana")
-    AccountHome(page).expect_signed_in("ana.demo")
+    SignInPage(page).sign_in(user.username, user.password)
+    AccountHome(page).expect_signed_in(user.username)
     page.get_by_role("link", name="My bills").click()
     expect(page.get_by_role("heading", level=1, name="My bills")).to_be_visible()
     axe(page)
 
-    page.get_by_label("Account").select_option("0001000421")
+    page.get_by_label("Account").select_option(second)
     page.get_by_role("button", name="Show bills").click()
-    expect(page.get_by_role("cell", name="0001000413")).to_have_count(0)
-    expect(page.get_by_role("cell", name="0001000421").first).to_be_visible()
+    expect(page.get_by_role("cell", name=first)).to_have_count(0)
+    expect(page.get_by_role("cell", name=second).first).to_be_visible()
 
     for legend, month, year in (("Period from", "6", "2026"), ("Period to", "1", "2026")):
         group = page.get_by_role("group", name=legend)
@@ -52,14 +58,15 @@ def test_my_bills_and_view_online_bill(page: Page, base_url: str, axe: Callable[
 
 
 def test_download_the_bill_pdf(
-    page: Page, base_url: str, javascript: bool, axe: Callable[[Page], None]
+    page: Page, base_url: str, local_stack: LiveStack, javascript: bool, axe: Callable[[Page], None]
 ) -> None:
     """Procedure 2's first steps: "My bills" → "View online bill" → "Actions" → the bill in PDF, whose
     text holds the 46 digits of the barcode and whose Factur-X attachment passes the official schema."""
+    user = local_stack.customer(user="private").signs_in_as
     page.goto(f"{base_url}/sign-in")
-    SignInPage(page).sign_in("ana.demo", "demo-password-ana")
+    SignInPage(page).sign_in(user.username, user.password)
     page.get_by_role("link", name="My bills").click()
-    page.get_by_role("link", name="View online bill").nth(1 if javascript else 0).click()
+    page.get_by_role("link", name="View online bill").first.click()
     page.get_by_text("Actions", exact=True).click()
     barcode = page.get_by_text("Issuer-suffix").locator("..").inner_text()
     assert "58818501" in barcode

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from e2e.conftest import LiveStack
 from e2e.pages.accounts import SignInPage
 
 # For the focused element: its text against its background, and its focus indicator (outline, box shadow,
@@ -84,12 +85,15 @@ def focus_problems(page: Page, limit: int = 120) -> list[str]:
 
 
 @pytest.mark.parametrize("javascript", [True], ids=["js"])
-def test_focus_is_visible_at_every_tab_stop(page: Page, base_url: str, axe: Callable[[Page], None]) -> None:
+def test_focus_is_visible_at_every_tab_stop(
+    page: Page, base_url: str, local_stack: LiveStack, axe: Callable[[Page], None]
+) -> None:
+    user = local_stack.customer(pending=(2, 0), user="private").signs_in_as
     page.goto(f"{base_url}/")
     problems = [f"home: {problem}" for problem in focus_problems(page)]
     page.goto(f"{base_url}/sign-in")
     problems += [f"sign in: {problem}" for problem in focus_problems(page)]
-    SignInPage(page).sign_in("ana.demo", "demo-password-ana")
+    SignInPage(page).sign_in(user.username, user.password)
     page.get_by_role("link", name="My bills").click()
     expect(page.get_by_role("heading", level=1, name="My bills")).to_be_visible()
     problems += [f"My bills: {problem}" for problem in focus_problems(page)]
@@ -104,7 +108,11 @@ SCREENS = {"narrow": {"width": 320, "height": 900}, "wide": {"width": 1280, "hei
 
 
 @pytest.mark.parametrize("javascript", [True], ids=["js"])
-def test_screenshots_of_the_main_pages(page: Page, base_url: str, pytestconfig: Any) -> None:
+def test_screenshots_of_the_main_pages(
+    page: Page, base_url: str, local_stack: LiveStack, pytestconfig: Any
+) -> None:
+    # An administrator of a customer of the test's own: two accounts, the latest bill of each due.
+    user = local_stack.customer(pending=(1, 1), user="administrator").signs_in_as
     folder = Path(pytestconfig.getoption("output")) / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -118,7 +126,7 @@ def test_screenshots_of_the_main_pages(page: Page, base_url: str, pytestconfig: 
     shoot("home")
     page.goto(f"{base_url}/sign-in")
     shoot("sign-in")
-    SignInPage(page).sign_in("admin.demo", "demo-password-admin")
+    SignInPage(page).sign_in(user.username, user.password)
     expect(page.get_by_role("heading", level=1, name="Customer Service Area")).to_be_visible()
     shoot("account-home")
     page.get_by_role("link", name="My bills").click()

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from e2e.test_register import JAVIER, activation_link
+from e2e.conftest import LiveStack
+from e2e.test_register import activation_link
 
 
 def tab_to(page: Page, target: Locator, limit: int = 40) -> None:
@@ -21,7 +22,10 @@ def tab_to(page: Page, target: Locator, limit: int = 40) -> None:
 
 
 @pytest.mark.parametrize("javascript", [True], ids=["js"])
-def test_register_with_the_keyboard_alone(page: Page, base_url: str, mailbox: Any, local_stack: Any) -> None:
+def test_register_with_the_keyboard_alone(
+    page: Page, base_url: str, mailbox: Any, local_stack: LiveStack
+) -> None:
+    bill = local_stack.customer().bill_details()
     page.goto(f"{base_url}/")
     tab_to(page, page.get_by_role("navigation", name="Your service").get_by_role("link", name="Register"))
     page.keyboard.press("Enter")
@@ -32,10 +36,10 @@ def test_register_with_the_keyboard_alone(page: Page, base_url: str, mailbox: An
     page.keyboard.press("Enter")
 
     for label, value in (
-        ("DNI or NIE of the account holder", JAVIER.identity),
-        ("Account number", JAVIER.account),
-        ("Bill number", JAVIER.number),
-        ("Total amount of that bill, in euros", JAVIER.amount),
+        ("DNI or NIE of the account holder", bill.identity),
+        ("Account number", bill.account),
+        ("Bill number", bill.number),
+        ("Total amount of that bill, in euros", bill.amount),
     ):
         tab_to(page, page.get_by_label(label))
         page.keyboard.type(value)

@@ -10,23 +10,19 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from e2e.conftest import LiveStack
 from e2e.pages.accounts import SignInPage
 from e2e.pages.files import download_when_ready
 from e2e.pages.payment_documents import PaymentDocuments
 
-# JavaScript on and off use different people's accounts: documents made by one run stay in the database.
-WHO = {
-    True: ("ana.demo", "demo-password-ana", "0001000413"),
-    False: ("admin.demo", "demo-password-admin", "0001000447"),
-}
-
 
 def test_create_a_bills_due_document_and_download_it(
-    page: Page, base_url: str, javascript: bool, axe: Callable[[Page], None]
+    page: Page, base_url: str, local_stack: LiveStack, javascript: bool, axe: Callable[[Page], None]
 ) -> None:
-    username, password, account = WHO[javascript]
+    customer = local_stack.customer(pending=(2, 0), user="private")  # one account with nothing due
+    account, user = customer.accounts[0].number, customer.signs_in_as
     page.goto(f"{base_url}/sign-in")
-    SignInPage(page).sign_in(username, password)
+    SignInPage(page).sign_in(user.username, user.password)
     for menu in ("All transactions", "Manage your account"):  # the main menu's hubs
         page.get_by_role("navigation", name="Main menu").get_by_role("link", name=menu).click()
         expect(page.get_by_role("heading", level=1, name=menu)).to_be_visible()

@@ -1,6 +1,6 @@
 """Pay bills by card, both procedures of the seed's "Payment of bills", with JavaScript on and off,
 through the sandbox bank: an authorised card, a declined card and a 3-D Secure challenge; axe clean on
-every portal step. Each test pays a different demo bill (README, "Demo data"), per JavaScript mode."""
+every portal step. Each test pays a bill of a customer of its own."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveStack
+from e2e.data import FreshBill
 from e2e.pages.accounts import SignInPage
 from e2e.pages.payments import BillPayment, PaymentData
 from e2e.pages.sandbox_bank import SandboxBank
@@ -18,19 +19,11 @@ from portal.banking.money import parse_amount
 
 Axe = Callable[[Page], None]
 
-OKSANA = PaymentData("9050794", "58818501-001", "0000000095013", "000389", "21,11")
-JAVIER = PaymentData("9050794", "58818501001", "0000000097516", "000397", "22.69")
-MARIA = PaymentData("9050794", "58818501-001", "0000000002512", "000017", "14,69")
-HORNO = PaymentData("9050794", "58818501-001", "0000000007508", "000033", "158,60")
-INMOBILIARIA = PaymentData("9050794", "58818501-001", "0000000017549", "000074", "17,11")
 
-
-def _to_bank(
-    payment: BillPayment, data: PaymentData, what: str, amount: str, axe: Axe, email: str | None
-) -> None:
+def _to_bank(payment: BillPayment, bill: FreshBill, axe: Axe, email: str | None) -> None:
     payment.choose_cpr_code()
-    payment.enter_code(data)
-    payment.expect_check(what, amount)
+    payment.enter_code(bill.payment_data)
+    payment.expect_check(bill.label, f"{bill.amount} €")
     axe(payment.page)
     payment.start_payment(email)
     axe(payment.page)
@@ -42,15 +35,12 @@ def test_pay_with_cpr_code_without_signing_in(
 ) -> None:
     """Procedure 1: "Your service" → "Paying your bill/Bill payment" → "Pay now with CPR code" → the
     details at the bottom of the bill → card → "Accept" → the receipt, and the receipt by email."""
-    data, bill, amount = (
-        (OKSANA, "Bill FA00000000950", "21,11 €")
-        if javascript
-        else (
-            JAVIER,
-            "Bill FA00000000975",
-            "22,69 €",
-        )
-    )
+    customer = local_stack.customer(identity="nie" if javascript else "dni")
+    due = customer.accounts[0].pending[-1]
+    bill, amount, data = due.label, f"{due.amount} €", due.payment_data
+    if not javascript:  # typed another way: no hyphen in the issuer, a dot for the decimal comma
+        data = PaymentData(data.cpr, data.issuer.replace("-", ""), data.reference, data.identification,
+                           data.amount.replace(",", "."))  # fmt: skip
     page.goto(base_url)
     payment = BillPayment(page).open_from_menu()
     axe(page)
@@ -63,7 +53,7 @@ def test_pay_with_cpr_code_without_signing_in(
     page.get_by_label("Amount, in euros").fill(data.amount)
     page.get_by_role("button", name="Continue").click()
     payment.expect_check(bill, amount)
-    expect(page.get_by_text("Kovalenko")).to_have_count(0)  # nothing about the holder
+    expect(page.get_by_text(customer.name)).to_have_count(0)  # nothing about the holder
     axe(page)
     payment.start_payment("payer@example.com")
     axe(page)
@@ -87,15 +77,15 @@ def test_pay_with_cpr_code_without_signing_in(
     payment.expect_error("This bill is already paid")
 
 
-def test_pay_with_barcode_as_a_user(page: Page, base_url: str, javascript: bool, axe: Axe) -> None:
+def test_pay_with_barcode_as_a_user(
+    page: Page, base_url: str, local_stack: LiveStack, javascript: bool, axe: Axe
+) -> None:
     """Procedure 2: "My bills" → a pending bill → "View online bill" → its payment data (as on the PDF);
     back to "My bills" → "Online payment" → "Pay now with barcode" → the user's email → "Start payment"
     → card → "Accept"."""
-    user, password = (
-        ("ana.demo", "demo-password-ana") if javascript else ("admin.demo", "demo-password-admin")
-    )
+    user = local_stack.customer(pending=(2, 0), user="private").signs_in_as
     page.goto(f"{base_url}/sign-in")
-    SignInPage(page).sign_in(user, password)
+    SignInPage(page).sign_in(user.username, user.password)
     page.get_by_role("link", name="My bills").click()
     pending = page.locator(".pending-bills li").last
     number = pending.locator("strong").inner_text()
@@ -145,11 +135,12 @@ def test_pay_with_barcode_as_a_user(page: Page, base_url: str, javascript: bool,
 
 
 def test_a_declined_card_leaves_the_bill_pending(
-    page: Page, base_url: str, javascript: bool, axe: Axe
+    page: Page, base_url: str, local_stack: LiveStack, javascript: bool, axe: Axe
 ) -> None:
+    bill = local_stack.customer().accounts[0].pending[-1]
     page.goto(f"{base_url}/pay")
     payment = BillPayment(page).expect_open()
-    _to_bank(payment, MARIA, "Bill FA00000000025", "14,69 €", axe, email=None)
+    _to_bank(payment, bill, axe, email=None)
     bank = SandboxBank(page)
     bank.pay(card=SandboxBank.DECLINED)
     bank.expect_result("Payment declined")
@@ -157,22 +148,16 @@ def test_a_declined_card_leaves_the_bill_pending(
     payment.wait_for("Your payment was not accepted", javascript=javascript)
     axe(page)
     page.get_by_role("link", name="Try again").click()
-    payment.expect_check("Bill FA00000000025", "14,69 €")  # still pending: it can be paid
+    payment.expect_check(bill.label, f"{bill.amount} €")  # still pending: it can be paid
 
 
-def test_a_3d_secure_challenge(page: Page, base_url: str, javascript: bool, axe: Axe) -> None:
-    data, bill, amount = (
-        (HORNO, "Bill FA00000000075", "158,60 €")
-        if javascript
-        else (
-            INMOBILIARIA,
-            "Bill FA00000000175",
-            "17,11 €",
-        )
-    )
+def test_a_3d_secure_challenge(
+    page: Page, base_url: str, local_stack: LiveStack, javascript: bool, axe: Axe
+) -> None:
+    bill = local_stack.customer(identity="cif").accounts[0].pending[-1]
     page.goto(f"{base_url}/pay")
     payment = BillPayment(page).expect_open()
-    _to_bank(payment, data, bill, amount, axe, email="")
+    _to_bank(payment, bill, axe, email="")
     bank = SandboxBank(page)
     bank.pay(card=SandboxBank.CHALLENGE_AUTHORISED)
     bank.challenge(SandboxBank.CHALLENGE_CODE)

@@ -2,22 +2,21 @@
 SMTP capture), change the password (another browser is signed out), and the online bill; with JavaScript
 on and off, axe clean on every page and error state.
 
-Each test signs in as a user of its own, made directly in the live stack's database, so that changing a
-password or an address never disturbs the demo users other tests sign in with.
+Each test signs in as a user of its own (`portal demo customer`), so that changing a password or an
+address never disturbs another test.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from e2e.conftest import LiveStack
 from e2e.pages.accounts import AccountHome, SignInPage
 from e2e.pages.profile import (
     ChangeEmail,
@@ -28,56 +27,26 @@ from e2e.pages.profile import (
     expect_notification,
 )
 
-PASSWORD = "orchard pebble compass 31"
 
-
+@dataclass(frozen=True)
 class ProfileUser:
-    def __init__(self, username: str, account: str) -> None:
-        self.username = username
-        self.email = f"{username}@example.com"
-        self.account = account
-
-
-# One user per test and variant, each with an account of its own.
-USERS = {
-    "test_email_change_your_email_address": "email",
-    "test_password_change_your_password": "password",
-    "test_online_bill": "online",
-    "test_online_bill_with_the_keyboard_alone": "keys",
-}
+    username: str
+    email: str
+    password: str
+    account: str
 
 
 @pytest.fixture
-def profile_user(local_stack: Any, javascript: bool, request: pytest.FixtureRequest) -> ProfileUser:
-    """An activated administrator user of one Inmobiliaria Mediterránea account (README, "Demo data")."""
-    name = request.node.originalname
-    username = f"profile.{USERS[name]}.{'js' if javascript else 'nojs'}"
-    slot = list(USERS).index(name) * 2 + (0 if javascript else 1)
-    with psycopg.connect(os.environ["E2E_DATABASE_URL"], autocommit=True) as conn:
-        accounts = conn.execute(
-            "SELECT a.id, a.number FROM account a JOIN customer c ON c.id = a.customer"
-            " WHERE c.identity_number = 'A03312543' ORDER BY a.number DESC LIMIT 8"
-        ).fetchall()
-        account_id, number = accounts[slot]
-        [(user_id,)] = conn.execute(
-            "INSERT INTO portal_user (username, email, kind, customer, password_hash, activated_at,"
-            " online_bill, privacy_policy_version, privacy_accepted_at, last_sign_in_at, created_at)"
-            " VALUES (%s, %s, 'administrator', NULL, %s, now(), false, '2026-11', now(), NULL, now())"
-            " RETURNING id",
-            (username, f"{username}@example.com", PasswordHasher().hash(PASSWORD)),
-        ).fetchall()
-        conn.execute("UPDATE account SET online_bill = false WHERE id = %s", (account_id,))
-        conn.execute(
-            'INSERT INTO account_access ("user", account, role, created_at)'
-            " VALUES (%s, %s, 'administrator', now())",
-            (user_id, account_id),
-        )
-    return ProfileUser(username, number)
+def profile_user(local_stack: LiveStack) -> ProfileUser:
+    """An activated administrator user of one account of its own, with bills on paper."""
+    customer = local_stack.customer(identity="cif", pending=(0,), user="administrator", paper=True)
+    user = customer.signs_in_as
+    return ProfileUser(user.username, user.email, user.password, customer.accounts[0].number)
 
 
-def sign_in(page: Page, base_url: str, user: ProfileUser, password: str = PASSWORD) -> AccountHome:
+def sign_in(page: Page, base_url: str, user: ProfileUser) -> AccountHome:
     page.goto(f"{base_url}/sign-in")
-    SignInPage(page).sign_in(user.username, password)
+    SignInPage(page).sign_in(user.username, user.password)
     return AccountHome(page).expect_signed_in(user.username)
 
 
@@ -111,7 +80,7 @@ def test_email_change_your_email_address(
     expect_error(page, "Your current password is not correct")
     axe(page)
 
-    form.ask(new_email, PASSWORD)
+    form.ask(new_email, profile_user.password)
     expect_notification(page, "Check your email to confirm the new address")
     axe(page)
 
@@ -160,7 +129,7 @@ def test_password_change_your_password(
             page, "This password is too common and easy to guess: choose another, such as three random words"
         )
         axe(page)
-        form.change(PASSWORD, new_password)
+        form.change(profile_user.password, new_password)
         expect_notification(page, "Your password has been changed")
         axe(page)
         text = message_to(mailbox, profile_user.email, "Your password was changed")

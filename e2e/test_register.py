@@ -10,23 +10,18 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from e2e.conftest import LiveStack
 from e2e.pages.accounts import AccountHome, Bill, PasswordPage, Registration, SignInPage
 from e2e.pages.site import HomePage
 
-MARIA = Bill("48213657E", "0001000017", "FA00000000025", "14,69")
-OKSANA = Bill("Y2345678Z", "0001000389", "FA00000000950", "21.11")  # a dot works as well as a comma
-HORNO = Bill("B46382917", "0001000033", "FA00000000075", "158,60")
-INMOBILIARIA = Bill("A03312543", "0001000074", "FA00000000175", "17,11")
-JAVIER = Bill("20481736Y", "0001000397", "FA00000000975", "22,69")
-
-# Each variant registers a different holder: a holder can be registered once.
-CASES = {
-    ("private", True): MARIA,
-    ("private", False): OKSANA,
-    ("company", True): HORNO,
-    ("company", False): INMOBILIARIA,
-    ("administrator", True): INMOBILIARIA,
-    ("administrator", False): HORNO,
+# The holder's document for each registration type; a private user's is a DNI with JavaScript, an NIE without.
+DOCUMENTS = {
+    ("private", True): "dni",
+    ("private", False): "nie",
+    ("company", True): "cif",
+    ("company", False): "cif",
+    ("administrator", True): "cif",
+    ("administrator", False): "dni",
 }
 
 
@@ -47,10 +42,12 @@ def test_register_each_type(
     javascript: bool,
     axe: Callable[[Page], None],
     mailbox: Any,
-    local_stack: Any,
+    local_stack: LiveStack,
     kind: str,
 ) -> None:
-    bill = CASES[(kind, javascript)]
+    bill = local_stack.customer(identity=DOCUMENTS[(kind, javascript)]).bill_details()
+    if kind == "private" and not javascript:  # a dot works as well as a comma
+        bill = Bill(bill.identity, bill.account, bill.number, bill.amount.replace(",", "."))
     username = f"{kind}-{'js' if javascript else 'nojs'}"
     email = f"{username}@example.com"
 
@@ -100,23 +97,28 @@ def test_register_each_type(
         page.get_by_role("link", name="Add an account").click()
         expect(page.get_by_role("heading", level=1, name="Add an account")).to_be_visible()
         axe(page)
-        registration.enter_bill(JAVIER, submit="Add account")
-        expect(page.get_by_text(f"You can now see account {JAVIER.account}")).to_be_visible()
-        home.expect_account(JAVIER.account)
+        another = local_stack.customer().bill_details()
+        registration.enter_bill(another, submit="Add account")
+        expect(page.get_by_text(f"You can now see account {another.account}")).to_be_visible()
+        home.expect_account(another.account)
     home.sign_out()
 
 
-def test_sign_in_and_out(page: Page, base_url: str, axe: Callable[[Page], None]) -> None:
+def test_sign_in_and_out(
+    page: Page, base_url: str, local_stack: LiveStack, axe: Callable[[Page], None]
+) -> None:
+    customer = local_stack.customer(user="private")
+    user = customer.signs_in_as
     page.goto(f"{base_url}/account")
     sign_in = SignInPage(page).expect_open()  # a signed-in page sends you to sign in first
-    sign_in.sign_in("ana.demo", "not the password")
+    sign_in.sign_in(user.username, "not the password")
     expect(page).to_have_title(re.compile("^Error: Sign in"))
     expect(page.get_by_role("alert")).to_contain_text("Enter a correct username and password")
-    expect(page.get_by_label("Username or email address")).to_have_value("ana.demo")
+    expect(page.get_by_label("Username or email address")).to_have_value(user.username)
     axe(page)
-    sign_in.sign_in("ana.demo", "demo-password-ana")
-    home = AccountHome(page).expect_signed_in("ana.demo")
-    home.expect_account("0001000413")
+    sign_in.sign_in(user.username, user.password)
+    home = AccountHome(page).expect_signed_in(user.username)
+    home.expect_account(customer.accounts[0].number)
     axe(page)
     home.sign_out()
     page.goto(f"{base_url}/account")
@@ -124,12 +126,13 @@ def test_sign_in_and_out(page: Page, base_url: str, axe: Callable[[Page], None])
 
 
 def test_forgotten_password(
-    page: Page, base_url: str, axe: Callable[[Page], None], mailbox: Any, local_stack: Any, javascript: bool
+    page: Page, base_url: str, axe: Callable[[Page], None], mailbox: Any, local_stack: LiveStack
 ) -> None:
+    username = local_stack.customer(identity="cif", user="administrator").signs_in_as.username
     SignInPage(page.goto(f"{base_url}/sign-in") and page).expect_open()
     page.get_by_role("link", name="Forgotten your password?").click()
     axe(page)
-    page.get_by_label("Username or email address").fill("admin.demo")
+    page.get_by_label("Username or email address").fill(username)
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("heading", level=1, name="Check your email")).to_be_visible()
     axe(page)
@@ -140,27 +143,30 @@ def test_forgotten_password(
     page.goto(link.group(0))
     expect(page.get_by_role("heading", level=1, name="Create a new password")).to_be_visible()
     axe(page)
-    new_password = f"admin new password {'js' if javascript else 'nojs'}"
+    new_password = "admin new password lighthouse"
     page.get_by_label("Password", exact=True).fill(new_password)
     page.get_by_role("button", name="Continue").click()
-    AccountHome(page).expect_signed_in("admin.demo").sign_out()
+    AccountHome(page).expect_signed_in(username).sign_out()
     page.goto(f"{base_url}/sign-in")
-    SignInPage(page).sign_in("admin.demo", new_password)
-    AccountHome(page).expect_signed_in("admin.demo")
+    SignInPage(page).sign_in(username, new_password)
+    AccountHome(page).expect_signed_in(username)
 
 
 @pytest.mark.parametrize("javascript", [True], ids=["js"])
-def test_session_timeout_warning(page: Page, base_url: str, axe: Callable[[Page], None]) -> None:
+def test_session_timeout_warning(
+    page: Page, base_url: str, local_stack: LiveStack, axe: Callable[[Page], None]
+) -> None:
     """Two minutes before the idle timeout the page warns, and "Stay signed in" keeps the session."""
+    user = local_stack.customer(user="private").signs_in_as
     page.clock.install()
     page.goto(f"{base_url}/sign-in")
-    SignInPage(page).sign_in("ana.demo", "demo-password-ana")
-    AccountHome(page).expect_signed_in("ana.demo")
+    SignInPage(page).sign_in(user.username, user.password)
+    AccountHome(page).expect_signed_in(user.username)
     warning = page.get_by_role("alert").filter(has_text="You will be signed out in 2 minutes")
     expect(warning).to_be_hidden()
     page.clock.fast_forward("28:30")
     expect(warning).to_be_visible()
     axe(page)
     warning.get_by_role("button", name="Stay signed in").click()
-    AccountHome(page).expect_signed_in("ana.demo")
+    AccountHome(page).expect_signed_in(user.username)
     expect(warning).to_be_hidden()

@@ -44,7 +44,12 @@ CRON_JOBS = [
 ]
 
 
-def make_worker(settings: Settings, queue: Queue) -> Worker:
+def make_worker(
+    settings: Settings, queue: Queue, *, timers: PartialTimersDict = UPKEEP_TIMERS, dequeue_timeout: float = 1
+) -> Worker:
+    """The worker. A stop waits for the upkeep loops' naps (`timers`) and the dequeue wait to end: the test
+    suite, which stops a worker after each test that uses one, passes shorter ones."""
+
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["queue"] = queue
@@ -58,9 +63,9 @@ def make_worker(settings: Settings, queue: Queue) -> Worker:
         concurrency=settings.queue.concurrency,
         startup=startup,
         # NOTES-stack: a PostgresQueue worker on 3.11 may hang on SIGTERM unless it polls often.
-        dequeue_timeout=1,
+        dequeue_timeout=dequeue_timeout,
         # Shutdown waits for every task, the upkeep loops included, so their naps bound an idle stop.
-        timers=UPKEEP_TIMERS,
+        timers=timers,
         shutdown_grace_period_s=10,
     )
 

@@ -5,19 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
+import os
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 from litestar import Litestar
 from saq.queue.postgres import PostgresQueue
 
-from portal.db.tables import TABLES
+from portal import clock
+from portal.db.tables import TABLES, OutboxEmail
 from portal.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[dt.datetime]:
+    """The portal's clock stands still during each test, at the instant the test starts. So a test that
+    loads the demo (dated from "today") and then asks for "the last 12 months" sees one date throughout,
+    even when it runs across midnight; each test still starts on the real (or faketime's) date, so the
+    suite tries whatever calendar it runs on. The database, SAQ and worker subprocesses keep real time."""
+    start = dt.datetime.now(dt.UTC)
+    with clock.frozen_at(start):
+        yield start
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +62,9 @@ async def db(settings: Settings) -> AsyncIterator[None]:
     yield
 
 
+REDIS_CLAIM_KEY = "portal-ci:run"  # the same name in .ci/redis_db.py
+
+
 @pytest.fixture
 async def queue(db: None, settings: Settings) -> AsyncIterator[Any]:
     from portal.infra.queue import make_queue
@@ -59,9 +76,21 @@ async def queue(db: None, settings: Settings) -> AsyncIterator[Any]:
         async with q.pool.connection() as conn:
             await conn.execute("DELETE FROM saq_jobs")
     else:
-        await q.redis.flushdb()
+        # .ci/run claims a Redis database per run (.ci/redis_db.py): empty it but keep the claim, and
+        # never empty a database that another run holds.
+        holder = await q.redis.get(REDIS_CLAIM_KEY)
+        if holder is not None and holder.decode() != os.environ.get("REDIS_CLAIM_ID"):
+            pytest.fail(f"The Redis database of QUEUE_URL is held by run {holder.decode()}, not this one")
+        stale = [key async for key in q.redis.scan_iter() if key != REDIS_CLAIM_KEY.encode()]
+        if stale:
+            await q.redis.delete(*stale)
     yield q
     await q.disconnect()
+
+
+# A worker's stop waits for its upkeep loops to wake from their naps (5 s in production): short naps here
+# stop it in a fraction of a second instead, after each of the many tests that use one.
+TEST_WORKER_TIMERS = {"schedule": 0.2, "sweep": 0.2, "abort": 0.2, "worker_info": 0.2}
 
 
 @pytest.fixture
@@ -69,7 +98,7 @@ async def worker(queue: Any, settings: Settings) -> AsyncIterator[Any]:
     """A real SAQ worker processing the real tasks, in this event loop."""
     from jobs.settings import make_worker
 
-    w = make_worker(settings, queue)
+    w = make_worker(settings, queue, timers=TEST_WORKER_TIMERS, dequeue_timeout=0.2)
     w.SIGNALS = []  # the test runner keeps its own signal handlers
     task = asyncio.create_task(w.start())
     yield w
@@ -112,6 +141,40 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """The real app over HTTP."""
     async with running(app) as http:
         yield http
+
+
+T = TypeVar("T")
+
+
+async def wait_until(condition: Callable[[], Awaitable[T]], *, within: float = 30, every: float = 0.05) -> T:
+    """Poll `condition` until it returns something true, and return that; fail after `within` seconds.
+    For events in the database or another process, which cannot wake this event loop."""
+    async with asyncio.timeout(within):
+        while not (result := await condition()):  # noqa: ASYNC110
+            await asyncio.sleep(every)
+    return result
+
+
+async def all_mail_sent(within: float = 30) -> int:
+    """Wait until the outbox has no unsent message; return how many it holds. Every email goes through the
+    outbox and is marked sent once the SMTP server took it, so then no other message is on its way."""
+
+    async def nothing_unsent() -> bool:
+        return await OutboxEmail.count().where(OutboxEmail.sent_at.is_null()) == 0
+
+    await wait_until(nothing_unsent, within=within)
+    return await OutboxEmail.count()
+
+
+def pdf_ready(client: httpx.AsyncClient, status_path: str) -> Callable[[], Awaitable[Any]]:
+    """For `wait_until`: poll a PDF's status as its page does; "286" (htmx: stop polling) means ready."""
+
+    async def ready() -> Any:
+        status = await client.get(status_path)
+        assert status.status_code in {200, 286}
+        return status if status.status_code == 286 else None
+
+    return ready
 
 
 CSRF_IN_PAGE = re.compile(r'name="_csrf_token" value="([^"]+)"|"x-csrftoken": "([^"]+)"')

@@ -16,6 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from portal import clock
 from portal.accounts.controllers import (
     AccountHomeController,
     PasswordController,
@@ -66,6 +67,7 @@ def cookie_name(settings: Settings, name: str) -> str:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
+    clock.configure(settings)
     queue = make_queue(settings)
 
     @asynccontextmanager

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 
+from portal import clock
 from portal.db.tables import AuditEvent
 
 log = structlog.get_logger("portal.audit")
@@ -23,6 +24,13 @@ class Origin:
 
 async def record(event: str, origin: Origin, *, user_id: int | None = None, **detail: Any) -> None:
     await AuditEvent.insert(
-        AuditEvent(event=event, user=user_id, ip=origin.ip, request_id=origin.request_id, detail=detail)
+        AuditEvent(
+            event=event,
+            user=user_id,
+            ip=origin.ip,
+            request_id=origin.request_id,
+            detail=detail,
+            at=clock.now(),
+        )
     )
     log.info("audit", audit_event=event, user_id=user_id, ip=origin.ip, **detail)

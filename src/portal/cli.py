@@ -1,4 +1,4 @@
-"""`portal run | serve | worker | db migrate | demo | mail test`.
+"""`portal run | serve | worker | db migrate | demo [customer | download-request] | mail test`.
 
 `portal run` is the one-command development stack: embedded PostgreSQL (unless DATABASE_URL is set),
 migrations, demo data on an empty database, then the web server, the job worker and the sandbox bank as
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from portal import clock
 from portal.settings import ConfigurationError, Settings
 
 
@@ -37,7 +39,9 @@ def _settings_with_database() -> tuple[Settings, bool]:
     # Piccolo finds its engine through PICCOLO_CONF: `portal serve` and `portal worker` need it as much
     # as `portal run` (a deployment may still point it elsewhere).
     os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
-    return Settings.from_env(), embedded
+    settings = Settings.from_env()
+    clock.configure(settings)
+    return settings, embedded
 
 
 async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:
@@ -198,6 +202,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _test_data_settings() -> Settings:
+    """Settings for the commands that add a test's own data (to a migrated database), which have no
+    place in production."""
+    settings, _ = _settings_with_database()
+    if settings.is_production:
+        raise ConfigurationError("Test data is for development and tests: not in production")
+    return settings
+
+
+def cmd_demo_customer(args: argparse.Namespace) -> int:
+    from portal.db.tables.users import UserKind
+    from portal.demo.fresh import add_customer
+
+    settings = _test_data_settings()
+    customer = asyncio.run(
+        add_customer(
+            settings,
+            identity=args.identity,
+            pending=[int(count) for count in args.pending.split(",")],
+            user=UserKind(args.user) if args.user else None,
+            password=args.password,
+            online_bill=not args.paper,
+        )
+    )
+    print(json.dumps(customer, ensure_ascii=False))
+    return 0
+
+
+def cmd_demo_download_request(args: argparse.Namespace) -> int:
+    from portal.db.tables.downloads import DownloadState
+    from portal.demo.fresh import add_download_request
+
+    _test_data_settings()
+    print(asyncio.run(add_download_request(args.username, DownloadState(args.state), args.name)))
+    return 0
+
+
 def cmd_mail_test(args: argparse.Namespace) -> int:
     from portal.infra.queue import make_queue
     from portal.notifications.outbox import queue_email
@@ -244,6 +285,29 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load the deterministic demo data (or scale data with --bills)")
     demo.add_argument("--bills", type=int, default=0, help="add N generated bills for benchmarks")
     demo.set_defaults(func=cmd_demo)
+    demo_sub = demo.add_subparsers(dest="demo_command")
+    customer = demo_sub.add_parser(
+        "customer", help="add a new customer (and user) with bills of its own, for a test; prints JSON"
+    )
+    customer.add_argument(
+        "--identity", choices=["dni", "nie", "cif"], default="dni", help="holder's document"
+    )
+    customer.add_argument(
+        "--pending",
+        default="1",
+        help="one account per number: how many of its latest bills are unpaid",
+    )
+    customer.add_argument("--user", choices=["private", "company", "administrator"], help="add a user")
+    customer.add_argument("--password", default="fresh customer password 7", help="the user's password")
+    customer.add_argument("--paper", action="store_true", help="bills on paper (online bill off)")
+    customer.set_defaults(func=cmd_demo_customer)
+    request = demo_sub.add_parser(
+        "download-request", help="add a failed or expired download request of a user, for a test"
+    )
+    request.add_argument("--username", required=True)
+    request.add_argument("--state", choices=["failed", "expired"], required=True)
+    request.add_argument("--name", required=True, help="the file's name, without .zip")
+    request.set_defaults(func=cmd_demo_download_request)
     mail = sub.add_parser("mail", help="email commands")
     mail_sub = mail.add_subparsers(dest="mail_command", required=True)
     test = mail_sub.add_parser("test", help="send a test email through the outbox and the worker")

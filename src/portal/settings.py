@@ -6,6 +6,7 @@ Every field names the variable it comes from; README.md has the same table for o
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +157,30 @@ class LocaleSettings:
     """TIMEZONE: the customers' time zone (IANA name): "today" and every time shown are in it."""
 
 
+def _env_instant(name: str) -> dt.datetime | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be an ISO 8601 date and time, not {raw!r}") from exc
+    if instant.tzinfo is None:
+        raise ConfigurationError(f"{name} must give its UTC offset, e.g. 2027-03-01T09:00:00+01:00")
+    return instant
+
+
+def _zone_name(name: str, default: str) -> str:
+    value = _env(name, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{name} must be an IANA time zone such as Europe/Madrid, not {value!r}"
+        ) from exc
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str
@@ -169,6 +194,9 @@ class Settings:
     gateway: GatewaySettings
     downloads: DownloadSettings = field(default_factory=DownloadSettings)
     locale: LocaleSettings = field(default_factory=LocaleSettings)
+    clock_start: dt.datetime | None = None
+    """PORTAL_NOW: start the clock at this instant (ISO 8601 with its offset) and let it run from there, to
+    see the portal "as of" a date in demos and QA; unset: the real time. Refused in production."""
     log_level: str = field(default="INFO")
     """LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 
@@ -228,7 +256,8 @@ class Settings:
                 heartbeat_seconds=_env_int("DOWNLOAD_HEARTBEAT_SECONDS", 60),
                 timeout_seconds=_env_int("DOWNLOAD_TIMEOUT_SECONDS", 7200),
             ),
-            locale=LocaleSettings(timezone=_env("TIMEZONE", "Europe/Madrid")),
+            locale=LocaleSettings(timezone=_zone_name("TIMEZONE", "Europe/Madrid")),
+            clock_start=_env_instant("PORTAL_NOW"),
             log_level=_env("LOG_LEVEL", "INFO").upper(),
         )
         settings.check()
@@ -249,12 +278,6 @@ class Settings:
                 raise ConfigurationError(f"{name} must be 3 digits between {low:03d} and {high:03d}")
         if not 1 <= issuer.document_days <= 60:
             raise ConfigurationError("ISSUER_DOCUMENT_DAYS must be between 1 and 60")
-        try:
-            ZoneInfo(self.locale.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigurationError(
-                f"TIMEZONE must be an IANA time zone name such as Europe/Madrid, not {self.locale.timezone!r}"
-            ) from exc
         if not self.is_production:
             return
         problems = []
@@ -268,6 +291,8 @@ class Settings:
             problems.append(
                 "GATEWAY_URL and GATEWAY_SECRET must be the real gateway's (https, your merchant key)"
             )
+        if self.clock_start is not None:
+            problems.append("PORTAL_NOW must not be set (the clock runs on the real time in production)")
         if self.database.url is None:
             problems.append("DATABASE_URL must be set (the embedded PostgreSQL is for development)")
         if problems:

@@ -103,7 +103,9 @@ def checkbox(data: dict[str, Any], name: str) -> bool:
 
 
 def local_path(target: str) -> str | None:
-    """A redirect target after sign-in, only if it stays on this site."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A redirect target after sign-in, only if it stays on this site. Browsers drop tabs and newlines
+    from a URL and read a backslash as a slash ("/\\t/evil.example" is "//evil.example" to them), so a
+    target with either, or with any other character that is not printable, is refused."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target and target.isprintable():
         return target
     return None

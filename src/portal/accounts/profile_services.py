@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from asyncpg.exceptions import UniqueViolationError
 
-from portal import audit
+from portal import audit, clock
 from portal.accounts import forms, passwords, tokens
 from portal.accounts.forms import Errors
 from portal.accounts.services import Mailer, Outcome
@@ -194,7 +194,7 @@ async def change_password(
         errors["new_password"] = "Your new password must be different from your current password"  # noqa: S105
     if errors:
         return None, Outcome(errors)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     async with db_engine().transaction():
         await User.update({User.password_hash: passwords.hash_password(new_password)}).where(
             User.id == viewer.user_id

@@ -17,7 +17,7 @@ from asyncpg.exceptions import UniqueViolationError
 from jinja2 import Environment
 from saq import Queue
 
-from portal import audit
+from portal import audit, clock
 from portal.accounts import forms, passwords, throttle, tokens
 from portal.accounts.forms import BillDetails, CheckedBillDetails, Errors
 from portal.audit import Origin
@@ -91,10 +91,9 @@ async def start_registration(kind: str) -> tuple[str, Outcome]:
     if kind not in forms.REGISTRATION_KINDS:
         return "", Outcome({"kind": "Select the type of registration"})
     token = secrets.token_urlsafe(32)
+    now = clock.now()
     await RegistrationDraft.insert(
-        RegistrationDraft(
-            token_hash=_hash(token), kind=kind, expires_at=dt.datetime.now(dt.UTC) + DRAFT_LIFETIME
-        )
+        RegistrationDraft(token_hash=_hash(token), kind=kind, created_at=now, expires_at=now + DRAFT_LIFETIME)
     )
     return token, Outcome()
 
@@ -114,10 +113,7 @@ async def get_draft(token: str | None) -> Draft | None:
         return None
     row = (
         await RegistrationDraft.select()
-        .where(
-            (RegistrationDraft.token_hash == _hash(token))
-            & (RegistrationDraft.expires_at > dt.datetime.now(dt.UTC))
-        )
+        .where((RegistrationDraft.token_hash == _hash(token)) & (RegistrationDraft.expires_at > clock.now()))
         .first()
     )
     if row is None:
@@ -265,7 +261,8 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
                     customer=customer,
                     online_bill=draft.online_bill,
                     privacy_policy_version=PRIVACY_POLICY_VERSION,
-                    privacy_accepted_at=dt.datetime.now(dt.UTC),
+                    privacy_accepted_at=clock.now(),
+                    created_at=clock.now(),
                 )
             ).returning(User.id)
             user_id = int(created[0]["id"])
@@ -363,7 +360,7 @@ async def set_password_with_link(
         assert user is not None
         if problem := passwords.password_problem(password, username=user["username"], email=user["email"]):
             return None, Outcome({"password": problem})
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         values: dict[Any, Any] = {User.password_hash: passwords.hash_password(password)}
         if purpose == TokenPurpose.activation:
             values[User.activated_at] = now
@@ -431,7 +428,7 @@ async def sign_in(
         await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
         return None, Outcome({"username": SIGN_IN_FAILED})
     await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
-    await User.update({User.last_sign_in_at: dt.datetime.now(dt.UTC)}).where(User.id == user["id"])
+    await User.update({User.last_sign_in_at: clock.now()}).where(User.id == user["id"])
     session = await sessions.start(user["id"], replacing=current_session)
     await audit.record("sign_in.succeeded", origin, user_id=user["id"])
     return session, Outcome()
@@ -527,4 +524,4 @@ async def add_account(
 
 
 async def purge_drafts() -> None:
-    await RegistrationDraft.delete().where(RegistrationDraft.expires_at < dt.datetime.now(dt.UTC))
+    await RegistrationDraft.delete().where(RegistrationDraft.expires_at < clock.now())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from portal import clock
 from portal.db.tables import Attempt
 
 
@@ -19,12 +20,12 @@ class Throttle:
         return f"{self.name}:{subject.lower()[:150]}"
 
     async def blocked(self, subject: str) -> bool:
-        since = dt.datetime.now(dt.UTC) - self.window
+        since = clock.now() - self.window
         count = await Attempt.count().where((Attempt.key == self.key(subject)) & (Attempt.at > since))
         return count >= self.limit
 
     async def hit(self, subject: str) -> None:
-        await Attempt.insert(Attempt(key=self.key(subject)))
+        await Attempt.insert(Attempt(key=self.key(subject), at=clock.now()))
 
     async def clear(self, subject: str) -> None:
         await Attempt.delete().where(Attempt.key == self.key(subject))
@@ -43,4 +44,4 @@ RESEND_PER_USER = Throttle("resend:user", 3, _HOUR)
 
 
 async def purge_attempts(older_than: dt.timedelta = dt.timedelta(days=1)) -> None:
-    await Attempt.delete().where(Attempt.at < dt.datetime.now(dt.UTC) - older_than)
+    await Attempt.delete().where(Attempt.at < clock.now() - older_than)

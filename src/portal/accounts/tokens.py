@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from portal import clock
 from portal.db.tables import EmailToken
 from portal.db.tables.auth import TokenPurpose
 
@@ -44,7 +45,7 @@ async def issue(user_id: int, purpose: TokenPurpose, *, bound: str = "") -> tupl
     """A new token for the user (its id and its secret); the user's older live tokens of that purpose stop
     working. Call inside the transaction that needs it. `bound` (e.g. a new email address) becomes part of
     the token, so the stored hash covers it: read it back with `bound_value` once `check` says valid."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     await EmailToken.update({EmailToken.cancelled_at: now}).where(
         (EmailToken.user == user_id)
         & (EmailToken.purpose == purpose)
@@ -87,7 +88,7 @@ async def check(token: str, purpose: TokenPurpose, *, for_update: bool = False) 
         state = TokenState.used
     elif row["cancelled_at"] is not None:
         state = TokenState.replaced
-    elif row["expires_at"] <= dt.datetime.now(dt.UTC):
+    elif row["expires_at"] <= clock.now():
         state = TokenState.expired
     else:
         state = TokenState.valid
@@ -95,7 +96,7 @@ async def check(token: str, purpose: TokenPurpose, *, for_update: bool = False) 
 
 
 async def mark_used(token_id: int) -> None:
-    await EmailToken.update({EmailToken.used_at: dt.datetime.now(dt.UTC)}).where(EmailToken.id == token_id)
+    await EmailToken.update({EmailToken.used_at: clock.now()}).where(EmailToken.id == token_id)
 
 
 def bound_value(token: str) -> str:

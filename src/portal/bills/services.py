@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from portal import clock
 from portal.db.tables import Bill
 from portal.db.tables.bills import BillStatus
 from portal.web.sessions import Viewer
@@ -126,7 +127,7 @@ async def my_bills(
     ``with_extras`` is false, what the My bills page shows beside them (their oldest pending bills, the
     "Account" filter's choices): one query, as every round trip to the database costs the page more than
     the few rows it adds."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     where: list[str] = []
     args: list[Any] = []
     if filters.account:
@@ -271,7 +272,7 @@ async def get_bill_for_job(bill_id: int) -> BillDetail | None:
 
 def _detail(row: dict[str, Any], today: dt.date | None) -> BillDetail:
     return BillDetail(
-        row=_row(row, today or dt.date.today()),
+        row=_row(row, today or clock.today()),
         account_id=row["account"],
         holder_name=row["holder_name"],
         holder_identity=row["holder_identity"],
@@ -333,7 +334,7 @@ class AccountTotals:
 
 async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[AccountStatus]:
     """Each account the viewer may see, at a glance: what is pending and when, the last bill, how it pays."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     rows = await Bill.raw(
         "SELECT a.number, a.supply_address, c.name AS holder, a.payment_method, a.iban_masked, a.online_bill,"
         " COALESCE(SUM(b.total_cents) FILTER (WHERE b.status = 'pending'), 0)::bigint AS pending_cents,"
@@ -348,7 +349,7 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
         " LEFT JOIN LATERAL (SELECT id, number, total_cents FROM bill WHERE account = a.id"
         "   ORDER BY period_start DESC, id DESC LIMIT 1) last ON true"
         " LEFT JOIN LATERAL (SELECT order_id, amount_cents, notified_at FROM payment WHERE account = a.id"
-        "   AND state = 'authorised' ORDER BY notified_at DESC LIMIT 1) paid ON true"
+        "   AND state = 'authorised' ORDER BY notified_at DESC, id DESC LIMIT 1) paid ON true"
         ' WHERE x."user" = {}'
         " GROUP BY a.id, c.name, last.id, last.number, last.total_cents, paid.order_id, paid.amount_cents,"
         " paid.notified_at ORDER BY c.name, a.number",

@@ -32,6 +32,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from stdnum.es import cif, dni, nie
 
+from portal import clock
 from portal.banking.accounts import account_number
 from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode, PaymentCodeError
 from portal.banking.identity import validate_identity
@@ -49,6 +50,8 @@ __all__ = [
     "SCALE_BILLS_PER_ACCOUNT",
     "SCALE_HOLDER_CIF",
     "describe_demo",
+    "insert_customer",
+    "insert_user",
     "load_demo",
     "load_demo_if_empty",
     "load_scale_bills",
@@ -394,7 +397,7 @@ async def _delete_demo() -> None:
 
 async def load_demo(settings: Settings, *, today: date | None = None) -> None:
     """Load the demo customers, bills and users in one transaction, replacing a previous demo."""
-    today = today or date.today()
+    today = today or clock.today()
     rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
     hasher = PasswordHasher()
     password_hashes = {user.username: hasher.hash(user.password) for user in DEMO_USERS}
@@ -405,70 +408,109 @@ async def load_demo(settings: Settings, *, today: date | None = None) -> None:
     async with Customer._meta.db.transaction():
         await _delete_demo()
         for spec in DEMO_CUSTOMERS:
-            document = validate_identity(spec.identity_number, "any")
-            [row] = await Customer.insert(
-                Customer(
-                    kind=spec.kind.value,
-                    identity_kind=document.kind,
-                    identity_number=document.number,
-                    name=spec.name,
-                    email=spec.email,
-                    phone=spec.phone,
-                )
-            ).returning(Customer.id)
-            customer_ids[spec.identity_number] = row["id"]
-            account_ids[spec.identity_number] = []
-            for account_spec in spec.accounts:
-                number = account_number(account_serial)
-                [account] = await Account.insert(
-                    Account(
-                        number=number,
-                        customer=row["id"],
-                        supply_address=account_spec.address,
-                        tariff=account_spec.tariff.name,
-                        payment_method=(
-                            PaymentMethod.direct_debit if account_spec.iban_masked else PaymentMethod.none
-                        ).value,
-                        iban_masked=account_spec.iban_masked,
-                    )
-                ).returning(Account.id)
-                account_ids[spec.identity_number].append(account["id"])
-                bills = _account_bills(
-                    rng,
-                    settings.issuer,
-                    today,
-                    number=number,
-                    spec=account_spec,
-                    first_serial=bill_serial,
-                    count=DEMO_BILLS_PER_ACCOUNT,
-                )
-                await Bill.insert(*(_bill_row(account["id"], bill) for bill in bills))
-                account_serial += 1
-                bill_serial += DEMO_BILLS_PER_ACCOUNT
+            customer_ids[spec.identity_number], account_ids[spec.identity_number], _ = await insert_customer(
+                spec, settings, rng, today, account_serial=account_serial, bill_serial=bill_serial
+            )
+            account_serial += len(spec.accounts)
+            bill_serial += len(spec.accounts) * DEMO_BILLS_PER_ACCOUNT
         for user in DEMO_USERS:
-            [user_row] = await User.insert(
-                User(
-                    username=user.username,
-                    email=user.email,
-                    kind=user.kind.value,
-                    customer=customer_ids[user.holder] if user.kind != UserKind.administrator else None,
-                    password_hash=password_hashes[user.username],
-                    activated_at=signed_up,
-                    online_bill=True,
-                    privacy_policy_version=PRIVACY_POLICY_VERSION,
-                    privacy_accepted_at=signed_up,
-                )
-            ).returning(User.id)
-            await AccountAccess.insert(
-                *(
-                    AccountAccess(user=user_row["id"], account=account_id, role=user.role.value)
-                    for account_id in account_ids[user.holder]
-                )
+            await insert_user(
+                user,
+                customer_ids[user.holder],
+                account_ids[user.holder],
+                password_hash=password_hashes[user.username],
+                signed_up=signed_up,
+                online_bill=True,
             )
-            # As registration does for someone who asked for the online bill.
-            await Account.update({Account.online_bill: True}).where(
-                Account.id.is_in(list(account_ids[user.holder]))
+
+
+async def insert_customer(
+    spec: CustomerSpec,
+    settings: Settings,
+    rng: random.Random,
+    today: date,
+    *,
+    account_serial: int,
+    bill_serial: int,
+) -> tuple[int, list[int], dict[str, list[_BillData]]]:
+    """Insert a customer with its accounts (consecutive serials from `account_serial`) and
+    `DEMO_BILLS_PER_ACCOUNT` bills per account (serials from `bill_serial`); the customer's id, its
+    account ids and each account number's bills."""
+    document = validate_identity(spec.identity_number, "any")
+    [row] = await Customer.insert(
+        Customer(
+            kind=spec.kind.value,
+            identity_kind=document.kind,
+            identity_number=document.number,
+            name=spec.name,
+            email=spec.email,
+            phone=spec.phone,
+        )
+    ).returning(Customer.id)
+    account_ids: list[int] = []
+    bills_by_account: dict[str, list[_BillData]] = {}
+    for account_spec in spec.accounts:
+        number = account_number(account_serial)
+        [account] = await Account.insert(
+            Account(
+                number=number,
+                customer=row["id"],
+                supply_address=account_spec.address,
+                tariff=account_spec.tariff.name,
+                payment_method=(
+                    PaymentMethod.direct_debit if account_spec.iban_masked else PaymentMethod.none
+                ).value,
+                iban_masked=account_spec.iban_masked,
             )
+        ).returning(Account.id)
+        account_ids.append(account["id"])
+        bills = _account_bills(
+            rng,
+            settings.issuer,
+            today,
+            number=number,
+            spec=account_spec,
+            first_serial=bill_serial,
+            count=DEMO_BILLS_PER_ACCOUNT,
+        )
+        await Bill.insert(*(_bill_row(account["id"], bill) for bill in bills))
+        bills_by_account[number] = bills
+        account_serial += 1
+        bill_serial += DEMO_BILLS_PER_ACCOUNT
+    return row["id"], account_ids, bills_by_account
+
+
+async def insert_user(
+    user: UserSpec,
+    customer_id: int,
+    account_ids: list[int],
+    *,
+    password_hash: str,
+    signed_up: datetime,
+    online_bill: bool,
+) -> None:
+    """An activated user with access to the holder's accounts, as registration leaves one."""
+    [user_row] = await User.insert(
+        User(
+            username=user.username,
+            email=user.email,
+            kind=user.kind.value,
+            customer=customer_id if user.kind != UserKind.administrator else None,
+            password_hash=password_hash,
+            activated_at=signed_up,
+            online_bill=online_bill,
+            privacy_policy_version=PRIVACY_POLICY_VERSION,
+            privacy_accepted_at=signed_up,
+        )
+    ).returning(User.id)
+    await AccountAccess.insert(
+        *(
+            AccountAccess(user=user_row["id"], account=account_id, role=user.role.value)
+            for account_id in account_ids
+        )
+    )
+    # As registration does for someone who asked for the online bill (or not).
+    await Account.update({Account.online_bill: online_bill}).where(Account.id.is_in(account_ids))
 
 
 def _bill_row(account_id: int, bill: _BillData) -> Bill:
@@ -505,7 +547,7 @@ async def load_demo_if_empty(settings: Settings) -> bool:
 async def describe_demo(settings: Settings) -> str:
     """What `portal run` prints: the demo customers with the data on their bills that the journeys ask
     for, and the users to sign in with. Read from the database, so it shows what is really there."""
-    today = date.today()
+    today = clock.today()
     customers = {
         row["identity_number"]: row
         for row in await Customer.select(
@@ -659,8 +701,8 @@ async def load_scale_bills(settings: Settings, count: int) -> None:
     stderr. Serials continue after the highest in the database, so runs can be repeated."""
     if count < 1:
         raise ValueError(f"The number of bills must be at least 1, not {count}")
-    today = date.today()
-    now = datetime.now(UTC)
+    today = clock.today()
+    now = clock.now()
     rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
     connection: asyncpg.Connection = await db_engine().get_new_connection()
     try:

@@ -28,6 +28,7 @@ from jinja2 import Environment
 from saq import Job, Queue
 from saq.job import Status
 
+from portal import clock
 from portal.bills import files
 from portal.bills.services import STATUSES, effective_status
 from portal.db import engine as db_engine
@@ -125,8 +126,9 @@ class Progress:
             return
         self._last = now
         await DownloadRequest.raw(
-            "UPDATE download_request SET done = {}, updated_at = now() WHERE id = {}",
+            "UPDATE download_request SET done = {}, updated_at = {} WHERE id = {}",
             self.done,
+            clock.now(),
             self.request_id,
         )
         if self.job is not None:
@@ -151,7 +153,8 @@ async def _claim(request_id: int) -> Claimed | None:
             return None
         await DownloadRequest.raw(
             "UPDATE download_request SET state = 'preparing', done = 0, error = '', attempts = attempts + 1,"
-            " updated_at = now() WHERE id = {}",
+            " updated_at = {} WHERE id = {}",
+            clock.now(),
             request_id,
         )
         row = rows[0]
@@ -170,7 +173,7 @@ async def _bill_numbers(request_id: int) -> list[tuple[int, str]]:
 async def _index_pages(request_id: int, size: int = 1000) -> Any:
     """The index rows, a page at a time (keyset on the bill number)."""
     after = ""
-    today = dt.date.today()
+    today = clock.today()
     while True:
         rows = await DownloadRequest.raw(
             "SELECT b.number, a.number AS account, c.name AS holder, b.period_start, b.period_end,"  # noqa: S608
@@ -319,15 +322,18 @@ async def build(
 async def _finish(request_id: int, size: int, settings: Settings, env: Environment, queue: Queue) -> None:
     """Ready, and the email stored in the same transaction (once: its dedupe key); sent after the commit."""
     email_id = None
+    now = clock.now()
     async with db_engine().transaction():
         rows = await DownloadRequest.raw(
             "UPDATE download_request r SET state = 'ready', size_bytes = {}, file_key = {},"
-            " done = bill_count, ready_at = now(), expires_at = now() + {}::interval, updated_at = now()"
+            " done = bill_count, ready_at = {}, expires_at = {}, updated_at = {}"
             " FROM portal_user u WHERE r.id = {} AND r.state = 'preparing' AND u.id = r.\"user\""
             " RETURNING r.file_name, r.bill_count, r.expires_at, u.email, u.username",
             size,
             zip_key(request_id),
-            dt.timedelta(days=settings.downloads.retention_days),
+            now,
+            now + dt.timedelta(days=settings.downloads.retention_days),
+            now,
             request_id,
         )
         if rows:

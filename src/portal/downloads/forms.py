@@ -51,8 +51,9 @@ def clean_file_name(typed: str) -> str:
     name = name.strip(" .-")  # no hidden files, no "..", no trailing dots (Windows drops them)
     if not name or not any(char.isalnum() for char in name):
         return ""
-    if name.split(".")[0].upper() in _WINDOWS_RESERVED:
-        name = f"{name}-bills"
+    base, dot, rest = name.partition(".")
+    if base.rstrip().upper() in _WINDOWS_RESERVED:  # Windows reads "CON.x" and "CON .x" as the device
+        name = f"{base.rstrip()}-bills{dot}{rest}"
     return name[:MAX_NAME].rstrip(" .-") + ".zip"
 
 

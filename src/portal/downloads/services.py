@@ -19,6 +19,7 @@ import xlsxwriter
 from saq import Queue
 from saq.job import Status
 
+from portal import clock
 from portal.bills.services import STATUSES, effective_status
 from portal.db import engine as db_engine
 from portal.db.tables import DownloadRequest
@@ -192,12 +193,12 @@ async def save_details(
     """Check the first step's answers and keep them in the draft (a new one when `request_id` is None).
     A selection without bills, or of a holder or account the viewer may not see, gets one message that
     reveals nothing. Marks that fall outside a changed selection are dropped."""
-    checked, errors = forms.check_details(answers, today or dt.date.today())
+    checked, errors = forms.check_details(answers, today or clock.today())
     if checked is None:
         return None, Outcome(errors)
     if not await _selection_count(viewer, checked):
         return None, Outcome({f"selector_{checked.select_by}": NO_BILLS})
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     values: dict[str, Any] = {
         "name": checked.name,
         "file_name": checked.file_name,
@@ -314,7 +315,7 @@ async def selection_page(viewer: Viewer, draft: Download, page: int = 1) -> Sele
         draft.id,
         *args,
     )
-    today = dt.date.today()
+    today = clock.today()
     return SelectionPage(
         [_bill(row, today) for row in rows], page, pages, in_selection, await marked_summary(viewer, draft)
     )
@@ -376,7 +377,7 @@ async def update_marks(
                 *args,
                 to_mark,
             )
-    await DownloadRequest.update({DownloadRequest.updated_at: dt.datetime.now(dt.UTC)}).where(
+    await DownloadRequest.update({DownloadRequest.updated_at: clock.now()}).where(
         DownloadRequest.id == draft.id
     )
     return {}
@@ -395,7 +396,7 @@ async def marked_bills(
         *args,
         draft.id,
     )
-    today = dt.date.today()
+    today = clock.today()
     return [_bill(row, today) for row in rows]
 
 
@@ -500,7 +501,7 @@ async def confirm(viewer: Viewer, request_id: int, settings: Settings, queue: Qu
         await DownloadRequest.raw("SELECT id FROM portal_user WHERE id = {} FOR UPDATE", viewer.user_id)
         if await in_progress_count(viewer) >= limits.max_in_progress:
             return Outcome({"": too_many_message(limits)})
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         await DownloadRequest.update(
             {
                 DownloadRequest.state: DownloadState.queued,
@@ -539,7 +540,7 @@ async def try_again(viewer: Viewer, request_id: int, settings: Settings, queue: 
                 DownloadRequest.state: DownloadState.queued,
                 DownloadRequest.done: 0,
                 DownloadRequest.error: "",
-                DownloadRequest.updated_at: dt.datetime.now(dt.UTC),
+                DownloadRequest.updated_at: clock.now(),
             }
         ).where(DownloadRequest.id == request_id)
     await enqueue_zip(queue, settings.downloads, request_id)
@@ -615,22 +616,24 @@ async def sweep(settings: Settings, storage: Storage, queue: Queue) -> dict[str,
     """Every minute: delete the files of expired requests (then say so), re-enqueue queued requests whose
     job went missing, fail requests whose job ended without finishing them, forget stale drafts."""
     counts = {"expired": 0, "requeued": 0, "failed": 0, "drafts": 0}
+    now = clock.now()
     due = await DownloadRequest.raw(
-        "SELECT id FROM download_request WHERE state = 'ready' AND expires_at < now() ORDER BY id LIMIT 500"
+        "SELECT id FROM download_request WHERE state = 'ready' AND expires_at < {} ORDER BY id LIMIT 500", now
     )
     for row in due:
         storage.path(zip_key(row["id"])).unlink(missing_ok=True)  # the file first: never a dangling "ready"
         await DownloadRequest.raw(
-            "UPDATE download_request SET state = 'expired', updated_at = now()"
+            "UPDATE download_request SET state = 'expired', updated_at = {}"
             " WHERE id = {} AND state = 'ready'",
+            now,
             row["id"],
         )
         counts["expired"] += 1
     quiet = dt.timedelta(seconds=max(60, settings.downloads.heartbeat_seconds * 2))
     stalled = await DownloadRequest.raw(
         "SELECT id, state FROM download_request WHERE state IN ('queued', 'preparing')"
-        " AND updated_at < now() - {}::interval ORDER BY id LIMIT 500",
-        quiet,
+        " AND updated_at < {} ORDER BY id LIMIT 500",
+        now - quiet,
     )
     for row in stalled:
         job = await queue.job(job_key(row["id"]))
@@ -644,9 +647,8 @@ async def sweep(settings: Settings, storage: Storage, queue: Queue) -> dict[str,
             await mark_failed(row["id"], storage, "The preparation stopped before the file was complete")
             counts["failed"] += 1
     deleted = await DownloadRequest.raw(
-        "DELETE FROM download_request WHERE state = 'draft' AND updated_at < now() - {}::interval"
-        " RETURNING id",
-        DRAFT_LIFETIME,
+        "DELETE FROM download_request WHERE state = 'draft' AND updated_at < {} RETURNING id",
+        now - DRAFT_LIFETIME,
     )
     counts["drafts"] = len(deleted)
     return counts
@@ -655,9 +657,10 @@ async def sweep(settings: Settings, storage: Storage, queue: Queue) -> dict[str,
 async def mark_failed(request_id: int, storage: Storage, error: str) -> None:
     storage.path(f"downloads/.tmp-{request_id}.zip").unlink(missing_ok=True)
     await DownloadRequest.raw(
-        "UPDATE download_request SET state = 'failed', error = {}, updated_at = now()"
+        "UPDATE download_request SET state = 'failed', error = {}, updated_at = {}"
         " WHERE id = {} AND state IN ('queued', 'preparing')",
         error[:500],
+        clock.now(),
         request_id,
     )
     log.warning("download.failed", request_id=request_id, error=error[:200])

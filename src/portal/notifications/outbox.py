@@ -17,6 +17,7 @@ import structlog
 from jinja2 import Environment
 from saq import Queue
 
+from portal import clock
 from portal.db.tables import OutboxEmail
 from portal.infra.mail import MailTransport
 from portal.infra.queue import Task
@@ -55,7 +56,7 @@ async def store_email(
     subject, text, html = render_email(env, template, context)
     rows = await OutboxEmail.raw(
         "INSERT INTO outbox_email (dedupe_key, template, to_address, subject, body_text, body_html,"
-        " created_at, attempts, last_error) VALUES ({}, {}, {}, {}, {}, {}, now(), 0, '')"
+        " created_at, attempts, last_error) VALUES ({}, {}, {}, {}, {}, {}, {}, 0, '')"
         " ON CONFLICT (dedupe_key) DO UPDATE SET dedupe_key = EXCLUDED.dedupe_key RETURNING id",
         dedupe_key,
         template,
@@ -63,6 +64,7 @@ async def store_email(
         subject,
         text,
         html,
+        clock.now(),
     )
     return int(rows[0]["id"])
 
@@ -114,7 +116,9 @@ async def deliver(settings: Settings, transport: MailTransport, email_id: int) -
                 return "already sent"
             await transport.send(build_message(settings, email))
             await OutboxEmail.raw(
-                "UPDATE outbox_email SET sent_at = now(), attempts = attempts + 1 WHERE id = {}", email_id
+                "UPDATE outbox_email SET sent_at = {}, attempts = attempts + 1 WHERE id = {}",
+                clock.now(),
+                email_id,
             )
     except Exception as exc:
         # The transaction rolled back; record the failure on its own, then let SAQ retry with backoff.
@@ -132,9 +136,8 @@ async def deliver(settings: Settings, transport: MailTransport, email_id: int) -
 async def sweep_unsent(queue: Queue, *, older_than: dt.timedelta = dt.timedelta(minutes=1)) -> int:
     """Enqueue every message left unsent; the job key makes a message already queued count once."""
     rows = await OutboxEmail.raw(
-        "SELECT id FROM outbox_email WHERE sent_at IS NULL AND created_at < now() - {}::interval"
-        " ORDER BY created_at LIMIT 500",
-        older_than,
+        "SELECT id FROM outbox_email WHERE sent_at IS NULL AND created_at < {} ORDER BY created_at LIMIT 500",
+        clock.now() - older_than,
     )
     for row in rows:
         await enqueue_email(queue, row["id"])

@@ -4,7 +4,6 @@ answer 404, exactly like documents that do not exist."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from litestar import Controller, get, post
@@ -15,6 +14,7 @@ from litestar.response import File, Redirect, Template
 from markupsafe import Markup
 from saq import Queue
 
+from portal import clock
 from portal.banking.barcode import barcode_svg
 from portal.banking.epc import epc_qr_svg
 from portal.infra.storage import Storage
@@ -54,14 +54,14 @@ def _bills_page(
     checked: set[int],
     errors: dict[str, str] | None = None,
 ) -> Template:
-    deadline = services.deadline_from(dt.date.today(), settings.issuer)
+    deadline = services.deadline_from(clock.today(), settings.issuer)
     return _page("bills", errors, viewer=viewer, found=found, checked=checked, deadline=deadline)
 
 
 def _confirm_page(
     viewer: Viewer, settings: Settings, draft: services.DraftSummary, errors: dict[str, str] | None = None
 ) -> Template:
-    deadline = services.deadline_from(dt.date.today(), settings.issuer)
+    deadline = services.deadline_from(clock.today(), settings.issuer)
     return _page("confirm", errors, viewer=viewer, draft=draft, deadline=deadline)
 
 

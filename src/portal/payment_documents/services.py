@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from portal import clock
 from portal.banking.cuaderno57 import PaymentCode, deadline_identification
 from portal.bills.services import effective_status
 from portal.db import engine
@@ -76,7 +77,7 @@ async def document_by_reference(reference: str, today: dt.date | None = None) ->
         identification=row["payment_identification"],
         deadline=row["deadline"],
         total_cents=row["total_cents"],
-        state=document_state(row["status"], row["deadline"], row["paid_apart"], today or dt.date.today()),
+        state=document_state(row["status"], row["deadline"], row["paid_apart"], today or clock.today()),
         bill_ids=tuple(row["bill_ids"]),
     )
 
@@ -160,7 +161,7 @@ async def account_bills(
     viewer: Viewer, account_number: str, today: dt.date | None = None
 ) -> AccountBills | None:
     """The pending bills of one of the viewer's accounts, oldest due first; None if it is not theirs."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     account = next((a for a in await accounts_to_choose(viewer) if a.number == account_number), None)
     if account is None:
         return None
@@ -239,7 +240,7 @@ async def create_draft(
     viewer: Viewer, account_number: str, bill_ids: list[int], today: dt.date | None = None
 ) -> int:
     """Keep a selection for its confirmation page; it gets its code only when confirmed."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     found = await _check_selection(viewer, account_number, bill_ids, today)
     chosen = [bill for bill in found.bills if bill.id in set(bill_ids)]
     account = await Account.select(Account.id).where(Account.number == account_number).first()
@@ -254,6 +255,7 @@ async def create_draft(
                 status=DocumentStatus.draft,
                 payment_suffix="",
                 payment_identification="",
+                created_at=clock.now(),
             )
         ).returning(PaymentDocument.id)
         document_id: int = draft[0]["id"]
@@ -270,7 +272,7 @@ async def confirm(
     viewer: Viewer, document_id: int, issuer: IssuerSettings, today: dt.date | None = None
 ) -> int:
     """Turn the viewer's draft into a document with its own code; confirming twice is harmless."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     async with engine().transaction():
         rows = await PaymentDocument.raw(
             "SELECT d.id, d.status, a.number AS account_number FROM payment_document d"
@@ -308,7 +310,7 @@ async def confirm(
                 PaymentDocument.payment_suffix: code.suffix,
                 PaymentDocument.payment_reference: code.reference,
                 PaymentDocument.payment_identification: code.identification,
-                PaymentDocument.created_at: dt.datetime.now(dt.UTC),
+                PaymentDocument.created_at: clock.now(),
             }
         ).where(PaymentDocument.id == document_id)
     return document_id
@@ -334,7 +336,7 @@ class DraftSummary:
 
 
 async def get_draft(viewer: Viewer, document_id: int, today: dt.date | None = None) -> DraftSummary | None:
-    today = today or dt.date.today()
+    today = today or clock.today()
     rows = await PaymentDocument.raw(
         "SELECT d.id, a.number AS account_number FROM payment_document d JOIN account a ON a.id = d.account"
         ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
@@ -418,13 +420,13 @@ async def get_document(
         viewer.user_id,
         document_id,
     )
-    return await _detail(rows[0], issuer, today or dt.date.today()) if rows else None
+    return await _detail(rows[0], issuer, today or clock.today()) if rows else None
 
 
 async def get_document_for_job(document_id: int, issuer: IssuerSettings) -> DocumentDetail | None:
     """A confirmed document whoever may see it: for the job rendering a PDF a scoped request asked for."""
     rows = await PaymentDocument.raw(_DOCUMENTS + " WHERE d.id = {} AND d.status <> 'draft'", document_id)
-    return await _detail(rows[0], issuer, dt.date.today()) if rows else None
+    return await _detail(rows[0], issuer, clock.today()) if rows else None
 
 
 @dataclass(frozen=True)
@@ -441,7 +443,7 @@ class DocumentRow:
 
 async def my_documents(viewer: Viewer, today: dt.date | None = None, limit: int = 100) -> list[DocumentRow]:
     """The documents of the viewer's accounts, newest first."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     rows = await PaymentDocument.raw(
         _DOCUMENTS + ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
         " WHERE d.status <> 'draft' ORDER BY d.created_at DESC, d.id DESC LIMIT {}",
@@ -468,7 +470,7 @@ DRAFT_LIFETIME = dt.timedelta(hours=24)
 
 async def purge_drafts(now: dt.datetime | None = None) -> None:
     """Selections never confirmed (the confirmation page left open, abandoned) go after a day."""
-    cutoff = (now or dt.datetime.now(dt.UTC)) - DRAFT_LIFETIME
+    cutoff = (now or clock.now()) - DRAFT_LIFETIME
     await PaymentDocument.delete().where(
         (PaymentDocument.status == DocumentStatus.draft) & (PaymentDocument.created_at < cutoff)
     )

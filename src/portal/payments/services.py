@@ -25,6 +25,7 @@ from asyncpg.exceptions import UniqueViolationError
 from jinja2 import Environment
 from saq import Queue
 
+from portal import clock
 from portal.accounts.throttle import Throttle
 from portal.banking.cuaderno57 import PaymentCode, PaymentCodeError
 from portal.db import engine as db_engine
@@ -147,7 +148,7 @@ async def _target_by_reference(code: TypedCode, settings: Settings, today: dt.da
 
 async def load_target(kind: str, target_id: int, settings: Settings, today: dt.date | None = None) -> Target:
     """The bill or document as it is now (its amount and state are read again at every step)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if kind == PaymentKind.bill:
         rows = await Bill.raw(_BILL + " WHERE b.id = {}", target_id)
         return _bill_target(rows[0])
@@ -191,7 +192,7 @@ async def find_target(
 ) -> tuple[Target | None, Errors]:
     """The bill or document the code stands for, if it can be paid; otherwise which field is wrong and
     why. Failed look-ups count against the client's address."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if await LOOKUP_PER_IP.blocked(ip):
         log.warning("payment.lookup_throttled", ip=ip)
         return None, {code.field_of("cpr") if not code.fields else code.field_of("reference"): TOO_MANY}
@@ -238,7 +239,7 @@ class Draft:
 async def create_draft(
     target: Target, browser_token: str, viewer: Viewer | None, now: dt.datetime | None = None
 ) -> str:
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     key = secrets.token_urlsafe(16)
     await PaymentDraft.insert(
         PaymentDraft(
@@ -262,8 +263,9 @@ async def get_draft(key: str, browser_token: str | None, viewer: Viewer | None) 
         return None
     rows = await PaymentDraft.raw(
         "SELECT id, key, kind, bill, document, email, payment FROM payment_draft WHERE key = {}"
-        ' AND expires_at > now() AND (browser_hash = {} OR "user" = {})',
+        ' AND expires_at > {} AND (browser_hash = {} OR "user" = {})',
         key,
+        clock.now(),
         browser_hash(browser_token) or "-",
         viewer.user_id if viewer else -1,
     )
@@ -281,7 +283,7 @@ async def get_draft(key: str, browser_token: str | None, viewer: Viewer | None) 
 
 
 async def purge_drafts() -> None:
-    await PaymentDraft.delete().where(PaymentDraft.expires_at < dt.datetime.now(dt.UTC))
+    await PaymentDraft.delete().where(PaymentDraft.expires_at < clock.now())
 
 
 # --- starting a payment ------------------------------------------------------------------------------------
@@ -301,7 +303,7 @@ async def start_payment(
 ) -> tuple[str | None, Errors]:
     """Open the payment for the draft's bill or document, or reuse the one this browser opened moments
     ago, and return its order id. The amount is the bill's or document's, read now."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     for _ in range(3):
         try:
             return await _start_payment(draft, email, browser_token, viewer, settings, now)
@@ -459,7 +461,7 @@ async def bill_payments(viewer: Viewer, bill_id: int) -> list[PaymentView]:
         + " WHERE p.state IN ('authorised', 'declined')"
         " AND (p.bill = {} OR p.document IN (SELECT document FROM payment_document_bill WHERE bill = {}))"
         ' AND EXISTS (SELECT 1 FROM account_access x WHERE x.account = p.account AND x."user" = {})'
-        " ORDER BY p.created_at DESC",
+        " ORDER BY p.created_at DESC, p.id DESC",  # the id orders payments made at one instant
         bill_id,
         bill_id,
         viewer.user_id,
@@ -511,7 +513,7 @@ async def handle_notification(
     changes anything; a payment's first result is final, so duplicates and late or conflicting
     notifications change nothing.
     """
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     try:
         notification = redsys.verify_notification(
             settings.gateway.secret,

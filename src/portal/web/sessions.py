@@ -19,6 +19,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
+from portal import clock
 from portal.db.tables import Session
 from portal.settings import Settings
 
@@ -44,7 +45,7 @@ class Viewer:
     @property
     def seconds_left(self) -> int:
         """Relative, so that the page's warning does not depend on the browser's clock being right."""
-        return max(0, int((self.expires_at - dt.datetime.now(dt.UTC)).total_seconds()))
+        return max(0, int((self.expires_at - clock.now()).total_seconds()))
 
 
 class SessionStore:
@@ -63,7 +64,7 @@ class SessionStore:
         if replacing:
             await self.end(replacing)
         token = secrets.token_urlsafe(32)
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         await Session.insert(
             Session(
                 token_hash=_hash(token),
@@ -80,7 +81,7 @@ class SessionStore:
         """The session's user, or None for no token, a token we never issued, or an expired session."""
         if not token:
             return None
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         rows = await Session.raw(
             "SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, u.id AS user_id, u.username, u.kind,"
             " u.email FROM web_session s JOIN portal_user u ON u.id = s.user"
@@ -108,7 +109,7 @@ class SessionStore:
         """ "Stay signed in": restart the idle time now (never past the absolute limit)."""
         session = await Session.select(Session.created_at).where(Session.id == viewer.session_id).first()
         if session is not None:
-            await self._touch(viewer.session_id, session["created_at"], dt.datetime.now(dt.UTC))
+            await self._touch(viewer.session_id, session["created_at"], clock.now())
 
     async def end(self, token: str) -> None:
         await Session.delete().where(Session.token_hash == _hash(token))
@@ -140,7 +141,7 @@ class SessionStore:
 
 
 async def purge_sessions() -> None:
-    await Session.delete().where(Session.expires_at < dt.datetime.now(dt.UTC))
+    await Session.delete().where(Session.expires_at < clock.now())
 
 
 async def provide_viewer(request: Request[Any, Any, Any], sessions: NamedDependency[SessionStore]) -> Viewer:

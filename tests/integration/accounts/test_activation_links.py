@@ -4,6 +4,7 @@
 import datetime as dt
 from typing import Any
 
+from portal import clock
 from portal.db.tables import EmailToken, OutboxEmail, RegistrationDraft, Session, User
 from tests.conftest import submit
 from tests.integration.accounts.helpers import (
@@ -31,7 +32,7 @@ async def registered(client: Any, mailbox: Any) -> str:
 
 
 async def expire_all_links() -> None:
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    past = clock.now() - dt.timedelta(minutes=1)
     await EmailToken.update({EmailToken.expires_at: past}, force=True)
 
 

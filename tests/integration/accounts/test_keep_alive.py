@@ -4,16 +4,15 @@ import datetime as dt
 import re
 from typing import Any
 
+from portal import clock
 from portal.db.tables import Session
 from tests.conftest import submit
 
 
 async def test_stay_signed_in_extends_the_session(client: Any, demo: None) -> None:
     await submit(client, "/sign-in", {"username": "ana.demo", "password": "demo-password-ana"})
-    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
-    await Session.update(
-        {Session.expires_at: soon, Session.last_seen_at: dt.datetime.now(dt.UTC)}, force=True
-    )
+    soon = clock.now() + dt.timedelta(minutes=1)
+    await Session.update({Session.expires_at: soon, Session.last_seen_at: clock.now()}, force=True)
     page = await client.get("/account")
     seconds = int(re.search(r'data-session-seconds="(\d+)"', page.text).group(1))
     assert 0 < seconds <= 60
@@ -21,14 +20,14 @@ async def test_stay_signed_in_extends_the_session(client: Any, demo: None) -> No
     response = await submit(client, "/account/keep-alive", {"next": "/bills"})
     assert response.status_code == 303 and response.headers["location"] == "/bills"
     session = await Session.select(Session.expires_at).first()
-    assert session["expires_at"] > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=29)
+    assert session["expires_at"] > clock.now() + dt.timedelta(minutes=29)
     page = await client.get("/account")
     assert int(re.search(r'data-session-seconds="(\d+)"', page.text).group(1)) > 29 * 60
 
 
 async def test_stay_signed_in_never_passes_the_absolute_limit(client: Any, demo: None) -> None:
     await submit(client, "/sign-in", {"username": "ana.demo", "password": "demo-password-ana"})
-    started = dt.datetime.now(dt.UTC) - dt.timedelta(hours=11, minutes=55)
+    started = clock.now() - dt.timedelta(hours=11, minutes=55)
     await Session.update({Session.created_at: started}, force=True)
     await submit(client, "/account/keep-alive", {"next": "/account"})
     session = await Session.select(Session.expires_at).first()

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from litestar import Litestar
 
+from portal import clock
 from portal.db.tables import Session
 from tests.conftest import submit
 from tests.integration.accounts.helpers import (
@@ -76,14 +77,14 @@ async def test_the_token_changes_at_sign_in(client: Any, demo: None) -> None:
 async def test_idle_timeout(client: Any, demo: None) -> None:
     await signed_in_token(client)
     await assert_signed_in(client, "ana.demo")
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    past = clock.now() - dt.timedelta(seconds=1)
     await Session.update({Session.expires_at: past}, force=True)
     await assert_asked_to_sign_in(client)
 
 
 async def test_absolute_timeout_even_when_active(client: Any, demo: None) -> None:
     await signed_in_token(client)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     await Session.update(
         {
             Session.created_at: now - dt.timedelta(hours=12, minutes=1),
@@ -99,7 +100,7 @@ async def test_a_request_extends_the_idle_timeout_but_not_past_the_absolute_one(
     client: Any, demo: None
 ) -> None:
     await signed_in_token(client)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     created = now - dt.timedelta(hours=11, minutes=50)
     await Session.update(
         {Session.created_at: created, Session.last_seen_at: now - dt.timedelta(minutes=5)}, force=True

@@ -1,9 +1,9 @@
 """The Customer Service Area home shows each account's status at a glance."""
 
-import datetime as dt
 import html
 from typing import Any
 
+from portal import clock
 from portal.accounts.controllers import ACCOUNTS_PER_PAGE
 from portal.banking.money import format_eur
 from portal.db.tables import Account, AccountAccess, Bill, Customer, User
@@ -44,7 +44,7 @@ async def test_a_customer_is_greeted_by_name_and_next_due_is_still_to_come(clien
     assert "<title>Customer Service Area – Aguas de Ejemplo, S.A.</title>" in home  # the service named once
     holders = await Customer.select(Customer.name).where(Customer.identity_number == ANA_IDENTITY)
     assert f"Welcome, {html.escape(holders[0]['name'])}." in home
-    today = dt.date.today()
+    today = clock.today()
     overdue_cards = 0
     for account in await Account.select().where(Account.number.is_in(ANA_ACCOUNTS)):
         card = home.split(f'id="account-{account["number"]}"')[1].split("</section>")[0]
@@ -68,7 +68,7 @@ async def test_an_administrator_of_many_accounts_sees_totals_and_pages_of_cards(
     admin = (await User.select(User.id).where(User.username == "admin.demo"))[0]["id"]
     owner = (await Customer.select(Customer.id).where(Customer.name == "Inmobiliaria Mediterránea, S.A."))[0]
     more = await Account.select(Account.id).where(Account.customer == owner["id"])
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     await AccountAccess.insert(
         *(
             AccountAccess(user=admin, account=row["id"], role=AccessRole.administrator, created_at=now)

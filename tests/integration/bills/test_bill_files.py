@@ -1,7 +1,6 @@
 """A bill's PDF is rendered once by the worker, stored and then served; its Factur-X XML and the PDF's
 attachment pass the official schema; nobody else gets them."""
 
-import asyncio
 import io
 import re
 from typing import Any
@@ -10,7 +9,7 @@ import facturx
 from pypdf import PdfReader
 
 from portal.db.tables import Account, Bill
-from tests.conftest import submit
+from tests.conftest import pdf_ready, submit, wait_until
 
 
 async def ana_bill() -> dict[str, Any]:
@@ -35,13 +34,7 @@ async def test_pdf_is_prepared_by_the_worker_then_served(
     assert "Your PDF is being prepared" in first.text
     assert 'hx-trigger="every 2s"' in first.text and "Check again" in first.text
 
-    for _ in range(100):  # the worker renders it; poll as the page does
-        status = await client.get(f"/bills/{bill['id']}/pdf/status")
-        if status.status_code == 286:
-            break
-        assert status.status_code == 200
-        await asyncio.sleep(0.2)
-    assert status.status_code == 286, "the PDF was not ready in 20 s"
+    status = await wait_until(pdf_ready(client, f"/bills/{bill['id']}/pdf/status"), every=0.2)
     assert "Download bill" in status.text
 
     pdf = await client.get(f"/bills/{bill['id']}/pdf")

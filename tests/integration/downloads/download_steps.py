@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from portal import clock
+from portal.db.tables import Bill
+from portal.downloads.forms import period_of
 from tests.conftest import submit
 
 ANA = ("ana.demo", "demo-password-ana")
@@ -67,6 +71,18 @@ async def start(client: Any, **answers: str) -> Any:
     data = {"name": "Ana bills", "period": "last_12", "select_by": "identity", "selector": ANA_IDENTITY}
     data.update(answers)
     return await submit(client, "/downloads/new", details_form(**data))
+
+
+async def bills_in_period(accounts: Sequence[str] = ANA_ACCOUNTS, preset: str = "last_12") -> int:
+    """How many of these accounts' bills a preset period holds today. The demo dates its bills from the
+    clock's today (the latest issued 7 days ago), and "last 12 months" starts on the first day of the
+    month 11 months back: on days 1–8 of a month the window holds 11 monthly bills per account, on other
+    days 12. So the count comes from the product's period dates and the rule the page states (a bill is
+    in the period when its billing period overlaps it), counted here in the database."""
+    start, end = period_of(preset, "", "", clock.today())
+    return await Bill.count().where(
+        Bill.account.number.is_in(list(accounts)) & (Bill.period_end >= start) & (Bill.period_start <= end)
+    )
 
 
 def shown_bill_ids(page: str) -> list[str]:

@@ -10,12 +10,14 @@ import io
 import zipfile
 from typing import Any
 
+from portal import clock
 from portal.db.tables import DownloadRequest, OutboxEmail
 from portal.downloads import archive, services
 from portal.infra.storage import Storage
 from portal.templating import make_environment, with_timezone
 from tests.conftest import submit
 from tests.integration.downloads.download_steps import (
+    bills_in_period,
     clear_downloads,
     confirmed_request,
     details_form,
@@ -63,9 +65,9 @@ async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue:
         request_id, settings, storage, queue, with_timezone(make_environment(), settings.locale.timezone)
     )
     assert (await client.get(f"/downloads/{request_id}/file")).status_code == 200
-    await DownloadRequest.update(
-        {DownloadRequest.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}
-    ).where(DownloadRequest.id == request_id)
+    await DownloadRequest.update({DownloadRequest.expires_at: clock.now() - dt.timedelta(minutes=1)}).where(
+        DownloadRequest.id == request_id
+    )
     counts = await services.sweep(settings, storage, queue)
     assert counts["expired"] == 1
     assert list(folder.iterdir()) == []
@@ -80,7 +82,7 @@ async def test_a_lost_job_is_queued_again_and_a_dead_one_fails(
 ) -> None:
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_3")
-    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    long_ago = clock.now() - dt.timedelta(hours=1)
     await DownloadRequest.update({DownloadRequest.updated_at: long_ago}).where(
         DownloadRequest.id == request_id
     )
@@ -115,9 +117,9 @@ async def test_stale_drafts_are_forgotten(client: Any, demo: None, queue: Any, s
         details_form(name="x", period="last_3", select_by="identity", selector="33127845W"),
     )
     request_id = int(response.headers["location"].split("/")[2])
-    await DownloadRequest.update(
-        {DownloadRequest.updated_at: dt.datetime.now(dt.UTC) - dt.timedelta(days=2)}
-    ).where(DownloadRequest.id == request_id)
+    await DownloadRequest.update({DownloadRequest.updated_at: clock.now() - dt.timedelta(days=2)}).where(
+        DownloadRequest.id == request_id
+    )
     assert (await services.sweep(settings, Storage(settings.storage.dir), queue))["drafts"] == 1
     assert (await client.get(f"/downloads/{request_id}/bills")).status_code == 404
 
@@ -166,7 +168,7 @@ async def test_missing_pdfs_are_rendered_by_jobs_of_a_few_consecutive_bills(
     await wait_until_finished(client)
     assert (await state_of(request_id))["state"] == "ready"
     in_zip_order = [bill_id for bill_id, _ in await archive._bill_numbers(request_id)]
-    assert len(in_zip_order) > 2 * archive.RENDER_BATCH
+    assert len(in_zip_order) == await bills_in_period() > 2 * archive.RENDER_BATCH  # several batches
     # The zip can be ready while a batch whose bills it rendered itself is still finishing: wait for it.
     async with asyncio.timeout(30):
         while True:

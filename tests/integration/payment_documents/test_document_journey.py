@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from portal import clock
 from portal.banking.cuaderno57 import PaymentCode
 from portal.db.tables import Account, AccountAccess, Bill, PaymentDocument, PaymentDocumentBill, User
 from portal.payment_documents import services
@@ -90,7 +91,7 @@ async def test_without_javascript_select_confirm_on_a_page_and_get_the_document(
     assert "Document created" in view.text and ">Bills due</a>" in view.text
 
     row = await PaymentDocument.select().where(PaymentDocument.id == document_id).first()
-    deadline = dt.date.today() + dt.timedelta(days=settings.issuer.document_days)
+    deadline = clock.today() + dt.timedelta(days=settings.issuer.document_days)
     assert row["status"] == "pending" and row["deadline"] == deadline and row["total_cents"] == total
     code = PaymentCode(
         settings.issuer.code,
@@ -196,7 +197,7 @@ async def test_states_paid_through_the_document_paid_apart_and_expired(client: A
 
     # Paid through the document: it and every bill in it, together.
     await Bill.update({Bill.status: "pending"}).where(Bill.id == first["id"])
-    paid_ids = await services.mark_document_paid(document["id"], dt.datetime.now(dt.UTC))
+    paid_ids = await services.mark_document_paid(document["id"], clock.now())
     assert set(paid_ids) == {first["id"], second["id"]}
     assert await Bill.count().where(Bill.id.is_in(list(paid_ids)) & (Bill.status == "paid")) == 2
     paid = await services.document_by_reference(document["payment_reference"])
@@ -263,5 +264,5 @@ async def _viewer(username: str) -> Any:
         kind=user["kind"],
         email=user["email"],
         session_id=0,
-        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10),
+        expires_at=clock.now() + dt.timedelta(minutes=10),
     )

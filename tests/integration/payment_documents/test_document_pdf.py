@@ -1,7 +1,6 @@
 """ "Bills due": the document's PDF is rendered once by the worker, stored and served; it prints the
 46-digit code under its barcode and an EPC QR code that pays the same amount by transfer."""
 
-import asyncio
 import datetime as dt
 import io
 import re
@@ -11,10 +10,12 @@ import pypdfium2
 import zxingcpp
 from pypdf import PdfReader
 
+from portal import clock
 from portal.banking.epc import epc_payload
 from portal.db.tables import PaymentDocument
 from portal.payment_documents import services
 from portal.templating import format_day
+from tests.conftest import pdf_ready, wait_until
 from tests.integration.payment_documents.test_document_journey import (
     ANA_ACCOUNT,
     create,
@@ -42,13 +43,7 @@ async def test_bills_due_pdf_is_prepared_then_served_with_its_codes(
     assert first.status_code == 200
     assert "Your PDF is being prepared" in first.text and "Check again" in first.text
 
-    for _ in range(100):
-        status = await client.get(f"{document_path}/pdf/status")
-        if status.status_code == 286:
-            break
-        assert status.status_code == 200
-        await asyncio.sleep(0.2)
-    assert status.status_code == 286, "the PDF was not ready in 20 s"
+    await wait_until(pdf_ready(client, f"{document_path}/pdf/status"), every=0.2)
 
     pdf = await client.get(f"{document_path}/pdf")
     document = await PaymentDocument.select().first()
@@ -92,6 +87,6 @@ async def test_abandoned_drafts_go_after_a_day(client: Any, demo: None) -> None:
     await create(client, [bills[1]["id"]], confirmed="yes")
     await services.purge_drafts()
     assert await PaymentDocument.count() == 2
-    await services.purge_drafts(dt.datetime.now(dt.UTC) + dt.timedelta(hours=25))
+    await services.purge_drafts(clock.now() + dt.timedelta(hours=25))
     assert await PaymentDocument.count() == 1
     assert (await PaymentDocument.select(PaymentDocument.status).first())["status"] == "pending"

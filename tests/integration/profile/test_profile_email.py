@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Litestar
 
+from portal import clock
 from portal.accounts.profile_services import TOO_MANY_REQUESTS, TOO_MANY_WRONG, WRONG_PASSWORD
 from portal.db.tables import EmailToken, User
 from portal.db.tables.auth import TokenPurpose
@@ -170,9 +171,7 @@ async def test_the_link_expires_after_24_hours(client: Any, demo: None) -> None:
     await ask(client, NEW)
     [confirm] = await emails("email_change_confirm")
     link = confirm_link(confirm["body_text"])
-    await EmailToken.update(
-        {EmailToken.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)}, force=True
-    )
+    await EmailToken.update({EmailToken.expires_at: clock.now() - dt.timedelta(seconds=1)}, force=True)
     assert heading((await client.get(link)).text) == "This link has expired"
     refused = await submit(client, "/account/email/confirm", {"token": link.split("token=", 1)[1]})
     assert refused.status_code == 422

@@ -91,7 +91,17 @@ def test_portal_sandbox_bank_serves_a_payment_on_its_port() -> None:
 
 
 def test_portal_sandbox_bank_refuses_production() -> None:
-    env = {**os.environ, "PORTAL_ENV": "production", "SANDBOX_BANK_PORT": str(free_port())}
+    # Settings that production accepts, so that only the sandbox bank's own guard can refuse.
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "production",
+        "SANDBOX_BANK_PORT": str(free_port()),
+        "SECRET_KEY": "x" * 40,
+        "MAIL_URL": "smtps://user:pass@mail.example.com:465",
+        "BASE_URL": "https://portal.example.com",
+        "GATEWAY_URL": "https://sis.redsys.es/sis/realizarPago",
+        "GATEWAY_SECRET": "c2VjcmV0LWtleS1vZi10aGUtbWVyY2hhbnQ=",
+    }
     result = subprocess.run(
         [sys.executable, "-m", "portal.cli", "sandbox-bank"],
         env=env,
@@ -100,4 +110,5 @@ def test_portal_sandbox_bank_refuses_production() -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert "portal:" in result.stderr
+    assert result.stderr.strip() == "portal: The sandbox bank is for development and tests: not in production"
+    assert result.stdout == ""  # refused before it announced an address or opened its port

@@ -1,4 +1,5 @@
 import dataclasses
+import datetime as dt
 
 import pytest
 
@@ -19,6 +20,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "GATEWAY_SECRET",
         "TIMEZONE",
         "CUSTOMER_SERVICE_PHONE",
+        "PORTAL_NOW",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -54,6 +56,24 @@ def test_production_refuses_every_insecure_default(clean_env: pytest.MonkeyPatch
     assert "GATEWAY_SECRET" in message
 
 
+def test_the_clock_settings(clean_env: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env().locale.timezone == "Europe/Madrid"
+    assert Settings.from_env().clock_start is None
+    clean_env.setenv("TIMEZONE", "Atlantic/Canary")
+    clean_env.setenv("PORTAL_NOW", "2027-03-01T09:00:00+01:00")
+    settings = Settings.from_env()
+    assert settings.locale.timezone == "Atlantic/Canary"
+    assert settings.clock_start == dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def test_production_refuses_a_set_clock(clean_env: pytest.MonkeyPatch) -> None:
+    settings = dataclasses.replace(
+        Settings.from_env(), environment="production", clock_start=dt.datetime(2027, 3, 1, tzinfo=dt.UTC)
+    )
+    with pytest.raises(ConfigurationError, match="PORTAL_NOW must not be set"):
+        settings.check()
+
+
 def test_production_starts_with_safe_settings(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("PORTAL_ENV", "production")
     clean_env.setenv("SECRET_KEY", "x" * 40)
@@ -85,7 +105,10 @@ def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) 
         ("PORT", "eighty", "PORT must be a whole number"),
         ("PORTAL_ENV", "staging", "PORTAL_ENV"),
         ("TIMEZONE", "Mars/Olympus_Mons", "TIMEZONE must be an IANA time zone"),
+        ("TIMEZONE", "Europe/Nowhere", "TIMEZONE must be an IANA time zone"),
         ("TIMEZONE", "../etc/passwd", "TIMEZONE must be an IANA time zone"),
+        ("PORTAL_NOW", "1 March 2027", "PORTAL_NOW must be an ISO 8601 date and time"),
+        ("PORTAL_NOW", "2027-03-01T09:00:00", "PORTAL_NOW must give its UTC offset"),
     ],
 )
 def test_bad_values_are_named(clean_env: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:

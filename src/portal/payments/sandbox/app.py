@@ -24,6 +24,7 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from portal import clock
 from portal.payments.sandbox.bank import SandboxBank
 from portal.payments.sandbox.controllers import SandboxBankController
 from portal.payments.sandbox.notifier import RETRY_DELAYS, Notifier
@@ -129,6 +130,7 @@ def create_sandbox_app(
     if settings.is_production:
         raise ConfigurationError("The sandbox bank is for development and tests: not in production")
     configure_logging(settings.log_level)
+    clock.configure(settings)
     notifier = Notifier(settings.gateway.secret, retry_delays)
     bank = SandboxBank(settings.gateway, OperationStore(), notifier)
     secure = settings.gateway.url.startswith("https://")

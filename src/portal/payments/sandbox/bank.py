@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import structlog
 
+from portal import clock
 from portal.payments.sandbox.cards import Card, CardForm, Errors, check_card
 from portal.payments.sandbox.notifier import MADRID, Notifier, authorisation_code
 from portal.payments.sandbox.operations import (
@@ -55,7 +56,8 @@ class SandboxBank:
 
     @staticmethod
     def today() -> date:
-        return datetime.now(MADRID).date()
+        # A Spanish bank: its day is Madrid's, whatever the customers' time zone.
+        return clock.now().astimezone(MADRID).date()
 
     async def pay(self, operation: Operation, form: CardForm) -> Step:
         """The card form's "Accept": check the card, then challenge it or finish."""
@@ -109,7 +111,7 @@ class SandboxBank:
         operation.state = State.DONE  # first, before any await: nothing can finish it a second time
         operation.response = response
         operation.authorisation_code = authorisation_code() if response == AUTHORISED else ""
-        now = datetime.now(UTC)
+        now = clock.now()
         operation.finished_at = now.timestamp()
         operation.notification = self.notifier.sign(operation, now)
         log.info("sandbox.payment_finished", order=operation.request.order, response=response)

@@ -158,7 +158,7 @@ async def _add_bench_users(url: str, bills: int, seconds: float) -> None:
     `portal demo --bills` gives to nobody), then VACUUM ANALYZE and the marker table."""
     from argon2 import PasswordHasher
 
-    from portal.demo.generate import SCALE_HOLDER_CIF
+    from portal.demo.scale import SCALE_HOLDER_CIF
 
     password_hash = PasswordHasher().hash(BENCH_PASSWORD)
     conn = await asyncpg.connect(url)

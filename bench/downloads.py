@@ -7,7 +7,7 @@ Uses the `portal_bench_10000` dataset of bench/_common.py (built once with `port
 migrated again here so the download tables exist). Requests are made by bench.admin through the real
 services (`save_details`, `update_marks`, `confirm`), and built by real `portal worker` processes:
 
-1. one bill's render time: `portal.bills.files.render_pdf` of each of the request's 1,000 bills, one
+1. one bill's render time: `portal.bills.pdf.render` of each of the request's 1,000 bills, one
    after another in this process after a warm-up render, into a scratch folder; half of them just
    before the cold run and half just after it (the mean: see below);
 2. cold: 1,000 bills, no PDF stored, `--workers` worker processes (the zip job renders and queues the
@@ -87,7 +87,7 @@ class Bench:
 
     async def viewer(self) -> Any:
         from portal.db.tables import User
-        from portal.web.sessions import Viewer
+        from portal.viewer import Viewer
 
         row = await User.select(User.id, User.email).where(User.username == c.ADMIN_USER).first()
         assert row is not None, "the bench dataset has no bench.admin"
@@ -107,16 +107,16 @@ class Bench:
     async def draft(self, name: str, count: int) -> int:
         """A draft request with the first `count` bills of Benchmark Holdings marked (by bill number)."""
         from portal.db.tables import DownloadRequest
-        from portal.downloads import services
+        from portal.downloads import flow, requests, selection
         from portal.downloads.forms import Details
 
         viewer = await self.viewer()
         answers = Details(name, "custom", "2000-01", "2040-12", "identity", _scale_cif())
-        draft_id, outcome = await services.save_details(viewer, None, answers)
+        draft_id, outcome = await flow.save_details(viewer, None, answers)
         assert draft_id is not None, outcome.errors
-        draft = await services.get_request(viewer, draft_id)
+        draft = await requests.get_request(viewer, draft_id)
         assert draft is not None
-        await services.update_marks(viewer, draft, "select_all", [], [])
+        await selection.update_marks(viewer, draft, "select_all", [], [])
         await DownloadRequest.raw(
             "DELETE FROM download_request_bill WHERE request = {} AND bill NOT IN (SELECT m.bill FROM"
             " download_request_bill m JOIN bill b ON b.id = m.bill WHERE m.request = {} ORDER BY b.number"
@@ -128,14 +128,14 @@ class Bench:
         return draft_id
 
     async def confirm(self, draft_id: int) -> None:
-        from portal.downloads import services
+        from portal.downloads import flow
         from portal.infra.queue import make_queue
 
         viewer = await self.viewer()
         queue = make_queue(self.settings, max_connections=2)
         await queue.connect()
         try:
-            outcome = await services.confirm(viewer, draft_id, self.settings, queue)
+            outcome = await flow.confirm(viewer, draft_id, self.settings, queue)
         finally:
             await queue.disconnect()
         assert outcome.ok, outcome.errors
@@ -161,16 +161,16 @@ class Bench:
         """Each bill's render time and CPU, one after another in this process, after rendering the bill
         `warm_up` if given (fonts, stylesheet and templates load on the first render, as on a worker's
         first job)."""
-        from portal.bills import files
+        from portal.bills import pdf
         from portal.infra.storage import Storage
 
         storage = Storage(scratch)
         if warm_up is not None:
-            assert await files.render_pdf(warm_up, self.settings.issuer, storage) == "rendered"
+            assert await pdf.render(warm_up, self.settings.issuer, storage) == "rendered"
         times, cpu_times = [], []
         for bill_id, _ in bills:
             started, cpu = time.perf_counter(), time.process_time()
-            assert await files.render_pdf(bill_id, self.settings.issuer, storage) == "rendered"
+            assert await pdf.render(bill_id, self.settings.issuer, storage) == "rendered"
             times.append(time.perf_counter() - started)
             cpu_times.append(time.process_time() - cpu)
         return times, cpu_times
@@ -189,13 +189,13 @@ _RENDER_LOOP = """
 import statistics, sys, time
 sys.path[:0] = ["bench", "src", "."]
 import pdf_render
-from portal.bills import documents
+from portal.bills import pdf
 bill = pdf_render.demo_bill()
-documents.render_bill_pdf(bill)
+pdf.draw(bill)
 times = []
 for _ in range(12):
     started = time.perf_counter()
-    documents.render_bill_pdf(bill)
+    pdf.draw(bill)
     times.append(time.perf_counter() - started)
 print(statistics.median(times))
 """
@@ -248,14 +248,14 @@ def _machine_cpu(before: dict[str, float] | None = None) -> dict[str, float]:
 
 
 def _scale_cif() -> str:
-    from portal.demo.generate import SCALE_HOLDER_CIF
+    from portal.demo.scale import SCALE_HOLDER_CIF
 
     return SCALE_HOLDER_CIF
 
 
 async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     from portal.db import start_pool
-    from portal.downloads.services import zip_key
+    from portal.downloads.archive import zip_key
 
     results: dict[str, Any] = {
         "machine": c.machine(),

@@ -1,13 +1,13 @@
 """Bill PDF render time against bare one-page WeasyPrint documents (issue 4). No database needed.
 
     .venv/bin/python bench/pdf_render.py               # 3 runs × 10 renders of each variant
-    .venv/bin/python bench/pdf_render.py --profile     # and a pyinstrument profile of render_bill_pdf
+    .venv/bin/python bench/pdf_render.py --profile     # and a pyinstrument profile of portal.bills.pdf.draw
 
 The bill is a demo bill (María García's first account, 12 periods of history, pending) rendered by
-`portal.bills.documents.render_bill_pdf`, the function the render_bill_pdf job calls. Variants, each in
+`portal.bills.pdf.draw`, the function the render_bill_pdf job calls. Variants, each in
 this process, after one warm-up render (fonts, stylesheet and template are then cached, as in a worker):
 
-- bill: render_bill_pdf — A4, bill.css with its three embedded fonts, SVG logo, chart and barcode,
+- bill: portal.bills.pdf.draw — A4, bill.css with its three embedded fonts, SVG logo, chart and barcode,
   tagged PDF/A-3b with the Factur-X XML attached (what customers download);
 - bill-plain: the same HTML and bill.css, written as a plain PDF (no PDF/A, no tags, no attachment):
   what the archival and accessibility features cost;
@@ -38,9 +38,10 @@ from typing import Any
 
 import _common as c
 
-from portal.bills import documents
+from portal.bills import documents, pdf
 from portal.bills.documents import BillDocument, ConsumptionPoint, lines_from_json
-from portal.demo.generate import MARIA, SEED, _account_bills
+from portal.demo.generate import MARIA, SEED, account_bills
+from portal.infra import pdf as pdf_engine
 from portal.settings import Settings
 
 PARAGRAPH = (
@@ -55,7 +56,7 @@ def demo_bill() -> BillDocument:
     settings = Settings.from_env()
     spec = MARIA.accounts[0]
     number = "900000001"
-    bills = _account_bills(
+    bills = account_bills(
         random.Random(SEED),
         settings.issuer,
         dt.date.today(),
@@ -95,7 +96,7 @@ def bare_text_html(doc: BillDocument) -> str:
     The chart is removed whole, as when it was one SVG: its bars (an SVG image since 2026-11-28) and
     the two rows of values and period labels printed with them, so that this baseline stays the same
     text and tables it was before."""
-    html = re.sub(r"<svg\b.*?</svg>", "", documents.render_bill_html(doc), flags=re.DOTALL)
+    html = re.sub(r"<svg\b.*?</svg>", "", pdf.render_bill_html(doc), flags=re.DOTALL)
     html = re.sub(r'<img class="chart__bars"[^>]*>', "", html)
     html = re.sub(r'<p class="chart__row[^"]*"[^>]*>.*?</p>', "", html, flags=re.DOTALL)
     # The bill's font size, so that the same text fits one page as it does on the bill; nothing else.
@@ -109,13 +110,13 @@ def bare_text_html(doc: BillDocument) -> str:
 def variants(doc: BillDocument) -> dict[str, Callable[[], bytes]]:
     from weasyprint import HTML
 
-    bill_html = documents.render_bill_html(doc)
+    bill_html = pdf.render_bill_html(doc)
     bare_html = bare_text_html(doc)
-    base_url = documents.STATIC_PDF_DIR.as_uri() + "/"
+    base_url = pdf_engine.STATIC_PDF_DIR.as_uri() + "/"
 
     def bill_plain() -> bytes:
-        css, font_config = documents.print_stylesheet()
-        fetcher = documents.PackagedAssetFetcher()
+        css, font_config = pdf_engine.print_stylesheet()
+        fetcher = pdf_engine.PackagedAssetFetcher()
         page = HTML(string=bill_html, base_url=base_url, url_fetcher=fetcher)
         pdf: bytes = page.write_pdf(stylesheets=[css], font_config=font_config)
         return pdf
@@ -129,7 +130,7 @@ def variants(doc: BillDocument) -> dict[str, Callable[[], bytes]]:
         return pdf
 
     return {
-        "bill": lambda: documents.render_bill_pdf(doc),
+        "bill": lambda: pdf.draw(doc),
         "bill-plain": bill_plain,
         "bare-text": bare_text,
         "bare-paragraph": bare_paragraph,

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from e2e.conftest import LiveStack
 from e2e.pages.sandbox_bank import FUTURE_EXPIRY, SandboxBank
 from portal.payments.redsys import Notification, PaymentRequest, verify_notification
-from tests.integration.sandbox_bank.sandbox_merchant import SECRET, Merchant
+from tests.integration.payments.sandbox.sandbox_merchant import SECRET, Merchant
 
 Axe = Callable[[Page], None]
 

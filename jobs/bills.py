@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.bills import files
+from portal.bills import pdf
 
 
-async def render_bill_pdf(ctx: dict[str, Any], *, bill_id: int) -> str:
-    return await files.render_pdf(bill_id, ctx["settings"].issuer, ctx["storage"])
+async def bill_pdf(ctx: dict[str, Any], *, bill_id: int) -> str:
+    return await pdf.render(bill_id, ctx["settings"].issuer, ctx["storage"])

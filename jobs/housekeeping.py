@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from portal.accounts.services import purge_drafts
-from portal.accounts.throttle import purge_attempts
 from portal.payment_documents.services import purge_drafts as purge_document_drafts
 from portal.web.sessions import purge_sessions
+from portal.web.throttle import purge_attempts
 
 
 async def purge_expired(ctx: dict[str, Any]) -> None:

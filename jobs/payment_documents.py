@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.payment_documents import files
+from portal.payment_documents import pdf
 
 
-async def render_document_pdf(ctx: dict[str, Any], *, document_id: int) -> str:
-    return await files.render_pdf(document_id, ctx["settings"].issuer, ctx["storage"])
+async def document_pdf(ctx: dict[str, Any], *, document_id: int) -> str:
+    return await pdf.render(document_id, ctx["settings"].issuer, ctx["storage"])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.payments import services
+from portal.payments import checkout, pdf
 
 
-async def render_receipt_pdf(ctx: dict[str, Any], *, order_id: str) -> str:
-    return await services.render_receipt_pdf(order_id, ctx["settings"], ctx["storage"])
+async def receipt_pdf(ctx: dict[str, Any], *, order_id: str) -> str:
+    settings = ctx["settings"]
+    return await pdf.render(order_id, settings.issuer, ctx["storage"], settings.locale.timezone)
 
 
 async def purge_payment_drafts(ctx: dict[str, Any]) -> None:
-    await services.purge_drafts()
+    await checkout.purge_drafts()

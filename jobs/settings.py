@@ -8,33 +8,33 @@ from typing import Any
 from saq import CronJob, Queue, Worker
 from saq.types import PartialTimersDict
 
-from jobs.bills import render_bill_pdf
+from jobs.bills import bill_pdf
 from jobs.downloads import build_download, render_download_pdfs, sweep_downloads
 from jobs.housekeeping import purge_expired
 from jobs.mail import send_email, sweep_outbox
-from jobs.payment_documents import render_document_pdf
-from jobs.payments import purge_payment_drafts, render_receipt_pdf
-from portal.bills.files import RENDER_BILL_PDF
+from jobs.payment_documents import document_pdf
+from jobs.payments import purge_payment_drafts, receipt_pdf
+from portal.bills import pdf as bills
 from portal.db import start_pool
-from portal.downloads.archive import RENDER_PDFS
-from portal.downloads.services import ZIP_TASK_NAME
+from portal.downloads.archive import RENDER_PDFS, ZIP_TASK_NAME
 from portal.infra.mail import make_transport
 from portal.infra.queue import make_queue
 from portal.infra.storage import Storage
 from portal.notifications.outbox import SEND_EMAIL
-from portal.payment_documents.files import RENDER_DOCUMENT_PDF
-from portal.payments.services import RENDER_RECEIPT_PDF
+from portal.payment_documents import pdf as bills_due
+from portal.payments import pdf as receipts
 from portal.settings import Settings
+from portal.templating import make_environment
 
 # saq declares these keys required although Worker takes any subset.
 UPKEEP_TIMERS: PartialTimersDict = {"sweep": 5, "worker_info": 5}  # type: ignore[typeddict-item]
 FUNCTIONS: list[tuple[str, Callable[..., Awaitable[Any]]]] = [
     (SEND_EMAIL.name, send_email),
-    (RENDER_BILL_PDF.name, render_bill_pdf),
-    (RENDER_DOCUMENT_PDF.name, render_document_pdf),
+    (bills.TASK.name, bill_pdf),
+    (bills_due.TASK.name, document_pdf),
     (ZIP_TASK_NAME, build_download),
     (RENDER_PDFS.name, render_download_pdfs),
-    (RENDER_RECEIPT_PDF.name, render_receipt_pdf),
+    (receipts.TASK.name, receipt_pdf),
 ]
 CRON_JOBS = [
     CronJob(sweep_outbox, cron="* * * * *", timeout=60),  # type: ignore[type-var]
@@ -55,6 +55,7 @@ def make_worker(
         ctx["queue"] = queue
         ctx["mail_transport"] = make_transport(settings.mail)
         ctx["storage"] = Storage(settings.storage.dir)
+        ctx["templates"] = make_environment(settings)
 
     return Worker(
         queue,

@@ -197,6 +197,6 @@ async def submit(client: Any, path: str, data: dict[str, str] | None = None, **k
 @pytest.fixture
 async def demo(db: None, settings: Settings) -> None:
     """The deterministic demo data (customers, accounts, bills, the two demo users)."""
-    from portal.demo.generate import load_demo
+    from portal.demo.load import load_demo
 
     await load_demo(settings)

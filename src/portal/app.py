@@ -11,7 +11,6 @@ import structlog
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
-from litestar.plugins.htmx import HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -23,23 +22,23 @@ from portal.accounts.controllers import (
     RegistrationController,
     SignInController,
 )
-from portal.accounts.profile import ProfileController
-from portal.accounts.services import Mailer
+from portal.accounts.profile_controllers import ProfileController
 from portal.bills.controllers import BillsController
 from portal.db import start_pool
 from portal.downloads.controllers import DownloadsController
 from portal.infra.queue import make_queue
 from portal.infra.storage import Storage
 from portal.notifications.controllers import DevMailboxController
+from portal.notifications.mailer import Mailer
 from portal.payment_documents.controllers import PaymentDocumentsController
 from portal.payments.controllers import PaymentsController
 from portal.settings import PROJECT_ROOT, Settings
 from portal.site.controllers import SiteController
-from portal.templating import make_environment, with_timezone
+from portal.templating import make_environment
 from portal.web.errors import EXCEPTION_HANDLERS
 from portal.web.health import healthz, readyz
 from portal.web.logging import RequestLogMiddleware, configure_logging
-from portal.web.security import SecurityHeadersMiddleware, security_headers
+from portal.web.security import SecurityHeadersMiddleware, host_cookie_name, security_headers
 from portal.web.sessions import SessionStore, provide_viewer
 
 # htmx swaps error pages too (the user must see them), keeps no signed-in page in its history cache, and
@@ -57,11 +56,6 @@ HTMX_CONFIG = {
     "allowScriptTags": False,
     "selfRequestsOnly": True,
 }
-
-
-def cookie_name(settings: Settings, name: str) -> str:
-    """`__Host-` cookies must be Secure, which plain-http development cannot set."""
-    return f"__Host-{name}" if settings.web.secure_cookies else name
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -85,9 +79,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 )
             await engine.close_connection_pool()
 
-    environment = with_timezone(make_environment(), settings.locale.timezone)
+    environment = make_environment(settings)
     environment.globals.update(
-        issuer=settings.issuer,
         htmx_config=json.dumps(HTMX_CONFIG),
         session_idle_minutes=settings.web.session_idle_minutes,
     )
@@ -125,11 +118,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "viewer": Provide(provide_viewer),
         },
         lifespan=[lifespan],
-        request_class=HTMXRequest,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
         csrf_config=CSRFConfig(
             secret=settings.web.secret_key,
-            cookie_name=cookie_name(settings, "csrf"),
+            cookie_name=host_cookie_name(settings, "csrf"),
             cookie_secure=settings.web.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",

@@ -46,7 +46,8 @@ def _settings_with_database() -> tuple[Settings, bool]:
 
 async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:
     from portal.db.migrate import migrate
-    from portal.demo.generate import describe_demo, load_demo_if_empty
+    from portal.demo.describe import describe_demo
+    from portal.demo.load import load_demo_if_empty
 
     await migrate()
     if not load_demo:
@@ -191,7 +192,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from portal.demo.generate import load_demo, load_scale_bills
+    from portal.demo.load import load_demo
+    from portal.demo.scale import load_scale_bills
 
     settings, _ = _settings_with_database()
     asyncio.run(_prepare(settings, load_demo=False))
@@ -251,12 +253,12 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
         await queue.connect()
         try:
             return await queue_email(
-                make_environment(),
+                make_environment(settings),
                 queue,
                 dedupe_key=f"test:{time.time_ns()}",
                 template="test",
                 to_address=args.to,
-                context={"issuer_name": settings.issuer.name, "base_url": settings.web.base_url},
+                context={},
             )
         finally:
             await queue.disconnect()

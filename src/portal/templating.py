@@ -1,4 +1,5 @@
-"""The one Jinja environment: pages (through Litestar), emails and PDFs all render with it."""
+"""The one Jinja environment: pages (through Litestar), emails and PDFs all render with it, in the web
+processes and in the job worker alike."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 
 from portal.banking.money import format_eur
-from portal.settings import PROJECT_ROOT
+from portal.settings import PROJECT_ROOT, Settings
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
 
-def make_environment() -> Environment:
+def make_environment(settings: Settings | None = None) -> Environment:
+    """With `settings`, every template knows the utility (`issuer`), the portal's address (`base_url`,
+    for the links in emails) and the customers' time zone (`timezone`). PDFs are drawn from their own data,
+    so they need none of them."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         # .txt templates (email bodies and subjects) are plain text, everything else is HTML.
@@ -26,6 +30,9 @@ def make_environment() -> Environment:
     env.filters["eur"] = format_eur
     env.filters["day"] = _day
     env.filters["time"] = _time
+    if settings is not None:
+        env.globals.update(issuer=settings.issuer, base_url=settings.web.base_url)
+        with_timezone(env, settings.locale.timezone)
     return env
 
 

@@ -13,29 +13,19 @@ from litestar.response import Redirect, Template
 
 from portal.accounts import forms, services
 from portal.accounts.forms import REGISTRATION_KINDS
-from portal.accounts.services import Draft, Mailer, Outcome
+from portal.accounts.services import Draft
 from portal.audit import Origin
 from portal.bills import services as bills
 from portal.db.tables.auth import TokenPurpose
-from portal.downloads.services import recent_downloads
+from portal.downloads.requests import recent_downloads
+from portal.notifications.mailer import Mailer
 from portal.settings import Settings
+from portal.viewer import Viewer
 from portal.web.forms import Form, field, password_field
-from portal.web.sessions import SessionStore, Viewer
+from portal.web.pages import page, see_other
+from portal.web.sessions import SessionStore
 
 DRAFT_COOKIE = "registration"
-
-
-def page(template: str, outcome: Outcome | None = None, **context: Any) -> Template:
-    errors = outcome.errors if outcome else {}
-    return Template(
-        template_name=f"pages/accounts/{template}.html",
-        context={"errors": errors, **context},
-        status_code=422 if errors else 200,
-    )
-
-
-def see_other(path: str, cookies: list[Cookie] | None = None) -> Redirect:
-    return Redirect(path, status_code=303, cookies=cookies or [])
 
 
 def draft_cookie(settings: Settings, token: str, *, clear: bool = False) -> Cookie:
@@ -56,7 +46,7 @@ def origin_of(request: Request[Any, Any, Any]) -> Origin:
 
 
 class SignInController(Controller):
-    @get("/sign-in", name="sign_in", cache=False)
+    @get("/sign-in", name="sign_in")
     async def sign_in_page(
         self,
         request: Request[Any, Any, Any],
@@ -66,7 +56,10 @@ class SignInController(Controller):
         if await sessions.load(sessions.token_from(request)):
             return see_other(forms.local_path(next) or "/account")
         return page(
-            "sign_in", values={"username": ""}, next=forms.local_path(next) or "", kinds=REGISTRATION_KINDS
+            "pages/accounts/sign_in",
+            values={"username": ""},
+            next=forms.local_path(next) or "",
+            kinds=REGISTRATION_KINDS,
         )
 
     @post("/sign-in", name="sign_in_post")
@@ -84,8 +77,8 @@ class SignInController(Controller):
         )
         if token is None:
             return page(
-                "sign_in",
-                outcome,
+                "pages/accounts/sign_in",
+                outcome.errors,
                 values={"username": login},
                 next=forms.local_path(target) or "",
                 kinds=REGISTRATION_KINDS,
@@ -104,9 +97,9 @@ class SignInController(Controller):
         await services.sign_out(viewer, token, sessions, origin_of(request))
         return see_other("/signed-out", [sessions.cleared_cookie()])
 
-    @get("/signed-out", name="signed_out", cache=False)
+    @get("/signed-out", name="signed_out")
     async def signed_out(self) -> Template:
-        return page("signed_out")
+        return page("pages/accounts/signed_out")
 
 
 class RegistrationController(Controller):
@@ -116,13 +109,13 @@ class RegistrationController(Controller):
     async def _draft(request: Request[Any, Any, Any]) -> Draft | None:
         return await services.get_draft(request.cookies.get(DRAFT_COOKIE))
 
-    @get("/", name="register", cache=False)
+    @get("/", name="register")
     async def choose_kind(
         self, request: Request[Any, Any, Any], expired: FromQuery[bool] = False
     ) -> Template:
         draft = await self._draft(request)
         kind = draft.kind if draft and not draft.completed else ""
-        return page("register_kind", kinds=REGISTRATION_KINDS, kind=kind, expired=expired)
+        return page("pages/accounts/register_kind", kinds=REGISTRATION_KINDS, kind=kind, expired=expired)
 
     @post("/", name="register_post")
     async def choose_kind_post(
@@ -137,16 +130,22 @@ class RegistrationController(Controller):
             token, outcome = await services.start_registration(kind)
             cookies = [draft_cookie(settings, token)] if outcome.ok else []
         if not outcome.ok:
-            return page("register_kind", outcome, kinds=REGISTRATION_KINDS, kind=kind, expired=False)
+            return page(
+                "pages/accounts/register_kind",
+                outcome.errors,
+                kinds=REGISTRATION_KINDS,
+                kind=kind,
+                expired=False,
+            )
         return see_other("/register/bill-details", cookies)
 
-    @get("/bill-details", name="register_bill", cache=False)
+    @get("/bill-details", name="register_bill")
     async def bill_details(self, request: Request[Any, Any, Any]) -> Template | Redirect:
         draft = await self._draft(request)
         if redirect := _step_redirect(draft, "bill"):
             return redirect
         assert draft is not None
-        return page("register_bill", kind=draft.kind, values=draft.bill)
+        return page("pages/accounts/register_bill", kind=draft.kind, values=draft.bill)
 
     @post("/bill-details", name="register_bill_post")
     async def bill_details_post(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
@@ -159,16 +158,16 @@ class RegistrationController(Controller):
             request.cookies.get(DRAFT_COOKIE), details, origin_of(request)
         )
         if not outcome.ok:
-            return page("register_bill", outcome, kind=draft.kind, values=details)
+            return page("pages/accounts/register_bill", outcome.errors, kind=draft.kind, values=details)
         return see_other("/register/check" if draft.username else "/register/user-details")
 
-    @get("/user-details", name="register_user", cache=False)
+    @get("/user-details", name="register_user")
     async def user_details(self, request: Request[Any, Any, Any]) -> Template | Redirect:
         draft = await self._draft(request)
         if redirect := _step_redirect(draft, "user"):
             return redirect
         assert draft is not None
-        return page("register_user", values=draft)
+        return page("pages/accounts/register_user", values=draft)
 
     @post("/user-details", name="register_user_post")
     async def user_details_post(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
@@ -189,15 +188,15 @@ class RegistrationController(Controller):
             privacy_accepted=bool(values["privacy_accepted"]),
         )
         if not outcome.ok:
-            return page("register_user", outcome, values=values)
+            return page("pages/accounts/register_user", outcome.errors, values=values)
         return see_other("/register/check")
 
-    @get("/check", name="register_check", cache=False)
+    @get("/check", name="register_check")
     async def check(self, request: Request[Any, Any, Any]) -> Template | Redirect:
         draft = await self._draft(request)
         if redirect := _step_redirect(draft, "check"):
             return redirect
-        return page("register_check", draft=draft, kinds=REGISTRATION_KINDS)
+        return page("pages/accounts/register_check", draft=draft, kinds=REGISTRATION_KINDS)
 
     @post("/check", name="register_check_post")
     async def check_post(
@@ -212,17 +211,26 @@ class RegistrationController(Controller):
             request.cookies.get(DRAFT_COOKIE), mailer, origin_of(request)
         )
         if not outcome.ok:
-            return page("register_check", outcome, draft=await self._draft(request), kinds=REGISTRATION_KINDS)
+            return page(
+                "pages/accounts/register_check",
+                outcome.errors,
+                draft=await self._draft(request),
+                kinds=REGISTRATION_KINDS,
+            )
         return see_other("/register/email-sent")
 
-    @get("/email-sent", name="register_sent", cache=False)
+    @get("/email-sent", name="register_sent")
     async def email_sent(
         self, request: Request[Any, Any, Any], resent: FromQuery[bool] = False
     ) -> Template | Redirect:
         draft = await self._draft(request)
         if draft is None or draft.user_id is None:
             return see_other("/register")
-        return page("register_sent", email=await services.registered_email(draft.user_id), resent=resent)
+        return page(
+            "pages/accounts/register_sent",
+            email=await services.registered_email(draft.user_id),
+            resent=resent,
+        )
 
     @post("/resend", name="register_resend")
     async def resend(
@@ -234,7 +242,10 @@ class RegistrationController(Controller):
         outcome = await services.resend_activation(draft.user_id, mailer, origin_of(request))
         if not outcome.ok:
             return page(
-                "register_sent", outcome, email=await services.registered_email(draft.user_id), resent=False
+                "pages/accounts/register_sent",
+                outcome.errors,
+                email=await services.registered_email(draft.user_id),
+                resent=False,
             )
         return see_other("/register/email-sent?resent=true")
 
@@ -256,10 +267,10 @@ def _step_redirect(draft: Draft | None, step: str) -> Redirect | None:
 class PasswordController(Controller):
     """Links from emails: activate (create a login password) and reset a forgotten password."""
 
-    @get("/activate", name="activate", cache=False)
+    @get("/activate", name="activate")
     async def activate(self, token: FromQuery[str] = "") -> Template:
         link = await services.link_state(token, TokenPurpose.activation)
-        return page("set_password", purpose="activation", token=token, link=link)
+        return page("pages/accounts/set_password", purpose="activation", token=token, link=link)
 
     @post("/activate", name="activate_post")
     async def activate_post(
@@ -273,11 +284,11 @@ class PasswordController(Controller):
     ) -> Template:
         token = field(data, "token")
         outcome = await services.resend_expired_activation(token, mailer, origin_of(request))
-        return page("activation_resent", outcome)
+        return page("pages/accounts/activation_resent", outcome.errors)
 
-    @get("/password/forgotten", name="password_forgotten", cache=False)
+    @get("/password/forgotten", name="password_forgotten")
     async def forgotten(self) -> Template:
-        return page("password_forgotten", values={"login": ""})
+        return page("pages/accounts/password_forgotten", values={"login": ""})
 
     @post("/password/forgotten", name="password_forgotten_post")
     async def forgotten_post(
@@ -286,17 +297,17 @@ class PasswordController(Controller):
         login = field(data, "login")
         outcome = await services.request_password_reset(login, mailer, origin_of(request))
         if not outcome.ok:
-            return page("password_forgotten", outcome, values={"login": login})
+            return page("pages/accounts/password_forgotten", outcome.errors, values={"login": login})
         return see_other("/password/forgotten/sent")
 
-    @get("/password/forgotten/sent", name="password_forgotten_sent", cache=False)
+    @get("/password/forgotten/sent", name="password_forgotten_sent")
     async def forgotten_sent(self) -> Template:
-        return page("password_forgotten_sent")
+        return page("pages/accounts/password_forgotten_sent")
 
-    @get("/password/reset", name="password_reset", cache=False)
+    @get("/password/reset", name="password_reset")
     async def reset(self, token: FromQuery[str] = "") -> Template:
         link = await services.link_state(token, TokenPurpose.password_reset)
-        return page("set_password", purpose="password_reset", token=token, link=link)
+        return page("pages/accounts/set_password", purpose="password_reset", token=token, link=link)
 
     @post("/password/reset", name="password_reset_post")
     async def reset_post(
@@ -319,7 +330,9 @@ async def _set_password(
     )
     if session is None:
         link = await services.link_state(token, purpose)
-        return page("set_password", outcome, purpose=purpose.value, token=token, link=link)
+        return page(
+            "pages/accounts/set_password", outcome.errors, purpose=purpose.value, token=token, link=link
+        )
     return see_other("/account", [sessions.cookie(session)])
 
 
@@ -332,7 +345,7 @@ class AccountHomeController(Controller):
 
     path = "/account"
 
-    @get("/", name="account_home", cache=False)
+    @get("/", name="account_home")
     async def home(
         self, viewer: NamedDependency[Viewer], added: FromQuery[str] = "", page_number: FromQuery[int] = 1
     ) -> Template:
@@ -342,7 +355,7 @@ class AccountHomeController(Controller):
         start = (page_number - 1) * ACCOUNTS_PER_PAGE
         holders = {account.holder for account in accounts}
         return page(
-            "home",
+            "pages/accounts/home",
             viewer=viewer,
             # A customer is greeted by name (their accounts share one holder); an administrator by username.
             name=holders.pop() if len(holders) == 1 and viewer.kind != "administrator" else viewer.username,
@@ -355,13 +368,13 @@ class AccountHomeController(Controller):
             downloads=await recent_downloads(viewer),
         )
 
-    @get("/manage", name="manage_account", cache=False)
+    @get("/manage", name="manage_account")
     async def manage(self, viewer: NamedDependency[Viewer]) -> Template:
-        return page("manage", viewer=viewer)
+        return page("pages/accounts/manage", viewer=viewer)
 
-    @get("/transactions", name="all_transactions", cache=False)
+    @get("/transactions", name="all_transactions")
     async def transactions(self, viewer: NamedDependency[Viewer]) -> Template:
-        return page("transactions", viewer=viewer)
+        return page("pages/accounts/transactions", viewer=viewer)
 
     @post("/keep-alive", name="keep_alive")
     async def keep_alive(
@@ -371,9 +384,9 @@ class AccountHomeController(Controller):
         # Back to the page the warning was shown on.
         return see_other(forms.local_path(field(data, "next")) or "/account")
 
-    @get("/accounts/add", name="add_account", cache=False)
+    @get("/accounts/add", name="add_account")
     async def add(self, viewer: NamedDependency[Viewer]) -> Template:
-        return page("add_account", viewer=viewer, values=forms.BillDetails())
+        return page("pages/accounts/add_account", viewer=viewer, values=forms.BillDetails())
 
     @post("/accounts/add", name="add_account_post")
     async def add_post(
@@ -390,5 +403,5 @@ class AccountHomeController(Controller):
             viewer, details, sessions, token, origin_of(request)
         )
         if session is None:
-            return page("add_account", outcome, viewer=viewer, values=details)
+            return page("pages/accounts/add_account", outcome.errors, viewer=viewer, values=details)
         return see_other(f"/account?added={number}", [sessions.cookie(session)])

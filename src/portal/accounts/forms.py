@@ -11,11 +11,9 @@ from portal.banking.accounts import AccountNumberError, validate_account_number
 from portal.banking.cuaderno57 import normalise_digits
 from portal.banking.identity import Holder, IdentityError, validate_identity
 from portal.banking.money import AmountError, parse_amount
-from portal.web.forms import field
+from portal.web.forms import Errors, field
 
-Errors = dict[str, str]
 _USERNAME = re.compile(r"^[\w.-]{3,60}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _BILL_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{11}$")
 
 REGISTRATION_KINDS = {
@@ -86,14 +84,6 @@ def username_problem(username: str) -> str | None:
         return "Enter a username"
     if not _USERNAME.match(username):
         return "Your username must be 3 to 60 letters, digits, dots, hyphens or underscores, with no spaces"
-    return None
-
-
-def email_problem(email: str) -> str | None:
-    if not email:
-        return "Enter your email address"
-    if len(email) > 254 or not _EMAIL.match(email):
-        return "Enter an email address in the correct format, like name@example.com"
     return None
 
 

@@ -14,16 +14,19 @@ from dataclasses import dataclass
 from asyncpg.exceptions import UniqueViolationError
 
 from portal import audit, clock
-from portal.accounts import forms, passwords, tokens
+from portal.accounts import passwords, tokens
 from portal.accounts.forms import Errors
-from portal.accounts.services import Mailer, Outcome
-from portal.accounts.throttle import Throttle
 from portal.audit import Origin
 from portal.db import engine as db_engine
-from portal.db.tables import Account, EmailToken, User
+from portal.db import fetch
+from portal.db.tables import EmailToken, User
 from portal.db.tables.auth import TokenPurpose
 from portal.notifications import outbox
-from portal.web.sessions import SessionStore, Viewer
+from portal.notifications.mailer import Mailer
+from portal.viewer import Viewer
+from portal.web.forms import Outcome, email_problem
+from portal.web.sessions import SessionStore
+from portal.web.throttle import Throttle
 
 # Wrong current passwords, per user, for both forms that ask for it (the sign-in throttle's numbers).
 CURRENT_PASSWORD_PER_USER = Throttle("profile:password", 5, dt.timedelta(minutes=15))
@@ -70,7 +73,7 @@ def _masked(email: str) -> str:
 
 
 def _context(mailer: Mailer, viewer: Viewer, **more: object) -> dict[str, object]:
-    return {"issuer_name": mailer.settings.issuer.name, "username": viewer.username, **more}
+    return {"username": viewer.username, **more}
 
 
 # --- email address ----------------------------------------------------------------------------------
@@ -84,7 +87,7 @@ async def request_email_change(
     be possible, but this page does not say so): its owner is told instead, and no link is sent."""
     errors: Errors = {}
     key = new_email.lower()
-    if problem := forms.email_problem(new_email):
+    if problem := email_problem(new_email):
         errors["email"] = problem
     elif key == viewer.email.lower():
         errors["email"] = "This is already your email address: enter the new one"
@@ -243,7 +246,7 @@ class OnlineBill:
 
 
 async def online_bill(viewer: Viewer) -> OnlineBill:
-    rows = await Account.raw(
+    rows = await fetch(
         "SELECT COUNT(*) AS accounts, COUNT(*) FILTER (WHERE a.online_bill) AS online"
         ' FROM account_access x JOIN account a ON a.id = x.account WHERE x."user" = {}',
         viewer.user_id,
@@ -258,7 +261,7 @@ async def set_online_bill(viewer: Viewer, answer: str, origin: Origin) -> Outcom
         return Outcome({"online_bill": "Select yes if you want your bills online, or no for bills on paper"})
     value = answer == "yes"
     async with db_engine().transaction():
-        changed = await Account.raw(
+        changed = await fetch(
             "UPDATE account SET online_bill = {} WHERE id IN"
             ' (SELECT account FROM account_access WHERE "user" = {}) RETURNING id',
             value,

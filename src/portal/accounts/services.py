@@ -8,47 +8,32 @@ and returns plain values; controllers only parse, call one function and render o
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
-from jinja2 import Environment
-from saq import Queue
 
 from portal import audit, clock
 from portal.accounts import forms, passwords, throttle, tokens
 from portal.accounts.forms import BillDetails, CheckedBillDetails, Errors
 from portal.audit import Origin
 from portal.db import engine as db_engine
+from portal.db import fetch, fetch_one
 from portal.db.tables import Account, AccountAccess, RegistrationDraft, User
 from portal.db.tables.auth import TokenPurpose
 from portal.db.tables.users import AccessRole
 from portal.notifications import outbox
-from portal.settings import Settings
-from portal.web.sessions import SessionStore, Viewer
+from portal.notifications.mailer import Mailer
+from portal.viewer import Viewer
+from portal.web.forms import Outcome, email_problem
+from portal.web.sessions import SessionStore
+from portal.web.tokens import token_hash
 
 PRIVACY_POLICY_VERSION = "2026-11"
 DRAFT_LIFETIME = dt.timedelta(hours=24)
 NO_MATCH = "These details do not match a bill of ours. Check each of them against your bill and try again"
 TOO_MANY = "Too many attempts. Wait an hour and try again, or call us"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Mailer:
-    """What sending an email needs: the templates, the queue and the links' base address."""
-
-    env: Environment
-    queue: Queue
-    settings: Settings
-
-    def link(self, path: str) -> str:
-        return f"{self.settings.web.base_url}{path}"
 
 
 @dataclass(frozen=True)
@@ -72,17 +57,6 @@ class Draft:
         return self.user_id is not None
 
 
-@dataclass
-class Outcome:
-    """What a step did: the messages to show (none means it went through)."""
-
-    errors: Errors = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
 # --- registration -------------------------------------------------------------------------------------
 
 
@@ -93,7 +67,9 @@ async def start_registration(kind: str) -> tuple[str, Outcome]:
     token = secrets.token_urlsafe(32)
     now = clock.now()
     await RegistrationDraft.insert(
-        RegistrationDraft(token_hash=_hash(token), kind=kind, created_at=now, expires_at=now + DRAFT_LIFETIME)
+        RegistrationDraft(
+            token_hash=token_hash(token), kind=kind, created_at=now, expires_at=now + DRAFT_LIFETIME
+        )
     )
     return token, Outcome()
 
@@ -103,7 +79,7 @@ async def change_kind(token: str | None, kind: str) -> Outcome:
     if kind not in forms.REGISTRATION_KINDS:
         return Outcome({"kind": "Select the type of registration"})
     await RegistrationDraft.update({RegistrationDraft.kind: kind, RegistrationDraft.account: None}).where(
-        (RegistrationDraft.token_hash == _hash(token or "")) & RegistrationDraft.user.is_null()
+        (RegistrationDraft.token_hash == token_hash(token or "")) & RegistrationDraft.user.is_null()
     )
     return Outcome()
 
@@ -113,7 +89,9 @@ async def get_draft(token: str | None) -> Draft | None:
         return None
     row = (
         await RegistrationDraft.select()
-        .where((RegistrationDraft.token_hash == _hash(token)) & (RegistrationDraft.expires_at > clock.now()))
+        .where(
+            (RegistrationDraft.token_hash == token_hash(token)) & (RegistrationDraft.expires_at > clock.now())
+        )
         .first()
     )
     if row is None:
@@ -133,7 +111,7 @@ async def get_draft(token: str | None) -> Draft | None:
 
 async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | None:
     """The account whose holder, number, bill number and bill amount all match, or None."""
-    rows = await Account.raw(
+    return await fetch_one(
         "SELECT a.id, a.customer FROM bill b JOIN account a ON a.id = b.account"
         " JOIN customer c ON c.id = a.customer"
         " WHERE a.number = {} AND b.number = {} AND b.total_cents = {} AND c.identity_number = {}",
@@ -142,7 +120,6 @@ async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | No
         checked.amount_cents,
         checked.identity_number,
     )
-    return rows[0] if rows else None
 
 
 async def _check_bill(
@@ -202,7 +179,7 @@ async def save_user_details(
         errors["username"] = problem
     elif await User.exists().where(User.username == username_key):
         errors["username"] = "This username is already taken: choose another"
-    if problem := forms.email_problem(email):
+    if problem := email_problem(email):
         errors["email"] = problem
     elif await User.exists().where(User.email == email.lower()):
         errors["email"] = (
@@ -236,8 +213,8 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
     of the same draft changes nothing."""
     try:
         async with db_engine().transaction():
-            rows = await RegistrationDraft.raw(
-                "SELECT id FROM registration_draft WHERE token_hash = {} FOR UPDATE", _hash(token or "")
+            rows = await fetch(
+                "SELECT id FROM registration_draft WHERE token_hash = {} FOR UPDATE", token_hash(token or "")
             )
             draft = await get_draft(token)
             if not rows or draft is None:
@@ -295,7 +272,6 @@ async def _store_activation_email(user_id: int, username: str, email: str, maile
         template="activation",
         to_address=email,
         context={
-            "issuer_name": mailer.settings.issuer.name,
             "username": username,
             "link": mailer.link(f"/activate?token={token}"),
             "hours": int(tokens.LIFETIMES[TokenPurpose.activation].total_seconds() // 3600),
@@ -468,7 +444,6 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
             template="password_reset",
             to_address=user["email"],
             context={
-                "issuer_name": mailer.settings.issuer.name,
                 "username": user["username"],
                 "link": mailer.link(f"/password/reset?token={token}"),
             },
@@ -478,26 +453,7 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
     return Outcome()
 
 
-# --- accounts a user may see; administrators adding accounts -------------------------------------------
-
-
-@dataclass(frozen=True)
-class VisibleAccount:
-    id: int
-    number: str
-    supply_address: str
-    holder: str
-    role: str
-
-
-async def visible_accounts(viewer: Viewer) -> list[VisibleAccount]:
-    rows = await AccountAccess.raw(
-        "SELECT a.id, a.number, a.supply_address, c.name AS holder, x.role FROM account_access x"
-        " JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
-        " WHERE x.user = {} ORDER BY c.name, a.number",
-        viewer.user_id,
-    )
-    return [VisibleAccount(**row) for row in rows]
+# --- administrators adding accounts -------------------------------------------------------------------
 
 
 async def add_account(

@@ -6,24 +6,21 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
 from portal import clock
+from portal.db import fetch
 from portal.db.tables import EmailToken
 from portal.db.tables.auth import TokenPurpose
+from portal.web.tokens import token_hash
 
 LIFETIMES = {
     TokenPurpose.activation: dt.timedelta(hours=24),
     TokenPurpose.password_reset: dt.timedelta(hours=1),
     TokenPurpose.email_change: dt.timedelta(hours=24),
 }
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class TokenState(StrEnum):
@@ -80,7 +77,7 @@ async def check(token: str, purpose: TokenPurpose, *, for_update: bool = False) 
     if not token or len(token) > 600:
         return TokenCheck(TokenState.unknown)
     query = _SELECT_FOR_UPDATE if for_update else _SELECT
-    rows = await EmailToken.raw(query, token_hash(token), purpose.value)
+    rows = await fetch(query, token_hash(token), purpose.value)
     if not rows:
         return TokenCheck(TokenState.unknown)
     row = rows[0]

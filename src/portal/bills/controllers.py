@@ -3,12 +3,10 @@ see answer 404, exactly like bills that do not exist."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -19,15 +17,14 @@ from litestar.response import File, Stream, Template
 from saq import Queue
 
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
-from portal.bills import documents, files, services
+from portal.bills import exports, facturx, pdf, services
 from portal.bills.services import BillFilters
 from portal.infra.storage import Storage
-from portal.payments.services import bill_payments
 from portal.settings import Settings
-from portal.web import months
-from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, preparing_page, status_fragment, stored_pdf
+from portal.viewer import Viewer
+from portal.web import months, pages
+from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, serve_or_prepare
 from portal.web.months import TypedMonth
-from portal.web.sessions import Viewer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +70,7 @@ def filter_query(query: Mapping[str, str]) -> FilterQuery:
 class BillsController(Controller):
     path = "/bills"
 
-    @get("/", name="my_bills", cache=False)
+    @get("/", name="my_bills")
     async def my_bills(
         self,
         request: Request[Any, Any, Any],
@@ -99,81 +96,37 @@ class BillsController(Controller):
                 **errors,
             }
             page = await services.my_bills(viewer, BillFilters(), after)
-        return Template(
-            template_name="pages/bills/list.html",
-            context={
-                "viewer": viewer,
-                "errors": errors,
-                "page": page,
-                "account_choices": choices,
-                "values": query.values,
-                "statuses": services.STATUSES,
-            },
-            status_code=422 if errors else 200,
+        return pages.page(
+            "pages/bills/list",
+            errors,
+            viewer=viewer,
+            page=page,
+            account_choices=choices,
+            values=query.values,
+            statuses=services.STATUSES,
         )
 
-    @get("/bills.csv", name="bills_csv", cache=False)
+    @get("/bills.csv", name="bills_csv")
     async def as_csv(self, request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]) -> Stream:
         """Every bill that matches the filters, page by page, so memory stays flat however many there are."""
         query = filter_query(request.query_params)
         if query.errors:
             raise ValidationException(detail="Check the filters")
-        filters = query.filters
-
-        async def rows() -> AsyncIterator[str]:
-            out = io.StringIO()
-            writer = csv.writer(out)
-            writer.writerow(
-                [
-                    "bill",
-                    "account",
-                    "period_start",
-                    "period_end",
-                    "issue_date",
-                    "due_date",
-                    "amount_eur",
-                    "status",
-                ]
-            )
-            cursor = ""
-            while True:
-                page = await services.my_bills(viewer, filters, cursor, with_extras=False)
-                for bill in page.bills:
-                    writer.writerow(
-                        [
-                            bill.number,
-                            bill.account_number,
-                            bill.period_start,
-                            bill.period_end,
-                            bill.issue_date,
-                            bill.due_date,
-                            f"{bill.total_cents / 100:.2f}",
-                            bill.status,
-                        ]
-                    )
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
-                if not page.next_cursor:
-                    return
-                cursor = page.next_cursor
-
         return Stream(
-            rows(),
+            exports.csv_text(exports.my_bills_pages(viewer, query.filters)),
             media_type="text/csv; charset=utf-8",
             headers={**DOWNLOAD_HEADERS, "content-disposition": 'attachment; filename="bills.csv"'},
         )
 
-    @get("/{bill_id:int}", name="view_bill", cache=False)
+    @get("/{bill_id:int}", name="view_bill")
     async def view(self, viewer: NamedDependency[Viewer], bill_id: FromPath[int]) -> Template:
         bill = await _visible_bill(viewer, bill_id)
-        payments = await bill_payments(viewer, bill_id)
-        return Template(
-            template_name="pages/bills/view.html",
-            context={"viewer": viewer, "bill": bill, "payments": payments, "statuses": services.STATUSES},
+        payments = await services.bill_payments(viewer, bill_id)
+        return pages.page(
+            "pages/bills/view", viewer=viewer, bill=bill, payments=payments, statuses=services.STATUSES
         )
 
-    @get("/{bill_id:int}/pdf", name="bill_pdf", cache=False)
+    @get("/{bill_id:int}/pdf", name="bill_pdf")
     async def pdf(
         self,
         viewer: NamedDependency[Viewer],
@@ -183,29 +136,27 @@ class BillsController(Controller):
     ) -> File | Template:
         """The stored PDF; while it is being prepared, a page that says so (and updates itself)."""
         bill = await _visible_bill(viewer, bill_id)
-        if await files.request_pdf(bill_id, bill.row.number, storage, queue):
-            return stored_pdf(storage, files.pdf_key(bill.row.number), f"{bill.row.number}.pdf")
-        return preparing_page(_pdf_file(bill), viewer=viewer)
+        ready = await pdf.ensure(bill_id, bill.row.number, storage, queue)
+        return serve_or_prepare(_pdf_file(bill), ready, storage, viewer=viewer)
 
-    @get("/{bill_id:int}/pdf/status", name="bill_pdf_status", cache=False)
+    @get("/{bill_id:int}/pdf/status", name="bill_pdf_status")
     async def pdf_status(
         self,
         viewer: NamedDependency[Viewer],
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
         bill_id: FromPath[int],
-    ) -> Template:
+    ) -> File | Template:
         bill = await _visible_bill(viewer, bill_id)
-        return status_fragment(
-            _pdf_file(bill), await files.request_pdf(bill_id, bill.row.number, storage, queue)
-        )
+        ready = await pdf.ensure(bill_id, bill.row.number, storage, queue)
+        return serve_or_prepare(_pdf_file(bill), ready, storage, polled=True)
 
-    @get("/{bill_id:int}/factur-x.xml", name="bill_xml", cache=False)
+    @get("/{bill_id:int}/factur-x.xml", name="bill_xml")
     async def factur_x(
         self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], bill_id: FromPath[int]
     ) -> Response[bytes]:
         bill = await _visible_bill(viewer, bill_id)
-        xml = documents.factur_x_xml(await files.bill_document(bill, settings.issuer))
+        xml = facturx.factur_x_xml(await pdf.bill_document(bill, settings.issuer))
         return Response(
             xml,
             media_type="application/xml",
@@ -215,7 +166,7 @@ class BillsController(Controller):
             },
         )
 
-    @get("/{bill_id:int}/bill.json", name="bill_json", cache=False)
+    @get("/{bill_id:int}/bill.json", name="bill_json")
     async def as_json(
         self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], bill_id: FromPath[int]
     ) -> Response[bytes]:
@@ -246,6 +197,8 @@ def _pdf_file(bill: services.BillDetail) -> PreparingFile:
         href=f"/bills/{bill.row.id}/pdf",
         status_href=f"/bills/{bill.row.id}/pdf/status",
         back_href=f"/bills/{bill.row.id}",
+        key=pdf.key(bill.row.number),
+        filename=f"{bill.row.number}.pdf",
     )
 
 

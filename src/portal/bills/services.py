@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from portal import clock
-from portal.db.tables import Bill
+from portal.bills import queries
+from portal.db import fetch
 from portal.db.tables.bills import BillStatus
-from portal.web.sessions import Viewer
+from portal.db.tables.payments import PaymentKind
+from portal.viewer import Viewer
 
 PAGE_SIZE = 50
 PENDING_SHOWN = 20
@@ -79,17 +81,7 @@ class BillPage:
     """Whether the viewer has more pending bills than ``pending`` lists."""
     accounts: list[AccountChoice] | None = None
     """The accounts the "Account" filter offers, by number; None when the viewer sees more than
-    ACCOUNT_CHOICES of them (the filter is then typed, see :func:`sees_account`) or when not asked for."""
-
-
-_VISIBLE = ' FROM bill b JOIN account_access x ON x.account = b.account AND x."user" = %d'
-_WITH_NUMBERS = "SELECT p.*, a.number AS account_number, NULL AS supply_address FROM ("
-_CHOICES = (
-    "SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'account', a.number, a.supply_address"
-    ' FROM account_access x JOIN account a ON a.id = x.account WHERE x."user" = %d ORDER BY a.number'
-    " LIMIT %d"
-)
-"""The "Account" filter's choices, as rows of the same shape as the bills' joined to their numbers."""
+    ACCOUNT_CHOICES of them (the filter is then typed, see :func:`sees_account`)."""
 
 
 def _row(row: dict[str, Any], today: dt.date) -> BillRow:
@@ -115,19 +107,8 @@ def parse_cursor(cursor: str) -> tuple[dt.date, int] | None:
         return None
 
 
-async def my_bills(
-    viewer: Viewer,
-    filters: BillFilters,
-    cursor: str = "",
-    today: dt.date | None = None,
-    *,
-    with_extras: bool = True,
-) -> BillPage:
-    """One page of the viewer's bills (newest first, from the keyset ``cursor``) and, unless
-    ``with_extras`` is false, what the My bills page shows beside them (their oldest pending bills, the
-    "Account" filter's choices): one query, as every round trip to the database costs the page more than
-    the few rows it adds."""
-    today = today or clock.today()
+def filter_where(filters: BillFilters, today: dt.date) -> tuple[list[str], list[Any]]:
+    """My bills' filters as conditions on ``bill b`` and their arguments."""
     where: list[str] = []
     args: list[Any] = []
     if filters.account:
@@ -148,23 +129,32 @@ async def my_bills(
     elif filters.status in {"paid", "direct_debit"}:
         where.append("b.status = {}")
         args.append(filters.status)
+    return where, args
+
+
+async def my_bills(
+    viewer: Viewer,
+    filters: BillFilters,
+    cursor: str = "",
+    today: dt.date | None = None,
+) -> BillPage:
+    """One page of the viewer's bills (newest first, from the keyset ``cursor``) and what the My bills
+    page shows beside them (their oldest pending bills, the "Account" filter's choices): one query, as
+    every round trip to the database costs the page more than the few rows it adds."""
+    today = today or clock.today()
+    where, args = filter_where(filters, today)
     page_where = list(where)
     page_args = list(args)
     position = parse_cursor(cursor)
     if position:
-        # Written into the statement (a date and an int, both parsed), for the reason given for the user
-        # id below: with them as parameters PostgreSQL switched to a generic plan after five pages, which
-        # took 0.55 ms instead of 0.23 at 1,000,000 bills.
+        # Written into the statement (parsed values), so that each page gets its own plan (bench/README).
         start, last_id = position
         page_where.append(f"(b.period_start, b.id) < ('{start.isoformat()}'::date, {int(last_id)})")
     select = (
         "SELECT b.id, b.account, b.number, b.period_start, b.period_end, b.issue_date, b.due_date,"
-        " b.total_cents, b.status, '%s' AS listed" + _VISIBLE
+        " b.total_cents, b.status, '%s' AS listed" + queries.VISIBLE
     )
-    # The user id is written into the statement (an int, from the session), not sent as a parameter:
-    # PostgreSQL may reuse a prepared statement's generic plan after five executions, and one plan
-    # cannot fit both a user with 4 accounts (read their accounts' bills, sort) and one with 20,000
-    # (walk bill_period_order): the wrong one took 1.2 s. Per user, the plan fits that user.
+    # The user id (an int, from the session) is written into the statement: a plan per user (bench/README).
     user_id = int(viewer.user_id)
     parts = (
         "("
@@ -173,21 +163,17 @@ async def my_bills(
         + f" ORDER BY b.period_start DESC, b.id DESC LIMIT {PAGE_SIZE + 1})"
     )
     sql_args: list[Any] = list(page_args)
-    if with_extras:
-        # The oldest pending bills; bill_pending_period serves it whether the viewer sees 4 accounts or
-        # 20,000.
-        parts += (
-            " UNION ALL ("
-            + select % ("pending", user_id)
-            + f" WHERE b.status = 'pending' ORDER BY b.period_start, b.id LIMIT {PENDING_SHOWN + 1})"
-        )
-    # The account numbers are joined to the few rows chosen, not inside the walk over the bills: there
-    # PostgreSQL would add a Memoize node sized for every account the viewer sees (≈ 1 ms for 20,000).
-    sql = _WITH_NUMBERS + parts + ") p JOIN account a ON a.id = p.account"
-    if with_extras:
-        # Outside that join: in it, 51 more rows made PostgreSQL hash every account (1.7 ms for 20,000).
-        sql += " UNION ALL (" + _CHOICES % (user_id, ACCOUNT_CHOICES + 1) + ")"
-    rows = await Bill.raw(sql, *sql_args)
+    # The oldest pending bills; bill_pending_period serves it whether the viewer sees 4 accounts or 20,000.
+    parts += (
+        " UNION ALL ("
+        + select % ("pending", user_id)
+        + f" WHERE b.status = 'pending' ORDER BY b.period_start, b.id LIMIT {PENDING_SHOWN + 1})"
+    )
+    # The account numbers are joined to the few rows chosen, not inside the walk over the bills.
+    sql = queries.WITH_NUMBERS + parts + ") p JOIN account a ON a.id = p.account"
+    # The choices stay outside that join (bench/README).
+    sql += " UNION ALL (" + queries.CHOICES % (user_id, ACCOUNT_CHOICES + 1) + ")"
+    rows = await fetch(sql, *sql_args)
     choices = sorted(
         (
             AccountChoice(row["account_number"], row["supply_address"])
@@ -211,13 +197,13 @@ async def my_bills(
         next_cursor,
         pending,
         more_pending=len(pending_rows) > PENDING_SHOWN,
-        accounts=choices if with_extras and len(choices) <= ACCOUNT_CHOICES else None,
+        accounts=choices if len(choices) <= ACCOUNT_CHOICES else None,
     )
 
 
 async def sees_account(viewer: Viewer, number: str) -> bool:
     """Whether the viewer may see the account with this number."""
-    rows = await Bill.raw(
+    rows = await fetch(
         'SELECT 1 FROM account_access x JOIN account a ON a.id = x.account WHERE x."user" = {}'
         " AND a.number = {}",
         viewer.user_id,
@@ -247,17 +233,10 @@ class BillDetail:
     iban_masked: str
 
 
-_DETAIL = (
-    "SELECT b.*, a.number AS account_number, a.supply_address, a.tariff, a.payment_method, a.iban_masked,"
-    " c.name AS holder_name, c.identity_number AS holder_identity"
-    " FROM bill b JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
-)
-
-
 async def get_bill(viewer: Viewer, bill_id: int, today: dt.date | None = None) -> BillDetail | None:
     """One bill, if the viewer may see its account; None otherwise (the caller answers 404)."""
-    rows = await Bill.raw(
-        _DETAIL + ' JOIN account_access x ON x.account = a.id AND x."user" = {} WHERE b.id = {}',
+    rows = await fetch(
+        queries.DETAIL + ' JOIN account_access x ON x.account = a.id AND x."user" = {} WHERE b.id = {}',
         viewer.user_id,
         bill_id,
     )
@@ -266,7 +245,7 @@ async def get_bill(viewer: Viewer, bill_id: int, today: dt.date | None = None) -
 
 async def get_bill_for_job(bill_id: int) -> BillDetail | None:
     """One bill whoever may see it: for jobs, which act on work a scoped request already checked."""
-    rows = await Bill.raw(_DETAIL + " WHERE b.id = {}", bill_id)
+    rows = await fetch(queries.DETAIL + " WHERE b.id = {}", bill_id)
     return _detail(rows[0], None) if rows else None
 
 
@@ -335,8 +314,8 @@ class AccountTotals:
 async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[AccountStatus]:
     """Each account the viewer may see, at a glance: what is pending and when, the last bill, how it pays."""
     today = today or clock.today()
-    rows = await Bill.raw(
-        "SELECT a.number, a.supply_address, c.name AS holder, a.payment_method, a.iban_masked, a.online_bill,"
+    rows = await fetch(
+        "SELECT a.number, a.supply_address, c.name AS holder, a.payment_method, a.iban_masked, a.online_bill,"  # noqa: S608
         " COALESCE(SUM(b.total_cents) FILTER (WHERE b.status = 'pending'), 0)::bigint AS pending_cents,"
         " COUNT(b.id) FILTER (WHERE b.status = 'pending') AS pending_count,"
         " COUNT(b.id) FILTER (WHERE b.status = 'pending' AND b.due_date < {}) AS overdue_count,"
@@ -344,8 +323,8 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
         " last.id AS last_bill_id, last.number AS last_bill_number, last.total_cents AS last_bill_cents,"
         " paid.order_id AS last_payment_order, paid.amount_cents AS last_payment_cents,"
         " paid.notified_at AS last_payment_at"
-        " FROM account_access x JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
-        " LEFT JOIN bill b ON b.account = a.id"
+        + queries.VIEWER_ACCOUNTS
+        + " LEFT JOIN bill b ON b.account = a.id"
         " LEFT JOIN LATERAL (SELECT id, number, total_cents FROM bill WHERE account = a.id"
         "   ORDER BY period_start DESC, id DESC LIMIT 1) last ON true"
         " LEFT JOIN LATERAL (SELECT order_id, amount_cents, notified_at FROM payment WHERE account = a.id"
@@ -358,3 +337,62 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
         viewer.user_id,
     )
     return [AccountStatus(**row) for row in rows]
+
+
+# --- the accounts a viewer may see, and a bill's payments -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisibleAccount:
+    id: int
+    number: str
+    supply_address: str
+    holder: str
+    role: str
+
+
+async def visible_accounts(viewer: Viewer) -> list[VisibleAccount]:
+    rows = await fetch(
+        "SELECT a.id, a.number, a.supply_address, c.name AS holder, x.role"
+        + queries.VIEWER_ACCOUNTS
+        + ' WHERE x."user" = {} ORDER BY c.name, a.number',
+        viewer.user_id,
+    )
+    return [VisibleAccount(**row) for row in rows]
+
+
+@dataclass(frozen=True)
+class BillPayment:
+    """A card payment of a bill, by itself or in a bills-due document, as the bill's page lists it."""
+
+    order_id: str
+    kind: str
+    reference: str
+    bill_number: str | None
+    amount_cents: int
+    state: str
+    created_at: dt.datetime
+    notified_at: dt.datetime | None
+
+    @property
+    def description(self) -> str:
+        if self.kind == PaymentKind.bill:
+            return f"Bill {self.bill_number}"
+        return f"Bills due document {self.reference}"
+
+
+async def bill_payments(viewer: Viewer, bill_id: int) -> list[BillPayment]:
+    """Payments of a bill the viewer may see, by itself or in a bills-due document, newest first: those the
+    bank answered (authorised or declined)."""
+    rows = await fetch(
+        "SELECT p.order_id, p.kind, p.reference, b.number AS bill_number, p.amount_cents, p.state,"
+        " p.created_at, p.notified_at FROM payment p LEFT JOIN bill b ON b.id = p.bill"
+        " WHERE p.state IN ('authorised', 'declined')"
+        " AND (p.bill = {} OR p.document IN (SELECT document FROM payment_document_bill WHERE bill = {}))"
+        ' AND EXISTS (SELECT 1 FROM account_access x WHERE x.account = p.account AND x."user" = {})'
+        " ORDER BY p.created_at DESC, p.id DESC",  # the id orders payments made at one instant
+        bill_id,
+        bill_id,
+        viewer.user_id,
+    )
+    return [BillPayment(**row) for row in rows]

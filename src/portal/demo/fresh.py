@@ -29,12 +29,11 @@ from portal.demo.generate import (
     CustomerSpec,
     UserSpec,
     _at,
-    _cif,
     _dni,
     _nie,
-    insert_customer,
-    insert_user,
+    make_cif,
 )
+from portal.demo.load import insert_customer, insert_user
 from portal.settings import Settings
 
 Identity = Literal["dni", "nie", "cif"]
@@ -55,7 +54,7 @@ def _identity(kind: Identity, serial: int) -> str:
         return _dni(f"{serial % 10**8:08d}")
     if kind == "nie":
         return _nie(f"Z{serial % 10**7:07d}")
-    return _cif(f"B{serial % 10**7:07d}")
+    return make_cif(f"B{serial % 10**7:07d}")
 
 
 async def add_customer(

@@ -17,44 +17,23 @@ from __future__ import annotations
 
 import calendar
 import json
-import math
 import random
-import sys
-import textwrap
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-import asyncpg
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from stdnum.es import cif, dni, nie
 
-from portal import clock
-from portal.banking.accounts import account_number
-from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode, PaymentCodeError
-from portal.banking.identity import validate_identity
-from portal.banking.money import format_eur
-from portal.db import engine as db_engine
-from portal.db.tables import Account, AccountAccess, Bill, Customer, User
-from portal.db.tables.accounts import CustomerKind, IdentityKind, PaymentMethod
+from portal.banking.cuaderno57 import PaymentCode
+from portal.db.tables.accounts import CustomerKind
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.users import AccessRole, UserKind
-from portal.settings import IssuerSettings, Settings
+from portal.settings import IssuerSettings
 
 __all__ = [
     "DEMO_CUSTOMERS",
     "DEMO_USERS",
-    "SCALE_BILLS_PER_ACCOUNT",
-    "SCALE_HOLDER_CIF",
-    "describe_demo",
-    "insert_customer",
-    "insert_user",
-    "load_demo",
-    "load_demo_if_empty",
-    "load_scale_bills",
 ]
 
 SEED = 2026
@@ -64,10 +43,8 @@ PRIVACY_POLICY_VERSION = "2026-11"
 
 # Serial ranges: the demo uses the low ones, scale runs start above them (or after the previous run), so
 # loading the demo before or after scale data never collides.
-_DEMO_FIRST_ACCOUNT_SERIAL = 100_001
-_DEMO_FIRST_BILL_SERIAL = 1
-_SCALE_FIRST_ACCOUNT_SERIAL = 900_000_001
-_SCALE_FIRST_BILL_SERIAL = 1_000_000_001
+DEMO_FIRST_ACCOUNT_SERIAL = 100_001
+DEMO_FIRST_BILL_SERIAL = 1
 
 _ISSUED_DAYS_AGO = 7
 """The latest bill of every account was issued this many days before the demo was loaded."""
@@ -89,7 +66,7 @@ def _nie(body: str) -> str:
     return body + nie.calc_check_digit(body)
 
 
-def _cif(body: str) -> str:
+def make_cif(body: str) -> str:
     # calc_check_digits gives the digit and the letter forms; A, B and H companies use the digit.
     return body + cif.calc_check_digits(body)[0]
 
@@ -216,7 +193,7 @@ MARIA = CustomerSpec(
 HORNO = CustomerSpec(
     "Register as a company user",
     CustomerKind.company,
-    _cif("B4638291"),
+    make_cif("B4638291"),
     "Horno San Roque, S.L.",
     "horno.sanroque@example.com",
     "+34 961 000 202",
@@ -229,7 +206,7 @@ HORNO = CustomerSpec(
 INMOBILIARIA = CustomerSpec(
     "Register as an administrator user (32 accounts)",
     CustomerKind.company,
-    _cif("A0331254"),
+    make_cif("A0331254"),
     "Inmobiliaria Mediterránea, S.A.",
     "inmobiliaria.mediterranea@example.com",
     "+34 965 000 303",
@@ -271,7 +248,7 @@ ANA = CustomerSpec(
 LAS_PALMERAS = CustomerSpec(
     "Sign in as admin.demo: an administrator's view of a holder's accounts",
     CustomerKind.company,
-    _cif("H4652873"),
+    make_cif("H4652873"),
     "Comunidad de Propietarios Edificio Las Palmeras",
     "cp.laspalmeras@example.com",
     "+34 962 000 707",
@@ -297,13 +274,6 @@ DEMO_USERS = (
     ),
 )  # fmt: skip
 
-SCALE_HOLDER_CIF = _cif("A2899999")
-SCALE_BILLS_PER_ACCOUNT = 50
-"""Four years of monthly bills per account: long histories for the bill list's pagination, and 20,000
-accounts per million bills, so that queries across many accounts (downloads, administrators) are
-measured too."""
-_SCALE_BATCH = 50_000
-
 
 def _add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
@@ -316,7 +286,7 @@ def _at(day: date) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class _BillData:
+class BillData:
     number: str
     period_start: date
     period_end: date
@@ -331,7 +301,7 @@ class _BillData:
     code: PaymentCode
 
 
-def _account_bills(
+def account_bills(
     rng: random.Random,
     issuer: IssuerSettings,
     today: date,
@@ -340,7 +310,7 @@ def _account_bills(
     spec: AccountSpec,
     first_serial: int,
     count: int,
-) -> list[_BillData]:
+) -> list[BillData]:
     """The latest `count` monthly bills of an account, oldest first, with contiguous periods and readings.
 
     The RNG is drawn the same number of times whatever the statuses or `today`, so amounts never shift.
@@ -367,7 +337,7 @@ def _account_bills(
         price = _charges(spec.tariff, consumption)
         serial = first_serial + position
         bills.append(
-            _BillData(
+            BillData(
                 number=f"FA{serial:011d}",
                 period_start=_add_months(latest_issue, -back - 1),
                 period_end=issue - timedelta(days=1),
@@ -386,428 +356,3 @@ def _account_bills(
         )
         reading += consumption
     return bills
-
-
-async def _delete_demo() -> None:
-    """Remove a previous demo, so loading again resets it. Deleting the customers cascades to their
-    accounts, bills, access rows and any user who registered as one of them during a journey."""
-    await User.delete().where(User.username.is_in([user.username for user in DEMO_USERS]))
-    await Customer.delete().where(Customer.identity_number.is_in([c.identity_number for c in DEMO_CUSTOMERS]))
-
-
-async def load_demo(settings: Settings, *, today: date | None = None) -> None:
-    """Load the demo customers, bills and users in one transaction, replacing a previous demo."""
-    today = today or clock.today()
-    rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
-    hasher = PasswordHasher()
-    password_hashes = {user.username: hasher.hash(user.password) for user in DEMO_USERS}
-    signed_up = _at(today - timedelta(days=30))
-    account_serial, bill_serial = _DEMO_FIRST_ACCOUNT_SERIAL, _DEMO_FIRST_BILL_SERIAL
-    customer_ids: dict[str, int] = {}
-    account_ids: dict[str, list[int]] = {}
-    async with Customer._meta.db.transaction():
-        await _delete_demo()
-        for spec in DEMO_CUSTOMERS:
-            customer_ids[spec.identity_number], account_ids[spec.identity_number], _ = await insert_customer(
-                spec, settings, rng, today, account_serial=account_serial, bill_serial=bill_serial
-            )
-            account_serial += len(spec.accounts)
-            bill_serial += len(spec.accounts) * DEMO_BILLS_PER_ACCOUNT
-        for user in DEMO_USERS:
-            await insert_user(
-                user,
-                customer_ids[user.holder],
-                account_ids[user.holder],
-                password_hash=password_hashes[user.username],
-                signed_up=signed_up,
-                online_bill=True,
-            )
-
-
-async def insert_customer(
-    spec: CustomerSpec,
-    settings: Settings,
-    rng: random.Random,
-    today: date,
-    *,
-    account_serial: int,
-    bill_serial: int,
-) -> tuple[int, list[int], dict[str, list[_BillData]]]:
-    """Insert a customer with its accounts (consecutive serials from `account_serial`) and
-    `DEMO_BILLS_PER_ACCOUNT` bills per account (serials from `bill_serial`); the customer's id, its
-    account ids and each account number's bills."""
-    document = validate_identity(spec.identity_number, "any")
-    [row] = await Customer.insert(
-        Customer(
-            kind=spec.kind.value,
-            identity_kind=document.kind,
-            identity_number=document.number,
-            name=spec.name,
-            email=spec.email,
-            phone=spec.phone,
-        )
-    ).returning(Customer.id)
-    account_ids: list[int] = []
-    bills_by_account: dict[str, list[_BillData]] = {}
-    for account_spec in spec.accounts:
-        number = account_number(account_serial)
-        [account] = await Account.insert(
-            Account(
-                number=number,
-                customer=row["id"],
-                supply_address=account_spec.address,
-                tariff=account_spec.tariff.name,
-                payment_method=(
-                    PaymentMethod.direct_debit if account_spec.iban_masked else PaymentMethod.none
-                ).value,
-                iban_masked=account_spec.iban_masked,
-            )
-        ).returning(Account.id)
-        account_ids.append(account["id"])
-        bills = _account_bills(
-            rng,
-            settings.issuer,
-            today,
-            number=number,
-            spec=account_spec,
-            first_serial=bill_serial,
-            count=DEMO_BILLS_PER_ACCOUNT,
-        )
-        await Bill.insert(*(_bill_row(account["id"], bill) for bill in bills))
-        bills_by_account[number] = bills
-        account_serial += 1
-        bill_serial += DEMO_BILLS_PER_ACCOUNT
-    return row["id"], account_ids, bills_by_account
-
-
-async def insert_user(
-    user: UserSpec,
-    customer_id: int,
-    account_ids: list[int],
-    *,
-    password_hash: str,
-    signed_up: datetime,
-    online_bill: bool,
-) -> None:
-    """An activated user with access to the holder's accounts, as registration leaves one."""
-    [user_row] = await User.insert(
-        User(
-            username=user.username,
-            email=user.email,
-            kind=user.kind.value,
-            customer=customer_id if user.kind != UserKind.administrator else None,
-            password_hash=password_hash,
-            activated_at=signed_up,
-            online_bill=online_bill,
-            privacy_policy_version=PRIVACY_POLICY_VERSION,
-            privacy_accepted_at=signed_up,
-        )
-    ).returning(User.id)
-    await AccountAccess.insert(
-        *(
-            AccountAccess(user=user_row["id"], account=account_id, role=user.role.value)
-            for account_id in account_ids
-        )
-    )
-    # As registration does for someone who asked for the online bill (or not).
-    await Account.update({Account.online_bill: online_bill}).where(Account.id.is_in(account_ids))
-
-
-def _bill_row(account_id: int, bill: _BillData) -> Bill:
-    return Bill(
-        number=bill.number,
-        account=account_id,
-        period_start=bill.period_start,
-        period_end=bill.period_end,
-        issue_date=bill.issue_date,
-        due_date=bill.due_date,
-        reading_previous=bill.reading_previous,
-        reading_current=bill.reading_current,
-        consumption_m3=bill.consumption_m3,
-        lines=bill.charges.lines_json,
-        taxable_cents=bill.charges.taxable_cents,
-        vat_cents=bill.charges.vat_cents,
-        total_cents=bill.charges.total_cents,
-        status=bill.status.value,
-        paid_at=bill.paid_at,
-        payment_suffix=bill.code.suffix,
-        payment_reference=bill.code.reference,
-        payment_identification=bill.code.identification,
-    )
-
-
-async def load_demo_if_empty(settings: Settings) -> bool:
-    """Load the demo into a database without customers; whether it did."""
-    if await Customer.count() > 0:
-        return False
-    await load_demo(settings)
-    return True
-
-
-async def describe_demo(settings: Settings) -> str:
-    """What `portal run` prints: the demo customers with the data on their bills that the journeys ask
-    for, and the users to sign in with. Read from the database, so it shows what is really there."""
-    today = clock.today()
-    customers = {
-        row["identity_number"]: row
-        for row in await Customer.select(
-            Customer.id, Customer.identity_kind, Customer.identity_number, Customer.name
-        ).where(Customer.identity_number.is_in([spec.identity_number for spec in DEMO_CUSTOMERS]))
-    }
-    if not customers:
-        return "There is no demo data: `portal demo` loads it."
-    accounts = (
-        await Account.select(
-            Account.id, Account.number, Account.customer, Account.payment_method, Account.iban_masked
-        )
-        .where(Account.customer.is_in([row["id"] for row in customers.values()]))
-        .order_by(Account.number)
-    )
-    account_ids = [account["id"] for account in accounts]
-    # Newest first, then by bill number: the first of a customer's is the latest bill of their first
-    # account with one pending.
-    pending = (
-        await Bill.select(
-            Bill.number,
-            Bill.account,
-            Bill.due_date,
-            Bill.total_cents,
-            Bill.payment_suffix,
-            Bill.payment_reference,
-            Bill.payment_identification,
-        )
-        .where(Bill.account.is_in(account_ids), Bill.status == BillStatus.pending.value)
-        .order_by(Bill.due_date, ascending=False)
-        .order_by(Bill.number)
-    )
-    access = await AccountAccess.select(
-        AccountAccess.account, AccountAccess.role, AccountAccess.user._.username.as_alias("username")
-    ).where(AccountAccess.account.is_in(account_ids))
-
-    out = [f"Demo customers (CPR code {CPR_CUADERNO_57} on every bill):"]
-    for spec in DEMO_CUSTOMERS:
-        customer = customers.get(spec.identity_number)
-        if customer is None:
-            continue
-        own = [account for account in accounts if account["customer"] == customer["id"]]
-        numbers = {account["id"]: account["number"] for account in own}
-        users = sorted({f"{row['username']} ({row['role']})" for row in access if row["account"] in numbers})
-        out += [
-            "",
-            f"{customer['name']} — {customer['identity_kind']} {customer['identity_number']}",
-            f"  For: {spec.purpose}",
-            f"  Signed in as: {', '.join(users)}" if users else "  Not registered",
-            textwrap.fill(
-                f"Accounts ({len(own)}): " + ", ".join(_account_label(account) for account in own),
-                width=100,
-                initial_indent="  ",
-                subsequent_indent="    ",
-            ),
-        ]
-        bills = [bill for bill in pending if bill["account"] in numbers]
-        if not bills:
-            out.append("  No pending bills")
-            continue
-        overdue = sum(bill["due_date"] < today for bill in bills)
-        bill = bills[0]
-        out += [
-            f"  Pending bills: {len(bills)} ({overdue} overdue). Journey-ready: bill {bill['number']}"
-            f" of account {numbers[bill['account']]}, {format_eur(bill['total_cents'])},"
-            f" due {bill['due_date'].isoformat()}",
-            *_payment_lines(settings.issuer, bill),
-        ]
-    out += ["", "Demo users (username / password):"]
-    out += await _describe_users()
-    return "\n".join(out)
-
-
-def _account_label(account: dict[str, Any]) -> str:
-    if account["payment_method"] == PaymentMethod.direct_debit.value:
-        return f"{account['number']} (direct debit, {account['iban_masked']})"
-    return account["number"]
-
-
-def _payment_lines(issuer: IssuerSettings, bill: dict[str, Any]) -> list[str]:
-    try:
-        code = PaymentCode(
-            issuer.code,
-            bill["payment_suffix"],
-            bill["payment_reference"],
-            bill["payment_identification"],
-            bill["total_cents"],
-        )
-    except PaymentCodeError:
-        # The check digits cover the issuer code, so they break when ISSUER_CODE changes after loading.
-        return [f"    Its payment data does not match ISSUER_CODE {issuer.code}: run `portal demo` to reload"]
-    return [
-        f"    issuer-suffix {code.issuer_suffix}, reference {code.reference},"
-        f" identification {code.identification}",
-        f"    barcode {code.barcode_digits}",
-    ]
-
-
-async def _describe_users() -> list[str]:
-    users = await User.select(User.id, User.username, User.kind, User.password_hash).where(
-        User.username.is_in([user.username for user in DEMO_USERS])
-    )
-    stored = {row["username"]: row for row in users}
-    access = await AccountAccess.select(
-        AccountAccess.user, AccountAccess.role, AccountAccess.account._.customer._.name.as_alias("holder")
-    ).where(AccountAccess.user.is_in([row["id"] for row in users]))
-    hasher = PasswordHasher()
-    lines = []
-    for spec in DEMO_USERS:
-        row = stored.get(spec.username)
-        if row is None:
-            continue
-        try:
-            hasher.verify(row["password_hash"] or "", spec.password)
-            shown = spec.password
-        except (VerificationError, InvalidHashError):
-            shown = "(changed since the demo was loaded)"
-        rights = [entry for entry in access if entry["user"] == row["id"]]
-        holders = sorted({entry["holder"] for entry in rights})
-        roles = sorted({entry["role"] for entry in rights})
-        lines.append(
-            f"  {row['username']} / {shown} — {row['kind']} user, {'/'.join(roles) or 'no'} access"
-            f" to {len(rights)} accounts of {', '.join(holders) or 'nobody'}"
-        )
-    return lines
-
-
-_ACCOUNT_COLUMNS = (
-    "number", "customer", "supply_address", "service", "tariff", "payment_method", "iban_masked",
-    "online_bill", "created_at",
-)  # fmt: skip
-_BILL_COLUMNS = (
-    "number", "account", "period_start", "period_end", "issue_date", "due_date", "reading_previous",
-    "reading_current", "consumption_m3", "lines", "taxable_cents", "vat_cents", "total_cents", "status",
-    "paid_at", "payment_suffix", "payment_reference", "payment_identification", "created_at",
-)  # fmt: skip
-
-
-def _scale_account(index: int) -> AccountSpec:
-    """A quarter of the accounts pay by direct debit, every tenth has an overdue bill and about one in
-    seven a bill still due: enough of each for the pending-bill queries to have realistic selectivity."""
-    address = f"Calle de la Prueba {index + 1}, 46980 Paterna"
-    if index % 4 == 3:
-        return AccountSpec(address, iban_masked="ES12 **** **** **** **** 0000")
-    return AccountSpec(address, pending=2 if index % 10 == 0 else 1 if index % 5 == 2 else 0)
-
-
-async def load_scale_bills(settings: Settings, count: int) -> None:
-    """Add `count` synthetic bills for benchmarks, `SCALE_BILLS_PER_ACCOUNT` per new account of one
-    synthetic company, in one transaction (all or nothing) with COPY in batches, showing progress on
-    stderr. Serials continue after the highest in the database, so runs can be repeated."""
-    if count < 1:
-        raise ValueError(f"The number of bills must be at least 1, not {count}")
-    today = clock.today()
-    now = clock.now()
-    rng = random.Random(SEED)  # noqa: S311 (made-up data, no secrets)
-    connection: asyncpg.Connection = await db_engine().get_new_connection()
-    try:
-        async with connection.transaction():
-            holder_id = await _scale_holder(connection, now)
-            first_account = await _next_serial(
-                connection, "SELECT max(left(number, 9)::int) FROM account", _SCALE_FIRST_ACCOUNT_SERIAL
-            )
-            first_bill = await _next_serial(
-                connection,
-                "SELECT max(left(payment_reference, 11)::bigint) FROM bill",
-                _SCALE_FIRST_BILL_SERIAL,
-            )
-            numbers = [
-                account_number(first_account + i) for i in range(math.ceil(count / SCALE_BILLS_PER_ACCOUNT))
-            ]
-            specs = [_scale_account(index) for index in range(len(numbers))]
-            await connection.copy_records_to_table(
-                "account",
-                columns=_ACCOUNT_COLUMNS,
-                records=[
-                    (
-                        number, holder_id, spec.address, "water", spec.tariff.name,
-                        (PaymentMethod.direct_debit if spec.iban_masked else PaymentMethod.none).value,
-                        spec.iban_masked, False, now,
-                    )
-                    for number, spec in zip(numbers, specs, strict=True)
-                ],
-            )  # fmt: skip
-            ids = dict(
-                await connection.fetch(
-                    "SELECT number, id FROM account WHERE number = ANY($1::varchar[])", numbers
-                )
-            )
-            await _copy_bills(
-                connection, settings.issuer, today, now, rng, numbers, specs, ids, first_bill, count
-            )
-    finally:
-        await connection.close()
-
-
-async def _next_serial(connection: asyncpg.Connection, highest_sql: str, floor: int) -> int:
-    """The serial after the highest in use, but at least `floor`: scale serials stay clear of the demo's."""
-    highest = await connection.fetchval(highest_sql)
-    return max(highest or 0, floor - 1) + 1
-
-
-async def _scale_holder(connection: asyncpg.Connection, now: datetime) -> int:
-    await connection.execute(
-        "INSERT INTO customer (kind, identity_kind, identity_number, name, email, phone, created_at)"
-        " VALUES ($1, $2, $3, 'Benchmark Holdings, S.A.', 'benchmark@example.com', '', $4)"
-        " ON CONFLICT (identity_number) DO NOTHING",
-        CustomerKind.company.value,
-        IdentityKind.cif.value,
-        SCALE_HOLDER_CIF,
-        now,
-    )
-    holder_id: int = await connection.fetchval(
-        "SELECT id FROM customer WHERE identity_number = $1", SCALE_HOLDER_CIF
-    )
-    return holder_id
-
-
-async def _copy_bills(
-    connection: asyncpg.Connection,
-    issuer: IssuerSettings,
-    today: date,
-    now: datetime,
-    rng: random.Random,
-    numbers: Sequence[str],
-    specs: Sequence[AccountSpec],
-    ids: dict[str, int],
-    first_serial: int,
-    count: int,
-) -> None:
-    batch: list[tuple[Any, ...]] = []
-    done = 0
-    for index, (number, spec) in enumerate(zip(numbers, specs, strict=True)):
-        bills_here = min(SCALE_BILLS_PER_ACCOUNT, count - index * SCALE_BILLS_PER_ACCOUNT)
-        for bill in _account_bills(
-            rng, issuer, today, number=number, spec=spec, first_serial=first_serial, count=bills_here
-        ):
-            batch.append(
-                (
-                    bill.number, ids[number], bill.period_start, bill.period_end, bill.issue_date,
-                    bill.due_date, bill.reading_previous, bill.reading_current, bill.consumption_m3,
-                    bill.charges.lines_json, bill.charges.taxable_cents, bill.charges.vat_cents,
-                    bill.charges.total_cents, bill.status.value, bill.paid_at, bill.code.suffix,
-                    bill.code.reference, bill.code.identification, now,
-                )
-            )  # fmt: skip
-        first_serial += bills_here
-        if len(batch) >= _SCALE_BATCH or index == len(numbers) - 1:
-            await connection.copy_records_to_table("bill", columns=_BILL_COLUMNS, records=batch)
-            done += len(batch)
-            batch = []
-            _progress(done, count)
-
-
-def _progress(done: int, total: int, width: int = 40) -> None:
-    filled = width * done // total
-    end = "\n" if done == total else ""
-    print(
-        f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} bills",
-        end=end,
-        file=sys.stderr,
-        flush=True,
-    )

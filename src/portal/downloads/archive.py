@@ -29,16 +29,19 @@ from saq import Job, Queue
 from saq.job import Status
 
 from portal import clock
-from portal.bills import files
-from portal.bills.services import STATUSES, effective_status
+from portal.bills import pdf as bill_pdf
+from portal.bills.exports import FIELDS
 from portal.db import engine as db_engine
-from portal.db.tables import DownloadRequest
+from portal.db import execute, fetch
 from portal.db.tables.downloads import DownloadState
-from portal.downloads.services import mark_failed, zip_key
+from portal.downloads.exports import index_pages
+from portal.downloads.requests import get_request
+from portal.infra import pdf
 from portal.infra.queue import Task
 from portal.infra.storage import Storage
 from portal.notifications import outbox
-from portal.settings import Settings
+from portal.settings import DownloadSettings, Settings
+from portal.viewer import Viewer
 
 log = structlog.get_logger("portal.downloads")
 
@@ -56,21 +59,50 @@ enough that a worker's batches come out in order and that the last one leaves li
 RENDER_PDFS = Task(
     name="render_download_pdfs", timeout=300, retries=3, retry_delay=2.0, retry_backoff=True, heartbeat=0
 )
-"""Renders a batch of missing PDFs for a download (`render_pdf`, the function "View online bill" uses)."""
+"""Renders a batch of missing PDFs for a download (`portal.bills.pdf.render`, as for "View online bill")."""
 REPORT_EVERY = 0.5
 """Seconds between progress reports (the request row and the SAQ heartbeat)."""
-INDEX_FIELDS = (
-    "bill_number",
-    "account",
-    "holder",
-    "period_start",
-    "period_end",
-    "issue_date",
-    "due_date",
-    "amount_cents",
-    "amount_eur",
-    "status",
-)
+
+
+ZIP_TASK_NAME = "build_download"
+
+
+def zip_task(settings: DownloadSettings) -> Task:
+    """The job that builds a request's zip. Its heartbeat is kept alive by the progress reports, so a
+    worker that dies is noticed within one heartbeat and the job is retried (with backoff) elsewhere."""
+    return Task(
+        name=ZIP_TASK_NAME,
+        timeout=settings.timeout_seconds,
+        retries=4,
+        retry_delay=2.0,
+        retry_backoff=60,
+        heartbeat=settings.heartbeat_seconds,
+    )
+
+
+def job_key(request_id: int) -> str:
+    return f"download:{request_id}"
+
+
+def zip_key(request_id: int) -> str:
+    return f"downloads/{request_id}.zip"
+
+
+async def enqueue_zip(queue: Queue, settings: DownloadSettings, request_id: int) -> None:
+    """One job per request (its key): asking again while it is queued or running adds nothing."""
+    await zip_task(settings).enqueue(queue, key=job_key(request_id), request_id=request_id)
+
+
+async def mark_failed(request_id: int, storage: Storage, error: str) -> None:
+    storage.path(temp_key(request_id)).unlink(missing_ok=True)
+    await execute(
+        "UPDATE download_request SET state = 'failed', error = {}, updated_at = {}"
+        " WHERE id = {} AND state IN ('queued', 'preparing')",
+        error[:500],
+        clock.now(),
+        request_id,
+    )
+    log.warning("download.failed", request_id=request_id, error=error[:200])
 
 
 def temp_key(request_id: int) -> str:
@@ -82,29 +114,11 @@ def render_key(first_bill_id: int) -> str:
     return f"download-pdf:{first_bill_id}"
 
 
-_render_slots: dict[int, asyncio.Semaphore] = {}
-
-
-def _render_slot() -> asyncio.Semaphore:
-    """One render at a time per worker process: WeasyPrint is CPU-bound and holds the GIL, so renders in
-    several threads of one process only slow each other down (measured: 4 at once took 2.3× longer per
-    bill). Parallelism comes from worker processes; a process's other job slots stay free for I/O."""
-    loop = id(asyncio.get_running_loop())
-    if loop not in _render_slots:
-        _render_slots[loop] = asyncio.Semaphore(1)
-    return _render_slots[loop]
-
-
-async def render_pdf(bill_id: int, settings: Settings, storage: Storage) -> str:
-    async with _render_slot():
-        return await files.render_pdf(bill_id, settings.issuer, storage)
-
-
 async def render_pdfs(bill_ids: list[int], settings: Settings, storage: Storage) -> str:
     """A batch in one hold of this process's render slot, so that the bills come out in the order the zip
     needs them (batches taking turns would each finish late)."""
-    async with _render_slot():
-        results = [await files.render_pdf(bill_id, settings.issuer, storage) for bill_id in bill_ids]
+    async with pdf.render_slot():
+        results = [await bill_pdf.render(bill_id, settings.issuer, storage) for bill_id in bill_ids]
     return f"{results.count('rendered')} of {len(bill_ids)} rendered"
 
 
@@ -125,7 +139,7 @@ class Progress:
         if not force and now - self._last < REPORT_EVERY:
             return
         self._last = now
-        await DownloadRequest.raw(
+        await execute(
             "UPDATE download_request SET done = {}, updated_at = {} WHERE id = {}",
             self.done,
             clock.now(),
@@ -145,13 +159,13 @@ class Claimed:
 async def _claim(request_id: int) -> Claimed | None:
     """Mark the request as being prepared (again: a retry starts from zero), unless it is finished."""
     async with db_engine().transaction():
-        rows = await DownloadRequest.raw(
+        rows = await fetch(
             "SELECT id, state, bill_count, file_name FROM download_request WHERE id = {} FOR UPDATE",
             request_id,
         )
         if not rows or rows[0]["state"] not in {DownloadState.queued, DownloadState.preparing}:
             return None
-        await DownloadRequest.raw(
+        await execute(
             "UPDATE download_request SET state = 'preparing', done = 0, error = '', attempts = attempts + 1,"
             " updated_at = {} WHERE id = {}",
             clock.now(),
@@ -162,46 +176,12 @@ async def _claim(request_id: int) -> Claimed | None:
 
 
 async def _bill_numbers(request_id: int) -> list[tuple[int, str]]:
-    rows = await DownloadRequest.raw(
+    rows = await fetch(
         "SELECT b.id, b.number FROM download_request_bill m JOIN bill b ON b.id = m.bill"
         " WHERE m.request = {} ORDER BY b.number",
         request_id,
     )
     return [(row["id"], row["number"]) for row in rows]
-
-
-async def _index_pages(request_id: int, size: int = 1000) -> Any:
-    """The index rows, a page at a time (keyset on the bill number)."""
-    after = ""
-    today = clock.today()
-    while True:
-        rows = await DownloadRequest.raw(
-            "SELECT b.number, a.number AS account, c.name AS holder, b.period_start, b.period_end,"  # noqa: S608
-            " b.issue_date, b.due_date, b.total_cents, b.status FROM download_request_bill m"
-            " JOIN bill b ON b.id = m.bill JOIN account a ON a.id = b.account"
-            " JOIN customer c ON c.id = a.customer"
-            f" WHERE m.request = {{}} AND b.number > {{}} ORDER BY b.number LIMIT {size}",
-            request_id,
-            after,
-        )
-        if not rows:
-            return
-        yield [
-            {
-                "bill_number": row["number"],
-                "account": row["account"],
-                "holder": row["holder"],
-                "period_start": row["period_start"].isoformat(),
-                "period_end": row["period_end"].isoformat(),
-                "issue_date": row["issue_date"].isoformat(),
-                "due_date": row["due_date"].isoformat(),
-                "amount_cents": row["total_cents"],
-                "amount_eur": f"{row['total_cents'] / 100:.2f}",
-                "status": STATUSES.get(s := effective_status(row["status"], row["due_date"], today), s),
-            }
-            for row in rows
-        ]
-        after = rows[-1]["number"]
 
 
 async def _pdf_path(
@@ -215,7 +195,7 @@ async def _pdf_path(
 ) -> tuple[Any, bool]:
     """The stored PDF of a bill. If it is missing: wait while its render job (`job_key`) is running (up to
     one heartbeat), otherwise render it here. Returns the path, and whether it was rendered here."""
-    key = files.pdf_key(number)
+    key = bill_pdf.key(number)
     deadline = time.monotonic() + settings.downloads.heartbeat_seconds
     next_look = 0.0
     while not storage.exists(key):
@@ -224,7 +204,8 @@ async def _pdf_path(
             job = await queue.job(job_key) if job_key else None
             rendering = job is not None and job.status == Status.ACTIVE and not job.stuck
             if not rendering or now > deadline:
-                return storage.path(key), await render_pdf(bill_id, settings, storage) == "rendered"
+                rendered = await bill_pdf.render(bill_id, settings.issuer, storage)
+                return storage.path(key), rendered == "rendered"
             next_look = now + 1.0
         await progress.report()  # keeps the heartbeat while waiting
         await asyncio.sleep(0.05)
@@ -237,7 +218,7 @@ async def _queue_renders(
     """Queues the missing PDFs among the next RENDER_BATCH bills from `start` as one render job, and notes
     its key for each of them in `job_keys`. Returns where the next batch starts."""
     end = min(start + RENDER_BATCH, len(bills))
-    missing = [bill_id for bill_id, number in bills[start:end] if not storage.exists(files.pdf_key(number))]
+    missing = [bill_id for bill_id, number in bills[start:end] if not storage.exists(bill_pdf.key(number))]
     if missing:
         key = render_key(missing[0])
         await RENDER_PDFS.enqueue(queue, key=key, bill_ids=missing)
@@ -251,10 +232,10 @@ async def _add_index(archive: zipfile.ZipFile, request_id: int) -> None:
     info.compress_type = zipfile.ZIP_DEFLATED
     with archive.open(info, "w") as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
-        writer = csv.DictWriter(text, fieldnames=INDEX_FIELDS)
+        writer = csv.DictWriter(text, fieldnames=FIELDS)
         writer.writeheader()
-        async for page in _index_pages(request_id):
-            writer.writerows(page)
+        async for page in index_pages(request_id):
+            writer.writerows(bill.record() for bill in page)
             text.flush()
         text.flush()
         text.detach()
@@ -263,9 +244,10 @@ async def _add_index(archive: zipfile.ZipFile, request_id: int) -> None:
     with archive.open(info, "w") as handle:
         handle.write(b'{"currency": "EUR", "bills": [')
         first = True
-        async for page in _index_pages(request_id):
-            for row in page:
-                handle.write((b"\n  " if first else b",\n  ") + json.dumps(row, ensure_ascii=False).encode())
+        async for page in index_pages(request_id):
+            for bill in page:
+                record = json.dumps(bill.record(), ensure_ascii=False).encode()
+                handle.write((b"\n  " if first else b",\n  ") + record)
                 first = False
         handle.write(b"\n]}\n")
 
@@ -324,7 +306,7 @@ async def _finish(request_id: int, size: int, settings: Settings, env: Environme
     email_id = None
     now = clock.now()
     async with db_engine().transaction():
-        rows = await DownloadRequest.raw(
+        rows = await fetch(
             "UPDATE download_request r SET state = 'ready', size_bytes = {}, file_key = {},"
             " done = bill_count, ready_at = {}, expires_at = {}, updated_at = {}"
             " FROM portal_user u WHERE r.id = {} AND r.state = 'preparing' AND u.id = r.\"user\""
@@ -344,7 +326,6 @@ async def _finish(request_id: int, size: int, settings: Settings, env: Environme
                 template="download_ready",
                 to_address=row["email"],
                 context={
-                    "issuer_name": settings.issuer.name,
                     "username": row["username"],
                     "file_name": row["file_name"],
                     "bill_count": row["bill_count"],
@@ -366,3 +347,14 @@ async def run_job(
         if job is None or job.attempts >= job.retries:
             await mark_failed(request_id, storage, f"{type(exc).__name__}: {exc}")
         raise
+
+
+async def ready_file(viewer: Viewer, request_id: int, storage: Storage) -> tuple[str, str] | None:
+    """(storage key, file name) of a ready request's zip, or None."""
+    download = await get_request(viewer, request_id)
+    if download is None or download.state != DownloadState.ready:
+        return None
+    key = zip_key(download.id)
+    if not storage.exists(key):
+        return None
+    return key, download.file_name

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from portal.web.forms import field
+from portal.web.forms import Errors, field
 from portal.web.months import TypedMonth, first_day, last_day
-
-Errors = dict[str, str]
 
 PERIOD_PRESETS = {
     "last_3": "Last 3 months",

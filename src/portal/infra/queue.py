@@ -56,6 +56,12 @@ class Task:
         )
 
 
+def render_task(name: str) -> Task:
+    """A job that renders one stored PDF (a bill, a bills-due document, a receipt): a few seconds of work,
+    retried with backoff, swept when its worker dies."""
+    return Task(name=name, timeout=120, retries=3, retry_delay=2.0, retry_backoff=True, heartbeat=60)
+
+
 async def file_or_job(
     storage: Storage, file_key: str, task: Task, queue: Queue, *, key: str, **kwargs: Any
 ) -> bool:

@@ -13,11 +13,11 @@ from portal.notifications.outbox import get_email, recent_emails
 class DevMailboxController(Controller):
     path = "/dev/mailbox"
 
-    @get("/", name="dev_mailbox", cache=False)
+    @get("/", name="dev_mailbox")
     async def mailbox(self) -> Template:
         return Template(template_name="pages/dev/mailbox.html", context={"emails": await recent_emails()})
 
-    @get("/{email_id:int}", name="dev_mailbox_message", cache=False)
+    @get("/{email_id:int}", name="dev_mailbox_message")
     async def message(self, email_id: FromPath[int]) -> Template:
         email = await get_email(email_id)
         if email is None:

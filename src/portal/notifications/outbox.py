@@ -18,6 +18,7 @@ from jinja2 import Environment
 from saq import Queue
 
 from portal import clock
+from portal.db import execute, fetch
 from portal.db.tables import OutboxEmail
 from portal.infra.mail import MailTransport
 from portal.infra.queue import Task
@@ -54,7 +55,7 @@ async def store_email(
     """Store the message (once per dedupe key) and return its id. Call it inside the transaction of the
     change that causes the email, then `enqueue_email` after the commit."""
     subject, text, html = render_email(env, template, context)
-    rows = await OutboxEmail.raw(
+    rows = await fetch(
         "INSERT INTO outbox_email (dedupe_key, template, to_address, subject, body_text, body_html,"
         " created_at, attempts, last_error) VALUES ({}, {}, {}, {}, {}, {}, {}, 0, '')"
         " ON CONFLICT (dedupe_key) DO UPDATE SET dedupe_key = EXCLUDED.dedupe_key RETURNING id",
@@ -107,7 +108,7 @@ async def deliver(settings: Settings, transport: MailTransport, email_id: int) -
     second job for the same message waits and then finds it sent."""
     try:
         async with OutboxEmail._meta.db.transaction():
-            rows = await OutboxEmail.raw("SELECT * FROM outbox_email WHERE id = {} FOR UPDATE", email_id)
+            rows = await fetch("SELECT * FROM outbox_email WHERE id = {} FOR UPDATE", email_id)
             if not rows:
                 log.warning("mail.unknown_message", email_id=email_id)
                 return "unknown"
@@ -115,14 +116,14 @@ async def deliver(settings: Settings, transport: MailTransport, email_id: int) -
             if email["sent_at"] is not None:
                 return "already sent"
             await transport.send(build_message(settings, email))
-            await OutboxEmail.raw(
+            await execute(
                 "UPDATE outbox_email SET sent_at = {}, attempts = attempts + 1 WHERE id = {}",
                 clock.now(),
                 email_id,
             )
     except Exception as exc:
         # The transaction rolled back; record the failure on its own, then let SAQ retry with backoff.
-        await OutboxEmail.raw(
+        await execute(
             "UPDATE outbox_email SET attempts = attempts + 1, last_error = {} WHERE id = {}",
             f"{type(exc).__name__}: {exc}"[:500],
             email_id,
@@ -135,7 +136,7 @@ async def deliver(settings: Settings, transport: MailTransport, email_id: int) -
 
 async def sweep_unsent(queue: Queue, *, older_than: dt.timedelta = dt.timedelta(minutes=1)) -> int:
     """Enqueue every message left unsent; the job key makes a message already queued count once."""
-    rows = await OutboxEmail.raw(
+    rows = await fetch(
         "SELECT id FROM outbox_email WHERE sent_at IS NULL AND created_at < {} ORDER BY created_at LIMIT 500",
         clock.now() - older_than,
     )

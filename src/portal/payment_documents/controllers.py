@@ -18,20 +18,13 @@ from portal import clock
 from portal.banking.barcode import barcode_svg
 from portal.banking.epc import epc_qr_svg
 from portal.infra.storage import Storage
-from portal.payment_documents import files, services
+from portal.payment_documents import pdf, services
 from portal.payment_documents.services import AccountBills, DocumentError
 from portal.settings import Settings
-from portal.web.files import PreparingFile, preparing_page, status_fragment, stored_pdf
+from portal.viewer import Viewer
+from portal.web.files import PreparingFile, serve_or_prepare
 from portal.web.forms import Form
-from portal.web.sessions import Viewer
-
-
-def _page(name: str, errors: dict[str, str] | None = None, **context: Any) -> Template:
-    return Template(
-        template_name=f"pages/payment_documents/{name}.html",
-        context={"errors": errors or {}, **context},
-        status_code=422 if errors else 200,
-    )
+from portal.web.pages import page
 
 
 def _bill_ids(values: Any) -> list[int]:
@@ -55,14 +48,21 @@ def _bills_page(
     errors: dict[str, str] | None = None,
 ) -> Template:
     deadline = services.deadline_from(clock.today(), settings.issuer)
-    return _page("bills", errors, viewer=viewer, found=found, checked=checked, deadline=deadline)
+    return page(
+        "pages/payment_documents/bills",
+        errors,
+        viewer=viewer,
+        found=found,
+        checked=checked,
+        deadline=deadline,
+    )
 
 
 def _confirm_page(
     viewer: Viewer, settings: Settings, draft: services.DraftSummary, errors: dict[str, str] | None = None
 ) -> Template:
     deadline = services.deadline_from(clock.today(), settings.issuer)
-    return _page("confirm", errors, viewer=viewer, draft=draft, deadline=deadline)
+    return page("pages/payment_documents/confirm", errors, viewer=viewer, draft=draft, deadline=deadline)
 
 
 def _pdf_file(document: services.DocumentDetail) -> PreparingFile:
@@ -71,23 +71,25 @@ def _pdf_file(document: services.DocumentDetail) -> PreparingFile:
         href=f"/payment-documents/{document.id}/pdf",
         status_href=f"/payment-documents/{document.id}/pdf/status",
         back_href=f"/payment-documents/{document.id}",
+        key=pdf.key(document.code.reference),
+        filename=f"bills-due-{document.code.reference}.pdf",
     )
 
 
 class PaymentDocumentsController(Controller):
     path = "/payment-documents"
 
-    @get("/", name="payment_documents", cache=False)
+    @get("/", name="payment_documents")
     async def index(self, viewer: NamedDependency[Viewer]) -> Template:
-        return _page(
-            "index",
+        return page(
+            "pages/payment_documents/index",
             viewer=viewer,
             accounts=await services.accounts_to_choose(viewer),
             documents=await services.my_documents(viewer),
             selected="",
         )
 
-    @get("/bills", name="payment_document_bills", cache=False)
+    @get("/bills", name="payment_document_bills")
     async def bills(
         self,
         viewer: NamedDependency[Viewer],
@@ -98,8 +100,8 @@ class PaymentDocumentsController(Controller):
         """Step 2. `account` comes from step 1's form (GET: choosing changes nothing). "Select all" and
         "Clear" are buttons of the same GET form, so they work without JavaScript."""
         if not account:
-            return _page(
-                "index",
+            return page(
+                "pages/payment_documents/index",
                 {"account": "Select the account for which you want to pay bills"},
                 viewer=viewer,
                 accounts=await services.accounts_to_choose(viewer),
@@ -128,7 +130,7 @@ class PaymentDocumentsController(Controller):
             return _bills_page(viewer, settings, found, set(bill_ids), {"bills": error.message})
         return Redirect(f"/payment-documents/drafts/{draft_id}", status_code=303)
 
-    @get("/drafts/{draft_id:int}", name="payment_document_confirm", cache=False)
+    @get("/drafts/{draft_id:int}", name="payment_document_confirm")
     async def confirm_page(
         self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], draft_id: FromPath[int]
     ) -> Template:
@@ -150,7 +152,7 @@ class PaymentDocumentsController(Controller):
             return _confirm_page(viewer, settings, draft, {"bills": error.message})
         return Redirect(f"/payment-documents/{document_id}?created=1", status_code=303)
 
-    @get("/{document_id:int}", name="payment_document", cache=False)
+    @get("/{document_id:int}", name="payment_document")
     async def view(
         self,
         viewer: NamedDependency[Viewer],
@@ -164,14 +166,19 @@ class PaymentDocumentsController(Controller):
         barcode = Markup(barcode_svg(document.code.barcode_digits))  # noqa: S704
         qr = Markup(  # noqa: S704
             epc_qr_svg(
-                issuer.name, issuer.iban, issuer.bic, document.total_cents, text=files.epc_text(document)
+                issuer.name, issuer.iban, issuer.bic, document.total_cents, text=pdf.epc_text(document)
             )
         )
-        return _page(
-            "view", viewer=viewer, document=document, created=bool(created), barcode=barcode, epc_qr=qr
+        return page(
+            "pages/payment_documents/view",
+            viewer=viewer,
+            document=document,
+            created=bool(created),
+            barcode=barcode,
+            epc_qr=qr,
         )
 
-    @get("/{document_id:int}/pdf", name="payment_document_pdf", cache=False)
+    @get("/{document_id:int}/pdf", name="payment_document_pdf")
     async def pdf(
         self,
         viewer: NamedDependency[Viewer],
@@ -182,12 +189,10 @@ class PaymentDocumentsController(Controller):
     ) -> File | Template:
         """ "Bills due": the stored PDF; while it is being prepared, a page that says so."""
         document = await self._visible(viewer, settings, document_id)
-        if await files.request_pdf(document, storage, queue):
-            reference = document.code.reference
-            return stored_pdf(storage, files.pdf_key(reference), f"bills-due-{reference}.pdf")
-        return preparing_page(_pdf_file(document), viewer=viewer)
+        ready = await pdf.ensure(document, storage, queue)
+        return serve_or_prepare(_pdf_file(document), ready, storage, viewer=viewer)
 
-    @get("/{document_id:int}/pdf/status", name="payment_document_pdf_status", cache=False)
+    @get("/{document_id:int}/pdf/status", name="payment_document_pdf_status")
     async def pdf_status(
         self,
         viewer: NamedDependency[Viewer],
@@ -195,9 +200,10 @@ class PaymentDocumentsController(Controller):
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
         document_id: FromPath[int],
-    ) -> Template:
+    ) -> File | Template:
         document = await self._visible(viewer, settings, document_id)
-        return status_fragment(_pdf_file(document), await files.request_pdf(document, storage, queue))
+        ready = await pdf.ensure(document, storage, queue)
+        return serve_or_prepare(_pdf_file(document), ready, storage, polled=True)
 
     @staticmethod
     async def _visible(viewer: Viewer, settings: Settings, document_id: int) -> services.DocumentDetail:

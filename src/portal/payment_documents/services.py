@@ -17,13 +17,15 @@ from typing import Any
 
 from portal import clock
 from portal.banking.cuaderno57 import PaymentCode, deadline_identification
+from portal.bills import queries as bill_queries
 from portal.bills.services import effective_status
-from portal.db import engine
-from portal.db.tables import Account, Bill, PaymentDocument, PaymentDocumentBill
+from portal.db import engine, execute, fetch
+from portal.db.tables import Account, PaymentDocument, PaymentDocumentBill
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.payment_documents import DocumentStatus
+from portal.payment_documents import queries
 from portal.settings import IssuerSettings
-from portal.web.sessions import Viewer
+from portal.viewer import Viewer
 
 
 def document_state(status: str, deadline: dt.date, bills_paid_apart: int, today: dt.date) -> str:
@@ -38,14 +40,6 @@ def document_state(status: str, deadline: dt.date, bills_paid_apart: int, today:
 
 # Every read of a confirmed document starts here; callers add joins/conditions after it. paid_apart counts
 # its bills that were paid, but not through it.
-_DOCUMENTS = (
-    "SELECT d.id, d.account, a.number AS account_number, c.name AS holder, a.supply_address, d.created_at,"
-    " d.deadline, d.total_cents, d.status, d.payment_suffix, d.payment_reference, d.payment_identification,"
-    " (SELECT COUNT(*) FROM payment_document_bill pdb JOIN bill pb ON pb.id = pdb.bill"
-    "   WHERE pdb.document = d.id AND pb.status <> 'pending' AND d.status <> 'paid') AS paid_apart,"
-    " ARRAY(SELECT bill FROM payment_document_bill WHERE document = d.id ORDER BY bill) AS bill_ids"
-    " FROM payment_document d JOIN account a ON a.id = d.account JOIN customer c ON c.id = a.customer"
-)
 
 
 @dataclass(frozen=True)
@@ -64,8 +58,8 @@ class PayableDocument:
 
 async def document_by_reference(reference: str, today: dt.date | None = None) -> PayableDocument | None:
     """The document with this 13-digit reference, whoever made it: paying by code needs no account."""
-    rows = await PaymentDocument.raw(
-        _DOCUMENTS + " WHERE d.payment_reference = {} AND d.status <> 'draft'", reference
+    rows = await fetch(
+        queries.DOCUMENTS + " WHERE d.payment_reference = {} AND d.status <> 'draft'", reference
     )
     if not rows:
         return None
@@ -91,7 +85,7 @@ async def mark_document_paid(document_id: int, paid_at: dt.datetime) -> tuple[in
     await PaymentDocument.update(
         {PaymentDocument.status: DocumentStatus.paid, PaymentDocument.paid_at: paid_at}
     ).where(PaymentDocument.id == document_id)
-    rows = await Bill.raw(
+    rows = await fetch(
         "UPDATE bill SET status = {}, paid_at = {}"
         " WHERE id IN (SELECT bill FROM payment_document_bill WHERE document = {}) AND status = {}"
         " RETURNING id",
@@ -119,12 +113,12 @@ class AccountChoice:
 
 
 async def accounts_to_choose(viewer: Viewer) -> list[AccountChoice]:
-    rows = await Bill.raw(
+    rows = await fetch(
         "SELECT a.number, a.supply_address, c.name AS holder,"
         " a.payment_method = 'direct_debit' AS direct_debit,"
         " COUNT(b.id) AS pending_count, COALESCE(SUM(b.total_cents), 0)::bigint AS pending_cents"
-        " FROM account_access x JOIN account a ON a.id = x.account JOIN customer c ON c.id = a.customer"
-        " LEFT JOIN bill b ON b.account = a.id AND b.status = 'pending'"
+        + bill_queries.VIEWER_ACCOUNTS
+        + " LEFT JOIN bill b ON b.account = a.id AND b.status = 'pending'"
         ' WHERE x."user" = {} GROUP BY a.id, c.name ORDER BY c.name, a.number',
         viewer.user_id,
     )
@@ -165,16 +159,16 @@ async def account_bills(
     account = next((a for a in await accounts_to_choose(viewer) if a.number == account_number), None)
     if account is None:
         return None
-    rows = await Bill.raw(
+    rows = await fetch(
         "SELECT b.id, b.number, b.period_start, b.period_end, b.due_date, b.total_cents, b.status"
         " FROM bill b JOIN account a ON a.id = b.account"
         " WHERE a.number = {} AND b.status = 'pending' ORDER BY b.due_date, b.id",
         account_number,
     )
     # Documents that hold these bills and still could be paid: a bill in a live one cannot go in another.
-    holding = await PaymentDocument.raw(
+    holding = await fetch(
         # (a document holding several of them comes once per bill: harmless for the mapping below)
-        _DOCUMENTS + " JOIN payment_document_bill h ON h.document = d.id"
+        queries.DOCUMENTS + " JOIN payment_document_bill h ON h.document = d.id"
         " WHERE d.status = 'pending' AND h.bill = ANY({})",
         [row["id"] for row in rows],
     )
@@ -185,7 +179,7 @@ async def account_bills(
         == "pending"
         for bill_id in document["bill_ids"]
     }
-    debits = await Bill.raw(
+    debits = await fetch(
         "SELECT COUNT(*) AS n FROM bill b JOIN account a ON a.id = b.account"
         " WHERE a.number = {} AND b.status = 'direct_debit'",
         account_number,
@@ -274,7 +268,7 @@ async def confirm(
     """Turn the viewer's draft into a document with its own code; confirming twice is harmless."""
     today = today or clock.today()
     async with engine().transaction():
-        rows = await PaymentDocument.raw(
+        rows = await fetch(
             "SELECT d.id, d.status, a.number AS account_number FROM payment_document d"
             " JOIN account a ON a.id = d.account"
             ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
@@ -294,7 +288,7 @@ async def confirm(
             )
         ]
         # Lock the bills so that two tabs confirming overlapping selections cannot both take a bill.
-        await Bill.raw("SELECT id FROM bill WHERE id = ANY({}) ORDER BY id FOR UPDATE", bill_ids)
+        await execute("SELECT id FROM bill WHERE id = ANY({}) ORDER BY id FOR UPDATE", bill_ids)
         found = await _check_selection(viewer, rows[0]["account_number"], bill_ids, today)
         total = sum(bill.total_cents for bill in found.bills if bill.id in set(bill_ids))
         deadline = deadline_from(today, issuer)
@@ -337,7 +331,7 @@ class DraftSummary:
 
 async def get_draft(viewer: Viewer, document_id: int, today: dt.date | None = None) -> DraftSummary | None:
     today = today or clock.today()
-    rows = await PaymentDocument.raw(
+    rows = await fetch(
         "SELECT d.id, a.number AS account_number FROM payment_document d JOIN account a ON a.id = d.account"
         ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
         " WHERE d.id = {} AND d.created_by = {} AND d.status = 'draft'",
@@ -384,7 +378,7 @@ class DocumentDetail:
 
 
 async def _detail(row: dict[str, Any], issuer: IssuerSettings, today: dt.date) -> DocumentDetail:
-    lines = await PaymentDocumentBill.raw(
+    lines = await fetch(
         "SELECT l.bill AS bill_id, b.number, b.period_start, b.period_end, b.due_date, l.amount_cents"
         " FROM payment_document_bill l JOIN bill b ON b.id = l.bill WHERE l.document = {}"
         " ORDER BY b.due_date, b.id",
@@ -414,8 +408,8 @@ async def get_document(
     viewer: Viewer, document_id: int, issuer: IssuerSettings, today: dt.date | None = None
 ) -> DocumentDetail | None:
     """A confirmed document of an account the viewer may see; None otherwise (the caller answers 404)."""
-    rows = await PaymentDocument.raw(
-        _DOCUMENTS + ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
+    rows = await fetch(
+        queries.DOCUMENTS + ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
         " WHERE d.id = {} AND d.status <> 'draft'",
         viewer.user_id,
         document_id,
@@ -425,7 +419,7 @@ async def get_document(
 
 async def get_document_for_job(document_id: int, issuer: IssuerSettings) -> DocumentDetail | None:
     """A confirmed document whoever may see it: for the job rendering a PDF a scoped request asked for."""
-    rows = await PaymentDocument.raw(_DOCUMENTS + " WHERE d.id = {} AND d.status <> 'draft'", document_id)
+    rows = await fetch(queries.DOCUMENTS + " WHERE d.id = {} AND d.status <> 'draft'", document_id)
     return await _detail(rows[0], issuer, clock.today()) if rows else None
 
 
@@ -444,8 +438,8 @@ class DocumentRow:
 async def my_documents(viewer: Viewer, today: dt.date | None = None, limit: int = 100) -> list[DocumentRow]:
     """The documents of the viewer's accounts, newest first."""
     today = today or clock.today()
-    rows = await PaymentDocument.raw(
-        _DOCUMENTS + ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
+    rows = await fetch(
+        queries.DOCUMENTS + ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
         " WHERE d.status <> 'draft' ORDER BY d.created_at DESC, d.id DESC LIMIT {}",
         viewer.user_id,
         limit,

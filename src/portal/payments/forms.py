@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from portal.accounts.forms import email_problem
 from portal.banking.cuaderno57 import (
     CPR_CUADERNO_57,
     PaymentCode,
@@ -17,9 +16,7 @@ from portal.banking.cuaderno57 import (
 )
 from portal.banking.money import AmountError, parse_amount
 from portal.settings import IssuerSettings
-from portal.web.forms import field
-
-Errors = dict[str, str]
+from portal.web.forms import Errors, email_problem, field
 
 CHECK_REFERENCE = "Check the reference: its last two digits do not match the rest of the details"
 CHECK_BARCODE = "Check the number under the barcode: its check digits do not match the rest of the number"

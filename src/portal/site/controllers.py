@@ -7,14 +7,14 @@ from litestar.response import Template
 
 
 class SiteController(Controller):
-    @get("/", name="home", cache=False)
+    @get("/", name="home")
     async def home(self) -> Template:
         return Template(template_name="pages/site/home.html")
 
-    @get("/privacy", name="privacy", cache=False)
+    @get("/privacy", name="privacy")
     async def privacy(self) -> Template:
         return Template(template_name="pages/site/privacy.html")
 
-    @get("/accessibility", name="accessibility", cache=False)
+    @get("/accessibility", name="accessibility")
     async def accessibility(self) -> Template:
         return Template(template_name="pages/site/accessibility.html")

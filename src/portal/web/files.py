@@ -1,13 +1,16 @@
-"""Serving generated files (bill PDFs, bills-due documents, …): the headers every download gets, and the
-page shown while a job is still making one."""
+"""Serving generated files (bill PDFs, bills-due documents, receipts, …): the headers every download gets,
+and for a stored file made by a job, `serve_or_prepare`: the file when it is ready, otherwise the page
+(and its polled status) saying that a job is making it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from litestar.response import File, Template
 
 from portal.infra.storage import Storage
+from portal.web.pages import fragment
 
 DOWNLOAD_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
 
@@ -21,23 +24,43 @@ class PreparingFile:
     href: str
     status_href: str
     back_href: str
+    key: str
+    """Where storage keeps it."""
+    filename: str
+    """The name it downloads as."""
 
 
-def stored_pdf(storage: Storage, key: str, filename: str) -> File:
+def serve_or_prepare(
+    file: PreparingFile, ready: bool, storage: Storage, *, polled: bool = False, **context: object
+) -> File | Template:
+    """A stored PDF made by a job: the file once `ready`, otherwise the page that says it is being prepared
+    (with `context`); `polled` answers that page's status poll instead."""
+    if polled:
+        return _status_fragment(file, ready)
+    if ready:
+        return _stored_pdf(storage, file.key, file.filename)
+    return _preparing_page(file, **context)
+
+
+def _stored_pdf(storage: Storage, key: str, filename: str) -> File:
     """A generated PDF from storage, as a download with a server-made name, never cached."""
     return File(
         path=storage.path(key), filename=filename, media_type="application/pdf", headers=DOWNLOAD_HEADERS
     )
 
 
-def preparing_page(file: PreparingFile, **context: object) -> Template:
+def _preparing_page(file: PreparingFile, **context: object) -> Template:
     return Template(template_name="pages/files/preparing.html", context={"file": file, **context})
 
 
-def status_fragment(file: PreparingFile, ready: bool) -> Template:
+def _status_fragment(file: PreparingFile, ready: bool) -> Template:
     """The polled status; 286 tells htmx to stop polling once the file is ready."""
-    return Template(
-        template_name="partials/files/status.html",
-        context={"file": file, "ready": ready},
-        status_code=286 if ready else 200,
-    )
+    return fragment("partials/files/status", file=file, ready=ready, status=286 if ready else 200)
+
+
+def content_disposition(file_name: str) -> str:
+    """An attachment header for a server-made name: plain when ASCII, RFC 5987 otherwise."""
+    ascii_name = file_name.encode("ascii", "replace").decode().replace("?", "_")
+    if ascii_name == file_name:
+        return f'attachment; filename="{file_name}"'
+    return f"attachment; filename=\"{ascii_name}\"; filename*=utf-8''{quote(file_name)}"

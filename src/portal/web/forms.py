@@ -1,5 +1,9 @@
-"""Form posts: every form in the portal is URL-encoded (hypermedia forms, with or without htmx)."""
+"""Form posts: every form in the portal is URL-encoded (hypermedia forms, with or without htmx); what a
+step makes of them is its `Errors`, by field id in page order, inside an `Outcome`."""
 
+import re
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Annotated, Any
 
 from litestar.enums import RequestEncodingType
@@ -7,6 +11,20 @@ from litestar.params import Body
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 """A posted form as a dict; a field posted several times (checkboxes of one name) comes as a list."""
+Errors = dict[str, str]
+"""Messages by field id, in page order ("" for the page as a whole)."""
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+@dataclass
+class Outcome:
+    """What a step did: the messages to show (none means it went through)."""
+
+    errors: Errors = dataclass_field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
 def field(data: dict[str, Any], name: str) -> str:
@@ -28,3 +46,11 @@ def values(data: dict[str, Any], name: str) -> list[str]:
 def password_field(data: dict[str, Any], name: str) -> str:
     """A password as typed (spaces count, nothing is stripped), bounded like the other fields."""
     return str(data.get(name, ""))[:1000]
+
+
+def email_problem(email: str) -> str | None:
+    if not email:
+        return "Enter your email address"
+    if len(email) > 254 or not _EMAIL.match(email):
+        return "Enter an email address in the correct format, like name@example.com"
+    return None

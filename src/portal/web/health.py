@@ -15,7 +15,7 @@ from portal.db import engine as db_engine
 log = structlog.get_logger("portal.health")
 
 
-@get("/healthz", media_type=MediaType.TEXT, cache=False, exclude_from_csrf=True, include_in_schema=False)
+@get("/healthz", media_type=MediaType.TEXT, exclude_from_csrf=True, include_in_schema=False)
 async def healthz() -> str:
     return "ok"
 
@@ -31,7 +31,7 @@ async def _queue_answers(queue: Queue) -> bool:
     return True
 
 
-@get("/readyz", media_type=MediaType.TEXT, cache=False, include_in_schema=False)
+@get("/readyz", media_type=MediaType.TEXT, include_in_schema=False)
 async def readyz(queue: NamedDependency[Queue]) -> Response[str]:
     checks = {"database": _database_answers(), "queue": _queue_answers(queue)}
     results = await asyncio.gather(

@@ -10,6 +10,12 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from portal.settings import Settings
 
 
+def host_cookie_name(settings: Settings, name: str) -> str:
+    """`__Host-` cookies (this host only, path /, never sent over plain http) must be Secure, which
+    plain-http development cannot set."""
+    return f"__Host-{name}" if settings.web.secure_cookies else name
+
+
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -47,8 +53,8 @@ def security_headers(settings: Settings) -> dict[str, str]:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers (unless the response set one itself), and `Vary: HX-Request` because
-    pages answer htmx with fragments. The raw header pairs are built once: this runs for every response."""
+    """Adds the security headers (unless the response set one itself). The raw header pairs are built once:
+    this runs for every response."""
 
     def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
         self.app = app
@@ -64,7 +70,6 @@ class SecurityHeadersMiddleware:
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
                 headers += [pair for pair in self.headers if pair[0] not in present]
-                headers.append((b"vary", b"HX-Request"))
                 message["headers"] = headers
             await send(message)
 

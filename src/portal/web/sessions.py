@@ -9,9 +9,7 @@ pages never read or write sessions.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
@@ -20,32 +18,14 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
 from portal import clock
+from portal.db import fetch
 from portal.db.tables import Session
 from portal.settings import Settings
+from portal.viewer import Viewer
+from portal.web.security import host_cookie_name
+from portal.web.tokens import token_hash
 
 _TOUCH_EVERY = dt.timedelta(seconds=60)  # don't rewrite the row on every request
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The signed-in user, as every signed-in handler and service receives it."""
-
-    user_id: int
-    username: str
-    kind: str
-    email: str
-    session_id: int
-    expires_at: dt.datetime
-    """When the session ends if nothing else happens (the earlier of the idle and absolute limits)."""
-
-    @property
-    def seconds_left(self) -> int:
-        """Relative, so that the page's warning does not depend on the browser's clock being right."""
-        return max(0, int((self.expires_at - clock.now()).total_seconds()))
 
 
 class SessionStore:
@@ -53,7 +33,7 @@ class SessionStore:
         self.idle = dt.timedelta(minutes=settings.web.session_idle_minutes)
         self.absolute = dt.timedelta(hours=settings.web.session_absolute_hours)
         self.secure = settings.web.secure_cookies
-        self.cookie_name = "__Host-session" if self.secure else "session"
+        self.cookie_name = host_cookie_name(settings, "session")
 
     def token_from(self, request: Request[Any, Any, Any]) -> str | None:
         token = request.cookies.get(self.cookie_name)
@@ -67,7 +47,7 @@ class SessionStore:
         now = clock.now()
         await Session.insert(
             Session(
-                token_hash=_hash(token),
+                token_hash=token_hash(token),
                 user=user_id,
                 data={},
                 created_at=now,
@@ -82,11 +62,11 @@ class SessionStore:
         if not token:
             return None
         now = clock.now()
-        rows = await Session.raw(
+        rows = await fetch(
             "SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, u.id AS user_id, u.username, u.kind,"
             " u.email FROM web_session s JOIN portal_user u ON u.id = s.user"
             " WHERE s.token_hash = {} AND s.expires_at > {} AND s.created_at > {}",
-            _hash(token),
+            token_hash(token),
             now,
             now - self.absolute,
         )
@@ -112,7 +92,7 @@ class SessionStore:
             await self._touch(viewer.session_id, session["created_at"], clock.now())
 
     async def end(self, token: str) -> None:
-        await Session.delete().where(Session.token_hash == _hash(token))
+        await Session.delete().where(Session.token_hash == token_hash(token))
 
     async def end_all(self, user_id: int) -> None:
         await Session.delete().where(Session.user == user_id)

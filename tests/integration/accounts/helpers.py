@@ -17,6 +17,7 @@ from litestar import Litestar
 from portal.db.tables import AuditEvent, Session, User
 from tests.conftest import submit
 from tests.integration.accounts.test_registration_flow import MARIA, activation_link
+from tests.steps import ADMIN, ANA, error_messages, submit_sign_in
 
 __all__ = [
     "ADMIN",
@@ -39,8 +40,8 @@ __all__ = [
     "register_until_check",
     "reset_link",
     "sha256",
-    "sign_in",
     "start_registration",
+    "submit_sign_in",
     "user_row",
 ]
 
@@ -64,8 +65,6 @@ OKSANA = {
     "amount": "21,11",
 }
 
-ANA = ("ana.demo", "demo-password-ana")
-ADMIN = ("admin.demo", "demo-password-admin")
 
 SESSION_COOKIE = "session"  # the test settings use http://, so no __Host- prefix
 OTHER_IP = "198.51.100.23"  # `running` (tests/conftest.py) always uses 203.0.113.10
@@ -120,26 +119,9 @@ async def complete_registration(
     assert response.headers["location"] == "/register/email-sent"
 
 
-async def sign_in(client: Any, login: str, password: str, next_path: str | None = None) -> Any:
-    data = {"username": login, "password": password}
-    if next_path is not None:
-        data["next"] = next_path
-    return await submit(client, "/sign-in", data)
-
-
 # --- readers -----------------------------------------------------------------------------------------
 
-_SUMMARY = re.compile(r'<ul class="error-summary__list">(.*?)</ul>', re.S)
 _TAG = re.compile(r"<[^>]+>")
-
-
-def error_messages(page: str) -> list[str]:
-    """The messages of a page's error summary, as text (empty when the page shows no problem)."""
-    match = _SUMMARY.search(page)
-    if match is None:
-        return []
-    items = re.findall(r"<li>(.*?)</li>", match.group(1), re.S)
-    return [html.unescape(_TAG.sub("", item)).strip() for item in items]
 
 
 def heading(page: str) -> str:

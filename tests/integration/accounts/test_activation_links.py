@@ -17,7 +17,7 @@ from tests.integration.accounts.helpers import (
     heading,
     link_token,
     sha256,
-    sign_in,
+    submit_sign_in,
     user_row,
 )
 
@@ -180,6 +180,6 @@ async def test_an_activated_user_signs_in_with_the_password_they_created(
     link = await registered(client, mailbox)
     await submit(client, "/activate", {"token": link_token(link), "password": PASSWORD})
     client.cookies.clear()
-    response = await sign_in(client, "maria.garcia", PASSWORD)
+    response = await submit_sign_in(client, "maria.garcia", PASSWORD)
     assert response.status_code == 303
     assert await User.count().where(User.last_sign_in_at.is_not_null()) == 1

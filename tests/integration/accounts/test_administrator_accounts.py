@@ -15,7 +15,7 @@ from tests.integration.accounts.helpers import (
     error_messages,
     session_rows,
     sha256,
-    sign_in,
+    submit_sign_in,
     user_row,
 )
 
@@ -32,7 +32,7 @@ async def access_count(username: str) -> int:
 
 
 async def test_an_administrator_adds_an_account(client: Any, demo: None) -> None:
-    await sign_in(client, *ADMIN)
+    await submit_sign_in(client, *ADMIN)
     assert accounts_listed((await client.get("/account")).text) == PALMERAS
     before = client.cookies[SESSION_COOKIE]
 
@@ -53,7 +53,7 @@ async def test_an_administrator_adds_an_account(client: Any, demo: None) -> None
 
 
 async def test_the_old_session_token_stops_working_after_adding(client: Any, demo: None) -> None:
-    await sign_in(client, *ADMIN)
+    await submit_sign_in(client, *ADMIN)
     before = client.cookies[SESSION_COOKIE]
     await submit(client, "/account/accounts/add", INMOBILIARIA)
     client.cookies.set(SESSION_COOKIE, before, domain="127.0.0.1", path="/")
@@ -63,7 +63,7 @@ async def test_the_old_session_token_stops_working_after_adding(client: Any, dem
 
 
 async def test_wrong_details_get_the_mismatch_message(client: Any, demo: None) -> None:
-    await sign_in(client, *ADMIN)
+    await submit_sign_in(client, *ADMIN)
     for details in (
         {**INMOBILIARIA, "amount": "17,12"},
         {**INMOBILIARIA, "identity": "B46382917"},
@@ -77,7 +77,7 @@ async def test_wrong_details_get_the_mismatch_message(client: Any, demo: None) -
 
 
 async def test_adding_an_account_twice(client: Any, demo: None) -> None:
-    await sign_in(client, *ADMIN)
+    await submit_sign_in(client, *ADMIN)
     assert (await submit(client, "/account/accounts/add", INMOBILIARIA)).status_code == 303
     again = await submit(client, "/account/accounts/add", INMOBILIARIA)
     assert again.status_code == 422
@@ -95,7 +95,7 @@ async def test_adding_an_account_twice(client: Any, demo: None) -> None:
 
 
 async def test_a_private_user_cannot_add_accounts(client: Any, demo: None) -> None:
-    await sign_in(client, *ANA)
+    await submit_sign_in(client, *ANA)
     before = client.cookies[SESSION_COOKIE]
     response = await submit(client, "/account/accounts/add", INMOBILIARIA)
     assert response.status_code == 422
@@ -106,7 +106,7 @@ async def test_a_private_user_cannot_add_accounts(client: Any, demo: None) -> No
 
 
 async def test_a_private_user_sees_only_their_holders_accounts(client: Any, demo: None) -> None:
-    await sign_in(client, *ANA)
+    await submit_sign_in(client, *ANA)
     home = await client.get("/account")
     assert accounts_listed(home.text) == {"0001000413", "0001000421"}
     assert "Add an account" not in home.text

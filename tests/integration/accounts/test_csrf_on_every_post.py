@@ -7,7 +7,7 @@ from litestar import Litestar
 
 from portal.db.tables import Session
 from tests.conftest import csrf_token
-from tests.integration.accounts.helpers import ANA, SESSION_COOKIE, sign_in
+from tests.integration.accounts.helpers import ANA, SESSION_COOKIE, submit_sign_in
 
 ACCOUNTS_POSTS = {
     "/sign-in",
@@ -68,7 +68,7 @@ async def test_every_post_without_a_token_is_refused(client: Any, app: Litestar,
 
 
 async def test_a_signed_in_session_does_not_replace_the_token(client: Any, app: Litestar, demo: None) -> None:
-    assert (await sign_in(client, *ANA)).status_code == 303
+    assert (await submit_sign_in(client, *ANA)).status_code == 303
     for path in post_paths(app):
         assert_refused(await client.post(path, data={}, follow_redirects=False), path)
     # Still signed in: not even sign-out went through.

@@ -21,7 +21,7 @@ from tests.integration.accounts.helpers import (
     link_token,
     reset_link,
     session_rows,
-    sign_in,
+    submit_sign_in,
     user_row,
 )
 
@@ -52,7 +52,7 @@ async def test_the_link_sets_a_new_password_and_ends_other_sessions(
     client: Any, app: Litestar, demo: None, worker: Any, mailbox: Any
 ) -> None:
     async with client_from(app, OTHER_IP) as other_device:
-        assert (await sign_in(other_device, *ANA)).status_code == 303
+        assert (await submit_sign_in(other_device, *ANA)).status_code == 303
         assert len(await session_rows("ana.demo")) == 1
 
         await ask_for_a_link(client, "ANA.DEMO@example.com")
@@ -74,9 +74,9 @@ async def test_the_link_sets_a_new_password_and_ends_other_sessions(
         assert len(await session_rows("ana.demo")) == 1
 
         # The old password no longer works; the new one does.
-        old = await sign_in(other_device, *ANA)
+        old = await submit_sign_in(other_device, *ANA)
         assert old.status_code == 422
-        new = await sign_in(other_device, "ana.demo", NEW_PASSWORD)
+        new = await submit_sign_in(other_device, "ana.demo", NEW_PASSWORD)
         assert new.status_code == 303
 
     # The link worked once.

@@ -19,7 +19,7 @@ from tests.integration.accounts.helpers import (
     complete_registration,
     link_token,
     reset_link,
-    sign_in,
+    submit_sign_in,
     user_row,
 )
 
@@ -34,12 +34,12 @@ async def test_security_events_are_recorded_without_secrets(
     secrets: list[str] = [ANA[1], ADMIN[1], MARIA_PASSWORD, ANA_NEW_PASSWORD, *WRONG_PASSWORDS]
 
     # Sign-in: a failure, a success, and a throttled attempt.
-    assert (await sign_in(client, "ana.demo", WRONG_PASSWORDS[0])).status_code == 422
-    assert (await sign_in(client, *ANA)).status_code == 303
+    assert (await submit_sign_in(client, "ana.demo", WRONG_PASSWORDS[0])).status_code == 422
+    assert (await submit_sign_in(client, *ANA)).status_code == 303
     secrets.append(client.cookies[SESSION_COOKIE])
     for password in WRONG_PASSWORDS[1:]:
-        await sign_in(client, "somebody.else", password)
-    assert (await sign_in(client, "somebody.else", "one more")).status_code == 422
+        await submit_sign_in(client, "somebody.else", password)
+    assert (await submit_sign_in(client, "somebody.else", "one more")).status_code == 422
 
     # Registration and activation.
     async with client_from(app, OTHER_IP) as registering:
@@ -65,7 +65,7 @@ async def test_security_events_are_recorded_without_secrets(
 
     # An administrator adds an account.
     async with client_from(app, OTHER_IP) as admin:
-        await sign_in(admin, *ADMIN)
+        await submit_sign_in(admin, *ADMIN)
         assert (await submit(admin, "/account/accounts/add", INMOBILIARIA)).status_code == 303
         secrets.append(admin.cookies[SESSION_COOKIE])
 

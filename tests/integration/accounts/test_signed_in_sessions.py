@@ -18,7 +18,7 @@ from tests.integration.accounts.helpers import (
     client_from,
     session_rows,
     sha256,
-    sign_in,
+    submit_sign_in,
 )
 
 
@@ -42,7 +42,7 @@ async def assert_signed_in(client: Any, username: str) -> None:
 
 
 async def signed_in_token(client: Any) -> str:
-    response = await sign_in(client, *ANA)
+    response = await submit_sign_in(client, *ANA)
     assert response.status_code == 303
     return client.cookies[SESSION_COOKIE]
 
@@ -58,14 +58,14 @@ async def test_a_cookie_the_server_never_issued_is_no_session(client: Any, demo:
 async def test_the_token_changes_at_sign_in(client: Any, demo: None) -> None:
     # A token planted before sign-in (session fixation) is not adopted…
     plant_session_cookie(client, "planted-by-an-attacker")
-    planted_login = await sign_in(client, *ANA)
+    planted_login = await submit_sign_in(client, *ANA)
     assert client.cookies[SESSION_COOKIE] != "planted-by-an-attacker"
     assert planted_login.status_code == 303
     assert await Session.count().where(Session.token_hash == sha256("planted-by-an-attacker")) == 0
 
     # …and signing in again with a live session replaces it.
     first = client.cookies[SESSION_COOKIE]
-    await sign_in(client, *ANA)
+    await submit_sign_in(client, *ANA)
     second = client.cookies[SESSION_COOKIE]
     assert second != first
     assert [row["token_hash"] for row in await session_rows("ana.demo")] == [sha256(second)]
@@ -132,13 +132,13 @@ async def test_anonymous_pages_create_no_sessions(client: Any, demo: None) -> No
     # Forms sent anonymously do not either.
     await submit(client, "/register", {"kind": "private"})
     await submit(client, "/password/forgotten", {"login": "nobody"})
-    await sign_in(client, "nobody", "wrong password")
+    await submit_sign_in(client, "nobody", "wrong password")
     assert await Session.count() == 0
     assert SESSION_COOKIE not in client.cookies
 
 
 async def test_the_session_cookie_is_http_only_and_same_site_lax(client: Any, demo: None) -> None:
-    response = await sign_in(client, *ANA)
+    response = await submit_sign_in(client, *ANA)
     [cookie] = [c for c in response.headers.get_list("set-cookie") if c.startswith(f"{SESSION_COOKIE}=")]
     attributes = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")[1:]}
     assert "httponly" in attributes

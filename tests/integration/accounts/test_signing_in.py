@@ -21,12 +21,12 @@ from tests.integration.accounts.helpers import (
     complete_registration,
     error_messages,
     field_value,
-    sign_in,
+    submit_sign_in,
 )
 
 
 async def test_success_sets_a_session_and_shows_who_is_signed_in(client: Any, demo: None) -> None:
-    response = await sign_in(client, *ANA)
+    response = await submit_sign_in(client, *ANA)
     assert response.status_code == 303
     assert response.headers["location"] == "/account"
     assert SESSION_COOKIE in client.cookies
@@ -36,8 +36,8 @@ async def test_success_sets_a_session_and_shows_who_is_signed_in(client: Any, de
 
 
 async def test_wrong_password_and_unknown_user_get_the_same_answer(client: Any, demo: None) -> None:
-    wrong_password = await sign_in(client, "ana.demo", "not-her-password")
-    unknown_user = await sign_in(client, "nobody.here", "not-her-password")
+    wrong_password = await submit_sign_in(client, "ana.demo", "not-her-password")
+    unknown_user = await submit_sign_in(client, "nobody.here", "not-her-password")
     assert wrong_password.status_code == unknown_user.status_code == 422
     assert error_messages(wrong_password.text) == error_messages(unknown_user.text) == [SIGN_IN_FAILED]
     # The username is shown back; the password never is.
@@ -48,7 +48,7 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(client: Any, 
 
 
 async def test_sign_in_by_email_whatever_its_case(client: Any, demo: None) -> None:
-    response = await sign_in(client, "Ana.Demo@Example.com", ANA[1])
+    response = await submit_sign_in(client, "Ana.Demo@Example.com", ANA[1])
     assert response.status_code == 303
     home = await client.get("/account")
     assert "Signed in as ana.demo" in home.text
@@ -58,19 +58,19 @@ async def test_five_failures_block_the_account_even_with_the_right_password(
     client: Any, app: Litestar, demo: None
 ) -> None:
     for attempt in range(5):
-        response = await sign_in(client, "ana.demo", f"wrong password {attempt}")
+        response = await submit_sign_in(client, "ana.demo", f"wrong password {attempt}")
         assert error_messages(response.text) == [SIGN_IN_FAILED]
 
-    refused = await sign_in(client, *ANA)
+    refused = await submit_sign_in(client, *ANA)
     assert refused.status_code == 422
     assert error_messages(refused.text) == [SIGN_IN_THROTTLED]
     assert SESSION_COOKIE not in client.cookies
     # Blocked from another address too: the limit is the account's.
     async with client_from(app, OTHER_IP) as elsewhere:
-        response = await sign_in(elsewhere, *ANA)
+        response = await submit_sign_in(elsewhere, *ANA)
         assert error_messages(response.text) == [SIGN_IN_THROTTLED]
     # Another account signs in from the same address.
-    assert (await sign_in(client, *ADMIN)).status_code == 303
+    assert (await submit_sign_in(client, *ADMIN)).status_code == 303
 
     assert len(await audit_events("sign_in.failed")) == 5
     assert len(await audit_events("sign_in.throttled")) == 2
@@ -78,22 +78,22 @@ async def test_five_failures_block_the_account_even_with_the_right_password(
 
 async def test_the_account_limit_counts_sign_ins_by_email_too(client: Any, demo: None) -> None:
     for attempt in range(5):
-        await sign_in(client, "ana.demo", f"wrong password {attempt}")
-    refused = await sign_in(client, "ana.demo@example.com", ANA[1])
+        await submit_sign_in(client, "ana.demo", f"wrong password {attempt}")
+    refused = await submit_sign_in(client, "ana.demo@example.com", ANA[1])
     assert refused.status_code == 422
     assert error_messages(refused.text) == [SIGN_IN_THROTTLED]
 
 
 async def test_thirty_failures_block_the_address(client: Any, app: Litestar, demo: None) -> None:
     for attempt in range(30):
-        response = await sign_in(client, f"guess{attempt}", "wrong password")
+        response = await submit_sign_in(client, f"guess{attempt}", "wrong password")
         assert error_messages(response.text) == [SIGN_IN_FAILED], attempt
 
     for user in (ANA, ADMIN):
-        refused = await sign_in(client, *user)
+        refused = await submit_sign_in(client, *user)
         assert error_messages(refused.text) == [SIGN_IN_THROTTLED], user
     async with client_from(app, OTHER_IP) as elsewhere:
-        response = await sign_in(elsewhere, *ANA)
+        response = await submit_sign_in(elsewhere, *ANA)
         assert response.status_code == 303
 
 
@@ -104,18 +104,18 @@ async def test_a_user_not_yet_activated_cannot_sign_in(client: Any, app: Litesta
         User.username == "maria.garcia"
     )
     async with client_from(app, OTHER_IP) as browser:
-        response = await sign_in(browser, "maria.garcia", "river copper lantern 42")
+        response = await submit_sign_in(browser, "maria.garcia", "river copper lantern 42")
         assert response.status_code == 422
         assert error_messages(response.text) == [SIGN_IN_FAILED]
         assert SESSION_COOKIE not in browser.cookies
 
 
 async def test_next_is_followed_only_within_the_site(client: Any, demo: None) -> None:
-    response = await sign_in(client, *ANA, next_path="/account/accounts/add")
+    response = await submit_sign_in(client, *ANA, next_path="/account/accounts/add")
     assert response.headers["location"] == "/account/accounts/add"
     for target in ("//evil.example", "https://evil.example", "/\\evil.example", "http:/evil.example"):
         client.cookies.clear()
-        response = await sign_in(client, *ANA, next_path=target)
+        response = await submit_sign_in(client, *ANA, next_path=target)
         assert response.status_code == 303
         assert response.headers["location"] == "/account", target
         # The form does not carry it either.
@@ -130,7 +130,7 @@ async def test_next_with_a_tab_or_newline_cannot_leave_the_site(client: Any, dem
     # Browsers drop tabs and newlines from a URL: "/\t/evil.example" is "//evil.example" to them.
     for target in ("/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/ \t/evil.example"):
         client.cookies.clear()
-        response = await sign_in(client, *ANA, next_path=target)
+        response = await submit_sign_in(client, *ANA, next_path=target)
         assert response.status_code == 303
         location = response.headers["location"]
         as_a_browser_reads_it = urljoin("http://127.0.0.1:8000/", re.sub(r"[\t\n\r]", "", location))
@@ -143,7 +143,7 @@ async def test_a_signed_out_page_asks_to_sign_in_and_comes_back(client: Any, dem
     target = urlsplit(response.headers["location"])
     assert target.path == "/sign-in"
     assert parse_qs(target.query) == {"next": ["/account/accounts/add"]}
-    signed_in = await sign_in(client, *ADMIN, next_path="/account/accounts/add")
+    signed_in = await submit_sign_in(client, *ADMIN, next_path="/account/accounts/add")
     assert signed_in.headers["location"] == "/account/accounts/add"
 
 

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from portal.db.tables import Account, Bill
 from tests.conftest import pdf_ready, submit, wait_until
+from tests.steps import sign_in
 
 
 async def ana_bill() -> dict[str, Any]:
@@ -19,16 +20,11 @@ async def ana_bill() -> dict[str, Any]:
     return bill
 
 
-async def sign_in_as_ana(client: Any) -> None:
-    response = await submit(client, "/sign-in", {"username": "ana.demo", "password": "demo-password-ana"})
-    assert response.status_code == 303
-
-
 async def test_pdf_is_prepared_by_the_worker_then_served(
     client: Any, demo: None, worker: Any, settings: Any
 ) -> None:
     bill = await ana_bill()
-    await sign_in_as_ana(client)
+    await sign_in(client)
     first = await client.get(f"/bills/{bill['id']}/pdf")
     assert first.status_code == 200
     assert "Your PDF is being prepared" in first.text
@@ -54,7 +50,7 @@ async def test_pdf_is_prepared_by_the_worker_then_served(
 
 async def test_factur_x_xml_download(client: Any, demo: None) -> None:
     bill = await ana_bill()
-    await sign_in_as_ana(client)
+    await sign_in(client)
     response = await client.get(f"/bills/{bill['id']}/factur-x.xml")
     assert response.headers["content-type"].startswith("application/xml")
     assert response.headers["content-disposition"] == f'attachment; filename="{bill["number"]}-factur-x.xml"'

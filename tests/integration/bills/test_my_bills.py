@@ -6,15 +6,10 @@ from typing import Any
 
 from portal.db.tables import Account, Bill
 from tests.conftest import submit
-from tests.integration.accounts.helpers import error_messages
+from tests.steps import ADMIN, ANA, error_messages, sign_in
 
-ANA = ("ana.demo", "demo-password-ana")
-ADMIN = ("admin.demo", "demo-password-admin")
-
-
-async def sign_in(client: Any, who: tuple[str, str]) -> None:
-    response = await submit(client, "/sign-in", {"username": who[0], "password": who[1]})
-    assert response.status_code == 303
+EXPORT_HEADER = "bill_number,account,holder,period_start,period_end,issue_date,due_date,amount_eur,status"
+"""The columns of every export of bills (bills.csv, the Excel list, the zip's index)."""
 
 
 async def bill_of(account_number: str) -> dict[str, Any]:
@@ -127,8 +122,8 @@ async def test_list_as_csv_has_every_matching_bill(client: Any, demo: None) -> N
     assert response.headers["content-disposition"] == 'attachment; filename="bills.csv"'
     assert response.headers["cache-control"] == "no-store"
     lines = response.text.strip().splitlines()
-    assert lines[0] == "bill,account,period_start,period_end,issue_date,due_date,amount_eur,status"
+    assert lines[0] == EXPORT_HEADER
     assert len(lines) == 126 and len({line.split(",")[0] for line in lines[1:]}) == 125
     overdue = (await client.get("/bills/bills.csv?status=overdue")).text.strip().splitlines()
-    assert len(overdue) == 2 and overdue[1].endswith(",overdue")
+    assert len(overdue) == 2 and overdue[1].endswith(",Overdue")  # the label, as in the zip's index.csv
     assert (await client.get("/bills/bills.csv?period_from_month=1&period_from_year=nope")).status_code == 422

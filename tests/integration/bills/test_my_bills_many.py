@@ -5,22 +5,16 @@ import re
 from typing import Any
 
 from portal.bills.services import ACCOUNT_CHOICES, PENDING_SHOWN
+from portal.db import fetch_one
 from portal.db.tables import Bill
 from portal.settings import Settings
-from tests.conftest import submit
-
-ANA = ("ana.demo", "demo-password-ana")
-ADMIN = ("admin.demo", "demo-password-admin")
-
-
-async def sign_in(client: Any, who: tuple[str, str]) -> None:
-    response = await submit(client, "/sign-in", {"username": who[0], "password": who[1]})
-    assert response.status_code == 303
+from tests.steps import ADMIN, ANA, sign_in
 
 
 async def _user_id(username: str) -> int:
-    rows = await Bill.raw("SELECT id FROM portal_user WHERE username = {}", username)
-    return int(rows[0]["id"])
+    row = await fetch_one("SELECT id FROM portal_user WHERE username = {}", username)
+    assert row is not None
+    return int(row["id"])
 
 
 def _pending_section(html: str) -> str:
@@ -72,7 +66,7 @@ async def test_an_account_from_the_list_that_is_not_the_viewers_is_an_error(clie
 async def test_many_accounts_make_the_account_filter_a_checked_text_input(
     client: Any, demo: None, settings: Settings
 ) -> None:
-    from portal.demo.generate import SCALE_BILLS_PER_ACCOUNT, SCALE_HOLDER_CIF, load_scale_bills
+    from portal.demo.scale import SCALE_BILLS_PER_ACCOUNT, SCALE_HOLDER_CIF, load_scale_bills
 
     await load_scale_bills(settings, (ACCOUNT_CHOICES + 1) * SCALE_BILLS_PER_ACCOUNT)
     admin = await _user_id(ADMIN[0])

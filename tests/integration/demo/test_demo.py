@@ -14,14 +14,10 @@ from argon2 import PasswordHasher
 from portal.banking.cuaderno57 import PaymentCode
 from portal.banking.identity import validate_identity
 from portal.db.tables import AccountAccess, Bill, Customer
-from portal.demo.generate import (
-    DEMO_CUSTOMERS,
-    DEMO_USERS,
-    describe_demo,
-    load_demo,
-    load_demo_if_empty,
-    load_scale_bills,
-)
+from portal.demo.describe import describe_demo
+from portal.demo.generate import DEMO_CUSTOMERS, DEMO_USERS
+from portal.demo.load import load_demo, load_demo_if_empty
+from portal.demo.scale import load_scale_bills
 from portal.settings import Settings
 
 TODAY = date(2026, 12, 3)

@@ -12,26 +12,13 @@ from portal import clock
 from portal.db.tables import Bill
 from portal.downloads.forms import period_of
 from tests.conftest import submit
+from tests.steps import ANA_IDENTITY
 
-ANA = ("ana.demo", "demo-password-ana")
-ANA_IDENTITY = "33127845W"
 ANA_ACCOUNTS = ("0001000413", "0001000421")
-ADMIN = ("admin.demo", "demo-password-admin")
 MARIA_IDENTITY = "48213657E"  # a demo holder that neither demo user may see
 MARIA_ACCOUNT = "0001000017"
 
-_SUMMARY = re.compile(r'<ul class="error-summary__list">(.*?)</ul>', re.S)
 _TAG = re.compile(r"<[^>]+>")
-
-
-def error_messages(page: str) -> list[str]:
-    match = _SUMMARY.search(page)
-    if match is None:
-        return []
-    return [
-        html.unescape(_TAG.sub("", item)).strip()
-        for item in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)
-    ]
 
 
 def plain_body(message: Any) -> str:
@@ -43,11 +30,6 @@ def plain_body(message: Any) -> str:
 
 def text_of(page: str) -> str:
     return " ".join(html.unescape(_TAG.sub(" ", page)).split())
-
-
-async def sign_in(client: Any, user: tuple[str, str] = ANA) -> None:
-    response = await submit(client, "/sign-in", {"username": user[0], "password": user[1]})
-    assert response.status_code == 303, response.text
 
 
 def details_form(**answers: str) -> dict[str, str]:

@@ -12,19 +12,19 @@ from typing import Any
 
 from portal import clock
 from portal.db.tables import DownloadRequest, OutboxEmail
-from portal.downloads import archive, services
+from portal.downloads import archive, sweep
 from portal.infra.storage import Storage
-from portal.templating import make_environment, with_timezone
+from portal.templating import make_environment
 from tests.conftest import submit
 from tests.integration.downloads.download_steps import (
     bills_in_period,
     clear_downloads,
     confirmed_request,
     details_form,
-    sign_in,
     text_of,
     wait_until_finished,
 )
+from tests.steps import sign_in
 
 
 async def state_of(request_id: int) -> dict[str, Any]:
@@ -39,7 +39,7 @@ async def test_running_twice_makes_one_zip_and_one_email(
     folder = clear_downloads(settings)
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_3")
-    storage, env = Storage(settings.storage.dir), with_timezone(make_environment(), settings.locale.timezone)
+    storage, env = Storage(settings.storage.dir), make_environment(settings)
     assert await archive.build(request_id, settings, storage, queue, env) == "ready"
     first = (folder / f"{request_id}.zip").read_bytes()
     # A second run that started before the first one finished (a swept job's retry) rebuilds the zip
@@ -61,14 +61,12 @@ async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue:
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_3")
     storage = Storage(settings.storage.dir)
-    await archive.build(
-        request_id, settings, storage, queue, with_timezone(make_environment(), settings.locale.timezone)
-    )
+    await archive.build(request_id, settings, storage, queue, make_environment(settings))
     assert (await client.get(f"/downloads/{request_id}/file")).status_code == 200
     await DownloadRequest.update({DownloadRequest.expires_at: clock.now() - dt.timedelta(minutes=1)}).where(
         DownloadRequest.id == request_id
     )
-    counts = await services.sweep(settings, storage, queue)
+    counts = await sweep.sweep(settings, storage, queue)
     assert counts["expired"] == 1
     assert list(folder.iterdir()) == []
     assert (await state_of(request_id))["state"] == "expired"
@@ -88,19 +86,19 @@ async def test_a_lost_job_is_queued_again_and_a_dead_one_fails(
     )
     storage = Storage(settings.storage.dir)
     # The job is still queued: nothing to do.
-    assert (await services.sweep(settings, storage, queue))["requeued"] == 0
+    assert (await sweep.sweep(settings, storage, queue))["requeued"] == 0
     # The job went missing (the enqueue after the commit was lost): queued again.
     await queue.abort(await queue.job(f"download:{request_id}"), "lost")
     job = await queue.job(f"download:{request_id}")
     assert job is None or job.status not in {"queued", "active"}
-    assert (await services.sweep(settings, storage, queue))["requeued"] == 1
+    assert (await sweep.sweep(settings, storage, queue))["requeued"] == 1
     assert (await queue.job(f"download:{request_id}")).status == "queued"
     # Being prepared, but its job ended (out of retries): failed, with "Try again".
     await queue.abort(await queue.job(f"download:{request_id}"), "dead")
     await DownloadRequest.update(
         {DownloadRequest.state: "preparing", DownloadRequest.updated_at: long_ago}
     ).where(DownloadRequest.id == request_id)
-    assert (await services.sweep(settings, storage, queue))["failed"] == 1
+    assert (await sweep.sweep(settings, storage, queue))["failed"] == 1
     page = await client.get("/downloads/requested")
     assert "Failed" in text_of(page.text) and "Try again" in page.text
     response = await submit(client, f"/downloads/{request_id}/retry")
@@ -120,7 +118,7 @@ async def test_stale_drafts_are_forgotten(client: Any, demo: None, queue: Any, s
     await DownloadRequest.update({DownloadRequest.updated_at: clock.now() - dt.timedelta(days=2)}).where(
         DownloadRequest.id == request_id
     )
-    assert (await services.sweep(settings, Storage(settings.storage.dir), queue))["drafts"] == 1
+    assert (await sweep.sweep(settings, Storage(settings.storage.dir), queue))["drafts"] == 1
     assert (await client.get(f"/downloads/{request_id}/bills")).status_code == 404
 
 
@@ -134,6 +132,8 @@ async def test_the_status_fragment_polls_while_in_progress_and_announces_changes
     assert "Queued" in text_of(page.text)
     status = await client.get("/downloads/requested/status", params={"seen": f"{request_id}:queued"})
     assert status.status_code == 200 and "hx-swap-oob" not in status.text
+    # A fragment: no cache may serve it in place of the page (DESIGN, hypermedia rules).
+    assert "HX-Request" in status.headers.get_list("vary")
     await DownloadRequest.update({DownloadRequest.state: "preparing", DownloadRequest.done: 3}).where(
         DownloadRequest.id == request_id
     )
@@ -144,11 +144,7 @@ async def test_the_status_fragment_polls_while_in_progress_and_announces_changes
         'hx-swap-oob="innerHTML:#live-status"' in status.text and "Ana bills.zip: preparing." in status.text
     )
     await archive.build(
-        request_id,
-        settings,
-        Storage(settings.storage.dir),
-        queue,
-        with_timezone(make_environment(), settings.locale.timezone),
+        request_id, settings, Storage(settings.storage.dir), queue, make_environment(settings)
     )
     status = await client.get("/downloads/requested/status", params={"seen": f"{request_id}:preparing"})
     assert status.status_code == 286

@@ -10,24 +10,21 @@ from typing import Any
 import pytest
 
 from portal.db.tables import DownloadRequest, DownloadRequestBill
-from portal.downloads.services import NO_BILLS
+from portal.downloads.flow import NO_BILLS
 from portal.settings import DownloadSettings, Settings
 from tests.conftest import running, submit
 from tests.integration.downloads.download_steps import (
-    ADMIN,
     ANA_ACCOUNTS,
-    ANA_IDENTITY,
     MARIA_ACCOUNT,
     MARIA_IDENTITY,
     bills_in_period,
     details_form,
-    error_messages,
     request_until_check,
     shown_bill_ids,
-    sign_in,
     start,
     text_of,
 )
+from tests.steps import ADMIN, ANA_IDENTITY, error_messages, sign_in
 
 
 @pytest.fixture

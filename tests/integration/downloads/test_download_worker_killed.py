@@ -23,10 +23,11 @@ import pytest
 from saq.job import Status
 
 from portal.db.tables import DownloadRequest, OutboxEmail
-from portal.downloads.services import job_key
+from portal.downloads.archive import job_key
 from portal.settings import DownloadSettings, Settings
 from tests.conftest import all_mail_sent, running, submit, wait_until
-from tests.integration.downloads.download_steps import bills_in_period, request_until_check, sign_in
+from tests.integration.downloads.download_steps import bills_in_period, request_until_check
+from tests.steps import sign_in
 
 HEARTBEAT = 10
 

@@ -17,11 +17,11 @@ def _dev(settings: Settings) -> Settings:
 
 async def test_mailbox_lists_messages_and_shows_one(db: None, settings: Settings) -> None:
     email_id = await outbox.store_email(
-        make_environment(),
+        make_environment(settings),
         dedupe_key="t",
         template="test",
         to_address="luis@example.com",
-        context={"issuer_name": "Aguas", "base_url": "http://127.0.0.1:8000/activate?token=abc"},
+        context={"base_url": "http://127.0.0.1:8000/activate?token=abc"},
     )
     async with running(create_app(_dev(settings))) as client:
         listing = await client.get("/dev/mailbox")

@@ -11,13 +11,9 @@ from portal.banking.cuaderno57 import PaymentCode
 from portal.db.tables import Account, AccountAccess, Bill, PaymentDocument, PaymentDocumentBill, User
 from portal.payment_documents import services
 from tests.conftest import submit
+from tests.steps import ADMIN, sign_in
 
 ANA_ACCOUNT = "0001000413"
-
-
-async def sign_in(client: Any, username: str = "ana.demo", password: str = "demo-password-ana") -> None:
-    response = await submit(client, "/sign-in", {"username": username, "password": password})
-    assert response.status_code == 303
 
 
 async def pending_bills(account_number: str) -> list[dict[str, Any]]:
@@ -232,7 +228,7 @@ async def test_nobody_else_sees_or_uses_a_document_or_its_draft(client: Any, dem
     document_path = (await create(client, [second["id"]], confirmed="yes")).headers["location"].split("?")[0]
 
     async with client_from(app, "198.51.100.7") as other:
-        await sign_in(other, "admin.demo", "demo-password-admin")
+        await sign_in(other, ADMIN)
         for path in (document_path, f"{document_path}/pdf", f"{document_path}/pdf/status", draft_path):
             assert (await other.get(path)).status_code == 404, path
         assert (await submit(other, draft_path)).status_code == 404
@@ -255,7 +251,7 @@ async def test_nobody_else_sees_or_uses_a_document_or_its_draft(client: Any, dem
 
 
 async def _viewer(username: str) -> Any:
-    from portal.web.sessions import Viewer
+    from portal.viewer import Viewer
 
     user = await User.select(User.id, User.kind, User.email).where(User.username == username).first()
     return Viewer(

@@ -24,13 +24,6 @@ MARIA_CODE = {
 MARIA_CENTS = 1469
 ANA_BARCODE = "9050758818501001000000010259700041300000013480"
 ANA_CENTS = 1348
-ANA = ("ana.demo", "demo-password-ana")
-ADMIN = ("admin.demo", "demo-password-admin")
-
-
-async def sign_in(client: Any, who: tuple[str, str]) -> None:
-    response = await submit(client, "/sign-in", {"username": who[0], "password": who[1]})
-    assert response.status_code == 303
 
 
 async def check_page(client: Any, code: dict[str, str] | None = None) -> str:

@@ -8,16 +8,8 @@ from typing import Any
 import httpx
 
 from tests.conftest import submit
-from tests.integration.payments.helpers import (
-    ADMIN,
-    ANA,
-    ANA_BARCODE,
-    check_page,
-    notification,
-    notify,
-    sign_in,
-    start_payment,
-)
+from tests.integration.payments.helpers import ANA_BARCODE, check_page, notification, notify, start_payment
+from tests.steps import ADMIN, ANA, sign_in
 
 
 def _paths(order: str, check: str) -> list[str]:

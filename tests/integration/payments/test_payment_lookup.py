@@ -16,16 +16,15 @@ from portal.db.tables import Account, Bill, PaymentDocument, PaymentDocumentBill
 from portal.db.tables.payment_documents import DocumentStatus
 from tests.conftest import submit
 from tests.integration.payments.helpers import (
-    ANA,
     ANA_BARCODE,
     MARIA_CODE,
     bill_status,
     check_page,
     notification,
     notify,
-    sign_in,
     start_payment,
 )
+from tests.steps import ANA, sign_in
 
 
 def _errors(page: httpx.Response) -> dict[str, str]:

@@ -14,16 +14,15 @@ from portal import clock
 from portal.db.tables import OutboxEmail, Payment
 from tests.conftest import all_mail_sent, submit, wait_until
 from tests.integration.payments.helpers import (
-    ANA,
     ANA_BARCODE,
     MARIA_CENTS,
     check_page,
     notification,
     notify,
-    sign_in,
     start_payment,
 )
 from tests.pdf_checks import assert_archival_and_tagged
+from tests.steps import ANA, sign_in
 
 
 async def test_one_receipt_email_whatever_the_gateway_repeats(
@@ -90,7 +89,7 @@ async def test_the_payment_shows_in_the_accounts_history(client: Any, demo: None
 
 async def test_purging_expired_drafts_keeps_the_payments(client: Any, demo: None) -> None:
     from portal.db.tables import PaymentDraft, PaymentNotification
-    from portal.payments.services import purge_drafts
+    from portal.payments.checkout import purge_drafts
 
     order = await start_payment(client, await check_page(client))
     await notify(client, notification(order, MARIA_CENTS))

@@ -8,11 +8,10 @@ from portal.accounts.forms import (
     bill_details,
     check_bill_details,
     checkbox,
-    email_problem,
-    field,
     local_path,
     username_problem,
 )
+from portal.web.forms import email_problem, field
 
 USERNAME_RULE = "Your username must be 3 to 60 letters, digits, dots, hyphens or underscores, with no spaces"
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"

@@ -1,4 +1,5 @@
-"""Bill documents: the Factur-X XML and the PDF/A-3b bill that carries it (portal.bills.documents)."""
+"""Bill documents: the Factur-X XML and the PDF/A-3b bill that carries it (portal.bills.documents,
+facturx and pdf)."""
 
 import dataclasses
 import io
@@ -10,20 +11,10 @@ import pytest
 from pypdf import PdfReader
 
 from portal.banking.cuaderno57 import PaymentCode
-from portal.bills.documents import (
-    FACTUR_X_FILENAME,
-    FACTUR_X_LEVEL,
-    STATIC_PDF_DIR,
-    AssetRefusedError,
-    BillDocument,
-    BillLine,
-    ConsumptionPoint,
-    PackagedAssetFetcher,
-    factur_x_xml,
-    lines_from_json,
-    render_bill_html,
-    render_bill_pdf,
-)
+from portal.bills.documents import BillDocument, BillLine, ConsumptionPoint, lines_from_json
+from portal.bills.facturx import FACTUR_X_FILENAME, FACTUR_X_LEVEL, factur_x_xml
+from portal.bills.pdf import draw, render_bill_html
+from portal.infra.pdf import STATIC_PDF_DIR, AssetRefusedError, PackagedAssetFetcher
 from portal.settings import IssuerSettings
 from tests.pdf_checks import assert_archival_and_tagged
 
@@ -113,7 +104,7 @@ def bill():
 
 @pytest.fixture(scope="module")
 def pdf(bill):
-    return render_bill_pdf(bill)
+    return draw(bill)
 
 
 @pytest.fixture(scope="module")
@@ -280,14 +271,14 @@ def test_pdf_uses_only_the_packaged_fonts(reader):
 
 
 def test_same_bill_renders_the_same(bill, pdf, reader):
-    again = render_bill_pdf(bill)
+    again = draw(bill)
     assert _text(PdfReader(io.BytesIO(again))) == _text(reader)
     assert again == pdf  # dates in the file come from the bill, not the clock
 
 
 def test_direct_debit_bill_says_it_will_be_debited_and_still_prints_the_code():
     bill = _bill(payment_method_note="Paid by direct debit from ES91 **** 1332")
-    text = _text(PdfReader(io.BytesIO(render_bill_pdf(bill))))
+    text = _text(PdfReader(io.BytesIO(draw(bill))))
     assert "This bill will be debited to your account." in text
     assert "ES91 **** 1332" in text
     assert bill.payment.barcode_digits in text
@@ -296,7 +287,7 @@ def test_direct_debit_bill_says_it_will_be_debited_and_still_prints_the_code():
 def test_a_bill_too_long_for_one_page_never_prints_over_the_payment_details():
     long_lines = [_line("fixed", f"Meter maintenance, part {i} of 9", 1, 100) for i in range(1, 10)]
     bill = _bill(lines=[_line("sewage", "Sewage", 12, 52), *long_lines])
-    reader = PdfReader(io.BytesIO(render_bill_pdf(bill)))
+    reader = PdfReader(io.BytesIO(draw(bill)))
     assert len(reader.pages) == 2
     assert "Meter maintenance, part 9 of 9" in reader.pages[0].extract_text()
     assert bill.payment.barcode_digits in reader.pages[1].extract_text()
@@ -366,7 +357,7 @@ def test_url_fetcher_serves_packaged_assets_and_data_uris():
 def test_a_short_history_still_makes_one_page(points):
     history = tuple(ConsumptionPoint(f"P{index}", 10 + index) for index in range(points))
     bill = _bill(history=history, period_start=date(2025, 12, 1), period_end=date(2026, 1, 31))
-    reader = PdfReader(io.BytesIO(render_bill_pdf(bill)))
+    reader = PdfReader(io.BytesIO(draw(bill)))
     text = _text(reader)
     assert len(reader.pages) == 1
     assert "1 Dec 2025 – 31 Jan 2026 (62 days)" in text

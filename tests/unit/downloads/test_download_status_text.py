@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from portal.downloads.services import Download, changes_since, content_disposition, state_signature
+from portal.downloads.requests import Download, changes_since, state_signature
+from portal.web.files import content_disposition
 
 
 def download(request_id: int, state: str, name: str = "bills.zip", size: int = 0) -> Download:

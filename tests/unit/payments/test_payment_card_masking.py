@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.payments.services import _masked
+from portal.payments.notification import _masked
 
 
 def test_a_masked_number_is_kept_as_sent() -> None:

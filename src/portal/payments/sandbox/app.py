@@ -118,7 +118,7 @@ def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     return _error_page(500)
 
 
-@get("/healthz", name="sandbox_health", cache=False, media_type="text/plain")
+@get("/healthz", name="sandbox_health", media_type="text/plain")
 async def healthz() -> str:
     return "ok"
 

@@ -13,9 +13,7 @@ from typing import Any
 
 from stdnum import luhn
 
-from portal.web.forms import field
-
-Errors = dict[str, str]
+from portal.web.forms import Errors, field
 
 _SEPARATORS = re.compile(r"[\s-]+")
 _EXPIRY = re.compile(

@@ -5,8 +5,6 @@ and renders the page again (422 with messages) or redirects (303) to the page of
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
@@ -15,25 +13,14 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.payments.sandbox.bank import SandboxBank
-from portal.payments.sandbox.cards import CardForm, Errors, card_form
+from portal.payments.sandbox.cards import CardForm, card_form
 from portal.payments.sandbox.operations import Operation, RequestRefused, State, order_of
 from portal.web.forms import Form, field
+from portal.web.pages import page, see_other
 
 REQUEST_FIELDS = ("Ds_SignatureVersion", "Ds_MerchantParameters", "Ds_Signature")
 
 log = structlog.get_logger("portal.sandbox")
-
-
-def page(template: str, errors: Errors | None = None, *, status: int = 200, **context: Any) -> Template:
-    return Template(
-        template_name=f"sandbox/{template}.html",
-        context={"errors": errors or {}, **context},
-        status_code=422 if errors else status,
-    )
-
-
-def see_other(path: str) -> Redirect:
-    return Redirect(path, status_code=303)
 
 
 def page_of(operation: Operation) -> str:
@@ -64,17 +51,17 @@ class SandboxBankController(Controller):
             operation = bank.start(form)
         except RequestRefused as refused:
             log.warning("sandbox.request_refused", reason=refused.message, order=order_of(form))
-            return page("refused", status=400, message=refused.message, code=refused.code)
+            return page("sandbox/refused", status=400, message=refused.message, code=refused.code)
         return see_other(page_of(operation))
 
-    @get("/pay/{operation_id:str}", name="sandbox_card", cache=False)
+    @get("/pay/{operation_id:str}", name="sandbox_card")
     async def card(
         self, operation_id: FromPath[str], bank: NamedDependency[SandboxBank]
     ) -> Template | Redirect:
         operation = _operation(bank, operation_id)
         if operation.state is not State.CARD:
             return see_other(page_of(operation))
-        return page("card", operation=operation, values=CardForm())
+        return page("sandbox/card", operation=operation, values=CardForm())
 
     @post("/pay/{operation_id:str}", name="sandbox_card_post")
     async def card_post(
@@ -86,17 +73,17 @@ class SandboxBankController(Controller):
         if step.errors:
             # Shown back as typed, except the security code, which is never sent back to the browser.
             values = CardForm(number=form.number, expiry=form.expiry, holder=form.holder)
-            return page("card", step.errors, operation=operation, values=values)
+            return page("sandbox/card", step.errors, operation=operation, values=values)
         return see_other(page_of(operation))
 
-    @get("/pay/{operation_id:str}/challenge", name="sandbox_challenge", cache=False)
+    @get("/pay/{operation_id:str}/challenge", name="sandbox_challenge")
     async def challenge(
         self, operation_id: FromPath[str], bank: NamedDependency[SandboxBank]
     ) -> Template | Redirect:
         operation = _operation(bank, operation_id)
         if operation.state is not State.CHALLENGE:
             return see_other(page_of(operation))
-        return page("challenge", operation=operation, code="")
+        return page("sandbox/challenge", operation=operation, code="")
 
     @post("/pay/{operation_id:str}/challenge", name="sandbox_challenge_post")
     async def challenge_post(
@@ -106,7 +93,7 @@ class SandboxBankController(Controller):
         code = field(data, "code")
         step = await bank.challenge(operation, code)
         if step.errors:
-            return page("challenge", step.errors, operation=operation, code=code)
+            return page("sandbox/challenge", step.errors, operation=operation, code=code)
         return see_other(page_of(operation))
 
     @post("/pay/{operation_id:str}/cancel", name="sandbox_cancel")
@@ -115,11 +102,11 @@ class SandboxBankController(Controller):
         await bank.cancel(operation)
         return see_other(page_of(operation))
 
-    @get("/pay/{operation_id:str}/result", name="sandbox_result", cache=False)
+    @get("/pay/{operation_id:str}/result", name="sandbox_result")
     async def result(
         self, operation_id: FromPath[str], bank: NamedDependency[SandboxBank]
     ) -> Template | Redirect:
         operation = _operation(bank, operation_id)
         if operation.state is not State.DONE:
             return see_other(page_of(operation))
-        return page("result", operation=operation)
+        return page("sandbox/result", operation=operation)

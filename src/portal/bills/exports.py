@@ -1,0 +1,139 @@
+"""Lists of bills as files: My bills' ``bills.csv``, and a massive download's Excel list and the
+``index.csv``/``index.json`` in its zip. One set of columns, written the same way in each: the status as
+a person reads it ("Overdue"), never the stored key."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from portal import clock
+from portal.bills import queries
+from portal.bills.services import STATUSES, BillFilters, effective_status, filter_where
+from portal.db import fetch
+from portal.viewer import Viewer
+
+COLUMNS = (
+    ("bill_number", "Bill number"),
+    ("account", "Account"),
+    ("holder", "Holder"),
+    ("period_start", "Period start"),
+    ("period_end", "Period end"),
+    ("issue_date", "Issue date"),
+    ("due_date", "Due date"),
+    ("amount_eur", "Amount (EUR)"),
+    ("status", "Status"),
+)
+"""Every export's columns: the key names a CSV or JSON field, the title heads a spreadsheet's column."""
+FIELDS = tuple(key for key, _ in COLUMNS)
+EXPORT_PAGE = 1000
+"""Bills read per query: exports are written page by page, so memory stays flat however many there are."""
+
+
+@dataclass(frozen=True)
+class ExportedBill:
+    number: str
+    account: str
+    holder: str
+    period_start: dt.date
+    period_end: dt.date
+    issue_date: dt.date
+    due_date: dt.date
+    total_cents: int
+    status: str
+    """The status key, overdue derived (see `effective_status`)."""
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], today: dt.date) -> ExportedBill:
+        """A row of `queries.EXPORTED_BILL` (status as stored)."""
+        return cls(
+            number=row["number"],
+            account=row["account"],
+            holder=row["holder"],
+            period_start=row["period_start"],
+            period_end=row["period_end"],
+            issue_date=row["issue_date"],
+            due_date=row["due_date"],
+            total_cents=row["total_cents"],
+            status=effective_status(row["status"], row["due_date"], today),
+        )
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    def record(self) -> dict[str, str]:
+        """The bill as CSV and JSON write it: ISO dates, euros with two decimals, the status's label."""
+        return dict(
+            zip(
+                FIELDS,
+                (
+                    self.number,
+                    self.account,
+                    self.holder,
+                    self.period_start.isoformat(),
+                    self.period_end.isoformat(),
+                    self.issue_date.isoformat(),
+                    self.due_date.isoformat(),
+                    f"{self.total_cents / 100:.2f}",
+                    self.status_label,
+                ),
+                strict=True,
+            )
+        )
+
+    def cells(self) -> tuple[str | dt.date | float, ...]:
+        """The bill as a spreadsheet writes it, in `COLUMNS` order: real dates and amounts in euros."""
+        return (
+            self.number,
+            self.account,
+            self.holder,
+            self.period_start,
+            self.period_end,
+            self.issue_date,
+            self.due_date,
+            self.total_cents / 100,
+            self.status_label,
+        )
+
+
+async def my_bills_pages(
+    viewer: Viewer, filters: BillFilters, today: dt.date | None = None
+) -> AsyncIterator[list[ExportedBill]]:
+    """Every bill of My bills that matches the filters, newest first, a page at a time (keyset)."""
+    today = today or clock.today()
+    where, args = filter_where(filters, today)
+    after: list[Any] = []
+    while True:
+        keyset = ["(b.period_start, b.id) < ({}, {})"] if after else []
+        rows = await fetch(
+            queries.EXPORTED_BILL
+            + queries.VISIBLE % int(viewer.user_id)
+            + " JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
+            + "".join(f" {'WHERE' if n == 0 else 'AND'} {clause}" for n, clause in enumerate(where + keyset))
+            + f" ORDER BY b.period_start DESC, b.id DESC LIMIT {EXPORT_PAGE}",
+            *args,
+            *after,
+        )
+        if not rows:
+            return
+        yield [ExportedBill.from_row(row, today) for row in rows]
+        after = [rows[-1]["period_start"], rows[-1]["id"]]
+
+
+async def csv_text(pages: AsyncIterator[list[ExportedBill]]) -> AsyncIterator[str]:
+    """The bills as CSV with a header row, a page of text at a time."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIELDS)
+    writer.writeheader()
+    async for page in pages:
+        writer.writerows(bill.record() for bill in page)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    if out.tell():  # no bills: the header alone
+        yield out.getvalue()

@@ -1,0 +1,86 @@
+"""The bills of a request as files: the Excel list of the marked bills (before confirming) and the zip's
+index. Both write the columns of `portal.bills.exports`, as My bills' CSV does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import AsyncIterator
+
+import xlsxwriter
+
+from portal import clock
+from portal.bills.exports import COLUMNS, ExportedBill
+from portal.bills.queries import EXPORTED_BILL
+from portal.db import fetch
+from portal.downloads.requests import Download
+from portal.downloads.selection import SelectableBill, marked_bills
+from portal.viewer import Viewer
+
+_WIDTHS = (16, 12, 36, 12, 12, 12, 12, 14, 14)
+_PAGE = 1000
+
+
+def _exported(bill: SelectableBill) -> ExportedBill:
+    return ExportedBill(
+        bill.number,
+        bill.account_number,
+        bill.holder,
+        bill.period_start,
+        bill.period_end,
+        bill.issue_date,
+        bill.due_date,
+        bill.total_cents,
+        bill.status,
+    )
+
+
+async def excel_list(viewer: Viewer, draft: Download) -> bytes:
+    """The marked bills as an Excel workbook: real dates and amounts (numbers in euros with a currency
+    format), not text. Built page by page in xlsxwriter's constant-memory mode."""
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False})
+    sheet = workbook.add_worksheet("Bills")
+    bold = workbook.add_format({"bold": True})
+    date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    money = workbook.add_format({"num_format": '#,##0.00 "€"'})
+    sheet.write_row(0, 0, [title for _, title in COLUMNS], bold)
+    for column, width in enumerate(_WIDTHS):
+        sheet.set_column(column, column, width)
+    row_number = 1
+    offset = 0
+    while True:
+        bills = await marked_bills(viewer, draft, limit=_PAGE, offset=offset)
+        for bill in bills:
+            for column, value in enumerate(_exported(bill).cells()):
+                if isinstance(value, dt.date):
+                    sheet.write_datetime(row_number, column, dt.datetime.combine(value, dt.time()), date)
+                elif isinstance(value, float):
+                    sheet.write_number(row_number, column, value, money)
+                else:
+                    sheet.write_string(row_number, column, value)
+            row_number += 1
+        if len(bills) < _PAGE:
+            break
+        offset += _PAGE
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    return out.getvalue()
+
+
+async def index_pages(request_id: int, today: dt.date | None = None) -> AsyncIterator[list[ExportedBill]]:
+    """The bills of a request for the zip's index, a page at a time (keyset on the bill number)."""
+    today = today or clock.today()
+    after = ""
+    while True:
+        rows = await fetch(
+            EXPORTED_BILL + " FROM download_request_bill m JOIN bill b ON b.id = m.bill"
+            " JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
+            f" WHERE m.request = {{}} AND b.number > {{}} ORDER BY b.number LIMIT {_PAGE}",
+            request_id,
+            after,
+        )
+        if not rows:
+            return
+        yield [ExportedBill.from_row(row, today) for row in rows]
+        after = rows[-1]["number"]

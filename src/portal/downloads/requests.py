@@ -1,0 +1,147 @@
+"""Massive bills download requests as their owner sees them: one request, the list ("Downloads
+requested") with what changed since the last poll, and a ready request's file.
+
+Every function takes the acting `Viewer`; requests are found by id *and* owner, so another user's request
+is simply not found (the routes answer 404). The request flow is `flow`, the bills of a request
+`selection`, the zip job `archive`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from portal.bills import queries as bill_queries
+from portal.db import fetch, fetch_one
+from portal.db.tables.downloads import DownloadState
+from portal.downloads import forms, queries
+from portal.downloads.forms import Details
+from portal.viewer import Viewer
+from portal.web.months import TypedMonth
+
+log = structlog.get_logger("portal.downloads")
+
+IN_PROGRESS = (DownloadState.queued, DownloadState.preparing)
+
+
+@dataclass(frozen=True)
+class Download:
+    """A request as its owner sees it."""
+
+    id: int
+    state: str
+    name: str
+    file_name: str
+    period_preset: str
+    custom_from: str
+    custom_to: str
+    period_from: dt.date | None
+    period_to: dt.date | None
+    select_by: str
+    selector: str
+    bill_count: int
+    total_cents: int
+    done: int
+    size_bytes: int
+    error: str
+    created_at: dt.datetime
+    requested_at: dt.datetime | None
+    ready_at: dt.datetime | None
+    expires_at: dt.datetime | None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in IN_PROGRESS
+
+    @property
+    def details(self) -> Details:
+        return Details(
+            self.name,
+            self.period_preset,
+            TypedMonth.from_iso(self.custom_from),
+            TypedMonth.from_iso(self.custom_to),
+            self.select_by,
+            self.selector,
+        )
+
+    @property
+    def period_label(self) -> str:
+        return forms.PERIOD_PRESETS.get(self.period_preset, "")
+
+    @property
+    def size_label(self) -> str:
+        if self.size_bytes >= 1_000_000:
+            return f"{self.size_bytes / 1_000_000:.1f} MB"
+        return f"{max(1, round(self.size_bytes / 1000))} kB"
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
+
+
+STATE_LABELS: dict[str, str] = {
+    DownloadState.draft: "Not requested yet",
+    DownloadState.queued: "Queued",
+    DownloadState.preparing: "Preparing",
+    DownloadState.ready: "Ready",
+    DownloadState.failed: "Failed",
+    DownloadState.expired: "Expired",
+}
+
+
+def _download(row: dict[str, Any]) -> Download:
+    return Download(**row)
+
+
+async def get_request(viewer: Viewer, request_id: int) -> Download | None:
+    row = await fetch_one(
+        f'SELECT {queries.DOWNLOAD_COLUMNS} FROM download_request WHERE id = {{}} AND "user" = {{}}',  # noqa: S608
+        request_id,
+        viewer.user_id,
+    )
+    return _download(row) if row else None
+
+
+async def list_requests(viewer: Viewer, limit: int = 200) -> list[Download]:
+    """Every request of the viewer but drafts, newest first."""
+    rows = await fetch(
+        f"SELECT {queries.DOWNLOAD_COLUMNS} FROM download_request WHERE \"user\" = {{}} AND state <> 'draft'"  # noqa: S608
+        f" ORDER BY created_at DESC, id DESC LIMIT {int(limit)}",
+        viewer.user_id,
+    )
+    return [_download(row) for row in rows]
+
+
+async def recent_downloads(viewer: Viewer) -> list[Download]:
+    """The last 3 requests, for the Customer Service Area home."""
+    return await list_requests(viewer, limit=3)
+
+
+def state_signature(downloads: list[Download]) -> str:
+    """The states a page shows, as "id:state" pairs: the next poll sends it back to learn what changed."""
+    return ",".join(f"{download.id}:{download.state}" for download in downloads)
+
+
+def changes_since(downloads: list[Download], seen: str) -> str:
+    """What to announce after a poll: the requests whose state changed since the signature `seen`."""
+    before = dict(pair.partition(":")[::2] for pair in seen.split(",")[:500] if ":" in pair)
+    messages = []
+    for download in downloads:
+        previous = before.get(str(download.id))
+        if previous is None or previous == download.state:
+            continue
+        messages.append(f"{download.file_name}: {STATE_LABELS.get(download.state, download.state).lower()}.")
+    return " ".join(messages)
+
+
+async def visible_holders(viewer: Viewer) -> list[dict[str, str]]:
+    """The identity documents (and names) of the holders whose accounts the viewer may see."""
+    rows = await fetch(
+        "SELECT DISTINCT c.identity_number AS identity, c.name"
+        + bill_queries.VIEWER_ACCOUNTS
+        + ' WHERE x."user" = {} ORDER BY c.name',
+        viewer.user_id,
+    )
+    return [dict(row) for row in rows]

@@ -1,0 +1,59 @@
+"""The periodic sweep of download requests (a cron job every minute)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from saq import Queue
+from saq.job import Status
+
+from portal import clock
+from portal.db import execute, fetch
+from portal.db.tables.downloads import DownloadState
+from portal.downloads.archive import enqueue_zip, job_key, mark_failed, zip_key
+from portal.infra.storage import Storage
+from portal.settings import Settings
+
+DRAFT_LIFETIME = dt.timedelta(days=1)
+
+
+async def sweep(settings: Settings, storage: Storage, queue: Queue) -> dict[str, int]:
+    """Every minute: delete the files of expired requests (then say so), re-enqueue queued requests whose
+    job went missing, fail requests whose job ended without finishing them, forget stale drafts."""
+    counts = {"expired": 0, "requeued": 0, "failed": 0, "drafts": 0}
+    now = clock.now()
+    due = await fetch(
+        "SELECT id FROM download_request WHERE state = 'ready' AND expires_at < {} ORDER BY id LIMIT 500", now
+    )
+    for row in due:
+        storage.path(zip_key(row["id"])).unlink(missing_ok=True)  # the file first: never a dangling "ready"
+        await execute(
+            "UPDATE download_request SET state = 'expired', updated_at = {}"
+            " WHERE id = {} AND state = 'ready'",
+            now,
+            row["id"],
+        )
+        counts["expired"] += 1
+    quiet = dt.timedelta(seconds=max(60, settings.downloads.heartbeat_seconds * 2))
+    stalled = await fetch(
+        "SELECT id, state FROM download_request WHERE state IN ('queued', 'preparing')"
+        " AND updated_at < {} ORDER BY id LIMIT 500",
+        now - quiet,
+    )
+    for row in stalled:
+        job = await queue.job(job_key(row["id"]))
+        alive = job is not None and job.status in {Status.NEW, Status.QUEUED, Status.ACTIVE, Status.ABORTING}
+        if alive:
+            continue
+        if row["state"] == DownloadState.queued:
+            await enqueue_zip(queue, settings.downloads, row["id"])
+            counts["requeued"] += 1
+        else:
+            await mark_failed(row["id"], storage, "The preparation stopped before the file was complete")
+            counts["failed"] += 1
+    deleted = await fetch(
+        "DELETE FROM download_request WHERE state = 'draft' AND updated_at < {} RETURNING id",
+        now - DRAFT_LIFETIME,
+    )
+    counts["drafts"] = len(deleted)
+    return counts

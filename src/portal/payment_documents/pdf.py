@@ -1,0 +1,94 @@
+"""A bills-due document's PDF, a stored PDF made by a job. A confirmed document never changes (only its
+state does, which the PDF does not print), so it is rendered once, stored, and served from storage from
+then on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+from saq import Queue
+
+from portal.banking.epc import epc_qr_svg
+from portal.banking.money import format_eur
+from portal.bills.pdf import payment_codes_context
+from portal.infra import pdf
+from portal.infra.queue import file_or_job, render_task
+from portal.infra.storage import Storage
+from portal.payment_documents.services import DocumentDetail, get_document_for_job
+from portal.settings import IssuerSettings
+from portal.templating import format_day
+
+TASK = render_task("render_document_pdf")
+TEMPLATE_NAME = "pdf/bills_due.html"
+
+
+def key(reference: str) -> str:
+    return f"payment-documents/{reference}.pdf"
+
+
+def epc_text(document: DocumentDetail) -> str:
+    """The transfer's remittance text: what the utility needs to match the transfer to the document."""
+    return f"Bills due {document.code.reference} account {document.account_number}"
+
+
+def _context(document: DocumentDetail, issuer: IssuerSettings) -> dict[str, Any]:
+    total = format_eur(document.total_cents)
+    return {
+        "document": document,
+        "issuer": issuer,
+        "iban": issuer.iban,
+        "created": document.created_at.date().isoformat(),
+        "created_on": format_day(document.created_at),
+        "deadline": format_day(document.deadline),
+        "total": total,
+        "lines": [
+            {
+                "number": line.number,
+                "period": f"{format_day(line.period_start)} – {format_day(line.period_end)}",
+                "due_date": format_day(line.due_date),
+                "amount": format_eur(line.amount_cents),
+            }
+            for line in document.lines
+        ],
+        # Both SVGs are drawn by our own code from digits, the issuer's settings and the amount.
+        "epc_qr": Markup(  # noqa: S704
+            epc_qr_svg(
+                issuer.name,
+                issuer.iban,
+                issuer.bic,
+                document.total_cents,
+                text=epc_text(document),
+                module_mm=0.6,
+            )
+        ),
+        **payment_codes_context(document.code),
+    }
+
+
+def draw(document: DocumentDetail, issuer: IssuerSettings) -> bytes:
+    """The document as a tagged A4 PDF. Synchronous and CPU-bound: run it through `pdf.render`."""
+    return pdf.render_tagged_pdf(pdf.pdf_template(TEMPLATE_NAME).render(**_context(document, issuer)))
+
+
+async def render(document_id: int, issuer: IssuerSettings, storage: Storage) -> str:
+    """Render and store the PDF unless it is stored already (a retried or duplicated job does nothing)."""
+    document = await get_document_for_job(document_id, issuer)
+    if document is None:
+        return "unknown document"
+    if storage.exists(key(document.code.reference)):
+        return "already stored"
+    storage.write(key(document.code.reference), await pdf.render(draw, document, issuer))
+    return "rendered"
+
+
+async def ensure(document: DocumentDetail, storage: Storage, queue: Queue) -> bool:
+    """Whether the PDF is ready; if not, make sure one job is preparing it."""
+    return await file_or_job(
+        storage,
+        key(document.code.reference),
+        TASK,
+        queue,
+        key=f"document-pdf:{document.id}",
+        document_id=document.id,
+    )

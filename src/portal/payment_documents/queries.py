@@ -1,0 +1,12 @@
+"""The constant SQL fragments of bills-due documents: the values always go in as parameters."""
+
+from __future__ import annotations
+
+DOCUMENTS = (
+    "SELECT d.id, d.account, a.number AS account_number, c.name AS holder, a.supply_address, d.created_at,"
+    " d.deadline, d.total_cents, d.status, d.payment_suffix, d.payment_reference, d.payment_identification,"
+    " (SELECT COUNT(*) FROM payment_document_bill pdb JOIN bill pb ON pb.id = pdb.bill"
+    "   WHERE pdb.document = d.id AND pb.status <> 'pending' AND d.status <> 'paid') AS paid_apart,"
+    " ARRAY(SELECT bill FROM payment_document_bill WHERE document = d.id ORDER BY bill) AS bill_ids"
+    " FROM payment_document d JOIN account a ON a.id = d.account JOIN customer c ON c.id = a.customer"
+)

@@ -1,0 +1,185 @@
+"""What a payer's code stands for: the bill or bills-due document it pays, if it can be paid now, and
+otherwise which field is wrong and why. Anyone with a bill's code may pay it, as at a bank counter:
+nothing here shows who holds the account."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from portal import clock
+from portal.banking.cuaderno57 import PaymentCode, PaymentCodeError
+from portal.db import fetch, fetch_one
+from portal.db.tables import PaymentDocument
+from portal.db.tables.payments import PaymentKind
+from portal.payment_documents.services import document_by_reference
+from portal.payments import queries
+from portal.payments.forms import CHECK_REFERENCE, Errors, TypedCode
+from portal.settings import Settings
+from portal.web.throttle import Throttle
+
+log = structlog.get_logger("portal.payments")
+
+LOOKUP_PER_IP = Throttle("paylookup:ip", 20, dt.timedelta(hours=1))
+
+
+TOO_MANY = "Too many attempts. Wait an hour and try again, or call us"
+
+
+NOT_FOUND = "We cannot find a bill with this reference: check it against your bill"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A bill or a bills-due document, as the payment journey shows it: no holder data."""
+
+    kind: str
+    id: int
+    account_id: int
+    reference: str
+    identification: str
+    suffix: str
+    amount_cents: int
+    state: str
+    """payable, paid, direct_debit, expired or superseded."""
+    bill_number: str = ""
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    due_date: dt.date | None = None
+    deadline: dt.date | None = None
+    bill_count: int = 1
+
+    @property
+    def description(self) -> str:
+        if self.kind == PaymentKind.bill:
+            return f"Bill {self.bill_number}"
+        return f"Bills due document {self.reference}"
+
+
+def _bill_target(row: dict[str, Any]) -> Target:
+    state = {"pending": "payable", "paid": "paid", "direct_debit": "direct_debit"}.get(row["status"], "paid")
+    return Target(
+        kind=PaymentKind.bill,
+        id=row["id"],
+        account_id=row["account"],
+        reference=row["payment_reference"],
+        identification=row["payment_identification"],
+        suffix=row["payment_suffix"],
+        amount_cents=row["total_cents"],
+        state=state,
+        bill_number=row["number"],
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        due_date=row["due_date"],
+    )
+
+
+async def _document_target(reference: str, suffix: str, today: dt.date) -> Target | None:
+    document = await document_by_reference(reference, today)
+    if document is None:
+        return None
+    return Target(
+        kind=PaymentKind.document,
+        id=document.id,
+        account_id=document.account_id,
+        reference=document.reference,
+        identification=document.identification,
+        suffix=suffix,
+        amount_cents=document.total_cents,
+        state="payable" if document.state == "pending" else document.state,
+        deadline=document.deadline,
+        bill_count=len(document.bill_ids),
+    )
+
+
+async def _target_by_reference(code: TypedCode, settings: Settings, today: dt.date) -> Target | None:
+    if code.suffix == settings.issuer.document_suffix:
+        return await _document_target(code.reference, code.suffix, today)
+    row = await fetch_one(
+        queries.BILL + " WHERE b.payment_reference = {} AND b.payment_suffix = {}",
+        *(
+            code.reference,
+            code.suffix,
+        ),
+    )
+    return _bill_target(row) if row else None
+
+
+async def load_target(kind: str, target_id: int, settings: Settings, today: dt.date | None = None) -> Target:
+    """The bill or document as it is now (its amount and state are read again at every step)."""
+    today = today or clock.today()
+    if kind == PaymentKind.bill:
+        rows = await fetch(queries.BILL + " WHERE b.id = {}", target_id)
+        return _bill_target(rows[0])
+    document = (
+        await PaymentDocument.select(PaymentDocument.payment_reference, PaymentDocument.payment_suffix)
+        .where(PaymentDocument.id == target_id)
+        .first()
+    )
+    assert document is not None
+    target = await _document_target(document["payment_reference"], document["payment_suffix"], today)
+    assert target is not None
+    return target
+
+
+def state_problem(target: Target) -> str | None:
+    """Why this bill or document cannot be paid online now, in words the payer can act on."""
+    if target.state == "payable":
+        return None
+    if target.state == "paid":
+        what = "bill" if target.kind == PaymentKind.bill else "bills due document"
+        return f"This {what} is already paid: there is nothing to pay"
+    if target.state == "direct_debit":
+        return (
+            "This bill is paid by direct debit: your bank pays it on its due date, so it cannot be paid "
+            "online. If the debit is returned, we send you a new bill to pay"
+        )
+    if target.state == "expired":
+        deadline = f"{target.deadline.day} {target.deadline:%b %Y}" if target.deadline else "its deadline"
+        return (
+            f"This bills due document could be paid until {deadline}, and banks no longer accept it. "
+            "Pay its bills one by one, or create a new bills due document in the Customer Service Area"
+        )
+    return (
+        "One of the bills in this bills due document has been paid on its own, so its total is no longer "
+        "what is owed. Pay the remaining bills one by one, or create a new bills due document"
+    )
+
+
+async def find_target(
+    code: TypedCode, settings: Settings, ip: str, today: dt.date | None = None
+) -> tuple[Target | None, Errors]:
+    """The bill or document the code stands for, if it can be paid; otherwise which field is wrong and
+    why. Failed look-ups count against the client's address."""
+    today = today or clock.today()
+    if await LOOKUP_PER_IP.blocked(ip):
+        log.warning("payment.lookup_throttled", ip=ip)
+        return None, {code.field_of("cpr") if not code.fields else code.field_of("reference"): TOO_MANY}
+    target = await _target_by_reference(code, settings, today)
+    errors: Errors = {}
+    if target is None:
+        try:
+            PaymentCode(code.issuer, code.suffix, code.reference, code.identification, code.amount_cents)
+        except PaymentCodeError as exc:
+            errors[code.field_of("reference")] = CHECK_REFERENCE if exc.field == "reference" else exc.message
+        else:
+            errors[code.field_of("reference")] = NOT_FOUND
+    elif code.identification != target.identification:
+        errors[code.field_of("identification")] = (
+            "The identification does not match this reference: check both against your bill"
+        )
+    elif code.amount_cents != target.amount_cents:
+        errors[code.field_of("amount")] = (
+            "The amount does not match this bill: type the exact total to pay, with its cents"
+        )
+    elif problem := state_problem(target):
+        errors[code.field_of("reference")] = problem
+        return None, errors  # a true answer about a real code: not a guess, so not counted
+    if errors:
+        await LOOKUP_PER_IP.hit(ip)
+        log.info("payment.lookup_failed", ip=ip, field=next(iter(errors)))
+        return None, errors
+    return target, {}

@@ -1,0 +1,55 @@
+"""The payment receipt as a stored PDF made by a job: one short A4 page drawn from
+``templates/pdf/receipt.html`` by the PDF engine (`portal.infra.pdf`), rendered once a payment is
+authorised, stored, and served from storage from then on."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from saq import Queue
+
+from portal.db.tables.payments import PaymentState
+from portal.infra import pdf
+from portal.infra.queue import file_or_job, render_task
+from portal.infra.storage import Storage
+from portal.payments.views import PaymentView, payment_for_job
+from portal.settings import IssuerSettings
+
+TASK = render_task("render_receipt_pdf")
+TEMPLATE_NAME = "pdf/receipt.html"
+
+
+def key(order_id: str) -> str:
+    return f"receipts/{order_id}.pdf"
+
+
+def job_key(order_id: str) -> str:
+    return f"receipt-pdf:{order_id}"
+
+
+def html(payment: PaymentView, issuer: IssuerSettings, timezone: str) -> str:
+    """The receipt's HTML, its time of payment in the customers' `timezone` (the TIMEZONE setting)."""
+    return pdf.pdf_template(TEMPLATE_NAME).render(payment=payment, issuer=issuer, timezone=ZoneInfo(timezone))
+
+
+def draw(payment: PaymentView, issuer: IssuerSettings, timezone: str) -> bytes:
+    """The receipt as a tagged A4 PDF/A-3b. Synchronous and CPU-bound: run it through `pdf.render`."""
+    return pdf.render_tagged_pdf(html(payment, issuer, timezone))
+
+
+async def render(order_id: str, issuer: IssuerSettings, storage: Storage, timezone: str) -> str:
+    """Render and store the receipt unless it is stored already (retried or duplicated jobs do nothing)."""
+    payment = await payment_for_job(order_id)
+    if payment is None or payment.state != PaymentState.authorised:
+        return "not paid"
+    if storage.exists(key(order_id)):
+        return "already stored"
+    storage.write(key(order_id), await pdf.render(draw, payment, issuer, timezone))
+    return "rendered"
+
+
+async def ensure(payment: PaymentView, storage: Storage, queue: Queue) -> bool:
+    """Whether the receipt PDF is ready; if not, make sure one job is preparing it."""
+    return await file_or_job(
+        storage, key(payment.order_id), TASK, queue, key=job_key(payment.order_id), order_id=payment.order_id
+    )

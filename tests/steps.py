@@ -1,0 +1,42 @@
+"""Steps that tests of every feature take, written once: the demo users, signing in, and reading a page's
+error summary."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from tests.conftest import submit
+
+ANA = ("ana.demo", "demo-password-ana")
+"""Ana Martínez Ruiz (DNI 33127845W), a private user with 2 accounts."""
+ADMIN = ("admin.demo", "demo-password-admin")
+"""The administrator of Comunidad de Propietarios Edificio Las Palmeras (5 accounts)."""
+ANA_IDENTITY = "33127845W"
+
+_SUMMARY = re.compile(r'<ul class="error-summary__list">(.*?)</ul>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+async def submit_sign_in(client: Any, login: str, password: str, next_path: str | None = None) -> Any:
+    """The "Sign in" form posted, whatever comes of it."""
+    data = {"username": login, "password": password}
+    if next_path is not None:
+        data["next"] = next_path
+    return await submit(client, "/sign-in", data)
+
+
+async def sign_in(client: Any, who: tuple[str, str] = ANA) -> None:
+    """Signed in as a demo user (the session cookie stays on the client)."""
+    response = await submit_sign_in(client, *who)
+    assert response.status_code == 303, response.text
+
+
+def error_messages(page: str) -> list[str]:
+    """The messages of a page's error summary, as text (empty when the page shows no problem)."""
+    match = _SUMMARY.search(page)
+    if match is None:
+        return []
+    items = re.findall(r"<li>(.*?)</li>", match.group(1), re.S)
+    return [html.unescape(_TAG.sub("", item)).strip() for item in items]

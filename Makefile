@@ -7,11 +7,14 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/lib/chromium/chromium
+# The Nu HTML Checker, run by the end-to-end harness on every page (e2e/checks.py); Java runs it.
+VNU_VERSION := 26.9.27
+VNU_JAR := $(TOOLS)/node_modules/vnu-jar/build/dist/vnu.jar
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 # The end-to-end files' order: name, reverse, or random (with a printed seed; .ci/run uses it).
 E2E_ORDER ?= name
 
-.PHONY: run test test-in-process test-unit test-integration test-e2e lint format install browser clean bench
+.PHONY: run test test-in-process test-unit test-integration test-e2e lint format install browser validator clean bench
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,9 +40,25 @@ browser:
 	  fi; \
 	fi
 
+$(VNU_JAR):
+	@command -v npm >/dev/null || { echo "The end-to-end tests need npm to install the Nu HTML Checker:" \
+	  "run 'sudo apt-get install npm'."; exit 1; }
+	npm install --prefix $(TOOLS) --no-save --no-audit --no-fund --ignore-scripts vnu-jar@$(VNU_VERSION)
+
+validator: $(VNU_JAR)
+	@if ! command -v java >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's Java runtime for the Nu HTML Checker…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	  else \
+	    echo "The end-to-end tests need Java for the Nu HTML Checker: run" \
+	         "'sudo apt-get install default-jre-headless'."; exit 1; \
+	  fi; \
+	fi
+
 # Every test: the in-process ones (unit and integration), then the end-to-end ones. .ci/run runs the two
 # steps as phases of their own.
-test: install browser test-in-process test-e2e
+test: install browser validator test-in-process test-e2e
 
 test-in-process: install
 	$(PYTEST) tests
@@ -50,7 +69,7 @@ test-unit: install
 test-integration: install
 	$(PYTEST) tests/integration
 
-test-e2e: install browser
+test-e2e: install browser validator
 	CHROMIUM=$(CHROMIUM) $(PYTEST) e2e --file-order $(E2E_ORDER) --tracing retain-on-failure --output test-results
 
 lint: install

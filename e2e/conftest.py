@@ -24,8 +24,14 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from conftest import free_port
+from e2e import checks
 from e2e.axe import assert_accessible
 from e2e.data import FreshCustomer
+
+# The checks run on every page a browser test visits, beside axe: valid HTML and reflow (e2e/checks.py).
+html_validator = checks.html_validator
+page_checks = checks.page_checks
+pytest_runtest_call = checks.pytest_runtest_call
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -237,10 +243,12 @@ def browser_context_args(browser_context_args: dict[str, Any], javascript: bool)
 
 
 @pytest.fixture
-def axe(browser: Browser, javascript: bool) -> Callable[[Page], None]:
-    """`axe(page)` fails the test on any WCAG 2.2 AA violation of what the page shows now."""
+def axe(browser: Browser, javascript: bool, page_checks: checks.PageChecks) -> Callable[[Page], None]:
+    """`axe(page)` fails the test on any WCAG 2.2 AA violation of what the page shows now (and has the
+    page validated and checked for reflow with the test's other pages)."""
 
     def check(page: Page) -> None:
         assert_accessible(page, browser=browser, javascript=javascript)
+        page_checks.record_now(page)
 
     return check

@@ -34,10 +34,15 @@ def test_my_bills_and_view_online_bill(
     expect(page.get_by_role("cell", name=first)).to_have_count(0)
     expect(page.get_by_role("cell", name=second).first).to_be_visible()
 
-    page.get_by_label("Period from").fill("2026-06")
-    page.get_by_label("Period to").fill("2026-01")
+    for legend, month, year in (("Period from", "6", "2026"), ("Period to", "1", "2026")):
+        group = page.get_by_role("group", name=legend)
+        group.get_by_label("Month").fill(month)
+        group.get_by_label("Year").fill(year)
     page.get_by_role("button", name="Show bills").click()
-    expect(page.get_by_role("alert")).to_contain_text("The end of the period must be after its start")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Period to must be the same month as Period from or a later one"
+    )
+    expect(page.get_by_role("group", name="Period to").get_by_label("Month")).to_have_value("1")
     axe(page)
 
     pending = page.get_by_role("link", name="View online bill").first

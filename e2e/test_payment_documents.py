@@ -42,8 +42,12 @@ def test_create_a_bills_due_document_and_download_it(
     expect(boxes).to_have_count(2)
     for index in range(2):
         expect(boxes.nth(index)).to_be_checked()
+    if javascript:  # the page is swapped in place: the user stays where they were
+        expect(page.get_by_role("link", name="Select all")).to_be_focused()
     page.get_by_role("link", name="Clear").click()
     expect(boxes.first).not_to_be_checked()
+    if javascript:
+        expect(page.get_by_role("link", name="Clear")).to_be_focused()
 
     documents.create_button().click()  # nothing selected: the server says so
     expect(page.get_by_role("alert")).to_contain_text("Select at least one bill to pay")
@@ -79,6 +83,8 @@ def test_create_a_bills_due_document_and_download_it(
 
     reference = documents.expect_document()
     expect(page.get_by_role("alert")).to_contain_text("Document created")
+    if javascript:  # the success banner is what to hear first (after a swap as after a page load)
+        expect(page.get_by_role("alert")).to_be_focused()
     axe(page)
     digits = page.locator(".payment-codes__digits").inner_text()
     assert re.fullmatch(r"9050758818501501" + reference + r"\d{17}", digits)
@@ -90,8 +96,10 @@ def test_create_a_bills_due_document_and_download_it(
     assert digits in text
 
     # The document is listed, and its bills can no longer be chosen for another one.
-    page.get_by_role("link", name=f"Bills due document {reference}", exact=True).click()
-    page.get_by_role("link", name="Payment documents").click()
+    page.get_by_role("link", name="Back", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name=f"Bills due document {reference}")).to_be_visible()
+    page.get_by_role("link", name="Back", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Payment documents")).to_be_visible()
     row = page.get_by_role("row", name=re.compile(reference))
     expect(row).to_contain_text("Pending")
     documents.choose_account(account)

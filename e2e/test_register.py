@@ -55,17 +55,10 @@ def test_register_each_type(
     page.get_by_role("navigation", name="Your service").get_by_role("link", name="Sign in").click()
     sign_in = SignInPage(page).expect_open()
     axe(page)
-    sign_in.register()
+    sign_in.register(kind)
 
     registration = Registration(page, kind)
-    axe(page)
-    registration.continue_()  # nothing chosen
-    expect(page).to_have_title(re.compile("^Error: Select the type of registration"))
-    expect(
-        page.get_by_role("alert").get_by_role("link", name="Select the type of registration")
-    ).to_be_visible()
-    axe(page)
-    registration.choose_type()
+    expect(page.get_by_role("heading", level=1, name="Enter the details from your bill")).to_be_visible()
 
     axe(page)
     registration.enter_bill(bill, amount="1,00")  # a wrong amount: the same message as any wrong field

@@ -8,7 +8,8 @@ from portal.payments import checkout, pdf
 
 
 async def receipt_pdf(ctx: dict[str, Any], *, order_id: str) -> str:
-    return await pdf.render(order_id, ctx["settings"].issuer, ctx["storage"])
+    settings = ctx["settings"]
+    return await pdf.render(order_id, settings.issuer, ctx["storage"], settings.locale.timezone)
 
 
 async def purge_payment_drafts(ctx: dict[str, Any]) -> None:

@@ -42,8 +42,9 @@ class SignInPage:
         self.page.get_by_label("Password", exact=True).fill(password)
         self.page.get_by_role("button", name="Sign in").click()
 
-    def register(self) -> None:
-        self.page.get_by_role("link", name="Register").click()
+    def register(self, kind: str) -> None:
+        """The journeys' "Select the type of registration": the sign-in page offers each type."""
+        self.page.get_by_role("button", name=REGISTRATION_TYPES[kind]).click()
 
 
 class Registration:
@@ -55,16 +56,6 @@ class Registration:
 
     def continue_(self) -> None:
         self.page.get_by_role("button", name="Continue").click()
-
-    def choose_type(self) -> None:
-        expect(
-            self.page.get_by_role("heading", level=1, name="Select the type of registration")
-        ).to_be_visible()
-        self.page.get_by_label(REGISTRATION_TYPES[self.kind]).check()
-        self.continue_()
-        expect(
-            self.page.get_by_role("heading", level=1, name="Enter the details from your bill")
-        ).to_be_visible()
 
     def enter_bill(self, bill: Bill, *, amount: str | None = None, submit: str = "Continue") -> None:
         """The bill details form, in registration or in "Add an account"."""

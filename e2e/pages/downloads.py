@@ -26,8 +26,14 @@ class MassiveDownload:
         self.page.get_by_label("Name of the downloaded file").fill(name)
         self.page.get_by_role("radio", name=period).check()
         self.page.get_by_role("radio", name=select_by).check()
-        self.page.get_by_label("Identity document or account number").fill(selector)
+        field = "Identity document" if select_by == "By identity document" else "Account number"
+        self.page.get_by_label(field, exact=True).fill(selector)
         self.continue_()
+
+    def fill_month(self, legend: str, month: str, year: str) -> None:
+        group = self.page.get_by_role("group", name=legend)
+        group.get_by_label("Month").fill(month)
+        group.get_by_label("Year").fill(year)
 
     def continue_(self) -> None:
         self.page.get_by_role("button", name="Continue").click()

@@ -3,7 +3,11 @@ processes and in the job worker alike."""
 
 from __future__ import annotations
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from portal.banking.money import format_eur
 from portal.settings import PROJECT_ROOT, Settings
@@ -12,8 +16,9 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
 
 def make_environment(settings: Settings | None = None) -> Environment:
-    """With `settings`, every template knows the utility (`issuer`) and the portal's address (`base_url`,
-    for the links in emails). PDFs are drawn from their own data, so they need neither."""
+    """With `settings`, every template knows the utility (`issuer`), the portal's address (`base_url`,
+    for the links in emails) and the customers' time zone (`timezone`). PDFs are drawn from their own data,
+    so they need none of them."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         # .txt templates (email bodies and subjects) are plain text, everything else is HTML.
@@ -23,7 +28,36 @@ def make_environment(settings: Settings | None = None) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["eur"] = format_eur
-    env.filters["day"] = lambda day: f"{day.day} {day:%b %Y}"
+    env.filters["day"] = _day
+    env.filters["time"] = _time
     if settings is not None:
         env.globals.update(issuer=settings.issuer, base_url=settings.web.base_url)
+        with_timezone(env, settings.locale.timezone)
+    return env
+
+
+# Dates and times in one style everywhere, "5 Dec 2026" and "18:21", in the customers' time zone: renders
+# get it as `timezone` (a ZoneInfo, from the TIMEZONE setting), as a global or in their context.
+
+
+def format_day(day: dt.date) -> str:
+    """A date as every page and printed document shows it: "5 Dec 2026"."""
+    return f"{day.day} {day:%b %Y}"
+
+
+@pass_context
+def _day(context: Context, day: dt.date) -> str:
+    if isinstance(day, dt.datetime):
+        day = day.astimezone(context["timezone"])
+    return format_day(day)
+
+
+@pass_context
+def _time(context: Context, moment: dt.datetime) -> str:
+    return moment.astimezone(context["timezone"]).strftime("%H:%M")
+
+
+def with_timezone(env: Environment, timezone: str) -> Environment:
+    """The environment with the customers' time zone for every render (see `_day`)."""
+    env.globals["timezone"] = ZoneInfo(timezone)
     return env

@@ -1,6 +1,11 @@
 // Progressive enhancement only: every page works without this file.
 // After htmx swaps in a new page or fragment, move focus to its first heading or error summary so that
 // keyboard and screen-reader users land on the new content (polling swaps never take focus).
+var keptFocusId = null;
+document.addEventListener("htmx:beforeRequest", function () {
+  var active = document.activeElement;
+  keptFocusId = active && active.id && active.hasAttribute("data-keep-focus-after") ? active.id : null;
+});
 document.addEventListener("htmx:afterSettle", function (event) {
   var target = event.detail.target;
   if (!target || (event.detail.requestConfig && event.detail.requestConfig.triggeringEvent &&
@@ -10,7 +15,12 @@ document.addEventListener("htmx:afterSettle", function (event) {
   if (target.closest("[data-keep-focus]")) {
     return;
   }
-  var focusable = target.querySelector(".error-summary") || target.querySelector("h1") || target.querySelector("h2");
+  // A control marked data-keep-focus-after ("Select all", "Clear", …) re-renders the page it is on: the
+  // user stays on it. A success banner (after "Create document") is what the user needs to hear first.
+  var kept = keptFocusId && document.getElementById(keptFocusId);
+  keptFocusId = null;
+  var focusable = target.querySelector(".error-summary") || kept ||
+    target.querySelector("[data-notification-autofocus]") || target.querySelector("h1") || target.querySelector("h2");
   if (focusable) {
     if (!focusable.hasAttribute("tabindex")) {
       focusable.setAttribute("tabindex", "-1");
@@ -289,4 +299,30 @@ document.addEventListener("htmx:afterSettle", function (event) {
       dialog.returnFocusTo.focus();
     }
   }, true);
+})();
+
+// Conditional reveal (radios whose items carry fields, templates/components/forms.html): without this
+// script every field shows; with it, only those of the chosen item.
+(function () {
+  "use strict";
+
+  function sync(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("input[type=radio][data-aria-controls]"), function (radio) {
+      var id = radio.getAttribute("data-aria-controls");
+      var panel = document.getElementById(id);
+      if (!panel) {
+        return;
+      }
+      radio.setAttribute("aria-controls", id);
+      panel.hidden = !radio.checked;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=radio]") && event.target.form) {
+      sync(event.target.form);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () { sync(document); });
+  document.addEventListener("htmx:afterSettle", function () { sync(document); });
 })();

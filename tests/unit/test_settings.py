@@ -19,6 +19,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "GATEWAY_URL",
         "GATEWAY_SECRET",
         "TIMEZONE",
+        "CUSTOMER_SERVICE_PHONE",
         "PORTAL_NOW",
     ):
         monkeypatch.delenv(name, raising=False)
@@ -31,6 +32,16 @@ def test_development_defaults_start(clean_env: pytest.MonkeyPatch) -> None:
     assert settings.mail.url == DEV_MAIL_URL
     assert settings.web.base_url == "http://127.0.0.1:8000"
     assert not settings.web.secure_cookies
+    assert settings.locale.timezone == "Europe/Madrid"
+    assert settings.issuer.customer_service_phone == "900 000 000"
+
+
+def test_time_zone_and_phone_come_from_the_environment(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("TIMEZONE", "Atlantic/Canary")
+    clean_env.setenv("CUSTOMER_SERVICE_PHONE", "922 000 111")
+    settings = Settings.from_env()
+    assert settings.locale.timezone == "Atlantic/Canary"
+    assert settings.issuer.customer_service_phone == "922 000 111"
 
 
 def test_production_refuses_every_insecure_default(clean_env: pytest.MonkeyPatch) -> None:
@@ -93,6 +104,7 @@ def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) 
         ("ISSUER_DOCUMENT_SUFFIX", "001", "ISSUER_DOCUMENT_SUFFIX"),
         ("PORT", "eighty", "PORT must be a whole number"),
         ("PORTAL_ENV", "staging", "PORTAL_ENV"),
+        ("TIMEZONE", "Mars/Olympus_Mons", "TIMEZONE must be an IANA time zone"),
         ("TIMEZONE", "Europe/Nowhere", "TIMEZONE must be an IANA time zone"),
         ("TIMEZONE", "../etc/passwd", "TIMEZONE must be an IANA time zone"),
         ("PORTAL_NOW", "1 March 2027", "PORTAL_NOW must be an ISO 8601 date and time"),

@@ -55,7 +55,12 @@ class SignInController(Controller):
     ) -> Template | Redirect:
         if await sessions.load(sessions.token_from(request)):
             return see_other(forms.local_path(next) or "/account")
-        return page("pages/accounts/sign_in", values={"username": ""}, next=forms.local_path(next) or "")
+        return page(
+            "pages/accounts/sign_in",
+            values={"username": ""},
+            next=forms.local_path(next) or "",
+            kinds=REGISTRATION_KINDS,
+        )
 
     @post("/sign-in", name="sign_in_post")
     async def sign_in(
@@ -76,6 +81,7 @@ class SignInController(Controller):
                 outcome.errors,
                 values={"username": login},
                 next=forms.local_path(target) or "",
+                kinds=REGISTRATION_KINDS,
             )
         return see_other(target, [sessions.cookie(token)])
 
@@ -334,18 +340,34 @@ async def _set_password(
     return see_other("/account", [sessions.cookie(session)])
 
 
+ACCOUNTS_PER_PAGE = 20
+"""The home page shows this many account cards at a time; past it, the totals and pages of cards."""
+
+
 class AccountHomeController(Controller):
     """The Customer Service Area once signed in. Every handler here needs a viewer."""
 
     path = "/account"
 
     @get("/", name="account_home")
-    async def home(self, viewer: NamedDependency[Viewer], added: FromQuery[str] = "") -> Template:
+    async def home(
+        self, viewer: NamedDependency[Viewer], added: FromQuery[str] = "", page_number: FromQuery[int] = 1
+    ) -> Template:
         accounts = await bills.account_status(viewer)
+        pages = max(1, -(-len(accounts) // ACCOUNTS_PER_PAGE))
+        page_number = min(max(page_number, 1), pages)
+        start = (page_number - 1) * ACCOUNTS_PER_PAGE
+        holders = {account.holder for account in accounts}
         return page(
             "pages/accounts/home",
             viewer=viewer,
-            accounts=accounts,
+            # A customer is greeted by name (their accounts share one holder); an administrator by username.
+            name=holders.pop() if len(holders) == 1 and viewer.kind != "administrator" else viewer.username,
+            accounts=accounts[start : start + ACCOUNTS_PER_PAGE],
+            totals=bills.AccountTotals.of(accounts),
+            page_number=page_number,
+            pages=pages,
+            accounts_per_page=ACCOUNTS_PER_PAGE,
             added=added,
             downloads=await recent_downloads(viewer),
         )

@@ -153,7 +153,7 @@ def parse_issuer_suffix(text: str) -> tuple[str, str]:
     """Split the issuer and suffix as printed together (``12345678-501``) or typed without the hyphen."""
     digits = normalise_digits(text)
     if len(digits) != 11 or not _DIGITS.fullmatch(digits):
-        raise PaymentCodeError("issuer_suffix", "The issuer and suffix are 11 digits, such as 12345678-501")
+        raise PaymentCodeError("issuer_suffix", "The issuer and suffix are 11 digits, such as 58818501-001")
     return digits[:8], digits[8:]
 
 

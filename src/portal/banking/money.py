@@ -20,7 +20,7 @@ _NUMBER = re.compile(r"[0-9.,]+")  # ASCII digits only
 # Whole euros: plain digits, or grouped in threes by one kind of thousands separator.
 _EUROS = re.compile(r"[0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]{1,3}(?:,[0-9]{3})+")
 _MAX_EURO_DIGITS = len(str(MAX_AMOUNT_CENTS // 100))
-_FORMAT_MESSAGE = "Enter the amount in euros, such as 53,98"
+_FORMAT_MESSAGE = "Enter the amount in euros, such as 14,69"
 _TOO_LARGE_MESSAGE = "The amount must be less than 100 million euros"
 
 

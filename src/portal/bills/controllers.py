@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,23 +22,9 @@ from portal.bills.services import BillFilters
 from portal.infra.storage import Storage
 from portal.settings import Settings
 from portal.viewer import Viewer
-from portal.web import pages
+from portal.web import months, pages
 from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, serve_or_prepare
-
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")  # ASCII digits, bounded: int() takes "²³" and 10**20
-
-
-def _month(text: str, *, end: bool) -> dt.date:
-    """ "2026-03" (what <input type="month"> sends) as the first or last day of that month; ValueError
-    for anything else."""
-    match = _MONTH.fullmatch(text)
-    if match is None:
-        raise ValueError(text)
-    first = dt.date(int(match[1]), int(match[2]), 1)
-    if not end:
-        return first
-    following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return following - dt.timedelta(days=1)
+from portal.web.months import TypedMonth
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,27 +37,33 @@ class FilterQuery:
 
 
 def filter_query(query: Mapping[str, str]) -> FilterQuery:
-    """The filters from the query string. Read here rather than as four query parameters of a dependency:
+    """The filters from the query string. Read here rather than as query parameters of a dependency:
     Litestar resolves such a dependency beside the viewer in a task group, a tenth of a page's time."""
-    account, period_from, period_to, status = (
-        query.get(name, "") for name in ("account", "period_from", "period_to", "status")
-    )
+    account, status = query.get("account", ""), query.get("status", "")
     errors: dict[str, str] = {}
-    dates: dict[str, dt.date | None] = {"from": None, "to": None}
-    for key, text, end in (("from", period_from, False), ("to", period_to, True)):
-        if text:
-            try:
-                dates[key] = _month(text, end=end)
-            except ValueError:
-                errors[key] = "Enter a month like 2026-03"
-    if dates["from"] and dates["to"] and dates["to"] < dates["from"]:
-        errors["to"] = "The end of the period must be after its start"
+    dates: dict[str, dt.date | None] = {}
+    typed: dict[str, TypedMonth] = {}
+    for name, label in (("period_from", "Period from"), ("period_to", "Period to")):
+        typed[name] = TypedMonth.read(query, name)
+        dates[name] = None
+        if not typed[name].blank:
+            dates[name], error = months.first_day(typed[name], label)
+            if error:
+                errors[name] = error
+    start, end = dates["period_from"], dates["period_to"]
+    if start and end and end < start:
+        errors["period_to"] = "Period to must be the same month as Period from or a later one"
     if status and status not in services.STATUSES:
         errors["status"] = "Select a status from the list"
     filters = BillFilters(
-        account[:20], dates["from"], dates["to"], status if status in services.STATUSES else ""
+        account[:20],
+        start,
+        months.last_day(end) if end else None,
+        status if status in services.STATUSES else "",
     )
-    values = {"account": account, "period_from": period_from, "period_to": period_to, "status": status}
+    values = {"account": account, "status": status}
+    for name, month in typed.items():
+        values |= {f"{name}_month": month.month, f"{name}_year": month.year}
     return FilterQuery(values, filters if not errors else BillFilters(), errors)
 
 
@@ -131,7 +122,9 @@ class BillsController(Controller):
     async def view(self, viewer: NamedDependency[Viewer], bill_id: FromPath[int]) -> Template:
         bill = await _visible_bill(viewer, bill_id)
         payments = await services.bill_payments(viewer, bill_id)
-        return pages.page("pages/bills/view", viewer=viewer, bill=bill, payments=payments)
+        return pages.page(
+            "pages/bills/view", viewer=viewer, bill=bill, payments=payments, statuses=services.STATUSES
+        )
 
     @get("/{bill_id:int}/pdf", name="bill_pdf")
     async def pdf(
@@ -204,7 +197,6 @@ def _pdf_file(bill: services.BillDetail) -> PreparingFile:
         href=f"/bills/{bill.row.id}/pdf",
         status_href=f"/bills/{bill.row.id}/pdf/status",
         back_href=f"/bills/{bill.row.id}",
-        back_label=f"Bill {bill.row.number}",
         key=pdf.key(bill.row.number),
         filename=f"{bill.row.number}.pdf",
     )

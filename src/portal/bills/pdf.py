@@ -41,6 +41,7 @@ from portal.infra.pdf import STATIC_PDF_DIR, PackagedAssetFetcher, gc_paused, pd
 from portal.infra.queue import file_or_job, render_task
 from portal.infra.storage import Storage
 from portal.settings import IssuerSettings
+from portal.templating import format_day
 
 TASK = render_task("render_bill_pdf")
 TEMPLATE_NAME = "pdf/bill.html"
@@ -148,15 +149,11 @@ def _identity(number: str) -> str:
     return number
 
 
-def _dmy(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def _period(start: date, end: date) -> str:
-    """``01/09 – 31/10/2026``, with the year only once when both dates share it."""
+    """``1 Sep – 31 Oct 2026``, with the year only once when both dates share it."""
     if start.year == end.year:
-        return f"{start:%d/%m} – {_dmy(end)}"
-    return f"{_dmy(start)} – {_dmy(end)}"
+        return f"{start.day} {start:%b} – {format_day(end)}"
+    return f"{format_day(start)} – {format_day(end)}"
 
 
 def _quantity(line: BillLine) -> str:
@@ -194,8 +191,8 @@ def _context(doc: BillDocument) -> dict[str, Any]:
         "created": doc.issue_date.isoformat(),
         "identity": _identity(doc.holder_identity),
         "address_lines": [street, f"{postcode} {city}"] if postcode else [street],
-        "issue_date": _dmy(doc.issue_date),
-        "due_date": _dmy(doc.due_date),
+        "issue_date": format_day(doc.issue_date),
+        "due_date": format_day(doc.due_date),
         "period": _period(doc.period_start, doc.period_end),
         "days": days,
         "daily_litres": round(doc.consumption_m3 * 1000 / days),

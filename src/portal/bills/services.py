@@ -288,12 +288,32 @@ class AccountStatus:
     pending_count: int
     overdue_count: int
     next_due_date: dt.date | None
+    """The earliest due date still to come of its pending bills (overdue ones are counted apart)."""
     last_bill_id: int | None
     last_bill_number: str | None
     last_bill_cents: int | None
     last_payment_order: str | None = None
     last_payment_cents: int | None = None
     last_payment_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class AccountTotals:
+    """What all the viewer's accounts add up to (the home page's summary for administrators)."""
+
+    accounts: int
+    pending_cents: int
+    pending_count: int
+    overdue_count: int
+
+    @classmethod
+    def of(cls, accounts: list[AccountStatus]) -> AccountTotals:
+        return cls(
+            len(accounts),
+            sum(account.pending_cents for account in accounts),
+            sum(account.pending_count for account in accounts),
+            sum(account.overdue_count for account in accounts),
+        )
 
 
 async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[AccountStatus]:
@@ -304,7 +324,7 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
         " COALESCE(SUM(b.total_cents) FILTER (WHERE b.status = 'pending'), 0)::bigint AS pending_cents,"
         " COUNT(b.id) FILTER (WHERE b.status = 'pending') AS pending_count,"
         " COUNT(b.id) FILTER (WHERE b.status = 'pending' AND b.due_date < {}) AS overdue_count,"
-        " MIN(b.due_date) FILTER (WHERE b.status = 'pending') AS next_due_date,"
+        " MIN(b.due_date) FILTER (WHERE b.status = 'pending' AND b.due_date >= {}) AS next_due_date,"
         " last.id AS last_bill_id, last.number AS last_bill_number, last.total_cents AS last_bill_cents,"
         " paid.order_id AS last_payment_order, paid.amount_cents AS last_payment_cents,"
         " paid.notified_at AS last_payment_at"
@@ -317,6 +337,7 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
         ' WHERE x."user" = {}'
         " GROUP BY a.id, c.name, last.id, last.number, last.total_cents, paid.order_id, paid.amount_cents,"
         " paid.notified_at ORDER BY c.name, a.number",
+        today,
         today,
         viewer.user_id,
     )

@@ -45,7 +45,7 @@ async def save_details(
     if checked is None:
         return None, Outcome(errors)
     if not await selection_count(viewer, checked):
-        return None, Outcome({"selector": NO_BILLS})
+        return None, Outcome({f"selector_{checked.select_by}": NO_BILLS})
     now = clock.now()
     values: dict[str, Any] = {
         "name": checked.name,

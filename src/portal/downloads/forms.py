@@ -8,9 +8,11 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from portal.web.forms import Errors, field
+from portal.web.months import TypedMonth, first_day, last_day
 
 PERIOD_PRESETS = {
     "last_3": "Last 3 months",
@@ -21,6 +23,7 @@ PERIOD_PRESETS = {
     "custom": "Choose the months",
 }
 SELECT_BY = {"identity": "By identity document", "account": "By account number"}
+"""How the bills are selected; each way has its own field, `selector_<way>`, under its radio."""
 MAX_NAME = 100
 _WINDOWS_RESERVED = {
     "CON",
@@ -59,27 +62,16 @@ def _months_before(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _month(text: str, *, end: bool) -> dt.date:
-    """ "2026-03" (what <input type="month"> sends) as the first or last day of that month."""
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
-    if not match:
-        raise ValueError(text)
-    first = dt.date(int(match.group(1)), int(match.group(2)), 1)
-    if not end:
-        return first
-    following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return following - dt.timedelta(days=1)
-
-
 def period_of(preset: str, custom_from: str, custom_to: str, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The dates of a valid period answer (check it with `check_details` first)."""
+    """The dates of a valid period answer (check it with `check_details` first); chosen months come as
+    kept in the draft, "2026-03"."""
     if preset in {"last_3", "last_6", "last_12"}:
         return _months_before(today, int(preset.split("_")[1])), today
     if preset == "this_year":
         return dt.date(today.year, 1, 1), dt.date(today.year, 12, 31)
     if preset == "last_year":
         return dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31)
-    return _month(custom_from, end=False), _month(custom_to, end=True)
+    return dt.date.fromisoformat(f"{custom_from}-01"), last_day(dt.date.fromisoformat(f"{custom_to}-01"))
 
 
 def normalise_selector(select_by: str, typed: str) -> str:
@@ -94,8 +86,8 @@ class Details:
 
     name: str = ""
     period_preset: str = ""
-    custom_from: str = ""
-    custom_to: str = ""
+    custom_from: TypedMonth = dataclass_field(default_factory=TypedMonth)
+    custom_to: TypedMonth = dataclass_field(default_factory=TypedMonth)
     select_by: str = ""
     selector: str = ""
 
@@ -106,6 +98,7 @@ class CheckedDetails:
     file_name: str
     period_preset: str
     custom_from: str
+    """The first chosen month as kept in the draft, "2026-03" (empty unless the period is chosen)."""
     custom_to: str
     period_from: dt.date
     period_to: dt.date
@@ -118,10 +111,10 @@ def details(data: dict[str, Any]) -> Details:
     return Details(
         name=field(data, "name"),
         period_preset=field(data, "period"),
-        custom_from=field(data, "period_from"),
-        custom_to=field(data, "period_to"),
+        custom_from=TypedMonth.read(data, "period_from"),
+        custom_to=TypedMonth.read(data, "period_to"),
         select_by=select_by,
-        selector=field(data, "selector"),
+        selector=field(data, f"selector_{select_by}") if select_by in SELECT_BY else "",
     )
 
 
@@ -134,38 +127,44 @@ def check_details(answers: Details, today: dt.date) -> tuple[CheckedDetails | No
         errors["name"] = "Enter a name with at least one letter or digit"
     if answers.period_preset not in PERIOD_PRESETS:
         errors["period"] = "Select the billing period"
-    elif answers.period_preset == "custom":
-        dates: dict[str, dt.date] = {}
-        for key, text, end, what in (
-            ("period_from", answers.custom_from, False, "start"),
-            ("period_to", answers.custom_to, True, "end"),
+    dates: dict[str, dt.date] = {}
+    if answers.period_preset == "custom":
+        for key, typed, label in (
+            ("period_from", answers.custom_from, "First month"),
+            ("period_to", answers.custom_to, "Last month"),
         ):
-            if not text:
-                errors[key] = f"Enter the month the period {what}s, like 2026-03"
+            if typed.blank:
+                errors[key] = f"Enter the {label.lower()} of the period"
                 continue
-            try:
-                dates[key] = _month(text, end=end)
-            except ValueError:
-                errors[key] = "Enter a month like 2026-03"
+            first, error = first_day(typed, label)
+            if first is None:
+                errors[key] = error
+            else:
+                dates[key] = first
         if len(dates) == 2 and dates["period_to"] < dates["period_from"]:
-            errors["period_to"] = "The end of the period must be after its start"
+            errors["period_to"] = "Last month must be the same as the first month or a later one"
     if answers.select_by not in SELECT_BY:
         errors["select_by"] = "Select how to choose the bills: by identity document or by account number"
     elif not answers.selector:
-        errors["selector"] = (
+        errors[f"selector_{answers.select_by}"] = (
             "Enter the identity document" if answers.select_by == "identity" else "Enter the account number"
         )
     elif len(answers.selector) > 40:
-        errors["selector"] = "Enter an identity document or account number as printed on your bills"
+        errors[f"selector_{answers.select_by}"] = (
+            "Enter the identity document as printed on your bills"
+            if answers.select_by == "identity"
+            else "Enter the account number as printed on your bills"
+        )
     if errors:
         return None, errors
-    period_from, period_to = period_of(answers.period_preset, answers.custom_from, answers.custom_to, today)
+    custom_from, custom_to = (f"{dates[key]:%Y-%m}" if dates else "" for key in ("period_from", "period_to"))
+    period_from, period_to = period_of(answers.period_preset, custom_from, custom_to, today)
     return CheckedDetails(
         name=answers.name,
         file_name=file_name,
         period_preset=answers.period_preset,
-        custom_from=answers.custom_from if answers.period_preset == "custom" else "",
-        custom_to=answers.custom_to if answers.period_preset == "custom" else "",
+        custom_from=custom_from,
+        custom_to=custom_to,
         period_from=period_from,
         period_to=period_to,
         select_by=answers.select_by,

@@ -19,6 +19,7 @@ from portal.db.tables.downloads import DownloadState
 from portal.downloads import forms, queries
 from portal.downloads.forms import Details
 from portal.viewer import Viewer
+from portal.web.months import TypedMonth
 
 log = structlog.get_logger("portal.downloads")
 
@@ -57,7 +58,12 @@ class Download:
     @property
     def details(self) -> Details:
         return Details(
-            self.name, self.period_preset, self.custom_from, self.custom_to, self.select_by, self.selector
+            self.name,
+            self.period_preset,
+            TypedMonth.from_iso(self.custom_from),
+            TypedMonth.from_iso(self.custom_to),
+            self.select_by,
+            self.selector,
         )
 
     @property

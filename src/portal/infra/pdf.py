@@ -140,13 +140,14 @@ def gc_paused() -> Iterator[None]:
 
 
 def render_tagged_pdf(html: str) -> bytes:
-    """A tagged A4 PDF of HTML made from a `pdf_template`, with the print stylesheet and only the packaged
-    fonts (the bills-due document, the payment receipt). Synchronous and CPU-bound: run it in a thread."""
+    """A tagged A4 PDF/A-3b (XMP metadata, sRGB output intent) of HTML made from a `pdf_template`, like
+    the bill, with the print stylesheet and only the packaged fonts (the bills-due document, the payment
+    receipt). Synchronous and CPU-bound: run it in a thread."""
     css, font_config = print_stylesheet()
     with gc_paused():
         pdf: bytes = HTML(
             string=html, base_url=STATIC_PDF_DIR.as_uri() + "/", url_fetcher=PackagedAssetFetcher()
-        ).write_pdf(stylesheets=[css], font_config=font_config, pdf_tags=True)
+        ).write_pdf(stylesheets=[css], font_config=font_config, pdf_tags=True, pdf_variant="pdf/a-3b")
     return pdf
 
 

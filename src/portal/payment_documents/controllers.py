@@ -71,7 +71,6 @@ def _pdf_file(document: services.DocumentDetail) -> PreparingFile:
         href=f"/payment-documents/{document.id}/pdf",
         status_href=f"/payment-documents/{document.id}/pdf/status",
         back_href=f"/payment-documents/{document.id}",
-        back_label=f"Bills due document {document.code.reference}",
         key=pdf.key(document.code.reference),
         filename=f"bills-due-{document.code.reference}.pdf",
     )

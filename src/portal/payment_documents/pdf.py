@@ -17,6 +17,7 @@ from portal.infra.queue import file_or_job, render_task
 from portal.infra.storage import Storage
 from portal.payment_documents.services import DocumentDetail, get_document_for_job
 from portal.settings import IssuerSettings
+from portal.templating import format_day
 
 TASK = render_task("render_document_pdf")
 TEMPLATE_NAME = "pdf/bills_due.html"
@@ -38,14 +39,14 @@ def _context(document: DocumentDetail, issuer: IssuerSettings) -> dict[str, Any]
         "issuer": issuer,
         "iban": issuer.iban,
         "created": document.created_at.date().isoformat(),
-        "created_on": f"{document.created_at:%d/%m/%Y}",
-        "deadline": f"{document.deadline:%d/%m/%Y}",
+        "created_on": format_day(document.created_at),
+        "deadline": format_day(document.deadline),
         "total": total,
         "lines": [
             {
                 "number": line.number,
-                "period": f"{line.period_start:%d/%m/%Y} – {line.period_end:%d/%m/%Y}",
-                "due_date": f"{line.due_date:%d/%m/%Y}",
+                "period": f"{format_day(line.period_start)} – {format_day(line.period_end)}",
+                "due_date": format_day(line.due_date),
                 "amount": format_eur(line.amount_cents),
             }
             for line in document.lines

@@ -280,7 +280,6 @@ def _receipt_file(order: str) -> PreparingFile:
         href=f"/payments/{order}/receipt.pdf",
         status_href=f"/payments/{order}/receipt/status",
         back_href=f"/payments/{order}",
-        back_label="Your payment",
         key=pdf.key(order),
         filename=f"receipt-{order}.pdf",
     )

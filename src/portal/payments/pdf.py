@@ -4,6 +4,8 @@ authorised, stored, and served from storage from then on."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from saq import Queue
 
 from portal.db.tables.payments import PaymentState
@@ -25,23 +27,24 @@ def job_key(order_id: str) -> str:
     return f"receipt-pdf:{order_id}"
 
 
-def html(payment: PaymentView, issuer: IssuerSettings) -> str:
-    return pdf.pdf_template(TEMPLATE_NAME).render(payment=payment, issuer=issuer)
+def html(payment: PaymentView, issuer: IssuerSettings, timezone: str) -> str:
+    """The receipt's HTML, its time of payment in the customers' `timezone` (the TIMEZONE setting)."""
+    return pdf.pdf_template(TEMPLATE_NAME).render(payment=payment, issuer=issuer, timezone=ZoneInfo(timezone))
 
 
-def draw(payment: PaymentView, issuer: IssuerSettings) -> bytes:
-    """The receipt as a tagged A4 PDF. Synchronous and CPU-bound: run it through `pdf.render`."""
-    return pdf.render_tagged_pdf(html(payment, issuer))
+def draw(payment: PaymentView, issuer: IssuerSettings, timezone: str) -> bytes:
+    """The receipt as a tagged A4 PDF/A-3b. Synchronous and CPU-bound: run it through `pdf.render`."""
+    return pdf.render_tagged_pdf(html(payment, issuer, timezone))
 
 
-async def render(order_id: str, issuer: IssuerSettings, storage: Storage) -> str:
+async def render(order_id: str, issuer: IssuerSettings, storage: Storage, timezone: str) -> str:
     """Render and store the receipt unless it is stored already (retried or duplicated jobs do nothing)."""
     payment = await payment_for_job(order_id)
     if payment is None or payment.state != PaymentState.authorised:
         return "not paid"
     if storage.exists(key(order_id)):
         return "already stored"
-    storage.write(key(order_id), await pdf.render(draw, payment, issuer))
+    storage.write(key(order_id), await pdf.render(draw, payment, issuer, timezone))
     return "rendered"
 
 

@@ -1,4 +1,4 @@
-"""The public home page."""
+"""The public pages: home, privacy and cookies, the accessibility statement."""
 
 from __future__ import annotations
 
@@ -14,3 +14,7 @@ class SiteController(Controller):
     @get("/privacy", name="privacy")
     async def privacy(self) -> Template:
         return Template(template_name="pages/site/privacy.html")
+
+    @get("/accessibility", name="accessibility")
+    async def accessibility(self) -> Template:
+        return Template(template_name="pages/site/accessibility.html")

@@ -24,7 +24,6 @@ class PreparingFile:
     href: str
     status_href: str
     back_href: str
-    back_label: str
     key: str
     """Where storage keeps it."""
     filename: str

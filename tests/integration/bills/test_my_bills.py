@@ -6,7 +6,7 @@ from typing import Any
 
 from portal.db.tables import Account, Bill
 from tests.conftest import submit
-from tests.steps import ADMIN, ANA, sign_in
+from tests.steps import ADMIN, ANA, error_messages, sign_in
 
 EXPORT_HEADER = "bill_number,account,holder,period_start,period_end,issue_date,due_date,amount_eur,status"
 """The columns of every export of bills (bills.csv, the Excel list, the zip's index)."""
@@ -67,14 +67,38 @@ async def test_filters(client: Any, demo: None) -> None:
     numbers = re.findall(r">(FA\d{11})</a></td>", one_account.text)
     assert len(numbers) == 25
     overdue = await client.get("/bills?status=overdue")
+    listed = overdue.text.split('id="pending-heading"')[0]
     # The status column of the table, not the filter's options: Ana's one overdue bill, and nothing else.
-    assert re.findall(r"<td>(Paid|Pending|Overdue)</td>", overdue.text) == ["Overdue"]
-    backwards = await client.get("/bills?period_from=2026-06&period_to=2026-01")
+    statuses = re.findall(r'<td data-label="Status"><span class="tag tag--(\w+)">(\w+)</span></td>', listed)
+    assert statuses == [("red", "Overdue")]
+
+
+async def test_period_filters_keep_what_was_typed_and_name_the_field(client: Any, demo: None) -> None:
+    await sign_in(client, ANA)
+    backwards = await client.get(
+        "/bills?period_from_month=6&period_from_year=2026&period_to_month=1&period_to_year=2026"
+    )
     assert backwards.status_code == 422
-    assert "The end of the period must be after its start" in backwards.text
-    garbage = await client.get("/bills?period_from=soon&status=%3Cscript%3E")
+    assert error_messages(backwards.text) == [
+        "Period to must be the same month as Period from or a later one"
+    ]
+    garbage = await client.get("/bills?period_from_month=13&period_from_year=soon&status=%3Cscript%3E")
     assert garbage.status_code == 422
-    assert "Enter a month like 2026-03" in garbage.text and "<script>" not in garbage.text
+    assert error_messages(garbage.text) == [
+        "Period from must be a real month: enter its number, from 1 to 12",
+        "Select a status from the list",
+    ]
+    assert 'name="period_from_month" type="text" inputmode="numeric" value="13"' in garbage.text
+    assert 'name="period_from_year" type="text" inputmode="numeric" value="soon"' in garbage.text
+    assert "<script>" not in garbage.text
+    march = await client.get(
+        "/bills?period_from_month=mar&period_from_year=2026&period_to_month=3&period_to_year=2026"
+    )
+    assert march.status_code == 200
+    periods = re.findall(r'<td data-label="Period">([^<]+)</td>', march.text.split('id="pending-heading"')[0])
+    assert periods and all(
+        "Mar 2026" in period or "Feb 2026" in period or "Apr 2026" in period for period in periods
+    )
 
 
 async def test_bill_json_download(client: Any, demo: None) -> None:
@@ -102,4 +126,4 @@ async def test_list_as_csv_has_every_matching_bill(client: Any, demo: None) -> N
     assert len(lines) == 126 and len({line.split(",")[0] for line in lines[1:]}) == 125
     overdue = (await client.get("/bills/bills.csv?status=overdue")).text.strip().splitlines()
     assert len(overdue) == 2 and overdue[1].endswith(",Overdue")  # the label, as in the zip's index.csv
-    assert (await client.get("/bills/bills.csv?period_from=nope")).status_code == 422
+    assert (await client.get("/bills/bills.csv?period_from_month=1&period_from_year=nope")).status_code == 422

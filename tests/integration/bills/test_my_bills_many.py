@@ -58,11 +58,9 @@ async def test_an_account_from_the_list_that_is_not_the_viewers_is_an_error(clie
     page = await client.get("/bills?account=0001000439")  # the administrator's, not Ana's
     assert page.status_code == 422
     assert "Select an account from the list" in page.text
-    assert (
-        '<select id="account" name="account" aria-describedby="account-error" aria-invalid="true">'
-        in page.text
-    )
-    assert "0001000439" not in re.findall(r"<td>(\d{10})</td>", page.text)
+    select = '<select class="select" id="account" name="account"'
+    assert f'{select} aria-describedby="account-error" aria-invalid="true">' in page.text
+    assert "0001000439" not in re.findall(r"<td data-label=\"Account\">(\d{10})</td>", page.text)
 
 
 async def test_many_accounts_make_the_account_filter_a_checked_text_input(
@@ -90,13 +88,13 @@ async def test_many_accounts_make_the_account_filter_a_checked_text_input(
 
     page = await client.get("/bills")
     assert page.status_code == 200
-    assert '<label for="account">Account</label>' in page.text
+    assert '<label class="label" for="account">Account</label>' in page.text
     assert '<input type="text" id="account" name="account" value=""' in page.text
     assert "<option" not in page.text.split('id="account"')[1].split("</div>")[0]
 
     one = await client.get(f"/bills?account={number}")
     assert one.status_code == 200
-    assert set(re.findall(r"<td>(\d{10})</td>", one.text)) == {number}
+    assert set(re.findall(r"<td data-label=\"Account\">(\d{10})</td>", one.text)) == {number}
     assert f'value="{number}"' in one.text
 
     other = await client.get("/bills?account=0001000413")  # Ana's: not the administrator's
@@ -104,4 +102,4 @@ async def test_many_accounts_make_the_account_filter_a_checked_text_input(
     assert "Enter the number of one of your accounts" in other.text
     assert 'href="#account">Enter the number of one of your accounts</a>' in other.text
     assert 'value="0001000413"' in other.text  # what was typed is kept
-    assert "0001000413" not in re.findall(r"<td>(\d{10})</td>", other.text)
+    assert "0001000413" not in re.findall(r"<td data-label=\"Account\">(\d{10})</td>", other.text)

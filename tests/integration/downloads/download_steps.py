@@ -32,11 +32,27 @@ def text_of(page: str) -> str:
     return " ".join(html.unescape(_TAG.sub(" ", page)).split())
 
 
+def details_form(**answers: str) -> dict[str, str]:
+    """The fields the first step posts for these answers: the selector goes into the field under its way of
+    selecting (`selector_identity` or `selector_account`), a month like "2026-06" into its month and year
+    fields."""
+    form = {}
+    for key, value in answers.items():
+        if key == "selector":
+            form[f"selector_{answers.get('select_by', 'identity')}"] = value
+        elif key in {"period_from", "period_to"}:
+            year, _, month = value.partition("-")
+            form |= {f"{key}_month": month, f"{key}_year": year}
+        else:
+            form[key] = value
+    return form
+
+
 async def start(client: Any, **answers: str) -> Any:
     """Post the first step ("Request download"); answers default to Ana's bills of the last 12 months."""
     data = {"name": "Ana bills", "period": "last_12", "select_by": "identity", "selector": ANA_IDENTITY}
     data.update(answers)
-    return await submit(client, "/downloads/new", data)
+    return await submit(client, "/downloads/new", details_form(**data))
 
 
 async def bills_in_period(accounts: Sequence[str] = ANA_ACCOUNTS, preset: str = "last_12") -> int:

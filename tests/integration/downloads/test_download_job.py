@@ -20,6 +20,7 @@ from tests.integration.downloads.download_steps import (
     bills_in_period,
     clear_downloads,
     confirmed_request,
+    details_form,
     text_of,
     wait_until_finished,
 )
@@ -111,7 +112,7 @@ async def test_stale_drafts_are_forgotten(client: Any, demo: None, queue: Any, s
     response = await submit(
         client,
         "/downloads/new",
-        {"name": "x", "period": "last_3", "select_by": "identity", "selector": "33127845W"},
+        details_form(name="x", period="last_3", select_by="identity", selector="33127845W"),
     )
     request_id = int(response.headers["location"].split("/")[2])
     await DownloadRequest.update({DownloadRequest.updated_at: clock.now() - dt.timedelta(days=2)}).where(

@@ -18,6 +18,7 @@ from tests.integration.downloads.download_steps import (
     MARIA_ACCOUNT,
     MARIA_IDENTITY,
     bills_in_period,
+    details_form,
     request_until_check,
     shown_bill_ids,
     start,
@@ -50,8 +51,10 @@ async def test_every_answer_is_checked_and_kept(client: Any, demo: None) -> None
         client, name="Mis facturas", period="custom", period_from="2026-06", period_to="2026-01"
     )
     assert response.status_code == 422
-    assert error_messages(response.text) == ["The end of the period must be after its start"]
-    assert 'value="Mis facturas"' in response.text and 'value="2026-06"' in response.text
+    assert error_messages(response.text) == ["Last month must be the same as the first month or a later one"]
+    assert 'value="Mis facturas"' in response.text
+    assert 'name="period_from_month" type="text" inputmode="numeric" value="06"' in response.text
+    assert 'name="period_from_year" type="text" inputmode="numeric" value="2026"' in response.text
     assert 'aria-describedby="period_to-hint period_to-error"' in response.text
 
 
@@ -92,7 +95,7 @@ async def test_select_by_account_and_change_the_selection(client: Any, demo: Non
     response = await submit(
         client,
         f"/downloads/{request_id}/details",
-        {"name": "Ana", "period": "last_3", "select_by": "account", "selector": ANA_ACCOUNTS[0]},
+        details_form(name="Ana", period="last_3", select_by="account", selector=ANA_ACCOUNTS[0]),
     )
     assert response.status_code == 303
     marks = await DownloadRequestBill.count().where(DownloadRequestBill.request == request_id)

@@ -14,6 +14,7 @@ from portal import clock
 from portal.banking.epc import epc_payload
 from portal.db.tables import PaymentDocument
 from portal.payment_documents import services
+from portal.templating import format_day
 from tests.conftest import pdf_ready, wait_until
 from tests.integration.payment_documents.test_document_journey import (
     ANA_ACCOUNT,
@@ -21,6 +22,7 @@ from tests.integration.payment_documents.test_document_journey import (
     pending_bills,
     sign_in,
 )
+from tests.pdf_checks import assert_archival_and_tagged
 
 
 def symbols(pdf: bytes) -> dict[str, str]:
@@ -58,7 +60,8 @@ async def test_bills_due_pdf_is_prepared_then_served_with_its_codes(
     assert len(digits) == 46 and digits in re.sub(r"\s", "", text)
     for bill in bills:
         assert bill["number"] in text
-    assert "9050794" in text and document["deadline"].strftime("%d/%m/%Y") in text
+    assert "9050794" in text and format_day(document["deadline"]) in text
+    assert_archival_and_tagged(pdf.content)
 
     read = symbols(pdf.content)
     assert re.sub(r"[()]", "", read["Code128"]) == digits

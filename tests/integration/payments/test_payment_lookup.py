@@ -85,6 +85,11 @@ async def test_each_wrong_field_is_named(client: Any, demo: None) -> None:
         assert list(errors) == [field], (changes, errors)
         assert errors[field].startswith(message), (changes, errors)
         assert f'href="#{field}"' in page.text  # the error summary links to it
+        # An example in the message is the one the field's hint gives, so the two never disagree.
+        example = re.search(r"such as (\S+)$", errors[field])
+        if example:
+            hint = re.search(rf'id="{field}-hint" class="hint">([^<]*)<', page.text)
+            assert hint and example.group(1) in html.unescape(hint.group(1)), (errors[field], hint)
         # What was typed is shown back.
         for value in {**MARIA_CODE, **changes}.values():
             if value:

@@ -21,6 +21,7 @@ from tests.integration.payments.helpers import (
     notify,
     start_payment,
 )
+from tests.pdf_checks import assert_archival_and_tagged
 from tests.steps import ANA, sign_in
 
 
@@ -69,6 +70,7 @@ async def test_the_receipt_pdf(client: Any, worker: Any, demo: None) -> None:
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "PAYMENT RECEIPT" in text and order in text and "14,69" in text
     assert "García" not in text
+    assert_archival_and_tagged(response.content)
 
 
 async def test_the_payment_shows_in_the_accounts_history(client: Any, demo: None) -> None:

@@ -46,7 +46,7 @@ def test_parse_amount_accepts_both_decimal_separators(typed, cents):
         ("100.000.000", "The amount must be less than 100 million euros"),
         ("99999999,991", "Enter the amount with up to 2 decimals"),
         ("9" * 10_000, "The amount must be less than 100 million euros"),
-        ("abc", "Enter the amount in euros, such as 53,98"),
+        ("abc", "Enter the amount in euros, such as 14,69"),
         ("53,98 EUR", "Enter the amount in euros"),
         ("53 98", "Enter the amount in euros"),
         ("53,", "Enter the amount in euros"),

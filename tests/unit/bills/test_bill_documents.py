@@ -16,6 +16,7 @@ from portal.bills.facturx import FACTUR_X_FILENAME, FACTUR_X_LEVEL, factur_x_xml
 from portal.bills.pdf import draw, render_bill_html
 from portal.infra.pdf import STATIC_PDF_DIR, AssetRefusedError, PackagedAssetFetcher
 from portal.settings import IssuerSettings
+from tests.pdf_checks import assert_archival_and_tagged
 
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -359,5 +360,9 @@ def test_a_short_history_still_makes_one_page(points):
     reader = PdfReader(io.BytesIO(draw(bill)))
     text = _text(reader)
     assert len(reader.pages) == 1
-    assert "01/12/2025 – 31/01/2026 (62 days)" in text
+    assert "1 Dec 2025 – 31 Jan 2026 (62 days)" in text
     assert ("Your consumption in your last" in text) == (points > 0)
+
+
+def test_pdf_is_archival_and_every_figure_has_its_text(pdf):
+    assert_archival_and_tagged(pdf)

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from portal.downloads.forms import Details, check_details, clean_file_name, period_of
+from portal.web.months import TypedMonth
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -55,30 +56,55 @@ def test_presets() -> None:
 
 def test_a_complete_answer() -> None:
     checked, errors = check_details(
-        Details("Bills", "custom", "2026-01", "2026-06", "identity", "33127845-w"), TODAY
+        Details(
+            "Bills", "custom", TypedMonth("1", "2026"), TypedMonth("jun", "2026"), "identity", "33127845-w"
+        ),
+        TODAY,
     )
     assert errors == {}
     assert checked is not None
     assert checked.file_name == "Bills.zip"
     assert (checked.period_from, checked.period_to) == (dt.date(2026, 1, 1), dt.date(2026, 6, 30))
     assert checked.selector == "33127845W"
-    checked, _ = check_details(Details("Bills", "last_3", "2020-01", "", "account", " 0001000413 "), TODAY)
+    checked, _ = check_details(
+        Details("Bills", "last_3", TypedMonth("1", "2020"), TypedMonth(), "account", " 0001000413 "), TODAY
+    )
     assert checked is not None and checked.selector == "0001000413" and checked.custom_from == ""
 
 
 def test_every_field_is_mandatory() -> None:
     _, errors = check_details(Details(), TODAY)
     assert list(errors) == ["name", "period", "select_by"]
-    _, errors = check_details(Details("x", "custom", "", "", "account", ""), TODAY)
-    assert list(errors) == ["period_from", "period_to", "selector"]
-    assert errors["selector"] == "Enter the account number"
+    _, errors = check_details(Details("x", "custom", TypedMonth(), TypedMonth(), "account", ""), TODAY)
+    assert errors == {
+        "period_from": "Enter the first month of the period",
+        "period_to": "Enter the last month of the period",
+        "selector_account": "Enter the account number",
+    }
 
 
 def test_period_end_before_start() -> None:
-    _, errors = check_details(Details("x", "custom", "2026-06", "2026-01", "identity", "X"), TODAY)
-    assert errors == {"period_to": "The end of the period must be after its start"}
-    _, errors = check_details(Details("x", "custom", "June", "2026-13", "identity", "X"), TODAY)
-    assert errors == {"period_from": "Enter a month like 2026-03", "period_to": "Enter a month like 2026-03"}
+    _, errors = check_details(
+        Details("x", "custom", TypedMonth("6", "2026"), TypedMonth("1", "2026"), "identity", "X"), TODAY
+    )
+    assert errors == {"period_to": "Last month must be the same as the first month or a later one"}
+
+
+def test_each_month_field_names_itself_in_its_error() -> None:
+    _, errors = check_details(
+        Details("x", "custom", TypedMonth("June", ""), TypedMonth("13", "2026"), "identity", "X"), TODAY
+    )
+    assert errors == {
+        "period_from": "First month must include a year",
+        "period_to": "Last month must be a real month: enter its number, from 1 to 12",
+    }
+    _, errors = check_details(
+        Details("x", "custom", TypedMonth("", "2026"), TypedMonth("1", "26"), "identity", "X"), TODAY
+    )
+    assert errors == {
+        "period_from": "First month must include a month",
+        "period_to": "Last month must include a year of 4 digits, such as 2026",
+    }
 
 
 def test_a_name_without_letters_or_digits() -> None:

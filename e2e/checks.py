@@ -1,0 +1,185 @@
+"""Checks the harness runs on every page a browser test visits, as it runs axe at each step.
+
+- Valid HTML: the Nu HTML Checker (vnu.jar, `make test` installs it under .tools/) runs as one long-lived
+  server for the session; each test's pages are validated once, after the test body, and any error fails
+  the test.
+- Reflow (WCAG 1.4.10): each page, shown again at 320 CSS pixels wide, scrolls no wider than the window.
+
+A page is recorded when the browser receives a whole HTML document (a navigation, or a boosted htmx
+request, whose answer is a whole page) and whenever the test calls `axe(page)` (what the page shows then,
+htmx swaps included).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Response, Route
+
+from conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+VNU_JAR = Path(
+    os.environ.get("VNU_JAR", ROOT / ".tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar")
+)
+NARROW = {"width": 320, "height": 640}
+
+
+class HtmlValidator:
+    """The Nu HTML Checker as a local web service: the JVM starts once, each page is one POST."""
+
+    def __init__(self, log: Path) -> None:
+        if not VNU_JAR.is_file():
+            raise RuntimeError(
+                f"The Nu HTML Checker is missing at {VNU_JAR}: run `make test` (or set VNU_JAR)"
+            )
+        self.port = free_port()
+        self._log = log.open("wb")
+        self._process = subprocess.Popen(
+            ["java", "-Xmx384m", "-cp", str(VNU_JAR), "nu.validator.servlet.Main", str(self.port)],
+            stdout=self._log,
+            stderr=self._log,
+        )
+        self._wait_ready(log)
+
+    def _wait_ready(self, log: Path) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"The Nu HTML Checker stopped; see {log}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"The Nu HTML Checker did not start; see {log}")
+
+    def errors(self, html: str) -> list[str]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/?out=json",
+            data=html.encode(),
+            headers={"Content-Type": "text/html; charset=utf-8"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            messages = json.load(response)["messages"]
+        return [
+            f"line {message.get('lastLine', '?')}: {message['message']} [{_one_line(message.get('extract'))}]"
+            for message in messages
+            if message["type"] in {"error", "non-document-error"}
+        ]
+
+    def stop(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+        self._log.close()
+
+
+@dataclass
+class PageChecks:
+    """The pages one test saw, checked together when the test body is done."""
+
+    browser: Browser
+    validator: HtmlValidator
+    pages: dict[str, str] = field(default_factory=dict)
+    """html → the address it was shown at (one check per distinct page)."""
+
+    def record(self, url: str, html: str) -> None:
+        self.pages.setdefault(html, url)
+
+    def record_now(self, page: Page) -> None:
+        self.record(page.url, page.content())
+
+    def on_response(self, response: Response) -> None:
+        request = response.request
+        if (
+            request.resource_type not in {"document", "xhr", "fetch"}
+            or request.frame.parent_frame is not None
+        ):
+            return
+        if 300 <= response.status < 400:  # a redirect has no page
+            return
+        if "text/html" not in response.headers.get("content-type", ""):
+            return
+        html = response.text()
+        if html.lstrip()[:15].lower() == "<!doctype html>":
+            self.record(response.url, html)
+
+    def problems(self) -> list[str]:
+        found = []
+        for html, url in self.pages.items():
+            found += [f"{url}: invalid HTML, {error}" for error in self.validator.errors(html)]
+        found += self._reflow_problems()
+        return found
+
+    def _reflow_problems(self) -> list[str]:
+        """Each page shown again, as the browser received it, in a 320 px wide window without scripts."""
+        found = []
+        context = self.browser.new_context(viewport=NARROW, java_script_enabled=False)
+        try:
+            narrow = context.new_page()
+            for html, url in self.pages.items():
+                narrow.route(url, _serving(html))
+                narrow.goto(url)
+                narrow.unroute(url)
+                width = narrow.evaluate("document.documentElement.scrollWidth")
+                if width > NARROW["width"]:
+                    found.append(
+                        f"{url}: {width} px wide in a {NARROW['width']} px window (reflow, WCAG 1.4.10)"
+                    )
+        finally:
+            context.close()
+        return found
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _serving(html: str) -> Callable[[Route], None]:
+    def serve(route: Route) -> None:
+        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+    return serve
+
+
+@pytest.fixture(scope="session")
+def html_validator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HtmlValidator]:
+    validator = HtmlValidator(tmp_path_factory.mktemp("vnu") / "vnu.log")
+    yield validator
+    validator.stop()
+
+
+@pytest.fixture(autouse=True)
+def page_checks(request: pytest.FixtureRequest) -> PageChecks | None:
+    """Records every page of a browser test; `pytest_runtest_call` below checks them."""
+    if "page" not in request.fixturenames:
+        return None
+    page: Page = request.getfixturevalue("page")
+    checks = PageChecks(request.getfixturevalue("browser"), request.getfixturevalue("html_validator"))
+    page.on("response", checks.on_response)
+    return checks
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After a test body that passed, its pages must be valid HTML and reflow at 320 px: part of the test,
+    so a problem fails the test itself."""
+    result = yield
+    checks = getattr(item, "funcargs", {}).get("page_checks")
+    if checks is not None:
+        problems = checks.problems()
+        assert not problems, "\n".join(problems)
+    return result

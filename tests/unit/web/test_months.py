@@ -1,0 +1,31 @@
+"""The month and year fields: every way people type a month is read, and anything else is a message
+naming the field, never an exception."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from portal.web.months import TypedMonth, first_day
+
+
+@pytest.mark.parametrize(
+    ("month", "year", "first"),
+    [
+        ("3", "2026", dt.date(2026, 3, 1)),
+        ("03", "2026", dt.date(2026, 3, 1)),
+        ("mar", "2026", dt.date(2026, 3, 1)),
+    ],
+)
+def test_a_month_typed_any_usual_way(month: str, year: str, first: dt.date) -> None:
+    assert first_day(TypedMonth(month, year), "Period from") == (first, "")
+
+
+@pytest.mark.parametrize(
+    ("month", "year"),
+    [("²", "2026"), ("1", "²⁰²⁶"), ("9" * 40, "2026"), ("1", "9" * 40), ("\x00", "2026"), ("١", "٢٠٢٦")],
+)
+def test_unicode_digits_and_huge_numbers_get_a_message(month: str, year: str) -> None:
+    first, problem = first_day(TypedMonth(month, year), "Period from")
+    assert first is None and problem.startswith("Period from must")

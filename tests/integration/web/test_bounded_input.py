@@ -73,17 +73,29 @@ async def test_a_control_character_in_the_query_is_refused(client: Any, demo: No
     assert "Check the address" in response.text
 
 
-@pytest.mark.parametrize("name", ["period_from", "period_to"])
-@pytest.mark.parametrize("month", ["99999999999999999999-01", "²⁰²⁶-03", "2026-13", "2026-003"])
+@pytest.mark.parametrize(("name", "label"), [("period_from", "Period from"), ("period_to", "Period to")])
+@pytest.mark.parametrize(
+    ("month", "year", "problem"),
+    [
+        ("9" * 20, "2026", "must be a real month"),
+        ("3", "9" * 20, "must include a year of 4 digits"),
+        ("²", "2026", "must be a real month"),
+        ("3", "²⁰²⁶", "must include a year of 4 digits"),
+        ("13", "2026", "must be a real month"),
+        ("003", "2026", "must be a real month"),
+    ],
+)
 async def test_a_month_that_is_no_month_gets_a_message(
-    client: Any, demo: None, name: str, month: str
+    client: Any, demo: None, name: str, label: str, month: str, year: str, problem: str
 ) -> None:
     await sign_in(client, ANA)
-    response = await client.get("/bills", params={name: month})
+    query = {f"{name}_month": month, f"{name}_year": year}
+    response = await client.get("/bills", params=query)
     assert response.status_code == 422
-    assert "Enter a month like 2026-03" in error_messages(response.text)
-    assert f'value="{month}"' in response.text  # shown back as typed
-    assert (await client.get("/bills/bills.csv", params={name: month})).status_code == 422
+    assert any(message.startswith(f"{label} {problem}") for message in error_messages(response.text))
+    assert f'name="{name}_month" type="text" inputmode="numeric" value="{month}"' in response.text  # as typed
+    assert f'name="{name}_year" type="text" inputmode="numeric" value="{year}"' in response.text
+    assert (await client.get("/bills/bills.csv", params=query)).status_code == 422
 
 
 async def test_control_characters_typed_in_a_form_are_dropped(client: Any, demo: None) -> None:

@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from portal import clock
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
 from portal.banking.money import format_eur
-from portal.db import fetch_one
+from portal.db import execute, fetch_one
 from portal.db.tables import AccountAccess, Customer, DownloadRequest, User
 from portal.db.tables.accounts import CustomerKind
 from portal.db.tables.downloads import DownloadState
@@ -149,6 +149,7 @@ async def add_download_request(username: str, state: DownloadState, name: str) -
     )
     now = clock.now()
     expired = now if state == DownloadState.expired else None
+    period_from, period_to = (now - timedelta(days=90)).date(), now.date()
     [row] = await DownloadRequest.insert(
         DownloadRequest(
             user=owner["id"],
@@ -156,8 +157,8 @@ async def add_download_request(username: str, state: DownloadState, name: str) -
             name=name,
             file_name=f"{name}.zip",
             period_preset="last_3",
-            period_from=(now - timedelta(days=90)).date(),
-            period_to=now.date(),
+            period_from=period_from,
+            period_to=period_to,
             select_by="account",
             selector=account["number"],
             attempts=1,
@@ -169,4 +170,24 @@ async def add_download_request(username: str, state: DownloadState, name: str) -
             expires_at=expired,
         )
     ).returning(DownloadRequest.id)
-    return int(row["id"])
+    request_id = int(row["id"])
+    # Its bills marked, as Confirm leaves them: "Try again" then prepares a real zip, never one of 0 bills.
+    await execute(
+        "INSERT INTO download_request_bill (request, bill) SELECT {}, bill.id FROM bill"
+        " JOIN account ON account.id = bill.account"
+        " WHERE account.number = {} AND bill.period_end >= {} AND bill.period_start <= {}",
+        request_id,
+        account["number"],
+        period_from,
+        period_to,
+    )
+    await execute(
+        "UPDATE download_request SET bill_count = marked.n, total_cents = marked.total FROM"
+        " (SELECT count(*) AS n, coalesce(sum(bill.total_cents), 0) AS total"
+        " FROM download_request_bill JOIN bill ON bill.id = download_request_bill.bill"
+        " WHERE download_request_bill.request = {}) AS marked"
+        " WHERE download_request.id = {}",
+        request_id,
+        request_id,
+    )
+    return request_id

@@ -41,8 +41,15 @@ browser:
 	fi
 
 $(VNU_JAR):
-	@command -v npm >/dev/null || { echo "The end-to-end tests need npm to install the Nu HTML Checker:" \
-	  "run 'sudo apt-get install npm'."; exit 1; }
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's npm to fetch the Nu HTML Checker…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else \
+	    echo "The end-to-end tests need npm to install the Nu HTML Checker: run 'sudo apt-get install npm'."; \
+	    exit 1; \
+	  fi; \
+	fi
 	npm install --prefix $(TOOLS) --no-save --no-audit --no-fund --ignore-scripts vnu-jar@$(VNU_VERSION)
 
 validator: $(VNU_JAR)

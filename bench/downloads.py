@@ -108,10 +108,10 @@ class Bench:
         """A draft request with the first `count` bills of Benchmark Holdings marked (by bill number)."""
         from portal.db.tables import DownloadRequest
         from portal.downloads import flow, requests, selection
-        from portal.downloads.forms import Details
+        from portal.downloads.forms import DetailsForm
 
         viewer = await self.viewer()
-        answers = Details(name, "custom", "2000-01", "2040-12", "identity", _scale_cif())
+        answers = DetailsForm(name, "custom", "2000-01", "2040-12", "identity", _scale_cif())
         draft_id, outcome = await flow.save_details(viewer, None, answers)
         assert draft_id is not None, outcome.errors
         draft = await requests.get_request(viewer, draft_id)

@@ -273,8 +273,7 @@ class PasswordController(Controller):
 
     @get("/activate", name="activate")
     async def activate(self, token: FromQuery[str] = "") -> Template:
-        link = await services.link_state(token, TokenPurpose.activation)
-        return page("pages/accounts/set_password", purpose="activation", token=token, link=link)
+        return await _set_password_page(token, TokenPurpose.activation)
 
     @post("/activate", name="activate_post")
     async def activate_post(
@@ -310,14 +309,19 @@ class PasswordController(Controller):
 
     @get("/password/reset", name="password_reset")
     async def reset(self, token: FromQuery[str] = "") -> Template:
-        link = await services.link_state(token, TokenPurpose.password_reset)
-        return page("pages/accounts/set_password", purpose="password_reset", token=token, link=link)
+        return await _set_password_page(token, TokenPurpose.password_reset)
 
     @post("/password/reset", name="password_reset_post")
     async def reset_post(
         self, request: Request[Any, Any, Any], data: Form, sessions: NamedDependency[SessionStore]
     ) -> Template | Redirect:
         return await _set_password(request, data, sessions, TokenPurpose.password_reset)
+
+
+async def _set_password_page(token: str, purpose: TokenPurpose) -> Template:
+    """Where an activation or a password-reset link lands: the new password's form, or why the link fails."""
+    link = await services.link_state(token, purpose)
+    return page("pages/accounts/set_password", purpose=purpose.value, token=token, link=link)
 
 
 async def _set_password(
@@ -390,7 +394,7 @@ class AccountHomeController(Controller):
 
     @get("/accounts/add", name="add_account")
     async def add(self, viewer: NamedDependency[Viewer]) -> Template:
-        return page("pages/accounts/add_account", viewer=viewer, values=forms.BillDetails())
+        return page("pages/accounts/add_account", viewer=viewer, values=forms.BillDetailsForm())
 
     @post("/accounts/add", name="add_account_post")
     async def add_post(

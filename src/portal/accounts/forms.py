@@ -26,7 +26,7 @@ HOLDER_OF_KIND: dict[str, Holder] = {"private": "person", "company": "company", 
 
 
 @dataclass(frozen=True)
-class BillDetails:
+class BillDetailsForm:
     """The details of one bill that prove its reader holds the account (see the issue note for why)."""
 
     identity: str = ""
@@ -36,15 +36,17 @@ class BillDetails:
 
 
 @dataclass(frozen=True)
-class CheckedBillDetails:
+class BillDetails:
+    """The details of a bill, checked: ready to look the bill up."""
+
     identity_number: str
     account_number: str
     bill_number: str
     amount_cents: int
 
 
-def bill_details(data: dict[str, Any]) -> BillDetails:
-    return BillDetails(
+def bill_details(data: dict[str, Any]) -> BillDetailsForm:
+    return BillDetailsForm(
         identity=field(data, "identity"),
         account_number=field(data, "account_number"),
         bill_number=field(data, "bill_number"),
@@ -52,7 +54,7 @@ def bill_details(data: dict[str, Any]) -> BillDetails:
     )
 
 
-def check_bill_details(details: BillDetails, kind: str) -> tuple[CheckedBillDetails | None, Errors]:
+def check_bill_details(details: BillDetailsForm, kind: str) -> tuple[BillDetails | None, Errors]:
     errors: Errors = {}
     identity_number = account = bill_number = ""
     cents = 0
@@ -77,7 +79,7 @@ def check_bill_details(details: BillDetails, kind: str) -> tuple[CheckedBillDeta
         errors["amount"] = exc.message if details.amount else "Enter the total amount of the bill"
     if errors:
         return None, errors
-    return CheckedBillDetails(identity_number, account, bill_number, cents), {}
+    return BillDetails(identity_number, account, bill_number, cents), {}
 
 
 def username_problem(username: str) -> str | None:

@@ -16,7 +16,7 @@ from asyncpg.exceptions import UniqueViolationError
 
 from portal import audit, clock
 from portal.accounts import forms, passwords, throttle, tokens
-from portal.accounts.forms import BillDetails, CheckedBillDetails, Errors
+from portal.accounts.forms import BillDetails, BillDetailsForm, Errors
 from portal.audit import Origin
 from portal.db import engine as db_engine
 from portal.db import fetch, fetch_one
@@ -40,7 +40,7 @@ TOO_MANY = "Too many attempts. Wait an hour and try again, or call us on {phone}
 class Draft:
     id: int
     kind: str
-    bill: BillDetails
+    bill: BillDetailsForm
     account_id: int | None
     username: str
     email: str
@@ -101,7 +101,9 @@ async def get_draft(token: str | None) -> Draft | None:
     return Draft(
         id=row["id"],
         kind=row["kind"],
-        bill=BillDetails(row["identity_number"], row["account_number"], row["bill_number"], row["amount"]),
+        bill=BillDetailsForm(
+            row["identity_number"], row["account_number"], row["bill_number"], row["amount"]
+        ),
         account_id=row["account"],
         username=row["username"],
         email=row["email"],
@@ -112,7 +114,7 @@ async def get_draft(token: str | None) -> Draft | None:
     )
 
 
-async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | None:
+async def _find_bill_account(checked: BillDetails) -> dict[str, Any] | None:
     """The account whose holder, number, bill number and bill amount all match, or None."""
     return await fetch_one(
         "SELECT a.id, a.customer FROM bill b JOIN account a ON a.id = b.account"
@@ -126,7 +128,7 @@ async def _find_bill_account(checked: CheckedBillDetails) -> dict[str, Any] | No
 
 
 async def _check_bill(
-    details: BillDetails, kind: str, origin: Origin, phone: str
+    details: BillDetailsForm, kind: str, origin: Origin, phone: str
 ) -> tuple[dict[str, Any] | None, Errors]:
     """Verify bill details against our bills, throttled per IP and per account number. A mismatch gets
     one message whichever field is wrong, so nobody can find out which part was right."""
@@ -147,7 +149,9 @@ async def _check_bill(
     return found, {}
 
 
-async def save_bill_details(token: str | None, details: BillDetails, origin: Origin, phone: str) -> Outcome:
+async def save_bill_details(
+    token: str | None, details: BillDetailsForm, origin: Origin, phone: str
+) -> Outcome:
     """`phone`: the customer service number, for the message that refuses too many attempts."""
     draft = await get_draft(token)
     assert draft is not None
@@ -410,7 +414,7 @@ async def resend_expired_activation(token: str, mailer: Mailer, origin: Origin) 
 
 async def add_account(
     viewer: Viewer,
-    details: BillDetails,
+    details: BillDetailsForm,
     sessions: SessionStore,
     current_session: str,
     origin: Origin,

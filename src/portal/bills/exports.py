@@ -36,6 +36,7 @@ EXPORT_PAGE = 1000
 
 @dataclass(frozen=True)
 class ExportedBill:
+    id: int
     number: str
     account: str
     holder: str
@@ -51,6 +52,7 @@ class ExportedBill:
     def from_row(cls, row: dict[str, Any], today: dt.date) -> ExportedBill:
         """A row of `queries.EXPORTED_BILL` (status as stored)."""
         return cls(
+            id=row["id"],
             number=row["number"],
             account=row["account"],
             holder=row["holder"],

@@ -16,7 +16,7 @@ from saq import Queue
 from portal.bills.services import visible_accounts
 from portal.db.tables.downloads import DownloadState
 from portal.downloads import archive, exports, flow, forms, requests, selection
-from portal.downloads.forms import Details
+from portal.downloads.forms import DetailsForm
 from portal.downloads.requests import Download
 from portal.infra.storage import Storage
 from portal.settings import Settings
@@ -72,7 +72,7 @@ class DownloadsController(Controller):
         return page("pages/downloads/start", viewer=viewer, retention_days=settings.downloads.retention_days)
 
     async def _details_page(
-        self, viewer: Viewer, answers: Details, errors: dict[str, str], draft_id: int | None
+        self, viewer: Viewer, answers: DetailsForm, errors: dict[str, str], draft_id: int | None
     ) -> Template:
         return page(
             "pages/downloads/details",
@@ -88,7 +88,7 @@ class DownloadsController(Controller):
 
     @get("/new", name="download_new")
     async def new(self, viewer: NamedDependency[Viewer]) -> Template:
-        return await self._details_page(viewer, Details(period_preset="last_12"), {}, None)
+        return await self._details_page(viewer, DetailsForm(period_preset="last_12"), {}, None)
 
     @post("/new", name="download_new_post")
     async def new_post(self, viewer: NamedDependency[Viewer], data: Form) -> Template | Redirect:

@@ -15,25 +15,11 @@ from portal.bills.exports import COLUMNS, ExportedBill
 from portal.bills.queries import EXPORTED_BILL
 from portal.db import fetch
 from portal.downloads.requests import Download
-from portal.downloads.selection import SelectableBill, marked_bills
+from portal.downloads.selection import marked_bills
 from portal.viewer import Viewer
 
 _WIDTHS = (16, 12, 36, 12, 12, 12, 12, 14, 14)
 _PAGE = 1000
-
-
-def _exported(bill: SelectableBill) -> ExportedBill:
-    return ExportedBill(
-        bill.number,
-        bill.account_number,
-        bill.holder,
-        bill.period_start,
-        bill.period_end,
-        bill.issue_date,
-        bill.due_date,
-        bill.total_cents,
-        bill.status,
-    )
 
 
 async def excel_list(viewer: Viewer, draft: Download) -> bytes:
@@ -49,9 +35,9 @@ async def excel_list(viewer: Viewer, draft: Download) -> bytes:
     for column, width in enumerate(_WIDTHS):
         sheet.set_column(column, column, width)
 
-    def write(bills: list[SelectableBill], first_row: int) -> None:
+    def write(bills: list[ExportedBill], first_row: int) -> None:
         for row_number, bill in enumerate(bills, start=first_row):
-            for column, value in enumerate(_exported(bill).cells()):
+            for column, value in enumerate(bill.cells()):
                 if isinstance(value, dt.date):
                     sheet.write_datetime(row_number, column, dt.datetime.combine(value, dt.time()), date)
                 elif isinstance(value, float):

@@ -16,7 +16,7 @@ from portal.db.tables import DownloadRequest
 from portal.db.tables.downloads import DownloadState
 from portal.downloads import forms
 from portal.downloads.archive import enqueue_zip
-from portal.downloads.forms import Details
+from portal.downloads.forms import DetailsForm
 from portal.downloads.requests import get_request
 from portal.downloads.selection import (
     check_limits_of_marks,
@@ -36,7 +36,7 @@ NO_BILLS = (
 
 
 async def save_details(
-    viewer: Viewer, request_id: int | None, answers: Details, today: dt.date | None = None
+    viewer: Viewer, request_id: int | None, answers: DetailsForm, today: dt.date | None = None
 ) -> tuple[int | None, Outcome]:
     """Check the first step's answers and keep them in the draft (a new one when `request_id` is None).
     A selection without bills, or of a holder or account the viewer may not see, gets one message that

@@ -81,7 +81,7 @@ def normalise_selector(select_by: str, typed: str) -> str:
 
 
 @dataclass(frozen=True)
-class Details:
+class DetailsForm:
     """The first step's answers, as typed."""
 
     name: str = ""
@@ -93,7 +93,9 @@ class Details:
 
 
 @dataclass(frozen=True)
-class CheckedDetails:
+class Details:
+    """The first step's answers, checked."""
+
     name: str
     file_name: str
     period_preset: str
@@ -106,9 +108,9 @@ class CheckedDetails:
     selector: str
 
 
-def details(data: dict[str, Any]) -> Details:
+def details(data: dict[str, Any]) -> DetailsForm:
     select_by = field(data, "select_by")
-    return Details(
+    return DetailsForm(
         name=field(data, "name"),
         period_preset=field(data, "period"),
         custom_from=TypedMonth.read(data, "period_from"),
@@ -118,7 +120,7 @@ def details(data: dict[str, Any]) -> Details:
     )
 
 
-def check_details(answers: Details, today: dt.date) -> tuple[CheckedDetails | None, Errors]:
+def check_details(answers: DetailsForm, today: dt.date) -> tuple[Details | None, Errors]:
     errors: Errors = {}
     file_name = clean_file_name(answers.name)
     if not answers.name:
@@ -159,7 +161,7 @@ def check_details(answers: Details, today: dt.date) -> tuple[CheckedDetails | No
         return None, errors
     custom_from, custom_to = (f"{dates[key]:%Y-%m}" if dates else "" for key in ("period_from", "period_to"))
     period_from, period_to = period_of(answers.period_preset, custom_from, custom_to, today)
-    return CheckedDetails(
+    return Details(
         name=answers.name,
         file_name=file_name,
         period_preset=answers.period_preset,

@@ -9,12 +9,6 @@ SELECTION = (
 )
 
 
-BILL_COLUMNS = (
-    "SELECT b.id, b.number, a.number AS account_number, c.name AS holder, b.period_start, b.period_end,"
-    " b.issue_date, b.due_date, b.total_cents, b.status"
-)
-
-
 DOWNLOAD_COLUMNS = (
     "id, state, name, file_name, period_preset, custom_from, custom_to, period_from, period_to, select_by,"
     " selector, bill_count, total_cents, done, size_bytes, error, created_at, requested_at, ready_at,"

@@ -17,7 +17,7 @@ from portal.bills import queries as bill_queries
 from portal.db import fetch, fetch_one
 from portal.db.tables.downloads import DownloadState
 from portal.downloads import forms, queries
-from portal.downloads.forms import Details
+from portal.downloads.forms import DetailsForm
 from portal.viewer import Viewer
 from portal.web.months import TypedMonth
 
@@ -56,8 +56,8 @@ class Download:
         return self.state in IN_PROGRESS
 
     @property
-    def details(self) -> Details:
-        return Details(
+    def details(self) -> DetailsForm:
+        return DetailsForm(
             self.name,
             self.period_preset,
             TypedMonth.from_iso(self.custom_from),

@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from portal import clock
-from portal.bills.services import STATUSES, effective_status
+from portal.bills.exports import ExportedBill
+from portal.bills.queries import EXPORTED_BILL
 from portal.db import engine as db_engine
 from portal.db import execute, fetch
 from portal.db.tables import DownloadRequest
 from portal.downloads import queries
-from portal.downloads.forms import CheckedDetails, Errors
+from portal.downloads.forms import Details, Errors
 from portal.downloads.requests import Download
 from portal.settings import DownloadSettings
 from portal.viewer import Viewer
@@ -32,7 +32,7 @@ def draft_selection(viewer: Viewer, draft: Download) -> tuple[str, list[Any]]:
     return _selection(viewer, draft.select_by, draft.selector, draft.period_from, draft.period_to)
 
 
-async def selection_count(viewer: Viewer, checked: CheckedDetails) -> int:
+async def selection_count(viewer: Viewer, checked: Details) -> int:
     sql, args = _selection(
         viewer, checked.select_by, checked.selector, checked.period_from, checked.period_to
     )
@@ -42,21 +42,10 @@ async def selection_count(viewer: Viewer, checked: CheckedDetails) -> int:
 
 @dataclass(frozen=True)
 class SelectableBill:
-    id: int
-    number: str
-    account_number: str
-    holder: str
-    period_start: dt.date
-    period_end: dt.date
-    issue_date: dt.date
-    due_date: dt.date
-    total_cents: int
-    status: str
-    marked: bool
+    """A bill of the selection as the bills page shows it: its columns, and whether it is marked."""
 
-    @property
-    def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+    bill: ExportedBill
+    marked: bool
 
 
 @dataclass(frozen=True)
@@ -72,22 +61,6 @@ class SelectionPage:
     pages: int
     in_selection: int
     marked: Marked
-
-
-def _bill(row: dict[str, Any], today: dt.date) -> SelectableBill:
-    return SelectableBill(
-        id=row["id"],
-        number=row["number"],
-        account_number=row["account_number"],
-        holder=row["holder"],
-        period_start=row["period_start"],
-        period_end=row["period_end"],
-        issue_date=row["issue_date"],
-        due_date=row["due_date"],
-        total_cents=row["total_cents"],
-        status=effective_status(row["status"], row["due_date"], today),
-        marked=bool(row.get("marked", True)),
-    )
 
 
 async def marked_summary(viewer: Viewer, draft: Download) -> Marked:
@@ -110,7 +83,7 @@ async def selection_page(viewer: Viewer, draft: Download, page: int = 1) -> Sele
     pages = max(1, -(-in_selection // PAGE_SIZE))
     page = min(max(page, 1), pages)
     rows = await fetch(
-        queries.BILL_COLUMNS  # noqa: S608
+        EXPORTED_BILL  # noqa: S608
         + ", EXISTS (SELECT 1 FROM download_request_bill m WHERE m.request = {} AND m.bill = b.id) AS marked"
         + sql
         + f" ORDER BY b.period_start DESC, b.id DESC LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}",
@@ -119,7 +92,11 @@ async def selection_page(viewer: Viewer, draft: Download, page: int = 1) -> Sele
     )
     today = clock.today()
     return SelectionPage(
-        [_bill(row, today) for row in rows], page, pages, in_selection, await marked_summary(viewer, draft)
+        [SelectableBill(ExportedBill.from_row(row, today), row["marked"]) for row in rows],
+        page,
+        pages,
+        in_selection,
+        await marked_summary(viewer, draft),
     )
 
 
@@ -187,10 +164,10 @@ async def update_marks(
 
 async def marked_bills(
     viewer: Viewer, draft: Download, limit: int | None = CHECK_PAGE_SIZE, offset: int = 0
-) -> list[SelectableBill]:
+) -> list[ExportedBill]:
     sql, args = draft_selection(viewer, draft)
     rows = await fetch(
-        queries.BILL_COLUMNS  # noqa: S608
+        EXPORTED_BILL  # noqa: S608
         + sql
         + " AND b.id IN (SELECT bill FROM download_request_bill WHERE request = {})"
         + " ORDER BY b.period_start DESC, b.id DESC"
@@ -199,7 +176,7 @@ async def marked_bills(
         draft.id,
     )
     today = clock.today()
-    return [_bill(row, today) for row in rows]
+    return [ExportedBill.from_row(row, today) for row in rows]
 
 
 def check_limits_of_marks(marked: Marked, settings: DownloadSettings) -> Errors:

@@ -289,7 +289,7 @@ async def _find_and_check(
     request: Request[Any, Any, Any],
     settings: Settings,
     payer: Payer,
-    code: forms.TypedCode | None,
+    code: forms.Code | None,
     errors: forms.Errors,
     form_template: str,
     **typed: Any,

@@ -34,7 +34,7 @@ class CodeForm:
 
 
 @dataclass(frozen=True)
-class TypedCode:
+class Code:
     """A code whose parts are well formed and ours (CPR, issuer, suffix); not yet looked up.
 
     ``fields`` maps each part to the form field that shows its messages: the CPR form has one field per
@@ -82,7 +82,7 @@ def _issuer_problem(issuer: str, suffix: str, settings: IssuerSettings) -> str |
     return None
 
 
-def check_code_form(form: CodeForm, settings: IssuerSettings) -> tuple[TypedCode | None, Errors]:
+def check_code_form(form: CodeForm, settings: IssuerSettings) -> tuple[Code | None, Errors]:
     """Each field on its own: formats, and whether the CPR code and issuer are ours."""
     errors: Errors = {}
     cpr, problem = _digits(form.cpr, 7, "Enter the CPR code", "The CPR code is 7 digits, such as 9050794")
@@ -120,10 +120,10 @@ def check_code_form(form: CodeForm, settings: IssuerSettings) -> tuple[TypedCode
         errors["amount"] = exc.message if form.amount else "Enter the amount"
     if errors:
         return None, errors
-    return TypedCode(issuer, suffix, reference, identification, amount_cents, fields={}), {}
+    return Code(issuer, suffix, reference, identification, amount_cents, fields={}), {}
 
 
-def check_barcode(text: str, settings: IssuerSettings) -> tuple[TypedCode | None, Errors]:
+def check_barcode(text: str, settings: IssuerSettings) -> tuple[Code | None, Errors]:
     """The 46 digits under the barcode, spaces and hyphens allowed; its check digits must match."""
     try:
         code = PaymentCode.parse_barcode(text)
@@ -132,7 +132,7 @@ def check_barcode(text: str, settings: IssuerSettings) -> tuple[TypedCode | None
     if problem := _issuer_problem(code.issuer, code.suffix, settings):
         return None, {"barcode": problem.replace("the issuer on your bill", "the number under the barcode")}
     parts = ("issuer", "suffix", "reference", "identification", "amount")
-    return TypedCode(
+    return Code(
         code.issuer,
         code.suffix,
         code.reference,

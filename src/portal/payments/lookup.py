@@ -17,7 +17,7 @@ from portal.db.tables import PaymentDocument
 from portal.db.tables.payments import PaymentKind
 from portal.payment_documents.services import document_by_reference
 from portal.payments import queries
-from portal.payments.forms import CHECK_REFERENCE, Errors, TypedCode
+from portal.payments.forms import CHECK_REFERENCE, Code, Errors
 from portal.settings import Settings
 from portal.web.throttle import Throttle
 
@@ -97,7 +97,7 @@ async def _document_target(reference: str, suffix: str, today: dt.date) -> Targe
     )
 
 
-async def _target_by_reference(code: TypedCode, settings: Settings, today: dt.date) -> Target | None:
+async def _target_by_reference(code: Code, settings: Settings, today: dt.date) -> Target | None:
     if code.suffix == settings.issuer.document_suffix:
         return await _document_target(code.reference, code.suffix, today)
     row = await fetch_one(
@@ -152,7 +152,7 @@ def state_problem(target: Target) -> str | None:
 
 
 async def find_target(
-    code: TypedCode, settings: Settings, ip: str, today: dt.date | None = None
+    code: Code, settings: Settings, ip: str, today: dt.date | None = None
 ) -> tuple[Target | None, Errors]:
     """The bill or document the code stands for, if it can be paid. Otherwise one message: which detail
     is wrong only when the typed text alone shows it (check digits); once the look-up runs, the same

@@ -1,5 +1,8 @@
 """Form posts: every form in the portal is URL-encoded (hypermedia forms, with or without htmx); what a
-step makes of them is its `Errors`, by field id in page order, inside an `Outcome`."""
+step makes of them is its `Errors`, by field id in page order, inside an `Outcome`.
+
+A form's answers come in a pair of dataclasses: `<Thing>Form`, the fields as typed (shown back on errors),
+and `<Thing>`, what the checks made of them (e.g. `BillDetailsForm` -> `BillDetails`)."""
 
 import re
 from dataclasses import dataclass

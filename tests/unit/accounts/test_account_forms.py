@@ -4,7 +4,7 @@ import pytest
 
 from portal.accounts.forms import (
     BillDetails,
-    CheckedBillDetails,
+    BillDetailsForm,
     bill_details,
     check_bill_details,
     checkbox,
@@ -19,7 +19,7 @@ BILL_NUMBER_FORMAT = "Enter the bill number as it is printed, 2 letters and 11 d
 COMPANY_GOT_A_DNI = (
     "This looks like a personal DNI or NIE: enter the company tax number (CIF), such as B12345674"
 )
-MARIA = BillDetails("48213657E", "0001000017", "FA00000000025", "14,69")
+MARIA = BillDetailsForm("48213657E", "0001000017", "FA00000000025", "14,69")
 
 
 @pytest.mark.parametrize("username", ["abc", "maria.garcia", "m_g-1", "x" * 60, "peña", "ANA.DEMO"])
@@ -64,12 +64,12 @@ def test_an_empty_email() -> None:
 
 
 def test_bill_details_as_people_type_them() -> None:
-    typed = BillDetails(" 48.213.657-e ", "0001-000 017", "fa 0000-0000-025", "14.69")
+    typed = BillDetailsForm(" 48.213.657-e ", "0001-000 017", "fa 0000-0000-025", "14.69")
     assert check_bill_details(typed, "private") == (
-        CheckedBillDetails("48213657E", "0001000017", "FA00000000025", 1469),
+        BillDetails("48213657E", "0001000017", "FA00000000025", 1469),
         {},
     )
-    assert check_bill_details(MARIA, "private")[0] == CheckedBillDetails(
+    assert check_bill_details(MARIA, "private")[0] == BillDetails(
         "48213657E", "0001000017", "FA00000000025", 1469
     )
 
@@ -79,7 +79,7 @@ def test_bill_details_as_people_type_them() -> None:
 )
 def test_bill_numbers_refused(bill_number: str) -> None:
     checked, errors = check_bill_details(
-        BillDetails(MARIA.identity, MARIA.account_number, bill_number, MARIA.amount), "private"
+        BillDetailsForm(MARIA.identity, MARIA.account_number, bill_number, MARIA.amount), "private"
     )
     assert checked is None
     assert errors == {"bill_number": BILL_NUMBER_FORMAT}
@@ -88,14 +88,14 @@ def test_bill_numbers_refused(bill_number: str) -> None:
 def test_bill_numbers_have_ascii_digits_only() -> None:
     # "٢٥" are Arabic-Indic digits: no bill prints them, like the identity check refuses "１２".
     checked, errors = check_bill_details(
-        BillDetails(MARIA.identity, MARIA.account_number, "FA000000000٢٥", MARIA.amount), "private"
+        BillDetailsForm(MARIA.identity, MARIA.account_number, "FA000000000٢٥", MARIA.amount), "private"
     )
     assert checked is None
     assert errors == {"bill_number": BILL_NUMBER_FORMAT}
 
 
 def test_empty_bill_details_ask_for_each_field() -> None:
-    checked, errors = check_bill_details(BillDetails(), "administrator")
+    checked, errors = check_bill_details(BillDetailsForm(), "administrator")
     assert checked is None
     assert errors == {
         "identity": "Enter the identity document of the holder",
@@ -106,7 +106,7 @@ def test_empty_bill_details_ask_for_each_field() -> None:
 
 
 def test_identity_documents_by_registration_type() -> None:
-    horno = BillDetails("B46382917", "0001000033", "FA00000000075", "158,60")
+    horno = BillDetailsForm("B46382917", "0001000033", "FA00000000075", "158,60")
     assert check_bill_details(horno, "company")[1] == {}
     assert check_bill_details(horno, "administrator")[1] == {}
     assert check_bill_details(MARIA, "administrator")[1] == {}
@@ -117,7 +117,7 @@ def test_identity_documents_by_registration_type() -> None:
 
 
 def test_account_number_check_digit() -> None:
-    wrong = BillDetails(MARIA.identity, "0001000018", MARIA.bill_number, MARIA.amount)
+    wrong = BillDetailsForm(MARIA.identity, "0001000018", MARIA.bill_number, MARIA.amount)
     assert check_bill_details(wrong, "private")[1] == {
         "account_number": "Check the account number: one of its digits is wrong"
     }

@@ -7,6 +7,7 @@ from portal.bills.exports import COLUMNS, FIELDS, ExportedBill
 
 TODAY = dt.date(2026, 12, 5)
 ROW = {
+    "id": 25,
     "number": "FA00000000025",
     "account": "0001000017",
     "holder": "María García López",

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from portal.downloads.forms import Details, check_details, clean_file_name, period_of
+from portal.downloads.forms import DetailsForm, check_details, clean_file_name, period_of
 from portal.web.months import TypedMonth
 
 TODAY = dt.date(2026, 11, 28)
@@ -56,7 +56,7 @@ def test_presets() -> None:
 
 def test_a_complete_answer() -> None:
     checked, errors = check_details(
-        Details(
+        DetailsForm(
             "Bills", "custom", TypedMonth("1", "2026"), TypedMonth("jun", "2026"), "identity", "33127845-w"
         ),
         TODAY,
@@ -67,15 +67,16 @@ def test_a_complete_answer() -> None:
     assert (checked.period_from, checked.period_to) == (dt.date(2026, 1, 1), dt.date(2026, 6, 30))
     assert checked.selector == "33127845W"
     checked, _ = check_details(
-        Details("Bills", "last_3", TypedMonth("1", "2020"), TypedMonth(), "account", " 0001000413 "), TODAY
+        DetailsForm("Bills", "last_3", TypedMonth("1", "2020"), TypedMonth(), "account", " 0001000413 "),
+        TODAY,
     )
     assert checked is not None and checked.selector == "0001000413" and checked.custom_from == ""
 
 
 def test_every_field_is_mandatory() -> None:
-    _, errors = check_details(Details(), TODAY)
+    _, errors = check_details(DetailsForm(), TODAY)
     assert list(errors) == ["name", "period", "select_by"]
-    _, errors = check_details(Details("x", "custom", TypedMonth(), TypedMonth(), "account", ""), TODAY)
+    _, errors = check_details(DetailsForm("x", "custom", TypedMonth(), TypedMonth(), "account", ""), TODAY)
     assert errors == {
         "period_from": "Enter the first month of the period",
         "period_to": "Enter the last month of the period",
@@ -85,21 +86,21 @@ def test_every_field_is_mandatory() -> None:
 
 def test_period_end_before_start() -> None:
     _, errors = check_details(
-        Details("x", "custom", TypedMonth("6", "2026"), TypedMonth("1", "2026"), "identity", "X"), TODAY
+        DetailsForm("x", "custom", TypedMonth("6", "2026"), TypedMonth("1", "2026"), "identity", "X"), TODAY
     )
     assert errors == {"period_to": "Last month must be the same as the first month or a later one"}
 
 
 def test_each_month_field_names_itself_in_its_error() -> None:
     _, errors = check_details(
-        Details("x", "custom", TypedMonth("June", ""), TypedMonth("13", "2026"), "identity", "X"), TODAY
+        DetailsForm("x", "custom", TypedMonth("June", ""), TypedMonth("13", "2026"), "identity", "X"), TODAY
     )
     assert errors == {
         "period_from": "First month must include a year",
         "period_to": "Last month must be a real month: enter its number, from 1 to 12",
     }
     _, errors = check_details(
-        Details("x", "custom", TypedMonth("", "2026"), TypedMonth("1", "26"), "identity", "X"), TODAY
+        DetailsForm("x", "custom", TypedMonth("", "2026"), TypedMonth("1", "26"), "identity", "X"), TODAY
     )
     assert errors == {
         "period_from": "First month must include a month",
@@ -108,5 +109,5 @@ def test_each_month_field_names_itself_in_its_error() -> None:
 
 
 def test_a_name_without_letters_or_digits() -> None:
-    _, errors = check_details(Details("../..", "last_3", "", "", "identity", "X"), TODAY)
+    _, errors = check_details(DetailsForm("../..", "last_3", "", "", "identity", "X"), TODAY)
     assert errors == {"name": "Enter a name with at least one letter or digit"}

@@ -325,10 +325,7 @@ async def render(bill_id: int, issuer: IssuerSettings, storage: Storage) -> str:
     bill = await get_bill_for_job(bill_id)
     if bill is None:
         return "unknown bill"
-    if storage.exists(key(bill.row.number)):
-        return "already stored"
-    storage.write(key(bill.row.number), await pdf_engine.render(draw, await bill_document(bill, issuer)))
-    return "rendered"
+    return await pdf_engine.store(storage, key(bill.row.number), draw, await bill_document(bill, issuer))
 
 
 async def ensure(bill_id: int, bill_number: str, storage: Storage, queue: Queue) -> bool:

@@ -114,6 +114,14 @@ def render_key(first_bill_id: int) -> str:
     return f"download-pdf:{first_bill_id}"
 
 
+async def enqueue_render_batch(queue: Queue, bill_ids: list[int]) -> str:
+    """One render job for these bills (at most RENDER_BATCH), keyed by its first bill: the massive download
+    and the import queue their batches alike, so that each finds the other's jobs. Returns the job's key."""
+    key = render_key(bill_ids[0])
+    await RENDER_PDFS.enqueue(queue, key=key, bill_ids=bill_ids)
+    return key
+
+
 async def render_pdfs(bill_ids: list[int], settings: Settings, storage: Storage) -> str:
     """A batch in one hold of this process's render slot, so that the bills come out in the order the zip
     needs them (batches taking turns would each finish late)."""
@@ -220,9 +228,7 @@ async def _queue_renders(
     end = min(start + RENDER_BATCH, len(bills))
     missing = [bill_id for bill_id, number in bills[start:end] if not storage.exists(bill_pdf.key(number))]
     if missing:
-        key = render_key(missing[0])
-        await RENDER_PDFS.enqueue(queue, key=key, bill_ids=missing)
-        job_keys.update(dict.fromkeys(missing, key))
+        job_keys.update(dict.fromkeys(missing, await enqueue_render_batch(queue, missing)))
     return end
 
 

@@ -13,9 +13,8 @@ import asyncpg
 from jinja2 import Environment
 from saq import Queue
 
-from portal.downloads.archive import RENDER_BATCH, RENDER_PDFS, render_key
+from portal.downloads.archive import RENDER_BATCH, enqueue_render_batch
 from portal.notifications import outbox
-from portal.settings import Settings
 
 _PAGE = 1000
 
@@ -37,8 +36,7 @@ async def queue_renders(connection: asyncpg.Connection, run_id: int, queue: Queu
         )
     ]:
         for start in range(0, len(ids), RENDER_BATCH):
-            batch = ids[start : start + RENDER_BATCH]
-            await RENDER_PDFS.enqueue(queue, key=render_key(batch[0]), bill_ids=batch)
+            await enqueue_render_batch(queue, ids[start : start + RENDER_BATCH])
             jobs += 1
         after = ids[-1]
     return jobs
@@ -58,9 +56,7 @@ _BILLS = (
 )
 
 
-async def store_emails(
-    connection: asyncpg.Connection, run_id: int, settings: Settings, env: Environment
-) -> list[int]:
+async def store_emails(connection: asyncpg.Connection, run_id: int, env: Environment) -> list[int]:
     """One email per user and account with the online bill, listing the account's new bills.
 
     The dedupe key names the user and the account's first new bill: a bill is new in one run only, so a
@@ -86,16 +82,10 @@ async def store_emails(
 
 
 async def issue(
-    connection: asyncpg.Connection,
-    run_id: int,
-    settings: Settings,
-    queue: Queue,
-    env: Environment,
-    *,
-    render: bool,
+    connection: asyncpg.Connection, run_id: int, queue: Queue, env: Environment, *, render: bool
 ) -> Issued:
     jobs = await queue_renders(connection, run_id, queue) if render else 0
-    email_ids = await store_emails(connection, run_id, settings, env)
+    email_ids = await store_emails(connection, run_id, env)
     for email_id in email_ids:
         await outbox.enqueue_email(queue, email_id)
     return Issued(jobs, len(email_ids))

@@ -93,7 +93,7 @@ async def _issue(
             "SELECT id FROM import_run WHERE issued_at IS NULL AND id <= $1 ORDER BY id", run_id
         ):
             done = await issuing.issue(
-                connection, run["id"], settings, queue, make_environment(settings), render=options.render
+                connection, run["id"], queue, make_environment(settings), render=options.render
             )
             await connection.execute(
                 "UPDATE import_run SET issued_at = $2 WHERE id = $1", run["id"], clock.now()

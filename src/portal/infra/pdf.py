@@ -31,6 +31,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from portal.infra.storage import Storage
 from portal.settings import PROJECT_ROOT
 from portal.templating import make_environment
 
@@ -181,3 +182,12 @@ async def render(draw: Callable[..., T], *args: Any) -> T:
     the event loop (and a job's heartbeat) keeps running."""
     async with render_slot():
         return await asyncio.to_thread(draw, *args)
+
+
+async def store(storage: Storage, key: str, draw: Callable[..., bytes], *args: Any) -> str:
+    """A stored PDF made by a job: rendered (through :func:`render`) and stored under `key` unless it is
+    stored already, so that a retried or duplicated job does nothing and a PDF's bytes never change."""
+    if storage.exists(key):
+        return "already stored"
+    storage.write(key, await render(draw, *args))
+    return "rendered"

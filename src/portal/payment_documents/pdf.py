@@ -20,7 +20,6 @@ from portal.settings import IssuerSettings
 from portal.templating import format_day
 
 TASK = render_task("render_document_pdf")
-TEMPLATE_NAME = "pdf/bills_due.html"
 
 
 def key(reference: str) -> str:
@@ -68,7 +67,7 @@ def _context(document: DocumentDetail, issuer: IssuerSettings) -> dict[str, Any]
 
 def draw(document: DocumentDetail, issuer: IssuerSettings) -> bytes:
     """The document as a tagged A4 PDF. Synchronous and CPU-bound: run it through `pdf.render`."""
-    return pdf.render_tagged_pdf(pdf.pdf_template(TEMPLATE_NAME).render(**_context(document, issuer)))
+    return pdf.render_tagged_pdf(pdf.pdf_template("pdf/bills_due.html").render(**_context(document, issuer)))
 
 
 async def render(document_id: int, issuer: IssuerSettings, storage: Storage) -> str:
@@ -76,10 +75,7 @@ async def render(document_id: int, issuer: IssuerSettings, storage: Storage) -> 
     document = await get_document_for_job(document_id, issuer)
     if document is None:
         return "unknown document"
-    if storage.exists(key(document.code.reference)):
-        return "already stored"
-    storage.write(key(document.code.reference), await pdf.render(draw, document, issuer))
-    return "rendered"
+    return await pdf.store(storage, key(document.code.reference), draw, document, issuer)
 
 
 async def ensure(document: DocumentDetail, storage: Storage, queue: Queue) -> bool:

@@ -16,7 +16,6 @@ from portal.payments.views import PaymentView, payment_for_job
 from portal.settings import IssuerSettings
 
 TASK = render_task("render_receipt_pdf")
-TEMPLATE_NAME = "pdf/receipt.html"
 
 
 def key(order_id: str) -> str:
@@ -29,7 +28,9 @@ def job_key(order_id: str) -> str:
 
 def html(payment: PaymentView, issuer: IssuerSettings, timezone: str) -> str:
     """The receipt's HTML, its time of payment in the customers' `timezone` (the TIMEZONE setting)."""
-    return pdf.pdf_template(TEMPLATE_NAME).render(payment=payment, issuer=issuer, timezone=ZoneInfo(timezone))
+    return pdf.pdf_template("pdf/receipt.html").render(
+        payment=payment, issuer=issuer, timezone=ZoneInfo(timezone)
+    )
 
 
 def draw(payment: PaymentView, issuer: IssuerSettings, timezone: str) -> bytes:
@@ -42,10 +43,7 @@ async def render(order_id: str, issuer: IssuerSettings, storage: Storage, timezo
     payment = await payment_for_job(order_id)
     if payment is None or payment.state != PaymentState.authorised:
         return "not paid"
-    if storage.exists(key(order_id)):
-        return "already stored"
-    storage.write(key(order_id), await pdf.render(draw, payment, issuer, timezone))
-    return "rendered"
+    return await pdf.store(storage, key(order_id), draw, payment, issuer, timezone)
 
 
 async def ensure(payment: PaymentView, storage: Storage, queue: Queue) -> bool:

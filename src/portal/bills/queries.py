@@ -8,6 +8,8 @@ VIEWER_ACCOUNTS = (
 )
 """Accounts (``a``), their holders (``c``) and who may see them (``x``): every list of a viewer's accounts
 reads from this and says ``WHERE x."user" = {}``."""
+VISIBLE_ACCOUNT = "SELECT a.id, a.number, a.supply_address, c.name AS holder, x.role"
+"""The columns of a `VisibleAccount`, read ``FROM`` `VIEWER_ACCOUNTS`."""
 VISIBLE = ' FROM bill b JOIN account_access x ON x.account = b.account AND x."user" = %d'
 
 

@@ -349,6 +349,8 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
 
 @dataclass(frozen=True)
 class VisibleAccount:
+    """An account the viewer may see, and the viewer's role on it."""
+
     id: int
     number: str
     supply_address: str
@@ -358,9 +360,7 @@ class VisibleAccount:
 
 async def visible_accounts(viewer: Viewer) -> list[VisibleAccount]:
     rows = await fetch(
-        "SELECT a.id, a.number, a.supply_address, c.name AS holder, x.role"
-        + queries.VIEWER_ACCOUNTS
-        + ' WHERE x."user" = {} ORDER BY c.name, a.number',
+        queries.VISIBLE_ACCOUNT + queries.VIEWER_ACCOUNTS + ' WHERE x."user" = {} ORDER BY c.name, a.number',
         viewer.user_id,
     )
     return [VisibleAccount(**row) for row in rows]

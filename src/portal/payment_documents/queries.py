@@ -10,3 +10,5 @@ DOCUMENTS = (
     " ARRAY(SELECT bill FROM payment_document_bill WHERE document = d.id ORDER BY bill) AS bill_ids"
     " FROM payment_document d JOIN account a ON a.id = d.account JOIN customer c ON c.id = a.customer"
 )
+"""Every read of a confirmed document starts here; callers add joins and conditions after it. ``paid_apart``
+counts its bills that were paid, but not through it."""

@@ -18,7 +18,7 @@ from typing import Any
 from portal import clock
 from portal.banking.cuaderno57 import PaymentCode, deadline_identification
 from portal.bills import queries as bill_queries
-from portal.bills.services import effective_status
+from portal.bills.services import VisibleAccount, effective_status
 from portal.db import engine, execute, fetch
 from portal.db.tables import Account, PaymentDocument, PaymentDocumentBill
 from portal.db.tables.bills import BillStatus
@@ -38,8 +38,18 @@ def document_state(status: str, deadline: dt.date, bills_paid_apart: int, today:
     return "pending"
 
 
-# Every read of a confirmed document starts here; callers add joins/conditions after it. paid_apart counts
-# its bills that were paid, but not through it.
+def _row_state(row: dict[str, Any], today: dt.date) -> str:
+    return document_state(row["status"], row["deadline"], row["paid_apart"], today)
+
+
+def _read(row: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """What every read of a document takes from a row of `queries.DOCUMENTS`."""
+    return {
+        "id": row["id"],
+        "deadline": row["deadline"],
+        "total_cents": row["total_cents"],
+        "state": _row_state(row, today),
+    }
 
 
 @dataclass(frozen=True)
@@ -65,13 +75,10 @@ async def document_by_reference(reference: str, today: dt.date | None = None) ->
         return None
     row: dict[str, Any] = rows[0]
     return PayableDocument(
-        id=row["id"],
+        **_read(row, today or clock.today()),
         account_id=row["account"],
         reference=row["payment_reference"],
         identification=row["payment_identification"],
-        deadline=row["deadline"],
-        total_cents=row["total_cents"],
-        state=document_state(row["status"], row["deadline"], row["paid_apart"], today or clock.today()),
         bill_ids=tuple(row["bill_ids"]),
     )
 
@@ -101,12 +108,9 @@ async def mark_document_paid(document_id: int, paid_at: dt.datetime) -> tuple[in
 
 
 @dataclass(frozen=True)
-class AccountChoice:
+class AccountChoice(VisibleAccount):
     """An account the viewer may see, with what could go into a document."""
 
-    number: str
-    supply_address: str
-    holder: str
     direct_debit: bool
     pending_count: int
     pending_cents: int
@@ -114,12 +118,11 @@ class AccountChoice:
 
 async def accounts_to_choose(viewer: Viewer) -> list[AccountChoice]:
     rows = await fetch(
-        "SELECT a.number, a.supply_address, c.name AS holder,"
-        " a.payment_method = 'direct_debit' AS direct_debit,"
+        bill_queries.VISIBLE_ACCOUNT + ", a.payment_method = 'direct_debit' AS direct_debit,"
         " COUNT(b.id) AS pending_count, COALESCE(SUM(b.total_cents), 0)::bigint AS pending_cents"
         + bill_queries.VIEWER_ACCOUNTS
         + " LEFT JOIN bill b ON b.account = a.id AND b.status = 'pending'"
-        ' WHERE x."user" = {} GROUP BY a.id, c.name ORDER BY c.name, a.number',
+        ' WHERE x."user" = {} GROUP BY a.id, c.name, x.role ORDER BY c.name, a.number',
         viewer.user_id,
     )
     return [AccountChoice(**row) for row in rows]
@@ -175,8 +178,7 @@ async def account_bills(
     live = {
         bill_id: document
         for document in holding
-        if document_state(document["status"], document["deadline"], document["paid_apart"], today)
-        == "pending"
+        if _row_state(document, today) == "pending"
         for bill_id in document["bill_ids"]
     }
     debits = await fetch(
@@ -385,14 +387,11 @@ async def _detail(row: dict[str, Any], issuer: IssuerSettings, today: dt.date) -
         row["id"],
     )
     return DocumentDetail(
-        id=row["id"],
+        **_read(row, today),
         account_number=row["account_number"],
         holder=row["holder"],
         supply_address=row["supply_address"],
         created_at=row["created_at"],
-        deadline=row["deadline"],
-        total_cents=row["total_cents"],
-        state=document_state(row["status"], row["deadline"], row["paid_apart"], today),
         code=PaymentCode(
             issuer.code,
             row["payment_suffix"],
@@ -446,14 +445,11 @@ async def my_documents(viewer: Viewer, today: dt.date | None = None, limit: int 
     )
     return [
         DocumentRow(
-            id=row["id"],
+            **_read(row, today),
             account_number=row["account_number"],
             reference=row["payment_reference"],
             created_at=row["created_at"],
-            deadline=row["deadline"],
-            total_cents=row["total_cents"],
             bill_count=len(row["bill_ids"]),
-            state=document_state(row["status"], row["deadline"], row["paid_apart"], today),
         )
         for row in rows
     ]

@@ -8,6 +8,7 @@ the portal's commands then need the local stack and say so.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -144,7 +145,7 @@ class LiveStack:
         args = ["demo", "customer", "--identity", identity, "--pending", ",".join(map(str, pending))]
         args += ["--user", user] if user else []
         args += ["--paper"] if paper else []
-        return FreshCustomer.from_json(self.portal(*args).stdout)
+        return FreshCustomer.from_data(json.loads(self.portal(*args).stdout))
 
     def download_request(self, username: str, state: str, name: str) -> None:
         """A download request of the user's in a state a person cannot wait for: failed or expired."""

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from e2e.conftest import LiveStack
+from e2e.data import bill_details
 from e2e.test_register import activation_link
 
 
@@ -25,7 +26,7 @@ def tab_to(page: Page, target: Locator, limit: int = 40) -> None:
 def test_register_with_the_keyboard_alone(
     page: Page, base_url: str, mailbox: Any, local_stack: LiveStack
 ) -> None:
-    bill = local_stack.customer().bill_details()
+    bill = bill_details(local_stack.customer())
     page.goto(f"{base_url}/")
     tab_to(page, page.get_by_role("navigation", name="Your service").get_by_role("link", name="Register"))
     page.keyboard.press("Enter")

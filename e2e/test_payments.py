@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveStack
-from e2e.data import FreshBill
+from e2e.data import FreshBill, payment_data
 from e2e.pages.accounts import SignInPage
 from e2e.pages.payments import BillPayment, PaymentData
 from e2e.pages.sandbox_bank import SandboxBank
@@ -22,7 +22,7 @@ Axe = Callable[[Page], None]
 
 def _to_bank(payment: BillPayment, bill: FreshBill, axe: Axe, email: str | None) -> None:
     payment.choose_cpr_code()
-    payment.enter_code(bill.payment_data)
+    payment.enter_code(payment_data(bill))
     payment.expect_check(bill.label, f"{bill.amount} €")
     axe(payment.page)
     payment.start_payment(email)
@@ -37,7 +37,7 @@ def test_pay_with_cpr_code_without_signing_in(
     details at the bottom of the bill → card → "Accept" → the receipt, and the receipt by email."""
     customer = local_stack.customer(identity="nie" if javascript else "dni")
     due = customer.accounts[0].pending[-1]
-    bill, amount, data = due.label, f"{due.amount} €", due.payment_data
+    bill, amount, data = due.label, f"{due.amount} €", payment_data(due)
     if not javascript:  # typed another way: no hyphen in the issuer, a dot for the decimal comma
         data = PaymentData(data.cpr, data.issuer.replace("-", ""), data.reference, data.identification,
                            data.amount.replace(",", "."))  # fmt: skip

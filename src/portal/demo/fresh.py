@@ -124,6 +124,7 @@ async def add_customer(
                         "number": bill.number,
                         "status": bill.status.value,
                         "amount": format_eur(bill.charges.total_cents).removesuffix("\u00a0€"),
+                        "amount_cents": bill.charges.total_cents,
                         "cpr": CPR_CUADERNO_57,
                         "issuer_suffix": bill.code.issuer_suffix,
                         "reference": bill.code.reference,

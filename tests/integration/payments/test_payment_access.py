@@ -1,5 +1,6 @@
 """Who may see a payment: the browser that started it, the signed-in user who did, and users who may see
-the account it paid for. Anyone else gets 404, exactly like an order that does not exist."""
+the account it paid for. Anyone else gets 404, exactly like an order that does not exist. Each test makes
+its own customers (tests/factories.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 
 import httpx
 
+from portal.db.tables.users import UserKind
 from tests.conftest import submit
-from tests.integration.payments.helpers import ANA_BARCODE, check_page, notification, notify, start_payment
-from tests.steps import ADMIN, ANA, sign_in
+from tests.factories import customer
+from tests.integration.payments.helpers import check_page, notification, notify, start_payment
+from tests.steps import sign_in
 
 
 def _paths(order: str, check: str) -> list[str]:
@@ -22,10 +25,11 @@ def _paths(order: str, check: str) -> list[str]:
     ]
 
 
-async def test_another_browser_cannot_see_an_anonymous_payment(client: Any, demo: None, app: Any) -> None:
-    check = await check_page(client)
+async def test_another_browser_cannot_see_an_anonymous_payment(client: Any, app: Any, settings: Any) -> None:
+    [bill] = (await customer(settings, user=None)).accounts[0].pending
+    check = await check_page(client, bill.code_form)
     order = await start_payment(client, check)
-    await notify(client, notification(order, 1469))
+    await notify(client, notification(order, bill.amount_cents))
     assert (await client.get(f"/payments/{order}")).status_code == 200
     transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50003))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as other:
@@ -33,44 +37,51 @@ async def test_another_browser_cannot_see_an_anonymous_payment(client: Any, demo
             assert (await other.get(path)).status_code == 404, path
 
 
-async def test_signed_in_users_see_payments_of_their_accounts_only(client: Any, demo: None, app: Any) -> None:
-    """Ana's bill paid anonymously by someone else: Ana sees it (her account); the administrator of
-    another holder does not."""
+async def test_signed_in_users_see_payments_of_their_accounts_only(
+    client: Any, app: Any, settings: Any
+) -> None:
+    """A holder's bill paid anonymously by someone else: the holder's user sees it (their account); the
+    administrator of another holder does not."""
+    holder = await customer(settings)
+    other = await customer(settings, identity="cif", user=UserKind.administrator)
+    [bill] = holder.accounts[0].pending
     transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 50004))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as stranger:
-        response = await submit(stranger, "/pay/barcode", {"barcode": ANA_BARCODE})
+        response = await submit(stranger, "/pay/barcode", {"barcode": bill.barcode})
         check = response.headers["location"]
         order = await start_payment(stranger, check)
-    await notify(client, notification(order, 1348))
+    await notify(client, notification(order, bill.amount_cents))
 
-    await sign_in(client, ANA)
+    await sign_in(client, holder.signs_in_as.login)
     receipt = await client.get(f"/payments/{order}")
     assert receipt.status_code == 200 and "Payment complete" in receipt.text
     assert (await client.get(check)).status_code == 404  # the draft stays the stranger's
 
     await submit(client, "/sign-out")
-    await sign_in(client, ADMIN)
+    await sign_in(client, other.signs_in_as.login)
     for path in _paths(order, check):
         assert (await client.get(path)).status_code == 404, path
 
 
-async def test_only_the_payer_sees_who_paid_and_with_which_card(client: Any, demo: None, app: Any) -> None:
-    """Ana's bill paid by a stranger: Ana sees that it was paid, when and how much; the stranger's email,
-    card and receipt PDF stay the stranger's."""
+async def test_only_the_payer_sees_who_paid_and_with_which_card(client: Any, app: Any, settings: Any) -> None:
+    """A holder's bill paid by a stranger: the holder's user sees that it was paid, when and how much; the
+    stranger's email, card and receipt PDF stay the stranger's."""
+    holder = await customer(settings)
+    [bill] = holder.accounts[0].pending
     transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 50004))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as stranger:
-        response = await submit(stranger, "/pay/barcode", {"barcode": ANA_BARCODE})
+        response = await submit(stranger, "/pay/barcode", {"barcode": bill.barcode})
         order = await start_payment(stranger, response.headers["location"], email="stranger@example.com")
-        await notify(client, notification(order, 1348, card="454881******0004"))
+        await notify(client, notification(order, bill.amount_cents, card="454881******0004"))
         receipt = (await stranger.get(f"/payments/{order}")).text
         assert "stranger@example.com" in receipt and "454881******0004" in receipt
         assert f"/payments/{order}/receipt.pdf" in receipt
 
-    await sign_in(client, ANA)
+    await sign_in(client, holder.signs_in_as.login)
     for path in (f"/payments/{order}", f"/payments/{order}/status"):
         page = await client.get(path)
         assert page.status_code in (200, 286), path
-        assert "Payment complete" in page.text and "13,48" in page.text and "Paid on" in page.text
+        assert "Payment complete" in page.text and bill.amount in page.text and "Paid on" in page.text
         assert "stranger@example.com" not in page.text and "454881" not in page.text, path
         assert f"/payments/{order}/receipt.pdf" not in page.text
     assert (await client.get(f"/payments/{order}/receipt.pdf")).status_code == 404
@@ -78,9 +89,10 @@ async def test_only_the_payer_sees_who_paid_and_with_which_card(client: Any, dem
 
 
 async def test_the_notification_needs_no_session_or_csrf_token_but_other_posts_do(
-    client: Any, demo: None
+    client: Any, settings: Any
 ) -> None:
-    check = await check_page(client)
+    [bill] = (await customer(settings, user=None)).accounts[0].pending
+    check = await check_page(client, bill.code_form)
     refused = await client.post(check, data={"email": "a@example.com"})
     assert refused.status_code == 403
     fresh = httpx.AsyncClient(transport=client._transport, base_url="http://127.0.0.1:8000")

@@ -30,6 +30,9 @@ from hypothesis import settings as hypothesis_settings
 hypothesis_settings.register_profile("portal", deadline=None)
 hypothesis_settings.load_profile("portal")
 
+# Fixtures that start real processes (a private Redis, `portal worker` and `portal serve`).
+pytest_plugins = ["tests.processes"]
+
 _embedded_dir: Path | None = None
 
 

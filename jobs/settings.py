@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from saq import CronJob, Queue, Worker
@@ -18,7 +20,7 @@ from portal.bills import pdf as bills
 from portal.db import start_pool
 from portal.downloads.archive import RENDER_PDFS, ZIP_TASK_NAME
 from portal.infra.mail import make_transport
-from portal.infra.queue import make_queue
+from portal.infra.queue import UNREACHABLE, Outage, make_queue
 from portal.infra.storage import Storage
 from portal.notifications.outbox import SEND_EMAIL
 from portal.payment_documents import pdf as bills_due
@@ -44,11 +46,53 @@ CRON_JOBS = [
 ]
 
 
+log = logging.getLogger("saq")
+
+
+class PortalWorker(Worker):
+    """SAQ's worker, but its upkeep loops (schedule, sweep, abort, worker info) wait out an outage of the
+    queue with the dequeues' backoff, rather than log a traceback every second."""
+
+    def __init__(self, queue: Queue, *, outage: Outage, **kwargs: Any) -> None:
+        super().__init__(queue, **kwargs)
+        self.outage = outage
+        """Whether the queue answers, and how many outages so far: for metrics."""
+
+    async def upkeep(self) -> list[asyncio.Task[None]]:
+        async def poll(
+            func: Callable[[int], Coroutine[Any, Any, Any]], sleep: int, arg: int | None = None
+        ) -> None:
+            while not self.event.is_set():
+                try:
+                    await func(arg or sleep)
+                except UNREACHABLE as error:
+                    await asyncio.sleep(max(sleep, self.outage.failed(error)))
+                    continue
+                except Exception:
+                    if self.event.is_set():
+                        return
+                    log.exception("Upkeep task failed unexpectedly")
+                await asyncio.sleep(sleep)
+
+        timers = self.timers
+        return [
+            asyncio.create_task(poll(self.abort, timers["abort"])),
+            asyncio.create_task(poll(self.schedule, timers["schedule"])),
+            asyncio.create_task(poll(self.queue.sweep, timers["sweep"])),
+            asyncio.create_task(poll(self.worker_info, timers["worker_info"], timers["worker_info"] + 1)),
+        ]
+
+
 def make_worker(
-    settings: Settings, queue: Queue, *, timers: PartialTimersDict = UPKEEP_TIMERS, dequeue_timeout: float = 1
-) -> Worker:
-    """The worker. A stop waits for the upkeep loops' naps (`timers`) and the dequeue wait to end: the test
-    suite, which stops a worker after each test that uses one, passes shorter ones."""
+    settings: Settings,
+    queue: Queue,
+    *,
+    timers: PartialTimersDict = UPKEEP_TIMERS,
+    dequeue_timeout: float = 1,
+) -> PortalWorker:
+    """The worker, on a queue from `make_queue(…, outage=…)`. A stop waits for the upkeep loops' naps
+    (`timers`) and the dequeue wait to end: the test suite, which stops a worker after each test that uses
+    one, passes shorter ones."""
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
@@ -57,8 +101,9 @@ def make_worker(
         ctx["storage"] = Storage(settings.storage.dir)
         ctx["templates"] = make_environment(settings)
 
-    return Worker(
+    return PortalWorker(
         queue,
+        outage=queue.outage,  # type: ignore[attr-defined]
         functions=FUNCTIONS,
         cron_jobs=CRON_JOBS,
         concurrency=settings.queue.concurrency,
@@ -74,7 +119,7 @@ def make_worker(
 async def run_worker(settings: Settings) -> None:
     """The worker process: a database pool sized for its concurrency, then work until SIGINT/SIGTERM."""
     engine = await start_pool(max_size=settings.queue.concurrency + 1)
-    queue = make_queue(settings, max_connections=settings.queue.concurrency + 2)
+    queue = make_queue(settings, max_connections=settings.queue.concurrency + 2, outage=Outage())
     await queue.connect()
     try:
         await make_worker(settings, queue).start()

@@ -68,9 +68,9 @@ REDIS_CLAIM_KEY = "portal-ci:run"  # the same name in .ci/redis_db.py
 
 @pytest.fixture
 async def queue(db: None, settings: Settings) -> AsyncIterator[Any]:
-    from portal.infra.queue import make_queue
+    from portal.infra.queue import Outage, make_queue
 
-    q = make_queue(settings, max_connections=4)
+    q = make_queue(settings, max_connections=4, outage=Outage())  # the worker fixture's queue too
     await q.connect()
     # Jobs left by an earlier test (same keys: ids restart) must not run in this one.
     if isinstance(q, PostgresQueue):

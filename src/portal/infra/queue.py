@@ -3,30 +3,134 @@
 A `Task` is declared once, next to the service that enqueues it, with the limits SAQ needs for real
 work (its defaults are a 10 s timeout, one attempt and no heartbeat); `jobs/` registers the function
 under the same name.
+
+When the queue server does not answer, an enqueue raises `QueueUnavailable` (the web answers honestly
+instead of a 500), and a worker's dequeue waits out an `Outage` with backoff instead of retrying at once
+(SAQ 0.26 swallows a failed dequeue and asks again straight away: 100 % of a core while Redis is down).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import psycopg
+import psycopg_pool
+import structlog
+from redis import asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from saq import Job, Queue
 from saq.queue.postgres import PostgresQueue
+from saq.queue.redis import RedisQueue
 
 from portal.infra.storage import Storage
 from portal.settings import ConfigurationError, Settings
 
 QUEUE_NAME = "portal"
+CONNECT_TIMEOUT = 2.0
+"""Seconds to wait for the Redis server to accept a connection: a host that drops packets would otherwise
+hold a web request for ever."""
+UNREACHABLE = (
+    OSError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    psycopg.OperationalError,
+    psycopg_pool.PoolTimeout,
+)
+"""What the queue's clients raise when its server does not answer (OSError covers refused connections
+and timeouts)."""
+
+log = structlog.get_logger("portal.queue")
 
 
-def make_queue(settings: Settings, *, max_connections: int = 4) -> Queue:
-    """Each PostgresQueue keeps its own pool plus a LISTEN connection: keep it small in web processes."""
+class QueueUnavailable(Exception):
+    """The queue's server did not answer: nothing was enqueued."""
+
+
+class Outage:
+    """Whether the queue answers, as a worker sees it: the outage is logged once when it starts and once
+    when it ends, and in between every caller waits a growing delay (up to `max_delay`, with jitter) before
+    trying again. `down` and `count` are there for metrics."""
+
+    def __init__(self, first_delay: float = 0.25, max_delay: float = 5.0) -> None:
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+        self.count = 0
+        """Outages since the process started."""
+        self._since: float | None = None
+        self._failures = 0
+
+    @property
+    def down(self) -> bool:
+        return self._since is not None
+
+    def failed(self, error: BaseException) -> float:
+        """Note a failed call; return the seconds to wait before the next one."""
+        if self._since is None:
+            self._since = time.monotonic()
+            self.count += 1
+            log.warning("queue.unreachable", error=type(error).__name__, detail=str(error)[:200])
+        self._failures += 1
+        ceiling = min(self.max_delay, self.first_delay * 2 ** min(self._failures - 1, 16))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311  # jitter, not a secret
+
+    def answered(self) -> None:
+        if self._since is not None:
+            log.warning("queue.reachable_again", down_seconds=round(time.monotonic() - self._since, 1))
+            self._since = None
+            self._failures = 0
+
+
+class _WaitsOutOutages:
+    """A worker's queue: a dequeue that fails waits out the outage and then reports no job."""
+
+    outage: Outage
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109  # SAQ's signature
+        try:
+            job: Job | None = await super().dequeue(timeout, poll_interval)  # type: ignore[misc]
+        except UNREACHABLE as error:
+            await asyncio.sleep(self.outage.failed(error))
+            return None
+        self.outage.answered()
+        return job
+
+
+class WorkerRedisQueue(_WaitsOutOutages, RedisQueue):
+    pass
+
+
+class WorkerPostgresQueue(_WaitsOutOutages, PostgresQueue):
+    pass
+
+
+def make_queue(settings: Settings, *, max_connections: int = 4, outage: Outage | None = None) -> Queue:
+    """Each PostgresQueue keeps its own pool plus a LISTEN connection: keep it small in web processes.
+    A worker passes its `outage`, which its dequeues then wait out."""
     url = settings.queue.url or settings.database.url
     if url is None:
         raise ConfigurationError("DATABASE_URL is not set: start through `portal run` or set it")
+    watched: WorkerRedisQueue | WorkerPostgresQueue
     if url.startswith("redis"):
-        return Queue.from_url(url, name=QUEUE_NAME)
-    return PostgresQueue.from_url(url, name=QUEUE_NAME, min_size=1, max_size=max_connections)
+        redis = aioredis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT)
+        if outage is None:
+            return RedisQueue(redis, name=QUEUE_NAME)
+        watched = WorkerRedisQueue(redis, name=QUEUE_NAME)
+    else:
+        if outage is None:
+            return PostgresQueue.from_url(url, name=QUEUE_NAME, min_size=1, max_size=max_connections)
+        watched = cast(
+            WorkerPostgresQueue,
+            WorkerPostgresQueue.from_url(url, name=QUEUE_NAME, min_size=1, max_size=max_connections),
+        )
+    watched.outage = outage
+    return watched
 
 
 @dataclass(frozen=True)
@@ -43,23 +147,49 @@ class Task:
 
     async def enqueue(self, queue: Queue, *, key: str, **kwargs: Any) -> Job | None:
         """Enqueue under a deterministic key: while a job with that key is queued or running, asking
-        again adds nothing (SAQ returns None)."""
-        return await queue.enqueue(
-            self.name,
-            key=key,
-            timeout=self.timeout,
-            retries=self.retries,
-            retry_delay=self.retry_delay,
-            retry_backoff=self.retry_backoff,
-            heartbeat=self.heartbeat,
-            **kwargs,
-        )
+        again adds nothing (SAQ returns None). Raises QueueUnavailable when the queue does not answer."""
+        try:
+            return await queue.enqueue(
+                self.name,
+                key=key,
+                timeout=self.timeout,
+                retries=self.retries,
+                retry_delay=self.retry_delay,
+                retry_backoff=self.retry_backoff,
+                heartbeat=self.heartbeat,
+                **kwargs,
+            )
+        except UNREACHABLE as error:
+            raise QueueUnavailable(self.name) from error
 
 
 def render_task(name: str) -> Task:
     """A job that renders one stored PDF (a bill, a bills-due document, a receipt): a few seconds of work,
     retried with backoff, swept when its worker dies."""
     return Task(name=name, timeout=120, retries=3, retry_delay=2.0, retry_backoff=True, heartbeat=60)
+
+
+@contextlib.asynccontextmanager
+async def beating(job: Job | None, every: float) -> AsyncIterator[None]:
+    """Keep a job's heartbeat alive while the block runs (also while it waits, e.g. for a render slot):
+    a job whose worker dies stops beating and is swept within its heartbeat."""
+    if job is None:
+        yield
+        return
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(every)
+            with contextlib.suppress(*UNREACHABLE):  # the next beat may get through
+                await job.update()
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def file_or_job(

@@ -1,0 +1,125 @@
+"""Real processes for the fault tests: a private Redis server that a test may stop and start again (never
+the shared one), and `portal` commands (worker, serve) run as their own processes with a log file each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from conftest import free_port
+from portal.settings import Settings
+
+
+class PrivateRedis:
+    """A `redis-server` of this test's own on a free port, without persistence: stopping it is an outage
+    of the queue, starting it again on the same port its end."""
+
+    def __init__(self, folder: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("The queue fault tests need Redis: install it (Debian: apt-get install redis-server)")
+        self.binary = binary
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        log = (self.folder / "redis.log").open("ab")
+        self.process = subprocess.Popen(command, cwd=self.folder, stdout=log, stderr=log)
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "the private Redis did not start"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.process = None
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+class Portal:
+    """`portal …` processes on this test's database and SMTP server, each logging to a file."""
+
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.folder = folder
+        self.env = env
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, *args: str, **env: str) -> subprocess.Popen[bytes]:
+        environment = {**self.env, **env}
+        if "FAKETIME" in environment:
+            # Under `faketime -f @…` a process's clock starts at that instant when it starts: start this
+            # one's at the test's time, or jobs queued here would look scheduled in its future.
+            environment["FAKETIME"] = f"@{dt.datetime.now():%Y-%m-%d %H:%M:%S}"
+        log = (self.folder / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli", *args], env=environment, stdout=log, stderr=log
+        )
+        self.started.append(process)
+        return process
+
+    def log(self, name: str) -> str:
+        return (self.folder / f"{name}.log").read_text()
+
+    def stop(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def portal(tmp_path: Path, settings: Settings, smtp_server: tuple[Any, int]) -> Iterator[Portal]:
+    processes = Portal(
+        tmp_path,
+        {
+            **os.environ,
+            "PORTAL_ENV": "test",
+            "STORAGE_DIR": str(settings.storage.dir),
+            "MAIL_URL": f"smtp://127.0.0.1:{smtp_server[1]}",
+            "WORKER_CONCURRENCY": "2",
+        },
+    )
+    yield processes
+    processes.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.downloads import archive, sweep
+from portal.infra.queue import beating
 
 
 async def build_download(ctx: dict[str, Any], *, request_id: int) -> str:
@@ -15,7 +16,8 @@ async def build_download(ctx: dict[str, Any], *, request_id: int) -> str:
 
 
 async def render_download_pdfs(ctx: dict[str, Any], *, bill_ids: list[int]) -> str:
-    return await archive.render_pdfs(bill_ids, ctx["settings"], ctx["storage"])
+    async with beating(ctx.get("job"), every=archive.RENDER_BEAT):  # also while it waits for the render slot
+        return await archive.render_pdfs(bill_ids, ctx["settings"], ctx["storage"])
 
 
 async def sweep_downloads(ctx: dict[str, Any]) -> dict[str, int]:

@@ -57,9 +57,14 @@ their notifications; one per bill cost the workers and the database ≈ 10 % mor
 cold 1,000-bill download took 1.13–1.18 × the ideal on the Postgres queue, 1.03 × on Redis). Small
 enough that a worker's batches come out in order and that the last one leaves little tail."""
 RENDER_PDFS = Task(
-    name="render_download_pdfs", timeout=300, retries=3, retry_delay=2.0, retry_backoff=True, heartbeat=0
+    name="render_download_pdfs", timeout=300, retries=3, retry_delay=2.0, retry_backoff=True, heartbeat=10
 )
-"""Renders a batch of missing PDFs for a download (`portal.bills.pdf.render`, as for "View online bill")."""
+"""Renders a batch of missing PDFs for a download (`portal.bills.pdf.render`, as for "View online bill").
+Its heartbeat is kept alive while it runs (`RENDER_BEAT`), so that the batch of a worker that died is
+swept and queued again within about 15 s (its heartbeat and a sweep), not after its 300 s timeout; and
+the zip job waiting for it renders those bills itself as soon as it is stuck."""
+RENDER_BEAT = 3.0
+"""Seconds between a render batch's heartbeats: a few per heartbeat, as a busy machine may delay one."""
 REPORT_EVERY = 0.5
 """Seconds between progress reports (the request row and the SAQ heartbeat)."""
 

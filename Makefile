@@ -14,7 +14,7 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 # The end-to-end files' order: name, reverse, or random (with a printed seed; .ci/run uses it).
 E2E_ORDER ?= name
 
-.PHONY: run test test-in-process test-unit test-integration test-e2e lint format install browser validator clean bench
+.PHONY: run test test-in-process test-unit test-integration test-e2e lint format install browser validator redis clean bench
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -67,13 +67,24 @@ validator: $(VNU_JAR)
 # steps as phases of their own.
 test: install browser validator test-in-process test-e2e
 
-test-in-process: install
+# The queue outage tests start a Redis server of their own (tests/processes.py).
+redis:
+	@if ! command -v redis-server >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's redis-server for the queue outage tests…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else \
+	    echo "The queue outage tests need redis-server: run 'sudo apt-get install redis-server'."; exit 1; \
+	  fi; \
+	fi
+
+test-in-process: install redis
 	$(PYTEST) tests
 
 test-unit: install
 	$(PYTEST) tests/unit
 
-test-integration: install
+test-integration: install redis
 	$(PYTEST) tests/integration
 
 test-e2e: install browser validator

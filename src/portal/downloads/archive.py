@@ -37,7 +37,7 @@ from portal.db.tables.downloads import DownloadState
 from portal.downloads.exports import index_pages
 from portal.downloads.requests import get_request
 from portal.infra import pdf
-from portal.infra.queue import Task
+from portal.infra.queue import QueueUnavailable, Task
 from portal.infra.storage import Storage
 from portal.notifications import outbox
 from portal.settings import DownloadSettings, Settings
@@ -93,9 +93,15 @@ def zip_key(request_id: int) -> str:
     return f"downloads/{request_id}.zip"
 
 
-async def enqueue_zip(queue: Queue, settings: DownloadSettings, request_id: int) -> None:
-    """One job per request (its key): asking again while it is queued or running adds nothing."""
-    await zip_task(settings).enqueue(queue, key=job_key(request_id), request_id=request_id)
+async def enqueue_zip(queue: Queue, settings: DownloadSettings, request_id: int) -> bool:
+    """One job per request (its key): asking again while it is queued or running adds nothing. False when
+    the queue does not answer: the request stays queued, and the sweep queues its job once it answers."""
+    try:
+        await zip_task(settings).enqueue(queue, key=job_key(request_id), request_id=request_id)
+    except QueueUnavailable:
+        log.warning("download.enqueue_postponed", request_id=request_id)
+        return False
+    return True
 
 
 async def mark_failed(request_id: int, storage: Storage, error: str) -> None:

@@ -220,16 +220,17 @@ class DownloadsController(Controller):
         outcome = await flow.confirm(viewer, request_id, settings, queue)
         if not outcome.ok:
             return await self._check_page(viewer, download, outcome.errors)
-        return see_other(f"/downloads/{request_id}/requested")
+        return see_other(f"/downloads/{request_id}/requested" + ("?later=1" if outcome.postponed else ""))
 
     @get("/{request_id:int}/requested", name="download_confirmation")
     async def confirmation(
-        self, viewer: NamedDependency[Viewer], request_id: FromPath[int]
+        self, viewer: NamedDependency[Viewer], request_id: FromPath[int], later: FromQuery[str] = ""
     ) -> Template | Redirect:
+        """`later`: the job queue did not answer at Confirm, so the request waits for it."""
         download = await _owned(viewer, request_id)
         if download.state == DownloadState.draft:
             return see_other(f"/downloads/{request_id}/check")
-        return page("pages/downloads/confirmation", viewer=viewer, download=download)
+        return page("pages/downloads/confirmation", viewer=viewer, download=download, later=bool(later))
 
     @get("/requested", name="downloads_requested")
     async def requested(

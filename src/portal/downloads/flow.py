@@ -135,9 +135,9 @@ async def confirm(viewer: Viewer, request_id: int, settings: Settings, queue: Qu
                 DownloadRequest.updated_at: now,
             }
         ).where(DownloadRequest.id == request_id)
-    await enqueue_zip(queue, limits, request_id)
+    queued = await enqueue_zip(queue, limits, request_id)
     log.info("download.requested", request_id=request_id, user_id=viewer.user_id, bills=marked.count)
-    return Outcome()
+    return Outcome(postponed=not queued)
 
 
 async def try_again(viewer: Viewer, request_id: int, settings: Settings, queue: Queue) -> Outcome:

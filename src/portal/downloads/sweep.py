@@ -1,4 +1,4 @@
-"""The periodic sweep of download requests (a cron job every minute)."""
+"""The periodic sweep of download requests (a cron job every 15 seconds)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from portal.infra.storage import Storage
 from portal.settings import Settings
 
 DRAFT_LIFETIME = dt.timedelta(days=1)
+QUEUED_GRACE = dt.timedelta(seconds=10)
+"""A queued request without a job this long after its last change lost its enqueue (the queue did not
+answer at Confirm): queued again within a sweep of this, so well within a minute of the queue's return."""
 
 
 async def sweep(settings: Settings, storage: Storage, queue: Queue) -> dict[str, int]:
-    """Every minute: delete the files of expired requests (then say so), re-enqueue queued requests whose
+    """Every 15 s: delete the files of expired requests (then say so), re-enqueue queued requests whose
     job went missing, fail requests whose job ended without finishing them, forget stale drafts."""
     counts = {"expired": 0, "requeued": 0, "failed": 0, "drafts": 0}
     now = clock.now()
@@ -36,8 +39,9 @@ async def sweep(settings: Settings, storage: Storage, queue: Queue) -> dict[str,
         counts["expired"] += 1
     quiet = dt.timedelta(seconds=max(60, settings.downloads.heartbeat_seconds * 2))
     stalled = await fetch(
-        "SELECT id, state FROM download_request WHERE state IN ('queued', 'preparing')"
-        " AND updated_at < {} ORDER BY id LIMIT 500",
+        "SELECT id, state FROM download_request WHERE (state = 'queued' AND updated_at < {})"
+        " OR (state = 'preparing' AND updated_at < {}) ORDER BY id LIMIT 500",
+        now - QUEUED_GRACE,
         now - quiet,
     )
     for row in stalled:

@@ -21,7 +21,7 @@ from portal import clock
 from portal.db import execute, fetch
 from portal.db.tables import OutboxEmail
 from portal.infra.mail import MailTransport
-from portal.infra.queue import Task
+from portal.infra.queue import QueueUnavailable, Task
 from portal.settings import Settings
 
 log = structlog.get_logger("portal.mail")
@@ -71,7 +71,12 @@ async def store_email(
 
 
 async def enqueue_email(queue: Queue, email_id: int) -> None:
-    await SEND_EMAIL.enqueue(queue, key=f"email:{email_id}", email_id=email_id)
+    """Queue the sending of a stored message. If the queue does not answer, the message waits in the
+    outbox (the step that stored it has gone through) and the sweep queues it once the queue answers."""
+    try:
+        await SEND_EMAIL.enqueue(queue, key=f"email:{email_id}", email_id=email_id)
+    except QueueUnavailable:
+        log.warning("mail.enqueue_postponed", email_id=email_id)
 
 
 async def queue_email(

@@ -14,7 +14,13 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import (
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from portal.infra.queue import QueueUnavailable
 
 log = structlog.get_logger("portal.errors")
 
@@ -39,10 +45,26 @@ TITLES = {
 }
 
 
-def error_page(status: int, *, message: str | None = None, headers: dict[str, str] | None = None) -> Template:
+QUEUE_RETRY_AFTER = 30
+"""Seconds a browser is told to wait when the job queue does not answer (a restart takes about that)."""
+
+
+def error_page(
+    status: int,
+    *,
+    message: str | None = None,
+    headers: dict[str, str] | None = None,
+    try_again: str | None = None,
+) -> Template:
+    """An error page; `try_again` is the address of a "Try again" link (the same page, asked again)."""
     return Template(
         template_name=f"pages/errors/{status if status in (404, 500) else 'generic'}.html",
-        context={"status": status, "title": TITLES.get(status, TITLES[400]), "message": message},
+        context={
+            "status": status,
+            "title": TITLES.get(status, TITLES[400]),
+            "message": message,
+            "try_again": try_again,
+        },
         status_code=status,
         # Error pages are answered outside the route handlers, so the app's default does not reach them.
         headers={"cache-control": "no-store", **(headers or {})},
@@ -75,6 +97,18 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return error_page(status, headers=headers)
 
 
+def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavailable) -> Response[Any]:
+    """A file that a job makes, asked for while the job queue does not answer: say so, and when to come
+    back, rather than a 500. (A step whose work is saved goes through: its job is queued later.)"""
+    log.warning("queue.unavailable", path=request.url.path, task=str(exc))
+    return error_page(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        message="We cannot prepare this right now. Try again in a minute.",
+        headers={"retry-after": str(QUEUE_RETRY_AFTER)},
+        try_again=request.url.path if request.method == "GET" else None,
+    )
+
+
 def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled_error", path=request.url.path)
     return error_page(HTTP_500_INTERNAL_SERVER_ERROR)
@@ -82,6 +116,7 @@ def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: http_exception_handler,
+    QueueUnavailable: queue_unavailable_handler,
     HTTP_500_INTERNAL_SERVER_ERROR: server_error_handler,
     Exception: server_error_handler,
 }

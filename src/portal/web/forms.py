@@ -24,6 +24,8 @@ class Outcome:
     """What a step did: the messages to show (none means it went through)."""
 
     errors: Errors = dataclass_field(default_factory=dict)
+    postponed: bool = False
+    """It went through, but its work waits: the job queue did not answer (a sweep queues it later)."""
 
     @property
     def ok(self) -> bool:

@@ -1,6 +1,7 @@
 """Email through the outbox, a real SAQ worker and a real SMTP server."""
 
 import asyncio
+import contextlib
 import dataclasses
 from typing import Any
 
@@ -12,6 +13,7 @@ from portal.notifications import outbox
 from portal.settings import Settings
 from portal.templating import make_environment
 from tests.conftest import all_mail_sent
+from tests.processes import PrivateRedis
 
 ENV = make_environment(Settings.from_env())
 """The templates as the web and the worker have them: the issuer and the base address are globals."""
@@ -106,3 +108,24 @@ async def test_dev_mailbox_sends_nothing_but_marks_sent(db: None, settings: Sett
     assert await outbox.deliver(dev, make_transport(dev.mail), email_id) == "sent"
     [stored] = await outbox.recent_emails()
     assert stored.id == email_id and stored.sent_at is not None
+
+
+async def test_a_message_stored_while_the_queue_is_down_waits_in_the_outbox(
+    db: None, settings: Settings, private_redis: PrivateRedis
+) -> None:
+    from portal.infra.queue import UNREACHABLE, make_queue
+
+    queue = make_queue(
+        dataclasses.replace(settings, queue=dataclasses.replace(settings.queue, url=private_redis.url))
+    )
+    private_redis.stop()
+    try:
+        # The step that sends it (a registration, a password reset…) goes through: no error here.
+        email_id = await outbox.queue_email(
+            ENV, queue, dedupe_key="test:outage", template="test", to_address="ana@example.com", context={}
+        )
+    finally:
+        with contextlib.suppress(*UNREACHABLE):  # it cannot say goodbye to a server that is gone
+            await queue.disconnect()
+    row = await OutboxEmail.select().where(OutboxEmail.id == email_id).first()
+    assert row["sent_at"] is None  # the sweep queues it once the queue answers

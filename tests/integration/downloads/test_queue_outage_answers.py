@@ -1,0 +1,53 @@
+"""While the job queue does not answer: Confirm of a massive download still saves the request and says it
+will be prepared as soon as possible (then the sweep queues it, once the queue is back); a PDF not yet
+rendered, and its status poll, answer 503 with "Try again" and Retry-After, never a 500. A Redis of the
+test's own is the queue; a real `portal worker` prepares the request afterwards."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from portal.db.tables import DownloadRequest
+from portal.settings import Settings
+from tests.conftest import running, submit
+from tests.integration.bills.test_bill_files import ana_bill
+from tests.integration.downloads.download_steps import request_until_check
+from tests.processes import Portal, PrivateRedis
+from tests.steps import sign_in
+
+
+async def test_a_queue_outage_saves_the_request_and_answers_503_for_pdfs(
+    db: None, demo: None, settings: Settings, private_redis: PrivateRedis, portal: Portal, mailbox: Any
+) -> None:
+    from portal.app import create_app
+
+    on_redis = dataclasses.replace(settings, queue=dataclasses.replace(settings.queue, url=private_redis.url))
+    bill = await ana_bill()
+    async with running(create_app(on_redis)) as client:
+        await sign_in(client)
+        request_id = await request_until_check(client)
+        private_redis.stop()
+
+        confirmed = await submit(client, f"/downloads/{request_id}/confirm")
+        assert confirmed.status_code == 303
+        page = await client.get(confirmed.headers["location"])
+        assert page.status_code == 200
+        assert "We will prepare it as soon as we can" in page.text
+        row = await DownloadRequest.select().where(DownloadRequest.id == request_id).first()
+        assert row["state"] == "queued"
+
+        for path in (f"/bills/{bill['id']}/pdf", f"/bills/{bill['id']}/pdf/status"):
+            answer = await client.get(path)
+            assert answer.status_code == 503, path
+            assert answer.headers["retry-after"] == "30"
+            assert answer.headers["cache-control"] == "no-store"
+            assert f'<a href="/bills/{bill["id"]}/pdf' in answer.text and "Try again</a>" in answer.text
+
+        # The queue is back: a worker's sweep queues the saved request, which is prepared and mailed.
+        private_redis.start()
+        portal.start("worker", "worker", QUEUE_URL=private_redis.url)
+        [message] = await mailbox.wait_for(1, within=90)
+        assert "ready" in message["Subject"]
+        row = await DownloadRequest.select().where(DownloadRequest.id == request_id).first()
+        assert row["state"] == "ready"

@@ -40,6 +40,7 @@ from portal.web.errors import EXCEPTION_HANDLERS
 from portal.web.health import healthz, readyz
 from portal.web.logging import RequestLogMiddleware, configure_logging
 from portal.web.params import bounded_address
+from portal.web.retry import CONNECTION_LOST_HANDLERS, RetryReadsMiddleware
 from portal.web.security import SecurityHeadersMiddleware, host_cookie_name, security_headers
 from portal.web.sessions import SessionStore, provide_viewer
 
@@ -140,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # The gateway's notification is server to server: its Redsys signature is the proof, not a token.
             exclude=["^/healthz$", "^/readyz$", "^/payments/notification$"],
         ),
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **CONNECTION_LOST_HANDLERS},
         openapi_config=None,
         # configure_logging() owns logging: Litestar's default config would replace its JSON handler with
         # a plain-text one and turn uvicorn's access log back on (every request logged twice).
@@ -152,9 +153,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # A route's path never changes while the app runs, and a page asks for a dozen (layout, menus, forms):
     # remembered, rather than reversed through the routing tables each time. Replaces Litestar's url_for.
     environment.globals["url_for"] = functools.lru_cache(maxsize=1024)(app.route_reverse)
-    # Litestar runs `middleware=[…]` only for requests that match a route; these two must also see the
+    # Litestar runs `middleware=[…]` only for requests that match a route; these must also see the
     # 404s and 405s that its router answers, so they wrap the whole ASGI handler.
     app.asgi_handler = RequestLogMiddleware(
-        SecurityHeadersMiddleware(app.asgi_handler, security_headers(settings))
+        SecurityHeadersMiddleware(RetryReadsMiddleware(app.asgi_handler), security_headers(settings))
     )
     return app

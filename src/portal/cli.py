@@ -2,7 +2,8 @@
 
 `portal run` is the one-command development stack: embedded PostgreSQL (unless DATABASE_URL is set),
 migrations, demo data on an empty database, then the web server, the job worker and the sandbox bank as
-child processes. Ctrl-C stops the children, then the database.
+child processes. A worker that dies is started again (with a growing delay); Ctrl-C stops the children,
+then the database.
 """
 
 from __future__ import annotations
@@ -69,9 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         if serves_gateway(settings):
             children["sandbox bank"] = [sys.executable, "-m", "portal.cli", "sandbox-bank"]
-        processes = {name: subprocess.Popen(cmd) for name, cmd in children.items()}  # noqa: S603
         print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
-        if "sandbox bank" in processes:
+        if "sandbox bank" in children:
             print(
                 f"The sandbox bank (test card payments, no real money) is at {sandbox_url(settings)}/",
                 flush=True,
@@ -81,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if demo:
             print(demo, flush=True)
         print("Press Ctrl-C to stop.\n", flush=True)
-        return _supervise(processes, optional={"sandbox bank"})
+        return _supervise(children, optional={"sandbox bank"}, restarted={"worker"})
     finally:
         if embedded:
             from portal.db import embedded as embedded_db
@@ -90,14 +90,23 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("Stopped the embedded PostgreSQL.", flush=True)
 
 
-def _supervise(
-    processes: dict[str, subprocess.Popen[bytes]], optional: frozenset[str] | set[str] = frozenset()
-) -> int:
-    """Wait until Ctrl-C, SIGTERM or a child dying; then stop every child (SIGTERM, then SIGKILL).
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+RESTART_STEADY = 60.0
+"""Seconds a restarted child must keep running for its next restart to wait the first delay again."""
 
-    An `optional` child that dies (the sandbox bank, e.g. when its port is taken) is reported, not fatal."""
+
+def _supervise(
+    commands: dict[str, list[str]],
+    optional: frozenset[str] | set[str] = frozenset(),
+    restarted: frozenset[str] | set[str] = frozenset(),
+) -> int:
+    """Start the children, then wait until Ctrl-C or SIGTERM; then stop every child (SIGTERM, then SIGKILL).
+
+    A `restarted` child that dies (the worker) is started again after a delay that doubles while it keeps
+    dying (1 s up to 30 s); an `optional` one (the sandbox bank, e.g. when its port is taken) is reported
+    and left stopped; any other (the web server) stops everything."""
     stop = False
-    processes = dict(processes)
 
     def request_stop(signum: int, frame: object) -> None:
         nonlocal stop
@@ -105,22 +114,41 @@ def _supervise(
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    processes = {name: subprocess.Popen(command) for name, command in commands.items()}  # noqa: S603
+    started = dict.fromkeys(processes, time.monotonic())
+    delays = dict.fromkeys(restarted, RESTART_FIRST_DELAY)
+    restart_at: dict[str, float] = {}
     exit_code = 0
     while not stop:
-        for name, process in processes.items():
-            if process.poll() is not None and name in optional:
+        now = time.monotonic()
+        for name in [name for name, due in restart_at.items() if due <= now]:
+            del restart_at[name]
+            processes[name] = subprocess.Popen(commands[name])  # noqa: S603
+            started[name] = now
+            print(f"Started the {name} again.", flush=True)
+        for name, process in list(processes.items()):
+            if process.poll() is None or name in restart_at:
+                continue
+            if name in restarted:
+                if now - started[name] >= RESTART_STEADY:
+                    delays[name] = RESTART_FIRST_DELAY
+                delay = delays[name]
+                delays[name] = min(delay * 2, RESTART_MAX_DELAY)
+                restart_at[name] = now + delay
+                said = f"The {name} stopped (exit code {process.returncode})"
+                print(f"{said}; starting it again in {delay:.0f} s.", flush=True)
+            elif name in optional:
                 print(f"The {name} stopped (exit code {process.returncode}); the rest keeps running.")
                 del processes[name]
-                break
-            if process.poll() is not None:
+            else:
                 print(f"The {name} process stopped (exit code {process.returncode}); stopping the rest.")
                 exit_code, stop = 1, True
         time.sleep(0.2)
-    for process in processes.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+    running = [process for process in processes.values() if process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 20
-    for process in processes.values():
+    for process in running:
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:

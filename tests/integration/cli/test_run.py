@@ -12,11 +12,12 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from conftest import free_port
 
 
-def _start(pgdata: Path, port: int) -> subprocess.Popen[str]:
+def _start(pgdata: Path, port: int, output: IO[str] | int = subprocess.PIPE) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "QUEUE_URL", "PORTAL_ENV"}}
     env.update(
         PORTAL_PGDATA=str(pgdata), PORT=str(port), MAIL_URL="dev:", STORAGE_DIR=str(pgdata.parent / "f")
@@ -24,7 +25,7 @@ def _start(pgdata: Path, port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "run"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )

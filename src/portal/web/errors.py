@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import structlog
 from litestar import Request, Response
@@ -101,12 +101,28 @@ def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavail
     """A file that a job makes, asked for while the job queue does not answer: say so, and when to come
     back, rather than a 500. (A step whose work is saved goes through: its job is queued later.)"""
     log.warning("queue.unavailable", path=request.url.path, task=str(exc))
+    message = "We cannot prepare this right now. Try again in a minute."
+    headers = {"retry-after": str(QUEUE_RETRY_AFTER), "cache-control": "no-store"}
+    if request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true":
+        # A status poll: its place in the page says so (the poll goes on); "Try again" asks for the page.
+        page_path = urlsplit(request.headers.get("hx-current-url", "")).path
+        return Template(
+            template_name="partials/errors/unavailable.html",
+            context={"message": message, "try_again": page_path if _local(page_path) else None},
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            headers={**headers, "vary": "HX-Request"},
+        )
     return error_page(
         HTTP_503_SERVICE_UNAVAILABLE,
-        message="We cannot prepare this right now. Try again in a minute.",
-        headers={"retry-after": str(QUEUE_RETRY_AFTER)},
+        message=message,
+        headers=headers,
         try_again=request.url.path if request.method == "GET" else None,
     )
+
+
+def _local(path: str) -> bool:
+    """A path on this site (not `//host/…`, which a browser reads as another site)."""
+    return path.startswith("/") and not path.startswith("//")
 
 
 def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

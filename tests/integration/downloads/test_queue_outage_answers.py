@@ -43,6 +43,14 @@ async def test_a_queue_outage_saves_the_request_and_answers_503_for_pdfs(
             assert answer.headers["retry-after"] == "30"
             assert answer.headers["cache-control"] == "no-store"
             assert f'<a href="/bills/{bill["id"]}/pdf' in answer.text and "Try again</a>" in answer.text
+        # The page's own poll (htmx) gets a few lines for its place in the page, not a whole page.
+        poll = await client.get(
+            f"/bills/{bill['id']}/pdf/status",
+            headers={"HX-Request": "true", "HX-Current-URL": f"http://127.0.0.1:8000/bills/{bill['id']}/pdf"},
+        )
+        assert poll.status_code == 503 and poll.headers["retry-after"] == "30"
+        assert "<html" not in poll.text
+        assert f'<a href="/bills/{bill["id"]}/pdf" data-hx-boost="false">Try again</a>' in poll.text
 
         # The queue is back: a worker's sweep queues the saved request, which is prepared and mailed.
         private_redis.start()

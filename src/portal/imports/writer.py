@@ -285,13 +285,14 @@ class Importer:
             await self._copy_bills(accepted.bills)
             self.counts.bills += len(accepted.bills)
         if accepted.payments:
-            paid = await self.connection.fetch(
+            # A bills-due document whose bills are now all paid reads as paid (payment_documents), so its
+            # code takes no money again: a card payment already started for it is flagged for refund.
+            await self.connection.execute(
                 "UPDATE bill SET status = 'paid', paid_at = u.paid_at, paid_channel = u.channel"
                 " FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS u(number, paid_at, channel)"
-                " WHERE bill.number = u.number AND bill.status <> 'paid' RETURNING bill.id",
+                " WHERE bill.number = u.number AND bill.status <> 'paid'",
                 *_columns(accepted.payments, ("bill", "paid_at", "channel")),
             )
-            await self.connection.execute(_DOCUMENTS_PAID, [row[0] for row in paid])
             self.counts.payments += len(accepted.payments)
 
     async def _upsert(
@@ -384,17 +385,6 @@ def _stored_bill(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-# A pending bills-due document whose bills are now all paid is paid: its code must not take money again
-# (a card payment already started for it is then refunded, payments.services.handle_notification).
-_DOCUMENTS_PAID = (
-    "UPDATE payment_document d SET status = 'paid',"
-    " paid_at = (SELECT max(b.paid_at) FROM payment_document_bill x JOIN bill b ON b.id = x.bill"
-    "   WHERE x.document = d.id)"
-    " WHERE d.status = 'pending'"
-    " AND d.id IN (SELECT document FROM payment_document_bill WHERE bill = ANY($1::int[]))"
-    " AND NOT EXISTS (SELECT 1 FROM payment_document_bill x JOIN bill b ON b.id = x.bill"
-    "   WHERE x.document = d.id AND b.status <> 'paid')"
-)
 _HOLDERS_SEE_NEW_ACCOUNTS = (
     'INSERT INTO account_access ("user", account, role, created_at)'
     " SELECT u.id, a.id, 'holder', $2 FROM account a JOIN portal_user u ON u.customer = a.customer"

@@ -7,6 +7,8 @@ DOCUMENTS = (
     " d.deadline, d.total_cents, d.status, d.payment_suffix, d.payment_reference, d.payment_identification,"
     " (SELECT COUNT(*) FROM payment_document_bill pdb JOIN bill pb ON pb.id = pdb.bill"
     "   WHERE pdb.document = d.id AND pb.status <> 'pending' AND d.status <> 'paid') AS paid_apart,"
+    " (SELECT COUNT(*) FROM payment_document_bill pdb JOIN bill pb ON pb.id = pdb.bill"
+    "   WHERE pdb.document = d.id AND pb.status <> 'paid') AS unpaid,"
     " ARRAY(SELECT bill FROM payment_document_bill WHERE document = d.id ORDER BY bill) AS bill_ids"
     " FROM payment_document d JOIN account a ON a.id = d.account JOIN customer c ON c.id = a.customer"
 )

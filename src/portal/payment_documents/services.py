@@ -3,8 +3,9 @@
 The document's code has a suffix of 500 or more, so its identification is its deadline (``DDMMYY``) and
 banks refuse it afterwards. Its state is read, not kept up to date by a job:
 
-- paid: paid through its own code (every bill in it became paid in the same transaction);
-- superseded: one of its bills was paid on its own, so the document's total is no longer what is owed;
+- paid: paid through its own code (every bill in it became paid in the same transaction), or every bill
+  in it was paid some other way (each by card, at the bank, by direct debit: the billing import);
+- superseded: some of its bills were paid on their own, so the document's total is no longer what is owed;
 - expired: past its deadline;
 - pending: none of the above, so it can still be paid.
 """
@@ -28,8 +29,10 @@ from portal.settings import IssuerSettings
 from portal.viewer import Viewer
 
 
-def document_state(status: str, deadline: dt.date, bills_paid_apart: int, today: dt.date) -> str:
-    if status == DocumentStatus.paid:
+def document_state(
+    status: str, deadline: dt.date, bills_paid_apart: int, bills_unpaid: int, today: dt.date
+) -> str:
+    if status == DocumentStatus.paid or not bills_unpaid:
         return "paid"
     if bills_paid_apart:
         return "superseded"
@@ -39,7 +42,7 @@ def document_state(status: str, deadline: dt.date, bills_paid_apart: int, today:
 
 
 def _row_state(row: dict[str, Any], today: dt.date) -> str:
-    return document_state(row["status"], row["deadline"], row["paid_apart"], today)
+    return document_state(row["status"], row["deadline"], row["paid_apart"], row["unpaid"], today)
 
 
 def _read(row: dict[str, Any], today: dt.date) -> dict[str, Any]:

@@ -101,9 +101,7 @@ async def test_a_bills_due_document_whose_bills_are_all_paid_elsewhere_shows_pai
         b"".join(payment(bill["number"], bill["total_cents"], "direct_debit") for bill in rest), settings
     )
     document = await documents.document_by_reference(reference)
-    assert document is not None and document.state == "paid"
-    row = await PaymentDocument.select(PaymentDocument.status, PaymentDocument.paid_at).first()
-    assert row == {"status": "paid", "paid_at": dt.datetime(2026, 11, 15, 9, 42, tzinfo=dt.UTC)}
+    assert document is not None and document.state == "paid"  # its code takes no money again
 
 
 async def test_a_card_payment_for_a_bill_paid_meanwhile_at_the_bank_is_flagged_for_refund(

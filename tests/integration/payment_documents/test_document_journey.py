@@ -262,3 +262,33 @@ async def _viewer(username: str) -> Any:
         session_id=0,
         expires_at=clock.now() + dt.timedelta(minutes=10),
     )
+
+
+async def test_a_document_whose_bills_were_each_paid_by_card_shows_paid(
+    client: Any, demo: None, settings: Any
+) -> None:
+    """Each bill paid on its own, by its own code: nothing of the document is owed any more."""
+    from tests.integration.payments.helpers import check_page, notification, notify, start_payment
+
+    await sign_in(client)
+    bills = await pending_bills(ANA_ACCOUNT)
+    await create(client, [bill["id"] for bill in bills], confirmed="yes")
+    document = await PaymentDocument.select().first()
+    for bill in bills:
+        code = {
+            "cpr": "9050794",
+            "issuer": f"{settings.issuer.code}-{bill['payment_suffix']}",
+            "reference": bill["payment_reference"],
+            "identification": bill["payment_identification"],
+            "amount": f"{bill['total_cents'] // 100},{bill['total_cents'] % 100:02d}",
+        }
+        order = await start_payment(client, await check_page(client, code))
+        await notify(client, notification(order, bill["total_cents"]))
+        state = await services.document_by_reference(document["payment_reference"])
+        assert state is not None
+        assert state.state == ("paid" if bill is bills[-1] else "superseded")
+    view = await client.get(f"/payment-documents/{document['id']}")
+    assert "can no longer be paid" not in view.text
+    listed = await client.get("/payment-documents/")
+    assert document["payment_reference"] in listed.text
+    assert re.search(r'class="tag tag--green"[^>]*>\s*Paid', listed.text), listed.text

@@ -18,11 +18,16 @@ ISSUER = Settings.from_env().issuer
 
 def test_paid_wins_then_a_bill_paid_apart_then_the_deadline() -> None:
     deadline = TODAY
-    assert document_state("pending", deadline, 0, TODAY) == "pending"  # the last day still counts
-    assert document_state("pending", deadline, 0, TODAY + dt.timedelta(days=1)) == "expired"
-    assert document_state("pending", deadline, 1, TODAY) == "superseded"
-    assert document_state("pending", deadline, 1, TODAY + dt.timedelta(days=1)) == "superseded"
-    assert document_state("paid", deadline, 0, TODAY + dt.timedelta(days=30)) == "paid"
+    assert document_state("pending", deadline, 0, 2, TODAY) == "pending"  # the last day still counts
+    assert document_state("pending", deadline, 0, 2, TODAY + dt.timedelta(days=1)) == "expired"
+    assert document_state("pending", deadline, 1, 1, TODAY) == "superseded"
+    assert document_state("pending", deadline, 1, 1, TODAY + dt.timedelta(days=1)) == "superseded"
+    assert document_state("paid", deadline, 0, 0, TODAY + dt.timedelta(days=30)) == "paid"
+
+
+def test_a_document_whose_bills_were_all_paid_apart_is_paid() -> None:
+    assert document_state("pending", TODAY, 2, 0, TODAY) == "paid"
+    assert document_state("pending", TODAY, 2, 0, TODAY + dt.timedelta(days=30)) == "paid"
 
 
 @given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 11, 30)))

@@ -30,6 +30,7 @@ def make_environment(settings: Settings | None = None) -> Environment:
     env.filters["eur"] = format_eur
     env.filters["day"] = _day
     env.filters["time"] = _time
+    env.filters["paid_by"] = paid_by
     if settings is not None:
         env.globals.update(issuer=settings.issuer, base_url=settings.web.base_url)
         with_timezone(env, settings.locale.timezone)
@@ -55,6 +56,20 @@ def _day(context: Context, day: dt.date) -> str:
 @pass_context
 def _time(context: Context, moment: dt.datetime) -> str:
     return moment.astimezone(context["timezone"]).strftime("%H:%M")
+
+
+_PAID_BY = {
+    "card": "by card",
+    "bank_counter": "at a bank counter",
+    "direct_debit": "by direct debit",
+    "transfer": "by bank transfer",
+}
+
+
+def paid_by(channel: str) -> str:
+    """How a bill was paid, in words ("at a bank counter"); "" when the billing system did not say how
+    (a bill imported as paid, or the channel "other")."""
+    return _PAID_BY.get(channel, "")
 
 
 def with_timezone(env: Environment, timezone: str) -> Environment:

@@ -292,9 +292,13 @@ class AccountStatus:
     last_bill_id: int | None
     last_bill_number: str | None
     last_bill_cents: int | None
-    last_payment_order: str | None = None
-    last_payment_cents: int | None = None
     last_payment_at: dt.datetime | None = None
+    """The latest payment of any channel: a card payment in the portal (its order, for the receipt), or
+    a bill paid elsewhere as the billing system reported it (the bill)."""
+    last_payment_cents: int | None = None
+    last_payment_channel: str = ""
+    last_payment_order: str | None = None
+    last_payment_bill_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -326,17 +330,26 @@ async def account_status(viewer: Viewer, today: dt.date | None = None) -> list[A
         " COUNT(b.id) FILTER (WHERE b.status = 'pending' AND b.due_date < {}) AS overdue_count,"
         " MIN(b.due_date) FILTER (WHERE b.status = 'pending' AND b.due_date >= {}) AS next_due_date,"
         " last.id AS last_bill_id, last.number AS last_bill_number, last.total_cents AS last_bill_cents,"
-        " paid.order_id AS last_payment_order, paid.amount_cents AS last_payment_cents,"
-        " paid.notified_at AS last_payment_at"
+        " paid.paid_at AS last_payment_at, paid.amount_cents AS last_payment_cents,"
+        " COALESCE(paid.channel, '') AS last_payment_channel, paid.order_id AS last_payment_order,"
+        " paid.bill_id AS last_payment_bill_id"
         + queries.VIEWER_ACCOUNTS
         + " LEFT JOIN bill b ON b.account = a.id"
         " LEFT JOIN LATERAL (SELECT id, number, total_cents FROM bill WHERE account = a.id"
         "   ORDER BY period_start DESC, id DESC LIMIT 1) last ON true"
-        " LEFT JOIN LATERAL (SELECT order_id, amount_cents, notified_at FROM payment WHERE account = a.id"
-        "   AND state = 'authorised' ORDER BY notified_at DESC, id DESC LIMIT 1) paid ON true"
+        # The latest card payment (one order may pay a document's bills) against the latest bill paid
+        # another way; a card payment to refund paid nothing.
+        " LEFT JOIN LATERAL (SELECT * FROM ("
+        "   (SELECT notified_at AS paid_at, amount_cents, 'card' AS channel, order_id, NULL::int AS bill_id"
+        "     FROM payment WHERE account = a.id AND state = 'authorised' AND NOT needs_refund"
+        "     ORDER BY notified_at DESC, id DESC LIMIT 1)"
+        "   UNION ALL (SELECT paid_at, total_cents, paid_channel, NULL, id FROM bill WHERE account = a.id"
+        "     AND status = 'paid' AND paid_channel <> 'card' AND paid_at IS NOT NULL"
+        "     ORDER BY paid_at DESC, id DESC LIMIT 1)"
+        " ) latest ORDER BY paid_at DESC LIMIT 1) paid ON true"
         ' WHERE x."user" = {}'
-        " GROUP BY a.id, c.name, last.id, last.number, last.total_cents, paid.order_id, paid.amount_cents,"
-        " paid.notified_at ORDER BY c.name, a.number",
+        " GROUP BY a.id, c.name, last.id, last.number, last.total_cents, paid.paid_at, paid.amount_cents,"
+        " paid.channel, paid.order_id, paid.bill_id ORDER BY c.name, a.number",
         today,
         today,
         viewer.user_id,

@@ -6,14 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from portal import clock
 from portal.db.tables import Bill, PaymentDocument, User
 from portal.payment_documents import services as documents
 from portal.settings import Settings
+from portal.templating import format_day
 from portal.viewer import Viewer
+from tests.conftest import submit
 from tests.integration.imports.import_steps import run
 from tests.integration.payments.helpers import (
+    ANA_BARCODE,
+    ANA_CENTS,
     MARIA_CENTS,
     check_page,
     notification,
@@ -21,10 +26,11 @@ from tests.integration.payments.helpers import (
     payment_row,
     start_payment,
 )
-from tests.steps import ANA, submit_sign_in
+from tests.steps import ANA, sign_in, submit_sign_in
 from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, PAYMENT, jsonl, record
 
 MARIA_BILL = "FA00000000025"
+ANA_BILL = "FA00000001025"  # ANA_BARCODE's
 
 
 def payment(
@@ -141,3 +147,32 @@ async def test_a_bill_paid_at_the_bank_shows_paid_with_its_channel_in_my_bills_a
     assert "Online payment" not in page.text
     listed = await client.get("/bills/?status=pending")
     assert bill["number"] not in listed.text
+
+
+def _account_card(home: str, number: str) -> str:
+    return home.split(f'id="account-{number}"')[1].split("</section>")[0]
+
+
+async def test_the_home_page_shows_the_last_payment_of_any_channel(
+    client: Any, demo: None, settings: Settings
+) -> None:
+    bills = await Bill.raw(
+        "SELECT b.id, b.number, b.total_cents FROM bill b JOIN account a ON a.id = b.account"
+        " WHERE a.number = '0001000413' AND b.status = 'pending' ORDER BY b.number"
+    )
+    at_bank = next(bill for bill in bills if bill["number"] != ANA_BILL)
+    an_hour_ago = clock.now() - dt.timedelta(hours=1)
+    await run(payment(at_bank["number"], at_bank["total_cents"], at=an_hour_ago.isoformat()), settings)
+    await sign_in(client, ANA)
+    card = _account_card((await client.get("/account")).text, "0001000413")
+    euros = f"{at_bank['total_cents'] // 100},{at_bank['total_cents'] % 100:02d}"
+    day = format_day(an_hour_ago.astimezone(ZoneInfo(settings.locale.timezone)))
+    assert "<dt>Last payment</dt>" in card
+    assert f'<a href="/bills/{at_bank["id"]}">{euros}\xa0€ at a bank counter, {day}</a>' in card
+
+    response = await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})
+    order = await start_payment(client, response.headers["location"])
+    await notify(client, notification(order, ANA_CENTS))
+    card = _account_card((await client.get("/account")).text, "0001000413")
+    today = format_day(clock.today())
+    assert f'<a href="/payments/{order}">13,48\xa0€ by card, {today}</a>' in card

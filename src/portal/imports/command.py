@@ -88,12 +88,19 @@ def import_file(
             on_progress=lambda done: progress.update(task, completed=done),
         )
         outcome = asyncio.run(run_import(stream, settings, options))
+        if (stopped := outcome.read_error) is not None:
+            # Like a rejected line, and printed whatever SHOWN: it is why the run stopped.
+            print(f"{stopped}; the lines before it were imported: import the file again once it can be read")
+            if errors_file is not None:
+                errors_file.write(
+                    json.dumps(_as_dict(Rejection(stopped.line, "line", stopped.reason))) + "\n"
+                )
     if shown > SHOWN:
         print(f"… and {shown - SHOWN} more rejected lines" + (f" (all in {errors})" if errors else ""))
     counts = outcome.counts
     if dry_run:
         print("dry run: nothing was written")
-    elif not counts.changed and not counts.rejected:
+    elif not counts.changed and not counts.rejected and outcome.read_error is None:
         print("nothing changed: every record was already in the portal")
     if outcome.issued is not None and (outcome.issued.render_jobs or outcome.issued.emails):
         print(

@@ -18,6 +18,16 @@ MAX_LINE = 1 << 20
 CHUNK = 1 << 16
 
 
+class ReadError(Exception):
+    """The file could not be read past a point (an I/O error, a network file system gone): the line
+    being read then is `line`, and nothing from it on was read."""
+
+    def __init__(self, line: int, cause: str) -> None:
+        self.line = line
+        self.reason = f"the file cannot be read from this line on ({cause})"
+        super().__init__(f"line {line}: line: {self.reason}")
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     number: int
@@ -43,9 +53,17 @@ class Source:
             yield chunk
 
     def lines(self) -> Iterator[Line]:
-        """Every non-blank line, numbered from 1 (blank lines count, as an editor shows them)."""
+        """Every non-blank line, numbered from 1 (blank lines count, as an editor shows them); ReadError
+        when the file cannot be read on (the lines before it were all given)."""
         number, pending, overflow = 0, bytearray(), False
-        for chunk in self._chunks():
+        chunks = self._chunks()
+        while True:
+            try:
+                chunk = next(chunks, b"")
+            except OSError as exc:
+                raise ReadError(number + 1, exc.strerror or str(exc)) from exc
+            if not chunk:
+                break
             start = 0
             while (end := chunk.find(b"\n", start)) >= 0:
                 number += 1

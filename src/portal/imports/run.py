@@ -1,16 +1,16 @@
 """One `portal import` run: stream the file through the importer in batches, record the run, issue.
 
 Exit status (the contract): 0 when every line was accepted, 1 when any was rejected, 2 when the file
-cannot be read. A dry run goes through exactly the same steps inside one transaction that is rolled
+cannot be read (from some line on: the lines before it are imported and issued, and the run says where
+it stopped). A dry run goes through exactly the same steps inside one transaction that is rolled
 back, so it rejects what a real run would and writes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -19,7 +19,7 @@ import asyncpg
 from portal import clock
 from portal.db import engine as db_engine
 from portal.imports import issuing
-from portal.imports.reader import Source
+from portal.imports.reader import Line, ReadError, Source
 from portal.imports.writer import BATCH, Counts, Importer, Rejection
 from portal.settings import Settings
 
@@ -29,9 +29,12 @@ class Outcome:
     counts: Counts
     run_id: int | None
     issued: issuing.Issued | None
+    read_error: ReadError | None = None
 
     @property
     def exit_status(self) -> int:
+        if self.read_error is not None:
+            return 2
         return 1 if self.counts.rejected else 0
 
 
@@ -59,22 +62,40 @@ async def run_import(stream: BinaryIO, settings: Settings, options: Options) -> 
         if dry_run is not None:
             await dry_run.start()
         lines = source.lines()
-        while batch := list(itertools.islice(lines, BATCH)):
-            await importer.batch(batch)
-            options.on_progress(source.bytes_read)
+        while True:
+            batch, read_error = _next_batch(lines)
+            if batch:
+                await importer.batch(batch)
+                options.on_progress(source.bytes_read)
+            if read_error is not None or len(batch) < BATCH:
+                break
         if dry_run is not None:
             await dry_run.rollback()
-            return Outcome(importer.counts, None, None)
+            return Outcome(importer.counts, None, None, read_error)
         assert run_id is not None
-        await _finish_run(connection, run_id, source.sha256.hexdigest(), importer.counts)
+        await _finish_run(connection, run_id, source.sha256.hexdigest(), importer.counts, read_error)
         if not options.issue:
             await connection.execute(
                 "UPDATE import_run SET issued_at = $2 WHERE id = $1", run_id, clock.now()
             )
-            return Outcome(importer.counts, run_id, None)
-        return Outcome(importer.counts, run_id, await _issue(connection, run_id, settings, options))
+            return Outcome(importer.counts, run_id, None, read_error)
+        issued = await _issue(connection, run_id, settings, options)
+        return Outcome(importer.counts, run_id, issued, read_error)
     finally:
         await connection.close()
+
+
+def _next_batch(lines: Iterator[Line]) -> tuple[list[Line], ReadError | None]:
+    """Up to BATCH lines; with the error that stopped the reading, if it did (the lines before it count)."""
+    batch: list[Line] = []
+    try:
+        for line in lines:
+            batch.append(line)
+            if len(batch) == BATCH:
+                break
+    except ReadError as exc:
+        return batch, exc
+    return batch, None
 
 
 async def _issue(
@@ -96,7 +117,10 @@ async def _issue(
                 connection, run["id"], queue, make_environment(settings), render=options.render
             )
             await connection.execute(
-                "UPDATE import_run SET issued_at = $2 WHERE id = $1", run["id"], clock.now()
+                "UPDATE import_run SET issued_at = $2, rendered = $3 WHERE id = $1",
+                run["id"],
+                clock.now(),
+                options.render,
             )
             issued = issuing.Issued(issued.render_jobs + done.render_jobs, issued.emails + done.emails)
         return issued
@@ -115,14 +139,18 @@ async def _start_run(connection: asyncpg.Connection, options: Options) -> int:
     return run_id
 
 
-async def _finish_run(connection: asyncpg.Connection, run_id: int, sha256: str, counts: Counts) -> None:
+async def _finish_run(
+    connection: asyncpg.Connection, run_id: int, sha256: str, counts: Counts, read_error: ReadError | None
+) -> None:
     await connection.execute(
-        "UPDATE import_run SET finished_at = $2, sha256 = $3, counts = $4, rejected = $5 WHERE id = $1",
+        "UPDATE import_run SET finished_at = $2, sha256 = $3, counts = $4, rejected = $5, read_error = $6"
+        " WHERE id = $1",
         run_id,
         clock.now(),
         sha256,
         json.dumps(counts.__dict__),
         counts.rejected,
+        f"line {read_error.line}: {read_error.reason}" if read_error else "",
     )
 
 
@@ -138,13 +166,24 @@ async def history(limit: int = 20) -> list[dict[str, Any]]:
 
 
 def describe(run: dict[str, Any]) -> str:
-    """One line of `portal import --history`."""
+    """A run of `portal import --history`: who, when, which file and what came of it (the summary line),
+    then whether its bills were issued, and where reading stopped if it did."""
     when = run["started_at"].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     if run["finished_at"] is None:
         result = "did not finish"
     else:
         counts = Counts(**run["counts"])
         result = counts.summary()
-    return (
+    lines = [
         f"#{run['id']}  {when}  by {run['run_by']}  {run['file_name']}  sha256 {run['sha256'][:16]}  {result}"
-    )
+    ]
+    issued_at = run["issued_at"] and run["issued_at"].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if not issued_at:
+        lines.append("    not issued yet: the next import issues its bills (PDFs and emails)")
+    elif run["rendered"]:
+        lines.append(f"    issued {issued_at}: PDFs queued for the workers to render, new bill emails queued")
+    else:
+        lines.append(f"    issued {issued_at} without rendering (--no-render): PDFs made on first request")
+    if run["read_error"]:
+        lines.append(f"    reading stopped at {run['read_error']}; the lines before it were imported")
+    return "\n".join(lines)

@@ -61,3 +61,24 @@ async def test_exit_status_summary_and_errors_file(db: None, settings: Settings,
     assert len(runs) == 3  # the newest first; a file that cannot be read leaves no run
     assert "by nightly" in runs[-1] and "imported 1 bills" in runs[-1]
     assert " - " in runs[1] and "rejected 2" in runs[1]
+    lines = history.stdout.splitlines()
+    issued = [lines[n + 1] for n, line in enumerate(lines) if line.startswith("#")]
+    assert issued[0].endswith("without rendering (--no-render): PDFs made on first request")
+    assert issued[1].endswith(": PDFs queued for the workers to render, new bill emails queued")
+
+
+async def test_a_file_that_cannot_be_read_exits_2_with_a_line_numbered_message(
+    db: None, settings: Settings, tmp_path: Path
+) -> None:
+    # Linux's /proc/self/mem opens, then fails every read with EIO: a disk failing under the file.
+    errors = tmp_path / "errors.jsonl"
+    done = portal_import("/proc/self/mem", "--no-render", "--errors", str(errors), settings=settings)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-2] == (
+        "line 1: line: the file cannot be read from this line on (Input/output error);"
+        " the lines before it were imported: import the file again once it can be read"
+    )
+    assert lines[-1] == "imported 0 bills, 0 customers, 0 accounts, 0 payments; skipped 0; rejected 0"
+    assert [json.loads(line)["line"] for line in errors.read_text().splitlines()] == [1]

@@ -17,6 +17,7 @@ from tests.unit.imports.import_samples import (
     IBAN,
     PAYMENT,
     PERSON,
+    FailingDisk,
     jsonl,
     record,
 )
@@ -238,3 +239,28 @@ async def test_a_new_account_of_a_registered_holder_is_seen_by_its_users(
         AccountAccess.user._.username.as_alias("username"), AccountAccess.role
     ).where(AccountAccess.account._.number == number)
     assert rows == [{"username": "ana.demo", "role": "holder"}]
+
+
+async def test_a_file_that_cannot_be_read_on_stops_with_exit_2_keeping_the_lines_before(
+    db: None, settings: Settings, monkeypatch: Any
+) -> None:
+    import portal.imports.run
+    from portal.imports.run import Options, describe, history, run_import
+
+    monkeypatch.setattr(portal.imports.run, "BATCH", 2)
+    bills = [record(BILL, number=f"FA-2026/00010{n}") for n in range(1, 5)]
+    data = jsonl(CUSTOMER, ACCOUNT_RECORD, *bills)
+    good = len(jsonl(CUSTOMER, ACCOUNT_RECORD, *bills[:3])) + 10  # the disk fails inside line 6
+    outcome = await run_import(FailingDisk(data, good), settings, Options("bills.jsonl", "tester"))
+    assert outcome.exit_status == 2
+    assert outcome.read_error is not None and outcome.read_error.line == 6
+    assert outcome.counts.summary() == (
+        "imported 3 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 0"
+    )
+    assert await Bill.count() == 3
+    [run_row] = await history()
+    assert run_row["read_error"] == ("line 6: the file cannot be read from this line on (Input/output error)")
+    assert describe(run_row).splitlines()[-1] == (
+        "    reading stopped at line 6: the file cannot be read from this line on (Input/output error);"
+        " the lines before it were imported"
+    )

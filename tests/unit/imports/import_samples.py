@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import errno
+import io
 import json
 from typing import Any
 
@@ -83,3 +85,17 @@ def record(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 def jsonl(*records: dict[str, Any]) -> bytes:
     return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
+
+
+class FailingDisk(io.BytesIO):
+    """A file whose disk fails after `good` bytes (outside the product: a stand-in for the disk)."""
+
+    def __init__(self, data: bytes, good: int) -> None:
+        super().__init__(data)
+        self.good = good
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() >= self.good:
+            raise OSError(errno.EIO, "Input/output error")
+        left = self.good - self.tell()
+        return super().read(left if size is None or size < 0 else min(size, left))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 
-from portal.imports.reader import CHUNK, MAX_LINE, Source
+import pytest
+
+from portal.imports.reader import CHUNK, MAX_LINE, ReadError, Source
+from tests.unit.imports.import_samples import FailingDisk
 
 
 def lines(data: bytes) -> list[tuple[int, str, str | None, bool]]:
@@ -67,3 +70,16 @@ def test_the_sha256_is_of_the_whole_file() -> None:
 
 def test_a_byte_order_mark_is_not_part_of_the_first_line() -> None:
     assert lines(b'\xef\xbb\xbf{"a": 1}\n') == [(1, '{"a": 1}', None, False)]
+
+
+def test_a_read_error_gives_the_lines_before_it_then_says_at_which_line_it_stopped() -> None:
+    data = b'{"a": 1}\n{"b": 2}\n{"c": 3}\n'
+    source = Source(FailingDisk(data, good=14))  # the first line and part of the second
+    read = []
+    with pytest.raises(ReadError) as stopped:
+        read.extend(line.text for line in source.lines())
+    assert read == ['{"a": 1}']
+    assert stopped.value.line == 2
+    assert str(stopped.value) == (
+        "line 2: line: the file cannot be read from this line on (Input/output error)"
+    )

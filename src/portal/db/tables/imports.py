@@ -1,6 +1,6 @@
 """One row per `portal import` run: who ran it, when, on which file, and what came of it."""
 
-from piccolo.columns import JSONB, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, Boolean, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -20,3 +20,8 @@ class ImportRun(Table, tablename="import_run"):
     issued_at = Timestamptz(null=True, default=None)
     """When its new bills were issued (render jobs and emails queued); None: not yet, e.g. it crashed, and
     the next run issues them."""
+    rendered = Boolean(default=False)
+    """Whether issuing queued its bills' renders (False with `--no-render`: rendered on first request)."""
+    read_error = Text(default="")
+    """Where and why reading the file stopped before its end ("line 812: the file cannot be read from this
+    line on (Input/output error)"); "" if it did not."""

@@ -71,6 +71,8 @@ class Payment(Table, tablename="payment"):
     """As the gateway sends it (e.g. 454881******0004): never more than that."""
     needs_refund = Boolean(default=False)
     """Authorised after the bill was already paid another way: an operator must refund it."""
+    refunded_at = Timestamptz(null=True, default=None)
+    """When an operator recorded the refund (`portal payments refunded ORDER`)."""
     created_at = Timestamptz()
     updated_at = Timestamptz()
     notified_at = Timestamptz(null=True, default=None)

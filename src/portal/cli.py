@@ -248,6 +248,30 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_payments_refunds(args: argparse.Namespace) -> int:
+    from portal.payments.refunds import refunds
+
+    settings, _ = _settings_with_database()
+    asyncio.run(_prepare(settings, load_demo=False))
+    found = asyncio.run(refunds(include_refunded=args.all))
+    for refund in found:
+        print(refund.line())
+    print(f"{len(found)} card payments" + (" (refunded or not)" if args.all else " to refund"))
+    return 0
+
+
+def cmd_payments_refunded(args: argparse.Namespace) -> int:
+    from portal.payments.refunds import mark_refunded
+
+    settings, _ = _settings_with_database()
+    asyncio.run(_prepare(settings, load_demo=False))
+    if not asyncio.run(mark_refunded(args.order)):
+        print(f"portal payments refunded: {args.order} is not a card payment to refund", file=sys.stderr)
+        return 1
+    print(f"{args.order}: refund recorded")
+    return 0
+
+
 def _test_data_settings() -> Settings:
     """Settings for the commands that add a test's own data (to a migrated database), which have no
     place in production."""
@@ -344,6 +368,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--by", help="who runs the import, for its record (default: the system user)")
     imp.add_argument("--history", action="store_true", help="list the latest import runs")
     imp.set_defaults(func=cmd_import)
+    payments = sub.add_parser("payments", help="card payments: those to refund")
+    payments_sub = payments.add_subparsers(dest="payments_command", required=True)
+    refunds = payments_sub.add_parser(
+        "refunds", help="card payments authorised for something already paid another way: refund them"
+    )
+    refunds.add_argument("--all", action="store_true", help="also those already refunded")
+    refunds.set_defaults(func=cmd_payments_refunds)
+    refunded = payments_sub.add_parser("refunded", help="record that a payment to refund was refunded")
+    refunded.add_argument("order", help="the payment's order number")
+    refunded.set_defaults(func=cmd_payments_refunded)
     demo_sub = demo.add_subparsers(dest="demo_command")
     customer = demo_sub.add_parser(
         "customer", help="add a new customer (and user) with bills of its own, for a test; prints JSON"

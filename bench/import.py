@@ -185,6 +185,7 @@ def issuing_part(server: str, bills: int) -> None:
     import shutil
 
     url = fresh_database(server, "portal_bench_import_issuing")
+    c.BENCH_DIR.mkdir(parents=True, exist_ok=True)
     path = c.BENCH_DIR / f"import-issuing-{bills}.jsonl"
     write_file(path, bills)
     storage = c.BENCH_DIR / "import-files"

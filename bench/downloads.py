@@ -111,7 +111,11 @@ class Bench:
         from portal.downloads.forms import DetailsForm
 
         viewer = await self.viewer()
-        answers = DetailsForm(name, "custom", "2000-01", "2040-12", "identity", _scale_cif())
+        from portal.web.months import TypedMonth
+
+        answers = DetailsForm(
+            name, "custom", TypedMonth("01", "2000"), TypedMonth("12", "2040"), "identity", _scale_cif()
+        )
         draft_id, outcome = await flow.save_details(viewer, None, answers)
         assert draft_id is not None, outcome.errors
         draft = await requests.get_request(viewer, draft_id)

@@ -82,3 +82,54 @@ async def test_a_file_that_cannot_be_read_exits_2_with_a_line_numbered_message(
     )
     assert lines[-1] == "imported 0 bills, 0 customers, 0 accounts, 0 payments; skipped 0; rejected 0"
     assert [json.loads(line)["line"] for line in errors.read_text().splitlines()] == [1]
+
+
+def import_on_a_terminal(path: Path, settings: Settings) -> tuple[int, str, str]:
+    """`portal import PATH` with its standard error on a pseudo-terminal, as when an operator runs it:
+    (exit status, standard output, what the terminal showed)."""
+    import pty
+    import threading
+
+    terminal, its_end = pty.openpty()
+    env = {**os.environ, "STORAGE_DIR": str(settings.storage.dir), "TERM": "xterm", "COLUMNS": "100"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "import", str(path), "--no-render"],
+        env=env, stdout=subprocess.PIPE, stderr=its_end, text=True,
+    )  # fmt: skip
+    os.close(its_end)
+    shown = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # the other end closed
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    stdout, _ = process.communicate(timeout=300)
+    reader.join(timeout=30)
+    os.close(terminal)
+    return process.returncode, stdout, shown.decode(errors="replace")
+
+
+async def test_a_progress_bar_on_standard_error_only_when_it_is_a_terminal(
+    db: None, settings: Settings, tmp_path: Path
+) -> None:
+    from stdnum.es import dni
+
+    data = tmp_path / "customers.jsonl"
+    numbers = [f"{50_000_000 + n:08d}" for n in range(200)]
+    data.write_bytes(jsonl(*(record(CUSTOMER, identity=n + dni.calc_check_digit(n)) for n in numbers)))
+    status, stdout, screen = import_on_a_terminal(data, settings)
+    assert status == 0
+    assert "Importing" in screen and "━" in screen  # the bar, drawn on the terminal
+    assert "Importing" not in stdout  # standard output keeps the report
+    assert stdout.splitlines()[-1].startswith("imported 0 bills, 200 customers")
+
+    piped = portal_import(str(data), "--no-render", settings=settings)  # standard error not a terminal
+    assert piped.returncode == 0 and "Importing" not in piped.stderr and "━" not in piped.stderr

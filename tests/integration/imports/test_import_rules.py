@@ -264,3 +264,13 @@ async def test_a_file_that_cannot_be_read_on_stops_with_exit_2_keeping_the_lines
         "    reading stopped at line 6: the file cannot be read from this line on (Input/output error);"
         " the lines before it were imported"
     )
+
+
+async def test_a_10_mb_line_is_rejected_by_its_number_and_the_lines_around_it_load(
+    db: None, settings: Settings
+) -> None:
+    huge = json.dumps(record(CUSTOMER, name="x" * (10 * 1024 * 1024))).encode() + b"\n"
+    result = await run(jsonl(CUSTOMER, ACCOUNT_RECORD) + huge + jsonl(BILL), settings)
+    assert result.rejections == ["line 3: line: longer than 1024 KiB: not read"]
+    assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 1"
+    assert await Customer.select(Customer.name).first() == {"name": CUSTOMER["name"]}

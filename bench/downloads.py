@@ -109,10 +109,9 @@ class Bench:
         from portal.db.tables import DownloadRequest
         from portal.downloads import flow, requests, selection
         from portal.downloads.forms import DetailsForm
-
-        viewer = await self.viewer()
         from portal.web.months import TypedMonth
 
+        viewer = await self.viewer()
         answers = DetailsForm(
             name, "custom", TypedMonth("01", "2000"), TypedMonth("12", "2040"), "identity", _scale_cif()
         )

@@ -14,7 +14,7 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 # The end-to-end files' order: name, reverse, or random (with a printed seed; .ci/run uses it).
 E2E_ORDER ?= name
 
-.PHONY: run test test-in-process test-unit test-integration test-e2e lint format install browser validator redis clean bench
+.PHONY: run test test-in-process test-unit test-integration test-e2e lint format install browser validator redis clean bench bench-load
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -105,6 +105,14 @@ bench: install
 	$(BIN)/python bench/pdf_render.py
 	$(BIN)/python bench/my_bills.py
 	$(BIN)/python bench/explain_my_bills.py
+
+# The load test (bench/README.md "Load test") against a running portal (`make run` in another terminal): headless
+# locust, bounded in users and time, CSV output. `make bench-load LOAD_USERS=10 LOAD_TIME=30s` for a short run.
+LOAD_HOST ?= http://127.0.0.1:8000
+LOAD_USERS ?= 200
+LOAD_TIME ?= 5m
+bench-load: install
+	$(BIN)/python bench/load/run.py --host $(LOAD_HOST) --users $(LOAD_USERS) --time $(LOAD_TIME)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/files

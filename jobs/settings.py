@@ -20,6 +20,7 @@ from portal.bills import pdf as bills
 from portal.db import start_pool
 from portal.downloads.archive import RENDER_PDFS, ZIP_TASK_NAME
 from portal.infra.mail import make_transport
+from portal.infra.metrics import job_finished, job_started
 from portal.infra.queue import UNREACHABLE, Outage, make_queue
 from portal.infra.storage import Storage
 from portal.notifications.outbox import SEND_EMAIL
@@ -110,6 +111,8 @@ def make_worker(
         cron_jobs=CRON_JOBS,
         concurrency=settings.queue.concurrency,
         startup=startup,
+        before_process=[job_started],
+        after_process=[job_finished],
         # NOTES-stack: a PostgresQueue worker on 3.11 may hang on SIGTERM unless it polls often.
         dequeue_timeout=dequeue_timeout,
         # Shutdown waits for every task, the upkeep loops included, so their naps bound an idle stop.

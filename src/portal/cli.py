@@ -1,4 +1,5 @@
-"""`portal run | serve | worker | db migrate | demo [customer | download-request] | import | mail test`.
+"""`portal run | serve | worker | metrics | db migrate | demo [customer | download-request] | import`,
+`portal mail test`.
 
 `portal run` is the one-command development stack: embedded PostgreSQL (unless DATABASE_URL is set),
 migrations, demo data on an empty database, then the web server, the job worker and the sandbox bank as
@@ -19,7 +20,7 @@ import time
 from collections.abc import Sequence
 
 from portal import clock
-from portal.settings import ConfigurationError, Settings
+from portal.settings import PROJECT_ROOT, ConfigurationError, Settings
 
 
 def _database_url(settings: Settings) -> tuple[str, bool]:
@@ -70,6 +71,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         if serves_gateway(settings):
             children["sandbox bank"] = [sys.executable, "-m", "portal.cli", "sandbox-bank"]
+        if settings.metrics.port:
+            _fresh_metrics_dir(settings)
+            children["metrics exporter"] = [sys.executable, "-m", "portal.cli", "metrics"]
         print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
         if "sandbox bank" in children:
             print(
@@ -81,13 +85,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         if demo:
             print(demo, flush=True)
         print("Press Ctrl-C to stop.\n", flush=True)
-        return _supervise(children, optional={"sandbox bank"}, restarted={"worker"})
+        if "metrics exporter" in children:
+            print(
+                f"Metrics for Prometheus are at http://{settings.metrics.host}:{settings.metrics.port}/metrics",
+                flush=True,
+            )
+        return _supervise(children, optional={"sandbox bank", "metrics exporter"}, restarted={"worker"})
     finally:
         if embedded:
             from portal.db import embedded as embedded_db
 
             embedded_db.stop(settings.database.embedded_dir)
             print("Stopped the embedded PostgreSQL.", flush=True)
+
+
+def _fresh_metrics_dir(settings: Settings) -> None:
+    """The folder the children write their metrics to (var/metrics unless PROMETHEUS_MULTIPROC_DIR says),
+    emptied before they start, as prometheus-client's multiprocess mode requires."""
+    folder = settings.metrics.multiprocess_dir or PROJECT_ROOT / "var" / "metrics"
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 RESTART_FIRST_DELAY = 1.0
@@ -195,6 +214,33 @@ def cmd_sandbox_bank(args: argparse.Namespace) -> int:
         host=settings.web.host,
         port=settings.gateway.sandbox_port,
         workers=1,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    """The metrics exporter: every portal process of this machine (through PROMETHEUS_MULTIPROC_DIR), the
+    queue depth and the outbox backlog, on METRICS_HOST:METRICS_PORT."""
+    import uvicorn
+
+    from portal.infra.exporter import create_metrics_app
+    from portal.web.logging import configure_logging
+
+    settings, _ = _settings_with_database()
+    if not settings.metrics.port or settings.metrics.multiprocess_dir is None:
+        raise ConfigurationError(
+            "portal metrics needs METRICS_PORT and PROMETHEUS_MULTIPROC_DIR (the folder this machine's web"
+            " and worker processes write their metrics to)"
+        )
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_metrics_app(settings),
+        host=settings.metrics.host,
+        port=settings.metrics.port,
         log_config=None,
         access_log=False,
         server_header=False,
@@ -346,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="web server processes")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="the job worker only").set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "metrics", help="the Prometheus exporter of this machine's processes, on METRICS_PORT"
+    ).set_defaults(func=cmd_metrics)
     sub.add_parser(
         "sandbox-bank", help="the sandbox bank only (a test card gateway on SANDBOX_BANK_PORT)"
     ).set_defaults(func=cmd_sandbox_bank)

@@ -183,6 +183,18 @@ def _zone_name(name: str, default: str) -> str:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    port: int | None = None
+    """METRICS_PORT: where `portal metrics` serves /metrics for Prometheus; unset: no metrics are served."""
+    host: str = "127.0.0.1"
+    """METRICS_HOST: interface `portal metrics` binds to (loopback: reach it through the machine's agent or
+    an internal network only, never the public proxy)."""
+    multiprocess_dir: Path | None = None
+    """PROMETHEUS_MULTIPROC_DIR (prometheus-client's own variable): a folder every portal process of the
+    machine writes its figures to and `portal metrics` adds up; empty it before the processes start."""
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     """PORTAL_ENV: `development` (default), `test` or `production`."""
@@ -195,6 +207,7 @@ class Settings:
     gateway: GatewaySettings
     downloads: DownloadSettings = field(default_factory=DownloadSettings)
     locale: LocaleSettings = field(default_factory=LocaleSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     clock_start: dt.datetime | None = None
     """PORTAL_NOW: start the clock at this instant (ISO 8601 with its offset) and let it run from there, to
     see the portal "as of" a date in demos and QA; unset: the real time. Refused in production."""
@@ -258,6 +271,13 @@ class Settings:
                 timeout_seconds=_env_int("DOWNLOAD_TIMEOUT_SECONDS", 7200),
             ),
             locale=LocaleSettings(timezone=_zone_name("TIMEZONE", "Europe/Madrid")),
+            metrics=MetricsSettings(
+                port=_env_int("METRICS_PORT", 0) or None,
+                host=_env("METRICS_HOST", "127.0.0.1"),
+                multiprocess_dir=Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+                if os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+                else None,
+            ),
             clock_start=_env_instant("PORTAL_NOW"),
             log_level=_env("LOG_LEVEL", "INFO").upper(),
         )

@@ -10,6 +10,8 @@ import os
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from portal.infra.metrics import counts_storage_errors
+
 
 class Storage:
     def __init__(self, root: Path) -> None:
@@ -22,9 +24,11 @@ class Storage:
             raise ValueError(f"Not a storage key: {key!r}")
         return self.root.joinpath(*parts)
 
+    @counts_storage_errors("exists")
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
+    @counts_storage_errors("write")
     def write(self, key: str, data: bytes) -> None:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)

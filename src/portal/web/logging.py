@@ -11,6 +11,8 @@ import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.typing import Processor
 
+from portal.infra.metrics import observe_request
+
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -48,7 +50,8 @@ def configure_logging(level: str) -> None:
 
 class RequestLogMiddleware:
     """Gives each request an id (kept from a trusted-looking X-Request-ID), binds it to every log line,
-    returns it in the response, and logs method, path (never the query: it may hold tokens) and status."""
+    returns it in the response, logs method, path (never the query: it may hold tokens) and status, and
+    counts the request in the metrics by its route."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -75,10 +78,13 @@ class RequestLogMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
+                seconds = time.perf_counter() - started
+                # The route as declared (`/bills/{bill_id:int}`), set by Litestar's router when one matched.
+                observe_request(str(scope.get("method", "")), scope.get("path_template"), status, seconds)
                 self.log.info(
                     "request",
                     method=scope.get("method", ""),
                     path=scope["path"],
                     status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                    duration_ms=round(seconds * 1000, 1),
                 )

@@ -30,6 +30,8 @@ import asyncpg
 import httpx
 
 SMALL, LARGE = 10_000, 1_000_000
+TARGET = 0.75
+"""My bills requests per second against the bare page: issue 17 (issue 4 asked 60 %)."""
 DEEP_ROW = {c.HOLDER_USER: 150, c.ADMIN_USER: 5_000}
 """The deep page starts at this row (the keyset cursor is the row before it): the last of bench.holder's
 four pages, page 101 of bench.admin's."""
@@ -120,8 +122,8 @@ def throughput(server: str, args: argparse.Namespace) -> dict[str, Any]:
         "median_server_cpu_ms": cpu_ms,
         "cpu_ratio": cpu_ms["bare"] / cpu_ms["portal"],
         "ratio": rps["portal"] / rps["bare"],
-        "target": 0.60,
-        "pass": rps["portal"] / rps["bare"] >= 0.60,
+        "target": TARGET,
+        "pass": rps["portal"] / rps["bare"] >= TARGET,
     }
 
 
@@ -215,7 +217,7 @@ def report(results: dict[str, Any]) -> str:
         verdict = "PASS" if t["pass"] else "MISS"
         lines += [
             "",
-            f"Ratio My bills / bare, req/s: {t['ratio']:.0%} (target ≥ 60 %): {verdict}",
+            f"Ratio My bills / bare, req/s: {t['ratio']:.0%} (target ≥ {TARGET:.0%}): {verdict}",
             f"Same ratio from the server's CPU time per request (bare / My bills): {t['cpu_ratio']:.0%}",
             "",
         ]

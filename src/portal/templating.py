@@ -4,6 +4,7 @@ processes and in the job worker alike."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
@@ -41,8 +42,10 @@ def make_environment(settings: Settings | None = None) -> Environment:
 # get it as `timezone` (a ZoneInfo, from the TIMEZONE setting), as a global or in their context.
 
 
+@functools.lru_cache(maxsize=4096)
 def format_day(day: dt.date) -> str:
-    """A date as every page and printed document shows it: "5 Dec 2026"."""
+    """A date as every page and printed document shows it: "5 Dec 2026". Remembered: a page of bills shows
+    150 dates, nearly all the same few, and strftime was a tenth of its time."""
     return f"{day.day} {day:%b %Y}"
 
 

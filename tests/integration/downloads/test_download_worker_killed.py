@@ -25,7 +25,7 @@ from saq.job import Status
 from portal.db.tables import DownloadRequest, OutboxEmail
 from portal.downloads.archive import job_key
 from portal.settings import DownloadSettings, Settings
-from tests.conftest import all_mail_sent, running, submit, wait_until
+from tests.conftest import all_mail_sent, running, stop_processes, submit, wait_until
 from tests.integration.downloads.download_steps import bills_in_period, request_until_check
 from tests.steps import sign_in
 
@@ -59,14 +59,7 @@ def workers(tmp_path: Path, settings: Settings, smtp_server: tuple[Any, int]) ->
         return process
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_processes(started)
 
 
 async def test_a_killed_worker_leaves_one_zip_and_one_email(

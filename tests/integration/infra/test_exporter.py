@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import free_port
-from tests.conftest import wait_until
+from tests.conftest import stop_processes, wait_until
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -61,14 +61,7 @@ def processes(tmp_path: Path, smtp_server: tuple[Any, int]) -> Iterator[Any]:
         return process
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_processes(started, within=30)
 
 
 def _wait_for(url: str) -> None:

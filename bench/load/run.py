@@ -108,7 +108,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("BASE_URL", "http://127.0.0.1:8000"))
     parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--spawn-rate", type=float, default=2, help="users started per second")
     parser.add_argument("--time", default="5m", help="how long, as locust takes it (30s, 5m)")
     args = parser.parse_args()
 

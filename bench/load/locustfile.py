@@ -63,6 +63,13 @@ def _csrf(page: str) -> str:
     return html.unescape(match.group(1) or match.group(2))
 
 
+def _unexpected(response: Any, expected: str) -> str:
+    """A failure's message: the status, or for no answer (status 0) the client's error."""
+    if response.status_code == 0:
+        return f"no answer: {type(response.error).__name__}: {str(response.error)[:120]}"
+    return f"{response.status_code} (expected {expected})"
+
+
 def delivery(name: str, started: float, response: Any, media_type: str) -> None:
     """One "DELIVER" statistic per file asked for: its time from the first request to the file, and a
     failure when the file never came (the wait ran out, an error, or not the expected type)."""
@@ -94,7 +101,7 @@ class Browser(HttpUser):
             path, name=name, allow_redirects=False, catch_response=True, **kwargs
         ) as response:
             if response.status_code != expect:
-                response.failure(f"{response.status_code} (expected {expect})")
+                response.failure(_unexpected(response, f"{expect}"))
                 return None
             if response.headers.get("content-type", "").startswith("text/html"):
                 match = CSRF.search(response.text)
@@ -109,7 +116,7 @@ class Browser(HttpUser):
             path, name=name, data=form, allow_redirects=False, catch_response=True
         ) as response:
             if response.status_code != expect:
-                response.failure(f"{response.status_code} (expected {expect})")
+                response.failure(_unexpected(response, f"{expect}"))
                 return None
             return response.headers.get("location", "")
 
@@ -134,7 +141,7 @@ class Browser(HttpUser):
                     if poll.status_code == 286:
                         break
                     if poll.status_code != 200:
-                        poll.failure(f"{poll.status_code} (expected 200 or 286)")
+                        poll.failure(_unexpected(poll, "200 or 286"))
                         return
             response = self.page(href, name)
         delivery(name, started, response, media_type)
@@ -284,7 +291,7 @@ class Customer(Browser):
                 catch_response=True,
             ) as response:
                 if response.status_code not in {200, 286}:
-                    response.failure(f"{response.status_code} (expected 200 or 286)")
+                    response.failure(_unexpected(response, "200 or 286"))
                     return
         if response is not None:
             file = self.page(f"/downloads/{request_id}/file", "/downloads/{id}/file")

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from saq.job import Status
 
 REQUESTS = Counter(
@@ -41,6 +41,13 @@ JOB_SECONDS = Histogram(
     "Time a job ran, by task",
     ["task"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
+QUEUE_OUTAGES = Counter("portal_queue_outages", "Times a worker lost the queue (counted when it starts)")
+QUEUE_DOWN = Gauge(
+    "portal_queue_down",
+    "1 while a worker cannot reach the queue",
+    # Across processes: 1 when any worker of the machine has lost it.
+    multiprocess_mode="livemax",
 )
 STORAGE_ERRORS = Counter(
     "portal_storage_errors", "Storage operations that failed, by operation", ["operation"]

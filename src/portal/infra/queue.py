@@ -29,6 +29,7 @@ from saq import Job, Queue
 from saq.queue.postgres import PostgresQueue
 from saq.queue.redis import RedisQueue
 
+from portal.infra.metrics import QUEUE_DOWN, QUEUE_OUTAGES
 from portal.infra.storage import Storage
 from portal.settings import ConfigurationError, Settings
 
@@ -56,7 +57,7 @@ class QueueUnavailable(Exception):
 class Outage:
     """Whether the queue answers, as a worker sees it: the outage is logged once when it starts and once
     when it ends, and in between every caller waits a growing delay (up to `max_delay`, with jitter) before
-    trying again. `down` and `count` are there for metrics."""
+    trying again. Metrics show it: `portal_queue_down` and `portal_queue_outages_total`."""
 
     def __init__(self, first_delay: float = 0.25, max_delay: float = 5.0) -> None:
         self.first_delay = first_delay
@@ -75,6 +76,8 @@ class Outage:
         if self._since is None:
             self._since = time.monotonic()
             self.count += 1
+            QUEUE_OUTAGES.inc()
+            QUEUE_DOWN.set(1)
             log.warning("queue.unreachable", error=type(error).__name__, detail=str(error)[:200])
         self._failures += 1
         ceiling = min(self.max_delay, self.first_delay * 2 ** min(self._failures - 1, 16))
@@ -83,6 +86,7 @@ class Outage:
     def answered(self) -> None:
         if self._since is not None:
             log.warning("queue.reachable_again", down_seconds=round(time.monotonic() - self._since, 1))
+            QUEUE_DOWN.set(0)
             self._since = None
             self._failures = 0
 

@@ -26,3 +26,19 @@ def test_a_failed_write_is_counted_and_raised(tmp_path: Path) -> None:
     assert _errors("write") == before + 1
     assert storage.exists("bills/FA1.pdf") is False  # answered, not an error
     assert _errors("exists") == exists_before
+
+
+def test_a_queue_outage_shows_while_it_lasts_and_is_counted_once() -> None:
+    from portal.infra.queue import Outage
+
+    def outages() -> float:
+        return REGISTRY.get_sample_value("portal_queue_outages_total") or 0.0
+
+    outage, before = Outage(), outages()
+    outage.failed(ConnectionError("refused"))
+    outage.failed(ConnectionError("refused"))
+
+    assert REGISTRY.get_sample_value("portal_queue_down") == 1
+    assert outages() == before + 1
+    outage.answered()
+    assert REGISTRY.get_sample_value("portal_queue_down") == 0

@@ -34,6 +34,15 @@ hypothesis_settings.load_profile("portal")
 pytest_plugins = ["tests.processes"]
 
 _embedded_dir: Path | None = None
+_s3_server: Any = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--s3",
+        action="store_true",
+        help="keep generated files in a bucket of a SeaweedFS server started for the run (STORAGE_URL=s3://…)",
+    )
 
 
 def _with_database(url: str, name: str) -> str:
@@ -76,6 +85,12 @@ def _suffix() -> str:
 def pytest_configure(config: pytest.Config) -> None:
     global _embedded_dir
     os.environ["PORTAL_ENV"] = "test"
+    if config.getoption("s3"):
+        global _s3_server
+        from tests.seaweedfs import SeaweedFS
+
+        _s3_server = SeaweedFS(Path(tempfile.mkdtemp(prefix="ptweed-", dir="/tmp"))).start()
+        os.environ.update(_s3_server.environment())  # the tests' settings and the processes they start
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if not admin_url:
         from portal.db import embedded
@@ -97,6 +112,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if _s3_server is not None:
+        _s3_server.stop()
+        shutil.rmtree(_s3_server.folder, ignore_errors=True)
     admin_url = os.environ.get("TEST_ADMIN_DATABASE_URL")
     if _embedded_dir is not None:
         from portal.db import embedded

@@ -101,7 +101,7 @@ def make_worker(
         ctx["settings"] = settings
         ctx["queue"] = queue
         ctx["mail_transport"] = make_transport(settings.mail)
-        ctx["storage"] = Storage(settings.storage.dir)
+        ctx["storage"] = Storage(settings.storage)
         ctx["templates"] = make_environment(settings)
 
     return PortalWorker(

@@ -9,20 +9,21 @@ import datetime as dt
 import io
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
+import obstore
 import pytest
 from litestar import Litestar
 from saq.queue.postgres import PostgresQueue
 
 from portal import clock
 from portal.db.tables import TABLES, OutboxEmail
-from portal.settings import Settings
+from portal.infra.storage import Storage
+from portal.settings import Settings, StorageSettings
 
 
 @pytest.fixture(autouse=True)
@@ -40,11 +41,35 @@ def frozen_clock() -> Iterator[dt.datetime]:
 def settings(smtp_server: tuple[Any, int], tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Test settings: mail to the real SMTP capture, generated files in a folder of this run."""
     base = Settings.from_env()
+    storage = base.storage
+    if not storage.is_s3:  # `pytest --s3` (or STORAGE_URL=s3://…) keeps them in a bucket of the run's
+        storage = dataclasses.replace(storage, url=f"file:{tmp_path_factory.mktemp('files')}")
     return dataclasses.replace(
-        base,
-        mail=dataclasses.replace(base.mail, url=f"smtp://127.0.0.1:{smtp_server[1]}"),
-        storage=dataclasses.replace(base.storage, dir=tmp_path_factory.mktemp("files")),
+        base, mail=dataclasses.replace(base.mail, url=f"smtp://127.0.0.1:{smtp_server[1]}"), storage=storage
     )
+
+
+def storage_env(storage: StorageSettings) -> dict[str, str]:
+    """The variables that give a `portal` process started by a test this storage."""
+    return {
+        "STORAGE_URL": storage.url,
+        "AWS_ENDPOINT_URL": storage.s3_endpoint,
+        "AWS_REGION": storage.s3_region,
+        "AWS_ACCESS_KEY_ID": storage.s3_access_key_id,
+        "AWS_SECRET_ACCESS_KEY": storage.s3_secret_access_key,
+        "AWS_ALLOW_HTTP": "true" if storage.s3_allow_http else "false",
+    }
+
+
+async def stored_keys(storage: Storage, prefix: str) -> list[str]:
+    """The keys of the stored files under `prefix` (e.g. "downloads/"), sorted."""
+    return sorted([meta["path"] async for batch in obstore.list(storage.store, prefix) for meta in batch])
+
+
+async def empty_storage(storage: Storage) -> None:
+    """Delete every stored file (a test's own storage)."""
+    async for batch in obstore.list(storage.store):
+        await obstore.delete_async(storage.store, [meta["path"] for meta in batch])
 
 
 @pytest.fixture
@@ -54,8 +79,7 @@ async def db(settings: Settings) -> AsyncIterator[None]:
     from piccolo.engine import engine_finder
 
     # Stored files are named by bill number, the same in every test's demo data: none may carry over.
-    shutil.rmtree(settings.storage.dir, ignore_errors=True)
-    settings.storage.dir.mkdir(parents=True)
+    await empty_storage(Storage(settings.storage))
 
     engine = engine_finder()
     assert engine is not None

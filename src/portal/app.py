@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     sessions = SessionStore(settings)
     mailer = Mailer(env=environment, queue=queue, settings=settings)
-    storage = Storage(settings.storage.dir)
+    storage = Storage(settings.storage)
 
     route_handlers: list = [
         SiteController,

@@ -89,8 +89,43 @@ class MailSettings:
 
 @dataclass(frozen=True)
 class StorageSettings:
-    dir: Path
-    """STORAGE_DIR: where generated files (bill PDFs, download zips, documents) are kept."""
+    """Where generated files (bill PDFs, bills-due documents, receipts, download zips) are kept."""
+
+    url: str
+    """STORAGE_URL: `file:var/files` (a folder, the default; STORAGE_DIR=FOLDER says the same) or
+    `s3://BUCKET[/prefix]`, an S3-compatible bucket that every web process and worker shares."""
+    s3_endpoint: str = ""
+    """AWS_ENDPOINT_URL: the S3 server, e.g. http://127.0.0.1:8333; unset: Amazon S3."""
+    s3_region: str = ""
+    """AWS_REGION (or AWS_DEFAULT_REGION): the bucket's region."""
+    s3_access_key_id: str = ""
+    """AWS_ACCESS_KEY_ID: unset: the credentials of the machine's role, as the AWS tools find them."""
+    s3_secret_access_key: str = field(default="", repr=False)
+    """AWS_SECRET_ACCESS_KEY."""
+    s3_allow_http: bool = False
+    """AWS_ALLOW_HTTP: `true` to reach an endpoint over plain http (a test server on loopback)."""
+
+    @property
+    def is_s3(self) -> bool:
+        return self.url.startswith("s3://")
+
+    @classmethod
+    def from_env(cls) -> StorageSettings:
+        url = _env("STORAGE_URL", "")
+        if not url:
+            url = f"file:{_env('STORAGE_DIR', str(PROJECT_ROOT / 'var' / 'files'))}"
+        if not (url.startswith("file:") and len(url) > len("file:")) and not (
+            url.startswith("s3://") and url.removeprefix("s3://").strip("/")
+        ):
+            raise ConfigurationError(f"STORAGE_URL must be file:FOLDER or s3://BUCKET[/prefix], not {url!r}")
+        return cls(
+            url=url,
+            s3_endpoint=_env("AWS_ENDPOINT_URL", ""),
+            s3_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "")),
+            s3_access_key_id=_env("AWS_ACCESS_KEY_ID", ""),
+            s3_secret_access_key=_env("AWS_SECRET_ACCESS_KEY", ""),
+            s3_allow_http=_env("AWS_ALLOW_HTTP", "false").lower() in {"true", "1", "yes"},
+        )
 
 
 @dataclass(frozen=True)
@@ -244,7 +279,7 @@ class Settings:
                 url=_env("MAIL_URL", DEV_MAIL_URL),
                 sender=_env("MAIL_FROM", "Customer Service Area <no-reply@aguas.example>"),
             ),
-            storage=StorageSettings(dir=Path(_env("STORAGE_DIR", str(PROJECT_ROOT / "var" / "files")))),
+            storage=StorageSettings.from_env(),
             issuer=IssuerSettings(
                 name=_env("ISSUER_NAME", "Aguas de Ejemplo, S.A."),
                 tax_id=_env("ISSUER_TAX_ID", "A58818501"),

@@ -21,6 +21,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "TIMEZONE",
         "CUSTOMER_SERVICE_PHONE",
         "PORTAL_NOW",
+        "STORAGE_URL",
+        "STORAGE_DIR",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ALLOW_HTTP",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -109,9 +117,38 @@ def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) 
         ("TIMEZONE", "../etc/passwd", "TIMEZONE must be an IANA time zone"),
         ("PORTAL_NOW", "1 March 2027", "PORTAL_NOW must be an ISO 8601 date and time"),
         ("PORTAL_NOW", "2027-03-01T09:00:00", "PORTAL_NOW must give its UTC offset"),
+        ("STORAGE_URL", "var/files", "STORAGE_URL must be file:FOLDER or s3://BUCKET"),
+        ("STORAGE_URL", "s3://", "STORAGE_URL must be file:FOLDER or s3://BUCKET"),
+        ("STORAGE_URL", "gs://bucket", "STORAGE_URL must be file:FOLDER or s3://BUCKET"),
     ],
 )
 def test_bad_values_are_named(clean_env: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
     clean_env.setenv(name, value)
     with pytest.raises(ConfigurationError, match=message):
         Settings.from_env()
+
+
+def test_storage_is_a_folder_by_default_and_storage_dir_names_it(clean_env: pytest.MonkeyPatch) -> None:
+    default = Settings.from_env().storage
+    assert default.url.startswith("file:") and default.url.endswith("/var/files") and not default.is_s3
+    clean_env.setenv("STORAGE_DIR", "/srv/portal/files")
+    assert Settings.from_env().storage.url == "file:/srv/portal/files"
+
+
+def test_an_s3_bucket_takes_the_standard_aws_variables(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("STORAGE_DIR", "/srv/portal/files")  # STORAGE_URL wins over the old name
+    clean_env.setenv("STORAGE_URL", "s3://portal-files/production")
+    clean_env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8333")
+    clean_env.setenv("AWS_DEFAULT_REGION", "eu-south-2")
+    clean_env.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    clean_env.setenv("AWS_SECRET_ACCESS_KEY", "very-secret")
+    clean_env.setenv("AWS_ALLOW_HTTP", "true")
+    storage = Settings.from_env().storage
+    assert storage.is_s3 and storage.url == "s3://portal-files/production"
+    assert (storage.s3_endpoint, storage.s3_region, storage.s3_access_key_id) == (
+        "http://127.0.0.1:8333",
+        "eu-south-2",
+        "AKIAEXAMPLE",
+    )
+    assert storage.s3_secret_access_key == "very-secret" and storage.s3_allow_http
+    assert "very-secret" not in repr(storage)  # settings may be logged; the secret never is

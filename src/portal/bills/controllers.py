@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath
-from litestar.response import File, Stream, Template
+from litestar.response import Stream, Template
 from saq import Queue
 
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
@@ -133,11 +133,11 @@ class BillsController(Controller):
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
         bill_id: FromPath[int],
-    ) -> File | Template:
+    ) -> Stream | Template:
         """The stored PDF; while it is being prepared, a page that says so (and updates itself)."""
         bill = await _visible_bill(viewer, bill_id)
         ready = await pdf.ensure(bill_id, bill.row.number, storage, queue)
-        return serve_or_prepare(_pdf_file(bill), ready, storage, viewer=viewer)
+        return await serve_or_prepare(_pdf_file(bill), ready, storage, viewer=viewer)
 
     @get("/{bill_id:int}/pdf/status", name="bill_pdf_status")
     async def pdf_status(
@@ -146,10 +146,10 @@ class BillsController(Controller):
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
         bill_id: FromPath[int],
-    ) -> File | Template:
+    ) -> Stream | Template:
         bill = await _visible_bill(viewer, bill_id)
         ready = await pdf.ensure(bill_id, bill.row.number, storage, queue)
-        return serve_or_prepare(_pdf_file(bill), ready, storage, polled=True)
+        return await serve_or_prepare(_pdf_file(bill), ready, storage, polled=True)
 
     @get("/{bill_id:int}/factur-x.xml", name="bill_xml")
     async def factur_x(

@@ -2,12 +2,14 @@
 rendered by the same function as "View online bill" uses, spread over every worker by render jobs of a
 few bills each) and an index of the bills as CSV and JSON.
 
-Memory stays flat whatever the number of bills: each PDF goes from disk into the zip by path (stored, as
-PDFs do not compress), the index is streamed into the zip page by page, and the zip is written to a
-temporary file in the storage folder, renamed when complete. Progress (bills done of total) goes to the
-request row and to the SAQ job, whose heartbeat it keeps alive. Running twice is harmless: a ready
-request is left alone, a half-built temporary file is started again, and the "files are ready" email is
-stored once (outbox dedupe key) in the same transaction that marks the request ready.
+Memory stays flat whatever the number of bills: the zip is made as it is uploaded, a streamed multipart
+upload to storage (`Storage.write_stream`) that appears whole only once it is complete. Each PDF is read
+from storage and goes into the zip as it is (stored, as PDFs do not compress), and the index is written
+into it page by page, so only one PDF and an upload part or two are in memory at once. Progress (bills
+done of total) goes to the request row and to the SAQ job, whose heartbeat it keeps alive. Running twice
+is harmless: a ready request is left alone, a half-made upload is never completed (a retry starts a new
+one; a second upload replaces the first whole), and the "files are ready" email is stored once (outbox
+dedupe key) in the same transaction that marks the request ready.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import time
 import zipfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from jinja2 import Environment
@@ -104,8 +105,7 @@ async def enqueue_zip(queue: Queue, settings: DownloadSettings, request_id: int)
     return True
 
 
-async def mark_failed(request_id: int, storage: Storage, error: str) -> None:
-    storage.path(temp_key(request_id)).unlink(missing_ok=True)
+async def mark_failed(request_id: int, error: str) -> None:
     await execute(
         "UPDATE download_request SET state = 'failed', error = {}, updated_at = {}"
         " WHERE id = {} AND state IN ('queued', 'preparing')",
@@ -114,10 +114,6 @@ async def mark_failed(request_id: int, storage: Storage, error: str) -> None:
         request_id,
     )
     log.warning("download.failed", request_id=request_id, error=error[:200])
-
-
-def temp_key(request_id: int) -> str:
-    return f"downloads/.tmp-{request_id}.zip"
 
 
 def render_key(first_bill_id: int) -> str:
@@ -203,7 +199,7 @@ async def _bill_numbers(request_id: int) -> list[tuple[int, str]]:
     return [(row["id"], row["number"]) for row in rows]
 
 
-async def _pdf_path(
+async def _stored_pdf(
     bill_id: int,
     number: str,
     job_key: str | None,
@@ -211,24 +207,27 @@ async def _pdf_path(
     storage: Storage,
     queue: Queue,
     progress: Progress,
-) -> tuple[Any, bool]:
+) -> tuple[bytes, bool]:
     """The stored PDF of a bill. If it is missing: wait while its render job (`job_key`) is running (up to
-    one heartbeat), otherwise render it here. Returns the path, and whether it was rendered here."""
+    one heartbeat), otherwise render it here. Returns the PDF, and whether it was rendered here."""
     key = bill_pdf.key(number)
     deadline = time.monotonic() + settings.downloads.heartbeat_seconds
     next_look = 0.0
-    while not storage.exists(key):
+    rendered = None
+    while (data := await storage.read(key)) is None:
+        if rendered is not None:
+            raise RuntimeError(f"The PDF of bill {number} is not stored ({rendered})")
         now = time.monotonic()
-        if now >= next_look:  # the job's state costs a query: look once a second, the file is a stat
+        if now >= next_look:  # the job's state costs a query: look once a second, the file is cheaper
             job = await queue.job(job_key) if job_key else None
             rendering = job is not None and job.status == Status.ACTIVE and not job.stuck
             if not rendering or now > deadline:
                 rendered = await bill_pdf.render(bill_id, settings.issuer, storage)
-                return storage.path(key), rendered == "rendered"
+                continue
             next_look = now + 1.0
         await progress.report()  # keeps the heartbeat while waiting
         await asyncio.sleep(0.05)
-    return storage.path(key), False
+    return data, rendered == "rendered"
 
 
 async def _queue_renders(
@@ -237,14 +236,39 @@ async def _queue_renders(
     """Queues the missing PDFs among the next RENDER_BATCH bills from `start` as one render job, and notes
     its key for each of them in `job_keys`. Returns where the next batch starts."""
     end = min(start + RENDER_BATCH, len(bills))
-    missing = [bill_id for bill_id, number in bills[start:end] if not storage.exists(bill_pdf.key(number))]
+    batch = bills[start:end]
+    stored = await asyncio.gather(*(storage.exists(bill_pdf.key(number)) for _, number in batch))
+    missing = [bill_id for (bill_id, _), found in zip(batch, stored, strict=True) if not found]
     if missing:
         job_keys.update(dict.fromkeys(missing, await enqueue_render_batch(queue, missing)))
     return end
 
 
-async def _add_index(archive: zipfile.ZipFile, request_id: int) -> None:
-    """index.csv, then index.json, each streamed into the zip a page at a time."""
+class _Sink:
+    """Where zipfile writes: the bytes since the last `take`. It cannot seek, so zipfile puts each entry's
+    sizes after its data (a data descriptor) and never goes back."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        return data
+
+
+async def _index(archive: zipfile.ZipFile, sink: _Sink, request_id: int) -> AsyncIterator[bytes]:
+    """index.csv, then index.json, each written into the zip a page at a time."""
     info = zipfile.ZipInfo("index.csv", date_time=time.localtime()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
     with archive.open(info, "w") as handle:
@@ -254,6 +278,7 @@ async def _add_index(archive: zipfile.ZipFile, request_id: int) -> None:
         async for page in index_pages(request_id):
             writer.writerows(bill.record() for bill in page)
             text.flush()
+            yield sink.take()
         text.flush()
         text.detach()
     info = zipfile.ZipInfo("index.json", date_time=time.localtime()[:6])
@@ -266,7 +291,40 @@ async def _add_index(archive: zipfile.ZipFile, request_id: int) -> None:
                 record = json.dumps(bill.record(), ensure_ascii=False).encode()
                 handle.write((b"\n  " if first else b",\n  ") + record)
                 first = False
+            yield sink.take()
         handle.write(b"\n]}\n")
+    yield sink.take()
+
+
+@dataclass
+class _Zipping:
+    """One attempt at a request's zip: its bills, and what it has done so far."""
+
+    request_id: int
+    bills: list[tuple[int, str]]
+    progress: Progress
+    rendered_here: int = 0
+
+    async def chunks(self, settings: Settings, storage: Storage, queue: Queue) -> AsyncIterator[bytes]:
+        """The zip's bytes as they are made: each bill's PDF, then the index, then the zip's directory."""
+        sink = _Sink()
+        queued_upto = 0
+        job_keys: dict[int, str] = {}
+        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for position, (bill_id, number) in enumerate(self.bills):
+                # Queue the render of missing PDFs a little ahead, for the other workers.
+                while queued_upto < min(position + RENDER_AHEAD, len(self.bills)):
+                    queued_upto = await _queue_renders(self.bills, queued_upto, storage, queue, job_keys)
+                data, rendered_here = await _stored_pdf(
+                    bill_id, number, job_keys.pop(bill_id, None), settings, storage, queue, self.progress
+                )
+                self.rendered_here += rendered_here
+                archive.writestr(f"{number}.pdf", data)
+                yield sink.take()
+                await self.progress.report(position + 1)
+            async for chunk in _index(archive, sink, self.request_id):
+                yield chunk
+        yield sink.take()
 
 
 async def build(
@@ -283,35 +341,16 @@ async def build(
     bills = await _bill_numbers(request_id)
     progress = Progress(request_id, len(bills), job)
     await progress.report(0, force=True)
-    temp = storage.path(temp_key(request_id))
-    temp.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    queued_upto = rendered = 0
-    job_keys: dict[int, str] = {}
-    with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for position, (bill_id, number) in enumerate(bills):
-            # Queue the render of missing PDFs a little ahead, for the other workers.
-            while queued_upto < min(position + RENDER_AHEAD, len(bills)):
-                queued_upto = await _queue_renders(bills, queued_upto, storage, queue, job_keys)
-            path, rendered_here = await _pdf_path(
-                bill_id, number, job_keys.pop(bill_id, None), settings, storage, queue, progress
-            )
-            rendered += rendered_here
-            await asyncio.to_thread(archive.write, path, f"{number}.pdf")
-            await progress.report(position + 1)
-        await _add_index(archive, request_id)
-    with temp.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    final = storage.path(zip_key(request_id))
-    os.replace(temp, final)
-    size = final.stat().st_size
+    zipping = _Zipping(request_id, bills, progress)
+    size = await storage.write_stream(zip_key(request_id), zipping.chunks(settings, storage, queue))
     await progress.report(len(bills), force=True)
     await _finish(request_id, size, settings, env, queue)
     log.info(
         "download.ready",
         request_id=request_id,
         bills=len(bills),
-        rendered_here=rendered,
+        rendered_here=zipping.rendered_here,
         size=size,
         seconds=round(time.monotonic() - started, 2),
     )
@@ -362,16 +401,13 @@ async def run_job(
         return await build(request_id, settings, storage, queue, env, job)
     except Exception as exc:
         if job is None or job.attempts >= job.retries:
-            await mark_failed(request_id, storage, f"{type(exc).__name__}: {exc}")
+            await mark_failed(request_id, f"{type(exc).__name__}: {exc}")
         raise
 
 
-async def ready_file(viewer: Viewer, request_id: int, storage: Storage) -> tuple[str, str] | None:
+async def ready_file(viewer: Viewer, request_id: int) -> tuple[str, str] | None:
     """(storage key, file name) of a ready request's zip, or None."""
     download = await get_request(viewer, request_id)
     if download is None or download.state != DownloadState.ready:
         return None
-    key = zip_key(download.id)
-    if not storage.exists(key):
-        return None
-    return key, download.file_name
+    return zip_key(download.id), download.file_name

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import File, Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from saq import Queue
 
 from portal.bills.services import visible_accounts
@@ -261,14 +261,15 @@ class DownloadsController(Controller):
     @get("/{request_id:int}/file", name="download_file")
     async def file(
         self, viewer: NamedDependency[Viewer], storage: NamedDependency[Storage], request_id: FromPath[int]
-    ) -> File:
-        found = await archive.ready_file(viewer, request_id, storage)
+    ) -> Stream:
+        found = await archive.ready_file(viewer, request_id)
         if found is None:
             raise NotFoundException()
         key, file_name = found
-        return File(
-            path=storage.path(key), filename=file_name, media_type="application/zip", headers=DOWNLOAD_HEADERS
-        )
+        stored = await files.stored_file(storage, key, file_name, "application/zip")
+        if stored is None:
+            raise NotFoundException()
+        return stored
 
     @post("/{request_id:int}/retry", name="download_retry")
     async def retry(

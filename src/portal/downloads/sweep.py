@@ -29,7 +29,7 @@ async def sweep(settings: Settings, storage: Storage, queue: Queue) -> dict[str,
         "SELECT id FROM download_request WHERE state = 'ready' AND expires_at < {} ORDER BY id LIMIT 500", now
     )
     for row in due:
-        storage.path(zip_key(row["id"])).unlink(missing_ok=True)  # the file first: never a dangling "ready"
+        await storage.delete(zip_key(row["id"]))  # the file first: never a dangling "ready"
         await execute(
             "UPDATE download_request SET state = 'expired', updated_at = {}"
             " WHERE id = {} AND state = 'ready'",
@@ -53,7 +53,7 @@ async def sweep(settings: Settings, storage: Storage, queue: Queue) -> dict[str,
             await enqueue_zip(queue, settings.downloads, row["id"])
             counts["requeued"] += 1
         else:
-            await mark_failed(row["id"], storage, "The preparation stopped before the file was complete")
+            await mark_failed(row["id"], "The preparation stopped before the file was complete")
             counts["failed"] += 1
     deleted = await fetch(
         "DELETE FROM download_request WHERE state = 'draft' AND updated_at < {} RETURNING id",

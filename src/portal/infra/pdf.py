@@ -187,7 +187,7 @@ async def render(draw: Callable[..., T], *args: Any) -> T:
 async def store(storage: Storage, key: str, draw: Callable[..., bytes], *args: Any) -> str:
     """A stored PDF made by a job: rendered (through :func:`render`) and stored under `key` unless it is
     stored already, so that a retried or duplicated job does nothing and a PDF's bytes never change."""
-    if storage.exists(key):
+    if await storage.exists(key):
         return "already stored"
-    storage.write(key, await render(draw, *args))
+    await storage.write(key, await render(draw, *args))
     return "rendered"

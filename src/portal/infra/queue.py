@@ -200,7 +200,7 @@ async def file_or_job(
     storage: Storage, file_key: str, task: Task, queue: Queue, *, key: str, **kwargs: Any
 ) -> bool:
     """Whether a generated file is stored; if not, make sure one job (by its key) is making it."""
-    if storage.exists(file_key):
+    if await storage.exists(file_key):
         return True
     await task.enqueue(queue, key=key, **kwargs)
     return False

@@ -10,7 +10,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import File, Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from markupsafe import Markup
 from saq import Queue
 
@@ -186,11 +186,11 @@ class PaymentDocumentsController(Controller):
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
         document_id: FromPath[int],
-    ) -> File | Template:
+    ) -> Stream | Template:
         """ "Bills due": the stored PDF; while it is being prepared, a page that says so."""
         document = await self._visible(viewer, settings, document_id)
         ready = await pdf.ensure(document, storage, queue)
-        return serve_or_prepare(_pdf_file(document), ready, storage, viewer=viewer)
+        return await serve_or_prepare(_pdf_file(document), ready, storage, viewer=viewer)
 
     @get("/{document_id:int}/pdf/status", name="payment_document_pdf_status")
     async def pdf_status(
@@ -200,10 +200,10 @@ class PaymentDocumentsController(Controller):
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
         document_id: FromPath[int],
-    ) -> File | Template:
+    ) -> Stream | Template:
         document = await self._visible(viewer, settings, document_id)
         ready = await pdf.ensure(document, storage, queue)
-        return serve_or_prepare(_pdf_file(document), ready, storage, polled=True)
+        return await serve_or_prepare(_pdf_file(document), ready, storage, polled=True)
 
     @staticmethod
     async def _visible(viewer: Viewer, settings: Settings, document_id: int) -> services.DocumentDetail:

@@ -12,7 +12,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import File, Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from saq import Queue
 
 from portal.banking.cuaderno57 import PaymentCode
@@ -243,11 +243,11 @@ class PaymentsController(Controller):
         settings: NamedDependency[Settings],
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
-    ) -> File | Template:
+    ) -> Stream | Template:
         viewer = payer.viewer
         payment = await _paid(payer, order)
         ready = await pdf.ensure(payment, storage, queue)
-        return serve_or_prepare(_receipt_file(order), ready, storage, viewer=viewer)
+        return await serve_or_prepare(_receipt_file(order), ready, storage, viewer=viewer)
 
     @get("/payments/{order:str}/receipt/status", name="payment_receipt_status")
     async def receipt_status(
@@ -257,10 +257,10 @@ class PaymentsController(Controller):
         settings: NamedDependency[Settings],
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
-    ) -> File | Template:
+    ) -> Stream | Template:
         payment = await _paid(payer, order)
         ready = await pdf.ensure(payment, storage, queue)
-        return serve_or_prepare(_receipt_file(order), ready, storage, polled=True)
+        return await serve_or_prepare(_receipt_file(order), ready, storage, polled=True)
 
     @post("/payments/notification", name="payment_notification", status_code=200)
     async def notification(self, data: Form, mailer: NamedDependency[Mailer]) -> Response[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from litestar.response import File, Template
+from litestar.response import Stream, Template
 
 from portal.infra.storage import Storage
 from portal.web.pages import fragment
@@ -30,23 +30,33 @@ class PreparingFile:
     """The name it downloads as."""
 
 
-def serve_or_prepare(
+async def serve_or_prepare(
     file: PreparingFile, ready: bool, storage: Storage, *, polled: bool = False, **context: object
-) -> File | Template:
+) -> Stream | Template:
     """A stored PDF made by a job: the file once `ready`, otherwise the page that says it is being prepared
     (with `context`); `polled` answers that page's status poll instead."""
     if polled:
         return _status_fragment(file, ready)
     if ready:
-        return _stored_pdf(storage, file.key, file.filename)
+        stored = await stored_file(storage, file.key, file.filename, "application/pdf")
+        if stored is not None:
+            return stored
     return _preparing_page(file, **context)
 
 
-def _stored_pdf(storage: Storage, key: str, filename: str) -> File:
-    """A generated PDF from storage, as a download with a server-made name, never cached."""
-    return File(
-        path=storage.path(key), filename=filename, media_type="application/pdf", headers=DOWNLOAD_HEADERS
-    )
+async def stored_file(storage: Storage, key: str, filename: str, media_type: str) -> Stream | None:
+    """A generated file streamed from storage (never whole in memory), as a download with a server-made
+    name, never cached; None if it is not stored."""
+    found = await storage.open(key)
+    if found is None:
+        return None
+    size, chunks = found
+    headers = {
+        **DOWNLOAD_HEADERS,
+        "content-disposition": content_disposition(filename),
+        "content-length": str(size),
+    }
+    return Stream(chunks, media_type=media_type, headers=headers)
 
 
 def _preparing_page(file: PreparingFile, **context: object) -> Template:

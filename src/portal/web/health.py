@@ -1,4 +1,5 @@
-"""Operator endpoints: /healthz (the process answers) and /readyz (database and queue answer)."""
+"""Operator endpoints: /healthz (the process answers) and /readyz (the database, the queue and the file
+storage answer)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from saq import Queue
 
 from portal.db import engine as db_engine
+from portal.infra.storage import Storage
 
 log = structlog.get_logger("portal.health")
 
@@ -32,8 +34,8 @@ async def _queue_answers(queue: Queue) -> bool:
 
 
 @get("/readyz", media_type=MediaType.TEXT, include_in_schema=False)
-async def readyz(queue: NamedDependency[Queue]) -> Response[str]:
-    checks = {"database": _database_answers(), "queue": _queue_answers(queue)}
+async def readyz(queue: NamedDependency[Queue], storage: NamedDependency[Storage]) -> Response[str]:
+    checks = {"database": _database_answers(), "queue": _queue_answers(queue), "storage": storage.answers()}
     results = await asyncio.gather(
         *(asyncio.wait_for(check, timeout=3) for check in checks.values()), return_exceptions=True
     )

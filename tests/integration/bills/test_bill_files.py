@@ -9,6 +9,7 @@ import facturx
 from pypdf import PdfReader
 
 from portal.db.tables import Account, Bill
+from portal.infra.storage import Storage
 from tests.conftest import pdf_ready, submit, wait_until
 from tests.steps import sign_in
 
@@ -44,8 +45,8 @@ async def test_pdf_is_prepared_by_the_worker_then_served(
     _, xml = facturx.get_xml_from_pdf(pdf.content, check_xsd=False)
     assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
 
-    stored = settings.storage.dir / "bills" / f"{bill['number']}.pdf"
-    assert stored.read_bytes() == pdf.content  # served from storage, rendered once
+    stored = await Storage(settings.storage).read(f"bills/{bill['number']}.pdf")
+    assert stored == pdf.content  # served from storage, rendered once
 
 
 async def test_factur_x_xml_download(client: Any, demo: None) -> None:

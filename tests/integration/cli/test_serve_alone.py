@@ -36,7 +36,7 @@ def test_serve_alone_answers_ready() -> None:
                     break
             except OSError:
                 time.sleep(0.2)
-        assert body == "database: ok\nqueue: ok\n"
+        assert body == "database: ok\nqueue: ok\nstorage: ok\n"
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)

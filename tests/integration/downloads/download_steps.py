@@ -95,15 +95,6 @@ async def wait_until_finished(client: Any, within: float = 90) -> Any:
             await asyncio.sleep(0.2)
 
 
-def clear_downloads(settings: Any) -> Any:
-    """The zips folder of this run's storage, emptied (request ids restart in every test)."""
-    folder = settings.storage.dir / "downloads"
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in folder.iterdir():
-        path.unlink()
-    return folder
-
-
 async def confirmed_request(client: Any, **answers: str) -> int:
     request_id = await request_until_check(client, **answers)
     response = await submit(client, f"/downloads/{request_id}/confirm")

@@ -13,10 +13,10 @@ from typing import Any
 from openpyxl import load_workbook
 
 from portal.db.tables import DownloadRequest, OutboxEmail
-from tests.conftest import submit
+from portal.infra.storage import Storage
+from tests.conftest import stored_keys, submit
 from tests.integration.downloads.download_steps import (
     bills_in_period,
-    clear_downloads,
     plain_body,
     shown_bill_ids,
     start,
@@ -32,7 +32,6 @@ EXPORT_HEADER = "bill_number,account,holder,period_start,period_end,issue_date,d
 async def test_request_confirm_zip_email_and_download(
     client: Any, demo: None, worker: Any, mailbox: Any, settings: Any
 ) -> None:
-    folder = clear_downloads(settings)
     await sign_in(client)
     hub = await client.get("/account/transactions")
     assert 'href="/downloads"' in hub.text and "Massive bills download" in hub.text
@@ -131,8 +130,7 @@ async def test_request_confirm_zip_email_and_download(
     row = await DownloadRequest.select().where(DownloadRequest.id == request_id).first()
     assert row["state"] == "ready" and row["done"] == expected and row["bill_count"] == expected
     assert row["expires_at"] - row["ready_at"] == dt.timedelta(days=7)
-    stored = list(folder.iterdir())
-    assert [path.name for path in stored] == [f"{request_id}.zip"]  # no temporary file left
+    assert await stored_keys(Storage(settings.storage), "downloads/") == [f"downloads/{request_id}.zip"]
 
     home = text_of((await client.get("/account")).text)
     assert "Recent downloads" in home and "Facturas año 2026.zip: Ready" in home

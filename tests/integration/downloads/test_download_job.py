@@ -15,10 +15,9 @@ from portal.db.tables import DownloadRequest, OutboxEmail
 from portal.downloads import archive, sweep
 from portal.infra.storage import Storage
 from portal.templating import make_environment
-from tests.conftest import submit
+from tests.conftest import stored_keys, submit
 from tests.integration.downloads.download_steps import (
     bills_in_period,
-    clear_downloads,
     confirmed_request,
     details_form,
     text_of,
@@ -36,31 +35,31 @@ async def state_of(request_id: int) -> dict[str, Any]:
 async def test_running_twice_makes_one_zip_and_one_email(
     client: Any, demo: None, queue: Any, settings: Any
 ) -> None:
-    folder = clear_downloads(settings)
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_3")
-    storage, env = Storage(settings.storage.dir), make_environment(settings)
+    storage, env = Storage(settings.storage), make_environment(settings)
     assert await archive.build(request_id, settings, storage, queue, env) == "ready"
-    first = (folder / f"{request_id}.zip").read_bytes()
-    # A second run that started before the first one finished (a swept job's retry) rebuilds the zip
-    # under its temporary name and renames it over the first: still one file, still one email.
+    first = await storage.read(archive.zip_key(request_id))
+    assert first is not None
+    # A second run that started before the first one finished (a swept job's retry) uploads the zip
+    # again, which replaces the first whole when complete: still one file, still one email.
     await DownloadRequest.update({DownloadRequest.state: "preparing"}).where(DownloadRequest.id == request_id)
     assert await archive.build(request_id, settings, storage, queue, env) == "ready"
     # A run after it is ready does nothing.
     assert await archive.build(request_id, settings, storage, queue, env) == "nothing to do"
-    assert [path.name for path in folder.iterdir()] == [f"{request_id}.zip"]
+    assert await stored_keys(storage, "downloads/") == [archive.zip_key(request_id)]
     names = zipfile.ZipFile(io.BytesIO(first)).namelist()
-    assert zipfile.ZipFile(folder / f"{request_id}.zip").namelist() == names
+    second = await storage.read(archive.zip_key(request_id))
+    assert second is not None and zipfile.ZipFile(io.BytesIO(second)).namelist() == names
     emails = await OutboxEmail.select().where(OutboxEmail.template == "download_ready")
     assert len(emails) == 1 and emails[0]["dedupe_key"] == f"download-ready:{request_id}"
     assert (await state_of(request_id))["attempts"] == 2
 
 
 async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue: Any, settings: Any) -> None:
-    folder = clear_downloads(settings)
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_3")
-    storage = Storage(settings.storage.dir)
+    storage = Storage(settings.storage)
     await archive.build(request_id, settings, storage, queue, make_environment(settings))
     assert (await client.get(f"/downloads/{request_id}/file")).status_code == 200
     await DownloadRequest.update({DownloadRequest.expires_at: clock.now() - dt.timedelta(minutes=1)}).where(
@@ -68,7 +67,7 @@ async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue:
     )
     counts = await sweep.sweep(settings, storage, queue)
     assert counts["expired"] == 1
-    assert list(folder.iterdir()) == []
+    assert await stored_keys(storage, "downloads/") == []
     assert (await state_of(request_id))["state"] == "expired"
     assert (await client.get(f"/downloads/{request_id}/file")).status_code == 404
     page = text_of((await client.get("/downloads/requested")).text)
@@ -84,7 +83,7 @@ async def test_a_lost_job_is_queued_again_and_a_dead_one_fails(
     await DownloadRequest.update({DownloadRequest.updated_at: long_ago}).where(
         DownloadRequest.id == request_id
     )
-    storage = Storage(settings.storage.dir)
+    storage = Storage(settings.storage)
     # The job is still queued: nothing to do.
     assert (await sweep.sweep(settings, storage, queue))["requeued"] == 0
     # The job went missing (the enqueue after the commit was lost): queued again.
@@ -118,7 +117,7 @@ async def test_stale_drafts_are_forgotten(client: Any, demo: None, queue: Any, s
     await DownloadRequest.update({DownloadRequest.updated_at: clock.now() - dt.timedelta(days=2)}).where(
         DownloadRequest.id == request_id
     )
-    assert (await sweep.sweep(settings, Storage(settings.storage.dir), queue))["drafts"] == 1
+    assert (await sweep.sweep(settings, Storage(settings.storage), queue))["drafts"] == 1
     assert (await client.get(f"/downloads/{request_id}/bills")).status_code == 404
 
 
@@ -143,9 +142,7 @@ async def test_the_status_fragment_polls_while_in_progress_and_announces_changes
     assert (
         'hx-swap-oob="innerHTML:#live-status"' in status.text and "Ana bills.zip: preparing." in status.text
     )
-    await archive.build(
-        request_id, settings, Storage(settings.storage.dir), queue, make_environment(settings)
-    )
+    await archive.build(request_id, settings, Storage(settings.storage), queue, make_environment(settings))
     status = await client.get("/downloads/requested/status", params={"seen": f"{request_id}:preparing"})
     assert status.status_code == 286
     assert "hx-trigger" not in status.text and "Ana bills.zip: ready." in status.text
@@ -158,7 +155,6 @@ async def test_missing_pdfs_are_rendered_by_jobs_of_a_few_consecutive_bills(
 ) -> None:
     """The zip job hands the missing PDFs to the render task RENDER_BATCH bills at a time, in zip order,
     each bill in one job (a job per bill cost the Postgres queue ≈ 10 % more than the renders)."""
-    clear_downloads(settings)
     await sign_in(client)
     request_id = await confirmed_request(client, period="last_12")
     await wait_until_finished(client)

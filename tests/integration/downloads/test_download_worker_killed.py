@@ -2,14 +2,16 @@
 with exactly one zip and exactly one email. Real worker processes (`portal worker`), a real SMTP server.
 
 How it recovers: the zip job's heartbeat stops with the dead worker; the new worker's sweep finds the job
-stuck, aborts it and queues it again (SAQ retries with backoff); the retry starts the zip again under its
-temporary name, keeps the PDFs rendered before the crash, and stores the email once (outbox dedupe key)."""
+stuck, aborts it and queues it again (SAQ retries with backoff); the retry starts the zip again as a new
+multipart upload (the dead one's was never completed, so no part of it is seen), keeps the PDFs rendered
+before the crash, and stores the email once (outbox dedupe key)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import datetime as dt
+import io
 import os
 import signal
 import subprocess
@@ -23,9 +25,18 @@ import pytest
 from saq.job import Status
 
 from portal.db.tables import DownloadRequest, OutboxEmail
-from portal.downloads.archive import job_key
+from portal.downloads.archive import job_key, zip_key
+from portal.infra.storage import Storage
 from portal.settings import DownloadSettings, Settings
-from tests.conftest import all_mail_sent, running, stop_processes, submit, wait_until
+from tests.conftest import (
+    all_mail_sent,
+    running,
+    stop_processes,
+    storage_env,
+    stored_keys,
+    submit,
+    wait_until,
+)
 from tests.integration.downloads.download_steps import bills_in_period, request_until_check
 from tests.steps import sign_in
 
@@ -38,7 +49,7 @@ def workers(tmp_path: Path, settings: Settings, smtp_server: tuple[Any, int]) ->
     env = {
         **os.environ,
         "PORTAL_ENV": "test",
-        "STORAGE_DIR": str(tmp_path / "files"),
+        **storage_env(settings.storage),
         "MAIL_URL": f"smtp://127.0.0.1:{smtp_server[1]}",
         "WORKER_CONCURRENCY": "2",
         "DOWNLOAD_HEARTBEAT_SECONDS": str(HEARTBEAT),
@@ -67,12 +78,9 @@ async def test_a_killed_worker_leaves_one_zip_and_one_email(
 ) -> None:
     from portal.app import create_app
 
-    storage_dir = tmp_path / "files"  # empty: every PDF has to be rendered, so the zip takes a while
-    test_settings = dataclasses.replace(
-        settings,
-        storage=dataclasses.replace(settings.storage, dir=storage_dir),
-        downloads=DownloadSettings(heartbeat_seconds=HEARTBEAT),
-    )
+    # The storage is empty (the `db` fixture): every PDF has to be rendered, so the zip takes a while.
+    storage = Storage(settings.storage)
+    test_settings = dataclasses.replace(settings, downloads=DownloadSettings(heartbeat_seconds=HEARTBEAT))
     async with running(create_app(test_settings)) as client:
         await sign_in(client)
         request_id = await request_until_check(client)  # Ana's bills of the last 12 months
@@ -91,8 +99,7 @@ async def test_a_killed_worker_leaves_one_zip_and_one_email(
     first.wait(timeout=10)
     row = await DownloadRequest.select().where(DownloadRequest.id == request_id).first()
     assert row["state"] == "preparing" and 0 < row["done"] < expected
-    downloads = storage_dir / "downloads"
-    assert [path.name for path in downloads.iterdir()] == [f".tmp-{request_id}.zip"]  # half-written
+    assert await stored_keys(storage, "downloads/") == []  # half-made: nothing shows
     assert mailbox.messages == []
 
     workers("worker-2")
@@ -111,7 +118,9 @@ async def test_a_killed_worker_leaves_one_zip_and_one_email(
     assert await all_mail_sent() == 1
     assert len(mailbox.messages) == 1
     assert await OutboxEmail.count().where(OutboxEmail.template == "download_ready") == 1
-    assert [path.name for path in downloads.iterdir()] == [f"{request_id}.zip"]
-    with zipfile.ZipFile(downloads / f"{request_id}.zip") as archive:
+    assert await stored_keys(storage, "downloads/") == [zip_key(request_id)]
+    stored = await storage.read(zip_key(request_id))
+    assert stored is not None
+    with zipfile.ZipFile(io.BytesIO(stored)) as archive:
         assert archive.testzip() is None
         assert len([name for name in archive.namelist() if name.endswith(".pdf")]) == expected

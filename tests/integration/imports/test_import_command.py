@@ -10,13 +10,14 @@ import sys
 from pathlib import Path
 
 from portal.settings import Settings
+from tests.conftest import storage_env
 from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, jsonl, record
 
 
 def portal_import(
     *args: str, stdin: bytes | None = None, settings: Settings
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "STORAGE_DIR": str(settings.storage.dir), "MAIL_URL": "dev:"}
+    env = {**os.environ, **storage_env(settings.storage), "MAIL_URL": "dev:"}
     return subprocess.run(
         [sys.executable, "-m", "portal.cli", "import", *args],
         input=stdin.decode() if stdin is not None else None,

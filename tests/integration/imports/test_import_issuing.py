@@ -34,7 +34,7 @@ def _bill(number: str, account: str, reference: str) -> dict[str, Any]:
 
 async def _rendered(storage: Storage, numbers: list[str], within: float = 120) -> None:
     async with asyncio.timeout(within):
-        while not all(storage.exists(f"bills/{number}.pdf") for number in numbers):  # noqa: ASYNC110
+        while not all([await storage.exists(f"bills/{number}.pdf") for number in numbers]):  # noqa: ASYNC110
             await asyncio.sleep(0.1)
 
 
@@ -65,16 +65,16 @@ async def test_new_bills_are_rendered_and_announced_once_per_user_and_account(
     assert f"{settings.web.base_url}/sign-in" in text
     assert by_account[second]["Subject"].startswith("Your new bill FT-2030/3")
 
-    storage = Storage(settings.storage.dir)
+    storage = Storage(settings.storage)
     await _rendered(storage, numbers)
-    before = {number: storage.path(f"bills/{number}.pdf").read_bytes() for number in numbers}
+    before = {number: await storage.read(f"bills/{number}.pdf") for number in numbers}
 
     again = await run(data, settings, render=True)
     assert again.outcome.counts.skipped == 3
     assert again.outcome.issued is not None
     assert (again.outcome.issued.render_jobs, again.outcome.issued.emails) == (0, 0)
     assert await OutboxEmail.count().where(OutboxEmail.template == "new_bills") == 2
-    assert {number: storage.path(f"bills/{number}.pdf").read_bytes() for number in numbers} == before
+    assert {number: await storage.read(f"bills/{number}.pdf") for number in numbers} == before
     assert len(mailbox.messages) == 2
 
 
@@ -109,4 +109,4 @@ async def test_bills_of_a_run_that_was_never_issued_are_issued_by_the_next_run(
     assert again.outcome.issued is not None and again.outcome.issued.emails == 1
     [message] = await mailbox.wait_for(1)
     assert message["Subject"].startswith("Your new bill FT-2030/5")
-    await _rendered(Storage(settings.storage.dir), ["FT-2030/5"])
+    await _rendered(Storage(settings.storage), ["FT-2030/5"])

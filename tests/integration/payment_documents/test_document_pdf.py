@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from portal import clock
 from portal.banking.epc import epc_payload
 from portal.db.tables import PaymentDocument
+from portal.infra.storage import Storage
 from portal.payment_documents import services
 from portal.templating import format_day
 from tests.conftest import pdf_ready, wait_until
@@ -76,8 +77,7 @@ async def test_bills_due_pdf_is_prepared_then_served_with_its_codes(
     assert fields[:4] == ["BCD", "002", "1", "SCT"] and fields[6] == settings.issuer.iban
     assert fields[7] == "EUR" + str(document["total_cents"] / 100).rstrip("0").rstrip(".")
 
-    stored = settings.storage.dir / "payment-documents" / f"{reference}.pdf"
-    assert stored.read_bytes() == pdf.content
+    assert await Storage(settings.storage).read(f"payment-documents/{reference}.pdf") == pdf.content
 
 
 async def test_abandoned_drafts_go_after_a_day(client: Any, demo: None) -> None:

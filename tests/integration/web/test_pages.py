@@ -109,4 +109,4 @@ async def test_health_endpoints(client: AsyncClient) -> None:
     assert (await client.get("/healthz")).text == "ok"
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.text == "database: ok\nqueue: ok\n"
+    assert ready.text == "database: ok\nqueue: ok\nstorage: ok\n"

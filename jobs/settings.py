@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -118,6 +121,8 @@ def make_worker(
         # Shutdown waits for every task, the upkeep loops included, so their naps bound an idle stop.
         timers=timers,
         shutdown_grace_period_s=10,
+        # Each job records the worker that runs it (`Job.worker_id`): the host and process id name it.
+        id=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
     )
 
 

@@ -52,6 +52,10 @@ worker process renders while this job zips. It must be more than the worker slot
 dequeues as many batches as it has free slots and renders them one after another: with 16 bills, one of
 two workers held the whole window while the other sat idle (7–9 core-seconds idle in a 1,000-bill run,
 against ≈ 2 with 64). 64 covers up to four workers of concurrency 4 (15 slots besides this job's)."""
+READ_AHEAD = RENDER_AHEAD + 32
+"""Bills whose stored PDFs are being read ahead of the bill being zipped (≈ 3 MB). With S3 a read is a
+round trip: one after another, 1,000 of them took longer than the rest of a warm zip. They also tell
+which PDFs are missing, some way behind the reads' start, so that queuing the renders rarely waits."""
 RENDER_BATCH = 4
 """Consecutive missing PDFs per render job. A job costs SAQ's Postgres queue about ten statements and
 their notifications; one per bill cost the workers and the database ≈ 10 % more than the renders (a
@@ -199,22 +203,54 @@ async def _bill_numbers(request_id: int) -> list[tuple[int, str]]:
     return [(row["id"], row["number"]) for row in rows]
 
 
+class _ReadAhead:
+    """Reads of the bills' stored PDFs, started ahead of need; each gives the PDF, or None if it was not
+    stored when read."""
+
+    def __init__(self, storage: Storage, bills: list[tuple[int, str]]) -> None:
+        self.storage = storage
+        self.bills = bills
+        self.reads: dict[int, asyncio.Task[bytes | None]] = {}
+        self.started_upto = 0
+
+    def start(self, upto: int) -> None:
+        for position in range(self.started_upto, min(upto, len(self.bills))):
+            key = bill_pdf.key(self.bills[position][1])
+            self.reads[position] = asyncio.create_task(self.storage.read(key))
+        self.started_upto = max(self.started_upto, upto)
+
+    async def stored(self, start: int, end: int) -> list[bool]:
+        return [
+            data is not None for data in await asyncio.gather(*map(self.reads.__getitem__, range(start, end)))
+        ]
+
+    async def take(self, position: int) -> bytes | None:
+        return await self.reads.pop(position)
+
+    def cancel(self) -> None:
+        for read in self.reads.values():
+            read.cancel()
+
+
 async def _stored_pdf(
     bill_id: int,
     number: str,
+    read_ahead: bytes | None,
     job_key: str | None,
     settings: Settings,
     storage: Storage,
     queue: Queue,
     progress: Progress,
 ) -> tuple[bytes, bool]:
-    """The stored PDF of a bill. If it is missing: wait while its render job (`job_key`) is running (up to
-    one heartbeat), otherwise render it here. Returns the PDF, and whether it was rendered here."""
+    """The stored PDF of a bill (`read_ahead`, or read again if it was missing then). If it is missing:
+    wait while its render job (`job_key`) is running (up to one heartbeat), otherwise render it here.
+    Returns the PDF, and whether it was rendered here."""
     key = bill_pdf.key(number)
     deadline = time.monotonic() + settings.downloads.heartbeat_seconds
     next_look = 0.0
     rendered = None
-    while (data := await storage.read(key)) is None:
+    data = read_ahead if read_ahead is not None else await storage.read(key)
+    while data is None:
         if rendered is not None:
             raise RuntimeError(f"The PDF of bill {number} is not stored ({rendered})")
         now = time.monotonic()
@@ -223,22 +259,23 @@ async def _stored_pdf(
             rendering = job is not None and job.status == Status.ACTIVE and not job.stuck
             if not rendering or now > deadline:
                 rendered = await bill_pdf.render(bill_id, settings.issuer, storage)
+                data = await storage.read(key)
                 continue
             next_look = now + 1.0
         await progress.report()  # keeps the heartbeat while waiting
         await asyncio.sleep(0.05)
+        data = await storage.read(key)
     return data, rendered == "rendered"
 
 
 async def _queue_renders(
-    bills: list[tuple[int, str]], start: int, storage: Storage, queue: Queue, job_keys: dict[int, str]
+    bills: list[tuple[int, str]], start: int, reads: _ReadAhead, queue: Queue, job_keys: dict[int, str]
 ) -> int:
     """Queues the missing PDFs among the next RENDER_BATCH bills from `start` as one render job, and notes
     its key for each of them in `job_keys`. Returns where the next batch starts."""
     end = min(start + RENDER_BATCH, len(bills))
-    batch = bills[start:end]
-    stored = await asyncio.gather(*(storage.exists(bill_pdf.key(number)) for _, number in batch))
-    missing = [bill_id for (bill_id, _), found in zip(batch, stored, strict=True) if not found]
+    stored = await reads.stored(start, end)
+    missing = [bill_id for (bill_id, _), found in zip(bills[start:end], stored, strict=True) if not found]
     if missing:
         job_keys.update(dict.fromkeys(missing, await enqueue_render_batch(queue, missing)))
     return end
@@ -310,21 +347,33 @@ class _Zipping:
         sink = _Sink()
         queued_upto = 0
         job_keys: dict[int, str] = {}
-        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for position, (bill_id, number) in enumerate(self.bills):
-                # Queue the render of missing PDFs a little ahead, for the other workers.
-                while queued_upto < min(position + RENDER_AHEAD, len(self.bills)):
-                    queued_upto = await _queue_renders(self.bills, queued_upto, storage, queue, job_keys)
-                data, rendered_here = await _stored_pdf(
-                    bill_id, number, job_keys.pop(bill_id, None), settings, storage, queue, self.progress
-                )
-                self.rendered_here += rendered_here
-                archive.writestr(f"{number}.pdf", data)
-                yield sink.take()
-                await self.progress.report(position + 1)
-            async for chunk in _index(archive, sink, self.request_id):
-                yield chunk
-        yield sink.take()
+        reads = _ReadAhead(storage, self.bills)
+        try:
+            with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+                for position, (bill_id, number) in enumerate(self.bills):
+                    reads.start(position + READ_AHEAD)
+                    # Queue the render of missing PDFs a little ahead, for the other workers.
+                    while queued_upto < min(position + RENDER_AHEAD, len(self.bills)):
+                        queued_upto = await _queue_renders(self.bills, queued_upto, reads, queue, job_keys)
+                    data, rendered_here = await _stored_pdf(
+                        bill_id,
+                        number,
+                        await reads.take(position),
+                        job_keys.pop(bill_id, None),
+                        settings,
+                        storage,
+                        queue,
+                        self.progress,
+                    )
+                    self.rendered_here += rendered_here
+                    archive.writestr(f"{number}.pdf", data)
+                    yield sink.take()
+                    await self.progress.report(position + 1)
+                async for chunk in _index(archive, sink, self.request_id):
+                    yield chunk
+            yield sink.take()
+        finally:
+            reads.cancel()  # an attempt that failed leaves no read running
 
 
 async def build(

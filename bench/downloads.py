@@ -34,23 +34,28 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import _common as c
 import psutil
+
+if TYPE_CHECKING:
+    from portal.settings import StorageSettings
 
 BENCH_FILES = c.BENCH_DIR / "downloads"
 
 
 def start_workers(
-    url: str, storage: Path, count: int, concurrency: int, name: str = "worker"
+    url: str, storage: Path | dict[str, str], count: int, concurrency: int, name: str = "worker"
 ) -> list[subprocess.Popen[bytes]]:
+    """`count` worker processes on the dataset, storing in a folder or as `storage` says (STORAGE_URL and
+    the AWS_* variables)."""
     env = c.portal_env(
         url, WORKER_CONCURRENCY=str(concurrency), LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING")
     )
     if os.environ.get("QUEUE_URL"):  # --queue-url
         env["QUEUE_URL"] = os.environ["QUEUE_URL"]
-    env["STORAGE_DIR"] = str(storage)
+    env.update({"STORAGE_URL": f"file:{storage}"} if isinstance(storage, Path) else storage)
     c.LOG_DIR.mkdir(parents=True, exist_ok=True)
     processes = []
     for index in range(count):
@@ -79,11 +84,13 @@ def stop_workers(processes: list[subprocess.Popen[bytes]]) -> None:
 class Bench:
     """This process's view of the dataset: services, settings and queue on the bench database."""
 
-    def __init__(self, storage: Path) -> None:
+    def __init__(self, storage: Path | StorageSettings) -> None:
         from portal.settings import Settings
 
         base = Settings.from_env()
-        self.settings = dataclasses.replace(base, storage=dataclasses.replace(base.storage, dir=storage))
+        if isinstance(storage, Path):
+            storage = dataclasses.replace(base.storage, url=f"file:{storage}")
+        self.settings = dataclasses.replace(base, storage=storage)
 
     async def viewer(self) -> Any:
         from portal.db.tables import User
@@ -167,7 +174,7 @@ class Bench:
         from portal.bills import pdf
         from portal.infra.storage import Storage
 
-        storage = Storage(scratch)
+        storage = Storage(dataclasses.replace(self.settings.storage, url=f"file:{scratch}"))
         if warm_up is not None:
             assert await pdf.render(warm_up, self.settings.issuer, storage) == "rendered"
         times, cpu_times = [], []
@@ -367,7 +374,7 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         for _, number in bills[: args.memory_bills]:
             os.link(sample_pdf, memory_store / "bills" / f"{number}.pdf")
         bench.settings = dataclasses.replace(
-            bench.settings, storage=dataclasses.replace(bench.settings.storage, dir=memory_store)
+            bench.settings, storage=dataclasses.replace(bench.settings.storage, url=f"file:{memory_store}")
         )
         [worker] = start_workers(url, memory_store, 1, args.concurrency, "memory")
         try:

@@ -23,7 +23,7 @@ from saq.queue.postgres import PostgresQueue
 from portal import clock
 from portal.db.tables import TABLES, OutboxEmail
 from portal.infra.storage import Storage
-from portal.settings import Settings, StorageSettings
+from portal.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -47,18 +47,6 @@ def settings(smtp_server: tuple[Any, int], tmp_path_factory: pytest.TempPathFact
     return dataclasses.replace(
         base, mail=dataclasses.replace(base.mail, url=f"smtp://127.0.0.1:{smtp_server[1]}"), storage=storage
     )
-
-
-def storage_env(storage: StorageSettings) -> dict[str, str]:
-    """The variables that give a `portal` process started by a test this storage."""
-    return {
-        "STORAGE_URL": storage.url,
-        "AWS_ENDPOINT_URL": storage.s3_endpoint,
-        "AWS_REGION": storage.s3_region,
-        "AWS_ACCESS_KEY_ID": storage.s3_access_key_id,
-        "AWS_SECRET_ACCESS_KEY": storage.s3_secret_access_key,
-        "AWS_ALLOW_HTTP": "true" if storage.s3_allow_http else "false",
-    }
 
 
 async def stored_keys(storage: Storage, prefix: str) -> list[str]:

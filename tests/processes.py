@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from conftest import free_port
-from portal.settings import Settings
+from portal.settings import Settings, StorageSettings
 
 
 class PrivateRedis:
@@ -109,6 +109,18 @@ class Portal:
                 process.wait()
 
 
+def storage_env(storage: StorageSettings) -> dict[str, str]:
+    """The variables that give a `portal` process started by a test this storage."""
+    return {
+        "STORAGE_URL": storage.url,
+        "AWS_ENDPOINT_URL": storage.s3_endpoint,
+        "AWS_REGION": storage.s3_region,
+        "AWS_ACCESS_KEY_ID": storage.s3_access_key_id,
+        "AWS_SECRET_ACCESS_KEY": storage.s3_secret_access_key,
+        "AWS_ALLOW_HTTP": "true" if storage.s3_allow_http else "false",
+    }
+
+
 @pytest.fixture
 def portal(tmp_path: Path, settings: Settings, smtp_server: tuple[Any, int]) -> Iterator[Portal]:
     processes = Portal(
@@ -116,7 +128,7 @@ def portal(tmp_path: Path, settings: Settings, smtp_server: tuple[Any, int]) -> 
         {
             **os.environ,
             "PORTAL_ENV": "test",
-            "STORAGE_DIR": str(settings.storage.dir),
+            **storage_env(settings.storage),
             "MAIL_URL": f"smtp://127.0.0.1:{smtp_server[1]}",
             "WORKER_CONCURRENCY": "2",
         },

@@ -28,9 +28,10 @@ from portal.db.tables import DownloadRequest, OutboxEmail
 from portal.downloads.archive import job_key
 from portal.infra.storage import Storage
 from portal.settings import Settings
-from tests.conftest import all_mail_sent, pdf_ready, storage_env, submit, wait_until
+from tests.conftest import all_mail_sent, pdf_ready, submit, wait_until
 from tests.integration.bills.test_bill_files import ana_bill
 from tests.integration.downloads.download_steps import bills_in_period, request_until_check
+from tests.processes import storage_env
 from tests.seaweedfs import SeaweedFS
 from tests.steps import sign_in
 

@@ -32,12 +32,12 @@ from tests.conftest import (
     all_mail_sent,
     running,
     stop_processes,
-    storage_env,
     stored_keys,
     submit,
     wait_until,
 )
 from tests.integration.downloads.download_steps import bills_in_period, request_until_check
+from tests.processes import storage_env
 from tests.steps import sign_in
 
 HEARTBEAT = 10

@@ -24,30 +24,30 @@ BATCH = 20
 async def test_a_killed_workers_render_batch_is_rendered_by_another_soon(
     db: None, demo: None, queue: Any, settings: Settings, portal: Portal
 ) -> None:
-    storage = Storage(settings.storage.dir)
+    storage = Storage(settings.storage)
     bills = await Bill.select(Bill.id, Bill.number).order_by(Bill.id).limit(BATCH)
     key = render_key(bills[0]["id"])
     await RENDER_PDFS.enqueue(queue, key=key, bill_ids=[bill["id"] for bill in bills])
 
-    def stored() -> int:
-        return sum(storage.exists(bill_pdf.key(bill["number"])) for bill in bills)
+    async def stored() -> int:
+        return sum([await storage.exists(bill_pdf.key(bill["number"])) for bill in bills])
 
     first = portal.start("worker-1", "worker")
 
     async def under_way() -> bool:
         assert first.poll() is None, portal.log("worker-1")
-        return stored() > 0
+        return await stored() > 0
 
     await wait_until(under_way, within=120)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     job = await queue.job(key)
-    assert job.status == Status.ACTIVE and stored() < BATCH  # left half done, by a worker that is gone
+    assert job.status == Status.ACTIVE and await stored() < BATCH  # left half done, by a worker that is gone
 
     portal.start("worker-2", "worker")
 
     async def all_stored() -> bool:
-        return stored() == BATCH
+        return await stored() == BATCH
 
     # Well within the batch's 300 s timeout, which is when it was swept before it had a heartbeat.
     await wait_until(all_stored, within=90)

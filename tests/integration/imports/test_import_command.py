@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from portal.settings import Settings
-from tests.conftest import storage_env
+from tests.processes import storage_env
 from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, jsonl, record
 
 
@@ -92,7 +92,7 @@ def import_on_a_terminal(path: Path, settings: Settings) -> tuple[int, str, str]
     import threading
 
     terminal, its_end = pty.openpty()
-    env = {**os.environ, "STORAGE_DIR": str(settings.storage.dir), "TERM": "xterm", "COLUMNS": "100"}
+    env = {**os.environ, **storage_env(settings.storage), "TERM": "xterm", "COLUMNS": "100"}
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "import", str(path), "--no-render"],
         env=env, stdout=subprocess.PIPE, stderr=its_end, text=True,

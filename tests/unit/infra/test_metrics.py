@@ -8,23 +8,23 @@ import pytest
 from prometheus_client import REGISTRY
 
 from portal.infra.storage import Storage
+from portal.settings import StorageSettings
 
 
 def _errors(operation: str) -> float:
     return REGISTRY.get_sample_value("portal_storage_errors_total", {"operation": operation}) or 0.0
 
 
-def test_a_failed_write_is_counted_and_raised(tmp_path: Path) -> None:
-    not_a_folder = tmp_path / "file"
-    not_a_folder.write_text("in the way")
-    storage = Storage(not_a_folder)
+async def test_a_failed_write_is_counted_and_raised(tmp_path: Path) -> None:
+    (tmp_path / "bills").write_text("a file in the way of the folder")
+    storage = Storage(StorageSettings(url=f"file:{tmp_path}"))
     before, exists_before = _errors("write"), _errors("exists")
 
-    with pytest.raises(OSError):
-        storage.write("bills/FA1.pdf", b"%PDF")
+    with pytest.raises(Exception, match="bills"):
+        await storage.write("bills/FA1.pdf", b"%PDF")
 
     assert _errors("write") == before + 1
-    assert storage.exists("bills/FA1.pdf") is False  # answered, not an error
+    assert await storage.exists("other/FA1.pdf") is False  # answered, not an error
     assert _errors("exists") == exists_before
 
 

@@ -28,9 +28,9 @@ from jinja2 import Environment
 from saq import Job, Queue
 from saq.job import Status
 
-from portal import clock
+from portal import clock, i18n
 from portal.bills import pdf as bill_pdf
-from portal.bills.exports import FIELDS
+from portal.bills.exports import FIELDS, csv_heading
 from portal.db import engine as db_engine
 from portal.db import execute, fetch
 from portal.db.tables.downloads import DownloadState
@@ -120,24 +120,25 @@ def temp_key(request_id: int) -> str:
     return f"downloads/.tmp-{request_id}.zip"
 
 
-def render_key(first_bill_id: int) -> str:
-    """The key of the render job whose batch starts with this bill."""
-    return f"download-pdf:{first_bill_id}"
+def render_key(first_bill_id: int, language: str) -> str:
+    """The key of the render job whose batch starts with this bill, in this language."""
+    return f"download-pdf:{first_bill_id}:{language}"
 
 
-async def enqueue_render_batch(queue: Queue, bill_ids: list[int]) -> str:
-    """One render job for these bills (at most RENDER_BATCH), keyed by its first bill: the massive download
-    and the import queue their batches alike, so that each finds the other's jobs. Returns the job's key."""
-    key = render_key(bill_ids[0])
-    await RENDER_PDFS.enqueue(queue, key=key, bill_ids=bill_ids)
+async def enqueue_render_batch(queue: Queue, bill_ids: list[int], language: str) -> str:
+    """One render job for these bills (at most RENDER_BATCH) in `language`, keyed by its first bill and the
+    language: the massive download and the import queue their batches alike, so that each finds the other's
+    jobs. Returns the job's key."""
+    key = render_key(bill_ids[0], language)
+    await RENDER_PDFS.enqueue(queue, key=key, bill_ids=bill_ids, language=language)
     return key
 
 
-async def render_pdfs(bill_ids: list[int], settings: Settings, storage: Storage) -> str:
+async def render_pdfs(bill_ids: list[int], settings: Settings, storage: Storage, language: str) -> str:
     """A batch in one hold of this process's render slot, so that the bills come out in the order the zip
     needs them (batches taking turns would each finish late)."""
     async with pdf.render_slot():
-        results = [await bill_pdf.render(bill_id, settings.issuer, storage) for bill_id in bill_ids]
+        results = [await bill_pdf.render(bill_id, settings.issuer, storage, language) for bill_id in bill_ids]
     return f"{results.count('rendered')} of {len(bill_ids)} rendered"
 
 
@@ -173,13 +174,16 @@ class Claimed:
     id: int
     bill_count: int
     file_name: str
+    language: str
+    """The requester's: the zip's PDFs and index are in it."""
 
 
 async def _claim(request_id: int) -> Claimed | None:
     """Mark the request as being prepared (again: a retry starts from zero), unless it is finished."""
     async with db_engine().transaction():
         rows = await fetch(
-            "SELECT id, state, bill_count, file_name FROM download_request WHERE id = {} FOR UPDATE",
+            "SELECT r.id, r.state, r.bill_count, r.file_name, u.language FROM download_request r"
+            ' JOIN portal_user u ON u.id = r."user" WHERE r.id = {} FOR UPDATE OF r',
             request_id,
         )
         if not rows or rows[0]["state"] not in {DownloadState.queued, DownloadState.preparing}:
@@ -191,7 +195,12 @@ async def _claim(request_id: int) -> Claimed | None:
             request_id,
         )
         row = rows[0]
-    return Claimed(row["id"], row["bill_count"], row["file_name"])
+    return Claimed(
+        row["id"],
+        row["bill_count"],
+        row["file_name"],
+        i18n.supported(row["language"]) or i18n.default_language(),
+    )
 
 
 async def _bill_numbers(request_id: int) -> list[tuple[int, str]]:
@@ -207,6 +216,7 @@ async def _pdf_path(
     bill_id: int,
     number: str,
     job_key: str | None,
+    language: str,
     settings: Settings,
     storage: Storage,
     queue: Queue,
@@ -214,7 +224,7 @@ async def _pdf_path(
 ) -> tuple[Any, bool]:
     """The stored PDF of a bill. If it is missing: wait while its render job (`job_key`) is running (up to
     one heartbeat), otherwise render it here. Returns the path, and whether it was rendered here."""
-    key = bill_pdf.key(number)
+    key = bill_pdf.key(number, language)
     deadline = time.monotonic() + settings.downloads.heartbeat_seconds
     next_look = 0.0
     while not storage.exists(key):
@@ -223,7 +233,7 @@ async def _pdf_path(
             job = await queue.job(job_key) if job_key else None
             rendering = job is not None and job.status == Status.ACTIVE and not job.stuck
             if not rendering or now > deadline:
-                rendered = await bill_pdf.render(bill_id, settings.issuer, storage)
+                rendered = await bill_pdf.render(bill_id, settings.issuer, storage, language)
                 return storage.path(key), rendered == "rendered"
             next_look = now + 1.0
         await progress.report()  # keeps the heartbeat while waiting
@@ -232,14 +242,21 @@ async def _pdf_path(
 
 
 async def _queue_renders(
-    bills: list[tuple[int, str]], start: int, storage: Storage, queue: Queue, job_keys: dict[int, str]
+    bills: list[tuple[int, str]],
+    start: int,
+    language: str,
+    storage: Storage,
+    queue: Queue,
+    job_keys: dict[int, str],
 ) -> int:
     """Queues the missing PDFs among the next RENDER_BATCH bills from `start` as one render job, and notes
     its key for each of them in `job_keys`. Returns where the next batch starts."""
     end = min(start + RENDER_BATCH, len(bills))
-    missing = [bill_id for bill_id, number in bills[start:end] if not storage.exists(bill_pdf.key(number))]
+    missing = [
+        bill_id for bill_id, number in bills[start:end] if not storage.exists(bill_pdf.key(number, language))
+    ]
     if missing:
-        job_keys.update(dict.fromkeys(missing, await enqueue_render_batch(queue, missing)))
+        job_keys.update(dict.fromkeys(missing, await enqueue_render_batch(queue, missing, language)))
     return end
 
 
@@ -250,7 +267,7 @@ async def _add_index(archive: zipfile.ZipFile, request_id: int) -> None:
     with archive.open(info, "w") as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
         writer = csv.DictWriter(text, fieldnames=FIELDS)
-        writer.writeheader()
+        writer.writerow(csv_heading())
         async for page in index_pages(request_id):
             writer.writerows(bill.record() for bill in page)
             text.flush()
@@ -292,14 +309,24 @@ async def build(
         for position, (bill_id, number) in enumerate(bills):
             # Queue the render of missing PDFs a little ahead, for the other workers.
             while queued_upto < min(position + RENDER_AHEAD, len(bills)):
-                queued_upto = await _queue_renders(bills, queued_upto, storage, queue, job_keys)
+                queued_upto = await _queue_renders(
+                    bills, queued_upto, claimed.language, storage, queue, job_keys
+                )
             path, rendered_here = await _pdf_path(
-                bill_id, number, job_keys.pop(bill_id, None), settings, storage, queue, progress
+                bill_id,
+                number,
+                job_keys.pop(bill_id, None),
+                claimed.language,
+                settings,
+                storage,
+                queue,
+                progress,
             )
             rendered += rendered_here
             await asyncio.to_thread(archive.write, path, f"{number}.pdf")
             await progress.report(position + 1)
-        await _add_index(archive, request_id)
+        with i18n.speaking(claimed.language):
+            await _add_index(archive, request_id)
     with temp.open("rb+") as handle:
         os.fsync(handle.fileno())
     final = storage.path(zip_key(request_id))
@@ -327,7 +354,7 @@ async def _finish(request_id: int, size: int, settings: Settings, env: Environme
             "UPDATE download_request r SET state = 'ready', size_bytes = {}, file_key = {},"
             " done = bill_count, ready_at = {}, expires_at = {}, updated_at = {}"
             " FROM portal_user u WHERE r.id = {} AND r.state = 'preparing' AND u.id = r.\"user\""
-            " RETURNING r.file_name, r.bill_count, r.expires_at, u.email, u.username",
+            " RETURNING r.file_name, r.bill_count, r.expires_at, u.email, u.username, u.language",
             size,
             zip_key(request_id),
             now,
@@ -342,6 +369,7 @@ async def _finish(request_id: int, size: int, settings: Settings, env: Environme
                 dedupe_key=f"download-ready:{request_id}",
                 template="download_ready",
                 to_address=row["email"],
+                language=row["language"],
                 context={
                     "username": row["username"],
                     "file_name": row["file_name"],

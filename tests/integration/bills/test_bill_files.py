@@ -44,7 +44,7 @@ async def test_pdf_is_prepared_by_the_worker_then_served(
     _, xml = facturx.get_xml_from_pdf(pdf.content, check_xsd=False)
     assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
 
-    stored = settings.storage.dir / "bills" / f"{bill['number']}.pdf"
+    stored = settings.storage.dir / "bills" / "en" / f"{bill['number']}.pdf"
     assert stored.read_bytes() == pdf.content  # served from storage, rendered once
 
 

@@ -76,7 +76,7 @@ async def test_bills_due_pdf_is_prepared_then_served_with_its_codes(
     assert fields[:4] == ["BCD", "002", "1", "SCT"] and fields[6] == settings.issuer.iban
     assert fields[7] == "EUR" + str(document["total_cents"] / 100).rstrip("0").rstrip(".")
 
-    stored = settings.storage.dir / "payment-documents" / f"{reference}.pdf"
+    stored = settings.storage.dir / "payment-documents" / "en" / f"{reference}.pdf"
     assert stored.read_bytes() == pdf.content
 
 

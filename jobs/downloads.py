@@ -16,7 +16,9 @@ async def build_download(ctx: dict[str, Any], *, request_id: int) -> str:
     )
 
 
-async def render_download_pdfs(ctx: dict[str, Any], *, bill_ids: list[int], language: str | None = None) -> str:
+async def render_download_pdfs(
+    ctx: dict[str, Any], *, bill_ids: list[int], language: str | None = None
+) -> str:
     # Jobs queued before PDFs had a language are in the default one.
     async with beating(ctx.get("job"), every=archive.RENDER_BEAT):  # also while it waits for the render slot
         return await archive.render_pdfs(

@@ -89,17 +89,17 @@ def _time(context: Context, moment: dt.datetime) -> str:
 
 
 _PAID_BY = {
-    "card": "by card",
-    "bank_counter": "at a bank counter",
-    "direct_debit": "by direct debit",
-    "transfer": "by bank transfer",
+    "card": i18n.gettext_noop("by card"),
+    "bank_counter": i18n.gettext_noop("at a bank counter"),
+    "direct_debit": i18n.gettext_noop("by direct debit"),
+    "transfer": i18n.gettext_noop("by bank transfer"),
 }
 
 
 def paid_by(channel: str) -> str:
     """How a bill was paid, in words ("at a bank counter"); "" when the billing system did not say how
     (a bill imported as paid, or the channel "other")."""
-    return _PAID_BY.get(channel, "")
+    return i18n.gettext(_PAID_BY[channel]) if channel in _PAID_BY else ""
 
 
 def with_timezone(env: Environment, timezone: str) -> Environment:

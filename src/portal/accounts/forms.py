@@ -12,16 +12,18 @@ from portal.banking.cuaderno57 import normalise_digits
 from portal.banking.identity import Holder, IdentityError, validate_identity
 from portal.banking.money import AmountError, parse_amount
 from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.web.forms import Errors, field
 
 _USERNAME = re.compile(r"^[\w.-]{3,60}$")
 _BILL_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{11}$")
 
 REGISTRATION_KINDS = {
-    "private": "Private user registration",
-    "company": "Company user registration",
-    "administrator": "Administrator user registration",
+    "private": gettext_noop("Private user registration"),
+    "company": gettext_noop("Company user registration"),
+    "administrator": gettext_noop("Administrator user registration"),
 }
+"""Each type's name, in English: translate it where it is shown."""
 HOLDER_OF_KIND: dict[str, Holder] = {"private": "person", "company": "company", "administrator": "any"}
 
 

@@ -20,10 +20,9 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from portal.infra.queue import QueueUnavailable
-
 from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
+from portal.infra.queue import QueueUnavailable
 
 log = structlog.get_logger("portal.errors")
 
@@ -105,7 +104,7 @@ def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavail
     """A file that a job makes, asked for while the job queue does not answer: say so, and when to come
     back, rather than a 500. (A step whose work is saved goes through: its job is queued later.)"""
     log.warning("queue.unavailable", path=request.url.path, task=str(exc))
-    message = "We cannot prepare this right now. Try again in a minute."
+    message = _("We cannot prepare this right now. Try again in a minute.")
     headers = {"retry-after": str(QUEUE_RETRY_AFTER), "cache-control": "no-store"}
     if request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true":
         # A status poll: its place in the page says so (the poll goes on); "Try again" asks for the page.

@@ -58,7 +58,7 @@ async def set_language(
 ) -> Redirect:
     """The switcher: remember the language (in a cookie, and for a signed-in user in their account, so
     that their emails and PDFs are in it too) and go back to the page it was used on."""
-    destination = local_path(field(data, "next")) or "/"
+    destination = local_path(field(data, "return_to")) or "/"
     language = i18n.supported(field(data, "language"))
     if language is None:
         return Redirect(destination, status_code=303)

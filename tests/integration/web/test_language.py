@@ -24,7 +24,7 @@ def language_of(page: Any) -> str:
 
 
 async def switch(client: Any, language: str, next_path: str = "/") -> Any:
-    return await submit(client, "/language", {"language": language, "next": next_path})
+    return await submit(client, "/language", {"language": language, "return_to": next_path})
 
 
 async def test_the_browser_language_else_the_default(client: Any, db: None) -> None:

@@ -40,7 +40,7 @@ class BillPayment:
     def expect_open(self) -> BillPayment:
         expect(self.heading(self._("Bill payment"))).to_be_visible()
         expect(
-            self.page.get_by_text(self._("You don't need to be a client of the bank to be able to pay"))
+            self.page.get_by_text(self._("You don't need to be a client of the bank to be able to pay."))
         ).to_be_visible()
         return self
 

@@ -5,7 +5,7 @@ A payment's language, the payer's when it started: the receipt's email goes out 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-12-05T22:10:00:000000"
+ID = "2026-12-05T23:15:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "portal_user.language, payment.language"
 

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from e2e.conftest import LiveStack
+from e2e.data import bill_details, payment_data
 from e2e.pages import SPANISH
 from e2e.pages.accounts import AccountHome, PasswordPage, Registration, SignInPage
 from e2e.pages.files import download_when_ready
@@ -40,7 +41,7 @@ def expect_spanish(page: Page) -> None:
 def test_register_in_spanish(
     page: Page, base_url: str, javascript: bool, axe: Axe, mailbox: Any, local_stack: LiveStack
 ) -> None:
-    bill = local_stack.customer(identity="dni").bill_details()
+    bill = bill_details(local_stack.customer(identity="dni"))
     username = f"es-{'js' if javascript else 'nojs'}"
     email = f"{username}@example.com"
 
@@ -123,7 +124,7 @@ def test_pay_by_cpr_code_in_spanish(
     mailbox: Any,
 ) -> None:
     due = local_stack.customer(identity="nie").accounts[0].pending[-1]
-    data: PaymentData = due.payment_data
+    data = payment_data(due)
     page.goto(base_url)
     BillPayment(page, SPANISH).open_from_menu()
     expect_spanish(page)

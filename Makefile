@@ -14,7 +14,13 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 # The end-to-end files' order: name, reverse, or random (with a printed seed; .ci/run uses it).
 E2E_ORDER ?= name
 
-.PHONY: run test test-in-process test-unit test-integration test-e2e lint format install browser validator redis clean bench bench-load
+# The translations (README, Languages): each language's catalogue is committed as .po; its compiled .mo
+# is built here, by `make install`, and never committed.
+LOCALE := src/portal/locale
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test test-in-process test-unit test-integration test-e2e lint format install browser validator redis clean bench bench-load \
+	messages-extract messages-update messages-compile
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,7 +30,24 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	UV_PYTHON_DOWNLOADS=never $(UV) sync --locked --python $(PYTHON) --quiet
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(MO_FILES)
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel -q compile --domain messages --input-file $< --output-file $@
+
+# Every message of the code and templates into $(LOCALE)/messages.pot (not committed) ...
+messages-extract: $(VENV)/.installed
+	$(BIN)/pybabel -q extract --mapping-file babel.cfg --keywords gettext_noop --sort-by-file \
+	  --project portal --copyright-holder "portal contributors" --no-wrap --output-file $(LOCALE)/messages.pot src jobs templates
+
+# ... merged into every language's catalogue (new messages untranslated, changed ones fuzzy: translate
+# them, then `make messages-compile`; tests/unit/test_i18n.py fails until every one is done) ...
+messages-update: messages-extract
+	$(BIN)/pybabel -q update --domain messages --input-file $(LOCALE)/messages.pot --output-dir $(LOCALE) \
+	  --no-wrap --ignore-obsolete
+
+# ... and compiled (also done by `make install` whenever a .po changed).
+messages-compile: $(MO_FILES)
 
 run: install
 	$(BIN)/portal run

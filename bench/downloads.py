@@ -176,11 +176,11 @@ class Bench:
 
         storage = Storage(dataclasses.replace(self.settings.storage, url=f"file:{scratch}"))
         if warm_up is not None:
-            assert await pdf.render(warm_up, self.settings.issuer, storage) == "rendered"
+            assert await pdf.render(warm_up, self.settings.issuer, storage, "en") == "rendered"
         times, cpu_times = [], []
         for bill_id, _ in bills:
             started, cpu = time.perf_counter(), time.process_time()
-            assert await pdf.render(bill_id, self.settings.issuer, storage) == "rendered"
+            assert await pdf.render(bill_id, self.settings.issuer, storage, "en") == "rendered"
             times.append(time.perf_counter() - started)
             cpu_times.append(time.process_time() - cpu)
         return times, cpu_times

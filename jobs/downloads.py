@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal import i18n
 from portal.downloads import archive, sweep
 from portal.infra.queue import beating
 
@@ -15,9 +16,14 @@ async def build_download(ctx: dict[str, Any], *, request_id: int) -> str:
     )
 
 
-async def render_download_pdfs(ctx: dict[str, Any], *, bill_ids: list[int]) -> str:
+async def render_download_pdfs(
+    ctx: dict[str, Any], *, bill_ids: list[int], language: str | None = None
+) -> str:
+    # Jobs queued before PDFs had a language are in the default one.
     async with beating(ctx.get("job"), every=archive.RENDER_BEAT):  # also while it waits for the render slot
-        return await archive.render_pdfs(bill_ids, ctx["settings"], ctx["storage"])
+        return await archive.render_pdfs(
+            bill_ids, ctx["settings"], ctx["storage"], language or i18n.default_language()
+        )
 
 
 async def sweep_downloads(ctx: dict[str, Any]) -> dict[str, int]:

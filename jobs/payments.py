@@ -7,9 +7,10 @@ from typing import Any
 from portal.payments import checkout, pdf
 
 
-async def receipt_pdf(ctx: dict[str, Any], *, order_id: str) -> str:
+async def receipt_pdf(ctx: dict[str, Any], *, order_id: str, language: str | None = None) -> str:
+    """In `language`; without one (when it is paid), in the payer's."""
     settings = ctx["settings"]
-    return await pdf.render(order_id, settings.issuer, ctx["storage"], settings.locale.timezone)
+    return await pdf.render(order_id, settings.issuer, ctx["storage"], settings.locale.timezone, language)
 
 
 async def purge_payment_drafts(ctx: dict[str, Any]) -> None:

@@ -7,11 +7,15 @@ import re
 
 from playwright.sync_api import Download, Page, expect
 
+from e2e.pages import ENGLISH, Words
 
-def download_when_ready(page: Page, javascript: bool, link_name: str | re.Pattern[str]) -> bytes:
+
+def download_when_ready(
+    page: Page, javascript: bool, link_name: str | re.Pattern[str], words: Words = ENGLISH
+) -> bytes:
     """On the "being prepared" page: with JavaScript the status updates itself and offers the link; without
     it, a person presses "Check again" until the browser receives the file."""
-    expect(page.get_by_role("heading", level=1, name="Your PDF is being prepared")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=words("Your PDF is being prepared"))).to_be_visible()
     if javascript:
         link = page.get_by_role("link", name=link_name)
         expect(link).to_be_visible(timeout=30_000)
@@ -23,7 +27,7 @@ def download_when_ready(page: Page, javascript: bool, link_name: str | re.Patter
     for _ in range(500):
         if downloads:
             break
-        page.get_by_role("button", name="Check again").click()
+        page.get_by_role("button", name=words("Check again")).click()
         page.wait_for_load_state()
     assert downloads, "the PDF never became ready"
     return downloads[0].path().read_bytes()

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, expect
 
+from e2e.pages import ENGLISH, Words
+
 
 @dataclass(frozen=True)
 class PaymentData:
@@ -22,46 +24,47 @@ class PaymentData:
 
 
 class BillPayment:
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, words: Words = ENGLISH) -> None:
         self.page = page
+        self._ = words
 
     def heading(self, name: str) -> Locator:
         return self.page.get_by_role("heading", level=1, name=name)
 
     def open_from_menu(self) -> BillPayment:
         """ "Your service" in the main menu → "Paying your bill/Bill payment"."""
-        self.page.locator("summary", has_text="Your service").click()
-        self.page.get_by_role("link", name="Paying your bill/Bill payment").click()
+        self.page.locator("summary", has_text=self._("Your service")).click()
+        self.page.get_by_role("link", name=self._("Paying your bill/Bill payment")).click()
         return self.expect_open()
 
     def expect_open(self) -> BillPayment:
-        expect(self.heading("Bill payment")).to_be_visible()
+        expect(self.heading(self._("Bill payment"))).to_be_visible()
         expect(
-            self.page.get_by_text("You don't need to be a client of the bank to be able to pay")
+            self.page.get_by_text(self._("You don't need to be a client of the bank to be able to pay."))
         ).to_be_visible()
         return self
 
     def choose_cpr_code(self) -> BillPayment:
-        self.page.get_by_role("link", name="Pay now with CPR code").click()
-        expect(self.heading("Pay now with CPR code")).to_be_visible()
+        self.page.get_by_role("link", name=self._("Pay now with CPR code")).click()
+        expect(self.heading(self._("Pay now with CPR code"))).to_be_visible()
         return self
 
     def choose_barcode(self) -> BillPayment:
-        self.page.get_by_role("link", name="Pay now with barcode").click()
-        expect(self.heading("Pay now with barcode")).to_be_visible()
+        self.page.get_by_role("link", name=self._("Pay now with barcode")).click()
+        expect(self.heading(self._("Pay now with barcode"))).to_be_visible()
         return self
 
     def enter_code(self, data: PaymentData) -> None:
-        self.page.get_by_label("CPR code", exact=True).fill(data.cpr)
-        self.page.get_by_label("Issuer", exact=True).fill(data.issuer)
-        self.page.get_by_label("Reference", exact=True).fill(data.reference)
-        self.page.get_by_label("Identification", exact=True).fill(data.identification)
-        self.page.get_by_label("Amount, in euros").fill(data.amount)
-        self.page.get_by_role("button", name="Continue").click()
+        self.page.get_by_label(self._("CPR code"), exact=True).fill(data.cpr)
+        self.page.get_by_label(self._("Issuer"), exact=True).fill(data.issuer)
+        self.page.get_by_label(self._("Reference"), exact=True).fill(data.reference)
+        self.page.get_by_label(self._("Identification"), exact=True).fill(data.identification)
+        self.page.get_by_label(self._("Amount, in euros")).fill(data.amount)
+        self.page.get_by_role("button", name=self._("Continue")).click()
 
     def enter_barcode(self, digits: str) -> None:
-        self.page.get_by_label("Number under the barcode").fill(digits)
-        self.page.get_by_role("button", name="Continue").click()
+        self.page.get_by_label(self._("Number under the barcode")).fill(digits)
+        self.page.get_by_role("button", name=self._("Continue")).click()
 
     def expect_error(self, message: str) -> BillPayment:
         expect(self.page).to_have_title(re.compile(r"^Error: "))
@@ -70,24 +73,24 @@ class BillPayment:
         return self
 
     def expect_check(self, what: str, amount: str) -> BillPayment:
-        expect(self.heading("Check what you are paying")).to_be_visible()
+        expect(self.heading(self._("Check what you are paying"))).to_be_visible()
         expect(self.page.get_by_text(what, exact=True)).to_be_visible()
         expect(self.page.get_by_text(amount, exact=True)).to_be_visible()
         return self
 
     @property
     def email(self) -> Locator:
-        return self.page.get_by_label("Email address")
+        return self.page.get_by_label(self._("Email address"))
 
     def start_payment(self, email: str | None = None) -> BillPayment:
         if email is not None:
             self.email.fill(email)
-        self.page.get_by_role("button", name="Start payment").click()
-        expect(self.heading("Go to the bank to pay")).to_be_visible()
+        self.page.get_by_role("button", name=self._("Start payment")).click()
+        expect(self.heading(self._("Go to the bank to pay"))).to_be_visible()
         return self
 
     def go_to_bank(self) -> None:
-        self.page.get_by_role("button", name="Go to the bank to pay").click()
+        self.page.get_by_role("button", name=self._("Go to the bank to pay")).click()
 
     def wait_for(self, heading: str, *, javascript: bool) -> BillPayment:
         """Back from the bank: with JavaScript the page updates itself; without, press "Check again"."""
@@ -100,6 +103,6 @@ class BillPayment:
                 expect(target).to_be_visible(timeout=500)
                 return self
             except AssertionError:
-                self.page.get_by_role("button", name="Check again").click()
+                self.page.get_by_role("button", name=self._("Check again")).click()
         expect(target).to_be_visible()
         return self

@@ -39,6 +39,7 @@ from portal.site.controllers import SiteController
 from portal.templating import make_environment
 from portal.web.errors import EXCEPTION_HANDLERS
 from portal.web.health import healthz, readyz
+from portal.web.language import LanguageMiddleware, set_language
 from portal.web.logging import RequestLogMiddleware, configure_logging
 from portal.web.params import bounded_address
 from portal.web.retry import CONNECTION_LOST_HANDLERS, RetryReadsMiddleware
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DownloadsController,
         PaymentDocumentsController,
         PaymentsController,
+        set_language,
         healthz,
         readyz,
         create_static_files_router(
@@ -160,6 +162,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Litestar runs `middleware=[…]` only for requests that match a route; these must also see the
     # 404s and 405s that its router answers, so they wrap the whole ASGI handler.
     app.asgi_handler = RequestLogMiddleware(
-        SecurityHeadersMiddleware(RetryReadsMiddleware(app.asgi_handler), security_headers(settings))
+        SecurityHeadersMiddleware(
+            LanguageMiddleware(RetryReadsMiddleware(app.asgi_handler), settings), security_headers(settings)
+        )
     )
     return app

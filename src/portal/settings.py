@@ -191,6 +191,8 @@ class DownloadSettings:
 class LocaleSettings:
     timezone: str = "Europe/Madrid"
     """TIMEZONE: the customers' time zone (IANA name): "today" and every time shown are in it."""
+    language: str = "en"
+    """DEFAULT_LANGUAGE: the language of whoever has chosen none (`en` or `es`; see README, Languages)."""
 
 
 def _env_instant(name: str) -> dt.datetime | None:
@@ -305,7 +307,9 @@ class Settings:
                 heartbeat_seconds=_env_int("DOWNLOAD_HEARTBEAT_SECONDS", 60),
                 timeout_seconds=_env_int("DOWNLOAD_TIMEOUT_SECONDS", 7200),
             ),
-            locale=LocaleSettings(timezone=_zone_name("TIMEZONE", "Europe/Madrid")),
+            locale=LocaleSettings(
+                timezone=_zone_name("TIMEZONE", "Europe/Madrid"), language=_env("DEFAULT_LANGUAGE", "en")
+            ),
             metrics=MetricsSettings(
                 port=_env_int("METRICS_PORT", 0) or None,
                 host=_env("METRICS_HOST", "127.0.0.1"),

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from portal import i18n
 from portal.banking.money import format_eur
 from portal.settings import PROJECT_ROOT, Settings
 
@@ -18,35 +22,58 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
 def make_environment(settings: Settings | None = None) -> Environment:
     """With `settings`, every template knows the utility (`issuer`), the portal's address (`base_url`,
-    for the links in emails) and the customers' time zone (`timezone`). PDFs are drawn from their own data,
-    so they need none of them."""
+    for the links in emails) and the customers' time zone (`timezone`), and the portal its default
+    language. PDFs are drawn from their own data, so they need none of them.
+
+    Every render is in the current language (`portal.i18n`: the request's, or the one an email or PDF is
+    rendered in): `_()`/`{% trans %}` translate through its catalogue, `current_language()` names it and the
+    filters format dates, times, numbers and euros as it writes them."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
+        extensions=["jinja2.ext.i18n"],
         # .txt templates (email bodies and subjects) are plain text, everything else is HTML.
         autoescape=select_autoescape(enabled_extensions=("html", "xml", "svg"), default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+    )
+    env.globals.update(
+        current_language=i18n.current, languages=i18n.LANGUAGES, language_name=i18n.language_name
+    )
     env.filters["eur"] = format_eur
+    env.filters["number"] = format_number
     env.filters["day"] = _day
     env.filters["time"] = _time
     env.filters["paid_by"] = paid_by
     if settings is not None:
+        i18n.configure(settings.locale.language)
         env.globals.update(issuer=settings.issuer, base_url=settings.web.base_url)
         with_timezone(env, settings.locale.timezone)
     return env
 
 
-# Dates and times in one style everywhere, "5 Dec 2026" and "18:21", in the customers' time zone: renders
-# get it as `timezone` (a ZoneInfo, from the TIMEZONE setting), as a global or in their context.
+# Dates and times in one style everywhere, "5 Dec 2026" ("5 dic 2026") and "18:21", in the customers' time
+# zone: renders get it as `timezone` (a ZoneInfo, from the TIMEZONE setting), as a global or in their context.
+
+
+def format_day(day: dt.date) -> str:
+    """A date as every page and printed document shows it, in the current language: "5 Dec 2026"."""
+    return _format_day(day, i18n.current())
 
 
 @functools.lru_cache(maxsize=4096)
-def format_day(day: dt.date) -> str:
-    """A date as every page and printed document shows it: "5 Dec 2026". Remembered: a page of bills shows
-    150 dates, nearly all the same few, and strftime was a tenth of its time."""
-    return f"{day.day} {day:%b %Y}"
+def _format_day(day: dt.date, language: str) -> str:
+    """Remembered: a page of bills shows 150 dates, nearly all the same few, and formatting them was a
+    tenth of its time."""
+    return format_date(day, "medium", locale=i18n.babel_locale(language))
+
+
+def format_number(number: float | Decimal | str) -> str:
+    """A quantity in the current language's way ("0,5" in Spain, in English too)."""
+    return format_decimal(number, locale=i18n.babel_locale())
 
 
 @pass_context
@@ -58,21 +85,21 @@ def _day(context: Context, day: dt.date) -> str:
 
 @pass_context
 def _time(context: Context, moment: dt.datetime) -> str:
-    return moment.astimezone(context["timezone"]).strftime("%H:%M")
+    return format_time(moment.astimezone(context["timezone"]), "HH:mm", locale=i18n.babel_locale())
 
 
 _PAID_BY = {
-    "card": "by card",
-    "bank_counter": "at a bank counter",
-    "direct_debit": "by direct debit",
-    "transfer": "by bank transfer",
+    "card": i18n.gettext_noop("by card"),
+    "bank_counter": i18n.gettext_noop("at a bank counter"),
+    "direct_debit": i18n.gettext_noop("by direct debit"),
+    "transfer": i18n.gettext_noop("by bank transfer"),
 }
 
 
 def paid_by(channel: str) -> str:
     """How a bill was paid, in words ("at a bank counter"); "" when the billing system did not say how
     (a bill imported as paid, or the channel "other")."""
-    return _PAID_BY.get(channel, "")
+    return i18n.gettext(_PAID_BY[channel]) if channel in _PAID_BY else ""
 
 
 def with_timezone(env: Environment, timezone: str) -> Environment:

@@ -20,6 +20,8 @@ class Viewer:
     session_id: int
     expires_at: dt.datetime
     """When the session ends if nothing else happens (the earlier of the idle and absolute limits)."""
+    language: str | None = None
+    """The language the user chose, if any: their pages are in it."""
 
     @property
     def seconds_left(self) -> int:

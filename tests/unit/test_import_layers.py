@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FLOORS: dict[str, int] = {
     # The shared floors, lowest first. A unit may import units of lower floors only (and itself).
-    "banking": 0,
+    "i18n": 0,  # languages and messages: everything below the web speaks them too
     "settings": 0,
+    "banking": 1,
     "clock": 1,  # the one "now": configured from the settings, below everything else
     "viewer": 2,
     "db": 2,

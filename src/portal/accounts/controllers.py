@@ -21,7 +21,7 @@ from portal.downloads.requests import recent_downloads
 from portal.notifications.mailer import Mailer
 from portal.settings import Settings
 from portal.viewer import Viewer
-from portal.web.forms import Form, field, password_field
+from portal.web.forms import Form, field, local_path, password_field
 from portal.web.pages import page, see_other
 from portal.web.sessions import SessionStore
 
@@ -54,11 +54,11 @@ class SignInController(Controller):
         next: FromQuery[str] = "",
     ) -> Template | Redirect:
         if await sessions.load(sessions.token_from(request)):
-            return see_other(forms.local_path(next) or "/account")
+            return see_other(local_path(next) or "/account")
         return page(
             "pages/accounts/sign_in",
             values={"username": ""},
-            next=forms.local_path(next) or "",
+            next=local_path(next) or "",
             kinds=REGISTRATION_KINDS,
         )
 
@@ -67,7 +67,7 @@ class SignInController(Controller):
         self, request: Request[Any, Any, Any], data: Form, sessions: NamedDependency[SessionStore]
     ) -> Template | Redirect:
         login = field(data, "username")
-        target = forms.local_path(field(data, "next")) or "/account"
+        target = local_path(field(data, "next")) or "/account"
         token, outcome = await signing_in.sign_in(
             login,
             password_field(data, "password"),
@@ -80,7 +80,7 @@ class SignInController(Controller):
                 "pages/accounts/sign_in",
                 outcome.errors,
                 values={"username": login},
-                next=forms.local_path(target) or "",
+                next=local_path(target) or "",
                 kinds=REGISTRATION_KINDS,
             )
         return see_other(target, [sessions.cookie(token)])
@@ -390,7 +390,7 @@ class AccountHomeController(Controller):
     ) -> Redirect:
         await sessions.extend(viewer)
         # Back to the page the warning was shown on.
-        return see_other(forms.local_path(field(data, "next")) or "/account")
+        return see_other(local_path(field(data, "next")) or "/account")
 
     @get("/accounts/add", name="add_account")
     async def add(self, viewer: NamedDependency[Viewer]) -> Template:

@@ -6,22 +6,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from portal.banking.accounts import AccountNumberError, validate_account_number
 from portal.banking.cuaderno57 import normalise_digits
 from portal.banking.identity import Holder, IdentityError, validate_identity
 from portal.banking.money import AmountError, parse_amount
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.web.forms import Errors, field
 
 _USERNAME = re.compile(r"^[\w.-]{3,60}$")
 _BILL_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{11}$")
 
 REGISTRATION_KINDS = {
-    "private": "Private user registration",
-    "company": "Company user registration",
-    "administrator": "Administrator user registration",
+    "private": gettext_noop("Private user registration"),
+    "company": gettext_noop("Company user registration"),
+    "administrator": gettext_noop("Administrator user registration"),
 }
+"""Each type's name, in English: translate it where it is shown."""
 HOLDER_OF_KIND: dict[str, Holder] = {"private": "person", "company": "company", "administrator": "any"}
 
 
@@ -68,7 +70,7 @@ def check_bill_details(details: BillDetailsForm, kind: str) -> tuple[BillDetails
         errors["account_number"] = exc.message if details.account_number else "Enter the account number"
     bill_number = normalise_digits(details.bill_number).upper()
     if not bill_number:
-        errors["bill_number"] = "Enter the bill number"
+        errors["bill_number"] = _("Enter the bill number")
     elif not _BILL_NUMBER.match(bill_number):
         errors["bill_number"] = (
             "Enter the bill number as it is printed, 2 letters and 11 digits, like FA00000000025"
@@ -84,25 +86,14 @@ def check_bill_details(details: BillDetailsForm, kind: str) -> tuple[BillDetails
 
 def username_problem(username: str) -> str | None:
     if not username:
-        return "Enter a username"
+        return _("Enter a username")
     if not _USERNAME.match(username):
-        return "Your username must be 3 to 60 letters, digits, dots, hyphens or underscores, with no spaces"
+        return _(
+            "Your username must be 3 to 60 letters, digits, dots, hyphens or underscores, with no spaces"
+        )
     return None
 
 
 def checkbox(data: dict[str, Any], name: str) -> bool:
     # A checkbox posts its value ("true") only when ticked.
     return field(data, name) == "true"
-
-
-def local_path(target: str) -> str | None:
-    """A redirect target after sign-in, only if it stays on this site. Browsers drop tabs and newlines
-    from a URL and read a backslash as a slash ("/\\t/evil.example" is "//evil.example" to them), so a
-    target with either, or with any other character that is not printable, is refused. So is one whose
-    dot segments collapse to a path starting with "//" ("/.//evil.example"): no page of ours has one, and
-    the same text copied into a link would name another host."""
-    if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):
-        return None
-    if not target.isprintable() or urlsplit(urljoin("http://site/", target)).path.startswith("//"):
-        return None
-    return target

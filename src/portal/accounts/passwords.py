@@ -14,6 +14,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.web.errors import Busy
 
 MIN_LENGTH = 8
@@ -28,13 +30,13 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _AT_ONCE = 4
 _HASHERS = ThreadPoolExecutor(max_workers=_AT_ONCE, thread_name_prefix="argon2")
 _ADMITTED = threading.BoundedSemaphore(_AT_ONCE * 2)
-TOO_BUSY = "Too many sign-ins at the moment, try again in a few seconds"
+TOO_BUSY = gettext_noop("Too many sign-ins at the moment, try again in a few seconds")
 _T = TypeVar("_T")
 
 
 async def _off_the_loop(work: Callable[..., _T], *args: str) -> _T:
     if not _ADMITTED.acquire(blocking=False):
-        raise Busy(TOO_BUSY)
+        raise Busy(_(TOO_BUSY))
     try:
         return await asyncio.get_running_loop().run_in_executor(_HASHERS, work, *args)
     finally:
@@ -54,7 +56,7 @@ def _dummy_hash() -> str:
 def password_problem(password: str, *, username: str = "", email: str = "") -> str | None:
     """The message to show next to the field, or None when the password is acceptable."""
     if not password:
-        return "Enter a password"
+        return _("Enter a password")
     if len(password) < MIN_LENGTH:
         return (
             f"Your password must be at least {MIN_LENGTH} characters ({RECOMMENDED_LENGTH} or more is better)"
@@ -63,9 +65,9 @@ def password_problem(password: str, *, username: str = "", email: str = "") -> s
         return f"Your password must be {MAX_LENGTH} characters or fewer"
     lowered = password.lower()
     if lowered in _common() or lowered.strip() in _common():
-        return "This password is too common and easy to guess: choose another, such as three random words"
+        return _("This password is too common and easy to guess: choose another, such as three random words")
     if lowered in {username.lower(), email.lower()}:
-        return "Your password must not be your username or email address"
+        return _("Your password must not be your username or email address")
     return None
 
 

@@ -21,6 +21,8 @@ from portal.db import engine as db_engine
 from portal.db import fetch
 from portal.db.tables import EmailToken, User
 from portal.db.tables.auth import TokenPurpose
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
@@ -33,17 +35,19 @@ CURRENT_PASSWORD_PER_USER = Throttle("profile:password", 5, dt.timedelta(minutes
 # Email change requests per user: each sends two emails, so nobody can use the form to flood an inbox.
 EMAIL_CHANGE_PER_USER = Throttle("profile:email", 5, dt.timedelta(hours=1))
 
-WRONG_PASSWORD = "Your current password is not correct"  # noqa: S105 (a message, not a password)
-TOO_MANY_WRONG = "Too many wrong passwords. Wait 15 minutes and try again"
-TOO_MANY_REQUESTS = "You have asked to change your email address several times. Wait an hour and try again"
-EMAIL_TAKEN_MEANWHILE = (
+WRONG_PASSWORD = gettext_noop("Your current password is not correct")
+TOO_MANY_WRONG = gettext_noop("Too many wrong passwords. Wait 15 minutes and try again")
+TOO_MANY_REQUESTS = gettext_noop(
+    "You have asked to change your email address several times. Wait an hour and try again"
+)
+EMAIL_TAKEN_MEANWHILE = gettext_noop(
     "This email address is now used by another user, so we cannot change yours to it. Ask for another change"
 )
 LINK_MESSAGES = {
-    tokens.TokenState.expired: "This link has expired",
-    tokens.TokenState.used: "This link has already been used",
-    tokens.TokenState.replaced: "This link has been replaced by a newer one",
-    tokens.TokenState.unknown: "This link is not valid",
+    tokens.TokenState.expired: gettext_noop("This link has expired"),
+    tokens.TokenState.used: gettext_noop("This link has already been used"),
+    tokens.TokenState.replaced: gettext_noop("This link has been replaced by a newer one"),
+    tokens.TokenState.unknown: gettext_noop("This link is not valid"),
     tokens.TokenState.valid: "",
 }
 
@@ -52,23 +56,23 @@ async def _check_current_password(viewer: Viewer, password: str, origin: Origin,
     """The message for the "Current password" field, or None when it is right. Wrong answers are counted
     per user; once blocked, not even the right password is checked until the window has passed."""
     if not password:
-        return "Enter your current password"
+        return _("Enter your current password")
     subject = str(viewer.user_id)
     if await CURRENT_PASSWORD_PER_USER.blocked(subject):
         await audit.record("profile.password_throttled", origin, user_id=viewer.user_id, form=form)
-        return TOO_MANY_WRONG
+        return _(TOO_MANY_WRONG)
     row = await User.select(User.password_hash).where(User.id == viewer.user_id).first()
     if not await passwords.verify_password(row["password_hash"] if row else None, password):
         await CURRENT_PASSWORD_PER_USER.hit(subject)
         await audit.record("profile.password_wrong", origin, user_id=viewer.user_id, form=form)
-        return WRONG_PASSWORD
+        return _(WRONG_PASSWORD)
     await CURRENT_PASSWORD_PER_USER.clear(subject)
     return None
 
 
 def _masked(email: str) -> str:
     """n••••@example.com: enough for the owner to recognise, not a full address in someone else's inbox."""
-    local, _, domain = email.partition("@")
+    local, _at, domain = email.partition("@")
     return f"{local[:1]}••••@{domain}"
 
 
@@ -90,7 +94,7 @@ async def request_email_change(
     if problem := email_problem(new_email):
         errors["email"] = problem
     elif key == viewer.email.lower():
-        errors["email"] = "This is already your email address: enter the new one"
+        errors["email"] = _("This is already your email address: enter the new one")
     if problem := await _check_current_password(viewer, current_password, origin, "email"):
         errors["current_password"] = problem
     if errors:
@@ -98,7 +102,7 @@ async def request_email_change(
     subject = str(viewer.user_id)
     if await EMAIL_CHANGE_PER_USER.blocked(subject):
         await audit.record("email_change.throttled", origin, user_id=viewer.user_id)
-        return Outcome({"email": TOO_MANY_REQUESTS})
+        return Outcome({"email": _(TOO_MANY_REQUESTS)})
     await EMAIL_CHANGE_PER_USER.hit(subject)
     taken = await User.exists().where((User.email == key) & (User.id != viewer.user_id))
     request_key = secrets.token_hex(8)  # one request: its emails are stored once
@@ -165,13 +169,13 @@ async def confirm_email_change(viewer: Viewer, token: str, origin: Origin) -> tu
             if checked.state != tokens.TokenState.valid or checked.token_id is None:
                 return "", Outcome({"link": LINK_MESSAGES[checked.state]})
             if await User.exists().where((User.email == new_email) & (User.id != viewer.user_id)):
-                return "", Outcome({"link": EMAIL_TAKEN_MEANWHILE})
+                return "", Outcome({"link": _(EMAIL_TAKEN_MEANWHILE)})
             await User.update({User.email: new_email}).where(User.id == viewer.user_id)
             await tokens.mark_used(checked.token_id)
             await audit.record("email_change.completed", origin, user_id=viewer.user_id)
     except UniqueViolationError:
         # Another user took the address between the check and the update.
-        return "", Outcome({"link": EMAIL_TAKEN_MEANWHILE})
+        return "", Outcome({"link": _(EMAIL_TAKEN_MEANWHILE)})
     return new_email, Outcome()
 
 
@@ -194,7 +198,7 @@ async def change_password(
     if problem := passwords.password_problem(new_password, username=viewer.username, email=viewer.email):
         errors["new_password"] = problem
     elif not errors and new_password == current_password:
-        errors["new_password"] = "Your new password must be different from your current password"  # noqa: S105
+        errors["new_password"] = _("Your new password must be different from your current password")
     if errors:
         return None, Outcome(errors)
     now = clock.now()
@@ -258,7 +262,9 @@ async def online_bill(viewer: Viewer) -> OnlineBill:
 async def set_online_bill(viewer: Viewer, answer: str, origin: Origin) -> Outcome:
     """Yes or no for every account the viewer may see, and as the user's own answer."""
     if answer not in {"yes", "no"}:
-        return Outcome({"online_bill": "Select yes if you want your bills online, or no for bills on paper"})
+        return Outcome(
+            {"online_bill": _("Select yes if you want your bills online, or no for bills on paper")}
+        )
     value = answer == "yes"
     async with db_engine().transaction():
         changed = await fetch(

@@ -14,7 +14,7 @@ from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
 
-from portal import audit, clock
+from portal import audit, clock, i18n
 from portal.accounts import forms, passwords, throttle, tokens
 from portal.accounts.forms import BillDetails, BillDetailsForm, Errors
 from portal.audit import Origin
@@ -23,6 +23,8 @@ from portal.db import fetch, fetch_one
 from portal.db.tables import Account, AccountAccess, RegistrationDraft, User
 from portal.db.tables.auth import TokenPurpose
 from portal.db.tables.users import AccessRole
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
@@ -32,8 +34,10 @@ from portal.web.tokens import token_hash
 
 PRIVACY_POLICY_VERSION = "2026-11"
 DRAFT_LIFETIME = dt.timedelta(hours=24)
-NO_MATCH = "These details do not match a bill of ours. Check each of them against your bill and try again"
-TOO_MANY = "Too many attempts. Wait an hour and try again, or call us on {phone}"
+NO_MATCH = gettext_noop(
+    "These details do not match a bill of ours. Check each of them against your bill and try again"
+)
+TOO_MANY = gettext_noop("Too many attempts. Wait an hour and try again, or call us on %(phone)s")
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class Draft:
 async def start_registration(kind: str) -> tuple[str, Outcome]:
     """A new draft for the chosen registration type; its token goes in a cookie."""
     if kind not in forms.REGISTRATION_KINDS:
-        return "", Outcome({"kind": "Select the type of registration"})
+        return "", Outcome({"kind": _("Select the type of registration")})
     token = secrets.token_urlsafe(32)
     now = clock.now()
     await RegistrationDraft.insert(
@@ -79,7 +83,7 @@ async def start_registration(kind: str) -> tuple[str, Outcome]:
 async def change_kind(token: str | None, kind: str) -> Outcome:
     """Changing the type after the bill check starts the checks again: the proof depends on the type."""
     if kind not in forms.REGISTRATION_KINDS:
-        return Outcome({"kind": "Select the type of registration"})
+        return Outcome({"kind": _("Select the type of registration")})
     await RegistrationDraft.update({RegistrationDraft.kind: kind, RegistrationDraft.account: None}).where(
         (RegistrationDraft.token_hash == token_hash(token or "")) & RegistrationDraft.user.is_null()
     )
@@ -139,13 +143,13 @@ async def _check_bill(
         checked.account_number
     ):
         await audit.record("bill_check.throttled", origin, account_number=checked.account_number)
-        return None, {"identity": TOO_MANY.format(phone=phone)}
+        return None, {"identity": _(TOO_MANY) % {"phone": phone}}
     found = await _find_bill_account(checked)
     if found is None:
         await throttle.BILL_CHECK_PER_IP.hit(origin.ip)
         await throttle.BILL_CHECK_PER_ACCOUNT.hit(checked.account_number)
         await audit.record("bill_check.failed", origin, account_number=checked.account_number)
-        return None, {"identity": NO_MATCH}
+        return None, {"identity": _(NO_MATCH)}
     return found, {}
 
 
@@ -186,13 +190,13 @@ async def save_user_details(
     if problem := forms.username_problem(username):
         errors["username"] = problem
     elif await User.exists().where(User.username == username_key):
-        errors["username"] = "This username is already taken: choose another"
+        errors["username"] = _("This username is already taken: choose another")
     # Whether the address already has a user is not said here, or anyone with one bill could test
     # addresses: complete_registration() emails its owner instead.
     if problem := email_problem(email):
         errors["email"] = problem
     if not privacy_accepted:
-        errors["privacy"] = "Read and accept the Privacy Policy to register"
+        errors["privacy"] = _("Read and accept the Privacy Policy to register")
     await RegistrationDraft.update(
         {
             RegistrationDraft.username: username,
@@ -226,13 +230,13 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
             )
             draft = await get_draft(token)
             if not rows or draft is None:
-                return Outcome({"draft": "Your registration has expired. Start again"})
+                return Outcome({"draft": _("Your registration has expired. Start again")})
             if draft.completed:
                 return Outcome()
             if not draft.verified:
-                return Outcome({"bill": "Enter the details from your bill"})
+                return Outcome({"bill": _("Enter the details from your bill")})
             if not (draft.username and draft.email and draft.privacy_accepted):
-                return Outcome({"user": "Enter your username and email address"})
+                return Outcome({"user": _("Enter your username and email address")})
             if await User.exists().where(User.email == draft.email.lower()):
                 email_id = await _store_taken_email(draft, mailer)
                 await _mark_completed(draft.id, None)
@@ -241,7 +245,7 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
                 email_id = await _create_user(draft, mailer, origin)
     except UniqueViolationError:
         # Someone took the username or email between the user-details step and now.
-        return Outcome({"username": "This username or email address was taken meanwhile: choose another"})
+        return Outcome({"username": _("This username or email address was taken meanwhile: choose another")})
     await outbox.enqueue_email(mailer.queue, email_id)  # after the commit: the worker must find it
     return Outcome()
 
@@ -263,6 +267,7 @@ async def _create_user(draft: Draft, mailer: Mailer, origin: Origin) -> int:
             privacy_policy_version=PRIVACY_POLICY_VERSION,
             privacy_accepted_at=clock.now(),
             created_at=clock.now(),
+            language=i18n.current(),
         )
     ).returning(User.id)
     user_id = int(created[0]["id"])
@@ -317,10 +322,10 @@ async def resend_activation(user_id: int, mailer: Mailer, origin: Origin) -> Out
     """A new activation link (the older ones stop working), unless the user is active or asked too often."""
     user = await User.select(User.username, User.email, User.activated_at).where(User.id == user_id).first()
     if user is None or user["activated_at"] is not None:
-        return Outcome({"resend": "This username is already activated: sign in"})
+        return Outcome({"resend": _("This username is already activated: sign in")})
     if await throttle.RESEND_PER_USER.blocked(str(user_id)):
         await audit.record("activation.resend_throttled", origin, user_id=user_id)
-        return Outcome({"resend": "We have sent several emails already. Wait an hour before asking again"})
+        return Outcome({"resend": _("We have sent several emails already. Wait an hour before asking again")})
     await throttle.RESEND_PER_USER.hit(str(user_id))
     async with db_engine().transaction():
         email_id = await _store_activation_email(user_id, user["username"], user["email"], mailer)
@@ -336,7 +341,7 @@ async def resend_registration_email(draft: Draft, mailer: Mailer, origin: Origin
         return await resend_activation(draft.user_id, mailer, origin)
     subject = f"draft:{draft.id}"
     if await throttle.RESEND_PER_USER.blocked(subject):
-        return Outcome({"resend": "We have sent several emails already. Wait an hour before asking again"})
+        return Outcome({"resend": _("We have sent several emails already. Wait an hour before asking again")})
     await throttle.RESEND_PER_USER.hit(subject)
     email_id = await _store_taken_email(draft, mailer)
     await outbox.enqueue_email(mailer.queue, email_id)
@@ -374,7 +379,7 @@ async def set_password_with_link(
     async with db_engine().transaction():
         checked = await tokens.check(token, purpose, for_update=True)
         if checked.state != tokens.TokenState.valid or checked.user_id is None or checked.token_id is None:
-            return None, Outcome({"link": _LINK_MESSAGES[checked.state]})
+            return None, Outcome({"link": _(_LINK_MESSAGES[checked.state])})
         user = await User.select(User.username, User.email).where(User.id == checked.user_id).first()
         assert user is not None
         if problem := passwords.password_problem(password, username=user["username"], email=user["email"]):
@@ -393,10 +398,10 @@ async def set_password_with_link(
 
 
 _LINK_MESSAGES = {
-    tokens.TokenState.expired: "This link has expired",
-    tokens.TokenState.used: "This link has already been used",
+    tokens.TokenState.expired: gettext_noop("This link has expired"),
+    tokens.TokenState.used: gettext_noop("This link has already been used"),
     tokens.TokenState.replaced: "A newer link has been sent: use the link in the latest email",
-    tokens.TokenState.unknown: "This link is not valid: check you copied the whole address",
+    tokens.TokenState.unknown: gettext_noop("This link is not valid: check you copied the whole address"),
     tokens.TokenState.valid: "",
 }
 
@@ -405,7 +410,7 @@ async def resend_expired_activation(token: str, mailer: Mailer, origin: Origin) 
     """An expired activation link may ask for a new one: it proves who received the first email."""
     checked = await tokens.check(token, TokenPurpose.activation)
     if checked.state != tokens.TokenState.expired or checked.user_id is None:
-        return Outcome({"link": _LINK_MESSAGES.get(checked.state) or "This link still works"})
+        return Outcome({"link": _(_LINK_MESSAGES.get(checked.state) or "This link still works")})
     return await resend_activation(checked.user_id, mailer, origin)
 
 
@@ -423,14 +428,14 @@ async def add_account(
     """An administrator proves one more account with its bill details. Their privileges change, so their
     session gets a new id. Returns (new session token, account number, outcome)."""
     if viewer.kind != "administrator":
-        return None, "", Outcome({"identity": "Only administrator users can add accounts"})
+        return None, "", Outcome({"identity": _("Only administrator users can add accounts")})
     found, errors = await _check_bill(details, "administrator", origin, phone)
     if found is None:
         return None, "", Outcome(errors)
     if await AccountAccess.exists().where(
         (AccountAccess.user == viewer.user_id) & (AccountAccess.account == found["id"])
     ):
-        return None, "", Outcome({"account_number": "You can already see this account"})
+        return None, "", Outcome({"account_number": _("You can already see this account")})
     await AccountAccess.insert(
         AccountAccess(user=viewer.user_id, account=found["id"], role=AccessRole.administrator)
     )

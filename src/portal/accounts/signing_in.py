@@ -9,14 +9,18 @@ from portal.audit import Origin
 from portal.db import engine as db_engine
 from portal.db.tables import User
 from portal.db.tables.auth import TokenPurpose
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
 from portal.web.forms import Errors, Outcome
 from portal.web.sessions import SessionStore
 
-SIGN_IN_FAILED = "Enter a correct username and password"
-SIGN_IN_THROTTLED = "Too many failed attempts. Wait 15 minutes, or use “Forgotten your password?”"
+SIGN_IN_FAILED = gettext_noop("Enter a correct username and password")
+SIGN_IN_THROTTLED = gettext_noop(
+    "Too many failed attempts. Wait 15 minutes, or use “Forgotten your password?”"
+)
 
 
 async def sign_in(
@@ -27,9 +31,9 @@ async def sign_in(
     if not key or not password:
         errors: Errors = {}
         if not key:
-            errors["username"] = "Enter your username or email address"
+            errors["username"] = _("Enter your username or email address")
         if not password:
-            errors["password"] = "Enter your password"  # noqa: S105 (a message, not a password)
+            errors["password"] = _("Enter your password")
         return None, Outcome(errors)
     user = (
         await User.select(User.id, User.password_hash, User.activated_at, User.username)
@@ -42,13 +46,13 @@ async def sign_in(
         account_key
     ):
         await audit.record("sign_in.throttled", origin, user_id=user["id"] if user else None)
-        return None, Outcome({"username": SIGN_IN_THROTTLED})
+        return None, Outcome({"username": _(SIGN_IN_THROTTLED)})
     stored_hash = user["password_hash"] if user and user["activated_at"] else None
     if not await passwords.verify_password(stored_hash, password) or user is None:
         await throttle.SIGN_IN_PER_IP.hit(origin.ip)
         await throttle.SIGN_IN_PER_ACCOUNT.hit(account_key)
         await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
-        return None, Outcome({"username": SIGN_IN_FAILED})
+        return None, Outcome({"username": _(SIGN_IN_FAILED)})
     await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
     await throttle.SIGN_IN_PER_IP.clear(origin.ip)  # others behind the address were not guessing
     await User.update({User.last_sign_in_at: clock.now()}).where(User.id == user["id"])
@@ -66,10 +70,10 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
     """Send a reset link if the user exists and is active. The page says the same either way."""
     key = login.lower()
     if not key:
-        return Outcome({"login": "Enter your username or email address"})
+        return Outcome({"login": _("Enter your username or email address")})
     if await throttle.RESET_PER_IP.blocked(origin.ip):
         await audit.record("password_reset.throttled", origin)
-        return Outcome({"login": "Too many requests. Wait an hour and try again"})
+        return Outcome({"login": _("Too many requests. Wait an hour and try again")})
     await throttle.RESET_PER_IP.hit(origin.ip)
     user = (
         await User.select(User.id, User.email, User.username, User.activated_at)

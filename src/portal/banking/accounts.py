@@ -11,6 +11,7 @@ import re
 from stdnum import luhn
 
 from portal.banking.cuaderno57 import normalise_digits
+from portal.i18n import gettext as _
 
 __all__ = [
     "ACCOUNT_NUMBER_LENGTH",
@@ -46,9 +47,12 @@ def validate_account_number(text: str) -> str:
     """The account number typed in ``text`` without spaces or hyphens, once its check digit matches."""
     number = normalise_digits(text)
     if not number:
-        raise AccountNumberError("Enter your account number")
+        raise AccountNumberError(_("Enter your account number"))
     if not _ACCOUNT_NUMBER.fullmatch(number):
-        raise AccountNumberError(f"An account number has {ACCOUNT_NUMBER_LENGTH} digits, such as 0000000018")
+        raise AccountNumberError(
+            _("An account number has %(digits)s digits, such as 0000000018")
+            % {"digits": ACCOUNT_NUMBER_LENGTH}
+        )
     if not luhn.is_valid(number):
-        raise AccountNumberError("Check the account number: one of its digits is wrong")
+        raise AccountNumberError(_("Check the account number: one of its digits is wrong"))
     return number

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from portal.i18n import gettext as _
+
 __all__ = [
     "BARCODE_LENGTH",
     "BARCODE_PREFIX",
@@ -85,9 +87,9 @@ def _require_amount(amount_cents: int) -> None:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
         raise TypeError(f"amount_cents must be an int, not {type(amount_cents).__name__}")
     if amount_cents <= 0:
-        raise PaymentCodeError("amount", "The amount must be greater than 0")
+        raise PaymentCodeError("amount", _("The amount must be greater than 0"))
     if amount_cents > MAX_AMOUNT_CENTS:
-        raise PaymentCodeError("amount", "The amount is too large for a payment code")
+        raise PaymentCodeError("amount", _("The amount is too large for a payment code"))
 
 
 def check_digits_for_sum(total: int) -> str:
@@ -133,7 +135,7 @@ def deadline_identification(deadline: date) -> str:
     same date.
     """
     if not 2000 <= deadline.year <= 2099:
-        raise PaymentCodeError("identification", "A deadline must be in the years 2000 to 2099")
+        raise PaymentCodeError("identification", _("A deadline must be in the years 2000 to 2099"))
     return deadline.strftime("%d%m%y")
 
 
@@ -145,7 +147,7 @@ def parse_deadline_identification(identification: str) -> date:
         return date(2000 + year, month, day)
     except ValueError:
         raise PaymentCodeError(
-            "identification", "The identification of this code must be a date written DDMMYY"
+            "identification", _("The identification of this code must be a date written DDMMYY")
         ) from None
 
 
@@ -153,7 +155,9 @@ def parse_issuer_suffix(text: str) -> tuple[str, str]:
     """Split the issuer and suffix as printed together (``12345678-501``) or typed without the hyphen."""
     digits = normalise_digits(text)
     if len(digits) != 11 or not _DIGITS.fullmatch(digits):
-        raise PaymentCodeError("issuer_suffix", "The issuer and suffix are 11 digits, such as 58818501-001")
+        raise PaymentCodeError(
+            "issuer_suffix", _("The issuer and suffix are 11 digits, such as 58818501-001")
+        )
     return digits[:8], digits[8:]
 
 
@@ -179,7 +183,7 @@ class PaymentCode:
         )
         if self.reference[11:] != expected:
             raise PaymentCodeError(
-                "reference", "Check the reference: its last two digits do not match the rest of the code"
+                "reference", _("Check the reference: its last two digits do not match the rest of the code")
             )
         if suffix_has_deadline(self.suffix):
             parse_deadline_identification(self.identification)
@@ -197,20 +201,23 @@ class PaymentCode:
         """Read the number under a barcode as a payer typed or pasted it (spaces and hyphens allowed)."""
         digits = normalise_digits(text)
         if not digits:
-            raise PaymentCodeError("barcode", "Enter the number under the barcode")
+            raise PaymentCodeError("barcode", _("Enter the number under the barcode"))
         if not _DIGITS.fullmatch(digits):
-            raise PaymentCodeError("barcode", "The number under the barcode can only contain digits")
+            raise PaymentCodeError("barcode", _("The number under the barcode can only contain digits"))
         if len(digits) != BARCODE_LENGTH:
             raise PaymentCodeError(
                 "barcode",
-                f"The number under the barcode has {BARCODE_LENGTH} digits; you entered {len(digits)}",
+                _("The number under the barcode has %(digits)s digits; you entered %(typed)s")
+                % {"digits": BARCODE_LENGTH, "typed": len(digits)},
             )
         if not digits.startswith(BARCODE_PREFIX):
             raise PaymentCodeError(
-                "barcode", f"This is not a bill payment barcode: its number starts with {BARCODE_PREFIX}"
+                "barcode",
+                _("This is not a bill payment barcode: its number starts with %(prefix)s")
+                % {"prefix": BARCODE_PREFIX},
             )
         if digits[-1] != "0":
-            raise PaymentCodeError("barcode", "Check the number under the barcode: its last digit is 0")
+            raise PaymentCodeError("barcode", _("Check the number under the barcode: its last digit is 0"))
         return cls(
             issuer=digits[5:13],
             suffix=digits[13:16],

@@ -15,6 +15,8 @@ from stdnum.es import cif, dni, nie
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from portal.banking.cuaderno57 import normalise_digits
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 
 __all__ = [
     "DocumentKind",
@@ -36,29 +38,31 @@ _CIF_LETTERS = "ABCDEFGHJNPQRSUVW"  # the legal-entity letters stdnum accepts fo
 _RULES: dict[DocumentKind, tuple[ModuleType, str, str]] = {
     "DNI": (
         dni,
-        "A DNI has 8 digits and a letter, such as 12345678Z",
-        "The letter of this DNI does not match its number",
+        gettext_noop("A DNI has 8 digits and a letter, such as 12345678Z"),
+        gettext_noop("The letter of this DNI does not match its number"),
     ),
     "NIE": (
         nie,
-        "An NIE has an X, Y or Z, 7 digits and a letter, such as X1234567L",
-        "The letter of this NIE does not match its number",
+        gettext_noop("An NIE has an X, Y or Z, 7 digits and a letter, such as X1234567L"),
+        gettext_noop("The letter of this NIE does not match its number"),
     ),
     "CIF": (
         cif,
-        "A CIF has a letter, 7 digits and a check digit or letter, such as B12345674",
-        "The last character of this CIF does not match the rest of it",
+        gettext_noop("A CIF has a letter, 7 digits and a check digit or letter, such as B12345674"),
+        gettext_noop("The last character of this CIF does not match the rest of it"),
     ),
 }
 _EMPTY: dict[Holder, str] = {
-    "person": "Enter your DNI or NIE",
-    "company": "Enter your company tax number (CIF)",
-    "any": "Enter a DNI, NIE or CIF",
+    "person": gettext_noop("Enter your DNI or NIE"),
+    "company": gettext_noop("Enter your company tax number (CIF)"),
+    "any": gettext_noop("Enter a DNI, NIE or CIF"),
 }
 _UNRECOGNISED: dict[Holder, str] = {
-    "person": "Enter a DNI (8 digits and a letter) or an NIE (X, Y or Z, 7 digits and a letter)",
-    "company": "Enter a company tax number (CIF) such as B12345674",
-    "any": "Enter a DNI, NIE or CIF, such as 12345678Z or B12345674",
+    "person": gettext_noop(
+        "Enter a DNI (8 digits and a letter) or an NIE (X, Y or Z, 7 digits and a letter)"
+    ),
+    "company": gettext_noop("Enter a company tax number (CIF) such as B12345674"),
+    "any": gettext_noop("Enter a DNI, NIE or CIF, such as 12345678Z or B12345674"),
 }
 
 
@@ -99,25 +103,25 @@ def validate_identity(text: str, kind: Holder) -> IdentityDocument:
     """The identity document typed in ``text``, checked; ``kind`` says whose documents are acceptable."""
     number = normalise_identity(text)
     if not number:
-        raise IdentityError(_EMPTY[kind])
+        raise IdentityError(_(_EMPTY[kind]))
     # ASCII only: stdnum would quietly read "１２" as "12", and nothing else in banking accepts it.
     document = _document_kind(number) if number.isascii() else None
     if kind == "person" and document == "CIF":
-        raise IdentityError("This looks like a CIF: private users enter their DNI or NIE")
+        raise IdentityError(_("This looks like a CIF: private users enter their DNI or NIE"))
     if kind == "company" and document in ("DNI", "NIE"):
         raise IdentityError(
-            "This looks like a personal DNI or NIE: enter the company tax number (CIF), such as B12345674"
+            _("This looks like a personal DNI or NIE: enter the company tax number (CIF), such as B12345674")
         )
     if document is None:
-        raise IdentityError(_UNRECOGNISED[kind])
+        raise IdentityError(_(_UNRECOGNISED[kind]))
 
     module, shape_message, checksum_message = _RULES[document]
     # stdnum reads a DNI typed without its letter ("123456789") as a wrong letter: it is a missing one.
     if document != "CIF" and not number[-1].isalpha():
-        raise IdentityError(shape_message)
+        raise IdentityError(_(shape_message))
     try:
         return IdentityDocument(kind=document, number=module.validate(number))
     except InvalidChecksum:
-        raise IdentityError(checksum_message) from None
+        raise IdentityError(_(checksum_message)) from None
     except ValidationError:  # InvalidFormat or InvalidLength
-        raise IdentityError(shape_message) from None
+        raise IdentityError(_(shape_message)) from None

@@ -16,9 +16,11 @@ from litestar.params import FromPath
 from litestar.response import Stream, Template
 from saq import Queue
 
+from portal import i18n
 from portal.banking.cuaderno57 import CPR_CUADERNO_57
 from portal.bills import exports, facturx, pdf, services
 from portal.bills.services import BillFilters
+from portal.i18n import gettext as _
 from portal.infra.storage import Storage
 from portal.settings import Settings
 from portal.viewer import Viewer
@@ -52,9 +54,9 @@ def filter_query(query: Mapping[str, str]) -> FilterQuery:
                 errors[name] = error
     start, end = dates["period_from"], dates["period_to"]
     if start and end and end < start:
-        errors["period_to"] = "Period to must be the same month as Period from or a later one"
+        errors["period_to"] = _("Period to must be the same month as Period from or a later one")
     if status and status not in services.STATUSES:
-        errors["status"] = "Select a status from the list"
+        errors["status"] = _("Select a status from the list")
     filters = BillFilters(
         account[:20],
         start,
@@ -90,9 +92,9 @@ class BillsController(Controller):
             else await services.sees_account(viewer, account)
         ):
             errors = {
-                "account": "Select an account from the list"
+                "account": _("Select an account from the list")
                 if choices is not None
-                else "Enter the number of one of your accounts",
+                else _("Enter the number of one of your accounts"),
                 **errors,
             }
             page = await services.my_bills(viewer, BillFilters(), after)
@@ -136,7 +138,7 @@ class BillsController(Controller):
     ) -> Stream | Template:
         """The stored PDF; while it is being prepared, a page that says so (and updates itself)."""
         bill = await _visible_bill(viewer, bill_id)
-        ready = await pdf.ensure(bill_id, bill.row.number, storage, queue)
+        ready = await pdf.ensure(bill_id, bill.row.number, storage, queue, i18n.current())
         return await serve_or_prepare(_pdf_file(bill), ready, storage, viewer=viewer)
 
     @get("/{bill_id:int}/pdf/status", name="bill_pdf_status")
@@ -148,7 +150,7 @@ class BillsController(Controller):
         bill_id: FromPath[int],
     ) -> Stream | Template:
         bill = await _visible_bill(viewer, bill_id)
-        ready = await pdf.ensure(bill_id, bill.row.number, storage, queue)
+        ready = await pdf.ensure(bill_id, bill.row.number, storage, queue, i18n.current())
         return await serve_or_prepare(_pdf_file(bill), ready, storage, polled=True)
 
     @get("/{bill_id:int}/factur-x.xml", name="bill_xml")
@@ -193,11 +195,11 @@ async def _visible_bill(viewer: Viewer, bill_id: int) -> services.BillDetail:
 
 def _pdf_file(bill: services.BillDetail) -> PreparingFile:
     return PreparingFile(
-        label=f"bill {bill.row.number}",
+        label=_("bill %(number)s") % {"number": bill.row.number},
         href=f"/bills/{bill.row.id}/pdf",
         status_href=f"/bills/{bill.row.id}/pdf/status",
         back_href=f"/bills/{bill.row.id}",
-        key=pdf.key(bill.row.number),
+        key=pdf.key(bill.row.number, i18n.current()),
         filename=f"{bill.row.number}.pdf",
     )
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from portal.banking.cuaderno57 import PaymentCode
+from portal.i18n import gettext as _
 from portal.settings import IssuerSettings
 
 MAX_HISTORY = 12
@@ -131,4 +132,5 @@ def split_address(address: str) -> tuple[str, str, str]:
 
 
 def vat_line_description(doc: BillDocument) -> str:
-    return next((line.description for line in doc.lines if line.kind == VAT_KIND), f"VAT {doc.vat_percent}%")
+    fallback = _("VAT %(percent)s%%") % {"percent": doc.vat_percent}
+    return next((line.description for line in doc.lines if line.kind == VAT_KIND), fallback)

@@ -15,21 +15,37 @@ from portal import clock
 from portal.bills import queries
 from portal.bills.services import STATUSES, BillFilters, effective_status, filter_where
 from portal.db import fetch
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.viewer import Viewer
 
 COLUMNS = (
-    ("bill_number", "Bill number"),
-    ("account", "Account"),
-    ("holder", "Holder"),
-    ("period_start", "Period start"),
-    ("period_end", "Period end"),
-    ("issue_date", "Issue date"),
-    ("due_date", "Due date"),
-    ("amount_eur", "Amount (EUR)"),
-    ("status", "Status"),
+    (gettext_noop("bill_number"), gettext_noop("Bill number")),
+    (gettext_noop("account"), gettext_noop("Account")),
+    (gettext_noop("holder"), gettext_noop("Holder")),
+    (gettext_noop("period_start"), gettext_noop("Period start")),
+    (gettext_noop("period_end"), gettext_noop("Period end")),
+    (gettext_noop("issue_date"), gettext_noop("Issue date")),
+    (gettext_noop("due_date"), gettext_noop("Due date")),
+    (gettext_noop("amount_eur"), gettext_noop("Amount (EUR)")),
+    (gettext_noop("status"), gettext_noop("Status")),
 )
-"""Every export's columns: the key names a CSV or JSON field, the title heads a spreadsheet's column."""
-FIELDS = tuple(key for key, _ in COLUMNS)
+"""Every export's columns: the key names a CSV or JSON field, the title heads a spreadsheet's column.
+A CSV's heading row is the keys in the reader's language (`numero_factura` in Spanish); JSON keeps
+them as they are, for programs."""
+FIELDS = tuple(key for key, _title in COLUMNS)
+
+
+def csv_heading() -> dict[str, str]:
+    """A CSV's heading row, in the current language."""
+    return {key: _(key) for key in FIELDS}
+
+
+def titles() -> list[str]:
+    """A spreadsheet's column titles, in the current language."""
+    return [_(title) for _key, title in COLUMNS]
+
+
 EXPORT_PAGE = 1000
 """Bills read per query: exports are written page by page, so memory stays flat however many there are."""
 
@@ -66,7 +82,7 @@ class ExportedBill:
 
     @property
     def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return _(STATUSES.get(self.status, self.status))
 
     def record(self) -> dict[str, str]:
         """The bill as CSV and JSON write it: ISO dates, euros with two decimals, the status's label."""
@@ -131,7 +147,7 @@ async def csv_text(pages: AsyncIterator[list[ExportedBill]]) -> AsyncIterator[st
     """The bills as CSV with a header row, a page of text at a time."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=FIELDS)
-    writer.writeheader()
+    writer.writerow(csv_heading())
     async for page in pages:
         writer.writerows(bill.record() for bill in page)
         yield out.getvalue()

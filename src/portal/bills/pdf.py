@@ -8,13 +8,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_currency
 from markupsafe import Markup
 from saq import Queue
 from stdnum.es import cif, dni, nie
 from weasyprint import HTML, Attachment
 
+from portal import i18n
 from portal.banking.barcode import QUIET_ZONE_X_MM, barcode_svg, code128c_modules
 from portal.banking.cuaderno57 import CPR_CUADERNO_57, PaymentCode
 from portal.banking.money import format_eur
@@ -36,19 +40,21 @@ from portal.bills.facturx import (
 )
 from portal.bills.services import BillDetail, get_bill_for_job
 from portal.db import fetch
+from portal.i18n import gettext as _
 from portal.infra import pdf as pdf_engine
 from portal.infra.pdf import STATIC_PDF_DIR, PackagedAssetFetcher, gc_paused, pdf_template, print_stylesheet
 from portal.infra.queue import file_or_job, render_task
 from portal.infra.storage import Storage
 from portal.settings import IssuerSettings
-from portal.templating import format_day
+from portal.templating import format_day, format_number
 
 TASK = render_task("render_bill_pdf")
 TEMPLATE_NAME = "pdf/bill.html"
 
 
-def key(bill_number: str) -> str:
-    return f"bills/{bill_number}.pdf"
+def key(bill_number: str, language: str) -> str:
+    """A bill is printed once per language it is asked in (issuing prints the default one)."""
+    return f"bills/{language}/{bill_number}.pdf"
 
 
 # --- The printed bill -------------------------------------------------------------------------------
@@ -152,12 +158,12 @@ def _identity(number: str) -> str:
 def _period(start: date, end: date) -> str:
     """``1 Sep – 31 Oct 2026``, with the year only once when both dates share it."""
     if start.year == end.year:
-        return f"{start.day} {start:%b} – {format_day(end)}"
+        return f"{format_date(start, 'd MMM', locale=i18n.babel_locale())} – {format_day(end)}"
     return f"{format_day(start)} – {format_day(end)}"
 
 
 def _quantity(line: BillLine) -> str:
-    quantity = str(line.quantity).replace(".", ",")  # decimals as the bill's amounts print them
+    quantity = format_number(line.quantity)  # decimals as the bill's amounts print them
     return f"{quantity} m³" if line.kind in METERED_KINDS else quantity
 
 
@@ -165,8 +171,10 @@ def _unit_price(line: BillLine) -> str:
     cents = line.unit_price_cents
     if cents == cents.to_integral_value():
         price = format_eur(int(cents))
-    else:  # a price with more than 2 decimals is printed with them all, in the Spanish form
-        price = unit_amount(cents).replace(".", ",") + "\u00a0€"
+    else:  # a price with more than 2 decimals is printed with them all
+        price = format_currency(
+            Decimal(unit_amount(cents)), "EUR", locale=i18n.babel_locale(), decimal_quantization=False
+        )
     return f"{price}/m³" if line.kind in METERED_KINDS else price
 
 
@@ -311,25 +319,40 @@ async def bill_document(bill: BillDetail, issuer: IssuerSettings) -> BillDocumen
             amount_cents=bill.row.total_cents,
         ),
         history=tuple(
-            ConsumptionPoint(f"{row['period_start']:%b %y}", row["consumption_m3"])
+            ConsumptionPoint(
+                format_date(row["period_start"], "MMM yy", locale=i18n.babel_locale()), row["consumption_m3"]
+            )
             for row in reversed(history)
         ),
         payment_method_note=(
-            f"Paid by direct debit from {bill.iban_masked}" if bill.payment_method == "direct_debit" else None
+            _("Paid by direct debit from %(iban)s") % {"iban": bill.iban_masked}
+            if bill.payment_method == "direct_debit"
+            else None
         ),
     )
 
 
-async def render(bill_id: int, issuer: IssuerSettings, storage: Storage) -> str:
-    """Render and store the PDF unless it is stored already (a retried or duplicated job does nothing)."""
+async def render(bill_id: int, issuer: IssuerSettings, storage: Storage, language: str) -> str:
+    """Render and store the PDF in `language` unless it is stored already (a retried or duplicated job
+    does nothing)."""
     bill = await get_bill_for_job(bill_id)
     if bill is None:
         return "unknown bill"
-    return await pdf_engine.store(storage, key(bill.row.number), draw, await bill_document(bill, issuer))
+    with i18n.speaking(language):
+        return await pdf_engine.store(
+            storage, key(bill.row.number, language), draw, await bill_document(bill, issuer)
+        )
 
 
-async def ensure(bill_id: int, bill_number: str, storage: Storage, queue: Queue) -> bool:
-    """Whether the PDF is ready; if not, make sure a job is preparing it (one per bill: the job key)."""
+async def ensure(bill_id: int, bill_number: str, storage: Storage, queue: Queue, language: str) -> bool:
+    """Whether the PDF in `language` is ready; if not, make sure a job is preparing it (one per bill and
+    language: the job key)."""
     return await file_or_job(
-        storage, key(bill_number), TASK, queue, key=f"bill-pdf:{bill_id}", bill_id=bill_id
+        storage,
+        key(bill_number, language),
+        TASK,
+        queue,
+        key=f"bill-pdf:{bill_id}:{language}",
+        bill_id=bill_id,
+        language=language,
     )

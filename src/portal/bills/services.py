@@ -16,6 +16,8 @@ from portal.bills import queries
 from portal.db import fetch
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.payments import PaymentKind
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.viewer import Viewer
 
 PAGE_SIZE = 50
@@ -24,11 +26,12 @@ PENDING_SHOWN = 20
 ACCOUNT_CHOICES = 50
 """Up to this many accounts, My bills' "Account" filter is a list to choose from; beyond, a text input."""
 STATUSES = {
-    "pending": "Pending",
-    "overdue": "Overdue",
-    "paid": "Paid",
-    "direct_debit": "Direct debit",
+    "pending": gettext_noop("Pending"),
+    "overdue": gettext_noop("Overdue"),
+    "paid": gettext_noop("Paid"),
+    "direct_debit": gettext_noop("Direct debit"),
 }
+"""Each status's label, in English: translate it where it is shown."""
 
 
 def effective_status(status: str, due_date: dt.date, today: dt.date) -> str:
@@ -395,8 +398,8 @@ class BillPayment:
     @property
     def description(self) -> str:
         if self.kind == PaymentKind.bill:
-            return f"Bill {self.bill_number}"
-        return f"Bills due document {self.reference}"
+            return _("Bill %(number)s") % {"number": self.bill_number}
+        return _("Bills due document %(reference)s") % {"reference": self.reference}
 
 
 async def bill_payments(viewer: Viewer, bill_id: int) -> list[BillPayment]:

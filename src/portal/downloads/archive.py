@@ -29,9 +29,9 @@ from jinja2 import Environment
 from saq import Job, Queue
 from saq.job import Status
 
-from portal import clock
+from portal import clock, i18n
 from portal.bills import pdf as bill_pdf
-from portal.bills.exports import FIELDS
+from portal.bills.exports import FIELDS, csv_heading
 from portal.db import engine as db_engine
 from portal.db import execute, fetch
 from portal.db.tables.downloads import DownloadState
@@ -120,24 +120,25 @@ async def mark_failed(request_id: int, error: str) -> None:
     log.warning("download.failed", request_id=request_id, error=error[:200])
 
 
-def render_key(first_bill_id: int) -> str:
-    """The key of the render job whose batch starts with this bill."""
-    return f"download-pdf:{first_bill_id}"
+def render_key(first_bill_id: int, language: str) -> str:
+    """The key of the render job whose batch starts with this bill, in this language."""
+    return f"download-pdf:{first_bill_id}:{language}"
 
 
-async def enqueue_render_batch(queue: Queue, bill_ids: list[int]) -> str:
-    """One render job for these bills (at most RENDER_BATCH), keyed by its first bill: the massive download
-    and the import queue their batches alike, so that each finds the other's jobs. Returns the job's key."""
-    key = render_key(bill_ids[0])
-    await RENDER_PDFS.enqueue(queue, key=key, bill_ids=bill_ids)
+async def enqueue_render_batch(queue: Queue, bill_ids: list[int], language: str) -> str:
+    """One render job for these bills (at most RENDER_BATCH) in `language`, keyed by its first bill and the
+    language: the massive download and the import queue their batches alike, so that each finds the other's
+    jobs. Returns the job's key."""
+    key = render_key(bill_ids[0], language)
+    await RENDER_PDFS.enqueue(queue, key=key, bill_ids=bill_ids, language=language)
     return key
 
 
-async def render_pdfs(bill_ids: list[int], settings: Settings, storage: Storage) -> str:
+async def render_pdfs(bill_ids: list[int], settings: Settings, storage: Storage, language: str) -> str:
     """A batch in one hold of this process's render slot, so that the bills come out in the order the zip
     needs them (batches taking turns would each finish late)."""
     async with pdf.render_slot():
-        results = [await bill_pdf.render(bill_id, settings.issuer, storage) for bill_id in bill_ids]
+        results = [await bill_pdf.render(bill_id, settings.issuer, storage, language) for bill_id in bill_ids]
     return f"{results.count('rendered')} of {len(bill_ids)} rendered"
 
 
@@ -173,13 +174,16 @@ class Claimed:
     id: int
     bill_count: int
     file_name: str
+    language: str
+    """The requester's: the zip's PDFs and index are in it."""
 
 
 async def _claim(request_id: int) -> Claimed | None:
     """Mark the request as being prepared (again: a retry starts from zero), unless it is finished."""
     async with db_engine().transaction():
         rows = await fetch(
-            "SELECT id, state, bill_count, file_name FROM download_request WHERE id = {} FOR UPDATE",
+            "SELECT r.id, r.state, r.bill_count, r.file_name, u.language FROM download_request r"
+            ' JOIN portal_user u ON u.id = r."user" WHERE r.id = {} FOR UPDATE OF r',
             request_id,
         )
         if not rows or rows[0]["state"] not in {DownloadState.queued, DownloadState.preparing}:
@@ -191,7 +195,12 @@ async def _claim(request_id: int) -> Claimed | None:
             request_id,
         )
         row = rows[0]
-    return Claimed(row["id"], row["bill_count"], row["file_name"])
+    return Claimed(
+        row["id"],
+        row["bill_count"],
+        row["file_name"],
+        i18n.supported(row["language"]) or i18n.default_language(),
+    )
 
 
 async def _bill_numbers(request_id: int) -> list[tuple[int, str]]:
@@ -207,15 +216,16 @@ class _ReadAhead:
     """Reads of the bills' stored PDFs, started ahead of need; each gives the PDF, or None if it was not
     stored when read."""
 
-    def __init__(self, storage: Storage, bills: list[tuple[int, str]]) -> None:
+    def __init__(self, storage: Storage, bills: list[tuple[int, str]], language: str) -> None:
         self.storage = storage
         self.bills = bills
+        self.language = language
         self.reads: dict[int, asyncio.Task[bytes | None]] = {}
         self.started_upto = 0
 
     def start(self, upto: int) -> None:
         for position in range(self.started_upto, min(upto, len(self.bills))):
-            key = bill_pdf.key(self.bills[position][1])
+            key = bill_pdf.key(self.bills[position][1], self.language)
             self.reads[position] = asyncio.create_task(self.storage.read(key))
         self.started_upto = max(self.started_upto, upto)
 
@@ -237,6 +247,7 @@ async def _stored_pdf(
     number: str,
     read_ahead: bytes | None,
     job_key: str | None,
+    language: str,
     settings: Settings,
     storage: Storage,
     queue: Queue,
@@ -245,7 +256,7 @@ async def _stored_pdf(
     """The stored PDF of a bill (`read_ahead`, or read again if it was missing then). If it is missing:
     wait while its render job (`job_key`) is running (up to one heartbeat), otherwise render it here.
     Returns the PDF, and whether it was rendered here."""
-    key = bill_pdf.key(number)
+    key = bill_pdf.key(number, language)
     deadline = time.monotonic() + settings.downloads.heartbeat_seconds
     next_look = 0.0
     rendered = None
@@ -258,7 +269,7 @@ async def _stored_pdf(
             job = await queue.job(job_key) if job_key else None
             rendering = job is not None and job.status == Status.ACTIVE and not job.stuck
             if not rendering or now > deadline:
-                rendered = await bill_pdf.render(bill_id, settings.issuer, storage)
+                rendered = await bill_pdf.render(bill_id, settings.issuer, storage, language)
                 data = await storage.read(key)
                 continue
             next_look = now + 1.0
@@ -277,7 +288,7 @@ async def _queue_renders(
     stored = await reads.stored(start, end)
     missing = [bill_id for (bill_id, _), found in zip(bills[start:end], stored, strict=True) if not found]
     if missing:
-        job_keys.update(dict.fromkeys(missing, await enqueue_render_batch(queue, missing)))
+        job_keys.update(dict.fromkeys(missing, await enqueue_render_batch(queue, missing, reads.language)))
     return end
 
 
@@ -311,7 +322,7 @@ async def _index(archive: zipfile.ZipFile, sink: _Sink, request_id: int) -> Asyn
     with archive.open(info, "w") as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
         writer = csv.DictWriter(text, fieldnames=FIELDS)
-        writer.writeheader()
+        writer.writerow(csv_heading())
         async for page in index_pages(request_id):
             writer.writerows(bill.record() for bill in page)
             text.flush()
@@ -339,6 +350,7 @@ class _Zipping:
 
     request_id: int
     bills: list[tuple[int, str]]
+    language: str
     progress: Progress
     rendered_here: int = 0
 
@@ -347,7 +359,7 @@ class _Zipping:
         sink = _Sink()
         queued_upto = 0
         job_keys: dict[int, str] = {}
-        reads = _ReadAhead(storage, self.bills)
+        reads = _ReadAhead(storage, self.bills, self.language)
         try:
             with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
                 for position, (bill_id, number) in enumerate(self.bills):
@@ -360,6 +372,7 @@ class _Zipping:
                         number,
                         await reads.take(position),
                         job_keys.pop(bill_id, None),
+                        self.language,
                         settings,
                         storage,
                         queue,
@@ -391,8 +404,9 @@ async def build(
     progress = Progress(request_id, len(bills), job)
     await progress.report(0, force=True)
     started = time.monotonic()
-    zipping = _Zipping(request_id, bills, progress)
-    size = await storage.write_stream(zip_key(request_id), zipping.chunks(settings, storage, queue))
+    zipping = _Zipping(request_id, bills, claimed.language, progress)
+    with i18n.speaking(claimed.language):  # the index's headings and statuses
+        size = await storage.write_stream(zip_key(request_id), zipping.chunks(settings, storage, queue))
     await progress.report(len(bills), force=True)
     await _finish(request_id, size, settings, env, queue)
     log.info(
@@ -415,7 +429,7 @@ async def _finish(request_id: int, size: int, settings: Settings, env: Environme
             "UPDATE download_request r SET state = 'ready', size_bytes = {}, file_key = {},"
             " done = bill_count, ready_at = {}, expires_at = {}, updated_at = {}"
             " FROM portal_user u WHERE r.id = {} AND r.state = 'preparing' AND u.id = r.\"user\""
-            " RETURNING r.file_name, r.bill_count, r.expires_at, u.email, u.username",
+            " RETURNING r.file_name, r.bill_count, r.expires_at, u.email, u.username, u.language",
             size,
             zip_key(request_id),
             now,
@@ -430,6 +444,7 @@ async def _finish(request_id: int, size: int, settings: Settings, env: Environme
                 dedupe_key=f"download-ready:{request_id}",
                 template="download_ready",
                 to_address=row["email"],
+                language=row["language"],
                 context={
                     "username": row["username"],
                     "file_name": row["file_name"],

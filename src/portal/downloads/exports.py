@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 import xlsxwriter
 
 from portal import clock
-from portal.bills.exports import COLUMNS, ExportedBill
+from portal.bills.exports import ExportedBill, titles
 from portal.bills.queries import EXPORTED_BILL
 from portal.db import fetch
 from portal.downloads.requests import Download
 from portal.downloads.selection import marked_bills
+from portal.i18n import gettext as _
 from portal.viewer import Viewer
 
 _WIDTHS = (16, 12, 36, 12, 12, 12, 12, 14, 14)
@@ -27,11 +28,11 @@ async def excel_list(viewer: Viewer, draft: Download) -> bytes:
     format), not text. Built page by page in xlsxwriter's constant-memory mode."""
     out = io.BytesIO()
     workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False})
-    sheet = workbook.add_worksheet("Bills")
+    sheet = workbook.add_worksheet(_("Bills"))
     bold = workbook.add_format({"bold": True})
     date = workbook.add_format({"num_format": "yyyy-mm-dd"})
     money = workbook.add_format({"num_format": '#,##0.00 "€"'})
-    sheet.write_row(0, 0, [title for _, title in COLUMNS], bold)
+    sheet.write_row(0, 0, titles(), bold)
     for column, width in enumerate(_WIDTHS):
         sheet.set_column(column, column, width)
 

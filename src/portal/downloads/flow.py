@@ -24,13 +24,15 @@ from portal.downloads.selection import (
     marked_summary,
     selection_count,
 )
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.settings import DownloadSettings, Settings
 from portal.viewer import Viewer
 from portal.web.forms import Outcome
 
 log = structlog.get_logger("portal.downloads")
 
-NO_BILLS = (
+NO_BILLS = gettext_noop(
     "No bills found for this identity document or account number in this period. Check them and try again"
 )
 
@@ -45,7 +47,7 @@ async def save_details(
     if checked is None:
         return None, Outcome(errors)
     if not await selection_count(viewer, checked):
-        return None, Outcome({f"selector_{checked.select_by}": NO_BILLS})
+        return None, Outcome({f"selector_{checked.select_by}": _(NO_BILLS)})
     now = clock.now()
     values: dict[str, Any] = {
         "name": checked.name,
@@ -89,10 +91,10 @@ async def in_progress_count(viewer: Viewer) -> int:
 
 
 def too_many_message(settings: DownloadSettings) -> str:
-    return (
-        f"You already have {settings.max_in_progress} downloads being prepared. Wait until one of them is "
+    return _(
+        "You already have %(count)s downloads being prepared. Wait until one of them is "
         "ready in “Downloads requested”, then confirm this one"
-    )
+    ) % {"count": settings.max_in_progress}
 
 
 async def confirm(viewer: Viewer, request_id: int, settings: Settings, queue: Queue) -> Outcome:
@@ -106,7 +108,7 @@ async def confirm(viewer: Viewer, request_id: int, settings: Settings, queue: Qu
             viewer.user_id,
         )
         if not rows:
-            return Outcome({"": "This request no longer exists. Start again"})
+            return Outcome({"": _("This request no longer exists. Start again")})
         if rows[0]["state"] != DownloadState.draft:
             return Outcome()
         draft = await get_request(viewer, request_id)

@@ -11,18 +11,20 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.web.forms import Errors, field
 from portal.web.months import TypedMonth, first_day, last_day
 
 PERIOD_PRESETS = {
-    "last_3": "Last 3 months",
-    "last_6": "Last 6 months",
-    "last_12": "Last 12 months",
-    "this_year": "This year",
-    "last_year": "Last year",
-    "custom": "Choose the months",
+    "last_3": gettext_noop("Last 3 months"),
+    "last_6": gettext_noop("Last 6 months"),
+    "last_12": gettext_noop("Last 12 months"),
+    "this_year": gettext_noop("This year"),
+    "last_year": gettext_noop("Last year"),
+    "custom": gettext_noop("Choose the months"),
 }
-SELECT_BY = {"identity": "By identity document", "account": "By account number"}
+SELECT_BY = {"identity": gettext_noop("By identity document"), "account": gettext_noop("By account number")}
 """How the bills are selected; each way has its own field, `selector_<way>`, under its radio."""
 MAX_NAME = 100
 _WINDOWS_RESERVED = {
@@ -124,11 +126,11 @@ def check_details(answers: DetailsForm, today: dt.date) -> tuple[Details | None,
     errors: Errors = {}
     file_name = clean_file_name(answers.name)
     if not answers.name:
-        errors["name"] = "Enter a name for the downloaded file"
+        errors["name"] = _("Enter a name for the downloaded file")
     elif not file_name:
-        errors["name"] = "Enter a name with at least one letter or digit"
+        errors["name"] = _("Enter a name with at least one letter or digit")
     if answers.period_preset not in PERIOD_PRESETS:
-        errors["period"] = "Select the billing period"
+        errors["period"] = _("Select the billing period")
     dates: dict[str, dt.date] = {}
     if answers.period_preset == "custom":
         for key, typed, label in (
@@ -144,18 +146,20 @@ def check_details(answers: DetailsForm, today: dt.date) -> tuple[Details | None,
             else:
                 dates[key] = first
         if len(dates) == 2 and dates["period_to"] < dates["period_from"]:
-            errors["period_to"] = "Last month must be the same as the first month or a later one"
+            errors["period_to"] = _("Last month must be the same as the first month or a later one")
     if answers.select_by not in SELECT_BY:
-        errors["select_by"] = "Select how to choose the bills: by identity document or by account number"
+        errors["select_by"] = _("Select how to choose the bills: by identity document or by account number")
     elif not answers.selector:
         errors[f"selector_{answers.select_by}"] = (
-            "Enter the identity document" if answers.select_by == "identity" else "Enter the account number"
+            _("Enter the identity document")
+            if answers.select_by == "identity"
+            else _("Enter the account number")
         )
     elif len(answers.selector) > 40:
         errors[f"selector_{answers.select_by}"] = (
-            "Enter the identity document as printed on your bills"
+            _("Enter the identity document as printed on your bills")
             if answers.select_by == "identity"
-            else "Enter the account number as printed on your bills"
+            else _("Enter the account number as printed on your bills")
         )
     if errors:
         return None, errors

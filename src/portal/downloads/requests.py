@@ -18,6 +18,8 @@ from portal.db import fetch, fetch_one
 from portal.db.tables.downloads import DownloadState
 from portal.downloads import forms, queries
 from portal.downloads.forms import DetailsForm
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.viewer import Viewer
 from portal.web.months import TypedMonth
 
@@ -78,16 +80,16 @@ class Download:
 
     @property
     def state_label(self) -> str:
-        return STATE_LABELS.get(self.state, self.state)
+        return _(STATE_LABELS.get(self.state, self.state))
 
 
 STATE_LABELS: dict[str, str] = {
-    DownloadState.draft: "Not requested yet",
-    DownloadState.queued: "Queued",
-    DownloadState.preparing: "Preparing",
-    DownloadState.ready: "Ready",
-    DownloadState.failed: "Failed",
-    DownloadState.expired: "Expired",
+    DownloadState.draft: gettext_noop("Not requested yet"),
+    DownloadState.queued: gettext_noop("Queued"),
+    DownloadState.preparing: gettext_noop("Preparing"),
+    DownloadState.ready: gettext_noop("Ready"),
+    DownloadState.failed: gettext_noop("Failed"),
+    DownloadState.expired: gettext_noop("Expired"),
 }
 
 
@@ -132,7 +134,7 @@ def changes_since(downloads: list[Download], seen: str) -> str:
         previous = before.get(str(download.id))
         if previous is None or previous == download.state:
             continue
-        messages.append(f"{download.file_name}: {STATE_LABELS.get(download.state, download.state).lower()}.")
+        messages.append(f"{download.file_name}: {download.state_label.lower()}.")
     return " ".join(messages)
 
 

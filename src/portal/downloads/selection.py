@@ -15,7 +15,9 @@ from portal.db.tables import DownloadRequest
 from portal.downloads import queries
 from portal.downloads.forms import Details, Errors
 from portal.downloads.requests import Download
+from portal.i18n import gettext as _
 from portal.settings import DownloadSettings
+from portal.templating import format_number
 from portal.viewer import Viewer
 from portal.web.params import parse_id
 
@@ -117,8 +119,11 @@ async def update_marks(
         count = await fetch("SELECT count(*) AS n" + sql, *args)
         if int(count[0]["n"]) > max_bills:
             return {
-                "bills": f"This selection has {int(count[0]['n']):,} bills: one request can hold at most "
-                f"{max_bills:,}. Choose a shorter period, or mark bills page by page"
+                "bills": _(
+                    "This selection has %(count)s bills: one request can hold at most %(most)s. Choose a "
+                    "shorter period, or mark bills page by page"
+                )
+                % {"count": format_number(int(count[0]["n"])), "most": format_number(max_bills)}
             }
     shown_ids = [bill_id for bill_id in map(parse_id, shown) if bill_id][: PAGE_SIZE * 2]
     ticked = {bill_id for bill_id in map(parse_id, marked) if bill_id}
@@ -181,10 +186,13 @@ async def marked_bills(
 
 def check_limits_of_marks(marked: Marked, settings: DownloadSettings) -> Errors:
     if marked.count == 0:
-        return {"bills": "Mark at least one bill to download"}
+        return {"bills": _("Mark at least one bill to download")}
     if marked.count > settings.max_bills:
         return {
-            "bills": f"You have marked {marked.count:,} bills: one request can hold at most "
-            f"{settings.max_bills:,}. Unmark some bills, or make two requests"
+            "bills": _(
+                "You have marked %(count)s bills: one request can hold at most %(most)s. Unmark some bills, "
+                "or make two requests"
+            )
+            % {"count": format_number(marked.count), "most": format_number(settings.max_bills)}
         }
     return {}

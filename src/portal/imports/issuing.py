@@ -13,6 +13,7 @@ import asyncpg
 from jinja2 import Environment
 from saq import Queue
 
+from portal import i18n
 from portal.downloads.archive import RENDER_BATCH, enqueue_render_batch
 from portal.notifications import outbox
 
@@ -36,19 +37,20 @@ async def queue_renders(connection: asyncpg.Connection, run_id: int, queue: Queu
         )
     ]:
         for start in range(0, len(ids), RENDER_BATCH):
-            await enqueue_render_batch(queue, ids[start : start + RENDER_BATCH])
+            # Issuing prints the default language; the others are printed when they are asked for.
+            await enqueue_render_batch(queue, ids[start : start + RENDER_BATCH], i18n.default_language())
             jobs += 1
         after = ids[-1]
     return jobs
 
 
 _RECIPIENTS = (
-    'SELECT x."user" AS user_id, u.username, u.email, a.id AS account_id, a.number, a.supply_address,'
-    " min(b.id) AS first_bill"
+    'SELECT x."user" AS user_id, u.username, u.email, u.language, a.id AS account_id, a.number,'
+    " a.supply_address, min(b.id) AS first_bill"
     " FROM bill b JOIN account a ON a.id = b.account JOIN account_access x ON x.account = a.id"
     ' JOIN portal_user u ON u.id = x."user"'
     " WHERE b.import_run = $1 AND a.online_bill AND u.activated_at IS NOT NULL"
-    ' GROUP BY x."user", u.username, u.email, a.id ORDER BY a.id, x."user"'
+    ' GROUP BY x."user", u.username, u.email, u.language, a.id ORDER BY a.id, x."user"'
 )
 _BILLS = (
     "SELECT number, period_start, period_end, due_date, total_cents, status FROM bill"
@@ -70,6 +72,7 @@ async def store_emails(connection: asyncpg.Connection, run_id: int, env: Environ
                 dedupe_key=f"new-bills:{recipient['user_id']}:{recipient['first_bill']}",
                 template="new_bills",
                 to_address=recipient["email"],
+                language=recipient["language"],
                 context={
                     "username": recipient["username"],
                     "account_number": recipient["number"],

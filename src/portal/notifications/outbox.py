@@ -17,7 +17,7 @@ import structlog
 from jinja2 import Environment
 from saq import Queue
 
-from portal import clock
+from portal import clock, i18n
 from portal.db import execute, fetch
 from portal.db.tables import OutboxEmail
 from portal.infra.mail import MailTransport
@@ -50,11 +50,21 @@ def render_email(env: Environment, template: str, context: dict[str, Any]) -> tu
 
 
 async def store_email(
-    env: Environment, *, dedupe_key: str, template: str, to_address: str, context: dict[str, Any]
+    env: Environment,
+    *,
+    dedupe_key: str,
+    template: str,
+    to_address: str,
+    context: dict[str, Any],
+    language: str | None = None,
 ) -> int:
     """Store the message (once per dedupe key) and return its id. Call it inside the transaction of the
-    change that causes the email, then `enqueue_email` after the commit."""
-    subject, text, html = render_email(env, template, context)
+    change that causes the email, then `enqueue_email` after the commit. It is written in the recipient's
+    language: `language` if the caller knows it, else the one chosen by the user of that address, else
+    the current one (a request's: the language the visitor sees the portal in)."""
+    language = language or await _language_of(to_address) or i18n.current()
+    with i18n.speaking(language):
+        subject, text, html = render_email(env, template, context)
     rows = await fetch(
         "INSERT INTO outbox_email (dedupe_key, template, to_address, subject, body_text, body_html,"
         " created_at, attempts, last_error) VALUES ({}, {}, {}, {}, {}, {}, {}, 0, '')"
@@ -68,6 +78,11 @@ async def store_email(
         clock.now(),
     )
     return int(rows[0]["id"])
+
+
+async def _language_of(address: str) -> str | None:
+    rows = await fetch("SELECT language FROM portal_user WHERE email = {}", address.lower())
+    return rows[0]["language"] if rows else None
 
 
 async def enqueue_email(queue: Queue, email_id: int) -> None:

@@ -14,9 +14,10 @@ from litestar.response import Redirect, Stream, Template
 from markupsafe import Markup
 from saq import Queue
 
-from portal import clock
+from portal import clock, i18n
 from portal.banking.barcode import barcode_svg
 from portal.banking.epc import epc_qr_svg
+from portal.i18n import gettext as _
 from portal.infra.storage import Storage
 from portal.payment_documents import pdf, services
 from portal.payment_documents.services import AccountBills, DocumentError
@@ -67,11 +68,11 @@ def _confirm_page(
 
 def _pdf_file(document: services.DocumentDetail) -> PreparingFile:
     return PreparingFile(
-        label=f"bills due document {document.code.reference}",
+        label=_("bills due document %(reference)s") % {"reference": document.code.reference},
         href=f"/payment-documents/{document.id}/pdf",
         status_href=f"/payment-documents/{document.id}/pdf/status",
         back_href=f"/payment-documents/{document.id}",
-        key=pdf.key(document.code.reference),
+        key=pdf.key(document.code.reference, i18n.current()),
         filename=f"bills-due-{document.code.reference}.pdf",
     )
 
@@ -189,7 +190,7 @@ class PaymentDocumentsController(Controller):
     ) -> Stream | Template:
         """ "Bills due": the stored PDF; while it is being prepared, a page that says so."""
         document = await self._visible(viewer, settings, document_id)
-        ready = await pdf.ensure(document, storage, queue)
+        ready = await pdf.ensure(document, storage, queue, i18n.current())
         return await serve_or_prepare(_pdf_file(document), ready, storage, viewer=viewer)
 
     @get("/{document_id:int}/pdf/status", name="payment_document_pdf_status")
@@ -202,7 +203,7 @@ class PaymentDocumentsController(Controller):
         document_id: FromPath[int],
     ) -> Stream | Template:
         document = await self._visible(viewer, settings, document_id)
-        ready = await pdf.ensure(document, storage, queue)
+        ready = await pdf.ensure(document, storage, queue, i18n.current())
         return await serve_or_prepare(_pdf_file(document), ready, storage, polled=True)
 
     @staticmethod

@@ -9,6 +9,7 @@ from typing import Any
 from markupsafe import Markup
 from saq import Queue
 
+from portal import i18n
 from portal.banking.epc import epc_qr_svg
 from portal.banking.money import format_eur
 from portal.bills.pdf import payment_codes_context
@@ -22,8 +23,9 @@ from portal.templating import format_day
 TASK = render_task("render_document_pdf")
 
 
-def key(reference: str) -> str:
-    return f"payment-documents/{reference}.pdf"
+def key(reference: str, language: str) -> str:
+    """A document is printed once per language it is asked in."""
+    return f"payment-documents/{language}/{reference}.pdf"
 
 
 def epc_text(document: DocumentDetail) -> str:
@@ -70,21 +72,24 @@ def draw(document: DocumentDetail, issuer: IssuerSettings) -> bytes:
     return pdf.render_tagged_pdf(pdf.pdf_template("pdf/bills_due.html").render(**_context(document, issuer)))
 
 
-async def render(document_id: int, issuer: IssuerSettings, storage: Storage) -> str:
-    """Render and store the PDF unless it is stored already (a retried or duplicated job does nothing)."""
+async def render(document_id: int, issuer: IssuerSettings, storage: Storage, language: str) -> str:
+    """Render and store the PDF in `language` unless it is stored already (a retried or duplicated job
+    does nothing)."""
     document = await get_document_for_job(document_id, issuer)
     if document is None:
         return "unknown document"
-    return await pdf.store(storage, key(document.code.reference), draw, document, issuer)
+    with i18n.speaking(language):
+        return await pdf.store(storage, key(document.code.reference, language), draw, document, issuer)
 
 
-async def ensure(document: DocumentDetail, storage: Storage, queue: Queue) -> bool:
-    """Whether the PDF is ready; if not, make sure one job is preparing it."""
+async def ensure(document: DocumentDetail, storage: Storage, queue: Queue, language: str) -> bool:
+    """Whether the PDF in `language` is ready; if not, make sure one job is preparing it."""
     return await file_or_job(
         storage,
-        key(document.code.reference),
+        key(document.code.reference, language),
         TASK,
         queue,
-        key=f"document-pdf:{document.id}",
+        key=f"document-pdf:{document.id}:{language}",
         document_id=document.id,
+        language=language,
     )

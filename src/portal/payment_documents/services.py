@@ -24,6 +24,7 @@ from portal.db import engine, execute, fetch
 from portal.db.tables import Account, PaymentDocument, PaymentDocumentBill
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.payment_documents import DocumentStatus
+from portal.i18n import gettext as _
 from portal.payment_documents import queries
 from portal.settings import IssuerSettings
 from portal.viewer import Viewer
@@ -219,14 +220,16 @@ async def _check_selection(
     """The selected bills, re-read and checked now (the page the user chose from may be stale)."""
     found = await account_bills(viewer, account_number, today)
     if found is None:
-        raise DocumentError("Select one of your accounts")
+        raise DocumentError(_("Select one of your accounts"))
     if not bill_ids:
-        raise DocumentError("Select at least one bill to pay")
+        raise DocumentError(_("Select at least one bill to pay"))
     by_id = {bill.id: bill for bill in found.bills}
     for bill_id in bill_ids:
         bill = by_id.get(bill_id)
         if bill is None:
-            raise DocumentError("One of the bills you selected is no longer pending: select the bills again")
+            raise DocumentError(
+                _("One of the bills you selected is no longer pending: select the bills again")
+            )
         if bill.in_document:
             raise DocumentError(
                 f"Bill {bill.number} is already in bills due document {bill.in_document},"
@@ -283,7 +286,7 @@ async def confirm(
             viewer.user_id,
         )
         if not rows:
-            raise DocumentError("This selection has expired: select the bills again")
+            raise DocumentError(_("This selection has expired: select the bills again"))
         if rows[0]["status"] != DocumentStatus.draft:
             return document_id  # a double submit, or the back button: it is made already
         bill_ids = [

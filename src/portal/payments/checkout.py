@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import structlog
 from asyncpg.exceptions import UniqueViolationError
 
-from portal import clock
+from portal import clock, i18n
 from portal.db import engine as db_engine
 from portal.db import execute, fetch, fetch_one
 from portal.db.tables import Payment, PaymentDraft
@@ -171,9 +171,9 @@ async def _start_payment(
             await execute(
                 "INSERT INTO payment (id, order_id, kind, bill, document, account, reference, amount_cents,"
                 ' email, "user", browser_hash, draft, state, response_code, authorisation_code, card_masked,'
-                " needs_refund, created_at, updated_at, notified_at)"
+                " needs_refund, created_at, updated_at, notified_at, language)"
                 " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'open', NULL, '', '', false,"
-                " {}, {}, NULL)",
+                " {}, {}, NULL, {})",
                 payment_id,
                 order_id,
                 target.kind.value if isinstance(target.kind, PaymentKind) else target.kind,
@@ -188,6 +188,7 @@ async def _start_payment(
                 draft.id,
                 now,
                 now,
+                i18n.current(),
             )
             log.info(
                 "payment.opened", order=order_id, kind=str(target.kind), amount_cents=target.amount_cents

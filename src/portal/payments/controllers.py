@@ -15,8 +15,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Stream, Template
 from saq import Queue
 
+from portal import i18n
 from portal.banking.cuaderno57 import PaymentCode
 from portal.bills import services as bills
+from portal.i18n import gettext as _
 from portal.infra.storage import Storage
 from portal.notifications.mailer import Mailer
 from portal.payments import checkout, forms, lookup, notification, pdf, views
@@ -246,7 +248,7 @@ class PaymentsController(Controller):
     ) -> Stream | Template:
         viewer = payer.viewer
         payment = await _paid(payer, order)
-        ready = await pdf.ensure(payment, storage, queue)
+        ready = await pdf.ensure(payment, storage, queue, i18n.current())
         return await serve_or_prepare(_receipt_file(order), ready, storage, viewer=viewer)
 
     @get("/payments/{order:str}/receipt/status", name="payment_receipt_status")
@@ -259,7 +261,7 @@ class PaymentsController(Controller):
         queue: NamedDependency[Queue],
     ) -> Stream | Template:
         payment = await _paid(payer, order)
-        ready = await pdf.ensure(payment, storage, queue)
+        ready = await pdf.ensure(payment, storage, queue, i18n.current())
         return await serve_or_prepare(_receipt_file(order), ready, storage, polled=True)
 
     @post("/payments/notification", name="payment_notification", status_code=200)
@@ -276,11 +278,11 @@ class PaymentsController(Controller):
 
 def _receipt_file(order: str) -> PreparingFile:
     return PreparingFile(
-        label=f"the receipt of order {order}",
+        label=_("the receipt of order %(order)s") % {"order": order},
         href=f"/payments/{order}/receipt.pdf",
         status_href=f"/payments/{order}/receipt/status",
         back_href=f"/payments/{order}",
-        key=pdf.key(order),
+        key=pdf.key(order, i18n.current()),
         filename=f"receipt-{order}.pdf",
     )
 

@@ -15,11 +15,17 @@ from portal.banking.cuaderno57 import (
     parse_issuer_suffix,
 )
 from portal.banking.money import AmountError, parse_amount
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.settings import IssuerSettings
 from portal.web.forms import Errors, email_problem, field
 
-CHECK_REFERENCE = "Check the reference: its last two digits do not match the rest of the details"
-CHECK_BARCODE = "Check the number under the barcode: its check digits do not match the rest of the number"
+CHECK_REFERENCE = gettext_noop(
+    "Check the reference: its last two digits do not match the rest of the details"
+)
+CHECK_BARCODE = gettext_noop(
+    "Check the number under the barcode: its check digits do not match the rest of the number"
+)
 
 
 @dataclass(frozen=True)
@@ -73,28 +79,30 @@ def _digits(text: str, length: int, empty: str, wrong: str) -> tuple[str, str | 
 
 def _issuer_problem(issuer: str, suffix: str, settings: IssuerSettings) -> str | None:
     if issuer != settings.code:
-        return f"This issuer is not {settings.name}: check the issuer on your bill"
+        return _("This issuer is not %(issuer)s: check the issuer on your bill") % {"issuer": settings.name}
     if suffix not in {settings.bill_suffix, settings.document_suffix}:
-        return (
-            f"We do not issue bills with the suffix {suffix} (the 3 digits after the hyphen): "
+        return _(
+            "We do not issue bills with the suffix %(suffix)s (the 3 digits after the hyphen): "
             "check the issuer on your bill"
-        )
+        ) % {"suffix": suffix}
     return None
 
 
 def check_code_form(form: CodeForm, settings: IssuerSettings) -> tuple[Code | None, Errors]:
     """Each field on its own: formats, and whether the CPR code and issuer are ours."""
     errors: Errors = {}
-    cpr, problem = _digits(form.cpr, 7, "Enter the CPR code", "The CPR code is 7 digits, such as 9050794")
+    cpr, problem = _digits(
+        form.cpr, 7, _("Enter the CPR code"), _("The CPR code is 7 digits, such as 9050794")
+    )
     if problem:
         errors["cpr"] = problem
     elif cpr != CPR_CUADERNO_57:
-        errors["cpr"] = (
-            f"We do not collect bills with this CPR code: the CPR code on our bills is {CPR_CUADERNO_57}"
-        )
+        errors["cpr"] = _(
+            "We do not collect bills with this CPR code: the CPR code on our bills is %(cpr)s"
+        ) % {"cpr": CPR_CUADERNO_57}
     issuer = suffix = ""
     if not form.issuer:
-        errors["issuer"] = "Enter the issuer"
+        errors["issuer"] = _("Enter the issuer")
     else:
         try:
             issuer, suffix = parse_issuer_suffix(form.issuer)
@@ -104,12 +112,15 @@ def check_code_form(form: CodeForm, settings: IssuerSettings) -> tuple[Code | No
             if problem := _issuer_problem(issuer, suffix, settings):
                 errors["issuer"] = problem
     reference, problem = _digits(
-        form.reference, 13, "Enter the reference", "The reference is 13 digits, such as 0000000002512"
+        form.reference, 13, _("Enter the reference"), _("The reference is 13 digits, such as 0000000002512")
     )
     if problem:
         errors["reference"] = problem
     identification, problem = _digits(
-        form.identification, 6, "Enter the identification", "The identification is 6 digits, such as 000017"
+        form.identification,
+        6,
+        _("Enter the identification"),
+        _("The identification is 6 digits, such as 000017"),
     )
     if problem:
         errors["identification"] = problem
@@ -117,7 +128,7 @@ def check_code_form(form: CodeForm, settings: IssuerSettings) -> tuple[Code | No
     try:
         amount_cents = parse_amount(form.amount)
     except AmountError as exc:
-        errors["amount"] = exc.message if form.amount else "Enter the amount"
+        errors["amount"] = exc.message if form.amount else _("Enter the amount")
     if errors:
         return None, errors
     return Code(issuer, suffix, reference, identification, amount_cents, fields={}), {}
@@ -128,9 +139,11 @@ def check_barcode(text: str, settings: IssuerSettings) -> tuple[Code | None, Err
     try:
         code = PaymentCode.parse_barcode(text)
     except PaymentCodeError as exc:
-        return None, {"barcode": exc.message if exc.field == "barcode" else CHECK_BARCODE}
+        return None, {"barcode": exc.message if exc.field == "barcode" else _(CHECK_BARCODE)}
     if problem := _issuer_problem(code.issuer, code.suffix, settings):
-        return None, {"barcode": problem.replace("the issuer on your bill", "the number under the barcode")}
+        return None, {
+            "barcode": problem.replace(_("the issuer on your bill"), _("the number under the barcode"))
+        }
     parts = ("issuer", "suffix", "reference", "identification", "amount")
     return Code(
         code.issuer,
@@ -147,5 +160,5 @@ def check_email(email: str, *, required: bool) -> str | None:
     if not email and not required:
         return None
     if not email:
-        return "Enter the email address for your receipt"
+        return _("Enter the email address for your receipt")
     return email_problem(email)

@@ -15,10 +15,13 @@ from portal.banking.cuaderno57 import PaymentCode, PaymentCodeError
 from portal.db import fetch, fetch_one
 from portal.db.tables import PaymentDocument
 from portal.db.tables.payments import PaymentKind
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.payment_documents.services import document_by_reference
 from portal.payments import queries
 from portal.payments.forms import CHECK_REFERENCE, Code, Errors
 from portal.settings import Settings
+from portal.templating import format_day
 from portal.web.throttle import Throttle
 
 log = structlog.get_logger("portal.payments")
@@ -30,8 +33,8 @@ log = structlog.get_logger("portal.payments")
 LOOKUP_PER_IP = Throttle("paylookup:ip", 20, dt.timedelta(minutes=10))
 LOOKUP_PER_IP_CLOSED = Throttle("paylookup:ip", 100, dt.timedelta(hours=1))
 LOOKUP_PER_REFERENCE = Throttle("paylookup:reference", 10, dt.timedelta(hours=1))
-TOO_MANY = "Too many attempts. Try again later, or call us on {phone}"
-NOT_FOUND = "We could not find a pending bill with these details"
+TOO_MANY = gettext_noop("Too many attempts. Try again later, or call us on %(phone)s")
+NOT_FOUND = gettext_noop("We could not find a pending bill with these details")
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,8 @@ class Target:
     @property
     def description(self) -> str:
         if self.kind == PaymentKind.bill:
-            return f"Bill {self.bill_number}"
-        return f"Bills due document {self.reference}"
+            return _("Bill %(number)s") % {"number": self.bill_number}
+        return _("Bills due document %(reference)s") % {"reference": self.reference}
 
 
 def _bill_target(row: dict[str, Any]) -> Target:
@@ -132,20 +135,21 @@ def state_problem(target: Target) -> str | None:
     if target.state == "payable":
         return None
     if target.state == "paid":
-        what = "bill" if target.kind == PaymentKind.bill else "bills due document"
-        return f"This {what} is already paid: there is nothing to pay"
+        if target.kind == PaymentKind.bill:
+            return _("This bill is already paid: there is nothing to pay")
+        return _("This bills due document is already paid: there is nothing to pay")
     if target.state == "direct_debit":
-        return (
+        return _(
             "This bill is paid by direct debit: your bank pays it on its due date, so it cannot be paid "
             "online. If the debit is returned, we send you a new bill to pay"
         )
     if target.state == "expired":
-        deadline = f"{target.deadline.day} {target.deadline:%b %Y}" if target.deadline else "its deadline"
-        return (
-            f"This bills due document could be paid until {deadline}, and banks no longer accept it. "
+        deadline = format_day(target.deadline) if target.deadline else _("its deadline")
+        return _(
+            "This bills due document could be paid until %(deadline)s, and banks no longer accept it. "
             "Pay its bills one by one, or create a new bills due document in the Customer Service Area"
-        )
-    return (
+        ) % {"deadline": deadline}
+    return _(
         "One of the bills in this bills due document has been paid on its own, so its total is no longer "
         "what is owed. Pay the remaining bills one by one, or create a new bills due document"
     )
@@ -163,12 +167,12 @@ async def find_target(
         PaymentCode(code.issuer, code.suffix, code.reference, code.identification, code.amount_cents)
     except PaymentCodeError as exc:
         return None, {
-            code.field_of("reference"): CHECK_REFERENCE if exc.field == "reference" else exc.message
+            code.field_of("reference"): _(CHECK_REFERENCE) if exc.field == "reference" else exc.message
         }
     reference = code.suffix + code.reference[:11]  # without its check digits, which follow the amount
     # Said at the form's first field: the CPR code, or the one field of the barcode form.
     first_field = code.field_of("reference") if code.fields else "cpr"
-    too_many = {first_field: TOO_MANY.format(phone=settings.issuer.customer_service_phone)}
+    too_many = {first_field: _(TOO_MANY) % {"phone": settings.issuer.customer_service_phone}}
     if await LOOKUP_PER_IP_CLOSED.blocked(ip) or await LOOKUP_PER_REFERENCE.blocked(reference):
         log.warning("payment.lookup_throttled", ip=ip)
         return None, too_many
@@ -185,4 +189,4 @@ async def find_target(
     await LOOKUP_PER_IP.hit(ip)
     await LOOKUP_PER_REFERENCE.hit(reference)
     log.info("payment.lookup_failed", ip=ip)
-    return None, too_many if mildly_throttled else {code.field_of("reference"): NOT_FOUND}
+    return None, too_many if mildly_throttled else {code.field_of("reference"): _(NOT_FOUND)}

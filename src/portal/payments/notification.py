@@ -50,7 +50,7 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
     email_id: int | None = None
     async with db_engine().transaction():
         rows = await fetch(
-            "SELECT id, kind, bill, document, reference, amount_cents, email, state FROM payment"
+            "SELECT id, kind, bill, document, reference, amount_cents, email, state, language FROM payment"
             " WHERE order_id = {} FOR UPDATE",
             order,
         )
@@ -83,7 +83,10 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
     if email_id is not None:
         await outbox.enqueue_email(mailer.queue, email_id)
     if outcome == "authorised":
-        await pdf.TASK.enqueue(mailer.queue, key=pdf.job_key(order), order_id=order)
+        language = payment["language"]  # the receipt is printed in the payer's language
+        await pdf.TASK.enqueue(
+            mailer.queue, key=pdf.job_key(order, language), order_id=order, language=language
+        )
     return outcome
 
 
@@ -177,6 +180,7 @@ async def _store_receipt_email(payment_id: int, order: str, env: Environment, se
         dedupe_key=f"payment-receipt:{payment_id}",
         template="payment_receipt",
         to_address=payment.email,
+        language=payment.language,
         context={
             "payment": payment,
             "link": f"{settings.web.base_url}/payments/{order}",

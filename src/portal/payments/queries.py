@@ -12,7 +12,7 @@ PAYMENT_COLUMNS = (
     "SELECT p.id, p.order_id, p.kind, p.reference, p.amount_cents, p.email, p.state, p.response_code,"
     " p.authorisation_code, p.card_masked, p.created_at, p.notified_at, dr.key AS draft_key,"
     " p.bill AS bill_id, p.document AS document_id, b.number AS bill_number, b.period_start, b.period_end,"
-    " d.deadline, p.needs_refund,"
+    " d.deadline, p.needs_refund, p.language,"
     " CASE WHEN p.document IS NULL THEN 1 ELSE"
     " (SELECT COUNT(*) FROM payment_document_bill WHERE document = p.document) END AS bill_count"
 )

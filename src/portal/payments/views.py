@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from portal.db import fetch_one
 from portal.db.tables.payments import PaymentKind, PaymentState
+from portal.i18n import gettext as _
 from portal.payments import queries, redsys
 from portal.viewer import Viewer
 from portal.web.tokens import token_hash
@@ -41,6 +42,8 @@ class PaymentView:
     bill_count: int
     needs_refund: bool
     """Authorised after what it paid had been paid another way (e.g. at a bank counter): to be refunded."""
+    language: str
+    """The payer's language when they started: the receipt's email and PDF are in it."""
     is_payer: bool = False
     """Whether the asker paid it (its browser, or the signed-in user who did): only they see who paid
     and with which card."""
@@ -48,8 +51,8 @@ class PaymentView:
     @property
     def description(self) -> str:
         if self.kind == PaymentKind.bill:
-            return f"Bill {self.bill_number}"
-        return f"Bills due document {self.reference}"
+            return _("Bill %(number)s") % {"number": self.bill_number}
+        return _("Bills due document %(reference)s") % {"reference": self.reference}
 
     @property
     def final(self) -> bool:

@@ -20,6 +20,8 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.infra.queue import QueueUnavailable
 
 log = structlog.get_logger("portal.errors")
@@ -33,15 +35,15 @@ class Busy(HTTPException):
 
 
 TITLES = {
-    400: "Something was wrong with that request",
-    403: "You cannot do that",
-    404: "Page not found",
-    405: "You cannot do that here",
-    413: "That was too large",
-    422: "There is a problem with what you sent",
-    429: "Too many attempts",
-    500: "Sorry, there is a problem with the service",
-    503: "Sorry, the service is unavailable",
+    400: gettext_noop("Something was wrong with that request"),
+    403: gettext_noop("You cannot do that"),
+    404: gettext_noop("Page not found"),
+    405: gettext_noop("You cannot do that here"),
+    413: gettext_noop("That was too large"),
+    422: gettext_noop("There is a problem with what you sent"),
+    429: gettext_noop("Too many attempts"),
+    500: gettext_noop("Sorry, there is a problem with the service"),
+    503: gettext_noop("Sorry, the service is unavailable"),
 }
 
 
@@ -61,7 +63,7 @@ def error_page(
         template_name=f"pages/errors/{status if status in (404, 500) else 'generic'}.html",
         context={
             "status": status,
-            "title": TITLES.get(status, TITLES[400]),
+            "title": _(TITLES.get(status, TITLES[400])),
             "message": message,
             "try_again": try_again,
         },
@@ -82,14 +84,15 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         log.warning("security.csrf_rejected", path=request.url.path)
         return error_page(
             403,
-            message="This form had expired or was sent from elsewhere. "
-            "Go back, reload the page and try again.",
+            message=_(
+                "This form had expired or was sent from elsewhere. Go back, reload the page and try again."
+            ),
         )
     if isinstance(exc, ValidationException):
         # Forms validate their own input and re-render themselves; this is the net below them
         # (a malformed path or query parameter, or a body that is not a form at all).
         return error_page(
-            HTTP_422_UNPROCESSABLE_ENTITY, message="Check the address or the form and try again."
+            HTTP_422_UNPROCESSABLE_ENTITY, message=_("Check the address or the form and try again.")
         )
     if isinstance(exc, Busy):
         return error_page(status, message=exc.detail, headers={"retry-after": "5"})
@@ -101,7 +104,7 @@ def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavail
     """A file that a job makes, asked for while the job queue does not answer: say so, and when to come
     back, rather than a 500. (A step whose work is saved goes through: its job is queued later.)"""
     log.warning("queue.unavailable", path=request.url.path, task=str(exc))
-    message = "We cannot prepare this right now. Try again in a minute."
+    message = _("We cannot prepare this right now. Try again in a minute.")
     headers = {"retry-after": str(QUEUE_RETRY_AFTER), "cache-control": "no-store"}
     if request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true":
         # A status poll: its place in the page says so (the poll goes on); "Try again" asks for the page.

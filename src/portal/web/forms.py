@@ -8,9 +8,12 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Annotated, Any
+from urllib.parse import urljoin, urlsplit
 
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
+
+from portal.i18n import gettext as _
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 """A posted form as a dict; a field posted several times (checkboxes of one name) comes as a list."""
@@ -69,7 +72,21 @@ def password_field(data: dict[str, Any], name: str) -> str:
 
 def email_problem(email: str) -> str | None:
     if not email:
-        return "Enter your email address"
+        return _("Enter your email address")
     if len(email) > 254 or not _EMAIL.match(email):
-        return "Enter an email address in the correct format, like name@example.com"
+        return _("Enter an email address in the correct format, like name@example.com")
     return None
+
+
+def local_path(target: str) -> str | None:
+    """A redirect target (after sign-in, or the language switcher), only if it stays on this site.
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash ("/\\t/evil.example" is
+    "//evil.example" to them), so a target with either, or with any other character that is not
+    printable, is refused. So is one whose dot segments collapse to a path starting with "//"
+    ("/.//evil.example"): no page of ours has one, and the same text copied into a link would name
+    another host."""
+    if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):
+        return None
+    if not target.isprintable() or urlsplit(urljoin("http://site/", target)).path.startswith("//"):
+        return None
+    return target

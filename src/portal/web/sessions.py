@@ -17,7 +17,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
-from portal import clock
+from portal import clock, i18n
 from portal.db import fetch
 from portal.db.tables import Session
 from portal.settings import Settings
@@ -64,7 +64,7 @@ class SessionStore:
         now = clock.now()
         rows = await fetch(
             "SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, u.id AS user_id, u.username, u.kind,"
-            " u.email FROM web_session s JOIN portal_user u ON u.id = s.user"
+            " u.email, u.language FROM web_session s JOIN portal_user u ON u.id = s.user"
             " WHERE s.token_hash = {} AND s.expires_at > {} AND s.created_at > {}",
             token_hash(token),
             now,
@@ -76,7 +76,9 @@ class SessionStore:
         expires_at = row["expires_at"]
         if now - row["last_seen_at"] >= _TOUCH_EVERY:
             expires_at = await self._touch(row["id"], row["created_at"], now)
-        return Viewer(row["user_id"], row["username"], row["kind"], row["email"], row["id"], expires_at)
+        return Viewer(
+            row["user_id"], row["username"], row["kind"], row["email"], row["id"], expires_at, row["language"]
+        )
 
     async def _touch(self, session_id: int, created_at: dt.datetime, now: dt.datetime) -> dt.datetime:
         expires_at = min(now + self.idle, created_at + self.absolute)
@@ -126,8 +128,9 @@ async def purge_sessions() -> None:
 
 async def provide_viewer(request: Request[Any, Any, Any], sessions: NamedDependency[SessionStore]) -> Viewer:
     """Dependency of every signed-in page: the viewer, or 401 (which the error handler turns into a
-    redirect to "Sign in")."""
+    redirect to "Sign in"). The page is in the language the viewer chose, if they chose one."""
     viewer = await sessions.load(sessions.token_from(request))
     if viewer is None:
         raise NotAuthorizedException()
+    i18n.choose(viewer.language)
     return viewer

@@ -21,7 +21,7 @@ from tests.integration.accounts.helpers import (
     start_registration,
 )
 
-TOO_MANY = TOO_MANY_WITHOUT_PHONE.format(phone="900 000 000")  # CUSTOMER_SERVICE_PHONE's default
+TOO_MANY = TOO_MANY_WITHOUT_PHONE % {"phone": "900 000 000"}  # CUSTOMER_SERVICE_PHONE's default
 
 
 async def check_bill(client: Any, details: dict[str, str], kind: str = "private") -> Any:

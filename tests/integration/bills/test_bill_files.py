@@ -45,7 +45,7 @@ async def test_pdf_is_prepared_by_the_worker_then_served(
     _, xml = facturx.get_xml_from_pdf(pdf.content, check_xsd=False)
     assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
 
-    stored = await Storage(settings.storage).read(f"bills/{bill['number']}.pdf")
+    stored = await Storage(settings.storage).read(f"bills/en/{bill['number']}.pdf")
     assert stored == pdf.content  # served from storage, rendered once
 
 

@@ -167,7 +167,7 @@ async def test_missing_pdfs_are_rendered_by_jobs_of_a_few_consecutive_bills(
             jobs = [
                 job
                 for bill_id in in_zip_order
-                if (job := await worker.queue.job(archive.render_key(bill_id))) is not None
+                if (job := await worker.queue.job(archive.render_key(bill_id, "en"))) is not None
             ]
             if all(job.status == "complete" for job in jobs):
                 break

@@ -27,9 +27,9 @@ async def test_the_worked_example_imports_and_its_decimal_line_is_printed_exactl
     bill = await Bill.select(Bill.id).where(Bill.number == "FA-2026/000102").first()
     assert bill is not None
     storage = Storage(settings.storage)
-    assert await bill_pdf.render(bill["id"], settings.issuer, storage) == "rendered"
-    assert await bill_pdf.render(bill["id"], settings.issuer, storage) == "already stored"
-    pdf = await storage.read(bill_pdf.key("FA-2026/000102"))
+    assert await bill_pdf.render(bill["id"], settings.issuer, storage, "en") == "rendered"
+    assert await bill_pdf.render(bill["id"], settings.issuer, storage, "en") == "already stored"
+    pdf = await storage.read(bill_pdf.key("FA-2026/000102", "en"))
     assert pdf is not None
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert re.search(r"Meter rental \(prorated\)\s+0,5\s+1,234567\s€\s+0,62\s€", text)

@@ -34,7 +34,7 @@ def _bill(number: str, account: str, reference: str) -> dict[str, Any]:
 
 async def _rendered(storage: Storage, numbers: list[str], within: float = 120) -> None:
     async with asyncio.timeout(within):
-        while not all([await storage.exists(f"bills/{number}.pdf") for number in numbers]):  # noqa: ASYNC110
+        while not all([await storage.exists(f"bills/en/{number}.pdf") for number in numbers]):  # noqa: ASYNC110
             await asyncio.sleep(0.1)
 
 
@@ -67,14 +67,14 @@ async def test_new_bills_are_rendered_and_announced_once_per_user_and_account(
 
     storage = Storage(settings.storage)
     await _rendered(storage, numbers)
-    before = {number: await storage.read(f"bills/{number}.pdf") for number in numbers}
+    before = {number: await storage.read(f"bills/en/{number}.pdf") for number in numbers}
 
     again = await run(data, settings, render=True)
     assert again.outcome.counts.skipped == 3
     assert again.outcome.issued is not None
     assert (again.outcome.issued.render_jobs, again.outcome.issued.emails) == (0, 0)
     assert await OutboxEmail.count().where(OutboxEmail.template == "new_bills") == 2
-    assert {number: await storage.read(f"bills/{number}.pdf") for number in numbers} == before
+    assert {number: await storage.read(f"bills/en/{number}.pdf") for number in numbers} == before
     assert len(mailbox.messages) == 2
 
 

@@ -77,7 +77,7 @@ async def test_bills_due_pdf_is_prepared_then_served_with_its_codes(
     assert fields[:4] == ["BCD", "002", "1", "SCT"] and fields[6] == settings.issuer.iban
     assert fields[7] == "EUR" + str(document["total_cents"] / 100).rstrip("0").rstrip(".")
 
-    assert await Storage(settings.storage).read(f"payment-documents/{reference}.pdf") == pdf.content
+    assert await Storage(settings.storage).read(f"payment-documents/en/{reference}.pdf") == pdf.content
 
 
 async def test_abandoned_drafts_go_after_a_day(client: Any, demo: None) -> None:

@@ -8,7 +8,6 @@ from portal.accounts.forms import (
     bill_details,
     check_bill_details,
     checkbox,
-    local_path,
     username_problem,
 )
 from portal.web.forms import email_problem, field
@@ -121,29 +120,6 @@ def test_account_number_check_digit() -> None:
     assert check_bill_details(wrong, "private")[1] == {
         "account_number": "Check the account number: one of its digits is wrong"
     }
-
-
-@pytest.mark.parametrize("target", ["/account", "/account/accounts/add?x=1#y", "/"])
-def test_local_paths_are_kept(target: str) -> None:
-    assert local_path(target) == target
-
-
-@pytest.mark.parametrize(
-    "target",
-    [
-        "",
-        "account",
-        "//evil.example",
-        "///evil.example",
-        "https://evil.example",
-        "http:/evil.example",
-        "/\\evil.example",
-        "\\\\evil.example",
-        "javascript:alert(1)",
-    ],
-)
-def test_other_targets_are_refused(target: str) -> None:
-    assert local_path(target) is None
 
 
 def test_field_reads_text_strips_and_keeps_it_whole() -> None:

@@ -76,6 +76,8 @@ class Payment(Table, tablename="payment"):
     created_at = Timestamptz()
     updated_at = Timestamptz()
     notified_at = Timestamptz(null=True, default=None)
+    language = Varchar(length=8, default="en")
+    """The language the payer paid in: the receipt's email is in it."""
 
 
 class PaymentNotification(Table, tablename="payment_notification"):

@@ -30,6 +30,8 @@ class User(Table, tablename="portal_user"):
     privacy_accepted_at = Timestamptz()
     last_sign_in_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+    language = Varchar(length=8, null=True, default=None)
+    """The language the user chose (`portal.i18n`); None: the cookie, the browser or the default decide."""
 
 
 class AccessRole(StrEnum):

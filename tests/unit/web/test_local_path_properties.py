@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from portal.accounts.forms import local_path
+from portal.web.forms import local_path
 
 SITE = "https://portal.example/"
 
@@ -57,3 +58,26 @@ segments = st.text(
 def test_plain_paths_on_the_site_are_kept(parts: list[str], trailing_slash: bool) -> None:
     path = "/" + "/".join(parts) + ("/" if trailing_slash and parts else "")
     assert local_path(path) == path
+
+
+@pytest.mark.parametrize("target", ["/account", "/account/accounts/add?x=1#y", "/"])
+def test_local_paths_are_kept(target: str) -> None:
+    assert local_path(target) == target
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "",
+        "account",
+        "//evil.example",
+        "///evil.example",
+        "https://evil.example",
+        "http:/evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_other_targets_are_refused(target: str) -> None:
+    assert local_path(target) is None

@@ -1,0 +1,165 @@
+"""The journeys once more in Spanish, with JavaScript on and off and axe at each step: registration,
+My bills → View online bill → the PDF, and pay by CPR code. The browser asks for Spanish (Accept-Language),
+and the payment goes to English and back with the header's switcher. The page
+objects find controls by role and their Spanish accessible names (the portal's catalogue, `SPANISH`);
+a few names are written out here too, so that a catalogue gone English would fail."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+from pypdf import PdfReader
+
+from e2e.conftest import LiveStack
+from e2e.data import bill_details, payment_data
+from e2e.pages import SPANISH
+from e2e.pages.accounts import AccountHome, PasswordPage, Registration, SignInPage
+from e2e.pages.files import download_when_ready
+from e2e.pages.payments import BillPayment, PaymentData
+from e2e.pages.sandbox_bank import SandboxBank
+from e2e.pages.site import HomePage
+from e2e.test_register import activation_link
+
+Axe = Callable[[Page], None]
+_ = SPANISH
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "locale": "es-ES"}
+
+
+def expect_spanish(page: Page) -> None:
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+
+
+def test_register_in_spanish(
+    page: Page, base_url: str, javascript: bool, axe: Axe, mailbox: Any, local_stack: LiveStack
+) -> None:
+    bill = bill_details(local_stack.customer(identity="dni"))
+    username = f"es-{'js' if javascript else 'nojs'}"
+    email = f"{username}@example.com"
+
+    HomePage(page, base_url, SPANISH).open()
+    expect_spanish(page)
+    axe(page)
+    page.get_by_role("navigation", name="Su servicio").get_by_role("link", name="Inicie sesión").click()
+    sign_in = SignInPage(page, SPANISH).expect_open()
+    axe(page)
+    sign_in.register("private")
+
+    registration = Registration(page, "private", SPANISH)
+    expect(page.get_by_role("heading", level=1, name="Introduzca los datos de su factura")).to_be_visible()
+    axe(page)
+    registration.enter_bill(bill, amount="1,00")
+    expect(page).to_have_title(re.compile("^Error: "))
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Estos datos no coinciden con ninguna de nuestras facturas"
+    )
+    expect(page.get_by_label("Número de contrato")).to_have_value(bill.account)
+    axe(page)
+    registration.enter_bill(bill)
+
+    axe(page)
+    registration.continue_()  # nothing filled in: a message next to each field, in Spanish
+    expect(page.get_by_role("alert")).to_contain_text(_("Read and accept the Privacy Policy to register"))
+    axe(page)
+    registration.enter_user(username, email)
+    axe(page)
+    registration.confirm()
+    expect(page.get_by_text(_("We have sent an email to ") + email)).to_be_visible()
+    expect_spanish(page)
+    axe(page)
+
+    link = activation_link(mailbox, email)  # the email is in Spanish too: its subject says so
+    [message] = [m for m in mailbox.messages if m["To"] == email]
+    assert "Oficina Virtual" in str(message.get_payload()[0].get_payload(decode=True).decode())
+    page.goto(link)
+    password = PasswordPage(page, SPANISH)
+    axe(page)
+    password.create("azul puerto violín mañana")
+    home = AccountHome(page, SPANISH).expect_signed_in(username)
+    home.expect_account(bill.account)
+    expect_spanish(page)
+    axe(page)
+
+
+def test_my_bills_and_the_bill_pdf_in_spanish(
+    page: Page, base_url: str, javascript: bool, axe: Axe, local_stack: LiveStack
+) -> None:
+    user = local_stack.customer(user="private").signs_in_as
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page, SPANISH).sign_in(user.username, user.password)
+    AccountHome(page, SPANISH).expect_signed_in(user.username)
+    page.get_by_role("navigation", name=_("Main menu")).get_by_role("link", name="Mis facturas").click()
+    expect(page.get_by_role("heading", level=1, name="Mis facturas")).to_be_visible()
+    expect_spanish(page)
+    axe(page)
+
+    page.get_by_role("link", name="Ver factura en línea").first.click()
+    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Factura FA\d+$"))).to_be_visible()
+    page.get_by_text(_("Actions"), exact=True).click()
+    axe(page)
+    page.get_by_role("link", name="Descargar la factura en PDF").click()
+    expect_spanish(page)
+    axe(page)
+    pdf = download_when_ready(page, javascript, re.compile(r"^Descargar la factura FA\d+ \(PDF\)$"), SPANISH)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "FACTURA DE AGUA" in text and "Total a pagar" in text and "Datos de pago" in text
+    assert "WATER BILL" not in text
+    assert re.search(r"9050758818501001\d{30}", re.sub(r"\s", "", text))
+
+
+def test_pay_by_cpr_code_in_spanish(
+    page: Page,
+    base_url: str,
+    javascript: bool,
+    axe: Axe,
+    local_stack: LiveStack,
+    mailbox: Any,
+) -> None:
+    due = local_stack.customer(identity="nie").accounts[0].pending[-1]
+    data = payment_data(due)
+    page.goto(base_url)
+    BillPayment(page, SPANISH).open_from_menu()
+    expect_spanish(page)
+    # The header's switcher: to English and back, on the same page each time.
+    page.get_by_role("button", name="English").click()
+    BillPayment(page).expect_open()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page).to_have_url(re.compile(r"/pay$"))
+    axe(page)
+    page.get_by_role("button", name="Español").click()
+    payment = BillPayment(page, SPANISH).expect_open()
+    expect(page).to_have_url(re.compile(r"/pay$"))
+    expect_spanish(page)
+    axe(page)
+    payment.choose_cpr_code()
+    expect(page.get_by_role("heading", level=1, name="Pagar ahora con código CPR")).to_be_visible()
+    axe(page)
+    payment.enter_code(PaymentData(data.cpr, data.issuer, data.reference, data.identification, "1,00"))
+    payment.expect_error(_("Check the reference: its last two digits do not match the rest of the details"))
+    axe(page)
+    page.get_by_label(_("Amount, in euros")).fill(data.amount)
+    page.get_by_role("button", name="Continuar").click()
+    payment.expect_check(_("Bill %(number)s", number=due.number), f"{due.amount} €")
+    axe(page)
+    payment.start_payment("pagador@example.com")
+    axe(page)
+    payment.go_to_bank()
+
+    bank = SandboxBank(page)  # the bank's own pages, in its language
+    bank.pay(card=SandboxBank.AUTHORISED)
+    bank.expect_result("Payment authorised")
+    bank.return_to_merchant()
+    payment.wait_for("Pago realizado", javascript=javascript)
+    expect_spanish(page)
+    axe(page)
+    [message] = mailbox.wait_for_sync(1)
+    body = message.get_payload()[0].get_payload(decode=True).decode()
+    assert "Gracias: el banco ha autorizado su pago con tarjeta" in body

@@ -1,0 +1,77 @@
+"""The language of each request, and the header's language switcher.
+
+A request is in, by order of precedence: the signed-in user's stored choice (set by `provide_viewer`, on
+the pages that read the session), the `language` cookie the switcher sets, the browser's Accept-Language,
+and the DEFAULT_LANGUAGE setting. A value the portal does not speak is skipped quietly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.response import Redirect
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from portal import i18n
+from portal.db.tables import User
+from portal.settings import Settings
+from portal.web.forms import Form, field, local_path
+from portal.web.security import host_cookie_name
+from portal.web.sessions import SessionStore
+
+_ONE_YEAR = 365 * 24 * 3600
+
+
+def language_cookie_name(settings: Settings) -> str:
+    return host_cookie_name(settings, "language")
+
+
+class LanguageMiddleware:
+    """Runs every request, error pages included, in its language (see the module's docstring)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.cookie_name = language_cookie_name(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        language = i18n.supported(connection.cookies.get(self.cookie_name)) or i18n.negotiate(
+            connection.headers.get("accept-language", "")
+        )
+        with i18n.speaking(language):
+            await self.app(scope, receive, send)
+
+
+@post("/language", name="set_language", include_in_schema=False)
+async def set_language(
+    request: Request[Any, Any, Any],
+    data: Form,
+    settings: NamedDependency[Settings],
+    sessions: NamedDependency[SessionStore],
+) -> Redirect:
+    """The switcher: remember the language (in a cookie, and for a signed-in user in their account, so
+    that their emails and PDFs are in it too) and go back to the page it was used on."""
+    destination = local_path(field(data, "return_to")) or "/"
+    language = i18n.supported(field(data, "language"))
+    if language is None:
+        return Redirect(destination, status_code=303)
+    viewer = await sessions.load(sessions.token_from(request))
+    if viewer is not None:
+        await User.update({User.language: language}).where(User.id == viewer.user_id)
+    cookie = Cookie(
+        key=language_cookie_name(settings),
+        value=language,
+        path="/",
+        max_age=_ONE_YEAR,
+        httponly=True,
+        secure=settings.web.secure_cookies,
+        samesite="lax",
+    )
+    return Redirect(destination, status_code=303, cookies=[cookie])

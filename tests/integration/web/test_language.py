@@ -1,0 +1,122 @@
+"""The language of a page: the signed-in user's choice, else the switcher's cookie, else the browser's
+Accept-Language, else DEFAULT_LANGUAGE; unknown values are ignored. Emails go out in the recipient's
+language, and a bill's PDF is printed once per language it is asked in."""
+
+import io
+import re
+from email.header import decode_header, make_header
+from typing import Any
+
+from pypdf import PdfReader
+
+from portal.db.tables import User
+from portal.infra.storage import Storage
+from tests.conftest import all_mail_sent, pdf_ready, submit, wait_until
+from tests.integration.bills.test_bill_files import ana_bill
+from tests.steps import ADMIN, sign_in
+
+LANG = re.compile(r'<html lang="([a-z]+)">')
+
+
+def language_of(page: Any) -> str:
+    match = LANG.search(page.text)
+    assert match is not None, page.text[:200]
+    return match.group(1)
+
+
+async def switch(client: Any, language: str, next_path: str = "/") -> Any:
+    return await submit(client, "/language", {"language": language, "return_to": next_path})
+
+
+async def test_the_browser_language_else_the_default(client: Any, db: None) -> None:
+    for header, expected in [
+        ("es-ES,es;q=0.9,en;q=0.8", "es"),
+        ("fr-FR,fr;q=0.9,es-MX;q=0.5", "es"),
+        ("en-GB,es;q=0.5", "en"),
+        ("fr, de;q=0.5", "en"),  # nothing the portal speaks: the default
+        ("es;q=nonsense", "en"),  # broken: ignored
+    ]:
+        page = await client.get("/", headers={"accept-language": header})
+        assert page.status_code == 200
+        assert language_of(page) == expected, header
+    spanish = await client.get("/", headers={"accept-language": "es"})
+    # The switcher offers the other language, named in itself.
+    assert 'lang="en"' in spanish.text and ">English</button>" in spanish.text
+    assert ">Español</button>" not in spanish.text
+
+
+async def test_the_switcher_remembers_the_choice_and_comes_back_to_the_page(client: Any, db: None) -> None:
+    response = await switch(client, "es", "/payments/pay?from=menu")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/payments/pay?from=menu"
+    assert "language=es" in response.headers["set-cookie"]
+    assert "HttpOnly" in response.headers["set-cookie"]
+    # The cookie beats the browser's language, on every page, error pages too.
+    assert language_of(await client.get("/", headers={"accept-language": "en"})) == "es"
+    missing = await client.get("/no-such-page", headers={"accept-language": "en"})
+    assert missing.status_code == 404 and language_of(missing) == "es"
+
+    # Unknown languages and other sites' addresses change nothing and go nowhere else.
+    unknown = await switch(client, "tlh", "/payments/pay")
+    assert unknown.status_code == 303 and unknown.headers["location"] == "/payments/pay"
+    assert "set-cookie" not in unknown.headers or "language=" not in unknown.headers["set-cookie"]
+    assert language_of(await client.get("/")) == "es"
+    away = await switch(client, "en", "//evil.example/")
+    assert away.headers["location"] == "/"
+    assert language_of(await client.get("/", headers={"accept-language": "es"})) == "en"
+
+    # A cookie with a value the portal does not speak is ignored quietly.
+    client.cookies.set("language", "xx")
+    assert language_of(await client.get("/", headers={"accept-language": "es"})) == "es"
+
+
+async def test_a_signed_in_users_choice_is_kept_with_their_account(client: Any, demo: None) -> None:
+    await sign_in(client)
+    await switch(client, "es", "/account")
+    assert (await User.select(User.language).where(User.username == "ana.demo").first()) == {"language": "es"}
+    client.cookies.clear()  # another browser: no cookie, an English one
+    await sign_in(client)
+    page = await client.get("/account", headers={"accept-language": "en"})
+    assert page.status_code == 200 and language_of(page) == "es"
+
+
+async def test_emails_are_in_the_recipients_language(
+    client: Any, demo: None, worker: Any, mailbox: Any
+) -> None:
+    # Ana chose Spanish; the request for a new password comes from an English browser.
+    await sign_in(client)
+    await switch(client, "es", "/account")
+    client.cookies.clear()
+    english = {"accept-language": "en"}
+    assert (
+        await submit(client, "/password/forgotten", {"login": "ana.demo"}, headers=english)
+    ).status_code == 303
+    # The administrator chose nothing: the email is in the language of the request.
+    spanish = {"accept-language": "es"}
+    assert (
+        await submit(client, "/password/forgotten", {"login": ADMIN[0]}, headers=spanish)
+    ).status_code == 303
+    assert await all_mail_sent() == 2
+    subjects = [" ".join(str(make_header(decode_header(m["Subject"]))).split()) for m in mailbox.messages]
+    assert subjects == ["Cree una nueva contraseña para la Oficina Virtual de Aguas de Ejemplo, S.A."] * 2
+    body = mailbox.messages[0].get_payload()[0].get_payload(decode=True).decode()
+    assert body.startswith("Hola, ") and "El enlace es válido durante 1 hora" in body
+
+
+async def test_a_bill_is_printed_once_per_language(
+    client: Any, demo: None, worker: Any, settings: Any
+) -> None:
+    bill = await ana_bill()
+    await sign_in(client)
+    texts = {}
+    for language in ("es", "en"):
+        await switch(client, language, f"/bills/{bill['id']}")
+        await client.get(f"/bills/{bill['id']}/pdf")
+        await wait_until(pdf_ready(client, f"/bills/{bill['id']}/pdf/status"), every=0.2)
+        pdf = await client.get(f"/bills/{bill['id']}/pdf")
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert await Storage(settings.storage).read(f"bills/{language}/{bill['number']}.pdf") == pdf.content
+        texts[language] = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "FACTURA DE AGUA" in texts["es"] and "Total a pagar" in texts["es"]
+    assert "WATER BILL" in texts["en"] and "Total to pay" in texts["en"]
+    assert "FACTURA DE AGUA" not in texts["en"]

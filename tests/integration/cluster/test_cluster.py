@@ -168,7 +168,7 @@ async def test_two_webs_and_two_workers_share_sessions_files_and_jobs(
     pdf = await b.get(f"/bills/{bill['id']}/pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and pdf.content == await storage.read(
-        f"bills/{bill['number']}.pdf"
+        f"bills/en/{bill['number']}.pdf"
     )
 
     # A massive download confirmed on B; the worker that builds its zip is killed mid-way.

@@ -80,6 +80,23 @@ async def test_a_signed_in_users_choice_is_kept_with_their_account(client: Any, 
     assert page.status_code == 200 and language_of(page) == "es"
 
 
+async def test_signing_in_sets_the_language_cookie_to_the_users_choice(client: Any, demo: None) -> None:
+    await sign_in(client)
+    await switch(client, "es", "/account")
+    client.cookies.clear()  # another browser: no cookie, an English one
+    english = {"accept-language": "en"}
+    assert language_of(await client.get("/", headers=english)) == "en"
+    await sign_in(client)
+    # A public page does not read the session: it follows the cookie that signing in set.
+    assert language_of(await client.get("/", headers=english)) == "es"
+
+    # Someone who never chose a language keeps the browser's.
+    client.cookies.clear()
+    await sign_in(client, ADMIN)
+    assert "language" not in client.cookies
+    assert language_of(await client.get("/", headers=english)) == "en"
+
+
 async def test_emails_are_in_the_recipients_language(
     client: Any, demo: None, worker: Any, mailbox: Any
 ) -> None:

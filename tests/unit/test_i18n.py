@@ -61,6 +61,17 @@ def test_every_message_is_translated(path):
     )
 
 
+def test_no_message_is_a_piece_of_a_sentence():
+    """A message that starts or ends with a space is glued to others or to a value: translators cannot
+    write it as a whole sentence in their word order. Such a sentence is one message with placeholders."""
+    pieces = [
+        f"{message_id!r} ({places[0]})"
+        for message_id, places in sorted(_extracted().items())
+        if message_id != message_id.strip()
+    ]
+    assert not pieces, "whole sentences with %(name)s placeholders instead:\n" + "\n".join(pieces)
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [

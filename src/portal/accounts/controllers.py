@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from portal import i18n
 from portal.accounts import forms, services, signing_in
 from portal.accounts.forms import REGISTRATION_KINDS
 from portal.accounts.services import Draft
@@ -22,6 +23,7 @@ from portal.notifications.mailer import Mailer
 from portal.settings import Settings
 from portal.viewer import Viewer
 from portal.web.forms import Form, field, local_path, password_field
+from portal.web.language import language_cookie
 from portal.web.pages import page, see_other
 from portal.web.sessions import SessionStore
 
@@ -64,7 +66,11 @@ class SignInController(Controller):
 
     @post("/sign-in", name="sign_in_post")
     async def sign_in(
-        self, request: Request[Any, Any, Any], data: Form, sessions: NamedDependency[SessionStore]
+        self,
+        request: Request[Any, Any, Any],
+        data: Form,
+        sessions: NamedDependency[SessionStore],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         login = field(data, "username")
         target = local_path(field(data, "next")) or "/account"
@@ -83,7 +89,11 @@ class SignInController(Controller):
                 next=local_path(target) or "",
                 kinds=REGISTRATION_KINDS,
             )
-        return see_other(target, [sessions.cookie(token)])
+        cookies = [sessions.cookie(token)]
+        viewer = await sessions.load(token)
+        if viewer is not None and (language := i18n.supported(viewer.language)):
+            cookies.append(language_cookie(settings, language))
+        return see_other(target, cookies)
 
     @post("/sign-out", name="sign_out")
     async def sign_out(

@@ -1,8 +1,9 @@
 """The language of each request, and the header's language switcher.
 
 A request is in, by order of precedence: the signed-in user's stored choice (set by `provide_viewer`, on
-the pages that read the session), the `language` cookie the switcher sets, the browser's Accept-Language,
-and the DEFAULT_LANGUAGE setting. A value the portal does not speak is skipped quietly.
+the pages that read the session), the `language` cookie (set by the switcher, and on signing in to the
+user's stored choice), the browser's Accept-Language, and the DEFAULT_LANGUAGE setting. A value the
+portal does not speak is skipped quietly.
 """
 
 from __future__ import annotations
@@ -28,6 +29,20 @@ _ONE_YEAR = 365 * 24 * 3600
 
 def language_cookie_name(settings: Settings) -> str:
     return host_cookie_name(settings, "language")
+
+
+def language_cookie(settings: Settings, language: str) -> Cookie:
+    """The browser remembers the language: set by the switcher, and on signing in to the user's stored choice
+    (so that the public pages they visit while signed in, which do not read the session, follow it too)."""
+    return Cookie(
+        key=language_cookie_name(settings),
+        value=language,
+        path="/",
+        max_age=_ONE_YEAR,
+        httponly=True,
+        secure=settings.web.secure_cookies,
+        samesite="lax",
+    )
 
 
 class LanguageMiddleware:
@@ -65,13 +80,4 @@ async def set_language(
     viewer = await sessions.load(sessions.token_from(request))
     if viewer is not None:
         await User.update({User.language: language}).where(User.id == viewer.user_id)
-    cookie = Cookie(
-        key=language_cookie_name(settings),
-        value=language,
-        path="/",
-        max_age=_ONE_YEAR,
-        httponly=True,
-        secure=settings.web.secure_cookies,
-        samesite="lax",
-    )
-    return Redirect(destination, status_code=303, cookies=[cookie])
+    return Redirect(destination, status_code=303, cookies=[language_cookie(settings, language)])

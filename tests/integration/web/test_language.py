@@ -1,6 +1,7 @@
 """The language of a page: the signed-in user's choice, else the switcher's cookie, else the browser's
 Accept-Language, else DEFAULT_LANGUAGE; unknown values are ignored. Emails go out in the recipient's
-language, and a bill's PDF is printed once per language it is asked in."""
+language, and a bill's PDF is printed once per language it is asked in; the bills due document and the
+card receipt print in Spanish too."""
 
 import io
 import re
@@ -9,10 +10,12 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from portal.db.tables import User
+from portal.db.tables import PaymentDocument, User
 from portal.infra.storage import Storage
 from tests.conftest import all_mail_sent, pdf_ready, submit, wait_until
 from tests.integration.bills.test_bill_files import ana_bill
+from tests.integration.payment_documents.test_document_journey import ANA_ACCOUNT, create, pending_bills
+from tests.integration.payments.helpers import MARIA_CENTS, check_page, notification, notify, start_payment
 from tests.steps import ADMIN, sign_in
 
 LANG = re.compile(r'<html lang="([a-z]+)">')
@@ -80,6 +83,23 @@ async def test_a_signed_in_users_choice_is_kept_with_their_account(client: Any, 
     assert page.status_code == 200 and language_of(page) == "es"
 
 
+async def test_signing_in_sets_the_language_cookie_to_the_users_choice(client: Any, demo: None) -> None:
+    await sign_in(client)
+    await switch(client, "es", "/account")
+    client.cookies.clear()  # another browser: no cookie, an English one
+    english = {"accept-language": "en"}
+    assert language_of(await client.get("/", headers=english)) == "en"
+    await sign_in(client)
+    # A public page does not read the session: it follows the cookie that signing in set.
+    assert language_of(await client.get("/", headers=english)) == "es"
+
+    # Someone who never chose a language keeps the browser's.
+    client.cookies.clear()
+    await sign_in(client, ADMIN)
+    assert "language" not in client.cookies
+    assert language_of(await client.get("/", headers=english)) == "en"
+
+
 async def test_emails_are_in_the_recipients_language(
     client: Any, demo: None, worker: Any, mailbox: Any
 ) -> None:
@@ -120,3 +140,43 @@ async def test_a_bill_is_printed_once_per_language(
     assert "FACTURA DE AGUA" in texts["es"] and "Total a pagar" in texts["es"]
     assert "WATER BILL" in texts["en"] and "Total to pay" in texts["en"]
     assert "FACTURA DE AGUA" not in texts["en"]
+
+
+def pdf_text(pdf: Any) -> str:
+    assert pdf.headers["content-type"] == "application/pdf"
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+
+
+async def test_the_bills_due_document_in_spanish(client: Any, demo: None, worker: Any, settings: Any) -> None:
+    await sign_in(client)
+    await switch(client, "es", "/payment-documents/")
+    bills = await pending_bills(ANA_ACCOUNT)
+    created = await create(client, [bill["id"] for bill in bills], confirmed="yes")
+    document_path = created.headers["location"].split("?")[0]
+    await client.get(f"{document_path}/pdf")
+    await wait_until(pdf_ready(client, f"{document_path}/pdf/status"), every=0.2)
+    pdf = await client.get(f"{document_path}/pdf")
+    text = pdf_text(pdf)
+    for spanish in (
+        "DOCUMENTO DE PAGO",
+        "Las facturas que paga este documento",
+        "Cómo pagar",
+        "Total a pagar",
+    ):
+        assert spanish in text
+    assert "BILLS DUE" not in text and "How to pay" not in text
+    reference = (await PaymentDocument.select(PaymentDocument.payment_reference).first())["payment_reference"]
+    assert await Storage(settings.storage).read(f"payment-documents/es/{reference}.pdf") == pdf.content
+
+
+async def test_the_card_receipt_in_spanish(client: Any, demo: None, worker: Any, settings: Any) -> None:
+    await switch(client, "es", "/pay/code")  # a payer who is not signed in
+    order = await start_payment(client, await check_page(client))
+    await notify(client, notification(order, MARIA_CENTS))
+    await wait_until(pdf_ready(client, f"/payments/{order}/receipt/status"), every=0.2)
+    pdf = await client.get(f"/payments/{order}/receipt.pdf")
+    text = pdf_text(pdf)
+    for spanish in ("JUSTIFICANTE DE PAGO", "Importe pagado", "Código de autorización", "14,69\xa0€"):
+        assert spanish in text
+    assert "PAYMENT RECEIPT" not in text and "Amount paid" not in text
+    assert await Storage(settings.storage).read(f"receipts/es/{order}.pdf") == pdf.content

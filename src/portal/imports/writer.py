@@ -320,6 +320,8 @@ class Importer:
         arrays = _columns(rows, fields)
         now = clock.now()
         inserted = [row[0] for row in await self.connection.fetch(insert, now, *arrays)]
+        if len(inserted) == len(rows):  # all new: nothing to update (the update scans the accounts)
+            return inserted, 0
         updated = await self.connection.fetch(update, inserted, *arrays)
         return inserted, len(updated)
 

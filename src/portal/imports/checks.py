@@ -7,12 +7,12 @@ so a dry run and a real run reject exactly the same lines for the same reasons.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import msgspec
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError
 
@@ -72,7 +72,9 @@ class BillRow:
 
     @property
     def lines_json(self) -> str:
-        return json.dumps(self.lines, ensure_ascii=False)
+        # msgspec: a tenth of json.dumps's time, on the path that writes every bill (stored as jsonb, so
+        # its spacing does not matter).
+        return msgspec.json.encode(self.lines).decode()
 
     def content(self) -> tuple[Any, ...]:
         """What makes the bill this bill (its status and payment may change; nothing else may)."""

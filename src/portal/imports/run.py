@@ -8,6 +8,7 @@ back, so it rejects what a real run would and writes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from portal import clock
 from portal.db import engine as db_engine
 from portal.imports import issuing
 from portal.imports.reader import Line, ReadError, Source
-from portal.imports.writer import BATCH, Counts, Importer, Rejection
+from portal.imports.writer import BATCH, Checked, Counts, Importer, Rejection
 from portal.settings import Settings
 
 
@@ -62,13 +63,22 @@ async def run_import(stream: BinaryIO, settings: Settings, options: Options) -> 
         if dry_run is not None:
             await dry_run.start()
         lines = source.lines()
-        while True:
-            batch, read_error = _next_batch(lines)
-            if batch:
-                await importer.batch(batch)
-                options.on_progress(source.bytes_read)
-            if read_error is not None or len(batch) < BATCH:
-                break
+        batch, read_error = _next_batch(lines)
+        checked = importer.check(batch)
+        while batch:
+            more = read_error is None and len(batch) == BATCH
+            # The next batch is read and checked in a thread while this one is written: the checks are
+            # Python's work and the writing mostly the database's, so the two overlap. Its rejections
+            # are reported when it is written, so the report keeps the file's order.
+            writing = asyncio.create_task(importer.write(checked))
+            try:
+                if more:
+                    batch, read_error, checked = await asyncio.to_thread(_next_checked, lines, importer)
+                else:
+                    batch = []
+            finally:
+                await writing
+            options.on_progress(source.bytes_read)
         if dry_run is not None:
             await dry_run.rollback()
             return Outcome(importer.counts, None, None, read_error)
@@ -83,6 +93,11 @@ async def run_import(stream: BinaryIO, settings: Settings, options: Options) -> 
         return Outcome(importer.counts, run_id, issued, read_error)
     finally:
         await connection.close()
+
+
+def _next_checked(lines: Iterator[Line], importer: Importer) -> tuple[list[Line], ReadError | None, Checked]:
+    batch, read_error = _next_batch(lines)
+    return batch, read_error, importer.check(batch)
 
 
 def _next_batch(lines: Iterator[Line]) -> tuple[list[Line], ReadError | None]:

@@ -106,6 +106,15 @@ class _Accepted:
     payments: list[PaymentRow] = field(default_factory=list)
 
 
+@dataclass
+class Checked:
+    """A batch's lines once decoded and checked: (line, text, row) for each good one, (line, error, key)
+    for each rejected one, in file order."""
+
+    parsed: list[tuple[int, str, Any]] = field(default_factory=list)
+    rejected: list[tuple[int, LineError, tuple[str, str] | None]] = field(default_factory=list)
+
+
 class Importer:
     """Imports batches of lines on one connection; remembers rejected keys so that later lines that
     refer to them are rejected with that reason (memory grows with rejections only)."""
@@ -139,24 +148,32 @@ class Importer:
             return LineError(field_name, f"{kind} {key} was rejected on line {line}")
         return LineError(field_name, f"no {kind} {key} in the portal or earlier in the file")
 
-    async def batch(self, lines: Iterable[Line]) -> None:
-        parsed: list[tuple[int, str, Any]] = []
+    def check(self, lines: Iterable[Line]) -> Checked:
+        """Decode and check a batch's lines, touching neither the database nor this importer's state, so
+        that the next batch can be checked (in a thread) while this one is written."""
+        checked = Checked()
         for line in lines:
             try:
                 if line.error is not None:
                     raise line.error
                 record = _decode(line)
-                parsed.append((line.number, line.text, self._check(record)))
+                checked.parsed.append((line.number, line.text, self._check(record)))
             except LineError as exc:
-                self._reject(line.number, exc, _key_of(line.text))
-        if not parsed:
+                checked.rejected.append((line.number, exc, _key_of(line.text)))
+        return checked
+
+    async def write(self, checked: Checked) -> None:
+        """Report a checked batch's rejections, then walk its lines and write them in one transaction."""
+        for number, error, key in checked.rejected:
+            self._reject(number, error, key)
+        if not checked.parsed:
             return
         async with self.connection.transaction():
             # Imports running at once take turns batch by batch, each seeing what the other committed.
             await self.connection.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
-            known = await self._lookup(parsed)
+            known = await self._lookup(checked.parsed)
             accepted = _Accepted()
-            for number, text, row in parsed:
+            for number, text, row in checked.parsed:
                 try:
                     self._walk(number, row, known, accepted)
                 except LineError as exc:
@@ -303,6 +320,8 @@ class Importer:
         arrays = _columns(rows, fields)
         now = clock.now()
         inserted = [row[0] for row in await self.connection.fetch(insert, now, *arrays)]
+        if len(inserted) == len(rows):  # all new: nothing to update (the update scans the accounts)
+            return inserted, 0
         updated = await self.connection.fetch(update, inserted, *arrays)
         return inserted, len(updated)
 

@@ -185,6 +185,23 @@ async def test_bad_lines_never_stop_good_ones_nor_are_half_loaded(
     ]  # fmt: skip
 
 
+async def test_a_batch_checked_ahead_changes_neither_the_reports_order_nor_their_words(
+    db: None, settings: Settings, monkeypatch: Any
+) -> None:
+    import portal.imports.run
+
+    # The second batch is checked while the first is written: its rejected account (line 3) must not
+    # be cited by, nor reported before, the first batch's bill for that account (line 2).
+    monkeypatch.setattr(portal.imports.run, "BATCH", 2)
+    no_iban = record(ACCOUNT_RECORD, payment_method="direct_debit")
+    result = await run(jsonl(CUSTOMER, BILL, no_iban, BILL), settings)
+    assert result.rejections == [
+        f"line 2: account: no account {ACCOUNT} in the portal or earlier in the file",
+        "line 3: iban: required when payment_method is direct_debit",
+        f"line 4: account: account {ACCOUNT} was rejected on line 3",
+    ]
+
+
 async def test_an_empty_file_imports_nothing(db: None, settings: Settings) -> None:
     result = await run(b"", settings)
     assert result.summary == "imported 0 bills, 0 customers, 0 accounts, 0 payments; skipped 0; rejected 0"

@@ -72,7 +72,7 @@ def test_register_in_spanish(
     registration.enter_user(username, email)
     axe(page)
     registration.confirm()
-    expect(page.get_by_text(_("We have sent an email to ") + email)).to_be_visible()
+    expect(page.get_by_text(_("We have sent an email to %(email)s", email=email))).to_be_visible()
     expect_spanish(page)
     axe(page)
 

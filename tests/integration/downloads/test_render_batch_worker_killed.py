@@ -26,11 +26,11 @@ async def test_a_killed_workers_render_batch_is_rendered_by_another_soon(
 ) -> None:
     storage = Storage(settings.storage)
     bills = await Bill.select(Bill.id, Bill.number).order_by(Bill.id).limit(BATCH)
-    key = render_key(bills[0]["id"])
-    await RENDER_PDFS.enqueue(queue, key=key, bill_ids=[bill["id"] for bill in bills])
+    key = render_key(bills[0]["id"], "en")
+    await RENDER_PDFS.enqueue(queue, key=key, bill_ids=[bill["id"] for bill in bills], language="en")
 
     async def stored() -> int:
-        return sum([await storage.exists(bill_pdf.key(bill["number"])) for bill in bills])
+        return sum([await storage.exists(bill_pdf.key(bill["number"], "en")) for bill in bills])
 
     first = portal.start("worker-1", "worker")
 

@@ -102,7 +102,7 @@ def test_an_imported_bill_is_emailed_listed_and_its_pdf_ready(
     message = _email_about(mailbox, number)
     assert message["To"] == user.email
     assert message["Subject"].startswith(f"Your new bill {number} for account {account}")
-    _wait_for_file(local_stack.log_dir / "files" / "bills" / f"{number}.pdf")
+    _wait_for_file(local_stack.log_dir / "files" / "bills" / "en" / f"{number}.pdf")
 
     page.goto(f"{base_url}/sign-in")
     SignInPage(page).sign_in(user.username, user.password)

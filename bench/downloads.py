@@ -369,10 +369,12 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             stop_workers(workers)
 
         # Memory: every bill's PDF present (one real PDF, hard-linked), one worker zipping them all.
-        sample_pdf = next((cold_store / "bills").iterdir())
-        (memory_store / "bills").mkdir()
+        from portal.bills import pdf as bill_pdf
+
+        sample_pdf = cold_store / bill_pdf.key(bills[0][1], "en")
+        (memory_store / bill_pdf.key(bills[0][1], "en")).parent.mkdir(parents=True)
         for _, number in bills[: args.memory_bills]:
-            os.link(sample_pdf, memory_store / "bills" / f"{number}.pdf")
+            os.link(sample_pdf, memory_store / bill_pdf.key(number, "en"))
         bench.settings = dataclasses.replace(
             bench.settings, storage=dataclasses.replace(bench.settings.storage, url=f"file:{memory_store}")
         )

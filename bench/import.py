@@ -132,6 +132,7 @@ async def _issuing(url: str, bills: int, storage: Path) -> dict[str, Any]:
 
     import downloads
 
+    from portal.bills import pdf as bill_pdf
     from portal.db.tables import Bill
     from portal.imports import issuing
     from portal.infra.queue import make_queue
@@ -154,7 +155,8 @@ async def _issuing(url: str, bills: int, storage: Path) -> dict[str, Any]:
             numbers = [row["number"] for row in await Bill.raw("SELECT number FROM bill")]
             processes = [psutil.Process(worker.pid) for worker in workers]
             peak_rss = 0
-            while not all((storage / "bills" / f"{number}.pdf").exists() for number in numbers):
+            # Issuing prints the default language (English).
+            while not all((storage / bill_pdf.key(number, "en")).exists() for number in numbers):
                 peak_rss = max(peak_rss, *(process.memory_info().rss for process in processes))
                 await asyncio.sleep(0.1)
             seconds = time.perf_counter() - started

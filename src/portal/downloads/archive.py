@@ -439,14 +439,12 @@ async def _finish(request_id: int, size: int, settings: Settings, env: Environme
         )
         if rows:
             row = rows[0]
-            email_id = await outbox.store_email(
+            email_id = await outbox.store_email_to_user(
                 env,
+                row,
                 dedupe_key=f"download-ready:{request_id}",
                 template="download_ready",
-                to_address=row["email"],
-                language=row["language"],
                 context={
-                    "username": row["username"],
                     "file_name": row["file_name"],
                     "bill_count": row["bill_count"],
                     "expires_at": row["expires_at"].date(),

@@ -67,14 +67,12 @@ async def store_emails(connection: asyncpg.Connection, run_id: int, env: Environ
     for recipient in await connection.fetch(_RECIPIENTS, run_id):
         bills = await connection.fetch(_BILLS, run_id, recipient["account_id"])
         email_ids.append(
-            await outbox.store_email(
+            await outbox.store_email_to_user(
                 env,
+                recipient,
                 dedupe_key=f"new-bills:{recipient['user_id']}:{recipient['first_bill']}",
                 template="new_bills",
-                to_address=recipient["email"],
-                language=recipient["language"],
                 context={
-                    "username": recipient["username"],
                     "account_number": recipient["number"],
                     "supply_address": recipient["supply_address"],
                     "bills": [dict(bill) for bill in bills],

@@ -8,6 +8,7 @@ re-enqueues anything left unsent (e.g. the enqueue was lost after the row was co
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
@@ -78,6 +79,21 @@ async def store_email(
         clock.now(),
     )
     return int(rows[0]["id"])
+
+
+async def store_email_to_user(
+    env: Environment, user: Mapping[str, Any], *, dedupe_key: str, template: str, context: dict[str, Any]
+) -> int:
+    """`store_email` to a user whose row the caller has just read (its `email`, `language` and `username`
+    columns): to that address, in that language, with the username in the context for the greeting."""
+    return await store_email(
+        env,
+        dedupe_key=dedupe_key,
+        template=template,
+        to_address=user["email"],
+        language=user["language"],
+        context={"username": user["username"], **context},
+    )
 
 
 async def _language_of(address: str) -> str | None:

@@ -13,6 +13,8 @@ asyncio HTTP/1.1 client below; both run in a process of their own and keep their
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import math
 import os
 import re
@@ -26,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -387,6 +390,15 @@ async def _python_load(url: str, cookie: str | None, connections: int, seconds: 
     elapsed = time.perf_counter() - began
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
     return Load(len(latencies), elapsed, len(latencies) / elapsed, cuts[49], cuts[89], cuts[98])
+
+
+def save_results(name: str, results: dict[str, Any]) -> None:
+    """Write a benchmark's results to var/bench/results/<name>-<local time>.json, and print its targets'
+    verdicts (`results["passed"]`) with the file's path."""
+    out = BENCH_DIR / "results" / f"{name}-{dt.datetime.now():%Y%m%dT%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results["passed"]), f"→ {out.relative_to(ROOT)}")
 
 
 def median(values: Sequence[float]) -> float:

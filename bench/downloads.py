@@ -4,8 +4,8 @@
     .venv/bin/python bench/downloads.py --bills 1000 --memory-bills 10000 --workers 2
 
 Uses the `portal_bench_10000` dataset of bench/_common.py (built once with `portal demo --bills 10000`,
-migrated again here so the download tables exist). Requests are made by bench.admin through the real
-services (`save_details`, `update_marks`, `confirm`), and built by real `portal worker` processes:
+migrated again on every run, so the download tables exist). Requests are made by bench.admin through the
+real services (`save_details`, `update_marks`, `confirm`), and built by real `portal worker` processes:
 
 1. one bill's render time: `portal.bills.pdf.render` of each of the request's 1,000 bills, one
    after another in this process after a warm-up render, into a scratch folder; half of them just
@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import dataclasses
 import datetime as dt
-import json
 import os
 import shutil
 import statistics
@@ -43,6 +42,20 @@ if TYPE_CHECKING:
     from portal.settings import StorageSettings
 
 BENCH_FILES = c.BENCH_DIR / "downloads"
+
+
+def use_dataset(server: str, queue_url: str = "") -> str:
+    """The URL of the `portal_bench_10000` dataset, made this process's database (the services run here),
+    with its queue in that database, or at `queue_url` when one is given."""
+    dataset = c.ensure_dataset(server, 10_000)
+    os.environ.update(
+        DATABASE_URL=dataset.url, PICCOLO_CONF="portal.db.piccolo_conf", PORTAL_ENV="development"
+    )
+    if queue_url:
+        os.environ["QUEUE_URL"] = queue_url
+    else:
+        os.environ.pop("QUEUE_URL", None)
+    return dataset.url
 
 
 def start_workers(
@@ -425,17 +438,8 @@ def main() -> int:
     args = parser.parse_args()
     server, embedded = c.server_url()
     try:
-        dataset = c.ensure_dataset(server, 10_000)
-        env = c.portal_env(dataset.url)
-        subprocess.run([sys.executable, "-m", "portal.cli", "db", "migrate"], env=env, check=True, cwd=c.ROOT)
-        os.environ.update(
-            DATABASE_URL=dataset.url, PICCOLO_CONF="portal.db.piccolo_conf", PORTAL_ENV="development"
-        )
-        if args.queue_url:
-            os.environ["QUEUE_URL"] = args.queue_url
-        else:
-            os.environ.pop("QUEUE_URL", None)
-        results = asyncio.run(run(args, dataset.url))
+        url = use_dataset(server, args.queue_url)
+        results = asyncio.run(run(args, url))
     finally:
         if embedded:
             c.stop_embedded()
@@ -449,10 +453,7 @@ def main() -> int:
         "warm": results["warm"]["speedup"] >= 20,
         "memory": results["memory"]["peak_rss_mb"] <= 400,
     }
-    out = c.BENCH_DIR / "results" / f"downloads-{dt.datetime.now():%Y%m%dT%H%M%S}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(json.dumps(results["passed"]), f"→ {out.relative_to(c.ROOT)}")
+    c.save_results("downloads", results)
     return 0
 
 

@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -120,15 +117,9 @@ def main() -> int:
     server_url, embedded = c.server_url()
     weed = Path(tempfile.mkdtemp(prefix="bench-weed-"))
     try:
-        dataset = c.ensure_dataset(server_url, 10_000)
-        env = c.portal_env(dataset.url)
-        subprocess.run([sys.executable, "-m", "portal.cli", "db", "migrate"], env=env, check=True, cwd=c.ROOT)
-        os.environ.update(
-            DATABASE_URL=dataset.url, PICCOLO_CONF="portal.db.piccolo_conf", PORTAL_ENV="development"
-        )
-        os.environ.pop("QUEUE_URL", None)
+        url = d.use_dataset(server_url)
         with SeaweedFS(weed) as server:
-            results = asyncio.run(run(args, dataset.url, server))
+            results = asyncio.run(run(args, url, server))
     finally:
         shutil.rmtree(weed, ignore_errors=True)
         shutil.rmtree(FILES, ignore_errors=True)
@@ -136,10 +127,7 @@ def main() -> int:
             c.stop_embedded()
     results["target_ratio_at_most"] = TARGET
     results["passed"] = {phase: results[phase]["ratio"] <= TARGET for phase in ("cold", "warm")}
-    out = c.BENCH_DIR / "results" / f"storage-{dt.datetime.now():%Y%m%dT%H%M%S}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(json.dumps(results["passed"]), f"→ {out.relative_to(c.ROOT)}")
+    c.save_results("storage", results)
     return 0
 
 

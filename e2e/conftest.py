@@ -28,6 +28,7 @@ from conftest import free_port
 from e2e import checks
 from e2e.axe import assert_accessible
 from e2e.data import FreshCustomer
+from tests.processes import stop_processes
 
 # The checks run on every page a browser test visits, beside axe: valid HTML and reflow (e2e/checks.py).
 html_validator = checks.html_validator
@@ -187,14 +188,10 @@ class LiveStack:
             worker.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                raise
+        # The portal's commands must stop on SIGTERM: one that had to be killed fails the run.
+        if killed := stop_processes(self.processes.values()):
+            names = [name for name, process in self.processes.items() if process in killed]
+            raise RuntimeError(f"{', '.join(names)} did not stop within 20 s of SIGTERM; see {self.log_dir}")
 
 
 @pytest.fixture(scope="session")

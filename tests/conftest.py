@@ -9,7 +9,6 @@ import datetime as dt
 import io
 import os
 import re
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -192,18 +191,6 @@ def pdf_ready(client: httpx.AsyncClient, status_path: str) -> Callable[[], Await
 
 
 CSRF_IN_PAGE = re.compile(r'name="_csrf_token" value="([^"]+)"|"x-csrftoken": "([^"]+)"')
-
-
-def stop_processes(processes: list[subprocess.Popen[bytes]], within: float = 20) -> None:
-    """SIGTERM to each process still running, then SIGKILL to any that has not stopped `within` seconds."""
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=within)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 async def csrf_token(client: Any) -> str:

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,26 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server.stop()
 
 
+def stop_processes(
+    processes: Iterable[subprocess.Popen[bytes]], within: float = 20
+) -> list[subprocess.Popen[bytes]]:
+    """SIGTERM to each process still running, then SIGKILL to any that has not stopped `within` seconds
+    later; returns the ones it had to kill."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    killed = []
+    for process in processes:
+        try:
+            process.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            killed.append(process)
+    return killed
+
+
 class Portal:
     """`portal …` processes on this test's database and SMTP server, each logging to a file."""
 
@@ -98,15 +118,7 @@ class Portal:
         return (self.folder / f"{name}.log").read_text()
 
     def stop(self) -> None:
-        for process in self.started:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(self.started)
 
 
 def storage_env(storage: StorageSettings) -> dict[str, str]:

@@ -31,7 +31,7 @@ from portal.settings import Settings
 from tests.conftest import all_mail_sent, pdf_ready, submit, wait_until
 from tests.integration.bills.test_bill_files import ana_bill
 from tests.integration.downloads.download_steps import bills_in_period, request_until_check
-from tests.processes import storage_env
+from tests.processes import stop_processes, storage_env
 from tests.seaweedfs import SeaweedFS
 from tests.steps import sign_in
 
@@ -102,15 +102,7 @@ class Cluster:
             assert process.poll() is None or process.returncode == -signal.SIGKILL, self.log(name)
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(self.processes.values())
 
 
 @pytest.fixture

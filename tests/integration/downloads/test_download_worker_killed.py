@@ -31,13 +31,12 @@ from portal.settings import DownloadSettings, Settings
 from tests.conftest import (
     all_mail_sent,
     running,
-    stop_processes,
     stored_keys,
     submit,
     wait_until,
 )
 from tests.integration.downloads.download_steps import bills_in_period, request_until_check
-from tests.processes import storage_env
+from tests.processes import stop_processes, storage_env
 from tests.steps import sign_in
 
 HEARTBEAT = 10

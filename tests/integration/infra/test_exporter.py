@@ -19,7 +19,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import free_port
-from tests.conftest import stop_processes, wait_until
+from tests.conftest import wait_until
+from tests.processes import stop_processes
 
 
 def _get(url: str) -> tuple[int, str]:

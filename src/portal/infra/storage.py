@@ -36,7 +36,7 @@ network all answer, and it costs the same however many files are stored)."""
 
 
 def checked_key(key: str) -> str:
-    """A key such as `bills/FA00000000025.pdf`; keys never leave the root."""
+    """A key such as `bills/en/FA00000000025.pdf`; keys never leave the root."""
     if any(part in {"", ".", ".."} for part in key.split("/")):
         raise ValueError(f"Not a storage key: {key!r}")
     return key

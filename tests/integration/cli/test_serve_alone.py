@@ -1,8 +1,9 @@
 """`portal serve` on its own (DATABASE_URL set, nothing else): it finds its database without `portal run`
-having set PICCOLO_CONF for it, and logs JSON lines, one per request."""
+having set PICCOLO_CONF for it, logs JSON lines, one per request, and keeps idle connections open."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -37,6 +38,17 @@ def test_serve_alone_answers_ready() -> None:
             except OSError:
                 time.sleep(0.2)
         assert body == "database: ok\nqueue: ok\nstorage: ok\n"
+        # A client that comes back to an idle connection after a few seconds (a reader on a page, a
+        # proxy's pooled connection) is answered on it, not cut off while it sends.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+        first = connection.sock.getsockname()
+        time.sleep(6)
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().status == 200
+        assert connection.sock.getsockname() == first  # the same connection, not a new one
+        connection.close()
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)

@@ -10,10 +10,11 @@ import runs with `--no-render`: rendering is the workers' (issuing), measured by
 
 `--issuing N`: instead, issuing's render yardstick. N bills imported with `--no-render`, then the run's
 render jobs queued exactly as the importer's issuing queues them (`portal.imports.issuing.queue_renders`)
-for 2 worker processes already running; the wall time until every PDF is stored, against N × one bill's
-render ÷ 2 (one bill's render: the mean of 20 of those bills rendered one after another in this process,
-as bench/downloads.py measures it). Target ≤ 1.15; the workers' peak RSS (target ≤ 300 MB). Then a
-massive download of those N bills by an administrator who sees them: Confirm → ready, target ≤ 5 s.
+for W worker processes already running (`--workers W`, 2 by default); the wall time until every PDF is
+stored, against N × one bill's render ÷ W (one bill's render: the mean of 20 of those bills rendered one
+after another in this process, as bench/downloads.py measures it). Target ≤ 1.15 with 2; the workers'
+peak RSS (target ≤ 300 MB). Then a massive download of those N bills by an administrator who sees them:
+Confirm → ready, target ≤ 5 s. Issue 17's scaling: the bills a second with `--workers 1`, then 2.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def fresh_database(server: str, name: str) -> str:
     return url
 
 
-async def _issuing(url: str, bills: int, storage: Path) -> dict[str, Any]:
+async def _issuing(url: str, bills: int, storage: Path, worker_count: int) -> dict[str, Any]:
     import shutil
 
     import downloads
@@ -143,7 +144,7 @@ async def _issuing(url: str, bills: int, storage: Path) -> dict[str, Any]:
     shutil.rmtree(scratch, ignore_errors=True)
     times, _ = await bench.render_time([(r["id"], r["number"]) for r in rows[1:]], rows[0]["id"], scratch)
     one = sum(times) / len(times)
-    workers = downloads.start_workers(url, storage, 2, 4, name="import")
+    workers = downloads.start_workers(url, storage, worker_count, 4, name="import")
     try:
         queue = make_queue(bench.settings, max_connections=2)
         await queue.connect()
@@ -169,9 +170,11 @@ async def _issuing(url: str, bills: int, storage: Path) -> dict[str, Any]:
         download_seconds, _ = await bench.download("after issuing", bills)
     finally:
         downloads.stop_workers(workers)
-    ideal = bills * one / 2
+    ideal = bills * one / worker_count
     return {
         "bills": bills,
+        "workers": worker_count,
+        "bills_per_second": bills / seconds,
         "jobs": jobs,
         "one_render": one,
         "seconds": seconds,
@@ -182,7 +185,7 @@ async def _issuing(url: str, bills: int, storage: Path) -> dict[str, Any]:
     }
 
 
-def issuing_part(server: str, bills: int) -> None:
+def issuing_part(server: str, bills: int, worker_count: int) -> None:
     import os
     import shutil
 
@@ -198,10 +201,11 @@ def issuing_part(server: str, bills: int) -> None:
         path.unlink(missing_ok=True)
     os.environ.update(DATABASE_URL=url, PICCOLO_CONF="portal.db.piccolo_conf", PORTAL_ENV="development")
     os.environ.pop("QUEUE_URL", None)
-    results = asyncio.run(_issuing(url, bills, storage))
+    results = asyncio.run(_issuing(url, bills, storage, worker_count))
     results["machine"] = c.machine()
     print(
-        f"issuing {bills} bills with 2 workers: {results['seconds']:.1f} s in {results['jobs']} render jobs;"
+        f"issuing {bills} bills with {worker_count} worker processes: {results['seconds']:.1f} s"
+        f" ({results['bills_per_second']:.2f} bills/s) in {results['jobs']} render jobs;"
         f" one bill's render {results['one_render']:.3f} s; ideal {results['ideal']:.1f} s;"
         f" ratio {results['ratio']:.2f} (target ≤ 1.15);"
         f" worker peak RSS {results['worker_peak_rss_mb']:.0f} MB (target ≤ 300)"
@@ -221,11 +225,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep-file", action="store_true", help="keep the generated JSON Lines file")
     parser.add_argument("--issuing", type=int, default=0, metavar="N", help="issuing's render yardstick")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes for --issuing (1 then 2: issue 17's scaling)"
+    )
     args = parser.parse_args()
     server, embedded = c.server_url()
     if args.issuing:
         try:
-            issuing_part(server, args.issuing)
+            issuing_part(server, args.issuing, args.workers)
         finally:
             if embedded:
                 c.stop_embedded()

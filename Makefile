@@ -11,6 +11,10 @@ CHROMIUM ?= /usr/lib/chromium/chromium
 VNU_VERSION := 26.9.27
 VNU_JAR := $(TOOLS)/node_modules/vnu-jar/build/dist/vnu.jar
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+# The tests run in parallel (pytest-xdist), one worker per core, at most 4: each worker has databases of
+# its own on the run's one PostgreSQL (and, for the end-to-end tests, a live portal of its own).
+# TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -gt 4 ] && n=4; echo $$n)
 # The end-to-end files' order: name, reverse, or random (with a printed seed; .ci/run uses it).
 E2E_ORDER ?= name
 
@@ -102,16 +106,16 @@ redis:
 	fi
 
 test-in-process: install redis
-	$(PYTEST) tests
+	$(PYTEST) -n $(TEST_WORKERS) tests
 
 test-unit: install
 	$(PYTEST) tests/unit
 
 test-integration: install redis
-	$(PYTEST) tests/integration
+	$(PYTEST) -n $(TEST_WORKERS) tests/integration
 
 test-e2e: install browser validator
-	CHROMIUM=$(CHROMIUM) $(PYTEST) e2e --file-order $(E2E_ORDER) --tracing retain-on-failure --output test-results
+	CHROMIUM=$(CHROMIUM) $(PYTEST) -n $(TEST_WORKERS) e2e --file-order $(E2E_ORDER) --tracing retain-on-failure --output test-results
 
 lint: install
 	$(BIN)/ruff check .

@@ -77,29 +77,55 @@ async def _throwaway_durability(admin_url: str) -> None:
         await conn.close()
 
 
-def _suffix() -> str:
-    # Parallel runs against one shared server (CI passes) must not drop each other's databases.
-    return os.environ.get("TEST_DATABASE_SUFFIX", str(os.getpid()))
+def _suffix(config: pytest.Config) -> str:
+    # Parallel runs against one shared server (CI passes) must not drop each other's databases, nor may
+    # the workers of one run (pytest-xdist's gw0, gw1, …).
+    suffix = os.environ.get("TEST_DATABASE_SUFFIX", str(os.getpid()))
+    worker = _xdist_worker(config)
+    return f"{suffix}_{worker}" if worker else suffix
+
+
+def _xdist_worker(config: pytest.Config) -> str | None:
+    """This process's name among pytest-xdist's workers (gw0, gw1, …), or None when it runs tests alone."""
+    workerinput = getattr(config, "workerinput", None)
+    return None if workerinput is None else str(workerinput["workerid"])
+
+
+def _runs_tests(config: pytest.Config) -> bool:
+    """False in the controller of `pytest -n N`, which only hands tests to its workers."""
+    return _xdist_worker(config) is not None or not getattr(config.option, "numprocesses", None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     global _embedded_dir
     os.environ["PORTAL_ENV"] = "test"
-    if config.getoption("s3"):
-        global _s3_server
-        from tests.seaweedfs import SeaweedFS
+    worker = _xdist_worker(config)
+    if worker is None:
+        # One SeaweedFS and one embedded PostgreSQL for the run: with `-n N`, the workers, started after
+        # this with this environment, share them (each with databases and a storage prefix of its own).
+        if config.getoption("s3"):
+            global _s3_server
+            from tests.seaweedfs import SeaweedFS
 
-        _s3_server = SeaweedFS(Path(tempfile.mkdtemp(prefix="ptweed-", dir="/tmp"))).start()
-        os.environ.update(_s3_server.environment())  # the tests' settings and the processes they start
-    admin_url = os.environ.get("TEST_DATABASE_URL")
-    if not admin_url:
-        from portal.db import embedded
+            _s3_server = SeaweedFS(Path(tempfile.mkdtemp(prefix="ptweed-", dir="/tmp"))).start()
+            os.environ.update(_s3_server.environment())  # the tests' settings and the processes they start
+        if not os.environ.get("TEST_DATABASE_URL"):
+            from portal.db import embedded
 
-        # Short path: the server's Unix socket lives in this folder.
-        _embedded_dir = Path(tempfile.mkdtemp(prefix="ptpg-", dir="/tmp"))
-        admin_url = embedded.start(_embedded_dir)
-        asyncio.run(_throwaway_durability(admin_url))
-    suffix = _suffix()
+            # Short path: the server's Unix socket lives in this folder.
+            _embedded_dir = Path(tempfile.mkdtemp(prefix="ptpg-", dir="/tmp"))
+            admin_url = embedded.start(_embedded_dir)
+            asyncio.run(_throwaway_durability(admin_url))
+            os.environ["TEST_ADMIN_DATABASE_URL"] = admin_url
+    elif os.environ.get("STORAGE_URL", "").startswith("s3://"):
+        os.environ["STORAGE_URL"] = f"{os.environ['STORAGE_URL'].rstrip('/')}/{worker}"
+    if os.environ.get("TEST_QUEUE_URLS"):  # .ci/run's Redis pass: a database for each worker
+        index = int((worker or "gw0").removeprefix("gw"))
+        os.environ["QUEUE_URL"] = os.environ["TEST_QUEUE_URLS"].split()[index]
+    if not _runs_tests(config):
+        return
+    admin_url = os.environ.get("TEST_DATABASE_URL") or os.environ["TEST_ADMIN_DATABASE_URL"]
+    suffix = _suffix(config)
     names = {"DATABASE_URL": f"portal_test_{suffix}", "E2E_DATABASE_URL": f"portal_e2e_{suffix}"}
     asyncio.run(_recreate(admin_url, list(names.values())))
     for variable, name in names.items():
@@ -115,13 +141,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _s3_server is not None:
         _s3_server.stop()
         shutil.rmtree(_s3_server.folder, ignore_errors=True)
-    admin_url = os.environ.get("TEST_ADMIN_DATABASE_URL")
     if _embedded_dir is not None:
         from portal.db import embedded
 
-        embedded.stop(_embedded_dir)
+        embedded.stop(_embedded_dir)  # its databases with it
         shutil.rmtree(_embedded_dir, ignore_errors=True)
-    elif admin_url:
+    elif _runs_tests(config) and os.environ.get("TEST_DATABASE_URL"):
+        admin_url = os.environ["TEST_DATABASE_URL"]
         names = [urlsplit(os.environ[v]).path.lstrip("/") for v in ("DATABASE_URL", "E2E_DATABASE_URL")]
 
         async def drop() -> None:
@@ -135,6 +161,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
                 await conn.close()
 
         asyncio.run(drop())
+    # A worker of `-n N` on the embedded server leaves its databases to the server's stop by the controller.
 
 
 def free_port() -> int:

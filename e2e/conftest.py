@@ -62,9 +62,16 @@ _ORDER_SEED = pytest.StashKey[int]()
 
 def _order_seed(config: pytest.Config) -> int:
     if _ORDER_SEED not in config.stash:
-        given = config.getoption("file_order_seed")
+        # pytest-xdist's workers must collect the same order: they take the seed their controller drew.
+        given = getattr(config, "workerinput", {}).get("file_order_seed", config.getoption("file_order_seed"))
         config.stash[_ORDER_SEED] = random.SystemRandom().randrange(10**6) if given is None else int(given)
     return config.stash[_ORDER_SEED]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, in the controller, for each worker it starts: the run's one seed."""
+    node.workerinput["file_order_seed"] = _order_seed(node.config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -63,15 +63,27 @@ async def empty_storage(storage: Storage) -> None:
 async def db(settings: Settings) -> AsyncIterator[None]:
     """An empty, migrated database and an empty file storage for each test. (No pool here: the app
     under test opens and closes its own in its lifespan; outside it Piccolo connects per query.)"""
-    from piccolo.engine import engine_finder
+    import asyncpg
 
     # Stored files are named by bill number, the same in every test's demo data: none may carry over.
     await empty_storage(Storage(settings.storage))
 
-    engine = engine_finder()
-    assert engine is not None
-    names = ", ".join(table._meta.tablename for table in TABLES)  # every table, new ones included
-    await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    # DELETE and sequences restarted, not TRUNCATE: a test leaves a few rows, and TRUNCATE gives each of
+    # the ~20 tables and their indexes new files and waits for them on disk (≈ 75 ms against 10 ms).
+    conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        async with conn.transaction():
+            # Every row goes, so the foreign keys need no checking (replica mode): any order will do.
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute("SET LOCAL synchronous_commit = off")  # a test's leftovers need not survive
+            for table in TABLES:  # every table, new ones included
+                name = table._meta.tablename
+                await conn.execute(f"DELETE FROM {name}")
+                sequence = await conn.fetchval("SELECT pg_get_serial_sequence($1, 'id')", name)
+                if sequence:  # ids start at 1 again, as in a new database
+                    await conn.execute(f"ALTER SEQUENCE {sequence} RESTART")
+    finally:
+        await conn.close()
     yield
 
 
@@ -89,7 +101,7 @@ async def queue(db: None, settings: Settings) -> AsyncIterator[Any]:
         async with q.pool.connection() as conn:
             await conn.execute("DELETE FROM saq_jobs")
     else:
-        # .ci/run claims a Redis database per run (.ci/redis_db.py): empty it but keep the claim, and
+        # .ci/run claims Redis databases for its run (.ci/redis_db.py): empty this one but keep the claim, and
         # never empty a database that another run holds.
         holder = await q.redis.get(REDIS_CLAIM_KEY)
         if holder is not None and holder.decode() != os.environ.get("REDIS_CLAIM_ID"):

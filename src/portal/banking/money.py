@@ -7,7 +7,9 @@ Payers type an amount the way their bank or keyboard writes it ("53,98", "53.98"
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from babel import Locale
@@ -81,4 +83,47 @@ def format_eur(cents: int, locale: Locale | None = None) -> str:
     """An amount as the current language writes it in Spain (`portal.i18n`), or in `locale`:
     ``1.234,56 €`` (Spanish, and English as written in Spain); negative amounts start with "-". The
     number and "€" are joined with a no-break space so that they never wrap apart."""
-    return format_currency(Decimal(cents) / 100, "EUR", locale=locale or i18n.babel_locale())
+    if type(cents) is int and (fast := _fast_eur(locale) if locale else _language_eur(i18n.current())):
+        return fast(cents)
+    return _babel_eur(cents, locale or i18n.babel_locale())
+
+
+def _babel_eur(cents: int, locale: Locale) -> str:
+    return format_currency(Decimal(cents) / 100, "EUR", locale=locale)
+
+
+# Babel reads the locale's pattern, quantizes a Decimal and looks up the currency's plural name for every
+# amount: ≈ 20 µs, and a page of bills shows fifty. The way a locale writes euros (sign, symbol and
+# separators around the digits) is read once from Babel's own output; integer cents are then written with
+# plain string operations. Only where that reproduces Babel exactly on every probe below: otherwise (a
+# locale that groups digits differently, say) every amount goes through Babel.
+_PROBES: tuple[int, ...] = (0, 1, 5, 99, 100, 999, 1_000, 1_234, 99_999, 100_000, 123_456, 1_234_567)
+_PROBES += (12_345_678, 123_456_789, 100_000_000_00, 123_456_789_012_345)
+_PARTS = re.compile(r"(?P<prefix>\D*)1(?P<group>\D+)234(?P=group)567(?P<decimal>\D+)89(?P<suffix>\D*)")
+
+
+@functools.lru_cache(maxsize=16)
+def _fast_eur(locale: Locale) -> Callable[[int], str] | None:
+    positive = _PARTS.fullmatch(_babel_eur(123_456_789, locale))
+    negative = _PARTS.fullmatch(_babel_eur(-123_456_789, locale))
+    if not positive or not negative or positive["group"] != negative["group"]:
+        return None
+    group, decimal = positive["group"], positive["decimal"]
+    if decimal != negative["decimal"]:
+        return None
+    signs = {False: (positive["prefix"], positive["suffix"]), True: (negative["prefix"], negative["suffix"])}
+
+    def fast(cents: int) -> str:
+        prefix, suffix = signs[cents < 0]
+        euros, rest = divmod(abs(cents), 100)
+        return f"{prefix}{f'{euros:,}'.replace(',', group)}{decimal}{rest:02d}{suffix}"
+
+    if all(fast(cents) == _babel_eur(cents, locale) for probe in _PROBES for cents in (probe, -probe)):
+        return fast
+    return None
+
+
+@functools.cache
+def _language_eur(language: str) -> Callable[[int], str] | None:
+    """`_fast_eur` of a language's locale, found by its name (hashing a Locale costs more)."""
+    return _fast_eur(i18n.babel_locale(language))

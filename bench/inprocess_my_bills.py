@@ -24,6 +24,7 @@ import os
 import pstats
 import re
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,6 +46,7 @@ DUMPED = {
     "error-status": "/bills/?status=nope",
 }
 # The token-like parts of a page that differ between two renders of the same page.
+RAW_PROFILE = c.BENCH_DIR / "results" / "my_bills-inprocess.prof"
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115  # the request log's lines, formatted and thrown away
 MASKED = (
     (re.compile(r'(name="_csrf_token" value=")[^"]+'), r"\1…"),
@@ -95,11 +97,21 @@ async def _sign_in(client: httpx.AsyncClient) -> None:
 
 
 async def _cpu_per_request(client: httpx.AsyncClient, path: str, requests: int) -> float:
+    _instrument("on")
     started = time.process_time()
     for _ in range(requests):
         answer = await client.get(path)
         assert answer.status_code == 200, answer.status_code
-    return (time.process_time() - started) * 1000 / requests
+    cpu_ms = (time.process_time() - started) * 1000 / requests
+    _instrument("off")
+    return cpu_ms
+
+
+def _instrument(state: str) -> None:
+    """Under `valgrind --tool=callgrind --instr-atstart=no` (INPROCESS_CALLGRIND=1), count the
+    instructions of the measured requests only."""
+    if os.environ.get("INPROCESS_CALLGRIND"):
+        subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True, capture_output=True)
 
 
 def _pages(facts: dict[str, Any]) -> dict[str, str]:
@@ -147,6 +159,7 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
                 profiler.enable()
                 await _cpu_per_request(client, "/bills/", args.profile)
                 profiler.disable()
+                profiler.dump_stats(RAW_PROFILE)  # for pstats: callers, callees
                 text = io.StringIO()
                 pstats.Stats(profiler, stream=text).sort_stats(args.sort).print_stats(args.lines)
                 return {"profile": text.getvalue()}
@@ -163,8 +176,10 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
                 await bare_client.get(bare_path)
             results: dict[str, list[float]] = {"portal": [], "bare": []}
             for _ in range(args.rounds):
-                results["portal"].append(await _cpu_per_request(client, "/bills/", args.requests))
-                results["bare"].append(await _cpu_per_request(bare_client, bare_path, args.requests))
+                if args.only != "bare":
+                    results["portal"].append(await _cpu_per_request(client, "/bills/", args.requests))
+                if args.only != "portal":
+                    results["bare"].append(await _cpu_per_request(bare_client, bare_path, args.requests))
     return results
 
 
@@ -172,6 +187,7 @@ def main(args: argparse.Namespace) -> None:
     url = c.database_url(c.server_url()[0], c.dataset_name(10_000))
     os.environ.update(c.portal_env(url))
     sys.path.insert(0, str(Path(__file__).parent))
+    RAW_PROFILE.parent.mkdir(parents=True, exist_ok=True)
     results = asyncio.run(run(args, url))
     if "pages" in results:
         out = Path(args.dump)
@@ -181,9 +197,11 @@ def main(args: argparse.Namespace) -> None:
         print(f"{len(results['pages'])} pages written to {out}")
         return
     if "profile" in results:
-        Path(args.profile_out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.profile_out).write_text(results["profile"])
-        print(f"profile written to {args.profile_out}")
+        print(f"profile written to {args.profile_out} (raw: {RAW_PROFILE})")
+        return
+    if args.only:
+        print(f"{args.only}: CPU ms/request {', '.join(f'{v:.2f}' for v in results[args.only])}")
         return
     load = os.getloadavg()
     portal_ms, bare_ms = min(results["portal"]), min(results["bare"])
@@ -210,4 +228,11 @@ if __name__ == "__main__":
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--lines", type=int, default=80)
     parser.add_argument("--dump", metavar="DIR")
+    parser.add_argument(
+        "--only",
+        choices=("portal", "bare"),
+        help="measure one page only, e.g. under callgrind: INPROCESS_CALLGRIND=1 valgrind --tool=callgrind"
+        " --instr-atstart=no .venv/bin/python bench/inprocess_my_bills.py --only portal --rounds 1"
+        " --requests 100: the instructions of those 100 requests, a figure the neighbours do not move",
+    )
     main(parser.parse_args())

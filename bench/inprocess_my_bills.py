@@ -44,6 +44,14 @@ DUMPED = {
     "error-period": "/bills/?period_from_month=13&period_from_year=2025&period_to_month=&period_to_year=",
     "error-account": "/bills/?account=0000000000",
     "error-status": "/bills/?status=nope",
+    # Other pages of the same layouts (base.html, layouts/signed_in.html, the error pages).
+    "home": "/",
+    "privacy": "/privacy",
+    "account-home": "/account/",
+    "manage-account": "/account/manage",
+    "transactions": "/account/transactions",
+    "not-found": "/no-such-page",
+    "not-found-bill": "/bills/2000000000",
 }
 # The token-like parts of a page that differ between two renders of the same page.
 RAW_PROFILE = c.BENCH_DIR / "results" / "my_bills-inprocess.prof"
@@ -76,8 +84,14 @@ async def _facts(url: str) -> dict[str, Any]:
             " ORDER BY a.number LIMIT 1",
             user_id,
         )
+        bill = await conn.fetchval(
+            'SELECT b.id FROM bill b JOIN account_access x ON x.account = b.account AND x."user" = $1'
+            " ORDER BY b.id LIMIT 1",
+            user_id,
+        )
         return {
             "id": user_id,
+            "bill": bill,
             "cursor": f"{cursor['period_start'].isoformat()}_{cursor['id']}",
             "account": account,
         }
@@ -120,6 +134,7 @@ def _pages(facts: dict[str, Any]) -> dict[str, str]:
         "second": f"/bills/?after={facts['cursor']}",
         "account": f"/bills/?account={facts['account']}",
         "account-page2": f"/bills/?account={facts['account']}&after={facts['cursor']}",
+        "bill": f"/bills/{facts['bill']}",
     }
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from portal import i18n
 from portal.banking.money import format_eur
@@ -41,7 +43,10 @@ def make_environment(settings: Settings | None = None) -> Environment:
         gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
     )
     env.globals.update(
-        current_language=i18n.current, languages=i18n.LANGUAGES, language_name=i18n.language_name
+        current_language=i18n.current,
+        languages=i18n.LANGUAGES,
+        language_name=i18n.language_name,
+        once=_Once(env),
     )
     env.filters["eur"] = format_eur
     env.filters["number"] = format_number
@@ -53,6 +58,33 @@ def make_environment(settings: Settings | None = None) -> Environment:
         env.globals.update(issuer=settings.issuer, base_url=settings.web.base_url)
         with_timezone(env, settings.locale.timezone)
     return env
+
+
+class _Once:
+    """`once(name, **params)` in a template: the partial template `name` rendered with `params` alone,
+    rendered once per language (and per params) and then reused, for the parts of a page that are the
+    same for everyone who reads it in that language: the footer, a status's tag. The partial sees only the
+    environment's globals (the utility, url_for, `_`, …, set when the app starts) and its `params`, never
+    the page's context (the viewer, the request, a CSRF token), so what it writes cannot vary otherwise.
+    `params` are few small hashable values (a status, a path); at most MAX_KEPT renders are kept. A
+    template changed on disk (auto_reload) is a new Template object, so it is rendered anew."""
+
+    MAX_KEPT = 1024
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.kept: dict[tuple[Any, ...], Markup] = {}
+
+    def __call__(self, name: str, /, **params: Any) -> Markup:
+        template = self.env.get_template(name)
+        key = (template, i18n.current(), *sorted(params.items()))
+        html = self.kept.get(key)
+        if html is None:
+            if len(self.kept) >= self.MAX_KEPT:
+                self.kept.clear()
+            # The output of an autoescaping template: safe to write as it is.
+            html = self.kept[key] = Markup(template.render(params))  # noqa: S704
+        return html
 
 
 # Dates and times in one style everywhere, "5 Dec 2026" ("5 dic 2026") and "18:21", in the customers' time

@@ -92,8 +92,20 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 def observe_request(method: str, route: str | None, status: int, seconds: float) -> None:
     method = method if method in METHODS else "other"
     route = route or UNMATCHED_ROUTE
-    REQUESTS.labels(method, route, str(status)).inc()
-    REQUEST_SECONDS.labels(method, route).observe(seconds)
+    _request_counter(method, route, status).inc()
+    _request_histogram(method, route).observe(seconds)
+
+
+# Each request's series, found once: `labels()` checks and locks on every call. Few of them (the methods
+# above, the declared routes, the statuses the portal answers), and they never change.
+@functools.lru_cache(maxsize=4096)
+def _request_counter(method: str, route: str, status: int) -> Any:
+    return REQUESTS.labels(method, route, str(status))
+
+
+@functools.lru_cache(maxsize=4096)
+def _request_histogram(method: str, route: str) -> Any:
+    return REQUEST_SECONDS.labels(method, route)
 
 
 async def job_started(ctx: dict[str, Any]) -> None:

@@ -61,8 +61,12 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        incoming = b""
+        for name, value in scope["headers"]:  # the last one, if sent twice (as dict() would keep)
+            if name == b"x-request-id":
+                incoming = value
+        text = incoming.decode("latin-1")
+        request_id = text if REQUEST_ID.match(text) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = time.perf_counter()
@@ -74,17 +78,20 @@ class RequestLogMiddleware:
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                seconds = time.perf_counter() - started
-                # The route as declared (`/bills/{bill_id:int}`), set by Litestar's router when one matched.
-                observe_request(str(scope.get("method", "")), scope.get("path_template"), status, seconds)
-                self.log.info(
-                    "request",
-                    method=scope.get("method", ""),
-                    path=scope["path"],
-                    status=status,
-                    duration_ms=round(seconds * 1000, 1),
-                )
+        # Bound for every line logged while serving the request, then set back as it was: what
+        # structlog's bound_contextvars() does, without first copying every context variable.
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - started
+            # The route as declared (`/bills/{bill_id:int}`), set by Litestar's router when one matched.
+            observe_request(str(scope.get("method", "")), scope.get("path_template"), status, seconds)
+            self.log.info(
+                "request",
+                method=scope.get("method", ""),
+                path=scope["path"],
+                status=status,
+                duration_ms=round(seconds * 1000, 1),
+            )
+            structlog.contextvars.reset_contextvars(**tokens)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -140,20 +141,32 @@ def _tuned_for_bulk() -> Iterator[None]:
 
     - The GIL handed over within 0.5 ms rather than 5: while a batch is checked in the thread, the event
       loop waits for the GIL each time the database answers or the COPY can take more rows, and that
-      wait is the database's idle time, several times a batch."""
+      wait is the database's idle time, several times a batch.
+    - The cyclic garbage collector run less often (after 100,000 new objects rather than 700) and
+      without going through the modules loaded so far (`gc.freeze`): each batch's lines, records and
+      rows live until the batch is written, so the default collections went through them again and
+      again (a quarter of the import's Python time). Reference counting still frees them as it goes,
+      and nothing the import makes is kept: memory does not grow with the file."""
     if not _before:
-        _before.append(sys.getswitchinterval())
+        _before.append((sys.getswitchinterval(), gc.get_threshold(), gc.get_freeze_count()))
         sys.setswitchinterval(0.0005)
+        if not _before[0][2]:  # a process that froze what it loaded (the web app) is left as it is
+            gc.freeze()
+        gc.set_threshold(100_000, *_before[0][1][1:])
     _running.append(1)
     try:
         yield
     finally:
         _running.pop()
         if not _running:
-            sys.setswitchinterval(_before.pop())
+            switch, thresholds, frozen = _before.pop()
+            gc.set_threshold(*thresholds)
+            if not frozen:
+                gc.unfreeze()
+            sys.setswitchinterval(switch)
 
 
-_before: list[float] = []
+_before: list[tuple[float, tuple[int, int, int], int]] = []
 """The interpreter's settings before the imports running now, if any."""
 _running: list[int] = []
 """One item for each import running now."""

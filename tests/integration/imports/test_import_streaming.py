@@ -5,6 +5,7 @@ writing fails, and the interpreter settings tuned for the run are restored after
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from typing import Any
 
@@ -18,8 +19,8 @@ from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, js
 BILLS = [record(BILL, number=f"FA-2026/{n:06d}") for n in range(1, 21)]
 
 
-def _interpreter() -> float:
-    return sys.getswitchinterval()
+def _interpreter() -> tuple[float, tuple[int, int, int], int]:
+    return sys.getswitchinterval(), gc.get_threshold(), gc.get_freeze_count()
 
 
 async def test_the_reading_stays_a_few_batches_ahead_of_a_slow_database(
@@ -82,7 +83,7 @@ async def test_the_interpreter_is_as_it_was_after_imports_two_at_once_or_failing
 ) -> None:
     before = _interpreter()
     data = jsonl(CUSTOMER, ACCOUNT_RECORD, *BILLS)
-    during: list[float] = []
+    during: list[tuple[float, tuple[int, int, int], int]] = []
 
     async def watched(self: Importer, checked: Checked, write: Any = Importer.write) -> None:
         during.append(_interpreter())
@@ -91,7 +92,7 @@ async def test_the_interpreter_is_as_it_was_after_imports_two_at_once_or_failing
     monkeypatch.setattr(Importer, "write", watched)
     first, second = await asyncio.gather(run(data, settings), run(data, settings))
     assert sorted([first.outcome.counts.changed, second.outcome.counts.changed]) == [0, 22]
-    assert set(during) == {0.0005}
+    assert {(switch, thresholds[0]) for switch, thresholds, _ in during} == {(0.0005, 100_000)}
     assert _interpreter() == before
 
     async def failing(self: Importer, checked: Checked) -> None:

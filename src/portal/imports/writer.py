@@ -36,12 +36,7 @@ from portal.settings import IssuerSettings
 BATCH = 2000
 """Lines per transaction: enough that the per-statement cost vanishes, few enough to keep memory flat."""
 
-_BILL_COLUMNS = (
-    "number", "account", "period_start", "period_end", "issue_date", "due_date", "reading_previous",
-    "reading_current", "consumption_m3", "lines", "taxable_cents", "vat_cents", "total_cents", "status",
-    "paid_at", "paid_channel", "payment_suffix", "payment_reference", "payment_identification", "created_at",
-    "import_run",
-)  # fmt: skip
+_BILL_COLUMNS = (*checks.BILL_COLUMNS, "account", "created_at", "import_run")
 _IMMUTABLE = "bills are immutable: issue a corrective bill"
 _LOCK = 0x706F7274616C  # "portal"
 
@@ -332,20 +327,10 @@ class Importer:
                 list({b.account for b in bills}),
             )
         )
-        now = clock.now()
+        now, run_id = clock.now(), self.run_id
         await self.connection.copy_records_to_table(
-            "bill",
-            columns=_BILL_COLUMNS,
-            records=[
-                (
-                    b.number, ids[b.account], b.period_start, b.period_end, b.issue_date, b.due_date,
-                    b.reading_previous, b.reading_current, b.consumption_m3, b.lines_json, b.taxable_cents,
-                    b.vat_cents, b.total_cents, b.status, b.paid_at, "", b.code.suffix, b.code.reference,
-                    b.code.identification, now, self.run_id,
-                )
-                for b in bills
-            ],
-        )  # fmt: skip
+            "bill", columns=_BILL_COLUMNS, records=[(*b.values, ids[b.account], now, run_id) for b in bills]
+        )
 
 
 def _decode(line: Line) -> Record:

@@ -21,6 +21,7 @@ __all__ = [
     "CPR_CUADERNO_57",
     "FIRST_DEADLINE_SUFFIX",
     "MAX_AMOUNT_CENTS",
+    "IssuerCodes",
     "PaymentCode",
     "PaymentCodeError",
     "check_digits_for_sum",
@@ -197,6 +198,21 @@ class PaymentCode:
         return cls(issuer, suffix, reference, identification, amount_cents)
 
     @classmethod
+    def _checked(
+        cls, issuer: str, suffix: str, reference: str, identification: str, amount_cents: int
+    ) -> PaymentCode:
+        """A code whose every field and check digits the caller has just checked (IssuerCodes): not
+        checked a second time."""
+        code = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(code, "issuer", issuer)
+        setattr_(code, "suffix", suffix)
+        setattr_(code, "reference", reference)
+        setattr_(code, "identification", identification)
+        setattr_(code, "amount_cents", amount_cents)
+        return code
+
+    @classmethod
     def parse_barcode(cls, text: str) -> PaymentCode:
         """Read the number under a barcode as a payer typed or pasted it (spaces and hyphens allowed)."""
         digits = normalise_digits(text)
@@ -244,4 +260,31 @@ class PaymentCode:
         """The date after which banks refuse payment (suffixes 500–999), or None."""
         return (
             parse_deadline_identification(self.identification) if suffix_has_deadline(self.suffix) else None
+        )
+
+
+class IssuerCodes:
+    """Codes of one issuer and suffix made in bulk (an import's million bills): what
+    :meth:`PaymentCode.build` gives, the same code or the same error for the same field, with the issuer
+    and suffix checked once and each code's fields and check digits once rather than twice."""
+
+    __slots__ = ("_deadline", "_sum", "issuer", "suffix")
+
+    def __init__(self, issuer: str, suffix: str) -> None:
+        _require_digits(issuer, 8, "issuer", "The issuer")
+        _require_digits(suffix, 3, "suffix", "The suffix")
+        self.issuer, self.suffix = issuer, suffix
+        self._sum = int(issuer) + int(suffix)
+        self._deadline = suffix_has_deadline(suffix)
+
+    def build(self, reference11: str, identification: str, amount_cents: int) -> PaymentCode:
+        # In PaymentCode.build's order, so that a code with two faults names the same one.
+        _require_digits(reference11, 11, "reference", "The reference without its check digits")
+        _require_digits(identification, 6, "identification", "The identification")
+        _require_amount(amount_cents)
+        if self._deadline:
+            parse_deadline_identification(identification)
+        total = self._sum + int(reference11) + int(identification) + amount_cents
+        return PaymentCode._checked(
+            self.issuer, self.suffix, reference11 + check_digits_for_sum(total), identification, amount_cents
         )

@@ -36,12 +36,7 @@ from portal.settings import IssuerSettings
 BATCH = 2000
 """Lines per transaction: enough that the per-statement cost vanishes, few enough to keep memory flat."""
 
-_BILL_COLUMNS = (
-    "number", "account", "period_start", "period_end", "issue_date", "due_date", "reading_previous",
-    "reading_current", "consumption_m3", "lines", "taxable_cents", "vat_cents", "total_cents", "status",
-    "paid_at", "paid_channel", "payment_suffix", "payment_reference", "payment_identification", "created_at",
-    "import_run",
-)  # fmt: skip
+_BILL_COLUMNS = (*checks.BILL_COLUMNS, "account", "created_at", "import_run")
 _IMMUTABLE = "bills are immutable: issue a corrective bill"
 _LOCK = 0x706F7274616C  # "portal"
 
@@ -89,6 +84,8 @@ class _Known:
     customers: set[str]
     holders: dict[str, str]
     """Account number → its holder's identity."""
+    ids: dict[str, int]
+    """Account number → its id: the accounts in the database, and those the batch inserts."""
     bills: dict[str, dict[str, Any]]
     """Bill number → its content tuple, total, status and channel."""
     references: dict[str, str]
@@ -178,7 +175,7 @@ class Importer:
                     self._walk(number, row, known, accepted)
                 except LineError as exc:
                     self._reject(number, exc, _key_of(text))
-            await self._write(accepted)
+            await self._write(accepted, known.ids)
 
     def _check(self, record: Record) -> Any:
         if isinstance(record, CustomerRecord):
@@ -200,30 +197,19 @@ class Importer:
             r.bill for r in rows if isinstance(r, PaymentRow)
         }
         references = [r.code.reference for r in rows if isinstance(r, BillRow)]
-        fetch = self.connection.fetch
-        return _Known(
-            customers={
-                row[0]
-                for row in await fetch(
-                    "SELECT identity_number FROM customer WHERE identity_number = ANY($1::text[])",
-                    list(identities),
-                )
-            },
-            holders=dict(
-                await fetch(
-                    "SELECT a.number, c.identity_number FROM account a JOIN customer c ON c.id = a.customer"
-                    " WHERE a.number = ANY($1::text[])",
-                    list(accounts),
-                )
-            ),
-            bills={row["number"]: _stored_bill(row) for row in await fetch(_STORED_BILLS, list(bills))},
-            references=dict(
-                await fetch(
-                    "SELECT payment_reference, number FROM bill WHERE payment_reference = ANY($1::text[])",
-                    references,
-                )
-            ),
-        )
+        customers, holders, ids, taken = set(), {}, {}, {}
+        # One round trip for the keys (each one waits for the GIL and the database's scheduling).
+        for kind, key, value, account_id in await self.connection.fetch(
+            _KEYS_KNOWN, list(identities), list(accounts), references
+        ):
+            if kind == "customer":
+                customers.add(key)
+            elif kind == "account":
+                holders[key], ids[key] = value, account_id
+            else:
+                taken[key] = value
+        stored = await self.connection.fetch(_STORED_BILLS, list(bills))
+        return _Known(customers, holders, ids, {row["number"]: _stored_bill(row) for row in stored}, taken)
 
     def _walk(self, number: int, row: Any, known: _Known, accepted: _Accepted) -> None:
         if isinstance(row, CustomerRow):
@@ -285,7 +271,7 @@ class Importer:
         bill["paid"], bill["channel"] = True, row.channel
         accepted.payments.append(row)
 
-    async def _write(self, accepted: _Accepted) -> None:
+    async def _write(self, accepted: _Accepted, ids: dict[str, int]) -> None:
         if accepted.customers:
             new, updated = await self._upsert(_CUSTOMERS, list(accepted.customers.values()))
             self.counts.customers += len(new) + updated
@@ -293,13 +279,12 @@ class Importer:
             self.counts.skipped += len(accepted.customers) - len(new) - updated
         if accepted.accounts:
             new, updated = await self._upsert(_ACCOUNTS, list(accepted.accounts.values()))
-            # A holder's registered users see its accounts (registration grants them all): new ones too.
-            await self.connection.execute(_HOLDERS_SEE_NEW_ACCOUNTS, new, clock.now())
+            ids.update((row[0], row[1]) for row in new)
             self.counts.accounts += len(new) + updated
             self.counts.accounts_updated += updated
             self.counts.skipped += len(accepted.accounts) - len(new) - updated
         if accepted.bills:
-            await self._copy_bills(accepted.bills)
+            await self._copy_bills(accepted.bills, ids)
             self.counts.bills += len(accepted.bills)
         if accepted.payments:
             # A bills-due document whose bills are now all paid reads as paid (payment_documents), so its
@@ -314,38 +299,29 @@ class Importer:
 
     async def _upsert(
         self, statements: tuple[str, str, tuple[str, ...]], rows: list[Any]
-    ) -> tuple[list[str], int]:
-        """Insert the new rows, then update the existing ones that differ: (the new keys, updated)."""
+    ) -> tuple[list[asyncpg.Record], int]:
+        """Insert the new rows, then update the existing ones that differ: (the new rows as the insert
+        returns them, key first; updated)."""
         insert, update, fields = statements
         arrays = _columns(rows, fields)
         now = clock.now()
-        inserted = [row[0] for row in await self.connection.fetch(insert, now, *arrays)]
+        inserted = await self.connection.fetch(insert, now, *arrays)
         if len(inserted) == len(rows):  # all new: nothing to update (the update scans the accounts)
             return inserted, 0
-        updated = await self.connection.fetch(update, inserted, *arrays)
+        updated = await self.connection.fetch(update, [row[0] for row in inserted], *arrays)
         return inserted, len(updated)
 
-    async def _copy_bills(self, bills: list[BillRow]) -> None:
-        ids = dict(
-            await self.connection.fetch(
-                "SELECT number, id FROM account WHERE number = ANY($1::text[])",
-                list({b.account for b in bills}),
-            )
-        )
-        now = clock.now()
-        await self.connection.copy_records_to_table(
-            "bill",
-            columns=_BILL_COLUMNS,
-            records=[
-                (
-                    b.number, ids[b.account], b.period_start, b.period_end, b.issue_date, b.due_date,
-                    b.reading_previous, b.reading_current, b.consumption_m3, b.lines_json, b.taxable_cents,
-                    b.vat_cents, b.total_cents, b.status, b.paid_at, "", b.code.suffix, b.code.reference,
-                    b.code.identification, now, self.run_id,
+    async def _copy_bills(self, bills: list[BillRow], ids: dict[str, int]) -> None:
+        if missing := {b.account for b in bills} - ids.keys():  # not expected: the lookup has them all
+            ids.update(
+                await self.connection.fetch(
+                    "SELECT number, id FROM account WHERE number = ANY($1::text[])", list(missing)
                 )
-                for b in bills
-            ],
-        )  # fmt: skip
+            )
+        now, run_id = clock.now(), self.run_id
+        await self.connection.copy_records_to_table(
+            "bill", columns=_BILL_COLUMNS, records=[(*b.values, ids[b.account], now, run_id) for b in bills]
+        )
 
 
 def _decode(line: Line) -> Record:
@@ -404,11 +380,16 @@ def _stored_bill(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-_HOLDERS_SEE_NEW_ACCOUNTS = (
-    'INSERT INTO account_access ("user", account, role, created_at)'
-    " SELECT u.id, a.id, 'holder', $2 FROM account a JOIN portal_user u ON u.customer = a.customer"
-    " WHERE a.number = ANY($1::text[])"
+_KEYS_KNOWN = (
+    "SELECT 'customer' AS kind, identity_number AS key, NULL::text AS value, NULL::int AS id FROM customer"
+    " WHERE identity_number = ANY($1::text[])"
+    " UNION ALL SELECT 'account', a.number, c.identity_number, a.id FROM account a"
+    " JOIN customer c ON c.id = a.customer WHERE a.number = ANY($2::text[])"
+    " UNION ALL SELECT 'reference', payment_reference, number, NULL FROM bill"
+    " WHERE payment_reference = ANY($3::text[])"
 )
+"""The customers, the accounts (holder and id) and the 13-digit payment references a batch names that
+the database has."""
 _CUSTOMER_FIELDS = ("identity_number", "identity_kind", "kind", "name", "email", "phone")
 _CUSTOMERS = (
     "INSERT INTO customer (identity_number, identity_kind, kind, name, email, phone, created_at)"
@@ -432,11 +413,16 @@ _ACCOUNT_ARRAYS = (
     " AS u(number, holder, supply_address, service, tariff, payment_method, iban_masked, online_bill)"
 )
 _ACCOUNTS = (
-    "INSERT INTO account (number, customer, supply_address, service, tariff, payment_method, iban_masked,"  # noqa: S608
-    " online_bill, created_at)"
+    "WITH new AS (INSERT INTO account (number, customer, supply_address, service, tariff, payment_method,"  # noqa: S608
+    " iban_masked, online_bill, created_at)"
     " SELECT u.number, c.id, u.supply_address, u.service, u.tariff, u.payment_method, u.iban_masked,"
     f" COALESCE(u.online_bill, false), $1::timestamptz FROM {_ACCOUNT_ARRAYS}"
-    " JOIN customer c ON c.identity_number = u.holder ON CONFLICT (number) DO NOTHING RETURNING number",
+    " JOIN customer c ON c.identity_number = u.holder ON CONFLICT (number) DO NOTHING"
+    " RETURNING number, id, customer),"
+    # A holder's registered users see its accounts (registration grants them all): new ones too.
+    ' seen AS (INSERT INTO account_access ("user", account, role, created_at)'
+    " SELECT u.id, new.id, 'holder', $1 FROM new JOIN portal_user u ON u.customer = new.customer)"
+    " SELECT number, id FROM new",
     # The holder is in the condition too: an account never moves (checked before, kept here regardless).
     "UPDATE account a SET supply_address = u.supply_address, service = u.service, tariff = u.tariff,"  # noqa: S608
     " payment_method = u.payment_method, iban_masked = u.iban_masked,"

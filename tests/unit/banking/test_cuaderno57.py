@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from portal.banking.cuaderno57 import (
@@ -11,6 +11,7 @@ from portal.banking.cuaderno57 import (
     BARCODE_PREFIX,
     CPR_CUADERNO_57,
     MAX_AMOUNT_CENTS,
+    IssuerCodes,
     PaymentCode,
     PaymentCodeError,
     check_digits_for_sum,
@@ -127,7 +128,7 @@ def test_parse_barcode_rejects_a_zero_amount():
     assert error.value.field == "amount"
 
 
-@pytest.mark.parametrize(
+_FAULTS = pytest.mark.parametrize(
     ("changes", "field"),
     [
         ({"issuer": "2235046"}, "issuer"),
@@ -144,6 +145,9 @@ def test_parse_barcode_rejects_a_zero_amount():
         ({"amount_cents": MAX_AMOUNT_CENTS + 1}, "amount"),
     ],
 )
+
+
+@_FAULTS
 def test_build_names_the_field_at_fault(changes, field):
     with pytest.raises(PaymentCodeError) as error:
         PaymentCode.build(**{**SPEC, **changes})
@@ -324,3 +328,61 @@ def test_parse_barcode_of_any_text_is_a_code_or_a_payment_code_error(text):
     except PaymentCodeError:
         return
     assert code.barcode_digits == normalise_digits(text)
+
+
+def _built(build):
+    try:
+        return "built", build()
+    except PaymentCodeError as exc:
+        return "refused", (exc.field, exc.message)
+
+
+_faults = {
+    "issuer": st.one_of(_digits(7), _digits(9), st.just("2235O466")),
+    "suffix": st.one_of(_digits(2), st.just("５01")),
+    "reference11": st.one_of(_digits(10), _digits(12), _digits(10).map("x".__add__)),
+    # Not a date (a deadline suffix needs one), a digit short, a fullwidth digit.
+    "identification": st.one_of(st.just("310215"), _digits(6), _digits(5), st.just("３00815")),
+    "amount_cents": st.one_of(st.integers(-5, 0), st.just(MAX_AMOUNT_CENTS + 1)),
+}
+
+
+@settings(max_examples=300)
+@given(st.data())
+def test_issuer_codes_are_what_build_makes(data):
+    """Right fields most of the time, then one or two of them wrong: the same code or the same error."""
+    suffix = data.draw(st.one_of(st.integers(0, 499), st.integers(500, 999)).map("{:03d}".format))
+    identification = _deadlines.map(deadline_identification) if suffix_has_deadline(suffix) else _digits(6)
+    fields = {
+        "issuer": data.draw(_digits(8)),
+        "suffix": suffix,
+        "reference11": data.draw(_digits(11)),
+        "identification": data.draw(identification),
+        "amount_cents": data.draw(_amounts),
+    }
+    faults = st.lists(st.sampled_from(sorted(_faults)), min_size=1, max_size=2, unique=True)
+    for name in data.draw(st.one_of(st.just([]), faults)):
+        fields[name] = data.draw(_faults[name])
+    expected = _built(lambda: PaymentCode.build(**fields))
+    made = _built(
+        lambda: IssuerCodes(fields["issuer"], fields["suffix"]).build(
+            fields["reference11"], fields["identification"], fields["amount_cents"]
+        )
+    )
+    assert made == expected
+    if made[0] == "built":  # a whole code: its constructor, which checks everything, takes it as it is
+        code = made[1]
+        assert (
+            PaymentCode(code.issuer, code.suffix, code.reference, code.identification, code.amount_cents)
+            == code
+        )
+
+
+@_FAULTS
+def test_issuer_codes_name_the_field_at_fault_as_build_does(changes, field):
+    fields = {**SPEC, **changes}
+    with pytest.raises(PaymentCodeError) as error:
+        IssuerCodes(fields["issuer"], fields["suffix"]).build(
+            fields["reference11"], fields["identification"], fields["amount_cents"]
+        )
+    assert error.value.field == field

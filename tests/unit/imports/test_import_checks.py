@@ -1,17 +1,25 @@
 """The import's integer parsing of decimal strings gives exactly what the Decimal-based rule gave (the
-rule it replaced for speed): the same cents and stored numbers, the same rejections with the same words."""
+rule it replaced for speed): the same cents and stored numbers, the same rejections with the same words.
+And a bill whose decimal strings are checked all at once (the fast way) gives exactly what checking them
+one by one gives."""
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from decimal import Decimal
+from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from portal.imports import checks
-from portal.imports.records import LineError
+from portal.imports.records import BillRecord, LineError, decode
+from portal.settings import Settings
+from tests.unit.imports.import_samples import BILL
 
 _SHAPE = re.compile(r"-?[0-9]{1,12}(?:\.([0-9]{1,6}))?")
 
@@ -81,3 +89,55 @@ def test_stored_quantities_and_prices_are_the_decimal_rules(text: str) -> None:
 @pytest.mark.parametrize(("value", "places", "stored"), [(1230, 2, "12.3"), (-5, 4, "-0.0005"), (0, 6, 0)])
 def test_stored_numbers_drop_trailing_zeros(value: int, places: int, stored: int | str) -> None:
     assert checks.json_number(value, places) == stored
+
+
+_ISSUER = Settings.from_env().issuer
+_euros = st.integers(min_value=-(10**4), max_value=10**6).map(lambda c: f"{c // 100}.{c % 100:02d}")
+_millionths = st.integers(min_value=-(10**8), max_value=10**8).map(lambda m: checks.json_number(m, 6))
+_quantity = st.one_of(st.integers(0, 30).map(str), _euros, _millionths.map(str))
+
+
+@st.composite
+def bills(draw: st.DrawFn) -> dict[str, Any]:
+    """Well-formed bills whose totals mostly add up, with now and then one or two decimal strings made
+    anything (malformed, too many decimals, or well-formed and wrong)."""
+    data = copy.deepcopy(BILL)
+    data["lines"] = [
+        {
+            "kind": draw(st.sampled_from(["fixed", "consumption", "sewage", "vat", "other"])),
+            "description": "x",
+            "quantity": draw(_quantity),
+            "unit_price": draw(_quantity),
+            "amount": draw(_euros),
+        }
+        for _ in range(draw(st.integers(1, 6)))
+    ]
+    taxable = sum(checks.cents(line["amount"], "") for line in data["lines"] if line["kind"] != "vat")
+    vat = sum(checks.cents(line["amount"], "") for line in data["lines"] if line["kind"] == "vat")
+    data.update(taxable=f"{taxable / 100:.2f}", vat=f"{vat / 100:.2f}", total=f"{(taxable + vat) / 100:.2f}")
+    places = [*((i, f) for i in range(len(data["lines"])) for f in ("quantity", "unit_price", "amount"))]
+    places += [(None, "taxable"), (None, "vat"), (None, "total")]
+    for index, field in draw(st.lists(st.sampled_from(places), max_size=2)):
+        (data if index is None else data["lines"][index])[field] = draw(decimal_like)
+    return data
+
+
+def _outcome(record: BillRecord) -> tuple[str, object]:
+    try:
+        return "accepted", checks.bill(record, _ISSUER)
+    except LineError as exc:
+        return "rejected", (exc.field, exc.reason)
+
+
+@settings(max_examples=1500)
+@given(bills())
+@example({**BILL, "taxable": "13.70", "vat": "1,37"})  # a mismatch before a malformed vat: the mismatch
+@example({**BILL, "lines": [{**BILL["lines"][0], "quantity": "1,5"}, *BILL["lines"][1:]]})
+@example({**BILL, "lines": [{**BILL["lines"][0], "quantity": "-0.500"}]})
+def test_a_bills_decimals_checked_at_once_are_those_checked_one_by_one(data: dict[str, Any]) -> None:
+    record = decode(json.dumps(data).encode())
+    assert isinstance(record, BillRecord)
+    fast = _outcome(record)
+    with mock.patch.object(checks, "_decimals_shaped", lambda record: False):
+        careful = _outcome(record)
+    assert fast == careful

@@ -18,7 +18,14 @@ from stdnum.exceptions import ValidationError
 from portal.banking.accounts import AccountNumberError, validate_account_number
 from portal.banking.cuaderno57 import IssuerCodes, PaymentCode, PaymentCodeError
 from portal.banking.identity import IdentityError, validate_identity
-from portal.imports.records import AccountRecord, BillRecord, CustomerRecord, LineError, PaymentRecord
+from portal.imports.records import (
+    AccountRecord,
+    BillLineRecord,
+    BillRecord,
+    CustomerRecord,
+    LineError,
+    PaymentRecord,
+)
 from portal.settings import IssuerSettings
 
 _DECIMAL = re.compile(r"(-?)([0-9]{1,12})(?:\.([0-9]{1,6}))?")
@@ -211,49 +218,60 @@ def account(record: AccountRecord) -> AccountRow:
 
 
 def _bill_lines(record: BillRecord) -> tuple[list[dict[str, Any]], int, int]:
-    lines, taxable, vat = [], 0, 0
+    lines = []
     for index, line in enumerate(record.lines):
         where = f"lines[{index}]"
         quantity = fixed_point(line.quantity, f"{where}.quantity", 6)
         unit_price = fixed_point(line.unit_price, f"{where}.unit_price", 6)
-        amount = cents(line.amount, f"{where}.amount")
+        # Millionths of a euro are ten-thousandths of a cent.
         lines.append(
-            {
-                "kind": line.kind,
-                "description": line.description,
-                "quantity": json_number(quantity, 6),
-                # Millionths of a euro are ten-thousandths of a cent.
-                "unit_price_cents": json_number(unit_price, 4),
-                "amount_cents": amount,
-            }
+            _stored_line(
+                line,
+                json_number(quantity, 6),
+                json_number(unit_price, 4),
+                cents(line.amount, f"{where}.amount"),
+            )
         )
-        if line.kind == _VAT_KIND:
-            vat += amount
-        else:
-            taxable += amount
-    return lines, taxable, vat
+    return lines, *_totals(lines)
 
 
 def _shaped_bill_lines(record: BillRecord) -> tuple[list[dict[str, Any]], int, int]:
     """`_bill_lines` of a bill whose decimal strings all have their shape (`_decimals_shaped`)."""
-    lines, taxable, vat = [], 0, 0
+    lines = []
     for line in record.lines:
-        amount, quantity = _shaped(line.amount, 2), line.quantity
+        quantity = line.quantity
+        # Most quantities are whole (1, or the cubic metres): their stored number is the integer.
+        stored_quantity = json_number(_shaped(quantity, 6), 6) if "." in quantity else int(quantity)
         lines.append(
-            {
-                "kind": line.kind,
-                "description": line.description,
-                # Most quantities are whole (1, or the cubic metres): their stored number is the integer.
-                "quantity": json_number(_shaped(quantity, 6), 6) if "." in quantity else int(quantity),
-                "unit_price_cents": json_number(_shaped(line.unit_price, 6), 4),
-                "amount_cents": amount,
-            }
+            _stored_line(
+                line, stored_quantity, json_number(_shaped(line.unit_price, 6), 4), _shaped(line.amount, 2)
+            )
         )
-        if line.kind == _VAT_KIND:
-            vat += amount
+    return lines, *_totals(lines)
+
+
+def _stored_line(
+    line: BillLineRecord, quantity: int | str, unit_price_cents: int | str, amount_cents: int
+) -> dict[str, Any]:
+    """A bill line as `bill.lines` keeps it."""
+    return {
+        "kind": line.kind,
+        "description": line.description,
+        "quantity": quantity,
+        "unit_price_cents": unit_price_cents,
+        "amount_cents": amount_cents,
+    }
+
+
+def _totals(lines: list[dict[str, Any]]) -> tuple[int, int]:
+    """The taxable base and the VAT of a bill's stored lines."""
+    taxable = vat = 0
+    for line in lines:
+        if line["kind"] == _VAT_KIND:
+            vat += line["amount_cents"]
         else:
-            taxable += amount
-    return lines, taxable, vat
+            taxable += line["amount_cents"]
+    return taxable, vat
 
 
 def bill(record: BillRecord, issuer: IssuerSettings) -> BillRow:

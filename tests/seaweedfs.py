@@ -87,7 +87,11 @@ class SeaweedFS:
 
     def start(self, within: float = 60) -> SeaweedFS:
         log = (self.folder / "weed.log").open("wb")
-        self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
+        from tests.processes import real_clock_environment
+
+        self.process = subprocess.Popen(
+            self.command, stdout=log, stderr=subprocess.STDOUT, env=real_clock_environment()
+        )
         try:
             return self._made_bucket(log.name, within)
         except BaseException:

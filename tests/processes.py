@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from conftest import free_port
+from portal import clock
 from portal.settings import Settings, StorageSettings
 
 
@@ -80,6 +81,18 @@ def real_clock_environment() -> dict[str, str]:
         env["LD_PRELOAD"] = ":".join(preload)
     else:
         env.pop("LD_PRELOAD", None)
+    return env
+
+
+def real_clock_portal_environment() -> dict[str, str]:
+    """For `portal` processes that talk to a server on the real clock: an S3 server refuses a request
+    signed more than 15 minutes off its own time (RequestTimeTooSkewed), and SeaweedFS, a Go program, does
+    not see libfaketime. So these processes run on the real clock, and under `faketime` the portal's own
+    clock (PORTAL_NOW) starts at this test's made-up now: the dates the portal shows and stores are the
+    test's, the times S3 checks are the server's. Ask for it as each process starts."""
+    env = real_clock_environment()
+    if "FAKETIME" in os.environ:
+        env["PORTAL_NOW"] = clock.now().isoformat()
     return env
 
 

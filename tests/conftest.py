@@ -76,15 +76,28 @@ async def db(settings: Settings) -> AsyncIterator[None]:
             # Every row goes, so the foreign keys need no checking (replica mode): any order will do.
             await conn.execute("SET LOCAL session_replication_role = replica")
             await conn.execute("SET LOCAL synchronous_commit = off")  # a test's leftovers need not survive
-            for table in TABLES:  # every table, new ones included
-                name = table._meta.tablename
-                await conn.execute(f"DELETE FROM {name}")
-                sequence = await conn.fetchval("SELECT pg_get_serial_sequence($1, 'id')", name)
-                if sequence:  # ids start at 1 again, as in a new database
-                    await conn.execute(f"ALTER SEQUENCE {sequence} RESTART")
+            # Every table, new ones included, and ids from 1 again as in a new database: one round trip.
+            sequences = await _id_sequences(conn)
+            await conn.execute(
+                ";".join(
+                    [f"DELETE FROM {name}" for name in sequences]
+                    + [f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences.values() if sequence]
+                )
+            )
     finally:
         await conn.close()
     yield
+
+
+async def _id_sequences(conn: Any) -> dict[str, str | None]:
+    """Each table's name and the sequence of its `id` column (None if it has none), in TABLES' order."""
+    names = [table._meta.tablename for table in TABLES]
+    rows = await conn.fetch(
+        "SELECT name, pg_get_serial_sequence(name, 'id') AS sequence"
+        " FROM unnest($1::text[]) WITH ORDINALITY AS t(name, position) ORDER BY position",
+        names,
+    )
+    return {row["name"]: row["sequence"] for row in rows}
 
 
 REDIS_CLAIM_KEY = "portal-ci:run"  # the same name in .ci/redis_db.py
@@ -228,11 +241,9 @@ _demo_copies: dict[dt.date, list[tuple[str, bytes, int | None]]] = {}
 
 async def _copy_out(conn: Any) -> list[tuple[str, bytes, int | None]]:
     copies = []
-    for table in TABLES:
-        name = table._meta.tablename
+    for name, sequence in (await _id_sequences(conn)).items():
         rows = io.BytesIO()
         await conn.copy_from_table(name, output=rows, format="binary")
-        sequence = await conn.fetchval("SELECT pg_get_serial_sequence($1, 'id')", name)
         last = await conn.fetchval(f"SELECT last_value FROM {sequence} WHERE is_called") if sequence else None
         copies.append((name, rows.getvalue(), last))
     return copies

@@ -23,19 +23,32 @@ def _interpreter() -> tuple[float, tuple[int, int, int], int]:
     return sys.getswitchinterval(), gc.get_threshold(), gc.get_freeze_count()
 
 
-async def test_the_reading_stays_a_few_batches_ahead_of_a_slow_database(
-    db: None, settings: Settings, monkeypatch: Any
-) -> None:
+@pytest.fixture
+def records_read(monkeypatch: Any) -> list[int]:
+    """Batches of 2 records, and the number of records read so far (the list's one item), whoever reads
+    them."""
     import portal.imports.run as run_module
 
     monkeypatch.setattr(run_module, "BATCH", 2)
-    read, written, ahead = [0], [0], []
-    next_batch, write = run_module._next_batch, Importer.write
+    read = [0]
+    next_batch = run_module._next_batch
 
     def counted(lines: Any) -> Any:
         batch, error = next_batch(lines)
         read[0] += len(batch)
         return batch, error
+
+    monkeypatch.setattr(run_module, "_next_batch", counted)
+    return read
+
+
+async def test_the_reading_stays_a_few_batches_ahead_of_a_slow_database(
+    db: None, settings: Settings, monkeypatch: Any, records_read: list[int]
+) -> None:
+    import portal.imports.run as run_module
+
+    read, written, ahead = records_read, [0], []
+    write = Importer.write
 
     async def slow(self: Importer, checked: Checked) -> None:
         await asyncio.sleep(0.02)  # the reading has all the time it wants: it must not run away
@@ -43,7 +56,6 @@ async def test_the_reading_stays_a_few_batches_ahead_of_a_slow_database(
         await write(self, checked)
         written[0] += len(checked.parsed) + len(checked.rejected)
 
-    monkeypatch.setattr(run_module, "_next_batch", counted)
     monkeypatch.setattr(Importer, "write", slow)
     result = await run(jsonl(CUSTOMER, ACCOUNT_RECORD, *BILLS), settings)
     assert result.summary == "imported 20 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 0"
@@ -52,24 +64,18 @@ async def test_the_reading_stays_a_few_batches_ahead_of_a_slow_database(
     assert 2 < max(ahead) <= (run_module.AHEAD + 2) * 2
 
 
-async def test_a_failing_write_stops_the_reading(db: None, settings: Settings, monkeypatch: Any) -> None:
+async def test_a_failing_write_stops_the_reading(
+    db: None, settings: Settings, monkeypatch: Any, records_read: list[int]
+) -> None:
     import portal.imports.run as run_module
 
-    monkeypatch.setattr(run_module, "BATCH", 2)
-    read = [0]
-    next_batch, write = run_module._next_batch, Importer.write
-
-    def counted(lines: Any) -> Any:
-        batch, error = next_batch(lines)
-        read[0] += len(batch)
-        return batch, error
+    read, write = records_read, Importer.write
 
     async def fails_at_the_third(self: Importer, checked: Checked) -> None:
         if self.counts.bills == 2:
             raise ConnectionResetError("the database went away")
         await write(self, checked)
 
-    monkeypatch.setattr(run_module, "_next_batch", counted)
     monkeypatch.setattr(Importer, "write", fails_at_the_third)
     with pytest.raises(ConnectionResetError):
         await run(jsonl(CUSTOMER, ACCOUNT_RECORD, *BILLS), settings)

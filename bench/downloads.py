@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,10 +60,15 @@ def use_dataset(server: str, queue_url: str = "") -> str:
 
 
 def start_workers(
-    url: str, storage: Path | dict[str, str], count: int, concurrency: int, name: str = "worker"
+    url: str,
+    storage: Path | dict[str, str],
+    count: int,
+    concurrency: int,
+    name: str = "worker",
+    cpus: set[int] | None = None,
 ) -> list[subprocess.Popen[bytes]]:
     """`count` worker processes on the dataset, storing in a folder or as `storage` says (STORAGE_URL and
-    the AWS_* variables)."""
+    the AWS_* variables), on the CPUs `cpus` (all if None)."""
     env = c.portal_env(
         url, WORKER_CONCURRENCY=str(concurrency), LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING")
     )
@@ -75,7 +81,12 @@ def start_workers(
         log = (c.LOG_DIR / f"downloads-{name}-{index}.log").open("wb")
         processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "portal.cli", "worker"], env=env, stdout=log, stderr=log, cwd=c.ROOT
+                [sys.executable, "-m", "portal.cli", "worker"],
+                env=env,
+                stdout=log,
+                stderr=log,
+                cwd=c.ROOT,
+                preexec_fn=None if cpus is None else partial(os.sched_setaffinity, 0, cpus),
             )
         )
     time.sleep(6)  # imports and the first poll; the queue keeps the job until a worker takes it

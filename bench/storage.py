@@ -13,6 +13,11 @@ the order swapped every round as this VM's speed drifts:
 
 Each is the wall time from Confirm until the request is ready (zip complete, email stored). Target: S3
 costs at most 1.2× the local disk, cold and warm.
+
+The S3 server runs on the same two cores as the portal's workers, and its own work (≈ 0.7 ms of CPU a
+GET, ≈ 1.4 ms a PUT) is then charged to the S3 run. `--pin` keeps them apart, as a bucket on another
+host would be: the workers on CPU 0 and the S3 server on CPU 1, in both runs (PostgreSQL and this
+script run anywhere).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ sys.path.insert(0, str(c.ROOT))
 from tests.seaweedfs import SeaweedFS  # the repository root is on the path from here on
 
 TARGET = 1.2
+WORKER_CPUS, S3_CPUS = {0}, {1}
+"""--pin: where the portal's workers and the S3 server run."""
 FILES = c.BENCH_DIR / "storage"
 
 
@@ -67,7 +74,9 @@ async def _one(
 ) -> dict[str, Any]:
     env = _storage(kind, label, server)
     bench = d.Bench(_settings(env))
-    workers = d.start_workers(url, env, args.workers, args.concurrency, f"storage-{label}")
+    workers = d.start_workers(
+        url, env, args.workers, args.concurrency, f"storage-{label}", cpus=WORKER_CPUS if args.pin else None
+    )
     try:
         cold, row = await bench.download(f"bench {label} cold", args.bills)
         warm, _ = await bench.download(f"bench {label} warm", args.bills)
@@ -85,6 +94,7 @@ async def run(args: argparse.Namespace, url: str, server: SeaweedFS) -> dict[str
         "bills": args.bills,
         "workers": args.workers,
         "concurrency": args.concurrency,
+        "pinned": args.pin,
         "rounds": [],
     }
     engine = await start_pool(max_size=4)
@@ -112,13 +122,16 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=4, help="WORKER_CONCURRENCY of each worker")
     parser.add_argument("--rounds", type=int, default=1, help="local and S3 runs each (order alternates)")
+    parser.add_argument(
+        "--pin", action="store_true", help="workers on CPU 0, the S3 server on CPU 1 (as on another host)"
+    )
     args = parser.parse_args()
     shutil.rmtree(FILES, ignore_errors=True)
     server_url, embedded = c.server_url()
     weed = Path(tempfile.mkdtemp(prefix="bench-weed-"))
     try:
         url = d.use_dataset(server_url)
-        with SeaweedFS(weed) as server:
+        with SeaweedFS(weed, cpus=S3_CPUS if args.pin else None) as server:
             results = asyncio.run(run(args, url, server))
     finally:
         shutil.rmtree(weed, ignore_errors=True)

@@ -8,12 +8,14 @@ and bench/ start their own.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 WEED = Path(sys.executable).with_name("weed")
@@ -35,8 +37,10 @@ def _free_ports(count: int) -> list[int]:
 
 
 class SeaweedFS:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cpus: set[int] | None = None) -> None:
+        """`cpus`: the CPUs the server may run on (all if None); bench/storage.py --pin gives it its own."""
         self.folder = folder
+        self.cpus = cpus
         self.bucket = f"portal-{secrets.token_hex(4)}"
         ports = _free_ports(8)
         self.s3_port, self.master = ports[0], f"127.0.0.1:{ports[2]}.{ports[3]}"  # shell: HTTP.gRPC
@@ -90,7 +94,11 @@ class SeaweedFS:
         from tests.processes import real_clock_environment
 
         self.process = subprocess.Popen(
-            self.command, stdout=log, stderr=subprocess.STDOUT, env=real_clock_environment()
+            self.command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=real_clock_environment(),
+            preexec_fn=None if self.cpus is None else partial(os.sched_setaffinity, 0, self.cpus),
         )
         try:
             return self._made_bucket(log.name, within)

@@ -74,18 +74,26 @@ async def test_filters(client: Any, demo: None) -> None:
     assert statuses == [("red", "Overdue")]
 
 
-async def test_the_status_filter_speaks_the_pages_language(client: Any, demo: None) -> None:
+async def test_the_status_filter_speaks_the_pages_language_and_shows_the_choice(
+    client: Any, demo: None
+) -> None:
+    """Also: the blank filters (written once per language) never show another visit's choice."""
     await sign_in(client, ANA)
     await submit(client, "/language", {"language": "es", "return_to": "/bills"})
-    for path in ("/bills", "/bills?status=paid"):
+    for path, chosen in (
+        ("/bills", ""),
+        ("/bills?status=paid", "paid"),
+        ("/bills", ""),
+        ("/bills?status=", ""),
+    ):
         options = re.findall(
-            r'<option value="(\w*)" ?(?:selected)?>([^<]+)</option>', (await client.get(path)).text
+            r'<option value="(\w*)" ?(selected)?>([^<]+)</option>', (await client.get(path)).text
         )
         assert [option for option in options if option[0] in STATUSES] == [
-            ("pending", "Pendiente"),
-            ("overdue", "Vencida"),
-            ("paid", "Pagada"),
-            ("direct_debit", "Domiciliada"),
+            ("pending", "selected" if chosen == "pending" else "", "Pendiente"),
+            ("overdue", "", "Vencida"),
+            ("paid", "selected" if chosen == "paid" else "", "Pagada"),
+            ("direct_debit", "", "Domiciliada"),
         ], path
 
 

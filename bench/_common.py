@@ -117,7 +117,10 @@ def portal_env(url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"QUEUE_URL", "PORTAL_PGDATA"}}
     env.update(
         DATABASE_URL=url,
-        PORTAL_ENV="development",
+        # Not development: the portal as production runs it where a request's cost is concerned (templates
+        # compiled once, no check of their files on every page). Not production either, whose settings
+        # refuse a plain-http BASE_URL: its cookies would be Secure, and the load clients speak http.
+        PORTAL_ENV="test",
         STORAGE_DIR=str(BENCH_DIR / "files"),
         PYTHONWARNINGS="ignore",
         # For bench/bare_app.py; `portal serve` and `portal worker` set it themselves (portal.cli).

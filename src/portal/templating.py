@@ -29,7 +29,11 @@ def make_environment(settings: Settings | None = None) -> Environment:
 
     Every render is in the current language (`portal.i18n`: the request's, or the one an email or PDF is
     rendered in): `_()`/`{% trans %}` translate through its catalogue, `current_language()` names it and the
-    filters format dates, times, numbers and euros as it writes them."""
+    filters format dates, times, numbers and euros as it writes them.
+
+    Templates edited on disk are picked up without a restart in development only: elsewhere (production,
+    the tests' live servers, the benchmarks) a template is compiled once and the files are not checked
+    again before each use (a stat per template, a dozen on every page)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         extensions=["jinja2.ext.i18n"],
@@ -38,6 +42,7 @@ def make_environment(settings: Settings | None = None) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=settings is not None and settings.environment == "development",
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
@@ -67,7 +72,8 @@ class _Once:
     environment's globals (the utility, url_for, `_`, …, set when the app starts) and its `params`, never
     the page's context (the viewer, the request, a CSRF token), so what it writes cannot vary otherwise.
     `params` are few small hashable values (a status, a path); at most MAX_KEPT renders are kept. A
-    template changed on disk (auto_reload) is a new Template object, so it is rendered anew."""
+    template changed on disk (auto_reload, in development) is a new Template object, so it is rendered
+    anew."""
 
     MAX_KEPT = 1024
 

@@ -69,6 +69,10 @@ def filter_query(query: Mapping[str, str]) -> FilterQuery:
     return FilterQuery(values, filters if not errors else BillFilters(), errors)
 
 
+STATUS_CHOICES = tuple(services.STATUSES.items())
+"""The status filter's choices, (status, English label): a tuple, so that once() can take them."""
+
+
 class BillsController(Controller):
     path = "/bills"
 
@@ -105,7 +109,7 @@ class BillsController(Controller):
             page=page,
             account_choices=choices,
             values=query.values,
-            statuses=services.STATUSES,
+            statuses=STATUS_CHOICES,
         )
 
     @get("/bills.csv", name="bills_csv")

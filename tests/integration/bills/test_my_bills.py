@@ -4,6 +4,7 @@ import json
 import re
 from typing import Any
 
+from portal.bills.services import STATUSES
 from portal.db.tables import Account, Bill
 from tests.conftest import submit
 from tests.steps import ADMIN, ANA, error_messages, sign_in
@@ -71,6 +72,29 @@ async def test_filters(client: Any, demo: None) -> None:
     # The status column of the table, not the filter's options: Ana's one overdue bill, and nothing else.
     statuses = re.findall(r'<td data-label="Status"><span class="tag tag--(\w+)">(\w+)</span></td>', listed)
     assert statuses == [("red", "Overdue")]
+
+
+async def test_the_status_filter_speaks_the_pages_language_and_shows_the_choice(
+    client: Any, demo: None
+) -> None:
+    """Also: the blank filters (written once per language) never show another visit's choice."""
+    await sign_in(client, ANA)
+    await submit(client, "/language", {"language": "es", "return_to": "/bills"})
+    for path, chosen in (
+        ("/bills", ""),
+        ("/bills?status=paid", "paid"),
+        ("/bills", ""),
+        ("/bills?status=", ""),
+    ):
+        options = re.findall(
+            r'<option value="(\w*)" ?(selected)?>([^<]+)</option>', (await client.get(path)).text
+        )
+        assert [option for option in options if option[0] in STATUSES] == [
+            ("pending", "selected" if chosen == "pending" else "", "Pendiente"),
+            ("overdue", "", "Vencida"),
+            ("paid", "selected" if chosen == "paid" else "", "Pagada"),
+            ("direct_debit", "", "Domiciliada"),
+        ], path
 
 
 async def test_period_filters_keep_what_was_typed_and_name_the_field(client: Any, demo: None) -> None:

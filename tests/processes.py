@@ -88,8 +88,8 @@ def real_clock_portal_environment() -> dict[str, str]:
     """For `portal` processes that talk to a server on the real clock: an S3 server refuses a request
     signed more than 15 minutes off its own time (RequestTimeTooSkewed), and SeaweedFS, a Go program, does
     not see libfaketime. So these processes run on the real clock, and under `faketime` the portal's own
-    clock (PORTAL_NOW) starts at this test's made-up now: the dates the portal shows and stores are the
-    test's, the times S3 checks are the server's. Ask for it as each process starts."""
+    clock (PORTAL_NOW) starts at this test's made-up now (the instant the test's clock stands at): the
+    dates the portal shows and stores are the test's, the times S3 checks are the server's."""
     env = real_clock_environment()
     if "FAKETIME" in os.environ:
         env["PORTAL_NOW"] = clock.now().isoformat()
@@ -146,7 +146,7 @@ class Portal:
         return process
 
     def log(self, name: str) -> str:
-        return (self.folder / f"{name}.log").read_text()
+        return (self.folder / f"{name}.log").read_text(errors="replace")
 
     def stop(self) -> None:
         stop_processes(self.started)

@@ -12,7 +12,6 @@ import dataclasses
 import io
 import signal
 import subprocess
-import sys
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from portal.settings import Settings
 from tests.conftest import all_mail_sent, pdf_ready, submit, wait_until
 from tests.integration.bills.test_bill_files import ana_bill
 from tests.integration.downloads.download_steps import bills_in_period, request_until_check
-from tests.processes import real_clock_portal_environment, stop_processes, storage_env
+from tests.processes import Portal, real_clock_portal_environment, storage_env
 from tests.seaweedfs import SeaweedFS
 from tests.steps import sign_in
 
@@ -57,35 +56,32 @@ def bucket(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
         yield dataclasses.replace(settings, storage=storage)
 
 
-class Cluster:
+class Cluster(Portal):
+    """The cluster's `portal` processes, by name. They run on the real clock (an S3 server checks each
+    request's time against its own), with the test's date as PORTAL_NOW under faketime."""
+
     def __init__(self, settings: Settings, smtp_port: int, folder: Path) -> None:
-        self.folder = folder
         self.local_storage = folder / "local-files"  # STORAGE_URL wins: nothing may appear here
         assert settings.database.url is not None
-        self.env = {
-            **storage_env(settings.storage),
-            "PORTAL_ENV": "test",
-            "DATABASE_URL": settings.database.url,
-            "MAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-            "STORAGE_DIR": str(self.local_storage),
-            "WORKER_CONCURRENCY": "2",
-            "DOWNLOAD_HEARTBEAT_SECONDS": str(HEARTBEAT),
-        }
-        if settings.queue.url:
-            self.env["QUEUE_URL"] = settings.queue.url
+        inherited = real_clock_portal_environment()
+        super().__init__(
+            folder,
+            {
+                **{k: v for k, v in inherited.items() if k not in {"PICCOLO_CONF", "QUEUE_URL"}},
+                **storage_env(settings.storage),
+                "PORTAL_ENV": "test",
+                "DATABASE_URL": settings.database.url,
+                "MAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+                "STORAGE_DIR": str(self.local_storage),
+                "WORKER_CONCURRENCY": "2",
+                "DOWNLOAD_HEARTBEAT_SECONDS": str(HEARTBEAT),
+                **({"QUEUE_URL": settings.queue.url} if settings.queue.url else {}),
+            },
+        )
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, *command: str, **env: str) -> subprocess.Popen[bytes]:
-        log = (self.folder / f"{name}.log").open("wb")
-        inherited = real_clock_portal_environment()  # S3 checks each request's time against its own
-        inherited = {k: v for k, v in inherited.items() if k not in {"PICCOLO_CONF", "QUEUE_URL"}}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "portal.cli", *command],
-            env={**inherited, **self.env, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.processes[name] = process
+        process = self.processes[name] = super().start(name, *command, **env)
         return process
 
     def web(self, name: str) -> str:
@@ -93,15 +89,9 @@ class Cluster:
         self.start(name, "serve", PORT=str(port), BASE_URL=f"http://127.0.0.1:{port}")
         return f"http://127.0.0.1:{port}"
 
-    def log(self, name: str) -> str:
-        return (self.folder / f"{name}.log").read_text(errors="replace")
-
     def assert_running(self) -> None:
         for name, process in self.processes.items():
             assert process.poll() is None or process.returncode == -signal.SIGKILL, self.log(name)
-
-    def stop(self) -> None:
-        stop_processes(self.processes.values())
 
 
 @pytest.fixture

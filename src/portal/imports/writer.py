@@ -312,12 +312,8 @@ class Importer:
         return inserted, len(updated)
 
     async def _copy_bills(self, bills: list[BillRow], ids: dict[str, int]) -> None:
-        if missing := {b.account for b in bills} - ids.keys():  # not expected: the lookup has them all
-            ids.update(
-                await self.connection.fetch(
-                    "SELECT number, id FROM account WHERE number = ANY($1::text[])", list(missing)
-                )
-            )
+        """`ids` has every bill's account: a bill is accepted only for an account the lookup found (under
+        the import lock, nobody else adds one meanwhile) or that this batch inserts."""
         now, run_id = clock.now(), self.run_id
         await self.connection.copy_records_to_table(
             "bill", columns=_BILL_COLUMNS, records=[(*b.values, ids[b.account], now, run_id) for b in bills]

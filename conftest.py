@@ -187,13 +187,19 @@ class Mailbox:
                 await asyncio.sleep(0.05)
         return self.messages
 
-    def wait_for_sync(self, count: int, timeout: float = 30) -> list[Message]:
-        """For sync (browser) tests: the server runs in its own thread, so sleeping here is fine."""
+    def wait_for_sync(self, count: int, timeout: float = 30, to: str | None = None) -> list[Message]:
+        """For sync (browser) tests: the server runs in its own thread, so sleeping here is fine. With
+        `to`, the messages to that address only: on a live stack shared by a worker's tests, an email
+        that an earlier test caused can arrive during the next one."""
+
+        def received() -> list[Message]:
+            return [m for m in self.messages if to is None or m["To"] == to]
+
         deadline = time.monotonic() + timeout
-        while len(self.messages) < count:
-            assert time.monotonic() < deadline, f"expected {count} email(s), got {len(self.messages)}"
+        while len(received()) < count:
+            assert time.monotonic() < deadline, f"expected {count} email(s), got {len(received())}"
             time.sleep(0.05)
-        return self.messages
+        return received()
 
 
 @pytest.fixture(scope="session")

@@ -160,6 +160,6 @@ def test_pay_by_cpr_code_in_spanish(
     payment.wait_for("Pago realizado", javascript=javascript)
     expect_spanish(page)
     axe(page)
-    [message] = mailbox.wait_for_sync(1)
+    [message] = mailbox.wait_for_sync(1, to="pagador@example.com")
     body = message.get_payload()[0].get_payload(decode=True).decode()
     assert "Gracias: el banco ha autorizado su pago con tarjeta" in body

@@ -90,6 +90,7 @@ def test_create_a_bills_due_document_and_download_it(
     assert re.fullmatch(r"9050758818501501" + reference + r"\d{17}", digits)
 
     page.get_by_role("link", name="Bills due").click()
+    expect(page.get_by_role("heading", level=1, name="Your PDF is being prepared")).to_be_visible()
     axe(page)
     pdf = download_when_ready(page, javascript, f"Download bills due document {reference} (PDF)")
     text = re.sub(r"\s", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))

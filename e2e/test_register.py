@@ -66,15 +66,16 @@ def test_register_each_type(
     expect(page.get_by_label("Account number")).to_have_value(bill.account)  # nothing typed is lost
     axe(page)
     registration.enter_bill(bill)
-
+    expect(page.get_by_role("heading", level=1, name="Choose your username")).to_be_visible()
     axe(page)
     registration.continue_()  # nothing filled in: a message next to each field
     expect(page).to_have_title(re.compile("^Error: Choose your username"))
     expect(page.get_by_role("alert")).to_contain_text("Read and accept the Privacy Policy to register")
     axe(page)
     registration.enter_user(username, email)
-    axe(page)
+    expect(page.get_by_role("heading", level=1, name="Check your answers before registering")).to_be_visible()
     expect(page.get_by_text(bill.account, exact=True)).to_be_visible()
+    axe(page)
     registration.confirm()
     expect(page.get_by_text(f"We have sent an email to {email}")).to_be_visible()
     expect(page.get_by_text("check the spam folder")).to_be_visible()
@@ -130,6 +131,7 @@ def test_forgotten_password(
     username = local_stack.customer(identity="cif", user="administrator").signs_in_as.username
     SignInPage(page.goto(f"{base_url}/sign-in") and page).expect_open()
     page.get_by_role("link", name="Forgotten your password?").click()
+    expect(page.get_by_role("heading", level=1, name="Forgotten your password?")).to_be_visible()
     axe(page)
     page.get_by_label("Username or email address").fill(username)
     page.get_by_role("button", name="Send the link").click()

@@ -64,12 +64,15 @@ def test_register_in_spanish(
     expect(page.get_by_label("Número de contrato")).to_have_value(bill.account)
     axe(page)
     registration.enter_bill(bill)
-
+    expect(page.get_by_role("heading", level=1, name=_("Choose your username"))).to_be_visible()
     axe(page)
     registration.continue_()  # nothing filled in: a message next to each field, in Spanish
     expect(page.get_by_role("alert")).to_contain_text(_("Read and accept the Privacy Policy to register"))
     axe(page)
     registration.enter_user(username, email)
+    expect(
+        page.get_by_role("heading", level=1, name=_("Check your answers before registering"))
+    ).to_be_visible()
     axe(page)
     registration.confirm()
     expect(page.get_by_text(_("We have sent an email to %(email)s", email=email))).to_be_visible()

@@ -54,10 +54,11 @@ def message_to(mailbox: Any, to: str, subject: str) -> str:
     """The text of the first captured email to `to` whose subject contains `subject`."""
     count = 1
     while True:
-        for message in mailbox.wait_for_sync(count):
-            if message["To"] == to and subject in message["Subject"]:
+        received = mailbox.wait_for_sync(count, to=to)
+        for message in received:
+            if subject in message["Subject"]:
                 return str(message.get_payload()[0].get_payload(decode=True).decode())
-        count = len(mailbox.messages) + 1
+        count = len(received) + 1
 
 
 def test_email_change_your_email_address(

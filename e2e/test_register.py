@@ -128,7 +128,8 @@ def test_sign_in_and_out(
 def test_forgotten_password(
     page: Page, base_url: str, axe: Callable[[Page], None], mailbox: Any, local_stack: LiveStack
 ) -> None:
-    username = local_stack.customer(identity="cif", user="administrator").signs_in_as.username
+    user = local_stack.customer(identity="cif", user="administrator").signs_in_as
+    username = user.username
     SignInPage(page.goto(f"{base_url}/sign-in") and page).expect_open()
     page.get_by_role("link", name="Forgotten your password?").click()
     expect(page.get_by_role("heading", level=1, name="Forgotten your password?")).to_be_visible()
@@ -137,7 +138,7 @@ def test_forgotten_password(
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("heading", level=1, name="Check your email")).to_be_visible()
     axe(page)
-    [message] = mailbox.wait_for_sync(1)
+    [message] = mailbox.wait_for_sync(1, to=user.email)
     text = message.get_payload()[0].get_payload(decode=True).decode()
     link = re.search(r"http://\S+/password/reset\?token=\S+", text)
     assert link is not None

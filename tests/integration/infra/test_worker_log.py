@@ -1,0 +1,54 @@
+"""What SAQ logs about the periodic sweeps (every 15 s and every minute) is DEBUG; every other job's lines
+stay INFO. SAQ's own code does the logging here: the worker schedules its cron jobs on the real queue."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+
+from jobs.settings import make_worker
+from portal.bills import pdf as bills
+from portal.settings import Settings
+from portal.web.logging import PERIODIC_JOBS_AT_DEBUG, configure_logging
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
+    logging.getLogger("saq").removeFilter(PERIODIC_JOBS_AT_DEBUG)
+    structlog.reset_defaults()
+
+
+async def _saq_lines(
+    queue: Any, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> list[dict[str, Any]]:
+    await make_worker(settings, queue).schedule()
+    await queue.enqueue(bills.TASK.name, key="bill-pdf-log-test", bill_id=1)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("logger") == "saq"]
+
+
+async def test_the_sweeps_lines_are_debug_and_other_jobs_lines_info(
+    queue: Any, settings: Settings, capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    configure_logging("INFO")
+    lines = await _saq_lines(queue, settings, capsys)
+    assert [line["level"] for line in lines if "bill-pdf-log-test" in line["event"]] == ["info"]
+    assert not [line for line in lines if "cron:" in line["event"]]
+
+
+async def test_at_debug_the_sweeps_lines_are_there(
+    queue: Any, settings: Settings, capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    configure_logging("DEBUG")
+    lines = await _saq_lines(queue, settings, capsys)
+    sweeps = [line for line in lines if "key: cron:sweep_downloads" in line["event"]]
+    assert [line["level"] for line in sweeps] == ["debug"]

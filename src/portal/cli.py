@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from portal import clock
 from portal.settings import PROJECT_ROOT, ConfigurationError, Settings
@@ -74,23 +74,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         if settings.metrics.port:
             _fresh_metrics_dir(settings)
             children["metrics exporter"] = [sys.executable, "-m", "portal.cli", "metrics"]
-        print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
-        if "sandbox bank" in children:
-            print(
-                f"The sandbox bank (test card payments, no real money) is at {sandbox_url(settings)}/",
-                flush=True,
-            )
-        if settings.mail.is_dev_mailbox:
-            print(f"Emails it sends appear at {settings.web.base_url}/dev/mailbox", flush=True)
-        if demo:
-            print(demo, flush=True)
-        print("Press Ctrl-C to stop.\n", flush=True)
-        if "metrics exporter" in children:
-            print(
-                f"Metrics for Prometheus are at http://{settings.metrics.host}:{settings.metrics.port}/metrics",
-                flush=True,
-            )
-        return _supervise(children, optional={"sandbox bank", "metrics exporter"}, restarted={"worker"})
+
+        def announce() -> None:
+            print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
+            if "sandbox bank" in children:
+                print(
+                    f"The sandbox bank (test card payments, no real money) is at {sandbox_url(settings)}/",
+                    flush=True,
+                )
+            if settings.mail.is_dev_mailbox:
+                print(f"Emails it sends appear at {settings.web.base_url}/dev/mailbox", flush=True)
+            if demo:
+                print(demo, flush=True)
+            if "metrics exporter" in children:
+                print(
+                    f"Metrics for Prometheus are at http://{settings.metrics.host}:{settings.metrics.port}/metrics",
+                    flush=True,
+                )
+            print("Press Ctrl-C to stop.\n", flush=True)
+
+        # The address is printed once the web server answers, below the children's start-up lines.
+        wildcard = settings.web.host in {"", "0.0.0.0", "::"}  # noqa: S104 (read, not bound: reached on loopback)
+        host = "127.0.0.1" if wildcard else settings.web.host
+        host = f"[{host}]" if ":" in host else host
+        return _supervise(
+            children,
+            optional={"sandbox bank", "metrics exporter"},
+            restarted={"worker"},
+            when_ready=(f"http://{host}:{settings.web.port}/healthz", announce),
+        )
     finally:
         if embedded:
             from portal.db import embedded as embedded_db
@@ -119,12 +131,14 @@ def _supervise(
     commands: dict[str, list[str]],
     optional: frozenset[str] | set[str] = frozenset(),
     restarted: frozenset[str] | set[str] = frozenset(),
+    when_ready: tuple[str, Callable[[], None]] | None = None,
 ) -> int:
     """Start the children, then wait until Ctrl-C or SIGTERM; then stop every child (SIGTERM, then SIGKILL).
 
     A `restarted` child that dies (the worker) is started again after a delay that doubles while it keeps
     dying (1 s up to 30 s); an `optional` one (the sandbox bank, e.g. when its port is taken) is reported
-    and left stopped; any other (the web server) stops everything."""
+    and left stopped; any other (the web server) stops everything. `when_ready`: a URL and what to do
+    once it first answers 200."""
     stop = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -139,6 +153,9 @@ def _supervise(
     restart_at: dict[str, float] = {}
     exit_code = 0
     while not stop:
+        if when_ready is not None and _answers(when_ready[0]):
+            when_ready[1]()
+            when_ready = None
         now = time.monotonic()
         for name in [name for name, due in restart_at.items() if due <= now]:
             del restart_at[name]
@@ -174,6 +191,16 @@ def _supervise(
             process.kill()
             process.wait()
     return exit_code
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (our own web server's address)
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

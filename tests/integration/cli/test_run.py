@@ -58,10 +58,16 @@ def test_run_serves_stops_cleanly_and_keeps_data() -> None:
     port = free_port()
     try:
         first = _start(pgdata, port)
-        _wait_ready(port, first)
+        assert first.stdout is not None
+        printed = ""
+        for line in first.stdout:  # until the address is printed (pytest's timeout bounds the wait)
+            printed += line
+            if "The Customer Service Area is at" in line:
+                break
+        # Printed once it answers: following it at once works.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert "Customer Service Area" in response.read().decode()
-        output = _interrupt(first)
+        output = printed + _interrupt(first)
         assert "The Customer Service Area is at http://127.0.0.1:" in output
         assert "Loaded the demo data into the empty database." in output
         assert "ana.demo" in output  # the demo customers are printed

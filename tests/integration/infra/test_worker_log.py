@@ -14,17 +14,17 @@ import structlog
 from jobs.settings import make_worker
 from portal.bills import pdf as bills
 from portal.settings import Settings
-from portal.web.logging import PERIODIC_JOBS_AT_DEBUG, configure_logging
+from portal.web.logging import configure_logging
 
 
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
+    """configure_logging changes process-wide state: the other tests of this process get theirs back."""
+    root, saq = logging.getLogger(), logging.getLogger("saq")
+    handlers, level, filters, config = root.handlers[:], root.level, saq.filters[:], structlog.get_config()
     yield
-    root.handlers[:], root.level = handlers, level
-    logging.getLogger("saq").removeFilter(PERIODIC_JOBS_AT_DEBUG)
-    structlog.reset_defaults()
+    root.handlers[:], root.level, saq.filters[:] = handlers, level, filters
+    structlog.configure(**config)
 
 
 async def _saq_lines(

@@ -6,10 +6,16 @@ registered forever; so we start it with cleanup_mode=None and stop it ourselves 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
-import pgserver
-from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # made at import, one per binary
+with warnings.catch_warnings():
+    # pgserver keeps its lock file in the user's runtime folder. Where XDG_RUNTIME_DIR is unset (root, a
+    # container, a server without a login session) platformdirs warns on import and uses
+    # /tmp/runtime-<uid>, which serves as well: the warning was the first thing `make run` printed.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    import pgserver
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # made at import, one per binary
 
 
 def start(data_dir: Path) -> str:

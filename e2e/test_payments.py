@@ -11,7 +11,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveStack
-from e2e.data import FreshBill, payment_data
+from e2e.data import FreshBill, mistyped_amount, payment_data
 from e2e.pages.accounts import SignInPage
 from e2e.pages.payments import BillPayment, PaymentData
 from e2e.pages.sandbox_bank import SandboxBank
@@ -47,7 +47,9 @@ def test_pay_with_cpr_code_without_signing_in(
     axe(page)
     payment.choose_cpr_code()
     axe(page)
-    payment.enter_code(PaymentData(data.cpr, data.issuer, data.reference, data.identification, "1,00"))
+    payment.enter_code(
+        PaymentData(data.cpr, data.issuer, data.reference, data.identification, mistyped_amount(due))
+    )
     payment.expect_error("Check the reference")  # the check digits catch a mistyped amount
     expect(page.get_by_label("Reference", exact=True)).to_have_value(data.reference)  # input kept
     axe(page)

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from e2e.conftest import LiveStack
-from e2e.data import bill_details, payment_data
+from e2e.data import bill_details, mistyped_amount, payment_data
 from e2e.pages import SPANISH
 from e2e.pages.accounts import AccountHome, PasswordPage, Registration, SignInPage
 from e2e.pages.files import download_when_ready
@@ -145,7 +145,9 @@ def test_pay_by_cpr_code_in_spanish(
     payment.choose_cpr_code()
     expect(page.get_by_role("heading", level=1, name="Pagar ahora con código CPR")).to_be_visible()
     axe(page)
-    payment.enter_code(PaymentData(data.cpr, data.issuer, data.reference, data.identification, "1,00"))
+    payment.enter_code(
+        PaymentData(data.cpr, data.issuer, data.reference, data.identification, mistyped_amount(due))
+    )
     payment.expect_error(_("Check the reference: its last two digits do not match the rest of the details"))
     axe(page)
     page.get_by_label(_("Amount, in euros")).fill(data.amount)

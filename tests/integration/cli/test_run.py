@@ -47,6 +47,18 @@ def _wait_ready(port: int, process: subprocess.Popen[str], within: float = 90) -
     raise AssertionError("portal run did not become ready")
 
 
+def _until_announced(process: subprocess.Popen[str]) -> str:
+    """The output up to the line with the portal's address, which is printed once the web server answers
+    (pytest's timeout bounds the wait)."""
+    assert process.stdout is not None
+    printed = ""
+    for line in process.stdout:
+        printed += line
+        if "The Customer Service Area is at" in line:
+            return printed
+    raise AssertionError(f"portal run ended without printing its address:\n{printed}")
+
+
 def _interrupt(process: subprocess.Popen[str]) -> str:
     """Ctrl-C, then the rest of the output. Read through the same file object as any line read before:
     communicate(timeout=…) reads the pipe itself and would miss what that file object has buffered."""
@@ -63,12 +75,7 @@ def test_run_serves_stops_cleanly_and_keeps_data() -> None:
     port = free_port()
     try:
         first = _start(pgdata, port)
-        assert first.stdout is not None
-        printed = ""
-        for line in first.stdout:  # until the address is printed (pytest's timeout bounds the wait)
-            printed += line
-            if "The Customer Service Area is at" in line:
-                break
+        printed = _until_announced(first)
         # Printed once it answers: following it at once works.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert "Customer Service Area" in response.read().decode()
@@ -81,8 +88,7 @@ def test_run_serves_stops_cleanly_and_keeps_data() -> None:
         assert not (pgdata / "postmaster.pid").exists()
 
         second = _start(pgdata, port)
-        _wait_ready(port, second)
-        output = _interrupt(second)
+        output = _until_announced(second) + _interrupt(second)
         # The database was kept: nothing was loaded again, and the same demo is described.
         assert "Loaded the demo data" not in output
         assert "ana.demo" in output

@@ -45,7 +45,7 @@ class ConfirmedError(Exception):
         self.request_id = request_id
 
 
-async def provide_draft(viewer: NamedDependency[Viewer], request_id: int) -> Download:
+async def provide_draft(viewer: NamedDependency[Viewer], request_id: FromPath[int]) -> Download:
     """The `draft` of the draft pages: the viewer's request while it is a draft; 404 for anyone else's."""
     download = await _owned(viewer, request_id)
     if download.state != DownloadState.draft:

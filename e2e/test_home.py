@@ -1,9 +1,12 @@
-"""The public home page and the error page, with JavaScript on and off, keyboard only, axe clean."""
+"""The public home page and the error page, with JavaScript on and off, keyboard only, axe clean; the
+public pages once signed in."""
 
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from e2e.conftest import LiveStack
+from e2e.pages.accounts import AccountHome, SignInPage
 from e2e.pages.site import HomePage
 
 
@@ -24,6 +27,30 @@ def test_page_not_found(page: Page, base_url: str, axe: Callable[[Page], None]) 
     axe(page)
     page.get_by_role("link", name="Go to the Customer Service Area home page").click()
     expect(HomePage(page, base_url).heading).to_be_visible()
+
+
+def test_public_pages_once_signed_in(
+    page: Page, base_url: str, local_stack: LiveStack, axe: Callable[[Page], None]
+) -> None:
+    """The footer's pages are shown inside the signed-in area, and the service's name leads home: the
+    signed-in home, never the public one that offers to sign in."""
+    user = local_stack.customer(user="private").signs_in_as
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in(user.username, user.password)
+    home = AccountHome(page).expect_signed_in(user.username)
+    footer_pages = (("Privacy", "Privacy Policy"), ("Accessibility statement", "Accessibility statement"))
+    for link, heading in footer_pages:
+        page.get_by_role("contentinfo").get_by_role("link", name=link).click()
+        expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        expect(page.get_by_text(f"Signed in as {user.username}")).to_be_visible()
+        expect(page.get_by_role("navigation", name="Main menu")).to_be_visible()
+        expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_have_count(0)
+        axe(page)
+        # The service's name at the top of every page (the main menu's first item also says it).
+        page.get_by_role("link", name="Aguas de Ejemplo, S.A. Customer Service Area", exact=True).click()
+        home.expect_signed_in(user.username)
+    page.goto(f"{base_url}/")
+    home.expect_signed_in(user.username)
 
 
 def test_skip_link_with_the_keyboard_alone(page: Page, base_url: str) -> None:

@@ -220,7 +220,7 @@ CSRF_IN_PAGE = re.compile(r'name="_csrf_token" value="([^"]+)"|"x-csrftoken": "(
 
 async def csrf_token(client: Any) -> str:
     """The CSRF token a page gives this client (its cookie is kept by the client)."""
-    page = await client.get("/")
+    page = await client.get("/privacy")  # a page in both states, signed in or not
     match = CSRF_IN_PAGE.search(page.text)
     assert match is not None
     return match.group(1) or match.group(2)

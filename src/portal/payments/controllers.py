@@ -30,7 +30,7 @@ from portal.web.forms import Form, field
 from portal.web.pages import fragment, page, see_other
 from portal.web.params import parse_id
 from portal.web.security import host_cookie_name
-from portal.web.sessions import SessionStore
+from portal.web.sessions import SessionStore, provide_optional_viewer
 
 PAYER_COOKIE = "payer"
 PAYER_COOKIE_LIFETIME = 7 * 24 * 3600  # a week: the receipt stays reachable from this browser
@@ -67,7 +67,7 @@ async def provide_payer(
     settings: NamedDependency[Settings],
     sessions: NamedDependency[SessionStore],
 ) -> Payer:
-    return Payer(await sessions.load(sessions.token_from(request)), payer_token(request, settings))
+    return Payer(await provide_optional_viewer(request, sessions), payer_token(request, settings))
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:

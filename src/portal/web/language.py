@@ -1,9 +1,9 @@
 """The language of each request, and the header's language switcher.
 
-A request is in, by order of precedence: the signed-in user's stored choice (set by `provide_viewer`, on
-the pages that read the session), the `language` cookie (set by the switcher, and on signing in to the
-user's stored choice), the browser's Accept-Language, and the DEFAULT_LANGUAGE setting. A value the
-portal does not speak is skipped quietly.
+A request is in, by order of precedence: the signed-in user's stored choice (set by
+`provide_optional_viewer`, on the pages that read the session), the `language` cookie (set by the
+switcher, and on signing in to the user's stored choice), the browser's Accept-Language, and the
+DEFAULT_LANGUAGE setting. A value the portal does not speak is skipped quietly.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def language_cookie_name(settings: Settings) -> str:
 
 def language_cookie(settings: Settings, language: str) -> Cookie:
     """The browser remembers the language: set by the switcher, and on signing in to the user's stored choice
-    (so that the public pages they visit while signed in, which do not read the session, follow it too)."""
+    (so that the pages that do not read the session, such as the error pages, follow it too)."""
     return Cookie(
         key=language_cookie_name(settings),
         value=language,

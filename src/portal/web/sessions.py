@@ -128,9 +128,19 @@ async def purge_sessions() -> None:
 
 async def provide_viewer(request: Request[Any, Any, Any], sessions: NamedDependency[SessionStore]) -> Viewer:
     """Dependency of every signed-in page: the viewer, or 401 (which the error handler turns into a
-    redirect to "Sign in"). The page is in the language the viewer chose, if they chose one."""
-    viewer = await sessions.load(sessions.token_from(request))
+    redirect to "Sign in")."""
+    viewer = await provide_optional_viewer(request, sessions)
     if viewer is None:
         raise NotAuthorizedException()
-    i18n.choose(viewer.language)
+    return viewer
+
+
+async def provide_optional_viewer(
+    request: Request[Any, Any, Any], sessions: NamedDependency[SessionStore]
+) -> Viewer | None:
+    """The signed-in viewer, if any: for the pages anyone may see, which signed-in people see inside their
+    area. The page is in the language the viewer chose, if they chose one."""
+    viewer = await sessions.load(sessions.token_from(request))
+    if viewer is not None:
+        i18n.choose(viewer.language)
     return viewer

@@ -24,6 +24,33 @@ async def test_every_signed_in_page_has_the_main_menu_marking_where_you_are(clie
         assert re.search(rf'aria-current="page">{current}<', nav), path
 
 
+def header(page: str) -> str:
+    return page.split('<header class="site-header">')[1].split("</header>")[0]
+
+
+async def test_the_public_pages_know_who_is_signed_in(client: Any, demo: None) -> None:
+    """Signed in, nothing says "Sign in": the header's name leads to the signed-in home, the public home
+    sends there, and the privacy and accessibility pages are shown inside the signed-in area."""
+    for path in ("/privacy", "/accessibility"):
+        public = header((await client.get(path)).text)
+        assert "Sign in" in links(public) and 'aria-label="Main menu"' not in public
+    assert (await client.get("/")).status_code == 200
+
+    await submit(client, "/sign-in", {"username": "ana.demo", "password": "demo-password-ana"})
+    home = await client.get("/")
+    assert home.status_code == 303 and home.headers["location"] == "/account"
+    for path in ("/account", "/bills/", "/privacy", "/accessibility", "/pay"):
+        page = header((await client.get(path)).text)
+        assert "Sign in" not in links(page), path
+        assert "Signed in as ana.demo" in page and ">Sign out</button>" in page, path
+        assert 'class="site-header__name" href="/account"' in page, path
+        assert 'aria-label="Main menu"' in page, path
+
+    await submit(client, "/sign-out", {})
+    assert (await client.get("/")).status_code == 200
+    assert 'class="site-header__name" href="/"' in header((await client.get("/privacy")).text)
+
+
 async def test_manage_your_account_groups_options_and_shows_accounts_only_to_administrators(
     client: Any, demo: None
 ) -> None:

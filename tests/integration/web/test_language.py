@@ -90,14 +90,17 @@ async def test_signing_in_sets_the_language_cookie_to_the_users_choice(client: A
     english = {"accept-language": "en"}
     assert language_of(await client.get("/", headers=english)) == "en"
     await sign_in(client)
-    # A public page does not read the session: it follows the cookie that signing in set.
-    assert language_of(await client.get("/", headers=english)) == "es"
+    # An error page does not read the session: it follows the cookie that signing in set.
+    assert language_of(await client.get("/no-such-page", headers=english)) == "es"
+    # A public page shown inside the signed-in area follows the user's choice, whatever the cookie says.
+    client.cookies.set("language", "en")
+    assert language_of(await client.get("/privacy", headers=english)) == "es"
 
     # Someone who never chose a language keeps the browser's.
     client.cookies.clear()
     await sign_in(client, ADMIN)
     assert "language" not in client.cookies
-    assert language_of(await client.get("/", headers=english)) == "en"
+    assert language_of(await client.get("/no-such-page", headers=english)) == "en"
 
 
 async def test_emails_are_in_the_recipients_language(

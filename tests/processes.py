@@ -105,8 +105,8 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 
 def stop_processes(
-    processes: Iterable[subprocess.Popen[bytes]], within: float = 20
-) -> list[subprocess.Popen[bytes]]:
+    processes: Iterable[subprocess.Popen[Any]], within: float = 20
+) -> list[subprocess.Popen[Any]]:
     """SIGTERM to each process still running, then SIGKILL to any that has not stopped `within` seconds
     later; returns the ones it had to kill."""
     processes = list(processes)

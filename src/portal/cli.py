@@ -22,27 +22,26 @@ from portal.infra.supervisor import supervise
 from portal.settings import PROJECT_ROOT, ConfigurationError, Settings
 
 
-def _database_url(settings: Settings) -> tuple[str, bool]:
-    """The database to use, and whether we started an embedded one (then we must stop it)."""
-    if settings.database.url:
-        return settings.database.url, False
-    from portal.db import embedded
-
-    return embedded.start(settings.database.embedded_dir), True
-
-
-def _settings_with_database() -> tuple[Settings, bool]:
-    """Read the settings; with no DATABASE_URL, start the embedded database and export its URL so that
-    child processes (and Piccolo, which reads it on import) use the same one."""
-    settings = Settings.from_env()
-    url, embedded = _database_url(settings)
+def _use_database(url: str) -> Settings:
+    """Export the database's URL, so that child processes (and Piccolo, which reads it on import) use
+    the same one, and read the settings with it."""
     os.environ["DATABASE_URL"] = url
     # Piccolo finds its engine through PICCOLO_CONF: `portal serve` and `portal worker` need it as much
     # as `portal run` (a deployment may still point it elsewhere).
     os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
     settings = Settings.from_env()
     clock.configure(settings)
-    return settings, embedded
+    return settings
+
+
+def _settings_with_database() -> Settings:
+    """Read the settings; with no DATABASE_URL, start the embedded database (or use the running one)."""
+    settings = Settings.from_env()
+    if settings.database.url:
+        return _use_database(settings.database.url)
+    from portal.db import embedded
+
+    return _use_database(embedded.start(settings.database.embedded_dir))
 
 
 async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:
@@ -59,55 +58,69 @@ async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings, embedded = _settings_with_database()
+    settings = Settings.from_env()
+    if settings.database.url:
+        return _run_stack(_use_database(settings.database.url), args)
+    from portal.db import embedded
+
     try:
-        demo = asyncio.run(_prepare(settings, load_demo=not args.no_demo))
-        children = {
-            "web": [sys.executable, "-m", "portal.cli", "serve"],
-            "worker": [sys.executable, "-m", "portal.cli", "worker"],
-        }
-        from portal.payments.sandbox.app import sandbox_url, serves_gateway
-
-        if serves_gateway(settings):
-            children["sandbox bank"] = [sys.executable, "-m", "portal.cli", "sandbox-bank"]
-        if settings.metrics.port:
-            _fresh_metrics_dir(settings)
-            children["metrics exporter"] = [sys.executable, "-m", "portal.cli", "metrics"]
-
-        def announce() -> None:
-            print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
-            if "sandbox bank" in children:
-                print(
-                    f"The sandbox bank (test card payments, no real money) is at {sandbox_url(settings)}/",
-                    flush=True,
-                )
-            if settings.mail.is_dev_mailbox:
-                print(f"Emails it sends appear at {settings.web.base_url}/dev/mailbox", flush=True)
-            if demo:
-                print(demo, flush=True)
-            if "metrics exporter" in children:
-                print(
-                    f"Metrics for Prometheus are at http://{settings.metrics.host}:{settings.metrics.port}/metrics",
-                    flush=True,
-                )
-            print("Press Ctrl-C to stop.\n", flush=True)
-
-        # The address is printed once the web server answers, below the children's start-up lines.
-        wildcard = settings.web.host in {"", "0.0.0.0", "::"}  # noqa: S104 (read, not bound: reached on loopback)
-        host = "127.0.0.1" if wildcard else settings.web.host
-        host = f"[{host}]" if ":" in host else host
-        return supervise(
-            children,
-            optional={"sandbox bank", "metrics exporter"},
-            restarted={"worker"},
-            when_ready=(f"http://{host}:{settings.web.port}/healthz", announce),
+        with embedded.running(settings.database.embedded_dir) as url:
+            exit_code = _run_stack(_use_database(url), args)
+    except embedded.InUse:
+        print(
+            f"The portal is already running from this folder ({settings.web.base_url}/ unless its PORT"
+            " differs): use it, or stop it (Ctrl-C where it runs) first.",
+            file=sys.stderr,
+            flush=True,
         )
-    finally:
-        if embedded:
-            from portal.db import embedded as embedded_db
+        return 1
+    print("Stopped the embedded PostgreSQL.", flush=True)
+    return exit_code
 
-            embedded_db.stop(settings.database.embedded_dir)
-            print("Stopped the embedded PostgreSQL.", flush=True)
+
+def _run_stack(settings: Settings, args: argparse.Namespace) -> int:
+    """Migrate, load the demo, then supervise the web server, the worker and their companions."""
+    demo = asyncio.run(_prepare(settings, load_demo=not args.no_demo))
+    children = {
+        "web": [sys.executable, "-m", "portal.cli", "serve"],
+        "worker": [sys.executable, "-m", "portal.cli", "worker"],
+    }
+    from portal.payments.sandbox.app import sandbox_url, serves_gateway
+
+    if serves_gateway(settings):
+        children["sandbox bank"] = [sys.executable, "-m", "portal.cli", "sandbox-bank"]
+    if settings.metrics.port:
+        _fresh_metrics_dir(settings)
+        children["metrics exporter"] = [sys.executable, "-m", "portal.cli", "metrics"]
+
+    def announce() -> None:
+        print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
+        if "sandbox bank" in children:
+            print(
+                f"The sandbox bank (test card payments, no real money) is at {sandbox_url(settings)}/",
+                flush=True,
+            )
+        if settings.mail.is_dev_mailbox:
+            print(f"Emails it sends appear at {settings.web.base_url}/dev/mailbox", flush=True)
+        if demo:
+            print(demo, flush=True)
+        if "metrics exporter" in children:
+            print(
+                f"Metrics for Prometheus are at http://{settings.metrics.host}:{settings.metrics.port}/metrics",
+                flush=True,
+            )
+        print("Press Ctrl-C to stop.\n", flush=True)
+
+    # The address is printed once the web server answers, below the children's start-up lines.
+    wildcard = settings.web.host in {"", "0.0.0.0", "::"}  # noqa: S104 (read, not bound: reached on loopback)
+    host = "127.0.0.1" if wildcard else settings.web.host
+    host = f"[{host}]" if ":" in host else host
+    return supervise(
+        children,
+        optional={"sandbox bank", "metrics exporter"},
+        restarted={"worker"},
+        when_ready=(f"http://{host}:{settings.web.port}/healthz", announce),
+    )
 
 
 def _fresh_metrics_dir(settings: Settings) -> None:
@@ -123,7 +136,7 @@ def _fresh_metrics_dir(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings, _ = _settings_with_database()
+    settings = _settings_with_database()
     uvicorn.run(
         "portal.app:create_app",
         factory=True,
@@ -179,7 +192,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     from portal.infra.exporter import create_metrics_app
     from portal.web.logging import configure_logging
 
-    settings, _ = _settings_with_database()
+    settings = _settings_with_database()
     if not settings.metrics.port or settings.metrics.multiprocess_dir is None:
         raise ConfigurationError(
             "portal metrics needs METRICS_PORT and PROMETHEUS_MULTIPROC_DIR (the folder this machine's web"
@@ -202,14 +215,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from jobs.settings import run_worker
     from portal.web.logging import configure_logging
 
-    settings, _ = _settings_with_database()
+    settings = _settings_with_database()
     configure_logging(settings.log_level)
     asyncio.run(run_worker(settings))
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    settings, _ = _settings_with_database()
+    settings = _settings_with_database()
     asyncio.run(_prepare(settings, load_demo=False))
     return 0
 
@@ -218,7 +231,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from portal.demo.load import load_demo
     from portal.demo.scale import load_scale_bills
 
-    settings, _ = _settings_with_database()
+    settings = _settings_with_database()
     asyncio.run(_prepare(settings, load_demo=False))
     if args.bills:
         asyncio.run(load_scale_bills(settings, args.bills))
@@ -230,7 +243,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from portal.imports.command import import_file, print_history
 
-    settings, _ = _settings_with_database()
+    settings = _settings_with_database()
     asyncio.run(_prepare(settings, load_demo=False))
     if args.history:
         print_history()
@@ -246,7 +259,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_payments_refunds(args: argparse.Namespace) -> int:
     from portal.payments.refunds import refunds
 
-    settings, _ = _settings_with_database()
+    settings = _settings_with_database()
     asyncio.run(_prepare(settings, load_demo=False))
     found = asyncio.run(refunds(include_refunded=args.all))
     for refund in found:
@@ -258,7 +271,7 @@ def cmd_payments_refunds(args: argparse.Namespace) -> int:
 def cmd_payments_refunded(args: argparse.Namespace) -> int:
     from portal.payments.refunds import mark_refunded
 
-    settings, _ = _settings_with_database()
+    settings = _settings_with_database()
     asyncio.run(_prepare(settings, load_demo=False))
     if not asyncio.run(mark_refunded(args.order)):
         print(f"portal payments refunded: {args.order} is not a card payment to refund", file=sys.stderr)
@@ -270,7 +283,7 @@ def cmd_payments_refunded(args: argparse.Namespace) -> int:
 def _test_data_settings() -> Settings:
     """Settings for the commands that add a test's own data (to a migrated database), which have no
     place in production."""
-    settings, _ = _settings_with_database()
+    settings = _settings_with_database()
     if settings.is_production:
         raise ConfigurationError("Test data is for development and tests: not in production")
     return settings
@@ -309,7 +322,7 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
     from portal.notifications.outbox import queue_email
     from portal.templating import make_environment
 
-    settings, _ = _settings_with_database()
+    settings = _settings_with_database()
 
     async def send() -> int:
         queue = make_queue(settings, max_connections=1)

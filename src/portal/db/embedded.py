@@ -1,12 +1,15 @@
 """The embedded PostgreSQL (the `pgserver` wheel) used when DATABASE_URL is not set.
 
 pgserver stops the server when its last user process exits, but a process killed with SIGKILL stays
-registered forever; so we start it with cleanup_mode=None and stop it ourselves (`stop`).
+registered forever; so we start it with cleanup_mode=None, and `portal run` stops it (`running`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 with warnings.catch_warnings():
@@ -31,3 +34,26 @@ def stop(data_dir: Path) -> None:
         return
     server = pgserver.get_server(data_dir, cleanup_mode=None)  # attaches to the running server
     pg_ctl(["-m", "fast", "-w", "stop"], pgdata=server.pgdata, user=server.system_user)
+
+
+class InUse(Exception):
+    """Another `portal run` holds this data folder's server."""
+
+
+@contextmanager
+def running(data_dir: Path) -> Iterator[str]:
+    """The server of one `portal run`: started (or reused, e.g. after a run that was killed) and stopped
+    when the run ends. One run at a time per data folder (else InUse): a second one would stop the
+    server under the first when it ends. The lock is the system's (flock), so it goes with its process,
+    even one killed with SIGKILL."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Beside the data folder, not in it: initdb wants an empty folder.
+    with open(data_dir.parent / f".{data_dir.name}.run-lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InUse(str(data_dir)) from None
+        try:
+            yield start(data_dir)
+        finally:
+            stop(data_dir)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from conftest import free_port
+from tests.processes import stop_processes
 
 
 def _start(pgdata: Path, port: int, output: IO[str] | int = subprocess.PIPE) -> subprocess.Popen[str]:
@@ -73,12 +74,23 @@ def test_run_serves_stops_cleanly_and_keeps_data() -> None:
     root = Path(tempfile.mkdtemp(prefix="prun-", dir="/tmp"))
     pgdata = root / "pg"
     port = free_port()
+    started: list[subprocess.Popen[str]] = []
     try:
         first = _start(pgdata, port)
+        started.append(first)
         printed = _until_announced(first)
         # Printed once it answers: following it at once works.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert "Customer Service Area" in response.read().decode()
+        # A second `make run` from the same folder is refused, and leaves the first one's database alone
+        # (it used to stop it on its way out, under the first run's feet).
+        again = _start(pgdata, free_port())
+        started.append(again)
+        refused, _ = again.communicate(timeout=60)
+        assert again.returncode == 1, refused
+        assert "The portal is already running from this folder" in refused, refused
+        assert "Stopped the embedded PostgreSQL" not in refused
+        assert _wait_ready(port, first, within=5) < 5
         output = printed + _interrupt(first)
         assert "The Customer Service Area is at http://127.0.0.1:" in output
         assert "Loaded the demo data into the empty database." in output
@@ -88,9 +100,11 @@ def test_run_serves_stops_cleanly_and_keeps_data() -> None:
         assert not (pgdata / "postmaster.pid").exists()
 
         second = _start(pgdata, port)
+        started.append(second)
         output = _until_announced(second) + _interrupt(second)
         # The database was kept: nothing was loaded again, and the same demo is described.
         assert "Loaded the demo data" not in output
         assert "ana.demo" in output
     finally:
+        stop_processes(started)  # after a failure: no stack left running
         shutil.rmtree(root, ignore_errors=True)

@@ -49,7 +49,13 @@ def test_public_pages_once_signed_in(
         # The service's name at the top of every page (the main menu's first item also says it).
         page.get_by_role("link", name="Aguas de Ejemplo, S.A. Customer Service Area", exact=True).click()
         home.expect_signed_in(user.username)
-    page.goto(f"{base_url}/")
+    # An error inside the area (a bill that is not theirs) keeps it around them.
+    response = page.goto(f"{base_url}/bills/999999999")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1, name="Page not found")).to_be_visible()
+    expect(page.get_by_text(f"Signed in as {user.username}")).to_be_visible()
+    axe(page)
+    page.get_by_role("link", name="Go to the Customer Service Area home page").click()
     home.expect_signed_in(user.username)
 
 

@@ -23,6 +23,7 @@ from litestar.status_codes import (
 from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 from portal.infra.queue import QueueUnavailable
+from portal.viewer import Viewer
 
 log = structlog.get_logger("portal.errors")
 
@@ -57,8 +58,10 @@ def error_page(
     message: str | None = None,
     headers: dict[str, str] | None = None,
     try_again: str | None = None,
+    viewer: Viewer | None = None,
 ) -> Template:
-    """An error page; `try_again` is the address of a "Try again" link (the same page, asked again)."""
+    """An error page; `try_again` is the address of a "Try again" link (the same page, asked again). With
+    a `viewer`, it is shown inside their signed-in area."""
     return Template(
         template_name=f"pages/errors/{status if status in (404, 500) else 'generic'}.html",
         context={
@@ -66,6 +69,7 @@ def error_page(
             "title": _(TITLES.get(status, TITLES[400])),
             "message": message,
             "try_again": try_again,
+            "viewer": viewer,
         },
         status_code=status,
         # Error pages are answered outside the route handlers, so the app's default does not reach them.
@@ -73,8 +77,15 @@ def error_page(
     )
 
 
+def _viewer(request: Request[Any, Any, Any]) -> Viewer | None:
+    """Who is signed in, if the request got as far as reading the session (web.sessions): an address
+    that matches no page never does, and then the page is the public one."""
+    return getattr(request.state, "viewer", None)
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    viewer = _viewer(request)
     if isinstance(exc, NotAuthorizedException):
         # A signed-in page without a (live) session: sign in, then come back to it.
         target = request.url.path if request.method == "GET" else ""
@@ -87,17 +98,20 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
             message=_(
                 "This form had expired or was sent from elsewhere. Go back, reload the page and try again."
             ),
+            viewer=viewer,
         )
     if isinstance(exc, ValidationException):
         # Forms validate their own input and re-render themselves; this is the net below them
         # (a malformed path or query parameter, or a body that is not a form at all).
         return error_page(
-            HTTP_422_UNPROCESSABLE_ENTITY, message=_("Check the address or the form and try again.")
+            HTTP_422_UNPROCESSABLE_ENTITY,
+            message=_("Check the address or the form and try again."),
+            viewer=viewer,
         )
     if isinstance(exc, Busy):
-        return error_page(status, message=exc.detail, headers={"retry-after": "5"})
+        return error_page(status, message=exc.detail, headers={"retry-after": "5"}, viewer=viewer)
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
-    return error_page(status, headers=headers)
+    return error_page(status, headers=headers, viewer=viewer)
 
 
 def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavailable) -> Response[Any]:
@@ -120,6 +134,7 @@ def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavail
         message=message,
         headers=headers,
         try_again=request.url.path if request.method == "GET" else None,
+        viewer=_viewer(request),
     )
 
 

@@ -143,4 +143,6 @@ async def provide_optional_viewer(
     viewer = await sessions.load(sessions.token_from(request))
     if viewer is not None:
         i18n.choose(viewer.language)
+    # Kept for the error page of this request (portal.web.errors), which is answered outside the handler.
+    request.state.viewer = viewer
     return viewer

@@ -24,6 +24,7 @@ from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 from portal.infra.queue import QueueUnavailable
 from portal.viewer import Viewer
+from portal.web.sessions import viewer_read
 
 log = structlog.get_logger("portal.errors")
 
@@ -77,15 +78,9 @@ def error_page(
     )
 
 
-def _viewer(request: Request[Any, Any, Any]) -> Viewer | None:
-    """Who is signed in, if the request got as far as reading the session (web.sessions): an address
-    that matches no page never does, and then the page is the public one."""
-    return getattr(request.state, "viewer", None)
-
-
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
-    viewer = _viewer(request)
+    viewer = viewer_read(request)
     if isinstance(exc, NotAuthorizedException):
         # A signed-in page without a (live) session: sign in, then come back to it.
         target = request.url.path if request.method == "GET" else ""
@@ -134,7 +129,7 @@ def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavail
         message=message,
         headers=headers,
         try_again=request.url.path if request.method == "GET" else None,
-        viewer=_viewer(request),
+        viewer=viewer_read(request),
     )
 
 

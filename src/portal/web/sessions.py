@@ -146,3 +146,9 @@ async def provide_optional_viewer(
     # Kept for the error page of this request (portal.web.errors), which is answered outside the handler.
     request.state.viewer = viewer
     return viewer
+
+
+def viewer_read(request: Request[Any, Any, Any]) -> Viewer | None:
+    """Who is signed in, if this request got as far as reading the session (`provide_optional_viewer`):
+    an address that matches no page never does."""
+    return getattr(request.state, "viewer", None)

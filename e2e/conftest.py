@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page
 
 from conftest import free_port
 from e2e import checks
-from e2e.axe import assert_accessible
+from e2e.axe import Scanner
 from e2e.data import FreshCustomer
 from tests.processes import stop_processes
 
@@ -247,13 +247,20 @@ def browser_context_args(browser_context_args: dict[str, Any], javascript: bool)
     return {**browser_context_args, "java_script_enabled": javascript, "locale": "en-GB"}
 
 
+@pytest.fixture(scope="session")
+def axe_scanner(browser: Browser) -> Iterator[Scanner]:
+    scanner = Scanner(browser)
+    yield scanner
+    scanner.close()
+
+
 @pytest.fixture
-def axe(browser: Browser, javascript: bool, page_checks: checks.PageChecks) -> Callable[[Page], None]:
+def axe(axe_scanner: Scanner, javascript: bool, page_checks: checks.PageChecks) -> Callable[[Page], None]:
     """`axe(page)` fails the test on any WCAG 2.2 AA violation of what the page shows now (and has the
     page validated and checked for reflow with the test's other pages)."""
 
     def check(page: Page) -> None:
-        assert_accessible(page, browser=browser, javascript=javascript)
+        axe_scanner.assert_accessible(page, javascript=javascript)
         page_checks.record_now(page)
 
     return check

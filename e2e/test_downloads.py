@@ -9,6 +9,7 @@ import io
 import zipfile
 from collections.abc import Callable
 
+import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
@@ -122,4 +123,43 @@ def test_failed_and_expired_requests(
     failed.get_by_role("button", name="Try again").click()
     expect(page.get_by_role("heading", level=1, name="Downloads requested")).to_be_visible()
     expect(requested.row("failed bills.zip")).not_to_contain_text("Failed")
+    axe(page)
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js"])  # ticking a box sends a partial request
+def test_a_ticked_box_after_another_tab_signed_out_or_confirmed(
+    page: Page, base_url: str, local_stack: LiveStack, axe: Callable[[Page], None]
+) -> None:
+    """Two tabs of one person. Signed out in the other tab, a box ticked here leads the whole window to
+    "Sign in" and, signed in again, back to the marking page; with the request confirmed in the other tab,
+    it leads to the confirmation. Before: a whole error page appeared inside the "bills marked" box."""
+    customer = local_stack.customer(pending=(2,), user="private")
+    user = customer.signs_in_as
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in(user.username, user.password)
+    AccountHome(page).expect_signed_in(user.username)
+    flow = MassiveDownload(page)
+    page.goto(f"{base_url}/downloads/new")
+    flow.fill_details("Two tabs", "Last 6 months", "By identity document", customer.identity)
+    flow.expect_marking_page()
+    marking = page.url
+
+    other = page.context.new_page()
+    other.goto(f"{base_url}/account")
+    AccountHome(other).sign_out()
+    flow.bill_boxes().nth(0).check()
+    sign_in = SignInPage(page).expect_open()
+    axe(page)
+    sign_in.sign_in(user.username, user.password)
+    flow.expect_marking_page()
+    assert page.url == marking
+
+    flow.bill_boxes().nth(0).check()
+    flow.expect_marked(1)
+    other.goto(marking)
+    MassiveDownload(other).continue_()
+    MassiveDownload(other).confirm()
+    flow.bill_boxes().nth(1).check()
+    expect(page.get_by_role("heading", level=1, name="Download requested")).to_be_visible()
+    assert page.url == other.url
     axe(page)

@@ -5,7 +5,6 @@ which then shows the confirmation notification."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -58,17 +57,8 @@ class ProfileController(Controller):
         return see_other("/account/email?sent=true")
 
     @get("/email/confirm", name="profile_email_confirm")
-    async def email_confirm(
-        self,
-        request: Request[Any, Any, Any],
-        sessions: NamedDependency[SessionStore],
-        token: FromQuery[str] = "",
-    ) -> Template | Redirect:
-        viewer = await sessions.load(sessions.token_from(request))
-        if viewer is None:
-            # Only the user who asked may confirm: sign in first, then come back to this very link.
-            back = f"/account/email/confirm?{urlencode({'token': token})}"
-            return see_other(f"/sign-in?{urlencode({'next': back})}")
+    async def email_confirm(self, viewer: NamedDependency[Viewer], token: FromQuery[str] = "") -> Template:
+        """Only the user who asked may confirm: signed out, the link goes through "Sign in" and back."""
         link = await profile.email_link(viewer, token)
         return page("pages/accounts/profile_email_confirm", viewer=viewer, token=token, link=link)
 

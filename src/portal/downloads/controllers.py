@@ -24,7 +24,7 @@ from portal.viewer import Viewer
 from portal.web import files
 from portal.web.files import DOWNLOAD_HEADERS
 from portal.web.forms import Form, field, values
-from portal.web.pages import fragment, page, see_other
+from portal.web.pages import fragment, go_to, page, see_other
 from portal.web.params import parse_number
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,9 +53,10 @@ async def provide_draft(viewer: NamedDependency[Viewer], request_id: FromPath[in
     return download
 
 
-def _to_confirmation(_: Request[Any, Any, Any], error: ConfirmedError) -> Redirect:
-    """Once confirmed, a draft's pages lead to its confirmation."""
-    return see_other(f"/downloads/{error.request_id}/requested")
+def _to_confirmation(request: Request[Any, Any, Any], error: ConfirmedError) -> Response[Any]:
+    """Once confirmed (in another tab, say), a draft's pages and its ticked boxes lead to its
+    confirmation."""
+    return go_to(request, f"/downloads/{error.request_id}/requested")
 
 
 def _page_number(text: str) -> int:

@@ -13,7 +13,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -24,6 +24,7 @@ from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 from portal.infra.queue import QueueUnavailable
 from portal.viewer import Viewer
+from portal.web.pages import go_to, is_partial, page_address
 from portal.web.sessions import viewer_read
 
 log = structlog.get_logger("portal.errors")
@@ -78,16 +79,39 @@ def error_page(
     )
 
 
+def _whole_page(request: Request[Any, Any, Any], page: Template) -> Template:
+    """An error page answering a partial request takes the whole window, as a boosted page would, rather
+    than the part of the page that asked (a header, a footer and a menu inside a box)."""
+    if is_partial(request):
+        page.headers.update({"hx-retarget": "body", "hx-reswap": "innerHTML"})
+    return page
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, NotAuthorizedException):
+        # A signed-in page without a (live) session: sign in, then come back to the page, query and all (a
+        # link from an email carries its token there; a bookmark, its filters). A form sent after the
+        # session ended has no page to come back to: its answers are gone with the session.
+        target = page_address(request) if request.method == "GET" or is_partial(request) else ""
+        query = f"?{urlencode({'next': target})}" if target else ""
+        return go_to(request, f"/sign-in{query}")
+    if _csrf_rejected(exc):
+        log.warning("security.csrf_rejected", path=request.url.path)
+        if is_partial(request):
+            # The page's token is stale (signed out, or in again, in another tab): the page, asked again,
+            # has a new one, or says "Sign in" if the session is gone too.
+            return Response(b"", headers={"hx-refresh": "true"})
+    return _whole_page(request, _error_page_for(request, exc))
+
+
+def _csrf_rejected(exc: HTTPException) -> bool:
+    return isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail)
+
+
+def _error_page_for(request: Request[Any, Any, Any], exc: HTTPException) -> Template:
     status = exc.status_code
     viewer = viewer_read(request)
-    if isinstance(exc, NotAuthorizedException):
-        # A signed-in page without a (live) session: sign in, then come back to it.
-        target = request.url.path if request.method == "GET" else ""
-        query = f"?{urlencode({'next': target})}" if target else ""
-        return Redirect(f"/sign-in{query}", status_code=303)
-    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
-        log.warning("security.csrf_rejected", path=request.url.path)
+    if _csrf_rejected(exc):
         return error_page(
             403,
             message=_(
@@ -115,7 +139,7 @@ def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavail
     log.warning("queue.unavailable", path=request.url.path, task=str(exc))
     message = _("We cannot prepare this right now. Try again in a minute.")
     headers = {"retry-after": str(QUEUE_RETRY_AFTER), "cache-control": "no-store"}
-    if request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true":
+    if is_partial(request):
         # A status poll: its place in the page says so (the poll goes on); "Try again" asks for the page.
         page_path = urlsplit(request.headers.get("hx-current-url", "")).path
         return Template(
@@ -140,7 +164,7 @@ def _local(path: str) -> bool:
 
 def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled_error", path=request.url.path)
-    return error_page(HTTP_500_INTERNAL_SERVER_ERROR)
+    return _whole_page(request, error_page(HTTP_500_INTERNAL_SERVER_ERROR))
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

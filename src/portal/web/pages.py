@@ -1,11 +1,17 @@
 """What a handler answers: a page (422 when it shows errors, so that htmx and tests see a failed step) or
-a 303 to the next one (POST → 303 → GET, so that refresh and back never post twice)."""
+a 303 to the next one (POST → 303 → GET, so that refresh and back never post twice).
+
+A partial request (htmx asking for a part of a page: a status poll, a ticked box) is answered with that
+part only. When it must lead somewhere else instead, the whole window goes there (`go_to`): a browser
+follows a 303 by itself, and htmx would swap the next whole page into the part."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
+from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
@@ -31,3 +37,22 @@ def fragment(template: str, *, status: int = 200, **context: Any) -> Template:
 
 def see_other(path: str, cookies: Sequence[Cookie] = ()) -> Redirect:
     return Redirect(path, status_code=303, cookies=list(cookies))
+
+
+def is_partial(request: Request[Any, Any, Any]) -> bool:
+    """An htmx request for a part of a page, not a boosted link or form (those ask for a whole page)."""
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def page_address(request: Request[Any, Any, Any]) -> str:
+    """The address, query and all, of the page the user is on: for a partial request, the page it came
+    from (htmx says which; the caller checks that it stays on this site)."""
+    url = urlsplit(request.headers.get("hx-current-url", "")) if is_partial(request) else request.url
+    return f"{url.path}?{url.query}" if url.query else url.path
+
+
+def go_to(request: Request[Any, Any, Any], path: str) -> Response[Any]:
+    """A 303 to `path`; to a partial request, htmx's header that sends the whole window there."""
+    if is_partial(request):
+        return Response(b"", headers={"hx-redirect": path})
+    return see_other(path)

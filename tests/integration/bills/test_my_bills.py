@@ -1,5 +1,6 @@
 """My bills and View online bill: scoped to the viewer's accounts, filtered, keyset-paginated."""
 
+import html
 import json
 import re
 from typing import Any
@@ -7,7 +8,7 @@ from typing import Any
 from portal.bills.services import STATUSES
 from portal.db.tables import Account, Bill
 from tests.conftest import submit
-from tests.steps import ADMIN, ANA, error_messages, sign_in
+from tests.steps import ADMIN, ANA, error_messages, sign_in, submit_sign_in
 
 EXPORT_HEADER = "bill_number,account,holder,period_start,period_end,issue_date,due_date,amount_eur,status"
 """The columns of every export of bills (bills.csv, the Excel list, the zip's index)."""
@@ -26,6 +27,27 @@ async def test_anonymous_is_sent_to_sign_in(client: Any, demo: None) -> None:
         response = await client.get(path, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == f"/sign-in?next={path.replace('/', '%2F')}"
+
+
+async def test_a_bookmarked_filter_survives_signing_in(client: Any, demo: None) -> None:
+    """A signed-out visit keeps its whole address, query and all, through "Sign in"; a form sent after
+    the session ended goes to "Sign in" with no address to come back to (its answers went with it)."""
+    bookmark = "/bills?account=0001000413&status=overdue"
+    response = await client.get(bookmark, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?next=%2Fbills%3Faccount%3D0001000413%26status%3Doverdue"
+    sign_in_page = await client.get(response.headers["location"])
+    kept = re.search(r'<input type="hidden" name="next" value="([^"]*)">', sign_in_page.text)
+    assert kept is not None and html.unescape(kept.group(1)) == bookmark
+    back = await submit_sign_in(client, ANA[0], ANA[1], next_path=html.unescape(kept.group(1)))
+    assert back.status_code == 303 and back.headers["location"] == bookmark
+    listed = (await client.get(bookmark)).text.split('id="pending-heading"')[0]
+    statuses = re.findall(r'<td data-label="Status"><span class="tag tag--(\w+)">(\w+)</span></td>', listed)
+    assert statuses == [("red", "Overdue")]  # Ana's one overdue bill, of account 0001000413
+
+    await submit(client, "/sign-out")
+    late = await submit(client, "/downloads/new", {"from_month": "2026-01"})
+    assert late.status_code == 303 and late.headers["location"] == "/sign-in"
 
 
 async def test_access_matrix(client: Any, demo: None) -> None:

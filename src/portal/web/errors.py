@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import structlog
 from litestar import Request, Response
@@ -141,7 +141,7 @@ def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavail
     headers = {"retry-after": str(QUEUE_RETRY_AFTER), "cache-control": "no-store"}
     if is_partial(request):
         # A status poll: its place in the page says so (the poll goes on); "Try again" asks for the page.
-        page_path = urlsplit(request.headers.get("hx-current-url", "")).path
+        page_path = page_address(request)
         return Template(
             template_name="partials/errors/unavailable.html",
             context={"message": message, "try_again": page_path if _local(page_path) else None},

@@ -44,11 +44,18 @@ def is_partial(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
 
 
+_LONGEST_ADDRESS = 2000
+"""Characters of an address kept to come back to: more than any page of ours writes, and a link longer
+than that breaks in some browsers and proxies."""
+
+
 def page_address(request: Request[Any, Any, Any]) -> str:
     """The address, query and all, of the page the user is on: for a partial request, the page it came
-    from (htmx says which; the caller checks that it stays on this site)."""
+    from (htmx says which; the caller checks that it stays on this site). A query too long to keep (no
+    page of ours writes one) is left out."""
     url = urlsplit(request.headers.get("hx-current-url", "")) if is_partial(request) else request.url
-    return f"{url.path}?{url.query}" if url.query else url.path
+    whole = f"{url.path}?{url.query}" if url.query else url.path
+    return whole if len(whole) <= _LONGEST_ADDRESS else url.path
 
 
 def go_to(request: Request[Any, Any, Any], path: str) -> Response[Any]:

@@ -24,7 +24,7 @@ from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 from portal.infra.queue import QueueUnavailable
 from portal.viewer import Viewer
-from portal.web.pages import go_to, is_partial, page_address
+from portal.web.pages import go_to, htmx_instruction, is_partial, page_address
 from portal.web.sessions import viewer_read
 
 log = structlog.get_logger("portal.errors")
@@ -100,7 +100,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         if is_partial(request):
             # The page's token is stale (signed out, or in again, in another tab): the page, asked again,
             # has a new one, or says "Sign in" if the session is gone too.
-            return Response(b"", headers={"hx-refresh": "true"})
+            return htmx_instruction({"hx-refresh": "true"})
     return _whole_page(request, _error_page_for(request, exc))
 
 

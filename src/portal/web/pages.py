@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
+from litestar.enums import MediaType
 from litestar.response import Redirect, Template
 
 
@@ -61,5 +62,10 @@ def page_address(request: Request[Any, Any, Any]) -> str:
 def go_to(request: Request[Any, Any, Any], path: str) -> Response[Any]:
     """A 303 to `path`; to a partial request, htmx's header that sends the whole window there."""
     if is_partial(request):
-        return Response(b"", headers={"hx-redirect": path})
+        return htmx_instruction({"hx-redirect": path})
     return see_other(path)
+
+
+def htmx_instruction(headers: dict[str, str]) -> Response[bytes]:
+    """An answer with nothing to swap, only what htmx must do instead (its response headers)."""
+    return Response(b"", media_type=MediaType.HTML, headers=headers)

@@ -29,6 +29,7 @@ async def test_signed_out_a_poll_sends_the_window_to_sign_in_and_back_to_its_pag
         "/downloads/requested/status?seen=x", headers=from_page(client, "/downloads/requested?from=email")
     )
     assert poll.status_code == 200 and poll.text == ""
+    assert poll.headers["content-type"].startswith("text/html")  # never JSON
     assert poll.headers["hx-redirect"] == "/sign-in?next=%2Fdownloads%2Frequested%3Ffrom%3Demail"
     # A page asked for as a whole (a boosted link, or no htmx at all) is still a 303 to "Sign in".
     for headers in ({**PARTIAL, "HX-Boosted": "true"}, {}):

@@ -24,6 +24,7 @@ from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 from portal.infra.queue import QueueUnavailable
 from portal.viewer import Viewer
+from portal.web.forms import local_path
 from portal.web.pages import go_to, htmx_instruction, is_partial, page_address
 from portal.web.sessions import viewer_read
 
@@ -141,10 +142,9 @@ def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavail
     headers = {"retry-after": str(QUEUE_RETRY_AFTER), "cache-control": "no-store"}
     if is_partial(request):
         # A status poll: its place in the page says so (the poll goes on); "Try again" asks for the page.
-        page_path = page_address(request)
         return Template(
             template_name="partials/errors/unavailable.html",
-            context={"message": message, "try_again": page_path if _local(page_path) else None},
+            context={"message": message, "try_again": local_path(page_address(request))},
             status_code=HTTP_503_SERVICE_UNAVAILABLE,
             headers={**headers, "vary": "HX-Request"},
         )
@@ -155,11 +155,6 @@ def queue_unavailable_handler(request: Request[Any, Any, Any], exc: QueueUnavail
         try_again=request.url.path if request.method == "GET" else None,
         viewer=viewer_read(request),
     )
-
-
-def _local(path: str) -> bool:
-    """A path on this site (not `//host/…`, which a browser reads as another site)."""
-    return path.startswith("/") and not path.startswith("//")
 
 
 def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -51,6 +51,13 @@ async def test_a_queue_outage_saves_the_request_and_answers_503_for_pdfs(
         assert poll.status_code == 503 and poll.headers["retry-after"] == "30"
         assert "<html" not in poll.text
         assert f'<a href="/bills/{bill["id"]}/pdf" data-hx-boost="false">Try again</a>' in poll.text
+        # "Try again" never leads off the site, whatever htmx's header says (a browser reads "/\\x" as "//x").
+        for elsewhere in ("//evil.example/", "/\\evil.example/"):
+            poll = await client.get(
+                f"/bills/{bill['id']}/pdf/status",
+                headers={"HX-Request": "true", "HX-Current-URL": f"http://127.0.0.1:8000{elsewhere}"},
+            )
+            assert poll.status_code == 503 and "evil" not in poll.text and "Try again</a>" not in poll.text
 
         # The queue is back: a worker's sweep queues the saved request, which is prepared and mailed.
         private_redis.start()

@@ -66,6 +66,8 @@ def test_download_the_bill_pdf(
     page.goto(f"{base_url}/sign-in")
     SignInPage(page).sign_in(user.username, user.password)
     page.get_by_role("link", name="My bills").click()
+    # Boosted with JavaScript: the click returns before My bills is in (see test_pay_with_barcode_as_a_user).
+    expect(page.get_by_role("heading", level=1, name="My bills")).to_be_visible()
     page.get_by_role("link", name="View online bill").first.click()
     page.get_by_text("Actions", exact=True).click()
     barcode = page.get_by_text("Issuer-suffix").locator("..").inner_text()

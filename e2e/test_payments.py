@@ -134,6 +134,9 @@ def test_pay_with_barcode_as_a_user(
     axe(page)
 
     page.get_by_role("link", name="Back to My bills").click()
+    # My bills itself (not the page left behind, which has no pending list): the other bill is still due.
+    expect(page.get_by_role("heading", level=1, name="My bills")).to_be_visible()
+    expect(page.locator(".pending-bills li")).to_have_count(1)
     expect(page.locator(".pending-bills li", has_text=number)).to_have_count(0)
     page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Customer Service Area").click()
     # The account's "Last payment" is now this card payment (other accounts may show payments made elsewhere).

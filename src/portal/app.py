@@ -41,6 +41,7 @@ from portal.web.errors import EXCEPTION_HANDLERS
 from portal.web.health import healthz, readyz
 from portal.web.language import LanguageMiddleware, set_language
 from portal.web.logging import RequestLogMiddleware, configure_logging
+from portal.web.pages import page_address
 from portal.web.params import bounded_address
 from portal.web.retry import CONNECTION_LOST_HANDLERS, RetryReadsMiddleware
 from portal.web.security import SecurityHeadersMiddleware, host_cookie_name, security_headers
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     environment.globals.update(
         htmx_config=json.dumps(HTMX_CONFIG),
         session_idle_minutes=settings.web.session_idle_minutes,
+        page_address=page_address,
     )
 
     sessions = SessionStore(settings)

@@ -20,6 +20,7 @@ from portal.bills import services as bills
 from portal.db.tables.auth import TokenPurpose
 from portal.downloads.requests import recent_downloads
 from portal.notifications.mailer import Mailer
+from portal.payments.controllers import payer_cookie
 from portal.settings import Settings
 from portal.viewer import Viewer
 from portal.web.forms import Form, field, local_path, password_field
@@ -101,15 +102,17 @@ class SignInController(Controller):
         request: Request[Any, Any, Any],
         viewer: NamedDependency[Viewer],
         sessions: NamedDependency[SessionStore],
+        settings: NamedDependency[Settings],
     ) -> Redirect:
         token = sessions.token_from(request)
         assert token is not None
         await signing_in.sign_out(viewer, token, sessions, origin_of(request))
-        # The browser forgets every page it kept of the session (a shared computer's Back button).
+        # The browser forgets every page it kept of the session (a shared computer's Back button), and
+        # the payments made from it (Clear-Site-Data does that too, in the browsers that take it).
         return Redirect(
             "/signed-out",
             status_code=303,
-            cookies=[sessions.cleared_cookie()],
+            cookies=[sessions.cleared_cookie(), payer_cookie(settings, None)],
             headers={"clear-site-data": '"cache", "cookies"'},
         )
 

@@ -145,12 +145,13 @@ async def _start_payment(
             f" WHERE {column} = {{}} AND state = 'open' FOR UPDATE",
             target.id,
         )
-        mine = current is not None and (
-            current["browser_hash"] == hashed or (viewer is not None and current["user"] == viewer.user_id)
-        )
+        # Only this browser's own order is reused (a double submit, a second tab): the bank's return comes
+        # back to the browser that went there, which must see the result even once it is signed out, so
+        # the same user in another browser gets an order of its own.
         if (
             current is not None
-            and mine
+            and hashed
+            and current["browser_hash"] == hashed
             and current["created_at"] > now - REUSE_WINDOW
             and current["amount_cents"] == target.amount_cents
         ):

@@ -41,15 +41,17 @@ def payer_token(request: Request[Any, Any, Any], settings: Settings) -> str | No
     return token if token and len(token) <= 100 else None
 
 
-def payer_cookie(settings: Settings, token: str) -> Cookie:
+def payer_cookie(settings: Settings, token: str | None) -> Cookie:
+    """This browser's payer cookie; with no token, the cookie removed (signing out: on a shared computer
+    the next person must not open the payments and receipts made here)."""
     return Cookie(
         key=host_cookie_name(settings, PAYER_COOKIE),
-        value=token,
+        value=token or "",
         path="/",
         httponly=True,
         secure=settings.web.secure_cookies,
         samesite="lax",  # sent on the top-level return from the gateway (a GET navigation)
-        max_age=PAYER_COOKIE_LIFETIME,
+        max_age=PAYER_COOKIE_LIFETIME if token else 0,
     )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from portal import clock
+from portal.db.tables import Session
 from portal.db.tables.users import UserKind
 from tests.conftest import submit
 from tests.factories import customer
@@ -99,3 +101,49 @@ async def test_the_notification_needs_no_session_or_csrf_token_but_other_posts_d
     async with fresh:
         response = await fresh.post("/payments/notification", data=notification("000100000001", 100))
     assert response.status_code == 200 and response.text == "OK"
+
+
+async def test_signing_out_leaves_no_payment_open_to_the_next_person(
+    client: Any, app: Any, settings: Any
+) -> None:
+    """A shared computer: after "Sign out", the payments made from it (and their receipts, which name the
+    payer and the card) are not the browser's any more; signed in again, they are the user's."""
+    holder = await customer(settings)
+    [bill] = holder.accounts[0].pending
+    await sign_in(client, holder.signs_in_as.login)
+    check = (await submit(client, "/pay/barcode", {"barcode": bill.barcode})).headers["location"]
+    order = await start_payment(client, check)
+    await notify(client, notification(order, bill.amount_cents, card="454881******0004"))
+    assert "454881******0004" in (await client.get(f"/payments/{order}")).text
+
+    await submit(client, "/sign-out")
+    for path in _paths(order, check):
+        assert (await client.get(path)).status_code == 404, path
+    await sign_in(client, holder.signs_in_as.login)
+    assert "454881******0004" in (await client.get(f"/payments/{order}")).text
+
+
+async def test_the_same_user_paying_from_a_second_browser_gets_its_own_order(
+    client: Any, app: Any, settings: Any
+) -> None:
+    """One user, two browsers, the same bill: the second browser's "Start payment" opens its own order
+    (the first one's is replaced), so the second browser sees its result even once the session has ended
+    (the bank's return comes back to the browser, signed in or not)."""
+    holder = await customer(settings)
+    [bill] = holder.accounts[0].pending
+    await sign_in(client, holder.signs_in_as.login)
+    first = await start_payment(
+        client, (await submit(client, "/pay/barcode", {"barcode": bill.barcode})).headers["location"]
+    )
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.30", 50005))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as second_browser:
+        await sign_in(second_browser, holder.signs_in_as.login)
+        check = (await submit(second_browser, "/pay/barcode", {"barcode": bill.barcode})).headers["location"]
+        second = await start_payment(second_browser, check)
+        assert second != first
+        assert await start_payment(second_browser, check) == second  # a double submit still reuses it
+        await Session.update({Session.expires_at: clock.now()}, force=True)  # both sessions end
+        await notify(client, notification(second, bill.amount_cents))
+        result = await second_browser.get(f"/payments/{second}")
+        assert result.status_code == 200 and "Payment complete" in result.text
+    assert "replaced" in (await client.get(f"/payments/{first}")).text

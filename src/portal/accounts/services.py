@@ -38,6 +38,10 @@ NO_MATCH = gettext_noop(
     "These details do not match a bill of ours. Check each of them against your bill and try again"
 )
 TOO_MANY = gettext_noop("Too many attempts. Wait an hour and try again, or call us on %(phone)s")
+HOLDER_REGISTERED = gettext_noop(
+    "This account is already registered by its holder. Sign in, or use “Forgotten your password?” if you"
+    " cannot remember it"
+)
 
 
 @dataclass(frozen=True)
@@ -160,14 +164,9 @@ async def save_bill_details(
     draft = await get_draft(token)
     assert draft is not None
     found, errors = await _check_bill(details, draft.kind, origin, phone)
-    if found is not None and draft.kind != "administrator":
-        holder_user = await User.exists().where(User.customer == found["customer"])
-        if holder_user:
-            errors = {
-                "account_number": "This account is already registered by its holder. Sign in, or use "
-                "“Forgotten your password?” if you cannot remember it"
-            }
-            found = None
+    if found is not None and draft.kind != "administrator" and await _holder_registered(found["customer"]):
+        errors = {"account_number": _(HOLDER_REGISTERED)}
+        found = None
     await RegistrationDraft.update(
         {
             RegistrationDraft.identity_number: details.identity,
@@ -237,6 +236,9 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
                 return Outcome({"bill": _("Enter the details from your bill")})
             if not (draft.username and draft.email and draft.privacy_accepted):
                 return Outcome({"user": _("Enter your username and email address")})
+            if draft.kind != "administrator" and await _holder_registered(await _lock_holder(draft)):
+                # Registered in another browser since this one's bill check.
+                return Outcome({"": _(HOLDER_REGISTERED)})
             if await User.exists().where(User.email == draft.email.lower()):
                 email_id = await _store_taken_email(draft, mailer)
                 await _mark_completed(draft.id, None)
@@ -248,6 +250,22 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
         return Outcome({"username": _("This username or email address was taken meanwhile: choose another")})
     await outbox.enqueue_email(mailer.queue, email_id)  # after the commit: the worker must find it
     return Outcome()
+
+
+async def _holder_registered(customer_id: int) -> bool:
+    """Whether the holder already has a user: a holder registers once (administrators, any number)."""
+    return bool(await User.exists().where(User.customer == customer_id))
+
+
+async def _lock_holder(draft: Draft) -> int:
+    """The draft's holder (customer id), locked until the transaction ends: two registrations of one
+    holder completed at the same moment take turns, and the second sees the first one's user."""
+    row = await fetch_one(
+        "SELECT c.id FROM customer c JOIN account a ON a.customer = c.id WHERE a.id = {} FOR UPDATE OF c",
+        draft.account_id,
+    )
+    assert row is not None  # a verified draft's account exists (accounts are never deleted)
+    return int(row["id"])
 
 
 async def _create_user(draft: Draft, mailer: Mailer, origin: Origin) -> int:

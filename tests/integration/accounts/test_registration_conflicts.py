@@ -2,6 +2,7 @@
 taken, the privacy policy is not accepted; and every refusal shows back what was typed. An email address
 that already has a user is not refused (that would tell anyone which addresses are registered)."""
 
+import asyncio
 import re
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.integration.accounts.helpers import (
     error_messages,
     field_value,
     is_checked,
+    register_until_check,
     start_registration,
 )
 
@@ -46,6 +48,23 @@ async def test_a_holder_registers_once(client: Any, app: Litestar, demo: None) -
         assert step.status_code == 303
         assert step.headers["location"] == "/register/bill-details"
     assert await User.count().where(User.customer.is_not_null() & (User.email == "maria@example.com")) == 1
+
+
+async def test_a_holder_registering_in_two_browsers_at_once_gets_one_user(
+    client: Any, app: Litestar, demo: None
+) -> None:
+    """Both browsers pass the bill check before either registers; both press "Register and send the
+    email" at the same moment: one user is made, the other browser is told the holder is registered."""
+    async with client_from(app, OTHER_IP) as second:
+        await register_until_check(client, "private", MARIA, "maria.one", "maria.one@example.com")
+        await register_until_check(second, "private", MARIA, "maria.two", "maria.two@example.com")
+        answers = await asyncio.gather(submit(client, "/register/check"), submit(second, "/register/check"))
+        assert sorted(answer.status_code for answer in answers) == [303, 422]
+        [refused] = [answer for answer in answers if answer.status_code == 422]
+        assert error_messages(refused.text) == [HOLDER_REGISTERED]
+        assert "maria.two@example.com" in refused.text or "maria.one@example.com" in refused.text
+    maria = await User.select(User.username).where(User.username.is_in(["maria.one", "maria.two"]))
+    assert len(maria) == 1
 
 
 async def test_username_taken_whatever_its_case(client: Any, demo: None) -> None:

@@ -25,7 +25,7 @@ from portal.settings import Settings
 from portal.viewer import Viewer
 from portal.web.files import PreparingFile, serve_or_prepare
 from portal.web.forms import Form, field, values
-from portal.web.pages import page
+from portal.web.pages import page, see_other
 from portal.web.params import parse_id
 
 
@@ -134,10 +134,13 @@ class PaymentDocumentsController(Controller):
     @get("/drafts/{draft_id:int}", name="payment_document_confirm")
     async def confirm_page(
         self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], draft_id: FromPath[int]
-    ) -> Template:
+    ) -> Template | Redirect:
         draft = await services.get_draft(viewer, draft_id)
         if draft is None:
-            raise NotFoundException()
+            # Confirmed already (the back button after "Create document", a second tab): a draft becomes
+            # its document, so show that, to whoever may see it.
+            await self._visible(viewer, settings, draft_id)
+            return see_other(f"/payment-documents/{draft_id}")
         return _confirm_page(viewer, settings, draft)
 
     @post("/drafts/{draft_id:int}", name="payment_document_confirm_post")

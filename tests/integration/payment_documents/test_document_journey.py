@@ -108,6 +108,13 @@ async def test_without_javascript_select_confirm_on_a_page_and_get_the_document(
     again = await submit(client, draft_path)
     assert again.status_code == 303 and again.headers["location"] == done.headers["location"]
     assert await PaymentDocument.count() == 1
+    # The back button to the confirmation page (or a second tab on it): the document it made.
+    back = await client.get(draft_path, follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"] == f"/payment-documents/{document_id}"
+    # Not for someone who may not see the document.
+    await submit(client, "/sign-out")
+    await sign_in(client, ADMIN)
+    assert (await client.get(draft_path, follow_redirects=False)).status_code == 404
 
 
 async def test_with_the_dialog_the_document_is_made_in_one_post(client: Any, demo: None) -> None:

@@ -38,6 +38,7 @@ from portal.settings import PROJECT_ROOT, Settings
 from portal.site.controllers import SiteController
 from portal.templating import make_environment
 from portal.web.errors import EXCEPTION_HANDLERS
+from portal.web.head import HeadAsGetMiddleware
 from portal.web.health import healthz, readyz
 from portal.web.language import LanguageMiddleware, set_language
 from portal.web.logging import RequestLogMiddleware, configure_logging
@@ -165,7 +166,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # 404s and 405s that its router answers, so they wrap the whole ASGI handler.
     app.asgi_handler = RequestLogMiddleware(
         SecurityHeadersMiddleware(
-            LanguageMiddleware(RetryReadsMiddleware(app.asgi_handler), settings), security_headers(settings)
+            LanguageMiddleware(RetryReadsMiddleware(HeadAsGetMiddleware(app.asgi_handler)), settings),
+            security_headers(settings),
         )
     )
     return app

@@ -303,7 +303,7 @@ async def _find_and_check(
     viewer = payer.viewer
     target = None
     if code is not None:
-        target, errors = await lookup.find_target(code, settings, client_ip(request))
+        target, errors = await lookup.find_target(code, settings, client_ip(request), viewer)
     if target is None:
         return page(f"pages/payments/{form_template}", errors, viewer=viewer, **typed)
     return await _to_check(payer, settings, target)

@@ -22,6 +22,7 @@ from portal.payments import queries
 from portal.payments.forms import CHECK_REFERENCE, Code, Errors
 from portal.settings import Settings
 from portal.templating import format_day
+from portal.viewer import Viewer
 from portal.web.throttle import Throttle
 
 log = structlog.get_logger("portal.payments")
@@ -29,7 +30,7 @@ log = structlog.get_logger("portal.payments")
 # Failed look-ups. From one address, 20 in 10 minutes make the next failures answer "Too many attempts"
 # while right codes still go through (an office behind one address, with one mistyping visitor); 100 in
 # an hour stop every look-up. Per typed reference, 10 in an hour stop look-ups of that reference (its
-# identification and amount being guessed from many addresses).
+# identification and amount being guessed from many addresses), except by its holder, signed in.
 LOOKUP_PER_IP = Throttle("paylookup:ip", 20, dt.timedelta(minutes=10))
 LOOKUP_PER_IP_CLOSED = Throttle("paylookup:ip", 100, dt.timedelta(hours=1))
 LOOKUP_PER_REFERENCE = Throttle("paylookup:reference", 10, dt.timedelta(hours=1))
@@ -156,12 +157,12 @@ def state_problem(target: Target) -> str | None:
 
 
 async def find_target(
-    code: Code, settings: Settings, ip: str, today: dt.date | None = None
+    code: Code, settings: Settings, ip: str, viewer: Viewer | None, today: dt.date | None = None
 ) -> tuple[Target | None, Errors]:
     """The bill or document the code stands for, if it can be paid. Otherwise one message: which detail
     is wrong only when the typed text alone shows it (check digits); once the look-up runs, the same
     answer for any mismatch, so that nobody learns which references exist. Failed look-ups count
-    against the client's address and the typed reference."""
+    against the client's address and the typed reference (`viewer`: who is signed in, if anyone)."""
     today = today or clock.today()
     try:
         PaymentCode(code.issuer, code.suffix, code.reference, code.identification, code.amount_cents)
@@ -173,14 +174,22 @@ async def find_target(
     # Said at the form's first field: the CPR code, or the one field of the barcode form.
     first_field = code.field_of("reference") if code.fields else "cpr"
     too_many = {first_field: _(TOO_MANY) % {"phone": settings.issuer.customer_service_phone}}
-    if await LOOKUP_PER_IP_CLOSED.blocked(ip) or await LOOKUP_PER_REFERENCE.blocked(reference):
+    if await LOOKUP_PER_IP_CLOSED.blocked(ip):
         log.warning("payment.lookup_throttled", ip=ip)
         return None, too_many
     target = await _target_by_reference(code, settings, today)
-    if target is not None and (target.identification, target.amount_cents) == (
+    if target is not None and (target.identification, target.amount_cents) != (
         code.identification,
         code.amount_cents,
     ):
+        target = None  # the reference with another identification or amount: no such bill
+    # Anyone can stop a reference by guessing at it; its holder, signed in, still pays it.
+    if await LOOKUP_PER_REFERENCE.blocked(reference) and not (
+        target is not None and viewer is not None and await _holds(viewer, target.account_id)
+    ):
+        log.warning("payment.lookup_throttled", ip=ip)
+        return None, too_many
+    if target is not None:
         if problem := state_problem(target):
             # A true answer about a real code: not a guess, so not counted.
             return None, {code.field_of("reference"): problem}
@@ -190,3 +199,12 @@ async def find_target(
     await LOOKUP_PER_REFERENCE.hit(reference)
     log.info("payment.lookup_failed", ip=ip)
     return None, too_many if mildly_throttled else {code.field_of("reference"): _(NOT_FOUND)}
+
+
+async def _holds(viewer: Viewer, account_id: int) -> bool:
+    """Whether the signed-in user may see the account (its bills are theirs to pay)."""
+    return bool(
+        await fetch(
+            'SELECT 1 FROM account_access WHERE "user" = {} AND account = {}', viewer.user_id, account_id
+        )
+    )

@@ -24,7 +24,7 @@ from tests.integration.payments.helpers import (
     notify,
     start_payment,
 )
-from tests.steps import ANA, sign_in
+from tests.steps import ADMIN, ANA, sign_in
 
 
 def _errors(page: httpx.Response) -> dict[str, str]:
@@ -258,6 +258,26 @@ async def test_a_reference_guessed_from_many_addresses_is_stopped(client: Any, d
             await _pay_code(guesser, **_consistent(cents=1000 + n))
     assert _errors(await _pay_code(client)) == {"cpr": TOO_MANY}  # Maria's reference waits
     assert (await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})).status_code == 303
+
+
+async def test_a_reference_stopped_by_guesses_stays_open_to_its_own_holder(
+    client: Any, demo: None, app: Any
+) -> None:
+    """Guesses at Ana's bill from many addresses stop its look-ups (anyone could cause that), but not for
+    Ana signed in: she is not guessing, her bill is in her account ("Online payment" from her bill)."""
+    for n in range(10):
+        transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{n + 1}", 50002))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as guesser:
+            await _pay_code(guesser, **_consistent("00000001025", "000413", cents=1000 + n))
+    assert _errors(await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})) == {"barcode": TOO_MANY}
+    await sign_in(client, ADMIN)  # signed in, but not Ana's account: still stopped
+    assert _errors(await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})) == {"barcode": TOO_MANY}
+    await submit(client, "/sign-out")
+    await sign_in(client, ANA)
+    assert (await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})).status_code == 303
+    # A wrong amount for her own bill is still a failed look-up, answered as to anyone.
+    wrong = await submit(client, "/pay/code", {**MARIA_CODE, **_consistent("00000001025", "000413", 1349)})
+    assert _errors(wrong) == {"cpr": TOO_MANY}
 
 
 async def test_double_submit_and_two_tabs_reuse_one_open_payment(client: Any, demo: None) -> None:

@@ -3,7 +3,8 @@
 - Valid HTML: the Nu HTML Checker (vnu.jar, `make test` installs it under .tools/) runs as one long-lived
   server for the session; each test's pages are validated once, after the test body, and any error fails
   the test.
-- Reflow (WCAG 1.4.10): each page, shown again at 320 CSS pixels wide, scrolls no wider than the window.
+- Reflow (WCAG 1.4.10): each page, shown again at 320 CSS pixels wide, scrolls no wider than the window,
+  and its tables stacked into cards write no column name over a value.
 
 A page is recorded when the browser receives a whole HTML document (a navigation, or a boosted htmx
 request, whose answer is a whole page) and whenever the test calls `axe(page)` (what the page shows then,
@@ -139,9 +140,29 @@ class PageChecks:
                     found.append(
                         f"{url}: {width} px wide in a {NARROW['width']} px window (reflow, WCAG 1.4.10)"
                     )
+                found += [
+                    f"{url}: {cell} (reflow, WCAG 1.4.10)" for cell in narrow.evaluate(_LABELS_OVER_VALUES)
+                ]
         finally:
             context.close()
         return found
+
+
+# A table stacked into cards on a narrow screen writes each cell's column name (data-label) beside its
+# value: the value must start to the right of the label, not under it.
+_LABELS_OVER_VALUES = """
+() => [...document.querySelectorAll(".table--stacking td[data-label]")].flatMap(cell => {
+  const label = getComputedStyle(cell, "::before");
+  const value = document.createRange();
+  value.selectNodeContents(cell);
+  const box = value.getBoundingClientRect();
+  if (label.content === "none" || box.width === 0) return [];
+  const labelRight = cell.getBoundingClientRect().left + parseFloat(label.width);
+  return box.left < labelRight - 1
+    ? [`"${cell.dataset.label}" is written over "${cell.innerText.trim().slice(0, 30)}"`]
+    : [];
+})
+"""
 
 
 def _one_line(text: str | None) -> str:

@@ -1,6 +1,6 @@
 """The look of the portal, kept true: a visible focus indicator (contrast at least 3:1) at every Tab stop of
-the home page, My bills and a form; and screenshots of the main pages at 320 and 1280 px, kept in
-test-results/screenshots/ for a reviewer to look at."""
+the home page, My bills (also in forced colours), a bill and a form; and screenshots of the main pages at
+320 and 1280 px, kept in test-results/screenshots/ for a reviewer to look at."""
 
 from __future__ import annotations
 
@@ -101,6 +101,14 @@ def test_focus_is_visible_at_every_tab_stop(
     # walking before that raced the script.
     expect(page.get_by_role("heading", level=1, name="My bills")).to_be_focused()
     problems += [f"My bills: {problem}" for problem in focus_problems(page)]
+    # Windows high contrast: box shadows and backgrounds are the system's, so a focus drawn with them alone
+    # (links, menus, link-style buttons) disappears unless an outline is there to take the system colour.
+    page.emulate_media(forced_colors="active")
+    problems += [f"My bills, forced colours: {problem}" for problem in focus_problems(page)]
+    page.emulate_media(forced_colors="none")
+    page.get_by_role("link", name="View online bill").first.click()
+    expect(page.get_by_role("heading", level=1, name="Bill FA")).to_be_focused()
+    problems += [f"bill: {problem}" for problem in focus_problems(page)]  # "Download PDF": a link as a button
     page.goto(f"{base_url}/downloads/new")
     page.get_by_role("radio", name="Choose the months").check()
     problems += [f"Request download: {problem}" for problem in focus_problems(page)]

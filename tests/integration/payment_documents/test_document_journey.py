@@ -292,3 +292,13 @@ async def test_a_document_whose_bills_were_each_paid_by_card_shows_paid(
     listed = await client.get("/payment-documents/")
     assert document["payment_reference"] in listed.text
     assert re.search(r'class="tag tag--green"[^>]*>\s*Paid', listed.text), listed.text
+
+
+async def test_without_an_account_chosen_the_message_is_in_spanish_on_the_spanish_pages(
+    client: Any, demo: None
+) -> None:
+    await sign_in(client)
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    no_account = await client.get("/payment-documents/bills")
+    assert no_account.status_code == 422
+    assert "Seleccione el contrato cuyas facturas quiere pagar" in error_summary(no_account.text)

@@ -6,10 +6,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from portal import clock
+from portal import clock, i18n
 from portal.banking.cuaderno57 import PaymentCode
 from portal.db.tables import Account, AccountAccess, Bill, PaymentDocument, PaymentDocumentBill, User
 from portal.payment_documents import services
+from portal.templating import format_day
 from tests.conftest import submit
 from tests.steps import ADMIN, sign_in
 
@@ -302,3 +303,27 @@ async def test_without_an_account_chosen_the_message_is_in_spanish_on_the_spanis
     no_account = await client.get("/payment-documents/bills")
     assert no_account.status_code == 422
     assert "Seleccione el contrato cuyas facturas quiere pagar" in error_summary(no_account.text)
+
+
+async def test_a_bill_in_a_live_document_gives_its_deadline_as_every_other_date_in_both_languages(
+    client: Any, demo: None
+) -> None:
+    await sign_in(client)
+    first, second = await pending_bills(ANA_ACCOUNT)
+    assert (await create(client, [first["id"]], confirmed="yes")).status_code == 303
+    document = await PaymentDocument.select(
+        PaymentDocument.payment_reference, PaymentDocument.deadline
+    ).first()
+    deadline = document["deadline"]
+    refused = error_summary((await create(client, [first["id"], second["id"]])).text)
+    assert (
+        f"which can be paid until {deadline.day} {deadline:%b} {deadline.year}<" in refused
+    )  # "16 Dec 2026"
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    refused = error_summary((await create(client, [first["id"], second["id"]])).text)
+    with i18n.speaking("es"):
+        spanish_day = format_day(deadline)  # "16 dic 2026"
+    assert (
+        f"La factura {first['number']} ya está en el documento de pago {document['payment_reference']},"
+        f" que se puede pagar hasta el {spanish_day}<" in refused
+    )

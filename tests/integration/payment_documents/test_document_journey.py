@@ -142,7 +142,10 @@ async def test_a_bill_in_a_live_document_cannot_go_in_another_and_the_page_says_
     await sign_in(client)
     first, second = await pending_bills(ANA_ACCOUNT)
     assert (await create(client, [first["id"]], confirmed="yes")).status_code == 303
-    reference = (await PaymentDocument.select(PaymentDocument.payment_reference).first())["payment_reference"]
+    document = await PaymentDocument.select(
+        PaymentDocument.payment_reference, PaymentDocument.deadline
+    ).first()
+    reference, deadline = document["payment_reference"], document["deadline"]
 
     page = await client.get("/payment-documents/bills", params={"account": ANA_ACCOUNT})
     assert checkbox_ids(page.text) == [second["id"]]
@@ -154,6 +157,18 @@ async def test_a_bill_in_a_live_document_cannot_go_in_another_and_the_page_says_
         response.text
     )
     assert " checked>" in response.text  # the second bill stays selected
+    # Its deadline as every other date of the portal ("16 Dec 2026"), in the page's language.
+    assert f"which can be paid until {deadline.day} {deadline:%b} {deadline.year}<" in error_summary(
+        response.text
+    )
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    refused = error_summary((await create(client, [first["id"], second["id"]])).text)
+    with i18n.speaking("es"):
+        spanish_day = format_day(deadline)  # "16 dic 2026"
+    assert (
+        f"La factura {first['number']} ya está en el documento de pago {reference},"
+        f" que se puede pagar hasta el {spanish_day}<" in refused
+    )
 
 
 async def test_two_tabs_confirming_overlapping_selections_make_one_document(client: Any, demo: None) -> None:
@@ -303,27 +318,3 @@ async def test_without_an_account_chosen_the_message_is_in_spanish_on_the_spanis
     no_account = await client.get("/payment-documents/bills")
     assert no_account.status_code == 422
     assert "Seleccione el contrato cuyas facturas quiere pagar" in error_summary(no_account.text)
-
-
-async def test_a_bill_in_a_live_document_gives_its_deadline_as_every_other_date_in_both_languages(
-    client: Any, demo: None
-) -> None:
-    await sign_in(client)
-    first, second = await pending_bills(ANA_ACCOUNT)
-    assert (await create(client, [first["id"]], confirmed="yes")).status_code == 303
-    document = await PaymentDocument.select(
-        PaymentDocument.payment_reference, PaymentDocument.deadline
-    ).first()
-    deadline = document["deadline"]
-    refused = error_summary((await create(client, [first["id"], second["id"]])).text)
-    assert (
-        f"which can be paid until {deadline.day} {deadline:%b} {deadline.year}<" in refused
-    )  # "16 Dec 2026"
-    await submit(client, "/language", {"language": "es", "return_to": "/"})
-    refused = error_summary((await create(client, [first["id"], second["id"]])).text)
-    with i18n.speaking("es"):
-        spanish_day = format_day(deadline)  # "16 dic 2026"
-    assert (
-        f"La factura {first['number']} ya está en el documento de pago {document['payment_reference']},"
-        f" que se puede pagar hasta el {spanish_day}<" in refused
-    )

@@ -148,7 +148,12 @@ def test_pay_by_cpr_code_in_spanish(
     payment.enter_code(
         PaymentData(data.cpr, data.issuer, data.reference, data.identification, mistyped_amount(due))
     )
-    payment.expect_error(_("Check the reference: its last two digits do not match the rest of the details"))
+    payment.expect_error(
+        _(
+            "The reference, identification and amount do not match each other: check all three as they are "
+            "printed on your bill"
+        )
+    )
     axe(page)
     page.get_by_label(_("Amount, in euros")).fill(data.amount)
     page.get_by_role("button", name="Continuar").click()

@@ -63,22 +63,24 @@ def check_bill_details(details: BillDetailsForm, kind: str) -> tuple[BillDetails
     try:
         identity_number = validate_identity(details.identity, HOLDER_OF_KIND[kind]).number
     except IdentityError as exc:
-        errors["identity"] = exc.message if details.identity else "Enter the identity document of the holder"
+        errors["identity"] = (
+            exc.message if details.identity else _("Enter the identity document of the holder")
+        )
     try:
         account = validate_account_number(details.account_number)
     except AccountNumberError as exc:
-        errors["account_number"] = exc.message if details.account_number else "Enter the account number"
+        errors["account_number"] = exc.message if details.account_number else _("Enter the account number")
     bill_number = normalise_digits(details.bill_number).upper()
     if not bill_number:
         errors["bill_number"] = _("Enter the bill number")
     elif not _BILL_NUMBER.match(bill_number):
-        errors["bill_number"] = (
+        errors["bill_number"] = _(
             "Enter the bill number as it is printed, 2 letters and 11 digits, like FA00000000025"
         )
     try:
         cents = parse_amount(details.amount)
     except AmountError as exc:
-        errors["amount"] = exc.message if details.amount else "Enter the total amount of the bill"
+        errors["amount"] = exc.message if details.amount else _("Enter the total amount of the bill")
     if errors:
         return None, errors
     return BillDetails(identity_number, account, bill_number, cents), {}

@@ -58,11 +58,12 @@ def password_problem(password: str, *, username: str = "", email: str = "") -> s
     if not password:
         return _("Enter a password")
     if len(password) < MIN_LENGTH:
-        return (
-            f"Your password must be at least {MIN_LENGTH} characters ({RECOMMENDED_LENGTH} or more is better)"
-        )
+        return _("Your password must be at least %(min)s characters (%(recommended)s or more is better)") % {
+            "min": MIN_LENGTH,
+            "recommended": RECOMMENDED_LENGTH,
+        }
     if len(password) > MAX_LENGTH:
-        return f"Your password must be {MAX_LENGTH} characters or fewer"
+        return _("Your password must be %(max)s characters or fewer") % {"max": MAX_LENGTH}
     lowered = password.lower()
     if lowered in _common() or lowered.strip() in _common():
         return _("This password is too common and easy to guess: choose another, such as three random words")

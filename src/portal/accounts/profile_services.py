@@ -165,9 +165,9 @@ async def confirm_email_change(viewer: Viewer, token: str, origin: Origin) -> tu
             checked = await tokens.check(token, TokenPurpose.email_change, for_update=True)
             new_email = tokens.bound_value(token)
             if checked.user_id != viewer.user_id or not new_email:
-                return "", Outcome({"link": LINK_MESSAGES[tokens.TokenState.unknown]})
+                return "", Outcome({"link": _(LINK_MESSAGES[tokens.TokenState.unknown])})
             if checked.state != tokens.TokenState.valid or checked.token_id is None:
-                return "", Outcome({"link": LINK_MESSAGES[checked.state]})
+                return "", Outcome({"link": _(LINK_MESSAGES[checked.state])})
             if await User.exists().where((User.email == new_email) & (User.id != viewer.user_id)):
                 return "", Outcome({"link": _(EMAIL_TAKEN_MEANWHILE)})
             await User.update({User.email: new_email}).where(User.id == viewer.user_id)

@@ -415,10 +415,11 @@ async def set_password_with_link(
     return session, Outcome()
 
 
+STILL_WORKS = gettext_noop("This link still works")
 _LINK_MESSAGES = {
     tokens.TokenState.expired: gettext_noop("This link has expired"),
     tokens.TokenState.used: gettext_noop("This link has already been used"),
-    tokens.TokenState.replaced: "A newer link has been sent: use the link in the latest email",
+    tokens.TokenState.replaced: gettext_noop("A newer link has been sent: use the link in the latest email"),
     tokens.TokenState.unknown: gettext_noop("This link is not valid: check you copied the whole address"),
     tokens.TokenState.valid: "",
 }
@@ -428,7 +429,7 @@ async def resend_expired_activation(token: str, mailer: Mailer, origin: Origin) 
     """An expired activation link may ask for a new one: it proves who received the first email."""
     checked = await tokens.check(token, TokenPurpose.activation)
     if checked.state != tokens.TokenState.expired or checked.user_id is None:
-        return Outcome({"link": _(_LINK_MESSAGES.get(checked.state) or "This link still works")})
+        return Outcome({"link": _(_LINK_MESSAGES.get(checked.state) or STILL_WORKS)})
     return await resend_activation(checked.user_id, mailer, origin)
 
 

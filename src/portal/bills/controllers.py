@@ -45,7 +45,7 @@ def filter_query(query: Mapping[str, str]) -> FilterQuery:
     errors: dict[str, str] = {}
     dates: dict[str, dt.date | None] = {}
     typed: dict[str, TypedMonth] = {}
-    for name, label in (("period_from", "Period from"), ("period_to", "Period to")):
+    for name, label in (("period_from", _("Period from")), ("period_to", _("Period to"))):
         typed[name] = TypedMonth.read(query, name)
         dates[name] = None
         if not typed[name].blank:

@@ -133,12 +133,12 @@ def check_details(answers: DetailsForm, today: dt.date) -> tuple[Details | None,
         errors["period"] = _("Select the billing period")
     dates: dict[str, dt.date] = {}
     if answers.period_preset == "custom":
-        for key, typed, label in (
-            ("period_from", answers.custom_from, "First month"),
-            ("period_to", answers.custom_to, "Last month"),
+        for key, typed, label, blank in (
+            ("period_from", answers.custom_from, _("First month"), _("Enter the first month of the period")),
+            ("period_to", answers.custom_to, _("Last month"), _("Enter the last month of the period")),
         ):
             if typed.blank:
-                errors[key] = f"Enter the {label.lower()} of the period"
+                errors[key] = blank
                 continue
             first, error = first_day(typed, label)
             if first is None:

@@ -103,7 +103,7 @@ class PaymentDocumentsController(Controller):
         if not account:
             return page(
                 "pages/payment_documents/index",
-                {"account": "Select the account for which you want to pay bills"},
+                {"account": _("Select the account for which you want to pay bills")},
                 viewer=viewer,
                 accounts=await services.accounts_to_choose(viewer),
                 documents=await services.my_documents(viewer),

@@ -27,6 +27,7 @@ from portal.db.tables.payment_documents import DocumentStatus
 from portal.i18n import gettext as _
 from portal.payment_documents import queries
 from portal.settings import IssuerSettings
+from portal.templating import format_day
 from portal.viewer import Viewer
 
 
@@ -230,10 +231,17 @@ async def _check_selection(
             raise DocumentError(
                 _("One of the bills you selected is no longer pending: select the bills again")
             )
-        if bill.in_document:
+        if bill.in_document and bill.in_document_deadline:
             raise DocumentError(
-                f"Bill {bill.number} is already in bills due document {bill.in_document},"
-                f" which can be paid until {bill.in_document_deadline:%d/%m/%Y}"
+                _(
+                    "Bill %(number)s is already in bills due document %(document)s, "
+                    "which can be paid until %(deadline)s"
+                )
+                % {
+                    "number": bill.number,
+                    "document": bill.in_document,
+                    "deadline": format_day(bill.in_document_deadline),
+                }
             )
     return found
 

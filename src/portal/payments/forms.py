@@ -20,8 +20,10 @@ from portal.i18n import gettext_noop
 from portal.settings import IssuerSettings
 from portal.web.forms import Errors, email_problem, field
 
-CHECK_REFERENCE = gettext_noop(
-    "Check the reference: its last two digits do not match the rest of the details"
+# The reference's check digits cover the identification and amount too: a mismatch may be in any of them.
+CHECK_DETAILS = gettext_noop(
+    "The reference, identification and amount do not match each other: check all three as they are "
+    "printed on your bill"
 )
 CHECK_BARCODE = gettext_noop(
     "Check the number under the barcode: its check digits do not match the rest of the number"

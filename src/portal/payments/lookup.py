@@ -19,7 +19,7 @@ from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 from portal.payment_documents.services import document_by_reference
 from portal.payments import queries
-from portal.payments.forms import CHECK_REFERENCE, Code, Errors
+from portal.payments.forms import CHECK_DETAILS, Code, Errors
 from portal.settings import Settings
 from portal.templating import format_day
 from portal.viewer import Viewer
@@ -168,7 +168,7 @@ async def find_target(
         PaymentCode(code.issuer, code.suffix, code.reference, code.identification, code.amount_cents)
     except PaymentCodeError as exc:
         return None, {
-            code.field_of("reference"): _(CHECK_REFERENCE) if exc.field == "reference" else exc.message
+            code.field_of("reference"): _(CHECK_DETAILS) if exc.field == "reference" else exc.message
         }
     reference = code.suffix + code.reference[:11]  # without its check digits, which follow the amount
     # Said at the form's first field: the CPR code, or the one field of the barcode form.

@@ -44,6 +44,8 @@ class PaymentView:
     """Authorised after what it paid had been paid another way (e.g. at a bank counter): to be refunded."""
     language: str
     """The payer's language when they started: the receipt's email and PDF are in it."""
+    paid_by_card_before: bool
+    """For a payment to refund: what it paid had been paid by another card payment, not another way."""
     is_payer: bool = False
     """Whether the asker paid it (its browser, or the signed-in user who did): only they see who paid
     and with which card."""
@@ -53,6 +55,13 @@ class PaymentView:
         if self.kind == PaymentKind.bill:
             return _("Bill %(number)s") % {"number": self.bill_number}
         return _("Bills due document %(reference)s") % {"reference": self.reference}
+
+    @property
+    def refund_heading(self) -> str:
+        """The title of a payment to refund: "your payment" to its payer only (others may see the account)."""
+        if self.is_payer:
+            return _("Already paid: your payment will be refunded")
+        return _("Already paid: this payment will be refunded")
 
     @property
     def final(self) -> bool:

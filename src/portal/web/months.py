@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from portal.i18n import gettext as _
 from portal.web.forms import field
 
 # "3", "03", "mar" and "March" all mean March: people type a month all these ways.
@@ -45,20 +46,21 @@ class TypedMonth:
 
 def first_day(typed: TypedMonth, label: str) -> tuple[dt.date | None, str]:
     """The first day of a month that is not blank, or what is wrong with it, naming the field by its
-    label: "Period from must include a year"."""
+    label (in the page's language): "Period from must include a year"."""
+    named = {"label": label}
     if not typed.month:
-        return None, f"{label} must include a month"
+        return None, _("%(label)s must include a month") % named
     if not typed.year:
-        return None, f"{label} must include a year"
+        return None, _("%(label)s must include a year") % named
     # ASCII digits only: "²".isdigit() is true, but int() refuses it.
     if re.fullmatch(r"[0-9]{1,2}", typed.month):
         month = int(typed.month)
     else:
         month = _MONTH_NAMES.get(typed.month.lower(), 0)
     if not 1 <= month <= 12:
-        return None, f"{label} must be a real month: enter its number, from 1 to 12"
+        return None, _("%(label)s must be a real month: enter its number, from 1 to 12") % named
     if not re.fullmatch(r"[0-9]{4}", typed.year) or not 1900 <= int(typed.year) <= 2999:
-        return None, f"{label} must include a year of 4 digits, such as 2026"
+        return None, _("%(label)s must include a year of 4 digits, such as 2026") % named
     return dt.date(int(typed.year), month, 1), ""
 
 

@@ -183,3 +183,19 @@ async def test_an_activated_user_signs_in_with_the_password_they_created(
     response = await submit_sign_in(client, "maria.garcia", PASSWORD)
     assert response.status_code == 303
     assert await User.count().where(User.last_sign_in_at.is_not_null()) == 1
+
+
+async def test_asking_a_link_that_still_works_or_was_replaced_for_another_says_why_in_spanish(
+    client: Any, demo: None, worker: Any, mailbox: Any
+) -> None:
+    old = await registered(client, mailbox)
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    still_works = await submit(client, "/activate/resend", {"token": link_token(old)})
+    assert error_messages(still_works.text) == ["Este enlace sigue siendo válido"]
+    assert (await submit(client, "/register/resend")).status_code == 303
+    await mailbox.wait_for(2)
+    replaced = await submit(client, "/activate/resend", {"token": link_token(old)})
+    assert replaced.status_code == 422
+    assert error_messages(replaced.text) == [
+        "Le hemos enviado un enlace más reciente: use el del último correo"
+    ]

@@ -192,3 +192,18 @@ async def test_five_thousand_characters_in_the_user_details(client: Any, demo: N
     ]
     assert field_value(response.text, "username") == long_name
     assert field_value(response.text, "email") == long_email
+
+
+async def test_the_holder_registered_refusal_is_in_spanish_on_the_spanish_pages(
+    client: Any, app: Litestar, demo: None
+) -> None:
+    await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
+    async with client_from(app, OTHER_IP) as second:
+        await submit(second, "/language", {"language": "es", "return_to": "/"})
+        await start_registration(second, "private")
+        response = await submit(second, "/register/bill-details", MARIA)
+        assert response.status_code == 422
+        assert error_messages(response.text) == [
+            "Su titular ya ha registrado este contrato. Inicie sesión o, si no recuerda la contraseña, "
+            "use «¿Ha olvidado su contraseña?»"
+        ]

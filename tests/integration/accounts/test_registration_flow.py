@@ -1,5 +1,6 @@
 """Registering a private user end to end through the real app, worker and SMTP server."""
 
+import html
 import re
 from typing import Any
 
@@ -78,3 +79,20 @@ async def test_private_user_registers_activates_and_is_signed_in(
 
     again = await client.get(link)
     assert "This link has already been used" in again.text
+
+
+async def test_the_email_sent_page_names_the_sender_with_one_full_stop_in_both_languages(
+    client: Any, demo: None, settings: Any
+) -> None:
+    """The issuer's name may end in a full stop ("Aguas de Ejemplo, S.A."): the sentence must not add a
+    second one after it, whatever the language."""
+    # Imported here: the helpers import this module's MARIA.
+    from tests.integration.accounts.helpers import complete_registration
+
+    name = settings.issuer.name
+    assert name.endswith(".")  # the case that went wrong
+    await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
+    for language in ("en", "es"):
+        await submit(client, "/language", {"language": language, "return_to": "/register/email-sent"})
+        sent = html.unescape((await client.get("/register/email-sent")).text)
+        assert name in sent and f"{name}." not in sent, language

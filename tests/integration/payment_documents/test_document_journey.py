@@ -6,10 +6,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from portal import clock
+from portal import clock, i18n
 from portal.banking.cuaderno57 import PaymentCode
 from portal.db.tables import Account, AccountAccess, Bill, PaymentDocument, PaymentDocumentBill, User
 from portal.payment_documents import services
+from portal.templating import format_day
 from tests.conftest import submit
 from tests.steps import ADMIN, sign_in
 
@@ -148,7 +149,10 @@ async def test_a_bill_in_a_live_document_cannot_go_in_another_and_the_page_says_
     await sign_in(client)
     first, second = await pending_bills(ANA_ACCOUNT)
     assert (await create(client, [first["id"]], confirmed="yes")).status_code == 303
-    reference = (await PaymentDocument.select(PaymentDocument.payment_reference).first())["payment_reference"]
+    document = await PaymentDocument.select(
+        PaymentDocument.payment_reference, PaymentDocument.deadline
+    ).first()
+    reference, deadline = document["payment_reference"], document["deadline"]
 
     page = await client.get("/payment-documents/bills", params={"account": ANA_ACCOUNT})
     assert checkbox_ids(page.text) == [second["id"]]
@@ -160,6 +164,18 @@ async def test_a_bill_in_a_live_document_cannot_go_in_another_and_the_page_says_
         response.text
     )
     assert " checked>" in response.text  # the second bill stays selected
+    # Its deadline as every other date of the portal ("16 Dec 2026"), in the page's language.
+    assert f"which can be paid until {deadline.day} {deadline:%b} {deadline.year}<" in error_summary(
+        response.text
+    )
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    refused = error_summary((await create(client, [first["id"], second["id"]])).text)
+    with i18n.speaking("es"):
+        spanish_day = format_day(deadline)  # "16 dic 2026"
+    assert (
+        f"La factura {first['number']} ya está en el documento de pago {reference},"
+        f" que se puede pagar hasta el {spanish_day}<" in refused
+    )
 
 
 async def test_two_tabs_confirming_overlapping_selections_make_one_document(client: Any, demo: None) -> None:
@@ -299,3 +315,13 @@ async def test_a_document_whose_bills_were_each_paid_by_card_shows_paid(
     listed = await client.get("/payment-documents/")
     assert document["payment_reference"] in listed.text
     assert re.search(r'class="tag tag--green"[^>]*>\s*Paid', listed.text), listed.text
+
+
+async def test_without_an_account_chosen_the_message_is_in_spanish_on_the_spanish_pages(
+    client: Any, demo: None
+) -> None:
+    await sign_in(client)
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    no_account = await client.get("/payment-documents/bills")
+    assert no_account.status_code == 422
+    assert "Seleccione el contrato cuyas facturas quiere pagar" in error_summary(no_account.text)

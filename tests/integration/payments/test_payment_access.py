@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from portal import clock
-from portal.db.tables import Session
+from portal.db.tables import Bill, Session
 from portal.db.tables.users import UserKind
 from tests.conftest import submit
 from tests.factories import customer
@@ -147,3 +147,32 @@ async def test_the_same_user_paying_from_a_second_browser_gets_its_own_order(
         result = await second_browser.get(f"/payments/{second}")
         assert result.status_code == 200 and "Payment complete" in result.text
     assert "replaced" in (await client.get(f"/payments/{first}")).text
+
+
+async def test_the_refund_page_says_your_payment_to_its_payer_only(
+    client: Any, app: Any, settings: Any
+) -> None:
+    """A holder's bill paid at a bank counter while a stranger was paying it by card: the stranger reads
+    about their payment, the holder's user about a payment (not theirs)."""
+    holder = await customer(settings)
+    [bill] = holder.accounts[0].pending
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 50004))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as stranger:
+        response = await submit(stranger, "/pay/barcode", {"barcode": bill.barcode})
+        order = await start_payment(stranger, response.headers["location"])
+        await Bill.update({Bill.status: "paid", Bill.paid_channel: "bank_counter"}).where(
+            Bill.number == bill.number
+        )
+        await notify(client, notification(order, bill.amount_cents))
+        payer = (await stranger.get(f"/payments/{order}")).text
+    assert "Already paid: your payment will be refunded" in payer
+    assert f"The bank took your payment of {bill.amount}" in payer
+    assert "already been paid another way (for example at a bank counter" in payer
+
+    await sign_in(client, holder.signs_in_as.login)
+    for path in (f"/payments/{order}", f"/payments/{order}/status"):
+        page = await client.get(path)
+        assert page.status_code in (200, 286), path
+        assert "Already paid: this payment will be refunded" in page.text, path
+        assert f"The bank took a payment of {bill.amount}" in page.text, path
+        assert "your payment" not in page.text.lower(), path

@@ -24,7 +24,12 @@ from tests.integration.payments.helpers import (
     notify,
     start_payment,
 )
-from tests.steps import ADMIN, ANA, sign_in
+from tests.steps import ADMIN, ANA, error_messages, sign_in
+
+DETAILS_DISAGREE = (
+    "The reference, identification and amount do not match each other: check all three as they are "
+    "printed on your bill"
+)
 
 
 def _errors(page: httpx.Response) -> dict[str, str]:
@@ -69,11 +74,12 @@ async def test_each_wrong_field_is_named(client: Any, demo: None) -> None:
         ({"issuer": "12345678-001"}, "issuer", "This issuer is not"),
         ({"issuer": "58818501-002"}, "issuer", "We do not issue bills with the suffix 002"),
         ({"issuer": "5881850"}, "issuer", "The issuer and suffix are 11 digits"),
-        ({"reference": "0000000002513"}, "reference", "Check the reference"),
+        ({"reference": "0000000002513"}, "reference", DETAILS_DISAGREE),
         ({"reference": "12"}, "reference", "The reference is 13 digits"),
-        # Typos the check digits catch, from the typed text alone:
-        ({"identification": "000018"}, "reference", "Check the reference"),
-        ({"amount": "14,70"}, "reference", "Check the reference"),
+        # Typos the check digits catch, from the typed text alone: they cover the reference, identification
+        # and amount together, so the message blames none of them alone (said at the first of them).
+        ({"identification": "000018"}, "reference", DETAILS_DISAGREE),
+        ({"amount": "14,70"}, "reference", DETAILS_DISAGREE),
         ({"amount": "catorce"}, "amount", "Enter the amount in euros"),
         ({"amount": ""}, "amount", "Enter the amount"),
     ]
@@ -302,3 +308,15 @@ async def test_signed_in_barcode_payment_prefills_the_email(client: Any, demo: N
     assert "Enter the email address for your receipt" in empty.text
     order = await start_payment(client, response.headers["location"], email=email.group(1))
     assert len(order) == 12
+
+
+async def test_a_wrong_amount_with_a_right_reference_is_not_blamed_on_the_reference_in_spanish_either(
+    client: Any, demo: None
+) -> None:
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    page = await _pay_code(client, amount="14,70")
+    assert page.status_code == 422
+    assert error_messages(page.text) == [
+        "La referencia, la identificación y el importe no concuerdan entre sí: compruebe los tres tal como "
+        "aparecen en su factura"
+    ]

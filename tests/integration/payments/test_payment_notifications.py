@@ -4,6 +4,7 @@ once; everything else changes nothing and is logged."""
 from __future__ import annotations
 
 import asyncio
+import html
 from typing import Any
 
 from portal.db.tables import Bill, OutboxEmail, PaymentNotification
@@ -188,3 +189,25 @@ async def test_no_way_to_the_bank_once_the_bill_was_paid_some_other_way(client: 
     assert "This bill is already paid" in page.text
     assert "Ds_MerchantParameters" not in page.text
     assert page.headers["cache-control"] == "no-store"
+
+
+async def test_the_pages_of_a_replaced_order_and_of_its_refunded_successor_say_what_happened(
+    client: Any, demo: None, app: Any
+) -> None:
+    """The first browser's order is replaced by another browser's (nothing was declined); the bank takes
+    both, so the second is refunded because another card payment, not a bank counter, paid the bill."""
+    import httpx
+
+    first = await _order(client)
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50001))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as other:
+        second = await start_payment(other, await check_page(other))
+        replaced = (await client.get(f"/payments/{first}")).text
+        assert "This payment was replaced by a newer one" in replaced
+        assert "declined" not in replaced
+        await notify(client, notification(first, MARIA_CENTS))
+        await notify(client, notification(second, MARIA_CENTS))
+        refund = html.unescape((await other.get(f"/payments/{second}")).text)
+    assert "Already paid: your payment will be refunded" in refund
+    assert "already been paid by another card payment" in refund
+    assert "bank counter" not in refund and "direct debit" not in refund

@@ -2,6 +2,7 @@
 
 import pytest
 
+from portal import i18n
 from portal.accounts.forms import (
     BillDetails,
     BillDetailsForm,
@@ -146,3 +147,21 @@ def test_bill_details_reads_the_four_fields() -> None:
         "amount": "14,69",
     }
     assert bill_details(data) == MARIA
+
+
+def test_bill_details_messages_are_in_the_pages_language() -> None:
+    with i18n.speaking("es"):
+        _, empty = check_bill_details(BillDetailsForm(), "administrator")
+        _, misprinted = check_bill_details(
+            BillDetailsForm(MARIA.identity, MARIA.account_number, "FA1", MARIA.amount), "private"
+        )
+    assert empty == {
+        "identity": "Introduzca el documento de identidad del titular",
+        "account_number": "Introduzca el número de contrato",
+        "bill_number": "Introduzca el número de factura",
+        "amount": "Introduzca el importe total de la factura",
+    }
+    assert misprinted == {
+        "bill_number": "Introduzca el número de factura tal como aparece impreso, 2 letras y 11 cifras, "
+        "como FA00000000025"
+    }

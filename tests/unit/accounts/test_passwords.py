@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from argon2 import PasswordHasher
 
+from portal import i18n
 from portal.accounts.passwords import TOO_BUSY, hash_password, password_problem, verify_password
 from portal.web.errors import Busy
 
@@ -109,3 +110,10 @@ async def test_past_the_limit_hashing_is_refused_at_once_not_queued() -> None:
     assert results.count(True) == 8 and len(refused) == 4
     assert refused[0].status_code == 429 and refused[0].detail == TOO_BUSY
     assert await verify_password(stored, "river copper lantern") is True  # the slots are free again
+
+
+def test_the_length_messages_are_in_the_pages_language() -> None:
+    with i18n.speaking("es"):
+        too_short, too_long = password_problem("qzmvkrw"), password_problem("qzmvkrwt" * 16 + "q")
+    assert too_short == "La contraseña debe tener al menos 8 caracteres (mejor 15 o más)"
+    assert too_long == "La contraseña debe tener 128 caracteres como máximo"

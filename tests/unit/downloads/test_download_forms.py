@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from portal import i18n
 from portal.downloads.forms import DetailsForm, check_details, clean_file_name, period_of
 from portal.web.months import TypedMonth
 
@@ -111,3 +112,20 @@ def test_each_month_field_names_itself_in_its_error() -> None:
 def test_a_name_without_letters_or_digits() -> None:
     _, errors = check_details(DetailsForm("../..", "last_3", "", "", "identity", "X"), TODAY)
     assert errors == {"name": "Enter a name with at least one letter or digit"}
+
+
+def test_the_month_messages_are_in_the_pages_language() -> None:
+    with i18n.speaking("es"):
+        _, blank = check_details(
+            DetailsForm("x", "custom", TypedMonth(), TypedMonth(), "identity", "X"), TODAY
+        )
+        typed = DetailsForm("x", "custom", TypedMonth("June", ""), TypedMonth("13", "2026"), "identity", "X")
+        _, wrong = check_details(typed, TODAY)
+    assert blank == {
+        "period_from": "Introduzca el primer mes del periodo",
+        "period_to": "Introduzca el último mes del periodo",
+    }
+    assert wrong == {
+        "period_from": "«Primer mes» debe incluir el año",
+        "period_to": "«Último mes» debe ser un mes real: escriba su número, del 1 al 12",
+    }

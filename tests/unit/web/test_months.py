@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from portal import i18n
 from portal.web.months import TypedMonth, first_day
 
 
@@ -29,3 +30,18 @@ def test_a_month_typed_any_usual_way(month: str, year: str, first: dt.date) -> N
 def test_unicode_digits_and_huge_numbers_get_a_message(month: str, year: str) -> None:
     first, problem = first_day(TypedMonth(month, year), "Period from")
     assert first is None and problem.startswith("Period from must")
+
+
+@pytest.mark.parametrize(
+    ("month", "year", "problem"),
+    [
+        ("", "2026", "«Periodo desde» debe incluir el mes"),
+        ("3", "", "«Periodo desde» debe incluir el año"),
+        ("13", "2026", "«Periodo desde» debe ser un mes real: escriba su número, del 1 al 12"),
+        ("3", "26", "«Periodo desde» debe incluir un año de 4 cifras, como 2026"),
+    ],
+)
+def test_the_messages_are_in_the_pages_language(month: str, year: str, problem: str) -> None:
+    """The caller names the field in the page's language; the rest of the sentence is translated here."""
+    with i18n.speaking("es"):
+        assert first_day(TypedMonth(month, year), i18n.gettext("Period from")) == (None, problem)

@@ -209,7 +209,7 @@ def pdf_ready(client: httpx.AsyncClient, status_path: str) -> Callable[[], Await
 
     async def ready() -> Any:
         status = await client.get(status_path)
-        assert status.status_code in {200, 286}
+        assert status.status_code in {204, 286}  # 204: not yet, nothing to swap
         return status if status.status_code == 286 else None
 
     return ready

@@ -19,6 +19,9 @@ def download_when_ready(
     if javascript:
         link = page.get_by_role("link", name=link_name)
         expect(link).to_be_visible(timeout=30_000)
+        # The page no longer says "being prepared": its heading and title follow the status.
+        expect(page.get_by_role("heading", level=1, name=words("Your PDF is ready"))).to_be_visible()
+        expect(page).to_have_title(re.compile("^" + re.escape(words("Your PDF is ready")) + " – "))
         with page.expect_download() as download_info:
             link.click()
         return download_info.value.path().read_bytes()

@@ -52,6 +52,7 @@ def make_environment(settings: Settings | None = None) -> Environment:
         languages=i18n.LANGUAGES,
         language_name=i18n.language_name,
         once=_Once(env),
+        document_title=document_title,
     )
     env.filters["eur"] = format_eur
     env.filters["number"] = format_number
@@ -107,6 +108,17 @@ def _format_day(day: dt.date, language: str) -> str:
     """Remembered: a page of bills shows 150 dates, nearly all the same few, and formatting them was a
     tenth of its time."""
     return format_date(day, "medium", locale=i18n.babel_locale(language))
+
+
+def document_title(page_title: str, issuer_name: str, error: bool = False) -> Markup:
+    """A page's <title>: its own, the service's and the issuer's names (the service's once, also on the
+    page that bears it), "Error:" first when the page shows form errors. Also for a partial answer that
+    changes what the page is (htmx takes a <title> from it). `page_title` may be markup already (a
+    template block): Markup's join escapes the plain parts only."""
+    service = i18n.gettext("Customer Service Area")
+    parts = [page_title] if page_title == service else [page_title, service]
+    title = Markup(" – ").join([*parts, issuer_name])
+    return Markup("{} {}").format(i18n.gettext("Error:"), title) if error else title
 
 
 def format_number(number: float | Decimal | str) -> str:

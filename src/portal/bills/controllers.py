@@ -25,7 +25,7 @@ from portal.infra.storage import Storage
 from portal.settings import Settings
 from portal.viewer import Viewer
 from portal.web import months, pages
-from portal.web.files import DOWNLOAD_HEADERS, PreparingFile, serve_or_prepare
+from portal.web.files import DOWNLOAD_HEADERS, FileAnswer, PreparingFile, serve_or_prepare
 from portal.web.months import TypedMonth
 
 
@@ -139,7 +139,7 @@ class BillsController(Controller):
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
         bill_id: FromPath[int],
-    ) -> Stream | Template:
+    ) -> FileAnswer:
         """The stored PDF; while it is being prepared, a page that says so (and updates itself)."""
         bill = await _visible_bill(viewer, bill_id)
         ready = await pdf.ensure(bill_id, bill.row.number, storage, queue, i18n.current())
@@ -152,7 +152,7 @@ class BillsController(Controller):
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
         bill_id: FromPath[int],
-    ) -> Stream | Template:
+    ) -> FileAnswer:
         bill = await _visible_bill(viewer, bill_id)
         ready = await pdf.ensure(bill_id, bill.row.number, storage, queue, i18n.current())
         return await serve_or_prepare(_pdf_file(bill), ready, storage, polled=True)

@@ -10,7 +10,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Stream, Template
+from litestar.response import Redirect, Template
 from markupsafe import Markup
 from saq import Queue
 
@@ -23,7 +23,7 @@ from portal.payment_documents import pdf, services
 from portal.payment_documents.services import AccountBills, DocumentError
 from portal.settings import Settings
 from portal.viewer import Viewer
-from portal.web.files import PreparingFile, serve_or_prepare
+from portal.web.files import FileAnswer, PreparingFile, serve_or_prepare
 from portal.web.forms import Form, field, values
 from portal.web.pages import page, see_other
 from portal.web.params import parse_id
@@ -190,7 +190,7 @@ class PaymentDocumentsController(Controller):
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
         document_id: FromPath[int],
-    ) -> Stream | Template:
+    ) -> FileAnswer:
         """ "Bills due": the stored PDF; while it is being prepared, a page that says so."""
         document = await self._visible(viewer, settings, document_id)
         ready = await pdf.ensure(document, storage, queue, i18n.current())
@@ -204,7 +204,7 @@ class PaymentDocumentsController(Controller):
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
         document_id: FromPath[int],
-    ) -> Stream | Template:
+    ) -> FileAnswer:
         document = await self._visible(viewer, settings, document_id)
         ready = await pdf.ensure(document, storage, queue, i18n.current())
         return await serve_or_prepare(_pdf_file(document), ready, storage, polled=True)

@@ -12,7 +12,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Stream, Template
+from litestar.response import Redirect, Template
 from saq import Queue
 
 from portal import i18n
@@ -25,7 +25,7 @@ from portal.payments import checkout, forms, lookup, notification, pdf, views
 from portal.payments.views import PaymentView
 from portal.settings import Settings
 from portal.viewer import Viewer
-from portal.web.files import PreparingFile, serve_or_prepare
+from portal.web.files import FileAnswer, PreparingFile, serve_or_prepare
 from portal.web.forms import Form, field
 from portal.web.pages import fragment, page, see_other
 from portal.web.params import parse_id
@@ -247,7 +247,7 @@ class PaymentsController(Controller):
         settings: NamedDependency[Settings],
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
-    ) -> Stream | Template:
+    ) -> FileAnswer:
         viewer = payer.viewer
         payment = await _paid(payer, order)
         ready = await pdf.ensure(payment, storage, queue, i18n.current())
@@ -261,7 +261,7 @@ class PaymentsController(Controller):
         settings: NamedDependency[Settings],
         storage: NamedDependency[Storage],
         queue: NamedDependency[Queue],
-    ) -> Stream | Template:
+    ) -> FileAnswer:
         payment = await _paid(payer, order)
         ready = await pdf.ensure(payment, storage, queue, i18n.current())
         return await serve_or_prepare(_receipt_file(order), ready, storage, polled=True)

@@ -64,6 +64,15 @@ class PaymentView:
         return _("Already paid: this payment will be refunded")
 
     @property
+    def page_title(self) -> str:
+        """The result page's title; also the status poll's once the bank has answered (htmx takes it)."""
+        if self.state == PaymentState.authorised:
+            return self.refund_heading if self.needs_refund else _("Payment complete")
+        if self.state == PaymentState.open:
+            return _("Waiting for the bank")
+        return _("Payment not completed")
+
+    @property
     def final(self) -> bool:
         return self.state != PaymentState.open
 

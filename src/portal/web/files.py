@@ -7,10 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from litestar import Response
 from litestar.response import Stream, Template
+from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from portal.infra.storage import Storage
 from portal.web.pages import fragment
+
+FileAnswer = Stream | Template | Response[bytes]
+"""What `serve_or_prepare` answers: the file, the page saying it is being prepared, or a status poll's."""
 
 DOWNLOAD_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
 
@@ -32,7 +37,7 @@ class PreparingFile:
 
 async def serve_or_prepare(
     file: PreparingFile, ready: bool, storage: Storage, *, polled: bool = False, **context: object
-) -> Stream | Template:
+) -> FileAnswer:
     """A stored PDF made by a job: the file once `ready`, otherwise the page that says it is being prepared
     (with `context`); `polled` answers that page's status poll instead."""
     if polled:
@@ -63,9 +68,12 @@ def _preparing_page(file: PreparingFile, **context: object) -> Template:
     return Template(template_name="pages/files/preparing.html", context={"file": file, **context})
 
 
-def _status_fragment(file: PreparingFile, ready: bool) -> Template:
-    """The polled status; 286 tells htmx to stop polling once the file is ready."""
-    return fragment("partials/files/status", file=file, ready=ready, status=286 if ready else 200)
+def _status_fragment(file: PreparingFile, ready: bool) -> Template | Response[bytes]:
+    """The polled status. Until the file is ready, 204: htmx swaps nothing, so the status region does not
+    announce the same words every two seconds. Then 286, which also tells htmx to stop polling."""
+    if not ready:
+        return Response(b"", status_code=HTTP_204_NO_CONTENT, headers={"vary": "HX-Request"})
+    return fragment("partials/files/ready", file=file, status=286)
 
 
 def content_disposition(file_name: str) -> str:

@@ -33,6 +33,10 @@ async def test_pdf_is_prepared_by_the_worker_then_served(
 
     status = await wait_until(pdf_ready(client, f"/bills/{bill['id']}/pdf/status"), every=0.2)
     assert "Download bill" in status.text
+    # The page stops saying "being prepared": htmx takes the title, and the heading's words, from the poll.
+    assert "<title>Your PDF is ready – Customer Service Area – Aguas de Ejemplo, S.A.</title>" in status.text
+    assert '<span data-hx-swap-oob="innerHTML:#file-heading">Your PDF is ready</span>' in status.text
+    assert 'id="file-heading"' in first.text
 
     pdf = await client.get(f"/bills/{bill['id']}/pdf")
     assert pdf.headers["content-type"] == "application/pdf"
@@ -47,6 +51,17 @@ async def test_pdf_is_prepared_by_the_worker_then_served(
 
     stored = await Storage(settings.storage).read(f"bills/en/{bill['number']}.pdf")
     assert stored == pdf.content  # served from storage, rendered once
+
+
+async def test_the_status_poll_changes_nothing_until_the_pdf_is_ready(client: Any, demo: None) -> None:
+    """No worker here: the PDF stays "being prepared". Each poll answers 204, so htmx swaps nothing and the
+    status region does not announce the same sentence every two seconds."""
+    bill = await ana_bill()
+    await sign_in(client)
+    assert (await client.get(f"/bills/{bill['id']}/pdf")).status_code == 200
+    for _ in range(2):
+        poll = await client.get(f"/bills/{bill['id']}/pdf/status", headers={"HX-Request": "true"})
+        assert poll.status_code == 204 and poll.content == b""
 
 
 async def test_factur_x_xml_download(client: Any, demo: None) -> None:

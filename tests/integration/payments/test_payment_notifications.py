@@ -77,6 +77,7 @@ async def test_authorised_marks_the_bill_paid_once_and_stores_one_email(client: 
     status = await client.get(f"/payments/{order}/status")
     assert status.status_code == 286
     assert 'hx-swap-oob="innerHTML:#live-status"' in status.text
+    assert "<title>Payment complete – Customer Service Area – Aguas de Ejemplo, S.A.</title>" in status.text
 
 
 async def test_declined_leaves_the_bill_pending_and_a_later_try_opens_a_new_order(

@@ -110,6 +110,7 @@ class BillsController(Controller):
             account_choices=choices,
             values=query.values,
             statuses=STATUS_CHOICES,
+            older=bool(after),
         )
 
     @get("/bills.csv", name="bills_csv")

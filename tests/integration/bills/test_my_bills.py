@@ -86,6 +86,21 @@ async def test_pages_with_a_cursor_and_pending_bills_come_last(client: Any, demo
     assert pending_section.count("View online bill") == 4
 
 
+async def test_older_pages_lead_back_to_the_newest_bills_with_the_same_filters(
+    client: Any, demo: None
+) -> None:
+    await sign_in(client, ADMIN)
+    first = await client.get("/bills?status=paid")
+    assert "Newest bills" not in first.text
+    older = (
+        re.search(r'href="(/bills\?[^"]*after=[^"]+)">Older bills', first.text).group(1).replace("&amp;", "&")
+    )
+    second = await client.get(older)
+    newest = re.search(r'href="([^"]+)">Newest bills', second.text).group(1).replace("&amp;", "&")
+    assert "after=" not in newest and "status=paid" in newest
+    assert (await client.get(newest)).text.count("<tr>") == first.text.count("<tr>")
+
+
 async def test_filters(client: Any, demo: None) -> None:
     await sign_in(client, ANA)
     one_account = await client.get("/bills?account=0001000421")

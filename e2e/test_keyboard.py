@@ -1,4 +1,5 @@
-"""Registering with the keyboard alone: Tab to move, type, Space to tick, Enter to submit."""
+"""With the keyboard alone: registering (Tab to move, type, Space to tick, Enter to submit), and paging
+through the bills to mark."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from e2e.conftest import LiveStack
 from e2e.data import bill_details
+from e2e.pages.accounts import AccountHome, SignInPage
+from e2e.pages.downloads import MassiveDownload
 from e2e.test_register import activation_link
 
 
@@ -65,3 +68,24 @@ def test_register_with_the_keyboard_alone(
     page.keyboard.type("quiet meadow lantern seven")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Signed in as javier.keys")).to_be_visible()
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js"])
+def test_the_next_page_of_bills_to_mark_brings_the_focus_to_the_list(
+    page: Page, base_url: str, local_stack: LiveStack, axe: Any
+) -> None:
+    """Mark the bills, a list of two pages: "Next page", pressed with the keyboard, leaves the focus on the
+    new page's list ("Bills, page 2 of 2"), where the reader was, not at the top of the page."""
+    customer = local_stack.customer(pending=(0, 0, 0, 0, 0), user="private")  # 5 accounts: over 50 bills
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in(customer.signs_in_as.username, customer.signs_in_as.password)
+    AccountHome(page).expect_signed_in(customer.signs_in_as.username)
+    page.goto(f"{base_url}/downloads/new")
+    MassiveDownload(page).fill_details(
+        "All of them", "Last 12 months", "By identity document", customer.identity
+    )
+    expect(page.get_by_role("heading", level=2, name="Bills, page 1 of 2")).to_be_visible()
+    tab_to(page, page.get_by_role("button", name="Next page"), limit=200)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=2, name="Bills, page 2 of 2")).to_be_focused()
+    axe(page)

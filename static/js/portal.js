@@ -5,6 +5,10 @@ var keptFocusId = null;
 document.addEventListener("htmx:beforeRequest", function () {
   var active = document.activeElement;
   keptFocusId = active && active.id && active.hasAttribute("data-keep-focus-after") ? active.id : null;
+  // Inside data-focus-after="ID" (a list's page buttons): the new page's element ID takes the focus, as the
+  // address's #ID does without JavaScript (an address's fragment does not survive htmx's redirect).
+  var leads = !keptFocusId && active && active.closest ? active.closest("[data-focus-after]") : null;
+  keptFocusId = leads ? leads.getAttribute("data-focus-after") : keptFocusId;
 });
 document.addEventListener("htmx:afterSettle", function (event) {
   var target = event.detail.target;

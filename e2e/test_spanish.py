@@ -173,3 +173,40 @@ def test_pay_by_cpr_code_in_spanish(
     [message] = mailbox.wait_for_sync(1, to="pagador@example.com")
     body = message.get_payload()[0].get_payload(decode=True).decode()
     assert "Gracias: el banco ha autorizado su pago con tarjeta" in body
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js"])
+def test_what_was_typed_survives_the_language_switch(
+    page: Page, base_url: str, axe: Axe, local_stack: LiveStack
+) -> None:
+    """With JavaScript, switching language keeps what was typed in the page's forms (never a password);
+    without it the page comes back blank, as any page loaded anew."""
+    due = local_stack.customer().accounts[0].pending[-1]
+    data = payment_data(due)
+    page.goto(f"{base_url}/pay")
+    BillPayment(page, SPANISH).expect_open().choose_cpr_code()
+    typed = {
+        "CPR code": data.cpr,
+        "Issuer": data.issuer,
+        "Reference": data.reference,
+        "Identification": data.identification,
+        "Amount, in euros": data.amount,
+    }
+    for label, value in typed.items():
+        page.get_by_label(_(label), exact=True).fill(value)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1, name="Pay now with CPR code")).to_be_visible()
+    for label, value in typed.items():
+        expect(page.get_by_label(label, exact=True)).to_have_value(value)
+    axe(page)
+    page.get_by_role("button", name="Continue").click()
+    BillPayment(page).expect_check(f"Bill {due.number}", f"{due.amount} €")
+
+    page.goto(f"{base_url}/sign-in")
+    page.get_by_label("Username or email address").fill("someone")
+    page.get_by_label("Password", exact=True).fill("a secret")
+    page.get_by_role("button", name="Español").click()
+    expect_spanish(page)
+    expect(page.get_by_label(_("Username or email address"))).to_have_value("someone")
+    expect(page.get_by_label(_("Password"), exact=True)).to_have_value("")

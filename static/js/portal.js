@@ -330,3 +330,83 @@ document.addEventListener("htmx:afterSettle", function (event) {
   document.addEventListener("DOMContentLoaded", function () { sync(document); });
   document.addEventListener("htmx:afterSettle", function () { sync(document); });
 })();
+
+// The language switch loads the same page in the other language: what the person had typed in the page's
+// forms comes back, rather than blank fields. Kept in this tab's sessionStorage only until the page is
+// back (passwords never kept). Without JavaScript the page comes back blank, as any new page does.
+(function () {
+  "use strict";
+  var KEY = "portal.typedBeforeLanguageSwitch";
+
+  function eachField(callback) {
+    Array.prototype.forEach.call(document.querySelectorAll("main form"), function (form, formIndex) {
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (field.name && !/^(password|hidden|submit|button|file)$/.test(field.type)) {
+          callback(field, formIndex);
+        }
+      });
+    });
+  }
+
+  function changed(field) {
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked;
+    }
+    if (field.tagName === "SELECT") {
+      return Array.prototype.some.call(field.options, function (option) {
+        return option.selected !== option.defaultSelected;
+      });
+    }
+    return field.value !== field.defaultValue;
+  }
+
+  document.addEventListener("submit", function (event) {
+    if (!event.target.hasAttribute || !event.target.hasAttribute("data-language-switch")) {
+      return;
+    }
+    var typed = [];
+    eachField(function (field, formIndex) {
+      if (changed(field)) {
+        typed.push({ form: formIndex, name: field.name, value: field.value, checked: field.checked });
+      }
+    });
+    try {
+      window.sessionStorage.setItem(KEY, JSON.stringify({ page: location.pathname + location.search, typed: typed }));
+    } catch (error) { /* storage refused (private mode): the page comes back blank */ }
+  });
+
+  function restore() {
+    var kept;
+    try {
+      kept = JSON.parse(window.sessionStorage.getItem(KEY) || "null");
+      window.sessionStorage.removeItem(KEY);
+    } catch (error) {
+      return;
+    }
+    if (!kept || kept.page !== location.pathname + location.search) {
+      return;
+    }
+    eachField(function (field, formIndex) {
+      kept.typed.forEach(function (value) {
+        if (value.form !== formIndex || value.name !== field.name) {
+          return;
+        }
+        if (field.type === "checkbox" || field.type === "radio") {
+          if (field.value === value.value) {
+            field.checked = value.checked;
+            field.dispatchEvent(new Event("change", { bubbles: true }));
+          }
+        } else {
+          field.value = value.value;
+          field.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", restore);
+  } else {
+    restore();
+  }
+}());

@@ -191,7 +191,7 @@ async def test_no_way_to_the_bank_once_the_bill_was_paid_some_other_way(client: 
     assert page.headers["cache-control"] == "no-store"
 
 
-async def test_the_pages_of_a_replaced_order_and_of_its_refunded_successor_say_what_happened_and_so_does_its_email(
+async def test_a_replaced_order_and_its_refunded_successor_say_what_happened_on_the_page_and_in_the_email(
     client: Any, demo: None, app: Any
 ) -> None:
     """The first browser's order is replaced by another browser's (nothing was declined); the bank takes

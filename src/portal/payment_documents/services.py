@@ -144,8 +144,7 @@ async def accounts_to_choose(viewer: Viewer, today: dt.date | None = None) -> li
 
 
 async def _live_documents(bill_ids: list[int], today: dt.date | None = None) -> dict[int, dict[str, Any]]:
-    """Of these bills, those in a document that still could be paid, with that document's row: a bill in a
-    live document cannot go in another."""
+    """Those of these bills in a document that still could be paid (so in no other), with its row."""
     today = today or clock.today()
     holding = await fetch(
         # (a document holding several of them comes once per bill: harmless for the mapping below)
@@ -188,8 +187,7 @@ class AccountBills:
 
     @property
     def first_selectable(self) -> CandidateBill | None:
-        """The first bill that can go into a document (an error about the selection points at its box);
-        None when every pending bill is in a live document already, or there is none."""
+        """The first bill that can go in a document (errors point at its box); None: nothing can."""
         return next((bill for bill in self.bills if bill.selectable), None)
 
 

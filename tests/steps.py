@@ -40,3 +40,10 @@ def error_messages(page: str) -> list[str]:
         return []
     items = re.findall(r"<li>(.*?)</li>", match.group(1), re.S)
     return [html.unescape(_TAG.sub("", item)).strip() for item in items]
+
+
+def error_links_nowhere(page: str) -> list[str]:
+    """The error summary's links (`#id`) to no element of the page: each should land on the field to fix."""
+    match = _SUMMARY.search(page)
+    targets = re.findall(r'href="#([^"]+)"', match.group(1)) if match else []
+    return [target for target in targets if f'id="{target}"' not in page]

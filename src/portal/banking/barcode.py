@@ -8,6 +8,7 @@ prints thousands of bills. Sizes follow the banks' printing rules (``specs/payme
 from __future__ import annotations
 
 import re
+from html import escape
 
 __all__ = [
     "MAX_LENGTH_MM",
@@ -70,8 +71,9 @@ def _mm(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
-def barcode_svg(digits: str, module_mm: float = 0.33, height_mm: float = 12) -> str:
-    """An SVG of the barcode, sized in millimetres, with its quiet zones and the digits as its label.
+def barcode_svg(digits: str, module_mm: float = 0.33, height_mm: float = 12, *, label: str) -> str:
+    """An SVG of the barcode, sized in millimetres, with its quiet zones and ``label`` as its accessible
+    name (in the language of the page or PDF it goes in: the caller's to translate).
 
     The digits must also be printed in clear under the barcode; that is left to the template, where
     the text stays selectable.
@@ -98,7 +100,7 @@ def barcode_svg(digits: str, module_mm: float = 0.33, height_mm: float = 12) -> 
             bars.append(f"M{_mm(x)} {_mm(QUIET_ZONE_Y_MM)}h{bar}v{_mm(height_mm)}h-{bar}z")
         modules_before += width
 
-    label = f"Barcode {digits}"
+    label = escape(label)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_mm(width_mm)}mm" height="{_mm(total_height_mm)}mm"'
         f' viewBox="0 0 {_mm(width_mm)} {_mm(total_height_mm)}" role="img" aria-label="{label}">'

@@ -119,9 +119,10 @@ def epc_qr_svg(
     reference: str | None = None,
     *,
     module_mm: float = 0.5,
-    title: str = "QR code to pay by bank transfer",
+    title: str,
 ) -> str:
-    """An SVG of the EPC QR code, sized in millimetres, with ``title`` as its accessible name."""
+    """An SVG of the EPC QR code, sized in millimetres, with ``title`` as its accessible name (in the
+    language of the page or PDF it goes in: the caller's to translate)."""
     transfer = _transfer(name, iban, bic, amount_cents, text, reference)
     qr = segno.helpers.make_epc_qr(
         name=transfer.name,

@@ -11,12 +11,10 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from markupsafe import Markup
 from saq import Queue
 
 from portal import clock, i18n
-from portal.banking.barcode import barcode_svg
-from portal.banking.epc import epc_qr_svg
+from portal.bills.pdf import barcode
 from portal.i18n import gettext as _
 from portal.infra.storage import Storage
 from portal.payment_documents import pdf, services
@@ -165,21 +163,13 @@ class PaymentDocumentsController(Controller):
         created: FromQuery[str] = "",
     ) -> Template:
         document = await self._visible(viewer, settings, document_id)
-        issuer = settings.issuer
-        # Both SVGs are drawn by our own code from digits, the issuer's settings and the amount.
-        barcode = Markup(barcode_svg(document.code.barcode_digits))  # noqa: S704
-        qr = Markup(  # noqa: S704
-            epc_qr_svg(
-                issuer.name, issuer.iban, issuer.bic, document.total_cents, text=pdf.epc_text(document)
-            )
-        )
         return page(
             "pages/payment_documents/view",
             viewer=viewer,
             document=document,
             created=bool(created),
-            barcode=barcode,
-            epc_qr=qr,
+            barcode=barcode(document.code.barcode_digits),
+            epc_qr=pdf.epc_qr(document, settings.issuer),
         )
 
     @get("/{document_id:int}/pdf", name="payment_document_pdf")

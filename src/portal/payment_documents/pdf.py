@@ -13,6 +13,7 @@ from portal import i18n
 from portal.banking.epc import epc_qr_svg
 from portal.banking.money import format_eur
 from portal.bills.pdf import payment_codes_context
+from portal.i18n import gettext as _
 from portal.infra import pdf
 from portal.infra.queue import file_or_job, render_task
 from portal.infra.storage import Storage
@@ -31,6 +32,21 @@ def key(reference: str, language: str) -> str:
 def epc_text(document: DocumentDetail) -> str:
     """The transfer's remittance text: what the utility needs to match the transfer to the document."""
     return f"Bills due {document.code.reference} account {document.account_number}"
+
+
+def epc_qr(document: DocumentDetail, issuer: IssuerSettings, module_mm: float = 0.5) -> Markup:
+    """The QR code that pays the document by transfer, named in the current language for screen readers."""
+    svg = epc_qr_svg(
+        issuer.name,
+        issuer.iban,
+        issuer.bic,
+        document.total_cents,
+        text=epc_text(document),
+        module_mm=module_mm,
+        title=_("QR code to pay by bank transfer"),
+    )
+    # Drawn by segno from the issuer's settings, the amount and our text; it escapes the title.
+    return Markup(svg)  # noqa: S704
 
 
 def _context(document: DocumentDetail, issuer: IssuerSettings) -> dict[str, Any]:
@@ -52,24 +68,19 @@ def _context(document: DocumentDetail, issuer: IssuerSettings) -> dict[str, Any]
             }
             for line in document.lines
         ],
-        # Both SVGs are drawn by our own code from digits, the issuer's settings and the amount.
-        "epc_qr": Markup(  # noqa: S704
-            epc_qr_svg(
-                issuer.name,
-                issuer.iban,
-                issuer.bic,
-                document.total_cents,
-                text=epc_text(document),
-                module_mm=0.6,
-            )
-        ),
+        "epc_qr": epc_qr(document, issuer, module_mm=0.6),
         **payment_codes_context(document.code),
     }
 
 
+def render_html(document: DocumentDetail, issuer: IssuerSettings) -> str:
+    """The HTML that :func:`draw` prints."""
+    return pdf.pdf_template("pdf/bills_due.html").render(**_context(document, issuer))
+
+
 def draw(document: DocumentDetail, issuer: IssuerSettings) -> bytes:
     """The document as a tagged A4 PDF. Synchronous and CPU-bound: run it through `pdf.render`."""
-    return pdf.render_tagged_pdf(pdf.pdf_template("pdf/bills_due.html").render(**_context(document, issuer)))
+    return pdf.render_tagged_pdf(render_html(document, issuer))
 
 
 async def render(document_id: int, issuer: IssuerSettings, storage: Storage, language: str) -> str:

@@ -119,18 +119,45 @@ class AccountChoice(VisibleAccount):
     direct_debit: bool
     pending_count: int
     pending_cents: int
+    in_document_count: int
+    """Of its pending bills, those already in a live document: they cannot go into another."""
 
 
-async def accounts_to_choose(viewer: Viewer) -> list[AccountChoice]:
+async def accounts_to_choose(viewer: Viewer, today: dt.date | None = None) -> list[AccountChoice]:
     rows = await fetch(
         bill_queries.VISIBLE_ACCOUNT + ", a.payment_method = 'direct_debit' AS direct_debit,"
-        " COUNT(b.id) AS pending_count, COALESCE(SUM(b.total_cents), 0)::bigint AS pending_cents"
+        " COUNT(b.id) AS pending_count, COALESCE(SUM(b.total_cents), 0)::bigint AS pending_cents,"
+        " ARRAY_REMOVE(ARRAY_AGG(b.id), NULL) AS pending_ids"
         + bill_queries.VIEWER_ACCOUNTS
         + " LEFT JOIN bill b ON b.account = a.id AND b.status = 'pending'"
         ' WHERE x."user" = {} GROUP BY a.id, c.name, x.role ORDER BY c.name, a.number',
         viewer.user_id,
     )
-    return [AccountChoice(**row) for row in rows]
+    live = await _live_documents([bill_id for row in rows for bill_id in row["pending_ids"]], today)
+    return [
+        AccountChoice(
+            **{key: value for key, value in row.items() if key != "pending_ids"},
+            in_document_count=sum(bill_id in live for bill_id in row["pending_ids"]),
+        )
+        for row in rows
+    ]
+
+
+async def _live_documents(bill_ids: list[int], today: dt.date | None = None) -> dict[int, dict[str, Any]]:
+    """Those of these bills in a document that still could be paid (so in no other), with its row."""
+    today = today or clock.today()
+    holding = await fetch(
+        # (a document holding several of them comes once per bill: harmless for the mapping below)
+        queries.DOCUMENTS + " JOIN payment_document_bill h ON h.document = d.id"
+        " WHERE d.status = 'pending' AND h.bill = ANY({})",
+        bill_ids,
+    )
+    return {
+        bill_id: document
+        for document in holding
+        if _row_state(document, today) == "pending"
+        for bill_id in document["bill_ids"]
+    }
 
 
 @dataclass(frozen=True)
@@ -158,13 +185,18 @@ class AccountBills:
     direct_debit_count: int
     """Bills of the account paid by direct debit: left out, and the page says why."""
 
+    @property
+    def first_selectable(self) -> CandidateBill | None:
+        """The first bill that can go in a document (errors point at its box); None: nothing can."""
+        return next((bill for bill in self.bills if bill.selectable), None)
+
 
 async def account_bills(
     viewer: Viewer, account_number: str, today: dt.date | None = None
 ) -> AccountBills | None:
     """The pending bills of one of the viewer's accounts, oldest due first; None if it is not theirs."""
     today = today or clock.today()
-    account = next((a for a in await accounts_to_choose(viewer) if a.number == account_number), None)
+    account = next((a for a in await accounts_to_choose(viewer, today) if a.number == account_number), None)
     if account is None:
         return None
     rows = await fetch(
@@ -173,19 +205,7 @@ async def account_bills(
         " WHERE a.number = {} AND b.status = 'pending' ORDER BY b.due_date, b.id",
         account_number,
     )
-    # Documents that hold these bills and still could be paid: a bill in a live one cannot go in another.
-    holding = await fetch(
-        # (a document holding several of them comes once per bill: harmless for the mapping below)
-        queries.DOCUMENTS + " JOIN payment_document_bill h ON h.document = d.id"
-        " WHERE d.status = 'pending' AND h.bill = ANY({})",
-        [row["id"] for row in rows],
-    )
-    live = {
-        bill_id: document
-        for document in holding
-        if _row_state(document, today) == "pending"
-        for bill_id in document["bill_ids"]
-    }
+    live = await _live_documents([row["id"] for row in rows], today)
     debits = await fetch(
         "SELECT COUNT(*) AS n FROM bill b JOIN account a ON a.id = b.account"
         " WHERE a.number = {} AND b.status = 'direct_debit'",

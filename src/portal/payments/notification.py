@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -175,6 +176,7 @@ async def _record(
 async def _store_receipt_email(payment_id: int, order: str, env: Environment, settings: Settings) -> int:
     payment = await payment_for_job(order)
     assert payment is not None
+    payment = replace(payment, is_payer=True)  # the email goes to the payer: "your payment"
     return await outbox.store_email(
         env,
         dedupe_key=f"payment-receipt:{payment_id}",

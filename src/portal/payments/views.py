@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from portal.banking.money import format_eur
 from portal.db import fetch_one
 from portal.db.tables.payments import PaymentKind, PaymentState
 from portal.i18n import gettext as _
@@ -71,6 +72,24 @@ class PaymentView:
         if self.state == PaymentState.open:
             return _("Waiting for the bank")
         return _("Payment not completed")
+
+    @property
+    def refund_explanation(self) -> str:
+        """What a payment to refund took and why it is refunded, as its page and its receipt email both say
+        it: "your payment" to its payer only (others may see the account)."""
+        took = {"amount_cents": format_eur(self.amount_cents), "description": self.description}
+        if self.is_payer:
+            what = _("The bank took your payment of %(amount_cents)s (%(description)s).") % took
+        else:
+            what = _("The bank took a payment of %(amount_cents)s (%(description)s).") % took
+        if self.paid_by_card_before:
+            why = _("It had already been paid by another card payment before this one reached us.")
+        else:
+            why = _(
+                "It had already been paid another way (for example at a bank counter or by direct debit)"
+                " before this payment reached us."
+            )
+        return f"{what} {why}"
 
     @property
     def final(self) -> bool:

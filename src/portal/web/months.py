@@ -6,19 +6,44 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from babel import Locale, localedata
+
+from portal import i18n
 from portal.i18n import gettext as _
 from portal.web.forms import field
 
-# "3", "03", "mar" and "March" all mean March: people type a month all these ways.
-_MONTH_NAMES = {
-    name.lower(): number
-    for number in range(1, 13)
-    for name in (calendar.month_name[number], calendar.month_abbr[number])
-}
+
+# "3", "03", "mar", "March" and "marzo" all mean March: people type a month all these ways.
+def _plain(name: str) -> str:
+    """A month name as compared: any case, no accents, no abbreviation dot ("Sept." is "sept")."""
+    decomposed = unicodedata.normalize("NFKD", name.strip().rstrip(".").casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@cache
+def _month_names() -> dict[str, int]:
+    """Every full and abbreviated month name, in every region's spelling, of every language the portal
+    speaks, from Babel's locale data: a page's fields take any of them ("marzo" on the English page,
+    "March" on the Spanish one: people type the name they know), and so does a new language. Regions
+    differ ("sept" in Spain, "set." and "setiembre" in Peru); a name two languages give to different
+    months would mean neither, so it is left out."""
+    numbers: dict[str, set[int]] = {}
+    for identifier in localedata.locale_identifiers():
+        locale = Locale.parse(identifier)
+        if locale.language not in i18n.LANGUAGES or locale.script:  # not the Deseret alphabet, say
+            continue
+        for context in locale.months.values():
+            # Not the narrow names, one letter each ("F"): a typo more often than a month.
+            for names in (context["wide"], context["abbreviated"]):
+                for number, name in names.items():
+                    numbers.setdefault(_plain(name), set()).add(number)
+    return {name: next(iter(found)) for name, found in numbers.items() if len(found) == 1}
 
 
 @dataclass(frozen=True)
@@ -56,7 +81,7 @@ def first_day(typed: TypedMonth, label: str) -> tuple[dt.date | None, str]:
     if re.fullmatch(r"[0-9]{1,2}", typed.month):
         month = int(typed.month)
     else:
-        month = _MONTH_NAMES.get(typed.month.lower(), 0)
+        month = _month_names().get(_plain(typed.month), 0)
     if not 1 <= month <= 12:
         return None, _("%(label)s must be a real month: enter its number, from 1 to 12") % named
     if not re.fullmatch(r"[0-9]{4}", typed.year) or not 1900 <= int(typed.year) <= 2999:

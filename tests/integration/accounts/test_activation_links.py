@@ -20,6 +20,7 @@ from tests.integration.accounts.helpers import (
     submit_sign_in,
     user_row,
 )
+from tests.steps import error_links_nowhere
 
 PASSWORD = "river copper lantern 42"
 
@@ -85,6 +86,7 @@ async def test_a_link_that_still_works_cannot_ask_for_another(
     link = await registered(client, mailbox)
     response = await submit(client, "/activate/resend", {"token": link_token(link)})
     assert response.status_code == 422
+    assert error_links_nowhere(response.text) == []  # no field to fix: the message links nowhere
     assert await OutboxEmail.count() == 1
 
 
@@ -169,6 +171,7 @@ async def test_resending_is_throttled_after_three_an_hour(
     latest = activation_link(mailbox.messages[3])
     refused = await submit(client, "/activate/resend", {"token": link_token(latest)})
     assert refused.status_code == 422
+    assert error_links_nowhere(refused.text) == []
     assert await OutboxEmail.count() == 4
     assert len(await audit_events("activation.resend_throttled")) == 2
     assert len(await audit_events("activation.resent")) == 3

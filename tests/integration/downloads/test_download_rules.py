@@ -24,7 +24,7 @@ from tests.integration.downloads.download_steps import (
     start,
     text_of,
 )
-from tests.steps import ADMIN, ANA_IDENTITY, error_messages, sign_in
+from tests.steps import ADMIN, ANA_IDENTITY, error_links_nowhere, error_messages, sign_in
 
 
 @pytest.fixture
@@ -144,6 +144,7 @@ async def test_at_most_max_bills_per_request(limited: Any, demo: None) -> None:
     response = await submit(limited, f"/downloads/{request_id}/confirm")
     assert response.status_code == 422
     assert "one request can hold at most 5" in error_messages(response.text)[0]
+    assert error_links_nowhere(response.text) == []
 
 
 async def test_at_most_max_requests_in_progress(limited: Any, demo: None) -> None:

@@ -3,16 +3,18 @@ document with its own Cuaderno 57 code; the rules on which bills may go in; nobo
 
 import asyncio
 import datetime as dt
+import html
 import re
 from typing import Any
 
 from portal import clock, i18n
 from portal.banking.cuaderno57 import PaymentCode
+from portal.banking.money import format_eur
 from portal.db.tables import Account, AccountAccess, Bill, PaymentDocument, PaymentDocumentBill, User
 from portal.payment_documents import services
 from portal.templating import format_day
 from tests.conftest import submit
-from tests.steps import ADMIN, sign_in
+from tests.steps import ADMIN, error_links_nowhere, sign_in
 
 ANA_ACCOUNT = "0001000413"
 
@@ -224,6 +226,51 @@ async def test_states_paid_through_the_document_paid_apart_and_expired(client: A
     assert "Paid" in (await client.get("/payment-documents/")).text
 
 
+async def test_with_some_bills_in_a_live_document_the_hint_says_so_and_errors_link_to_the_first_box(
+    client: Any, demo: None
+) -> None:
+    await sign_in(client)
+    first, second = await pending_bills(ANA_ACCOUNT)
+    assert (await create(client, [first["id"]], confirmed="yes")).status_code == 303
+    index = html.unescape((await client.get("/payment-documents/")).text)
+    total = format_eur(first["total_cents"] + second["total_cents"])
+    assert f"2 pending bills, {total}; 1 of them is already in a bills due document" in index
+
+    refused = await create(client, [])
+    assert refused.status_code == 422 and "Select at least one bill to pay" in error_summary(refused.text)
+    assert error_links_nowhere(refused.text) == []
+    assert f'id="bills" name="bill" value="{second["id"]}"' in refused.text
+
+
+async def test_with_every_bill_in_a_live_document_there_is_nothing_to_add_and_no_button(
+    client: Any, demo: None
+) -> None:
+    await sign_in(client)
+    bills = await pending_bills(ANA_ACCOUNT)
+    assert (await create(client, [bill["id"] for bill in bills], confirmed="yes")).status_code == 303
+    reference = (await PaymentDocument.select(PaymentDocument.payment_reference).first())["payment_reference"]
+    index = html.unescape((await client.get("/payment-documents/")).text)
+    assert "Nothing to add: its 2 pending bills are already in bills due documents" in index
+    assert "2 pending bills," not in index
+
+    page = (await client.get("/payment-documents/bills", params={"account": ANA_ACCOUNT})).text
+    assert "Nothing to add: every pending bill of this account is already in a bills due document" in page
+    assert page.count(f"In document {reference}") == 2  # each bill still says where it is
+    assert checkbox_ids(page) == []
+    assert "Create bills due document" not in page and "Select all" not in page
+    assert "Choose another account" in page
+
+    # A page left open in another tab still posts: the answer says why and links to what exists.
+    refused = await create(client, [])
+    assert refused.status_code == 422 and "Select at least one bill to pay" in error_summary(refused.text)
+    assert error_links_nowhere(refused.text) == []
+    assert "Create bills due document" not in refused.text
+
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    spanish = html.unescape((await client.get("/payment-documents/")).text)
+    assert "Nada que añadir: sus 2 facturas pendientes ya están en documentos de pago" in spanish
+
+
 async def test_direct_debit_bills_are_left_out_with_an_explanation(client: Any, demo: None) -> None:
     # Give ana.demo Javier's direct-debit account (as if she administered it).
     user = await User.select(User.id).where(User.username == "ana.demo").first()
@@ -236,10 +283,14 @@ async def test_direct_debit_bills_are_left_out_with_an_explanation(client: Any, 
     assert page.status_code == 200
     assert checkbox_ids(page.text) == []
     assert "paid by direct debit, so they are not listed" in page.text
+    assert "Account 0001000405 has no pending bills to pay online or at the bank." in page.text
     direct_debit = await Bill.select(Bill.id).where(Bill.account == account["id"]).first()
     response = await create(client, [direct_debit["id"]], account="0001000405")
     assert response.status_code == 422
     assert "no longer pending" in error_summary(response.text)
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    spanish = (await client.get("/payment-documents/bills", params={"account": "0001000405"})).text
+    assert "El contrato 0001000405 no tiene facturas pendientes de pago en línea ni en el banco." in spanish
 
 
 async def test_nobody_else_sees_or_uses_a_document_or_its_draft(client: Any, demo: None, app: Any) -> None:

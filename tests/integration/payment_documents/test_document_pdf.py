@@ -10,13 +10,13 @@ import pypdfium2
 import zxingcpp
 from pypdf import PdfReader
 
-from portal import clock
+from portal import clock, i18n
 from portal.banking.epc import epc_payload
 from portal.db.tables import PaymentDocument
 from portal.infra.storage import Storage
-from portal.payment_documents import services
+from portal.payment_documents import pdf, services
 from portal.templating import format_day
-from tests.conftest import pdf_ready, wait_until
+from tests.conftest import pdf_ready, submit, wait_until
 from tests.integration.payment_documents.test_document_journey import (
     ANA_ACCOUNT,
     create,
@@ -78,6 +78,26 @@ async def test_bills_due_pdf_is_prepared_then_served_with_its_codes(
     assert fields[7] == "EUR" + str(document["total_cents"] / 100).rstrip("0").rstrip(".")
 
     assert await Storage(settings.storage).read(f"payment-documents/en/{reference}.pdf") == pdf.content
+
+
+async def test_the_spanish_pdf_and_page_name_the_barcode_and_qr_code_in_spanish(
+    client: Any, demo: None, settings: Any
+) -> None:
+    """Their accessible names are what a screen reader says for the two images: in the document's language."""
+    await sign_in(client)
+    bills = await pending_bills(ANA_ACCOUNT)
+    location = (await create(client, [b["id"] for b in bills], confirmed="yes")).headers["location"]
+    document_path = location.split("?")[0]
+    document = await services.get_document_for_job(int(document_path.rsplit("/", 1)[1]), settings.issuer)
+    assert document is not None
+    with i18n.speaking("es"):
+        printed = pdf.render_html(document, settings.issuer)
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    shown = (await client.get(document_path)).text
+    for html in printed, shown:
+        assert "<title>Código QR para pagar por transferencia bancaria</title>" in html
+        assert f'aria-label="Código de barras {document.code.barcode_digits}"' in html
+        assert "QR code to pay" not in html and "Barcode" not in html
 
 
 async def test_abandoned_drafts_go_after_a_day(client: Any, demo: None) -> None:

@@ -192,7 +192,7 @@ async def test_no_way_to_the_bank_once_the_bill_was_paid_some_other_way(client: 
     assert page.headers["cache-control"] == "no-store"
 
 
-async def test_the_pages_of_a_replaced_order_and_of_its_refunded_successor_say_what_happened(
+async def test_a_replaced_order_and_its_refunded_successor_say_what_happened_on_the_page_and_in_the_email(
     client: Any, demo: None, app: Any
 ) -> None:
     """The first browser's order is replaced by another browser's (nothing was declined); the bank takes
@@ -212,3 +212,14 @@ async def test_the_pages_of_a_replaced_order_and_of_its_refunded_successor_say_w
     assert "Already paid: your payment will be refunded" in refund
     assert "already been paid by another card payment" in refund
     assert "bank counter" not in refund and "direct debit" not in refund
+    # The receipt email gives the same reason as the page.
+    email = (
+        await OutboxEmail.select(OutboxEmail.body_text, OutboxEmail.body_html)
+        .where(OutboxEmail.dedupe_key == f"payment-receipt:{(await payment_row(second))['id']}")
+        .first()
+    )
+    assert email is not None
+    for body in email["body_text"], html.unescape(email["body_html"]):
+        assert "It had already been paid by another card payment before this one reached us." in body
+        assert "We will refund this amount to your card." in body
+        assert "bank counter" not in body and "direct debit" not in body

@@ -90,13 +90,13 @@ def _bars(svg):
 
 
 def test_svg_draws_every_bar_in_one_path():
-    svg = barcode_svg(SPEC_BARCODE)
+    svg = barcode_svg(SPEC_BARCODE, label=f"Barcode {SPEC_BARCODE} <&>")
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg"
     assert [child.tag for child in root] == [f"{SVG}title", f"{SVG}path"]
     assert root.get("role") == "img"
-    assert SPEC_BARCODE in root.get("aria-label")
-    assert SPEC_BARCODE in root.find(f"{SVG}title").text
+    assert root.get("aria-label") == f"Barcode {SPEC_BARCODE} <&>"
+    assert root.find(f"{SVG}title").text == f"Barcode {SPEC_BARCODE} <&>"
 
     widths = code128c_modules(SPEC_BARCODE)
     bars = _bars(svg)
@@ -112,7 +112,7 @@ def test_svg_draws_every_bar_in_one_path():
 
 
 def test_svg_size_includes_the_quiet_zones():
-    root = ET.fromstring(barcode_svg(SPEC_BARCODE, module_mm=0.4, height_mm=15))
+    root = ET.fromstring(barcode_svg(SPEC_BARCODE, module_mm=0.4, height_mm=15, label="Barcode"))
     width = 2 * QUIET_ZONE_X_MM + 299 * 0.4
     assert root.get("width") == f"{width:g}mm"
     assert root.get("height") == "25mm"
@@ -131,7 +131,7 @@ def test_svg_size_includes_the_quiet_zones():
 )
 def test_svg_enforces_the_printing_rules(options, message):
     with pytest.raises(ValueError, match=message):
-        barcode_svg(SPEC_BARCODE, **options)
+        barcode_svg(SPEC_BARCODE, **options, label="Barcode")
 
 
 @given(st.text(alphabet="0123456789", min_size=1, max_size=40).map(lambda text: text + text))

@@ -10,6 +10,7 @@ import facturx
 import pytest
 from pypdf import PdfReader
 
+from portal import i18n
 from portal.banking.cuaderno57 import PaymentCode
 from portal.bills.documents import BillDocument, BillLine, ConsumptionPoint, lines_from_json
 from portal.bills.facturx import FACTUR_X_FILENAME, FACTUR_X_LEVEL, factur_x_xml
@@ -297,6 +298,13 @@ def test_chart_has_a_text_alternative_with_every_period(bill):
     html = render_bill_html(bill)
     assert 'alt="Your consumption in your last 12 bills, in m³: Dec 25: 9;' in html
     assert 'Nov 26: 12">' in html
+
+
+def test_the_spanish_bill_names_its_barcode_in_spanish(bill):
+    with i18n.speaking("es"):
+        html = render_bill_html(bill)
+    assert f'aria-label="Código de barras {bill.payment.barcode_digits}"' in html
+    assert "Barcode" not in html
 
 
 def test_chart_prints_each_value_and_label_over_its_bar(bill, reader):

@@ -23,6 +23,39 @@ def test_a_month_typed_any_usual_way(month: str, year: str, first: dt.date) -> N
     assert first_day(TypedMonth(month, year), "Period from") == (first, "")
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize(
+    ("month", "number"),
+    [
+        ("marzo", 3),
+        ("Marzo", 3),
+        ("MAR.", 3),
+        ("March", 3),
+        ("ene", 1),
+        ("Jan.", 1),
+        ("agosto", 8),
+        ("Aug", 8),
+        ("septiembre", 9),
+        ("setiembre", 9),
+        ("sept.", 9),
+        ("Sep", 9),
+        ("dic", 12),
+        ("December", 12),
+        (" abril ", 4),
+    ],
+)
+def test_a_month_name_in_any_language_the_portal_speaks(language: str, month: str, number: int) -> None:
+    """People type the name they know, whatever the page's language: "marzo" on the English page too."""
+    with i18n.speaking(language):
+        assert first_day(TypedMonth(month, "2026"), "Period from") == (dt.date(2026, number, 1), "")
+
+
+@pytest.mark.parametrize("month", ["marz", "m", "f", "ma", "13th", "enero2", "sep-"])
+def test_anything_else_is_not_a_month(month: str) -> None:
+    first, problem = first_day(TypedMonth(month, "2026"), "Period from")
+    assert first is None and problem.startswith("Period from must be a real month")
+
+
 @pytest.mark.parametrize(
     ("month", "year"),
     [("²", "2026"), ("1", "²⁰²⁶"), ("9" * 40, "2026"), ("1", "9" * 40), ("\x00", "2026"), ("١", "٢٠٢٦")],

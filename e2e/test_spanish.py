@@ -210,3 +210,8 @@ def test_what_was_typed_survives_the_language_switch(
     expect_spanish(page)
     expect(page.get_by_label(_("Username or email address"))).to_have_value("someone")
     expect(page.get_by_label(_("Password"), exact=True)).to_have_value("")
+    # The password's Show/Hide button speaks the page's language too (its words come from the page).
+    page.get_by_label(_("Password"), exact=True).fill("a secret")
+    page.get_by_role("button", name="Mostrar contraseña").click()
+    expect(page.get_by_role("button", name="Ocultar contraseña")).to_have_text("Ocultar")
+    expect(page.get_by_label(_("Password"), exact=True)).to_have_attribute("type", "text")

@@ -56,9 +56,10 @@ document.addEventListener("htmx:afterSettle", function (event) {
   }
 
   // (a) Password show/hide. The server renders <div class="password-input" data-password-toggle><input
-  // type="password">; the button exists only when this script runs. Its visible text is "Show"/"Hide" and its
-  // accessible name "Show password"/"Hide password" (GOV.UK password input pattern: the name changes, so no
-  // aria-pressed, which would contradict it); the change is also announced through #live-status.
+  // type="password">, with the button's words in the page's language (data-show, data-hide, …); the button
+  // exists only when this script runs. Its visible text is "Show"/"Hide" and its accessible name "Show
+  // password"/"Hide password" (GOV.UK password input pattern: the name changes, so no aria-pressed, which
+  // would contradict it); the change is also announced through #live-status.
   function setPasswordVisible(wrapper, visible, speak) {
     var input = wrapper.querySelector(".password-input__input, input");
     var button = wrapper.querySelector(".password-toggle");
@@ -66,9 +67,10 @@ document.addEventListener("htmx:afterSettle", function (event) {
       return;
     }
     input.setAttribute("type", visible ? "text" : "password");
-    button.querySelector(".password-toggle__text").textContent = visible ? "Hide" : "Show";
+    button.textContent = wrapper.getAttribute(visible ? "data-hide" : "data-show");
+    button.setAttribute("aria-label", wrapper.getAttribute(visible ? "data-hide-name" : "data-show-name"));
     if (speak) {
-      announce(visible ? "Your password is visible" : "Your password is hidden");
+      announce(wrapper.getAttribute(visible ? "data-shown" : "data-hidden"));
     }
   }
 
@@ -87,17 +89,11 @@ document.addEventListener("htmx:afterSettle", function (event) {
         return;
       }
       var button = document.createElement("button");
-      var text = document.createElement("span");
-      var hidden = document.createElement("span");
       button.type = "button";
       button.className = "button button--secondary password-toggle";
       button.setAttribute("aria-controls", input.id);
-      text.className = "password-toggle__text";
-      text.textContent = "Show";
-      hidden.className = "visually-hidden";
-      hidden.textContent = " password";
-      button.appendChild(text);
-      button.appendChild(hidden);
+      button.textContent = wrapper.getAttribute("data-show");
+      button.setAttribute("aria-label", wrapper.getAttribute("data-show-name"));
       button.addEventListener("click", function () {
         setPasswordVisible(wrapper, input.getAttribute("type") === "password", true);
       });

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveStack
@@ -175,4 +176,28 @@ def test_a_3d_secure_challenge(
     bank.expect_result("Payment authorised")
     bank.return_to_merchant()
     payment.wait_for("Payment complete", javascript=javascript)
+    axe(page)
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js"])
+def test_the_banks_answer_coming_in_leaves_the_focus_on_it(
+    page: Page, base_url: str, local_stack: LiveStack, axe: Axe
+) -> None:
+    """ "Waiting for the bank", a keyboard user on "Check again" while the bank answers (paid in another
+    tab): the page updates itself, and the focus goes to the answer's heading, not back to the top."""
+    bill = local_stack.customer().accounts[0].pending[-1]
+    page.goto(f"{base_url}/pay")
+    payment = BillPayment(page).expect_open().choose_cpr_code()
+    payment.enter_code(payment_data(bill))
+    payment.expect_check(bill.label, f"{bill.amount} €")
+    payment.start_payment()
+    bank_tab = page.context.new_page()
+    bank_tab.goto(page.url)  # the same "Go to the bank to pay", in a second tab of the same browser
+    BillPayment(bank_tab).go_to_bank()
+    page.goto(page.url.removesuffix("/bank"))
+    expect(payment.heading("Waiting for the bank")).to_be_visible()
+    page.get_by_role("button", name="Check again").focus()
+    SandboxBank(bank_tab).pay(card=SandboxBank.AUTHORISED)
+    expect(page.get_by_role("heading", level=1, name="Payment complete")).to_be_focused(timeout=20_000)
+    expect(page).to_have_title(re.compile("^Payment complete – "))
     axe(page)

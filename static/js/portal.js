@@ -10,13 +10,35 @@ document.addEventListener("htmx:beforeRequest", function () {
   var leads = !keptFocusId && active && active.closest ? active.closest("[data-focus-after]") : null;
   keptFocusId = leads ? leads.getAttribute("data-focus-after") : keptFocusId;
 });
+// A poll's swap that removes the focused control (the bank's answer in place of "Check again") would drop
+// the focus to the top of the page: the new content's heading takes it instead.
+var focusWasInSwap = false;
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var target = event.detail.target;
+  focusWasInSwap = Boolean(target && target.contains(document.activeElement) && document.activeElement !== target);
+});
 document.addEventListener("htmx:afterSettle", function (event) {
   var target = event.detail.target;
-  if (!target || (event.detail.requestConfig && event.detail.requestConfig.triggeringEvent &&
-      event.detail.requestConfig.triggeringEvent.type === "every")) {
+  var lost = focusWasInSwap && (!document.activeElement || document.activeElement === document.body);
+  focusWasInSwap = false;
+  if (target && !target.isConnected && target.id) {
+    target = document.getElementById(target.id);  // swapped outerHTML: the new element
+  }
+  if (!target) {
     return;
   }
-  if (target.closest("[data-keep-focus]")) {
+  var polled = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent &&
+    event.detail.requestConfig.triggeringEvent.type === "every";
+  if (polled || target.closest("[data-keep-focus]")) {
+    // These swaps leave the focus where it is (htmx keeps it on a control with the same id), unless
+    // they removed the control that had it.
+    var heading = lost && target.querySelector("h1, h2");
+    if (heading) {
+      if (!heading.hasAttribute("tabindex")) {
+        heading.setAttribute("tabindex", "-1");
+      }
+      heading.focus();
+    }
     return;
   }
   // A control marked data-keep-focus-after ("Select all", "Clear", …) re-renders the page it is on: the

@@ -183,3 +183,13 @@ async def test_the_card_receipt_in_spanish(client: Any, demo: None, worker: Any,
         assert spanish in text
     assert "PAYMENT RECEIPT" not in text and "Amount paid" not in text
     assert await Storage(settings.storage).read(f"receipts/es/{order}.pdf") == pdf.content
+
+
+async def test_spanish_counts_agree_with_their_number(client: Any, demo: None) -> None:
+    """Ana has one overdue bill: "1 vencida", not "1 vencidas" (a plural form per number, as in English)."""
+    await sign_in(client)
+    await switch(client, "es", "/account")
+    home = (await client.get("/account")).text
+    assert '<strong class="overdue">1 vencida</strong>' in home
+    bills = (await client.get("/bills")).text
+    assert "2 facturas pendientes, 1 vencida:" in bills

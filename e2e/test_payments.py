@@ -51,7 +51,7 @@ def test_pay_with_cpr_code_without_signing_in(
     payment.enter_code(
         PaymentData(data.cpr, data.issuer, data.reference, data.identification, mistyped_amount(due))
     )
-    payment.expect_error("Check the reference")  # the check digits catch a mistyped amount
+    payment.expect_error("The reference, identification and amount do not match each other")  # check digits
     expect(page.get_by_label("Reference", exact=True)).to_have_value(data.reference)  # input kept
     axe(page)
     page.get_by_label("Amount, in euros").fill(data.amount)

@@ -251,7 +251,7 @@ async def _check_selection(
             raise DocumentError(
                 _("One of the bills you selected is no longer pending: select the bills again")
             )
-        if bill.in_document and bill.in_document_deadline:
+        if bill.in_document:  # (a live document always has its deadline: `or today` only for the type)
             raise DocumentError(
                 _(
                     "Bill %(number)s is already in bills due document %(document)s, "
@@ -260,7 +260,7 @@ async def _check_selection(
                 % {
                     "number": bill.number,
                     "document": bill.in_document,
-                    "deadline": format_day(bill.in_document_deadline),
+                    "deadline": format_day(bill.in_document_deadline or today),
                 }
             )
     return found

@@ -354,7 +354,8 @@ async def _set_password(
         return page(
             "pages/accounts/set_password", outcome.errors, purpose=purpose.value, token=token, link=link
         )
-    return see_other("/account", [sessions.cookie(session)])
+    # The home page says what just happened (`done`): a new account's password set, or a forgotten one.
+    return see_other(f"/account?done={purpose.value}", [sessions.cookie(session)])
 
 
 ACCOUNTS_PER_PAGE = 20
@@ -368,7 +369,11 @@ class AccountHomeController(Controller):
 
     @get("/", name="account_home")
     async def home(
-        self, viewer: NamedDependency[Viewer], added: FromQuery[str] = "", page_number: FromQuery[int] = 1
+        self,
+        viewer: NamedDependency[Viewer],
+        added: FromQuery[str] = "",
+        done: FromQuery[str] = "",
+        page_number: FromQuery[int] = 1,
     ) -> Template:
         accounts = await bills.account_status(viewer)
         pages = max(1, -(-len(accounts) // ACCOUNTS_PER_PAGE))
@@ -386,6 +391,7 @@ class AccountHomeController(Controller):
             pages=pages,
             accounts_per_page=ACCOUNTS_PER_PAGE,
             added=added,
+            done=done,
             downloads=await recent_downloads(viewer),
         )
 

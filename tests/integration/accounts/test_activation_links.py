@@ -76,7 +76,7 @@ async def test_an_expired_link_offers_a_new_one(client: Any, demo: None, worker:
 
     done = await submit(client, "/activate", {"token": link_token(new_link), "password": PASSWORD})
     assert done.status_code == 303
-    assert done.headers["location"] == "/account"
+    assert done.headers["location"] == "/account?done=activation"
     assert (await user_row("maria.garcia"))["activated_at"] is not None
 
 

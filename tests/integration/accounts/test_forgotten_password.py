@@ -64,9 +64,11 @@ async def test_the_link_sets_a_new_password_and_ends_other_sessions(
 
         done = await submit(client, "/password/reset", {"token": link_token(link), "password": NEW_PASSWORD})
         assert done.status_code == 303
-        assert done.headers["location"] == "/account"
-        home = await client.get("/account", follow_redirects=False)
+        assert done.headers["location"] == "/account?done=password_reset"
+        home = await client.get(done.headers["location"], follow_redirects=False)
         assert "Signed in as ana.demo" in home.text
+        assert "Password changed" in home.text and "Your new password is set" in home.text
+        assert "Password changed" not in (await client.get("/account")).text  # said once, not on every visit
 
         # The other device's session ended; only the new one is left.
         response = await other_device.get("/account", follow_redirects=False)

@@ -65,10 +65,11 @@ async def test_private_user_registers_activates_and_is_signed_in(
 
     done = await submit(client, "/activate", {"token": token, "password": "river copper lantern 42"})
     assert done.status_code == 303
-    assert done.headers["location"] == "/account"
-    home = await client.get("/account", follow_redirects=False)
+    assert done.headers["location"] == "/account?done=activation"
+    home = await client.get(done.headers["location"], follow_redirects=False)
     assert home.status_code == 200
     assert "Signed in as maria.garcia" in home.text
+    assert "Your account is ready" in home.text and "Your password is set and you are signed in." in home.text
     assert "0001000017" in home.text and "0001000025" in home.text  # both of the holder's accounts
 
     user = await User.select().where(User.username == "maria.garcia").first()

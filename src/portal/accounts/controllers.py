@@ -285,8 +285,13 @@ class PasswordController(Controller):
     """Links from emails: activate (create a login password) and reset a forgotten password."""
 
     @get("/activate", name="activate")
-    async def activate(self, token: FromQuery[str] = "") -> Template:
-        return await _set_password_page(token, TokenPurpose.activation)
+    async def activate(
+        self,
+        request: Request[Any, Any, Any],
+        sessions: NamedDependency[SessionStore],
+        token: FromQuery[str] = "",
+    ) -> Template:
+        return await _set_password_page(request, sessions, token, TokenPurpose.activation)
 
     @post("/activate", name="activate_post")
     async def activate_post(
@@ -321,8 +326,13 @@ class PasswordController(Controller):
         return page("pages/accounts/password_forgotten_sent")
 
     @get("/password/reset", name="password_reset")
-    async def reset(self, token: FromQuery[str] = "") -> Template:
-        return await _set_password_page(token, TokenPurpose.password_reset)
+    async def reset(
+        self,
+        request: Request[Any, Any, Any],
+        sessions: NamedDependency[SessionStore],
+        token: FromQuery[str] = "",
+    ) -> Template:
+        return await _set_password_page(request, sessions, token, TokenPurpose.password_reset)
 
     @post("/password/reset", name="password_reset_post")
     async def reset_post(
@@ -331,10 +341,27 @@ class PasswordController(Controller):
         return await _set_password(request, data, sessions, TokenPurpose.password_reset)
 
 
-async def _set_password_page(token: str, purpose: TokenPurpose) -> Template:
-    """Where an activation or a password-reset link lands: the new password's form, or why the link fails."""
+async def _set_password_page(
+    request: Request[Any, Any, Any],
+    sessions: SessionStore,
+    token: str,
+    purpose: TokenPurpose,
+    errors: forms.Errors | None = None,
+) -> Template:
+    """Where an activation or a password-reset link lands: the new password's form (again, with `errors`),
+    or why the link fails. Someone signed in as another user is told that the new password signs them in
+    as the link's user instead."""
     link = await services.link_state(token, purpose)
-    return page("pages/accounts/set_password", purpose=purpose.value, token=token, link=link)
+    viewer = await sessions.load(sessions.token_from(request))
+    other = viewer.username if viewer is not None and viewer.username != link.username else ""
+    return page(
+        "pages/accounts/set_password",
+        errors,
+        purpose=purpose.value,
+        token=token,
+        link=link,
+        signed_in_as=other,
+    )
 
 
 async def _set_password(
@@ -350,10 +377,7 @@ async def _set_password(
         sessions.token_from(request),
     )
     if session is None:
-        link = await services.link_state(token, purpose)
-        return page(
-            "pages/accounts/set_password", outcome.errors, purpose=purpose.value, token=token, link=link
-        )
+        return await _set_password_page(request, sessions, token, purpose, outcome.errors)
     # The home page says what just happened (`done`): a new account's password set, or a forgotten one.
     return see_other(f"/account?done={purpose.value}", [sessions.cookie(session)])
 

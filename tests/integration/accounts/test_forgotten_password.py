@@ -142,3 +142,23 @@ async def test_a_newer_reset_link_replaces_the_older_one(
     for link in (old, new):
         states[link] = heading((await client.get(link)).text)
     assert sorted(states.values()) == ["Create a new password", "This link has been replaced by a newer one"]
+
+
+async def test_a_link_opened_while_signed_in_as_someone_else_says_whom_it_signs_in(
+    client: Any, demo: None, worker: Any, mailbox: Any
+) -> None:
+    """A shared computer, admin.demo signed in, Ana's reset link opened: the page says that the new
+    password signs in as ana.demo instead (it replaced the session without a word); Ana herself, signed
+    in, is not told anything."""
+    await ask_for_a_link(client, "ana.demo")
+    [message] = await mailbox.wait_for(1)
+    link = reset_link(message)
+    assert (await submit_sign_in(client, "admin.demo", "demo-password-admin")).status_code == 303
+    form = await client.get(link)
+    notice = "You are signed in as <strong>admin.demo</strong>. Creating this password signs you in as"
+    assert notice in form.text and "<strong>ana.demo</strong> instead." in form.text
+    refused = await submit(client, "/password/reset", {"token": link_token(link), "password": "short"})
+    assert refused.status_code == 422 and notice in refused.text  # still said with the form's errors
+    await submit(client, "/sign-out")
+    assert (await submit_sign_in(client, *ANA)).status_code == 303
+    assert "You are signed in as" not in (await client.get(link)).text

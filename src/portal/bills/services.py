@@ -204,13 +204,14 @@ async def my_bills(
     )
 
 
-async def sees_account(viewer: Viewer, number: str) -> bool:
-    """Whether the viewer may see the account with this number."""
+async def sees_account(viewer: Viewer, number: str | None = None, *, account_id: int | None = None) -> bool:
+    """Whether the viewer may see the account with this number (as typed in a form), or this id."""
     rows = await fetch(
         'SELECT 1 FROM account_access x JOIN account a ON a.id = x.account WHERE x."user" = {}'
-        " AND a.number = {}",
+        " AND (a.number = {} OR a.id = {})",
         viewer.user_id,
         number,
+        account_id,
     )
     return bool(rows)
 

@@ -12,6 +12,7 @@ import structlog
 
 from portal import clock
 from portal.banking.cuaderno57 import PaymentCode, PaymentCodeError
+from portal.bills import services as bills
 from portal.db import fetch, fetch_one
 from portal.db.tables import PaymentDocument
 from portal.db.tables.payments import PaymentKind
@@ -185,7 +186,9 @@ async def find_target(
         target = None  # the reference with another identification or amount: no such bill
     # Anyone can stop a reference by guessing at it; its holder, signed in, still pays it.
     if await LOOKUP_PER_REFERENCE.blocked(reference) and not (
-        target is not None and viewer is not None and await _holds(viewer, target.account_id)
+        target is not None
+        and viewer is not None
+        and await bills.sees_account(viewer, account_id=target.account_id)
     ):
         log.warning("payment.lookup_throttled", ip=ip)
         return None, too_many
@@ -199,12 +202,3 @@ async def find_target(
     await LOOKUP_PER_REFERENCE.hit(reference)
     log.info("payment.lookup_failed", ip=ip)
     return None, too_many if mildly_throttled else {code.field_of("reference"): _(NOT_FOUND)}
-
-
-async def _holds(viewer: Viewer, account_id: int) -> bool:
-    """Whether the signed-in user may see the account (its bills are theirs to pay)."""
-    return bool(
-        await fetch(
-            'SELECT 1 FROM account_access WHERE "user" = {} AND account = {}', viewer.user_id, account_id
-        )
-    )

@@ -14,7 +14,7 @@ from jinja2 import Environment
 
 from portal import clock
 from portal.db import engine as db_engine
-from portal.db import fetch
+from portal.db import execute, fetch
 from portal.db.tables import Payment, PaymentNotification
 from portal.db.tables.payments import PaymentKind, PaymentState
 from portal.notifications import outbox
@@ -101,6 +101,14 @@ async def _mark_paid(payment: dict[str, Any], now: dt.datetime, settings: Settin
             payment["bill"],
         )
         return bool(rows)
+    # Its bills locked first, so that its state below counts a bill paid meanwhile by another channel (the
+    # billing import, that bill's own card payment): marking the document paid over it would take that
+    # bill's money twice and flag nothing for refund.
+    await execute(
+        "SELECT b.id FROM bill b JOIN payment_document_bill l ON l.bill = b.id WHERE l.document = {}"
+        " ORDER BY b.id FOR UPDATE OF b",
+        payment["document"],
+    )
     document = await document_by_reference(payment["reference"], now.date())
     # Expired is fine: the payment started before the deadline and the bank took the money.
     if document is None or document.state not in {"pending", "expired"}:

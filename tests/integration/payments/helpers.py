@@ -4,11 +4,15 @@ side of the protocol, outside the product)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from typing import Any
 
-from portal.db.tables import Bill, Payment
+from portal import clock
+from portal.banking.cuaderno57 import PaymentCode, deadline_identification
+from portal.db.tables import Account, Bill, Payment, PaymentDocument, PaymentDocumentBill, User
+from portal.db.tables.payment_documents import DocumentStatus
 from portal.payments import redsys
 from portal.settings import SANDBOX_GATEWAY_SECRET
 from tests.conftest import submit
@@ -100,3 +104,37 @@ async def payment_row(order: str) -> dict[str, Any]:
     row = await Payment.select().where(Payment.order_id == order).first()
     assert row is not None
     return row
+
+
+async def make_document(account_number: str, deadline: dt.date, bills: int = 2) -> PaymentCode:
+    """A bills-due document made as the payment documents service makes them."""
+    account = await Account.select(Account.id).where(Account.number == account_number).first()
+    pending = (
+        await Bill.select().where((Bill.account == account["id"]) & (Bill.status == "pending")).limit(bills)
+    )
+    user = await User.select(User.id).first()
+    total = sum(bill["total_cents"] for bill in pending)
+    identification = deadline_identification(deadline)
+    [row] = await PaymentDocument.insert(
+        PaymentDocument(
+            account=account["id"],
+            created_by=user["id"],
+            deadline=deadline,
+            total_cents=total,
+            status=DocumentStatus.pending,
+            payment_suffix="501",
+            payment_identification=identification,
+            created_at=clock.now(),
+        )
+    ).returning(PaymentDocument.id)
+    code = PaymentCode.build("58818501", "501", f"{row['id']:011d}", identification, total)
+    await PaymentDocument.update({PaymentDocument.payment_reference: code.reference}).where(
+        PaymentDocument.id == row["id"]
+    )
+    await PaymentDocumentBill.insert(
+        *(
+            PaymentDocumentBill(document=row["id"], bill=bill["id"], amount_cents=bill["total_cents"])
+            for bill in pending
+        )
+    )
+    return code

@@ -11,15 +11,15 @@ from typing import Any
 import httpx
 
 from portal import clock
-from portal.banking.cuaderno57 import PaymentCode, deadline_identification
-from portal.db.tables import Account, Bill, PaymentDocument, PaymentDocumentBill, User
-from portal.db.tables.payment_documents import DocumentStatus
+from portal.banking.cuaderno57 import PaymentCode
+from portal.db.tables import Account, Bill, PaymentDocument, PaymentDocumentBill
 from tests.conftest import submit
 from tests.integration.payments.helpers import (
     ANA_BARCODE,
     MARIA_CODE,
     bill_status,
     check_page,
+    make_document,
     notification,
     notify,
     start_payment,
@@ -141,42 +141,8 @@ async def test_already_paid_and_direct_debit_bills_are_explained(client: Any, de
     assert _errors(page)["barcode"].startswith("This bill is paid by direct debit")
 
 
-async def _document(account_number: str, deadline: dt.date, bills: int = 2) -> PaymentCode:
-    """A bills-due document made as the payment documents service makes them."""
-    account = await Account.select(Account.id).where(Account.number == account_number).first()
-    pending = (
-        await Bill.select().where((Bill.account == account["id"]) & (Bill.status == "pending")).limit(bills)
-    )
-    user = await User.select(User.id).first()
-    total = sum(bill["total_cents"] for bill in pending)
-    identification = deadline_identification(deadline)
-    [row] = await PaymentDocument.insert(
-        PaymentDocument(
-            account=account["id"],
-            created_by=user["id"],
-            deadline=deadline,
-            total_cents=total,
-            status=DocumentStatus.pending,
-            payment_suffix="501",
-            payment_identification=identification,
-            created_at=clock.now(),
-        )
-    ).returning(PaymentDocument.id)
-    code = PaymentCode.build("58818501", "501", f"{row['id']:011d}", identification, total)
-    await PaymentDocument.update({PaymentDocument.payment_reference: code.reference}).where(
-        PaymentDocument.id == row["id"]
-    )
-    await PaymentDocumentBill.insert(
-        *(
-            PaymentDocumentBill(document=row["id"], bill=bill["id"], amount_cents=bill["total_cents"])
-            for bill in pending
-        )
-    )
-    return code
-
-
 async def test_a_document_pays_all_its_bills_in_one_go(client: Any, demo: None) -> None:
-    code = await _document("0001000413", clock.today() + dt.timedelta(days=10))
+    code = await make_document("0001000413", clock.today() + dt.timedelta(days=10))
     check = await check_page(
         client,
         {
@@ -203,7 +169,7 @@ async def test_a_document_pays_all_its_bills_in_one_go(client: Any, demo: None) 
 
 
 async def test_an_expired_document_is_explained(client: Any, demo: None) -> None:
-    code = await _document("0001000413", clock.today() - dt.timedelta(days=1))
+    code = await make_document("0001000413", clock.today() - dt.timedelta(days=1))
     page = await submit(client, "/pay/barcode", {"barcode": code.barcode_digits})
     message = _errors(page)["barcode"]
     assert message.startswith("This bills due document could be paid until")

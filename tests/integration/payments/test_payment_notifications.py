@@ -4,18 +4,25 @@ once; everything else changes nothing and is logged."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import html
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
-from portal.db.tables import Bill, OutboxEmail, PaymentNotification
+import asyncpg
+
+from portal import clock
+from portal.db.tables import Bill, OutboxEmail, PaymentDocument, PaymentDocumentBill, PaymentNotification
 from portal.payments import redsys
 from portal.settings import SANDBOX_GATEWAY_SECRET
-from tests.conftest import submit
+from tests.conftest import submit, wait_until
 from tests.integration.payments.helpers import (
     MARIA_CENTS,
     bill_status,
     check_page,
     gateway_fields,
+    make_document,
     notification,
     notify,
     payment_row,
@@ -234,3 +241,66 @@ async def test_a_replaced_order_and_its_refunded_successor_say_what_happened_on_
         assert "It had already been paid by another card payment before this one reached us." in body
         assert "We will refund this amount to your card." in body
         assert "bank counter" not in body and "direct debit" not in body
+
+
+async def test_a_documents_bill_paid_elsewhere_while_its_authorisation_is_applied_flags_a_refund(
+    client: Any, demo: None
+) -> None:
+    """The billing import records a bank-counter payment of one of the document's bills in the very moment
+    the document's authorisation is applied: the document is not marked paid over it (that bill would be
+    paid twice, and nobody told to refund); the payment is flagged for refund, as when it came first."""
+    code = await make_document("0001000413", clock.today() + dt.timedelta(days=10))
+    check = await check_page(
+        client,
+        {
+            "cpr": "9050794",
+            "issuer": code.issuer_suffix,
+            "reference": code.reference,
+            "identification": code.identification,
+            "amount": f"{code.amount_cents // 100},{code.amount_cents % 100:02d}",
+        },
+    )
+    order = await start_payment(client, check)
+    document = (
+        await PaymentDocument.select().where(PaymentDocument.payment_reference == code.reference).first()
+    )
+    first_bill = (
+        await PaymentDocumentBill.select(PaymentDocumentBill.bill)
+        .where(PaymentDocumentBill.document == document["id"])
+        .first()
+    )["bill"]
+    database = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
+    importer = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        transaction = importer.transaction()
+        await transaction.start()
+        await importer.execute(
+            "UPDATE bill SET status = 'paid', paid_at = $1, paid_channel = 'bank_counter' WHERE id = $2",
+            clock.now(),
+            first_bill,
+        )
+        applying = asyncio.create_task(notify(client, notification(order, code.amount_cents)))
+
+        async def waiting_on_the_bill() -> int | None:
+            return await admin.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'"
+                " AND pid <> $2",
+                database,
+                importer.get_server_pid(),
+            )
+
+        await wait_until(waiting_on_the_bill)
+        await transaction.commit()
+        await applying
+    finally:
+        await importer.close()
+        await admin.close()
+    row = await payment_row(order)
+    assert row["state"] == "authorised" and row["needs_refund"] is True
+    assert await _outcomes() == ["authorised_already_paid"]
+    assert (await PaymentDocument.select().where(PaymentDocument.id == document["id"]).first())[
+        "status"
+    ] != "paid"
+    paid = await Bill.select(Bill.paid_channel).where(Bill.id == first_bill).first()
+    assert paid["paid_channel"] == "bank_counter"

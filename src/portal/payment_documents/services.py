@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal import clock
-from portal.banking.cuaderno57 import PaymentCode, deadline_identification
+from portal.banking.cuaderno57 import MAX_AMOUNT_CENTS, PaymentCode, deadline_identification
+from portal.banking.money import format_eur
 from portal.bills import queries as bill_queries
 from portal.bills.services import VisibleAccount, effective_status
 from portal.db import engine, execute, fetch
@@ -101,10 +102,7 @@ async def mark_document_paid(document_id: int, paid_at: dt.datetime) -> tuple[in
         "UPDATE bill SET status = {}, paid_at = {}, paid_channel = 'card'"
         " WHERE id IN (SELECT bill FROM payment_document_bill WHERE document = {}) AND status = {}"
         " RETURNING id",
-        BillStatus.paid.value,
-        paid_at,
-        document_id,
-        BillStatus.pending.value,
+        *(BillStatus.paid.value, paid_at, document_id, BillStatus.pending.value),
     )
     return tuple(row["id"] for row in rows)
 
@@ -263,7 +261,13 @@ async def _check_selection(
                     "deadline": format_day(bill.in_document_deadline or today),
                 }
             )
-    return found
+    chosen = [bill for bill in found.bills if bill.id in set(bill_ids)]
+    if sum(bill.total_cents for bill in chosen) > MAX_AMOUNT_CENTS:  # 10 digits of cents in a code
+        raise DocumentError(
+            _("These bills add up to more than %(most)s: select fewer bills for one document")
+            % {"most": format_eur(MAX_AMOUNT_CENTS)}
+        )
+    return chosen
 
 
 async def create_draft(
@@ -271,8 +275,7 @@ async def create_draft(
 ) -> int:
     """Keep a selection for its confirmation page; it gets its code only when confirmed."""
     today = today or clock.today()
-    found = await _check_selection(viewer, account_number, bill_ids, today)
-    chosen = [bill for bill in found.bills if bill.id in set(bill_ids)]
+    chosen = await _check_selection(viewer, account_number, bill_ids, today)
     account = await Account.select(Account.id).where(Account.number == account_number).first()
     assert account is not None
     async with engine().transaction():
@@ -309,9 +312,7 @@ async def confirm(
             " JOIN account a ON a.id = d.account"
             ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
             " WHERE d.id = {} AND d.created_by = {} FOR UPDATE OF d",
-            viewer.user_id,
-            document_id,
-            viewer.user_id,
+            *(viewer.user_id, document_id, viewer.user_id),
         )
         if not rows:
             raise DocumentError(_("This selection has expired: select the bills again"))
@@ -325,8 +326,8 @@ async def confirm(
         ]
         # Lock the bills so that two tabs confirming overlapping selections cannot both take a bill.
         await execute("SELECT id FROM bill WHERE id = ANY({}) ORDER BY id FOR UPDATE", bill_ids)
-        found = await _check_selection(viewer, rows[0]["account_number"], bill_ids, today)
-        total = sum(bill.total_cents for bill in found.bills if bill.id in set(bill_ids))
+        chosen = await _check_selection(viewer, rows[0]["account_number"], bill_ids, today)
+        total = sum(bill.total_cents for bill in chosen)
         deadline = deadline_from(today, issuer)
         identification = deadline_identification(deadline)
         code = PaymentCode.build(
@@ -371,9 +372,7 @@ async def get_draft(viewer: Viewer, document_id: int, today: dt.date | None = No
         "SELECT d.id, a.number AS account_number FROM payment_document d JOIN account a ON a.id = d.account"
         ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
         " WHERE d.id = {} AND d.created_by = {} AND d.status = 'draft'",
-        viewer.user_id,
-        document_id,
-        viewer.user_id,
+        *(viewer.user_id, document_id, viewer.user_id),
     )
     if not rows:
         return None

@@ -145,6 +145,28 @@ async def test_nothing_selected_or_nonsense_ids_is_a_clear_error_that_keeps_the_
     assert "Select the account for which you want to pay bills" in error_summary(no_account.text)
 
 
+async def test_bills_adding_up_to_more_than_a_payment_code_holds_are_a_clear_error(
+    client: Any, demo: None
+) -> None:
+    """A Cuaderno 57 code holds at most 99.999.999,99 € (10 digits of cents): two bills of 60 million euros
+    cannot share one document. Said next to the bills, with or without the dialog; one of them alone can."""
+    await sign_in(client)
+    bills = await pending_bills(ANA_ACCOUNT)
+    await Bill.update({Bill.total_cents: 6_000_000_000}).where(Bill.id.is_in([bill["id"] for bill in bills]))
+    for extra in ({}, {"confirmed": "yes"}):
+        response = await create(client, [bill["id"] for bill in bills], **extra)
+        assert response.status_code == 422, extra
+        summary = html.unescape(error_summary(response.text))
+        assert (
+            "These bills add up to more than 99.999.999,99\xa0€: select fewer bills for one document"
+            in summary
+        )
+        assert sorted(checkbox_ids(response.text)) == sorted(bill["id"] for bill in bills)
+    assert await PaymentDocument.count() == 0
+    one = await create(client, [bills[0]["id"]], confirmed="yes")
+    assert one.status_code == 303
+
+
 async def test_a_bill_in_a_live_document_cannot_go_in_another_and_the_page_says_why(
     client: Any, demo: None
 ) -> None:

@@ -44,7 +44,12 @@ def now() -> dt.datetime:
 
 def today() -> dt.date:
     """The date for the customers: in their time zone."""
-    return now().astimezone(_zone).date()
+    return day_of(now())
+
+
+def day_of(instant: dt.datetime) -> dt.date:
+    """The customers' date at `instant` (aware): in their time zone, not UTC's."""
+    return instant.astimezone(_zone).date()
 
 
 @contextmanager

@@ -109,7 +109,7 @@ async def _mark_paid(payment: dict[str, Any], now: dt.datetime, settings: Settin
         " ORDER BY b.id FOR UPDATE OF b",
         payment["document"],
     )
-    document = await document_by_reference(payment["reference"], now.date())
+    document = await document_by_reference(payment["reference"], clock.day_of(now))
     # Expired is fine: the payment started before the deadline and the bank took the money.
     if document is None or document.state not in {"pending", "expired"}:
         return False

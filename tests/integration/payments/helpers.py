@@ -30,9 +30,9 @@ ANA_BARCODE = "9050758818501001000000010259700041300000013480"
 ANA_CENTS = 1348
 
 
-async def check_page(client: Any, code: dict[str, str] | None = None) -> str:
-    """Pay now with CPR code → the check page's path."""
-    response = await submit(client, "/pay/code", code or MARIA_CODE)
+async def check_page(client: Any, code: dict[str, str] | None = None, form: str = "/pay/code") -> str:
+    """Pay now with CPR code (or the barcode `form`) → the check page's path."""
+    response = await submit(client, form, code or MARIA_CODE)
     assert response.status_code == 303, response.text
     location = response.headers["location"]
     assert re.fullmatch(r"/pay/[\w-]+/check", location)

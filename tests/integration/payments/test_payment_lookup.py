@@ -7,12 +7,13 @@ import datetime as dt
 import html
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from portal import clock
 from portal.banking.cuaderno57 import PaymentCode
-from portal.db.tables import Account, Bill, PaymentDocument, PaymentDocumentBill
+from portal.db.tables import Account, Bill, Payment, PaymentDocument, PaymentDocumentBill
 from tests.conftest import submit
 from tests.integration.payments.helpers import (
     ANA_BARCODE,
@@ -174,6 +175,21 @@ async def test_an_expired_document_is_explained(client: Any, demo: None) -> None
     message = _errors(page)["barcode"]
     assert message.startswith("This bills due document could be paid until")
     assert "banks no longer accept it" in message
+
+
+async def test_a_document_found_before_midnight_cannot_be_started_after_it(client: Any, demo: None) -> None:
+    """Its deadline ends at midnight in Madrid, when UTC still has an hour or two of that day left: "Start
+    payment" says so on the check page, and opens no order the bank would refuse."""
+    deadline = clock.today()
+    madrid = ZoneInfo("Europe/Madrid")
+    code = await make_document("0001000413", deadline)
+    with clock.frozen_at(dt.datetime.combine(deadline, dt.time(23, 50), madrid)):
+        check = await check_page(client, {"barcode": code.barcode_digits}, form="/pay/barcode")
+    with clock.frozen_at(dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time(0, 30), madrid)):
+        response = await submit(client, check, {"email": "payer@example.com"})
+    assert response.status_code == 422
+    assert "This bills due document could be paid until" in html.unescape(response.text)
+    assert await Payment.count() == 0
 
 
 async def test_barcode_errors(client: Any, demo: None) -> None:

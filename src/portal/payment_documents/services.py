@@ -235,7 +235,7 @@ class DocumentError(ValueError):
 
 async def _check_selection(
     viewer: Viewer, account_number: str, bill_ids: list[int], today: dt.date
-) -> AccountBills:
+) -> list[CandidateBill]:
     """The selected bills, re-read and checked now (the page the user chose from may be stale)."""
     found = await account_bills(viewer, account_number, today)
     if found is None:

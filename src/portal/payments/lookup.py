@@ -32,8 +32,8 @@ log = structlog.get_logger("portal.payments")
 # while right codes still go through (an office behind one address, with one mistyping visitor); 100 in
 # an hour stop every look-up. Per typed reference, 10 in an hour stop look-ups of that reference (its
 # identification and amount being guessed from many addresses), except by its holder, signed in.
-LOOKUP_PER_IP = Throttle("paylookup:ip", 20, dt.timedelta(minutes=10))
-LOOKUP_PER_IP_CLOSED = Throttle("paylookup:ip", 100, dt.timedelta(hours=1))
+LOOKUP_PER_IP = Throttle("paylookup:ip", 20, dt.timedelta(minutes=10), per_address=True)
+LOOKUP_PER_IP_CLOSED = Throttle("paylookup:ip", 100, dt.timedelta(hours=1), per_address=True)
 LOOKUP_PER_REFERENCE = Throttle("paylookup:reference", 10, dt.timedelta(hours=1))
 TOO_MANY = gettext_noop("Too many attempts. Try again later, or call us on %(phone)s")
 NOT_FOUND = gettext_noop("We could not find a pending bill with these details")

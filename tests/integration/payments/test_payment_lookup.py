@@ -227,6 +227,28 @@ async def test_a_mistyping_address_is_told_to_wait_but_right_codes_still_go_thro
     assert "900 000 000" in (await client.get("/")).text
 
 
+async def test_an_ipv6_subscriber_counts_as_one_address_whichever_it_takes_from_its_block(
+    demo: None, app: Any
+) -> None:
+    """An IPv6 subscriber holds a whole /64 and may use any address in it: moving to another address of its
+    block after each failure does not escape the look-up's throttle; another block is another address."""
+
+    async def pay_from(address: str, code: dict[str, str]) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=(address, 50003))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as browser:
+            return await submit(browser, "/pay/code", code)
+
+    for n in range(20):
+        await pay_from(
+            f"2001:db8:1:2::{n + 1:x}", {**MARIA_CODE, **_consistent(reference11=f"{90000000 + n:011d}")}
+        )
+    guess = {**MARIA_CODE, **_consistent(reference11="00000099999")}
+    assert _errors(await pay_from("2001:db8:1:2:a:b:c:d", guess)) == {"cpr": TOO_MANY}
+    assert _errors(await pay_from("2001:db8:1:3::1", guess)) == {
+        "reference": "We could not find a pending bill with these details"
+    }
+
+
 async def test_an_address_that_keeps_failing_is_stopped(client: Any, demo: None, app: Any) -> None:
     for n in range(100):
         await _pay_code(client, **_consistent(reference11=f"{90000000 + n:011d}"))

@@ -248,6 +248,22 @@ async def test_states_paid_through_the_document_paid_apart_and_expired(client: A
     assert "Paid" in (await client.get("/payment-documents/")).text
 
 
+async def test_an_expired_or_superseded_document_says_why_in_spanish_too(client: Any, demo: None) -> None:
+    await sign_in(client)
+    first, second = await pending_bills(ANA_ACCOUNT)
+    await create(client, [first["id"], second["id"]], confirmed="yes")
+    document = await PaymentDocument.select().first()
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    await PaymentDocument.update({PaymentDocument.deadline: clock.today() - dt.timedelta(days=1)}).where(
+        PaymentDocument.id == document["id"]
+    )
+    expired = html.unescape((await client.get(f"/payment-documents/{document['id']}")).text)
+    assert "Los bancos ya no aceptan su código" in expired and "Banks no longer accept" not in expired
+    await Bill.update({Bill.status: "paid"}).where(Bill.id == first["id"])
+    superseded = html.unescape((await client.get(f"/payment-documents/{document['id']}")).text)
+    assert "ya no se puede pagar" in superseded and "can no longer be paid" not in superseded
+
+
 async def test_with_some_bills_in_a_live_document_the_hint_says_so_and_errors_link_to_the_first_box(
     client: Any, demo: None
 ) -> None:

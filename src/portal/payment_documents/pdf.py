@@ -9,7 +9,7 @@ from typing import Any
 from markupsafe import Markup
 from saq import Queue
 
-from portal import i18n
+from portal import clock, i18n
 from portal.banking.epc import epc_qr_svg
 from portal.banking.money import format_eur
 from portal.bills.pdf import payment_codes_context
@@ -51,12 +51,13 @@ def epc_qr(document: DocumentDetail, issuer: IssuerSettings, module_mm: float = 
 
 def _context(document: DocumentDetail, issuer: IssuerSettings) -> dict[str, Any]:
     total = format_eur(document.total_cents)
+    created = clock.day_of(document.created_at)  # the customer's day, which its deadline counts from
     return {
         "document": document,
         "issuer": issuer,
         "iban": issuer.iban,
-        "created": document.created_at.date().isoformat(),
-        "created_on": format_day(document.created_at),
+        "created": created.isoformat(),
+        "created_on": format_day(created),
         "deadline": format_day(document.deadline),
         "total": total,
         "lines": [

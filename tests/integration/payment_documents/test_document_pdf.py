@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pypdfium2
 import zxingcpp
@@ -98,6 +99,27 @@ async def test_the_spanish_pdf_and_page_name_the_barcode_and_qr_code_in_spanish(
         assert "<title>Código QR para pagar por transferencia bancaria</title>" in html
         assert f'aria-label="Código de barras {document.code.barcode_digits}"' in html
         assert "QR code to pay" not in html and "Barcode" not in html
+
+
+async def test_a_document_made_just_after_midnight_in_madrid_is_dated_that_day(
+    client: Any, demo: None, settings: Any
+) -> None:
+    """00:30 in Madrid is still the day before in UTC: the PDF's creation date is the customer's day, the
+    one its deadline counts from."""
+    day = clock.today() + dt.timedelta(days=1)
+    with clock.frozen_at(dt.datetime.combine(day, dt.time(0, 30), ZoneInfo("Europe/Madrid"))):
+        await sign_in(client)
+        bills = await pending_bills(ANA_ACCOUNT)
+        location = (await create(client, [b["id"] for b in bills], confirmed="yes")).headers["location"]
+    document = await services.get_document_for_job(
+        int(location.split("?")[0].rsplit("/", 1)[1]), settings.issuer
+    )
+    assert document is not None and document.deadline == day + dt.timedelta(
+        days=settings.issuer.document_days
+    )
+    printed = pdf.render_html(document, settings.issuer)
+    assert f"<dd>{format_day(day)}</dd>" in printed
+    assert f'<meta name="dcterms.created" content="{day.isoformat()}">' in printed
 
 
 async def test_abandoned_drafts_go_after_a_day(client: Any, demo: None) -> None:

@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import obstore
@@ -191,6 +192,17 @@ async def wait_until(condition: Callable[[], Awaitable[T]], *, within: float = 3
         while not (result := await condition()):  # noqa: ASYNC110
             await asyncio.sleep(every)
     return result
+
+
+async def backend_waiting_on_a_lock(admin: Any, holder: Any) -> int | None:
+    """The process id of a connection to the test database that waits on a lock (`holder`'s, presumably),
+    if one does yet; `admin` may read every connection's state."""
+    database = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    return await admin.fetchval(
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND pid <> $2",
+        database,
+        holder.get_server_pid(),
+    )
 
 
 async def all_mail_sent(within: float = 30) -> int:

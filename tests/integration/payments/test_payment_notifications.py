@@ -8,7 +8,6 @@ import datetime as dt
 import html
 import os
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -16,7 +15,7 @@ from portal import clock
 from portal.db.tables import Bill, OutboxEmail, PaymentDocument, PaymentDocumentBill, PaymentNotification
 from portal.payments import redsys
 from portal.settings import SANDBOX_GATEWAY_SECRET
-from tests.conftest import submit, wait_until
+from tests.conftest import backend_waiting_on_a_lock, submit, wait_until
 from tests.integration.payments.helpers import (
     MARIA_CENTS,
     bill_status,
@@ -250,17 +249,9 @@ async def test_a_documents_bill_paid_elsewhere_while_its_authorisation_is_applie
     the document's authorisation is applied: the document is not marked paid over it (that bill would be
     paid twice, and nobody told to refund); the payment is flagged for refund, as when it came first."""
     code = await make_document("0001000413", clock.today() + dt.timedelta(days=10))
-    check = await check_page(
-        client,
-        {
-            "cpr": "9050794",
-            "issuer": code.issuer_suffix,
-            "reference": code.reference,
-            "identification": code.identification,
-            "amount": f"{code.amount_cents // 100},{code.amount_cents % 100:02d}",
-        },
+    order = await start_payment(
+        client, await check_page(client, {"barcode": code.barcode_digits}, "/pay/barcode")
     )
-    order = await start_payment(client, check)
     document = (
         await PaymentDocument.select().where(PaymentDocument.payment_reference == code.reference).first()
     )
@@ -269,7 +260,6 @@ async def test_a_documents_bill_paid_elsewhere_while_its_authorisation_is_applie
         .where(PaymentDocumentBill.document == document["id"])
         .first()
     )["bill"]
-    database = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
     admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
     importer = await asyncpg.connect(os.environ["DATABASE_URL"])
     try:
@@ -281,16 +271,7 @@ async def test_a_documents_bill_paid_elsewhere_while_its_authorisation_is_applie
             first_bill,
         )
         applying = asyncio.create_task(notify(client, notification(order, code.amount_cents)))
-
-        async def waiting_on_the_bill() -> int | None:
-            return await admin.fetchval(
-                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'"
-                " AND pid <> $2",
-                database,
-                importer.get_server_pid(),
-            )
-
-        await wait_until(waiting_on_the_bill)
+        await wait_until(lambda: backend_waiting_on_a_lock(admin, importer))  # on the bill
         await transaction.commit()
         await applying
     finally:

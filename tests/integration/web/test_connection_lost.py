@@ -6,17 +6,15 @@ from __future__ import annotations
 import asyncio
 import os
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 
-from tests.conftest import wait_until
+from tests.conftest import backend_waiting_on_a_lock, wait_until
 from tests.steps import sign_in
 
 
 async def test_my_bills_survives_its_connection_being_terminated(client: Any, demo: None) -> None:
     await sign_in(client)
-    database = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
     admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
     holder = await asyncpg.connect(os.environ["DATABASE_URL"])
     try:
@@ -26,16 +24,7 @@ async def test_my_bills_survives_its_connection_being_terminated(client: Any, de
         await transaction.start()
         await holder.execute("LOCK TABLE bill IN ACCESS EXCLUSIVE MODE")
         page = asyncio.create_task(client.get("/bills"))
-
-        async def waiting_backend() -> int | None:
-            return await admin.fetchval(
-                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'"
-                " AND pid <> $2",
-                database,
-                holder.get_server_pid(),
-            )
-
-        pid = await wait_until(waiting_backend)
+        pid = await wait_until(lambda: backend_waiting_on_a_lock(admin, holder))
         assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
         await transaction.rollback()
         response = await page

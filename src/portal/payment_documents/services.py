@@ -1,13 +1,5 @@
-"""Bills-due documents: pending bills of one account gathered under one new Cuaderno 57 code.
-
-The document's code has a suffix of 500 or more, so its identification is its deadline (``DDMMYY``) and
-banks refuse it afterwards. Its state is read, not kept up to date by a job:
-
-- paid: paid through its own code (every bill in it became paid in the same transaction), or every bill
-  in it was paid some other way (each by card, at the bank, by direct debit: the billing import);
-- superseded: some of its bills were paid on their own, so the document's total is no longer what is owed;
-- expired: past its deadline;
-- pending: none of the above, so it can still be paid.
+"""Bills-due documents: pending bills of one account gathered under one new Cuaderno 57 code, made by
+their holder (the journey below); paying one by its code is in `payable`, which says how its state is read.
 """
 
 from __future__ import annotations
@@ -23,91 +15,13 @@ from portal.bills import queries as bill_queries
 from portal.bills.services import VisibleAccount, effective_status
 from portal.db import engine, execute, fetch
 from portal.db.tables import Account, PaymentDocument, PaymentDocumentBill
-from portal.db.tables.bills import BillStatus
 from portal.db.tables.payment_documents import DocumentStatus
 from portal.i18n import gettext as _
 from portal.payment_documents import queries
+from portal.payment_documents.payable import read_row, row_state
 from portal.settings import IssuerSettings
 from portal.templating import format_day
 from portal.viewer import Viewer
-
-
-def document_state(
-    status: str, deadline: dt.date, bills_paid_apart: int, bills_unpaid: int, today: dt.date
-) -> str:
-    if status == DocumentStatus.paid or not bills_unpaid:
-        return "paid"
-    if bills_paid_apart:
-        return "superseded"
-    if deadline < today:
-        return "expired"
-    return "pending"
-
-
-def _row_state(row: dict[str, Any], today: dt.date) -> str:
-    return document_state(row["status"], row["deadline"], row["paid_apart"], row["unpaid"], today)
-
-
-def _read(row: dict[str, Any], today: dt.date) -> dict[str, Any]:
-    """What every read of a document takes from a row of `queries.DOCUMENTS`."""
-    return {
-        "id": row["id"],
-        "deadline": row["deadline"],
-        "total_cents": row["total_cents"],
-        "state": _row_state(row, today),
-    }
-
-
-@dataclass(frozen=True)
-class PayableDocument:
-    """What paying a document by its code needs: its amount, state and bills."""
-
-    id: int
-    account_id: int
-    reference: str
-    identification: str
-    deadline: dt.date
-    total_cents: int
-    state: str
-    bill_ids: tuple[int, ...]
-
-
-async def document_by_reference(reference: str, today: dt.date | None = None) -> PayableDocument | None:
-    """The document with this 13-digit reference, whoever made it: paying by code needs no account."""
-    rows = await fetch(
-        queries.DOCUMENTS + " WHERE d.payment_reference = {} AND d.status <> 'draft'", reference
-    )
-    if not rows:
-        return None
-    row: dict[str, Any] = rows[0]
-    return PayableDocument(
-        **_read(row, today or clock.today()),
-        account_id=row["account"],
-        reference=row["payment_reference"],
-        identification=row["payment_identification"],
-        bill_ids=tuple(row["bill_ids"]),
-    )
-
-
-async def mark_document_paid(document_id: int, paid_at: dt.datetime) -> tuple[int, ...]:
-    """Mark the document and all its bills paid; returns the bills' ids.
-
-    Call it inside the caller's transaction (the one that records the payment), so that the payment,
-    the document and its bills change together or not at all.
-    """
-    await PaymentDocument.update(
-        {PaymentDocument.status: DocumentStatus.paid, PaymentDocument.paid_at: paid_at}
-    ).where(PaymentDocument.id == document_id)
-    rows = await fetch(
-        "UPDATE bill SET status = {}, paid_at = {}, paid_channel = 'card'"
-        " WHERE id IN (SELECT bill FROM payment_document_bill WHERE document = {}) AND status = {}"
-        " RETURNING id",
-        *(BillStatus.paid.value, paid_at, document_id, BillStatus.pending.value),
-    )
-    return tuple(row["id"] for row in rows)
-
-
-# --- the journey: choose an account, choose its pending bills, confirm, see the document -------------
 
 
 @dataclass(frozen=True)
@@ -153,7 +67,7 @@ async def _live_documents(bill_ids: list[int], today: dt.date | None = None) -> 
     return {
         bill_id: document
         for document in holding
-        if _row_state(document, today) == "pending"
+        if row_state(document, today) == "pending"
         for bill_id in document["bill_ids"]
     }
 
@@ -312,7 +226,9 @@ async def confirm(
             " JOIN account a ON a.id = d.account"
             ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
             " WHERE d.id = {} AND d.created_by = {} FOR UPDATE OF d",
-            *(viewer.user_id, document_id, viewer.user_id),
+            viewer.user_id,
+            document_id,
+            viewer.user_id,
         )
         if not rows:
             raise DocumentError(_("This selection has expired: select the bills again"))
@@ -372,7 +288,9 @@ async def get_draft(viewer: Viewer, document_id: int, today: dt.date | None = No
         "SELECT d.id, a.number AS account_number FROM payment_document d JOIN account a ON a.id = d.account"
         ' JOIN account_access x ON x.account = a.id AND x."user" = {}'
         " WHERE d.id = {} AND d.created_by = {} AND d.status = 'draft'",
-        *(viewer.user_id, document_id, viewer.user_id),
+        viewer.user_id,
+        document_id,
+        viewer.user_id,
     )
     if not rows:
         return None
@@ -420,7 +338,7 @@ async def _detail(row: dict[str, Any], issuer: IssuerSettings, today: dt.date) -
         row["id"],
     )
     return DocumentDetail(
-        **_read(row, today),
+        **read_row(row, today),
         account_number=row["account_number"],
         holder=row["holder"],
         supply_address=row["supply_address"],
@@ -478,7 +396,7 @@ async def my_documents(viewer: Viewer, today: dt.date | None = None, limit: int 
     )
     return [
         DocumentRow(
-            **_read(row, today),
+            **read_row(row, today),
             account_number=row["account_number"],
             reference=row["payment_reference"],
             created_at=row["created_at"],

@@ -18,7 +18,7 @@ from portal.db.tables import PaymentDocument
 from portal.db.tables.payments import PaymentKind
 from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
-from portal.payment_documents.services import document_by_reference
+from portal.payment_documents.payable import document_by_reference
 from portal.payments import queries
 from portal.payments.forms import CHECK_DETAILS, Code, Errors
 from portal.settings import Settings

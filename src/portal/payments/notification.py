@@ -19,7 +19,7 @@ from portal.db.tables import Payment, PaymentNotification
 from portal.db.tables.payments import PaymentKind, PaymentState
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
-from portal.payment_documents.services import document_by_reference, mark_document_paid
+from portal.payment_documents.payable import document_by_reference, mark_document_paid
 from portal.payments import pdf, redsys
 from portal.payments.views import payment_for_job
 from portal.settings import Settings

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from portal import clock
 from portal.db.tables import Bill, PaymentDocument, User
+from portal.payment_documents import payable
 from portal.payment_documents import services as documents
 from portal.settings import Settings
 from portal.templating import format_day
@@ -101,12 +102,12 @@ async def test_a_bills_due_document_whose_bills_are_all_paid_elsewhere_shows_pai
     reference = (await PaymentDocument.select(PaymentDocument.payment_reference).first() or {})[
         "payment_reference"
     ]
-    document = await documents.document_by_reference(reference)
+    document = await payable.document_by_reference(reference)
     assert document is not None and document.state == "superseded"  # one bill paid apart: not payable
     await run(
         b"".join(payment(bill["number"], bill["total_cents"], "direct_debit") for bill in rest), settings
     )
-    document = await documents.document_by_reference(reference)
+    document = await payable.document_by_reference(reference)
     assert document is not None and document.state == "paid"  # its code takes no money again
 
 

@@ -11,7 +11,7 @@ from portal import clock, i18n
 from portal.banking.cuaderno57 import PaymentCode
 from portal.banking.money import format_eur
 from portal.db.tables import Account, AccountAccess, Bill, PaymentDocument, PaymentDocumentBill, User
-from portal.payment_documents import services
+from portal.payment_documents import payable, services
 from portal.templating import format_day
 from tests.conftest import submit
 from tests.steps import ADMIN, error_links_nowhere, sign_in
@@ -218,20 +218,20 @@ async def test_states_paid_through_the_document_paid_apart_and_expired(client: A
     first, second = await pending_bills(ANA_ACCOUNT)
     await create(client, [first["id"], second["id"]], confirmed="yes")
     document = await PaymentDocument.select().first()
-    found = await services.document_by_reference(document["payment_reference"])
+    found = await payable.document_by_reference(document["payment_reference"])
     assert found is not None and found.state == "pending" and found.total_cents == document["total_cents"]
     assert set(found.bill_ids) == {first["id"], second["id"]}
 
     # Expired: past its deadline, banks refuse it and its bills are free again.
     later = document["deadline"] + dt.timedelta(days=1)
-    expired = await services.document_by_reference(document["payment_reference"], later)
+    expired = await payable.document_by_reference(document["payment_reference"], later)
     assert expired is not None and expired.state == "expired"
     bills_later = await services.account_bills(await _viewer("ana.demo"), ANA_ACCOUNT, later)
     assert bills_later is not None and all(bill.selectable for bill in bills_later.bills)
 
     # One bill paid on its own (the payments flow): the document no longer stands for what is owed.
     await Bill.update({Bill.status: "paid"}).where(Bill.id == first["id"])
-    superseded = await services.document_by_reference(document["payment_reference"])
+    superseded = await payable.document_by_reference(document["payment_reference"])
     assert superseded is not None and superseded.state == "superseded"
     view = await client.get(f"/payment-documents/{document['id']}")
     assert "can no longer be paid" in view.text
@@ -240,10 +240,10 @@ async def test_states_paid_through_the_document_paid_apart_and_expired(client: A
 
     # Paid through the document: it and every bill in it, together.
     await Bill.update({Bill.status: "pending"}).where(Bill.id == first["id"])
-    paid_ids = await services.mark_document_paid(document["id"], clock.now())
+    paid_ids = await payable.mark_document_paid(document["id"], clock.now())
     assert set(paid_ids) == {first["id"], second["id"]}
     assert await Bill.count().where(Bill.id.is_in(list(paid_ids)) & (Bill.status == "paid")) == 2
-    paid = await services.document_by_reference(document["payment_reference"])
+    paid = await payable.document_by_reference(document["payment_reference"])
     assert paid is not None and paid.state == "paid"
     assert "Paid" in (await client.get("/payment-documents/")).text
 
@@ -396,7 +396,7 @@ async def test_a_document_whose_bills_were_each_paid_by_card_shows_paid(
         }
         order = await start_payment(client, await check_page(client, code))
         await notify(client, notification(order, bill["total_cents"]))
-        state = await services.document_by_reference(document["payment_reference"])
+        state = await payable.document_by_reference(document["payment_reference"])
         assert state is not None
         assert state.state == ("paid" if bill is bills[-1] else "superseded")
     view = await client.get(f"/payment-documents/{document['id']}")

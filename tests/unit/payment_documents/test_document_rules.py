@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from portal.banking.cuaderno57 import PaymentCode, deadline_identification
 from portal.banking.epc import epc_payload
+from portal.payment_documents.payable import document_state
 from portal.payment_documents.pdf import epc_text
-from portal.payment_documents.services import DocumentDetail, deadline_from, document_state
+from portal.payment_documents.services import DocumentDetail, deadline_from
 from portal.settings import Settings
 
 TODAY = dt.date(2026, 11, 28)

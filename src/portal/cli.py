@@ -17,7 +17,10 @@ import sys
 import time
 from collections.abc import Sequence
 
+from redis.exceptions import RedisError
+
 from portal import clock
+from portal.infra import preflight
 from portal.infra.supervisor import supervise
 from portal.settings import PROJECT_ROOT, ConfigurationError, Settings
 
@@ -30,6 +33,7 @@ def _use_database(url: str) -> Settings:
     # as `portal run` (a deployment may still point it elsewhere).
     os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
     settings = Settings.from_env()
+    preflight.check(settings)
     clock.configure(settings)
     return settings
 
@@ -318,7 +322,7 @@ def cmd_demo_download_request(args: argparse.Namespace) -> int:
 
 
 def cmd_mail_test(args: argparse.Namespace) -> int:
-    from portal.infra.queue import make_queue
+    from portal.infra.queue import disconnect, make_queue
     from portal.notifications.outbox import queue_email
     from portal.templating import make_environment
 
@@ -337,7 +341,7 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
                 context={},
             )
         finally:
-            await queue.disconnect()
+            await disconnect(queue)
 
     email_id = asyncio.run(send())
     print(f"Queued test email {email_id} to {args.to}; a running worker sends it.")
@@ -426,6 +430,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ConfigurationError as exc:
         print(f"portal: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, RedisError) as exc:
+        # A service that answered at start went away (or the queue never answered): one line, not a
+        # traceback. Neither kind of message holds a URL's password.
+        print(f"portal: {exc}: check that the queue (QUEUE_URL) and the database answer", file=sys.stderr)
         return 2
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,39 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def redacted(url: str) -> str:
+    """The URL as it may be printed or logged: its password, if any, replaced by ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a URL that cannot be read)"
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _service_url(name: str, schemes: frozenset[str], example: str) -> str | None:
+    """The URL in `name`, checked for what a connection needs (scheme, a port that is a number) so that
+    a typo stops the process with this one line, not a driver's traceback later; never its password."""
+    url = os.environ.get(name, "").strip()
+    if not url:
+        return None
+    problem = f"{name} must look like {example}, not {redacted(url)!r}"
+    try:
+        parts: SplitResult = urlsplit(url)
+        parts.port  # noqa: B018 (read for its check: a port that is not a number raises ValueError)
+    except ValueError:
+        raise ConfigurationError(problem) from None
+    if parts.scheme not in schemes or not (parts.hostname or parts.query):
+        raise ConfigurationError(problem)
+    return url
+
+
+_POSTGRESQL = frozenset({"postgresql", "postgres"})
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 @dataclass(frozen=True)
@@ -108,6 +142,13 @@ class StorageSettings:
     @property
     def is_s3(self) -> bool:
         return self.url.startswith("s3://")
+
+    @property
+    def folder(self) -> Path | None:
+        """The local folder of a `file:` URL; None for a bucket."""
+        if not self.url.startswith("file:"):
+            return None
+        return Path(self.url.removeprefix("file:").removeprefix("//"))
 
     @classmethod
     def from_env(cls) -> StorageSettings:
@@ -262,11 +303,13 @@ class Settings:
         settings = cls(
             environment=_env("PORTAL_ENV", "development"),
             database=DatabaseSettings(
-                url=os.environ.get("DATABASE_URL") or None,
+                url=_service_url("DATABASE_URL", _POSTGRESQL, "postgresql://user:password@host:5432/db"),
                 embedded_dir=Path(_env("PORTAL_PGDATA", str(PROJECT_ROOT / "var" / "pg"))),
             ),
             queue=QueueSettings(
-                url=os.environ.get("QUEUE_URL") or None,
+                url=_service_url(
+                    "QUEUE_URL", _POSTGRESQL | {"redis", "rediss"}, "redis://host:6379/0 or postgresql://…"
+                ),
                 concurrency=_env_int("WORKER_CONCURRENCY", 4),
             ),
             web=WebSettings(
@@ -338,6 +381,10 @@ class Settings:
                 raise ConfigurationError(f"{name} must be 3 digits between {low:03d} and {high:03d}")
         if not 1 <= issuer.document_days <= 60:
             raise ConfigurationError("ISSUER_DOCUMENT_DAYS must be between 1 and 60")
+        if self.log_level not in _LOG_LEVELS:
+            raise ConfigurationError(
+                f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {self.log_level!r}"
+            )
         if not self.is_production:
             return
         problems = []

@@ -291,3 +291,30 @@ async def test_a_10_mb_line_is_rejected_by_its_number_and_the_lines_around_it_lo
     assert result.rejections == ["line 3: line: longer than 1024 KiB: not read"]
     assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 1"
     assert await Customer.select(Customer.name).first() == {"name": CUSTOMER["name"]}
+
+
+async def test_a_control_character_in_free_text_rejects_its_line_alone(db: None, settings: Settings) -> None:
+    # A NUL cannot be stored by PostgreSQL: it used to fail the whole batch with a traceback (the dry run
+    # had passed it), and the lines around it were lost with it.
+    lines = [dict(line) for line in BILL["lines"]]
+    lines[0]["description"] = "Service charge\u0000"
+    data = jsonl(
+        CUSTOMER,
+        record(ACCOUNT_RECORD, supply_address="Calle Mayor 1\n2.º B"),
+        ACCOUNT_RECORD,
+        record(BILL, lines=lines),
+        record(BILL, number="FA-2026/000102"),
+    )
+    dry = await run(data, settings, dry_run=True)
+    result = await run(data, settings)
+    reason = "has a control character (such as NUL, a tab or a line break): not allowed"
+    assert (
+        result.rejections
+        == dry.rejections
+        == [
+            f"line 2: supply_address: {reason}",
+            f"line 4: lines[0].description: {reason}",
+        ]
+    )
+    assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 2"
+    assert [row["number"] for row in await Bill.select(Bill.number)] == ["FA-2026/000102"]

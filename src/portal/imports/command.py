@@ -102,6 +102,11 @@ def import_file(
         print("dry run: nothing was written")
     elif not counts.changed and not counts.rejected and outcome.read_error is None:
         print("nothing changed: every record was already in the portal")
+    if outcome.not_issued:
+        print(
+            "issuing: the queue (QUEUE_URL) did not answer: the records are imported, but their PDFs and"
+            " emails are not queued; import the same file again once the queue answers"
+        )
     if outcome.issued is not None and (outcome.issued.render_jobs or outcome.issued.emails):
         print(
             f"issuing: {outcome.issued.render_jobs} render jobs queued, {outcome.issued.emails} emails queued"

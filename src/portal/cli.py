@@ -32,7 +32,11 @@ def _use_database(url: str) -> Settings:
     # Piccolo finds its engine through PICCOLO_CONF: `portal serve` and `portal worker` need it as much
     # as `portal run` (a deployment may still point it elsewhere).
     os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
+    from portal.web.logging import configure_logging
+
     settings = Settings.from_env()
+    # Every command's log lines are JSON on standard error, as the web server's and the worker's are.
+    configure_logging(settings.log_level)
     preflight.check(settings)
     clock.configure(settings)
     return settings
@@ -194,7 +198,6 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     import uvicorn
 
     from portal.infra.exporter import create_metrics_app
-    from portal.web.logging import configure_logging
 
     settings = _settings_with_database()
     if not settings.metrics.port or settings.metrics.multiprocess_dir is None:
@@ -202,7 +205,6 @@ def cmd_metrics(args: argparse.Namespace) -> int:
             "portal metrics needs METRICS_PORT and PROMETHEUS_MULTIPROC_DIR (the folder this machine's web"
             " and worker processes write their metrics to)"
         )
-    configure_logging(settings.log_level)
     uvicorn.run(
         create_metrics_app(settings),
         host=settings.metrics.host,
@@ -217,10 +219,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from jobs.settings import run_worker
-    from portal.web.logging import configure_logging
 
     settings = _settings_with_database()
-    configure_logging(settings.log_level)
     asyncio.run(run_worker(settings))
     return 0
 

@@ -145,6 +145,9 @@ async def test_a_queue_that_does_not_answer_leaves_the_bills_to_issue_and_says_s
     down = portal_import(str(data), settings=settings, QUEUE_URL=f"redis://127.0.0.1:{free_port()}/0")
     assert down.returncode == 2, down.stderr
     assert "Traceback" not in down.stderr
+    # What it logs (the queue's connection closed with an error) is JSON, as every process's lines are.
+    logged = [json.loads(line) for line in down.stderr.splitlines()]
+    assert "queue.disconnect_failed" in [line["event"] for line in logged]
     lines = down.stdout.splitlines()
     assert lines[-2].startswith("issuing: the queue (QUEUE_URL) did not answer: the records are imported")
     assert lines[-1] == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 0"

@@ -58,7 +58,8 @@ async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:
     from portal.demo.load import load_demo_if_empty
 
     await migrate()
-    if not load_demo:
+    # Never the demo's users, whose passwords the README publishes, in a production database.
+    if not load_demo or settings.is_production:
         return None
     if await load_demo_if_empty(settings):
         print("Loaded the demo data into the empty database.", flush=True)
@@ -235,7 +236,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from portal.demo.load import load_demo
     from portal.demo.scale import load_scale_bills
 
-    settings = _settings_with_database()
+    settings = _test_data_settings()
     asyncio.run(_prepare(settings, load_demo=False))
     if args.bills:
         asyncio.run(load_scale_bills(settings, args.bills))
@@ -285,8 +286,8 @@ def cmd_payments_refunded(args: argparse.Namespace) -> int:
 
 
 def _test_data_settings() -> Settings:
-    """Settings for the commands that add a test's own data (to a migrated database), which have no
-    place in production."""
+    """Settings for the commands that add demo or a test's own data (to a migrated database), which have
+    no place in production (the demo's users have published passwords)."""
     settings = _settings_with_database()
     if settings.is_production:
         raise ConfigurationError("Test data is for development and tests: not in production")

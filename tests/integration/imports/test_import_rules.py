@@ -318,3 +318,25 @@ async def test_a_control_character_in_free_text_rejects_its_line_alone(db: None,
     )
     assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 2"
     assert [row["number"] for row in await Bill.select(Bill.number)] == ["FA-2026/000102"]
+
+
+async def test_a_placeholder_date_rejects_its_line_alone(db: None, settings: Settings) -> None:
+    # 9999-12-31 was stored as PostgreSQL's infinity; a payment time in year 1 failed its whole batch.
+    data = jsonl(
+        CUSTOMER,
+        ACCOUNT_RECORD,
+        record(BILL, number="FA-2026/000201", due_date="9999-12-31"),
+        record(BILL, number="FA-2026/000202", period_start="0001-01-01"),
+        record(BILL, number="FA-2026/000203", status="paid", paid_at="0001-01-01T00:30:00+01:00"),
+        BILL,
+        record(PAYMENT, paid_at="0001-01-01T00:30:00+01:00"),
+    )
+    result = await run(data, settings)
+    assert result.rejections == [
+        "line 3: due_date: 9999-12-31 is not between 1900-01-01 and 2999-12-31",
+        "line 4: period_start: 0001-01-01 is not between 1900-01-01 and 2999-12-31",
+        "line 5: paid_at: 0001-01-01 is not between 1900-01-01 and 2999-12-31",
+        "line 7: paid_at: 0001-01-01 is not between 1900-01-01 and 2999-12-31",
+    ]
+    assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 4"
+    assert [row["number"] for row in await Bill.select(Bill.number)] == ["FA-2026/000101"]

@@ -340,3 +340,13 @@ async def test_a_placeholder_date_rejects_its_line_alone(db: None, settings: Set
     ]
     assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 4"
     assert [row["number"] for row in await Bill.select(Bill.number)] == ["FA-2026/000101"]
+
+
+async def test_rejections_are_reported_in_file_order_within_a_batch(db: None, settings: Settings) -> None:
+    # Line 1 is rejected against the database (no such account), line 2 by its own checks: the report
+    # (and so "the first 100" shown) follows the file, not the order the two kinds were found in.
+    result = await run(jsonl(BILL, record(CUSTOMER, nmae="typo")), settings)
+    assert result.rejections == [
+        f"line 1: account: no account {ACCOUNT} in the portal or earlier in the file",
+        "line 2: nmae: unknown field (check its spelling against the format)",
+    ]

@@ -64,12 +64,26 @@ def _service_url(name: str, schemes: frozenset[str], example: str) -> str | None
         parts.port  # noqa: B018 (read for its check: a port that is not a number raises ValueError)
     except ValueError:
         raise ConfigurationError(problem) from None
-    if parts.scheme not in schemes or not (parts.hostname or parts.query):
+    # PostgreSQL may name its host (a Unix socket's folder) in the query instead: ?host=/run/postgresql
+    socket = parts.scheme in _POSTGRESQL and "host=" in parts.query
+    if parts.scheme not in schemes or not (parts.hostname or socket):
         raise ConfigurationError(problem)
     return url
 
 
 _POSTGRESQL = frozenset({"postgresql", "postgres"})
+
+
+def _mail_url() -> str:
+    if _env("MAIL_URL", DEV_MAIL_URL) == DEV_MAIL_URL:
+        return DEV_MAIL_URL
+    url = _service_url(
+        "MAIL_URL", frozenset({"smtp", "smtps"}), "smtp://user:password@host:587 or smtps://…:465"
+    )
+    assert url is not None  # set, as just seen
+    return url
+
+
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -321,7 +335,7 @@ class Settings:
                 session_absolute_hours=_env_int("SESSION_ABSOLUTE_HOURS", 12),
             ),
             mail=MailSettings(
-                url=_env("MAIL_URL", DEV_MAIL_URL),
+                url=_mail_url(),
                 sender=_env("MAIL_FROM", "Customer Service Area <no-reply@aguas.example>"),
             ),
             storage=StorageSettings.from_env(),

@@ -53,6 +53,8 @@ def test_a_database_that_does_not_answer(command: list[str]) -> None:
         ("DATABASE_URL", f"postgresql://portal:{PASSWORD}@db.internal:54x2/portal"),
         ("QUEUE_URL", f"redis://:{PASSWORD}@queue.internal:port/0"),
         ("QUEUE_URL", "queue.internal:6379"),
+        ("MAIL_URL", f"smtp://portal:{PASSWORD}@mail.internal:submission"),
+        ("MAIL_URL", "mail.internal:587"),
         ("LOG_LEVEL", "loud"),
         ("DEFAULT_LANGUAGE", "fr"),
     ],

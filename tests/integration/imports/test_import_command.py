@@ -154,3 +154,12 @@ async def test_a_queue_that_does_not_answer_leaves_the_bills_to_issue_and_says_s
     again = portal_import(str(data), settings=settings)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines()[-2] == "issuing: 1 render jobs queued, 0 emails queued"
+
+
+async def test_a_file_without_records_says_so(db: None, settings: Settings) -> None:
+    done = portal_import("-", stdin=b"\n\n", settings=settings)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == [
+        "nothing changed: the file holds no records (was the export empty?)",
+        "imported 0 bills, 0 customers, 0 accounts, 0 payments; skipped 0; rejected 0",
+    ]

@@ -87,6 +87,14 @@ def _mail_url() -> str:
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+def _env_bool(name: str) -> bool:
+    """A yes or no: a value that is neither (a typo) is refused rather than read as no."""
+    raw = _env(name, "false").lower()
+    if raw not in {"true", "1", "yes", "false", "0", "no"}:
+        raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
+    return raw in {"true", "1", "yes"}
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str | None
@@ -179,7 +187,7 @@ class StorageSettings:
             s3_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "")),
             s3_access_key_id=_env("AWS_ACCESS_KEY_ID", ""),
             s3_secret_access_key=_env("AWS_SECRET_ACCESS_KEY", ""),
-            s3_allow_http=_env("AWS_ALLOW_HTTP", "false").lower() in {"true", "1", "yes"},
+            s3_allow_http=_env_bool("AWS_ALLOW_HTTP"),
         )
 
 

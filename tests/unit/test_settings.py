@@ -170,3 +170,9 @@ def test_an_unknown_log_level_is_refused(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("LOG_LEVEL", "verbose")
     with pytest.raises(ConfigurationError, match="LOG_LEVEL"):
         Settings.from_env()
+
+
+def test_a_yes_or_no_setting_that_is_neither_is_refused(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("AWS_ALLOW_HTTP", "ture")
+    with pytest.raises(ConfigurationError, match="AWS_ALLOW_HTTP must be true or false, not 'ture'"):
+        Settings.from_env()

@@ -180,7 +180,9 @@ class StorageSettings:
         if not (url.startswith("file:") and len(url) > len("file:")) and not (
             url.startswith("s3://") and url.removeprefix("s3://").strip("/")
         ):
-            raise ConfigurationError(f"STORAGE_URL must be file:FOLDER or s3://BUCKET[/prefix], not {url!r}")
+            raise ConfigurationError(
+                f"STORAGE_URL must be file:FOLDER or s3://BUCKET[/prefix], not {redacted(url)!r}"
+            )
         return cls(
             url=url,
             s3_endpoint=_env("AWS_ENDPOINT_URL", ""),

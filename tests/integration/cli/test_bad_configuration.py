@@ -55,6 +55,7 @@ def test_a_database_that_does_not_answer(command: list[str]) -> None:
         ("QUEUE_URL", "queue.internal:6379"),
         ("MAIL_URL", f"smtp://portal:{PASSWORD}@mail.internal:submission"),
         ("MAIL_URL", "mail.internal:587"),
+        ("STORAGE_URL", f"https://portal:{PASSWORD}@s3.internal/bills"),
         ("LOG_LEVEL", "loud"),
         ("DEFAULT_LANGUAGE", "fr"),
     ],

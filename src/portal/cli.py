@@ -32,11 +32,7 @@ def _use_database(url: str) -> Settings:
     # Piccolo finds its engine through PICCOLO_CONF: `portal serve` and `portal worker` need it as much
     # as `portal run` (a deployment may still point it elsewhere).
     os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
-    from portal.web.logging import configure_logging
-
     settings = Settings.from_env()
-    # Every command's log lines are JSON on standard error, as the web server's and the worker's are.
-    configure_logging(settings.log_level)
     preflight.check(settings)
     clock.configure(settings)
     return settings
@@ -44,7 +40,12 @@ def _use_database(url: str) -> Settings:
 
 def _settings_with_database() -> Settings:
     """Read the settings; with no DATABASE_URL, start the embedded database (or use the running one)."""
+    from portal.web.logging import configure_logging
+
     settings = Settings.from_env()
+    # The commands' log lines are JSON on standard error, as the web server's and the worker's are
+    # (`portal run`, the development console, keeps its own words).
+    configure_logging(settings.log_level)
     if settings.database.url:
         return _use_database(settings.database.url)
     from portal.db import embedded

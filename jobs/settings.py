@@ -24,7 +24,7 @@ from portal.db import start_pool
 from portal.downloads.archive import RENDER_PDFS, ZIP_TASK_NAME
 from portal.infra.mail import make_transport
 from portal.infra.metrics import job_finished, job_started
-from portal.infra.queue import UNREACHABLE, Outage, make_queue
+from portal.infra.queue import UNREACHABLE, Outage, disconnect, make_queue
 from portal.infra.storage import Storage
 from portal.notifications.outbox import SEND_EMAIL
 from portal.payment_documents import pdf as bills_due
@@ -134,5 +134,5 @@ async def run_worker(settings: Settings) -> None:
     try:
         await make_worker(settings, queue).start()
     finally:
-        await queue.disconnect()
+        await disconnect(queue)
         await engine.close_connection_pool()

@@ -8,7 +8,6 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import structlog
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
@@ -28,7 +27,7 @@ from portal.accounts.profile_controllers import ProfileController
 from portal.bills.controllers import BillsController
 from portal.db import start_pool
 from portal.downloads.controllers import DownloadsController
-from portal.infra.queue import make_queue
+from portal.infra.queue import disconnect, make_queue
 from portal.infra.storage import Storage
 from portal.notifications.controllers import DevMailboxController
 from portal.notifications.mailer import Mailer
@@ -81,12 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
-            try:
-                await queue.disconnect()
-            except Exception as exc:  # a queue that went away must not stop the shutdown
-                structlog.get_logger("portal.app").warning(
-                    "queue.disconnect_failed", error=type(exc).__name__
-                )
+            await disconnect(queue)
             await engine.close_connection_pool()
 
     environment = make_environment(settings)

@@ -17,7 +17,10 @@ import sys
 import time
 from collections.abc import Sequence
 
+from redis.exceptions import RedisError
+
 from portal import clock
+from portal.infra import preflight
 from portal.infra.supervisor import supervise
 from portal.settings import PROJECT_ROOT, ConfigurationError, Settings
 
@@ -30,13 +33,19 @@ def _use_database(url: str) -> Settings:
     # as `portal run` (a deployment may still point it elsewhere).
     os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
     settings = Settings.from_env()
+    preflight.check(settings)
     clock.configure(settings)
     return settings
 
 
 def _settings_with_database() -> Settings:
     """Read the settings; with no DATABASE_URL, start the embedded database (or use the running one)."""
+    from portal.web.logging import configure_logging
+
     settings = Settings.from_env()
+    # The commands' log lines are JSON on standard error, as the web server's and the worker's are
+    # (`portal run`, the development console, keeps its own words).
+    configure_logging(settings.log_level)
     if settings.database.url:
         return _use_database(settings.database.url)
     from portal.db import embedded
@@ -50,7 +59,8 @@ async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:
     from portal.demo.load import load_demo_if_empty
 
     await migrate()
-    if not load_demo:
+    # Never the demo's users, whose passwords the README publishes, in a production database.
+    if not load_demo or settings.is_production:
         return None
     if await load_demo_if_empty(settings):
         print("Loaded the demo data into the empty database.", flush=True)
@@ -190,7 +200,6 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     import uvicorn
 
     from portal.infra.exporter import create_metrics_app
-    from portal.web.logging import configure_logging
 
     settings = _settings_with_database()
     if not settings.metrics.port or settings.metrics.multiprocess_dir is None:
@@ -198,7 +207,6 @@ def cmd_metrics(args: argparse.Namespace) -> int:
             "portal metrics needs METRICS_PORT and PROMETHEUS_MULTIPROC_DIR (the folder this machine's web"
             " and worker processes write their metrics to)"
         )
-    configure_logging(settings.log_level)
     uvicorn.run(
         create_metrics_app(settings),
         host=settings.metrics.host,
@@ -213,10 +221,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from jobs.settings import run_worker
-    from portal.web.logging import configure_logging
 
     settings = _settings_with_database()
-    configure_logging(settings.log_level)
     asyncio.run(run_worker(settings))
     return 0
 
@@ -231,7 +237,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from portal.demo.load import load_demo
     from portal.demo.scale import load_scale_bills
 
-    settings = _settings_with_database()
+    settings = _test_data_settings()
     asyncio.run(_prepare(settings, load_demo=False))
     if args.bills:
         asyncio.run(load_scale_bills(settings, args.bills))
@@ -281,8 +287,8 @@ def cmd_payments_refunded(args: argparse.Namespace) -> int:
 
 
 def _test_data_settings() -> Settings:
-    """Settings for the commands that add a test's own data (to a migrated database), which have no
-    place in production."""
+    """Settings for the commands that add demo or a test's own data (to a migrated database), which have
+    no place in production (the demo's users have published passwords)."""
     settings = _settings_with_database()
     if settings.is_production:
         raise ConfigurationError("Test data is for development and tests: not in production")
@@ -318,7 +324,7 @@ def cmd_demo_download_request(args: argparse.Namespace) -> int:
 
 
 def cmd_mail_test(args: argparse.Namespace) -> int:
-    from portal.infra.queue import make_queue
+    from portal.infra.queue import disconnect, make_queue
     from portal.notifications.outbox import queue_email
     from portal.templating import make_environment
 
@@ -337,7 +343,7 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
                 context={},
             )
         finally:
-            await queue.disconnect()
+            await disconnect(queue)
 
     email_id = asyncio.run(send())
     print(f"Queued test email {email_id} to {args.to}; a running worker sends it.")
@@ -426,6 +432,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ConfigurationError as exc:
         print(f"portal: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, RedisError) as exc:
+        # A service that answered at start went away (or the queue never answered): one line, not a
+        # traceback. Neither kind of message holds a URL's password.
+        print(f"portal: {exc}: check that the queue (QUEUE_URL) and the database answer", file=sys.stderr)
         return 2
 
 

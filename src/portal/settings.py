@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,61 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def redacted(url: str) -> str:
+    """The URL as it may be printed or logged: its password, if any, replaced by ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a URL that cannot be read)"
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _service_url(name: str, schemes: frozenset[str], example: str) -> str | None:
+    """The URL in `name`, checked for what a connection needs (scheme, a port that is a number) so that
+    a typo stops the process with this one line, not a driver's traceback later; never its password."""
+    url = os.environ.get(name, "").strip()
+    if not url:
+        return None
+    problem = f"{name} must look like {example}, not {redacted(url)!r}"
+    try:
+        parts: SplitResult = urlsplit(url)
+        parts.port  # noqa: B018 (read for its check: a port that is not a number raises ValueError)
+    except ValueError:
+        raise ConfigurationError(problem) from None
+    # PostgreSQL may name its host (a Unix socket's folder) in the query instead: ?host=/run/postgresql
+    socket = parts.scheme in _POSTGRESQL and "host=" in parts.query
+    if parts.scheme not in schemes or not (parts.hostname or socket):
+        raise ConfigurationError(problem)
+    return url
+
+
+_POSTGRESQL = frozenset({"postgresql", "postgres"})
+
+
+def _mail_url() -> str:
+    if _env("MAIL_URL", DEV_MAIL_URL) == DEV_MAIL_URL:
+        return DEV_MAIL_URL
+    url = _service_url(
+        "MAIL_URL", frozenset({"smtp", "smtps"}), "smtp://user:password@host:587 or smtps://…:465"
+    )
+    assert url is not None  # set, as just seen
+    return url
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _env_bool(name: str) -> bool:
+    """A yes or no: a value that is neither (a typo) is refused rather than read as no."""
+    raw = _env(name, "false").lower()
+    if raw not in {"true", "1", "yes", "false", "0", "no"}:
+        raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
+    return raw in {"true", "1", "yes"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +165,13 @@ class StorageSettings:
     def is_s3(self) -> bool:
         return self.url.startswith("s3://")
 
+    @property
+    def folder(self) -> Path | None:
+        """The local folder of a `file:` URL; None for a bucket."""
+        if not self.url.startswith("file:"):
+            return None
+        return Path(self.url.removeprefix("file:").removeprefix("//"))
+
     @classmethod
     def from_env(cls) -> StorageSettings:
         url = _env("STORAGE_URL", "")
@@ -117,14 +180,16 @@ class StorageSettings:
         if not (url.startswith("file:") and len(url) > len("file:")) and not (
             url.startswith("s3://") and url.removeprefix("s3://").strip("/")
         ):
-            raise ConfigurationError(f"STORAGE_URL must be file:FOLDER or s3://BUCKET[/prefix], not {url!r}")
+            raise ConfigurationError(
+                f"STORAGE_URL must be file:FOLDER or s3://BUCKET[/prefix], not {redacted(url)!r}"
+            )
         return cls(
             url=url,
             s3_endpoint=_env("AWS_ENDPOINT_URL", ""),
             s3_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "")),
             s3_access_key_id=_env("AWS_ACCESS_KEY_ID", ""),
             s3_secret_access_key=_env("AWS_SECRET_ACCESS_KEY", ""),
-            s3_allow_http=_env("AWS_ALLOW_HTTP", "false").lower() in {"true", "1", "yes"},
+            s3_allow_http=_env_bool("AWS_ALLOW_HTTP"),
         )
 
 
@@ -262,11 +327,13 @@ class Settings:
         settings = cls(
             environment=_env("PORTAL_ENV", "development"),
             database=DatabaseSettings(
-                url=os.environ.get("DATABASE_URL") or None,
+                url=_service_url("DATABASE_URL", _POSTGRESQL, "postgresql://user:password@host:5432/db"),
                 embedded_dir=Path(_env("PORTAL_PGDATA", str(PROJECT_ROOT / "var" / "pg"))),
             ),
             queue=QueueSettings(
-                url=os.environ.get("QUEUE_URL") or None,
+                url=_service_url(
+                    "QUEUE_URL", _POSTGRESQL | {"redis", "rediss"}, "redis://host:6379/0 or postgresql://…"
+                ),
                 concurrency=_env_int("WORKER_CONCURRENCY", 4),
             ),
             web=WebSettings(
@@ -278,7 +345,7 @@ class Settings:
                 session_absolute_hours=_env_int("SESSION_ABSOLUTE_HOURS", 12),
             ),
             mail=MailSettings(
-                url=_env("MAIL_URL", DEV_MAIL_URL),
+                url=_mail_url(),
                 sender=_env("MAIL_FROM", "Customer Service Area <no-reply@aguas.example>"),
             ),
             storage=StorageSettings.from_env(),
@@ -338,6 +405,10 @@ class Settings:
                 raise ConfigurationError(f"{name} must be 3 digits between {low:03d} and {high:03d}")
         if not 1 <= issuer.document_days <= 60:
             raise ConfigurationError("ISSUER_DOCUMENT_DAYS must be between 1 and 60")
+        if self.log_level not in _LOG_LEVELS:
+            raise ConfigurationError(
+                f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {self.log_level!r}"
+            )
         if not self.is_production:
             return
         problems = []

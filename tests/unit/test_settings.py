@@ -152,3 +152,27 @@ def test_an_s3_bucket_takes_the_standard_aws_variables(clean_env: pytest.MonkeyP
     )
     assert storage.s3_secret_access_key == "very-secret" and storage.s3_allow_http
     assert "very-secret" not in repr(storage)  # settings may be logged; the secret never is
+
+
+def test_a_malformed_service_url_is_refused_without_its_password(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABASE_URL", "postgresql://portal:s3cret-pw@db.internal:54x2/portal")
+    with pytest.raises(ConfigurationError, match="DATABASE_URL") as refused:
+        Settings.from_env()
+    assert "s3cret-pw" not in str(refused.value)
+    assert "portal:***@db.internal" in str(refused.value)
+    clean_env.setenv("DATABASE_URL", "postgresql://portal@db.internal/portal")
+    clean_env.setenv("QUEUE_URL", "queue.internal:6379")
+    with pytest.raises(ConfigurationError, match="QUEUE_URL"):
+        Settings.from_env()
+
+
+def test_an_unknown_log_level_is_refused(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("LOG_LEVEL", "verbose")
+    with pytest.raises(ConfigurationError, match="LOG_LEVEL"):
+        Settings.from_env()
+
+
+def test_a_yes_or_no_setting_that_is_neither_is_refused(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("AWS_ALLOW_HTTP", "ture")
+    with pytest.raises(ConfigurationError, match="AWS_ALLOW_HTTP must be true or false, not 'ture'"):
+        Settings.from_env()

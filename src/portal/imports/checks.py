@@ -34,6 +34,14 @@ _DECIMAL_6 = r"-?[0-9]{1,12}(?:\.[0-9]{1,6})?"
 _DECIMAL_2 = r"-?[0-9]{1,12}(?:\.[0-9]{1,2})?"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _VAT_KIND = "vat"
+_FIRST_DAY, _LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+"""The dates a bill or payment may carry. Outside them is a placeholder, not a date (0001-01-01 and
+9999-12-31 were stored as PostgreSQL's -infinity and infinity, and a time in year 1 failed its batch)."""
+
+
+def _in_range(field: str, day: dt.date) -> None:
+    if not _FIRST_DAY <= day <= _LAST_DAY:
+        raise LineError(field, f"{day.isoformat()} is not between {_FIRST_DAY} and {_LAST_DAY}")
 
 
 # The rows are frozen msgspec structs rather than frozen dataclasses: as immutable, and a tenth of the
@@ -276,6 +284,13 @@ def _totals(lines: list[dict[str, Any]]) -> tuple[int, int]:
 
 def bill(record: BillRecord, issuer: IssuerSettings) -> BillRow:
     account = _account_number(record.account, "account")
+    for field, day in (
+        ("issue_date", record.issue_date), ("due_date", record.due_date),
+        ("period_start", record.period_start), ("period_end", record.period_end),
+    ):  # fmt: skip
+        _in_range(field, day)
+    if record.paid_at is not None:
+        _in_range("paid_at", record.paid_at.date())
     if record.period_end < record.period_start:
         raise LineError("period_end", "before period_start")
     if record.due_date < record.issue_date:
@@ -342,4 +357,5 @@ def _reference_from_number(number: str) -> str:
 
 
 def payment(record: PaymentRecord) -> PaymentRow:
+    _in_range("paid_at", record.paid_at.date())
     return PaymentRow(record.bill, record.paid_at, cents(record.amount, "amount"), record.channel)

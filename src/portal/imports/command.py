@@ -101,7 +101,17 @@ def import_file(
     if dry_run:
         print("dry run: nothing was written")
     elif not counts.changed and not counts.rejected and outcome.read_error is None:
-        print("nothing changed: every record was already in the portal")
+        # An export with no records at all is more likely a failed export than a quiet night.
+        print(
+            "nothing changed: every record was already in the portal"
+            if counts.skipped
+            else "nothing changed: the file holds no records (was the export empty?)"
+        )
+    if outcome.not_issued:
+        print(
+            "issuing: the queue (QUEUE_URL) did not answer: the records are imported, but their PDFs and"
+            " emails are not queued; import the same file again once the queue answers"
+        )
     if outcome.issued is not None and (outcome.issued.render_jobs or outcome.issued.emails):
         print(
             f"issuing: {outcome.issued.render_jobs} render jobs queued, {outcome.issued.emails} emails queued"

@@ -25,6 +25,9 @@ __all__ = [
 ]
 
 _MAX_INT4 = 2**31 - 1
+_PLAIN = r"^[^\x00-\x1f\x7f]*$"
+"""Free text without control characters: PostgreSQL cannot store a NUL (the whole batch failed on one),
+and none of them belongs in a name, an address or a bill's line, nor in the HTML and XML they go into."""
 
 
 class LineError(Exception):
@@ -43,18 +46,18 @@ class _Record(msgspec.Struct, forbid_unknown_fields=True, tag_field="type"):
 class CustomerRecord(_Record, tag="customer"):
     identity: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
     kind: Literal["person", "company"]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
-    phone: Annotated[str, msgspec.Meta(max_length=30)] = ""
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_PLAIN)]
+    email: Annotated[str, msgspec.Meta(max_length=254, pattern=_PLAIN)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=30, pattern=_PLAIN)] = ""
 
 
 class AccountRecord(_Record, tag="account"):
     number: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
     holder: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
-    supply_address: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
-    tariff: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    supply_address: Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=_PLAIN)]
+    tariff: Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=_PLAIN)]
     payment_method: Literal["direct_debit", "none"]
-    service: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] = "water"
+    service: Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=_PLAIN)] = "water"
     iban: Annotated[str, msgspec.Meta(max_length=50)] = ""
     online_bill: bool | None = None
     """None (absent): keep what the account has; customers change it in the portal too."""
@@ -62,7 +65,7 @@ class AccountRecord(_Record, tag="account"):
 
 class BillLineRecord(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["fixed", "consumption", "sewage", "vat", "other"]
-    description: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    description: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_PLAIN)]
     quantity: str
     unit_price: str
     amount: str
@@ -124,6 +127,8 @@ def _explain(error: msgspec.ValidationError) -> LineError:
         )
     if not path and message.startswith("Expected `object`"):
         return LineError("line", "each line must be one JSON object")
+    if repr(_PLAIN) in message:  # msgspec quotes the pattern as repr() does
+        return LineError(path, "has a control character (such as NUL, a tab or a line break): not allowed")
     if "matching regex" in message:
         return LineError(path, "has characters that are not allowed")
     return LineError(path or "line", message.replace("`", ""))

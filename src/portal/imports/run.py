@@ -25,6 +25,7 @@ from portal.db import engine as db_engine
 from portal.imports import issuing
 from portal.imports.reader import Line, ReadError, Source
 from portal.imports.writer import BATCH, Checked, Counts, Importer, Rejection
+from portal.infra.queue import UNREACHABLE, QueueUnavailable, disconnect, make_queue
 from portal.settings import Settings
 
 
@@ -34,10 +35,12 @@ class Outcome:
     run_id: int | None
     issued: issuing.Issued | None
     read_error: ReadError | None = None
+    not_issued: bool = False
+    """The committed bills could not be issued (the queue did not answer): the next run issues them."""
 
     @property
     def exit_status(self) -> int:
-        if self.read_error is not None:
+        if self.read_error is not None or self.not_issued:
             return 2
         return 1 if self.counts.rejected else 0
 
@@ -86,7 +89,10 @@ async def run_import(stream: BinaryIO, settings: Settings, options: Options) -> 
                 "UPDATE import_run SET issued_at = $2 WHERE id = $1", run_id, clock.now()
             )
             return Outcome(importer.counts, run_id, None, read_error)
-        issued = await _issue(connection, run_id, settings, options)
+        try:
+            issued = await _issue(connection, run_id, settings, options)
+        except (QueueUnavailable, *UNREACHABLE):
+            return Outcome(importer.counts, run_id, None, read_error, not_issued=True)
         return Outcome(importer.counts, run_id, issued, read_error)
     finally:
         await connection.close()
@@ -195,7 +201,6 @@ async def _issue(
 ) -> issuing.Issued:
     """Issue this run's new bills, and those of any earlier run that committed bills but was never
     issued (it crashed, or the queue was down): re-running the file then issues what was left."""
-    from portal.infra.queue import make_queue
     from portal.templating import make_environment
 
     queue = make_queue(settings, max_connections=2)
@@ -217,7 +222,7 @@ async def _issue(
             issued = issuing.Issued(issued.render_jobs + done.render_jobs, issued.emails + done.emails)
         return issued
     finally:
-        await queue.disconnect()
+        await disconnect(queue)
 
 
 async def _start_run(connection: asyncpg.Connection, options: Options) -> int:

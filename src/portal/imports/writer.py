@@ -133,11 +133,13 @@ class Importer:
         self._rejected: dict[tuple[str, str], int] = {}
         """(type, key) → the line that was rejected."""
 
-    def _reject(self, number: int, error: LineError, key: tuple[str, str] | None = None) -> None:
+    def _reject(
+        self, rejections: list[Rejection], number: int, error: LineError, key: tuple[str, str] | None
+    ) -> None:
         self.counts.rejected += 1
         if key is not None:
             self._rejected[key] = number
-        self.on_reject(Rejection(number, error.field, error.reason))
+        rejections.append(Rejection(number, error.field, error.reason))
 
     def _missing(self, kind: str, key: str, field_name: str) -> LineError:
         line = self._rejected.get((kind, key))
@@ -160,22 +162,25 @@ class Importer:
         return checked
 
     async def write(self, checked: Checked) -> None:
-        """Report a checked batch's rejections, then walk its lines and write them in one transaction."""
+        """Walk a checked batch's lines and write them in one transaction, then report its rejections in
+        file order (those of the checks and those of the walk interleaved, as the lines are)."""
+        rejections: list[Rejection] = []
         for number, error, key in checked.rejected:
-            self._reject(number, error, key)
-        if not checked.parsed:
-            return
-        async with self.connection.transaction():
-            # Imports running at once take turns batch by batch, each seeing what the other committed.
-            await self.connection.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
-            known = await self._lookup(checked.parsed)
-            accepted = _Accepted()
-            for number, text, row in checked.parsed:
-                try:
-                    self._walk(number, row, known, accepted)
-                except LineError as exc:
-                    self._reject(number, exc, _key_of(text))
-            await self._write(accepted, known.ids)
+            self._reject(rejections, number, error, key)
+        if checked.parsed:
+            async with self.connection.transaction():
+                # Imports running at once take turns batch by batch, each seeing what the other committed.
+                await self.connection.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
+                known = await self._lookup(checked.parsed)
+                accepted = _Accepted()
+                for number, text, row in checked.parsed:
+                    try:
+                        self._walk(number, row, known, accepted)
+                    except LineError as exc:
+                        self._reject(rejections, number, exc, _key_of(text))
+                await self._write(accepted, known.ids)
+        for rejection in sorted(rejections, key=lambda rejection: rejection.line):
+            self.on_reject(rejection)
 
     def _check(self, record: Record) -> Any:
         if isinstance(record, CustomerRecord):

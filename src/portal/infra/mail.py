@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from portal.settings import ConfigurationError, MailSettings
+from portal.settings import MailSettings
 
 
 class MailTransport(Protocol):
@@ -24,9 +24,8 @@ class DevMailbox:
 
 class SmtpTransport:
     def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
-            raise ConfigurationError("MAIL_URL must look like smtp://user:pass@host:port or smtps://…")
+        parts = urlsplit(url)  # checked by Settings: smtp(s)://, a host, a numeric port
+        assert parts.hostname is not None
         self.hostname = parts.hostname
         self.implicit_tls = parts.scheme == "smtps"
         self.port = parts.port or (465 if self.implicit_tls else 25)

@@ -137,6 +137,15 @@ def make_queue(settings: Settings, *, max_connections: int = 4, outage: Outage |
     return watched
 
 
+async def disconnect(queue: Queue) -> None:
+    """Close the queue's connections; a queue that went away (or never answered) must not turn a finished
+    command or a shutdown into a traceback: what was meant for it waits in the database for the sweeps."""
+    try:
+        await queue.disconnect()
+    except Exception as exc:  # whatever the driver raises while closing
+        log.warning("queue.disconnect_failed", error=type(exc).__name__)
+
+
 @dataclass(frozen=True)
 class Task:
     name: str

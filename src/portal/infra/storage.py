@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterable, AsyncIterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import obstore
@@ -43,8 +42,7 @@ def checked_key(key: str) -> str:
 
 
 def make_store(settings: StorageSettings) -> ObjectStore:
-    if settings.url.startswith("file:"):
-        root = Path(settings.url.removeprefix("file:").removeprefix("//"))
+    if (root := settings.folder) is not None:
         root.mkdir(parents=True, exist_ok=True)
         return LocalStore(root.resolve())
     bucket, _, prefix = settings.url.removeprefix("s3://").partition("/")

@@ -9,15 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import free_port
 from portal.settings import Settings
 from tests.processes import storage_env
 from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, jsonl, record
 
 
 def portal_import(
-    *args: str, stdin: bytes | None = None, settings: Settings
+    *args: str, stdin: bytes | None = None, settings: Settings, **more_env: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **storage_env(settings.storage), "MAIL_URL": "dev:"}
+    env = {**os.environ, **storage_env(settings.storage), "MAIL_URL": "dev:", **more_env}
     return subprocess.run(
         [sys.executable, "-m", "portal.cli", "import", *args],
         input=stdin.decode() if stdin is not None else None,
@@ -134,3 +135,31 @@ async def test_a_progress_bar_on_standard_error_only_when_it_is_a_terminal(
 
     piped = portal_import(str(data), "--no-render", settings=settings)  # standard error not a terminal
     assert piped.returncode == 0 and "Importing" not in piped.stderr and "━" not in piped.stderr
+
+
+async def test_a_queue_that_does_not_answer_leaves_the_bills_to_issue_and_says_so(
+    db: None, settings: Settings, tmp_path: Path
+) -> None:
+    data = tmp_path / "bills.jsonl"
+    data.write_bytes(jsonl(CUSTOMER, ACCOUNT_RECORD, BILL))
+    down = portal_import(str(data), settings=settings, QUEUE_URL=f"redis://127.0.0.1:{free_port()}/0")
+    assert down.returncode == 2, down.stderr
+    assert "Traceback" not in down.stderr
+    # What it logs (the queue's connection closed with an error) is JSON, as every process's lines are.
+    logged = [json.loads(line) for line in down.stderr.splitlines()]
+    assert "queue.disconnect_failed" in [line["event"] for line in logged]
+    lines = down.stdout.splitlines()
+    assert lines[-2].startswith("issuing: the queue (QUEUE_URL) did not answer: the records are imported")
+    assert lines[-1] == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 0"
+    again = portal_import(str(data), settings=settings)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-2] == "issuing: 1 render jobs queued, 0 emails queued"
+
+
+async def test_a_file_without_records_says_so(db: None, settings: Settings) -> None:
+    done = portal_import("-", stdin=b"\n\n", settings=settings)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == [
+        "nothing changed: the file holds no records (was the export empty?)",
+        "imported 0 bills, 0 customers, 0 accounts, 0 payments; skipped 0; rejected 0",
+    ]

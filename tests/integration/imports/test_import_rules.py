@@ -291,3 +291,62 @@ async def test_a_10_mb_line_is_rejected_by_its_number_and_the_lines_around_it_lo
     assert result.rejections == ["line 3: line: longer than 1024 KiB: not read"]
     assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 1"
     assert await Customer.select(Customer.name).first() == {"name": CUSTOMER["name"]}
+
+
+async def test_a_control_character_in_free_text_rejects_its_line_alone(db: None, settings: Settings) -> None:
+    # A NUL cannot be stored by PostgreSQL: it used to fail the whole batch with a traceback (the dry run
+    # had passed it), and the lines around it were lost with it.
+    lines = [dict(line) for line in BILL["lines"]]
+    lines[0]["description"] = "Service charge\u0000"
+    data = jsonl(
+        CUSTOMER,
+        record(ACCOUNT_RECORD, supply_address="Calle Mayor 1\n2.º B"),
+        ACCOUNT_RECORD,
+        record(BILL, lines=lines),
+        record(BILL, number="FA-2026/000102"),
+    )
+    dry = await run(data, settings, dry_run=True)
+    result = await run(data, settings)
+    reason = "has a control character (such as NUL, a tab or a line break): not allowed"
+    assert (
+        result.rejections
+        == dry.rejections
+        == [
+            f"line 2: supply_address: {reason}",
+            f"line 4: lines[0].description: {reason}",
+        ]
+    )
+    assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 2"
+    assert [row["number"] for row in await Bill.select(Bill.number)] == ["FA-2026/000102"]
+
+
+async def test_a_placeholder_date_rejects_its_line_alone(db: None, settings: Settings) -> None:
+    # 9999-12-31 was stored as PostgreSQL's infinity; a payment time in year 1 failed its whole batch.
+    data = jsonl(
+        CUSTOMER,
+        ACCOUNT_RECORD,
+        record(BILL, number="FA-2026/000201", due_date="9999-12-31"),
+        record(BILL, number="FA-2026/000202", period_start="0001-01-01"),
+        record(BILL, number="FA-2026/000203", status="paid", paid_at="0001-01-01T00:30:00+01:00"),
+        BILL,
+        record(PAYMENT, paid_at="0001-01-01T00:30:00+01:00"),
+    )
+    result = await run(data, settings)
+    assert result.rejections == [
+        "line 3: due_date: 9999-12-31 is not between 1900-01-01 and 2999-12-31",
+        "line 4: period_start: 0001-01-01 is not between 1900-01-01 and 2999-12-31",
+        "line 5: paid_at: 0001-01-01 is not between 1900-01-01 and 2999-12-31",
+        "line 7: paid_at: 0001-01-01 is not between 1900-01-01 and 2999-12-31",
+    ]
+    assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 4"
+    assert [row["number"] for row in await Bill.select(Bill.number)] == ["FA-2026/000101"]
+
+
+async def test_rejections_are_reported_in_file_order_within_a_batch(db: None, settings: Settings) -> None:
+    # Line 1 is rejected against the database (no such account), line 2 by its own checks: the report
+    # (and so "the first 100" shown) follows the file, not the order the two kinds were found in.
+    result = await run(jsonl(BILL, record(CUSTOMER, nmae="typo")), settings)
+    assert result.rejections == [
+        f"line 1: account: no account {ACCOUNT} in the portal or earlier in the file",
+        "line 2: nmae: unknown field (check its spelling against the format)",
+    ]

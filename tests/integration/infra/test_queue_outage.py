@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import signal
 from typing import Any
 
 import psutil
@@ -77,3 +78,21 @@ async def test_a_worker_waits_out_a_redis_outage_and_says_so_once(
 
 async def _logged(portal: Portal, event: str) -> bool:
     return event in _events(portal.log("worker"))
+
+
+async def test_a_worker_stopped_during_an_outage_stops_cleanly(
+    db: None, portal: Portal, private_redis: PrivateRedis
+) -> None:
+    worker = portal.start("worker", "worker", QUEUE_URL=private_redis.url)
+
+    async def started() -> bool:
+        assert worker.poll() is None, portal.log("worker")
+        return "Worker starting" in portal.log("worker")
+
+    await wait_until(started, within=60)
+    private_redis.stop()
+    await wait_until(lambda: _logged(portal, "queue.unreachable"))
+    worker.send_signal(signal.SIGTERM)  # what a supervisor does to roll or stop it
+    assert await asyncio.to_thread(worker.wait, 30) == 0, portal.log("worker")
+    assert "Traceback" not in portal.log("worker")
+    assert "queue.disconnect_failed" in _events(portal.log("worker"))

@@ -1,0 +1,61 @@
+"""What a command needs before it starts, checked once as it starts: the database answers, the folders it
+writes to can be written. A setting that points nowhere then stops the process with one line that says
+which setting and why (ConfigurationError), not with a driver's traceback from deep inside a request,
+a job or the web server's start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import asyncpg
+
+from portal import i18n
+from portal.settings import ConfigurationError, Settings, redacted
+
+CONNECT_SECONDS = 10
+
+
+async def _connect(url: str) -> None:
+    connection = await asyncpg.connect(url, timeout=CONNECT_SECONDS)
+    await connection.close()
+
+
+def check_database(url: str) -> None:
+    try:
+        asyncio.run(_connect(url))
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+        raise ConfigurationError(
+            f"cannot reach the database at {redacted(url)} ({reason}): check DATABASE_URL and that"
+            " PostgreSQL is running"
+        ) from None
+
+
+def _check_writable(setting: str, folder: Path) -> None:
+    """A file can be made in `folder` (made if missing): not read-only, not full, not a file."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".preflight-") as probe:
+            probe.write(b"portal")
+            probe.flush()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{setting}: cannot write to the folder {str(folder)!r} ({exc.strerror or exc}): make it writable"
+            " by this user, free some space, or point the setting elsewhere"
+        ) from None
+
+
+def check(settings: Settings) -> None:
+    """Everything a command that uses the database needs, or ConfigurationError on the first that fails."""
+    try:
+        i18n.configure(settings.locale.language)
+    except ValueError as exc:  # a language without a catalogue: DEFAULT_LANGUAGE
+        raise ConfigurationError(str(exc)) from None
+    if settings.storage.folder is not None:
+        _check_writable("STORAGE_URL", settings.storage.folder)
+    if settings.metrics.multiprocess_dir is not None:
+        _check_writable("PROMETHEUS_MULTIPROC_DIR", settings.metrics.multiprocess_dir)
+    assert settings.database.url is not None  # the embedded database's, when none was configured
+    check_database(settings.database.url)

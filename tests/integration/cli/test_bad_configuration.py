@@ -1,0 +1,80 @@
+"""Every command started with a setting that points nowhere (a malformed URL, a database that does not
+answer, a storage folder that cannot be written, an unknown value) stops with one line on standard error
+that names the setting, exit status 2, no traceback, and never the password of a URL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import free_port
+
+PASSWORD = "pw-n0t-t0-be-printed"
+
+
+def _portal(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "QUEUE_URL"}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Traceback" not in output, output
+    assert PASSWORD not in output, output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("portal: "), output
+    for word in words:
+        assert word in lines[0], output
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker"], ["db", "migrate"], ["import", "-"]])
+def test_a_database_that_does_not_answer(command: list[str]) -> None:
+    url = f"postgresql://portal:{PASSWORD}@127.0.0.1:{free_port()}/portal"
+    result = _portal(*command, DATABASE_URL=url, PORT=str(free_port()))
+    _assert_one_line(result, "DATABASE_URL", "portal:***@127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "db.internal:5432/portal"),
+        ("DATABASE_URL", f"postgresql://portal:{PASSWORD}@db.internal:54x2/portal"),
+        ("QUEUE_URL", f"redis://:{PASSWORD}@queue.internal:port/0"),
+        ("QUEUE_URL", "queue.internal:6379"),
+        ("MAIL_URL", f"smtp://portal:{PASSWORD}@mail.internal:submission"),
+        ("MAIL_URL", "mail.internal:587"),
+        ("STORAGE_URL", f"https://portal:{PASSWORD}@s3.internal/bills"),
+        ("LOG_LEVEL", "loud"),
+        ("DEFAULT_LANGUAGE", "fr"),
+    ],
+)
+def test_a_malformed_setting(name: str, value: str) -> None:
+    _assert_one_line(_portal("worker", **{name: value}), name)
+
+
+def test_a_storage_folder_that_cannot_be_written(tmp_path: Path) -> None:
+    in_a_file = tmp_path / "a-file"
+    in_a_file.write_text("not a folder")
+    result = _portal("serve", STORAGE_URL=f"file:{in_a_file}/files", PORT=str(free_port()))
+    _assert_one_line(result, "STORAGE_URL", str(in_a_file))
+
+
+def test_a_queue_that_does_not_answer_keeps_the_test_email_in_the_outbox() -> None:
+    result = _portal(
+        "mail", "test", "--to", "ops@example.com", QUEUE_URL=f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and PASSWORD not in result.stdout + result.stderr
+    assert "Queued test email" in result.stdout

@@ -447,7 +447,7 @@ async def _finish(request_id: int, size: int, settings: Settings, env: Environme
                 context={
                     "file_name": row["file_name"],
                     "bill_count": row["bill_count"],
-                    "expires_at": row["expires_at"].date(),
+                    "expires_at": row["expires_at"],  # its day in the customers' time zone (`day`)
                     "link": f"{settings.web.base_url}/downloads/requested",
                 },
             )

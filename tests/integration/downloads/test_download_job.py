@@ -14,7 +14,7 @@ from portal import clock
 from portal.db.tables import DownloadRequest, OutboxEmail
 from portal.downloads import archive, sweep
 from portal.infra.storage import Storage
-from portal.templating import make_environment
+from portal.templating import format_day, make_environment
 from tests.conftest import stored_keys, submit
 from tests.integration.downloads.download_steps import (
     bills_in_period,
@@ -177,3 +177,21 @@ async def test_missing_pdfs_are_rendered_by_jobs_of_a_few_consecutive_bills(
     assert {len(batch) for batch in batches[:-1]} == {archive.RENDER_BATCH}
     assert len(batches[-1]) <= archive.RENDER_BATCH
     assert all(job.result.endswith(f"of {len(job.kwargs['bill_ids'])} rendered") for job in jobs)
+
+
+async def test_the_ready_email_gives_the_last_day_in_the_customers_time_zone(
+    client: Any, demo: None, queue: Any, settings: Any
+) -> None:
+    # Ready at 23:30 UTC, already the next day in Madrid: the file is kept until the Madrid day that
+    # the Downloads requested page shows, not UTC's, one day earlier.
+    await sign_in(client)
+    request_id = await confirmed_request(client, period="last_3")
+    ready = dt.datetime.combine(clock.now().date(), dt.time(23, 30), dt.UTC)
+    with clock.frozen_at(ready):
+        await archive.build(
+            request_id, settings, Storage(settings.storage), queue, make_environment(settings)
+        )
+    last = ready + dt.timedelta(days=settings.downloads.retention_days)
+    [email] = await OutboxEmail.select().where(OutboxEmail.template == "download_ready")
+    assert f"until {format_day(clock.day_of(last))}." in email["body_text"]
+    assert format_day(last.date()) not in email["body_text"]

@@ -163,9 +163,13 @@ def test_pay_by_cpr_code_in_spanish(
     axe(page)
     payment.go_to_bank()
 
-    bank = SandboxBank(page)  # the bank's own pages, in its language
+    bank = SandboxBank(page, SPANISH)  # the bank speaks the payer's language too
+    expect_spanish(page)
+    expect(page.get_by_role("heading", level=1, name="Pago con tarjeta")).to_be_visible()
+    axe(page)
     bank.pay(card=SandboxBank.AUTHORISED)
-    bank.expect_result("Payment authorised")
+    bank.expect_result("Pago autorizado")
+    axe(page)
     bank.return_to_merchant()
     payment.wait_for("Pago realizado", javascript=javascript)
     expect_spanish(page)

@@ -33,7 +33,9 @@ DRAFT_LIFETIME = dt.timedelta(hours=2)
 REUSE_WINDOW = dt.timedelta(minutes=20)
 """An open payment is reused (double click, two tabs, back button) for this long; afterwards, or from
 another browser, it is abandoned and a new order opened, because a gateway refuses an order id twice."""
-LANGUAGE_ENGLISH = "002"
+# DS_MERCHANT_CONSUMERLANGUAGE: the bank's pages in the payer's language (Redsys numbers them); a
+# language Redsys is not told of gets its English.
+GATEWAY_LANGUAGES = {"es": "001", "en": "002"}
 
 
 def new_browser_token() -> str:
@@ -222,6 +224,6 @@ def gateway_form(payment: PaymentView, settings: Settings) -> dict[str, str]:
         url_ok=f"{base}/payments/{payment.order_id}",
         url_ko=f"{base}/payments/{payment.order_id}",
         description=payment.description,
-        language=LANGUAGE_ENGLISH,
+        language=GATEWAY_LANGUAGES.get(payment.language, GATEWAY_LANGUAGES["en"]),
     )
     return request.to_form(settings.gateway.secret)

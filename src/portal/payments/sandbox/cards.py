@@ -131,7 +131,8 @@ def check_card(form: CardForm, today: date) -> tuple[Card | None, Errors]:
     if not form.holder:
         errors["holder"] = _("Enter the name on the card")
     elif len(form.holder) > HOLDER_MAX:
-        errors["holder"] = _("The name on the card must be %(count)d characters or fewer") % {"count": HOLDER_MAX}
+        too_long = _("The name on the card must be %(count)d characters or fewer")
+        errors["holder"] = too_long % {"count": HOLDER_MAX}
     if errors:
         return None, errors
     behaviour = TEST_CARDS.get(digits, OTHER_CARDS)

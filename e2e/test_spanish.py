@@ -219,3 +219,28 @@ def test_what_was_typed_survives_the_language_switch(
     page.get_by_role("button", name="Mostrar contraseña").click()
     expect(page.get_by_role("button", name="Ocultar contraseña")).to_have_text("Ocultar")
     expect(page.get_by_label(_("Password"), exact=True)).to_have_attribute("type", "text")
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js"])
+def test_the_bills_due_dialog_counts_in_spanish(
+    page: Page, base_url: str, axe: Axe, local_stack: LiveStack
+) -> None:
+    """With JavaScript, "Create bills due document" asks in a dialog that counts the ticked bills in the
+    page's words ("2 facturas", "1 factura"; portal.js wrote "2 bills")."""
+    customer = local_stack.customer(user="private", pending=(2,))
+    user, account = customer.signs_in_as, customer.accounts[0].number
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page, SPANISH).sign_in(user.username, user.password)
+    AccountHome(page, SPANISH).expect_signed_in(user.username)
+    page.goto(f"{base_url}/payment-documents/bills?account={account}")
+    boxes = page.get_by_role("checkbox", name=re.compile("^" + _("Pay bill %(number)s", number="FA")))
+    expect(boxes).to_have_count(2)
+    dialog = page.get_by_role("dialog", name=_("Create the bills due document?"))
+    for ticked, count in ((2, "2 facturas"), (1, "1 factura")):
+        for index in range(2):
+            boxes.nth(index).set_checked(index < ticked)
+        page.get_by_role("button", name=_("Create bills due document")).click()
+        expect(dialog).to_contain_text(f"Un documento para {count} del contrato {account}")
+        axe(page)
+        dialog.get_by_role("button", name=_("Cancel")).click()
+        expect(dialog).to_be_hidden()

@@ -244,3 +244,33 @@ def test_the_bills_due_dialog_counts_in_spanish(
         axe(page)
         dialog.get_by_role("button", name=_("Cancel")).click()
         expect(dialog).to_be_hidden()
+
+
+@pytest.mark.parametrize("javascript", [False], ids=["no-js"])
+def test_no_sideways_scroll_at_320_pixels_with_200_percent_text(
+    page: Page, base_url: str, local_stack: LiveStack
+) -> None:
+    """At 320 px with the browser's text at 200 % (32 px), Spanish's longer words still fit: My bills' cards
+    ("Vencimiento" beside "FA00500000001"), a bill's lines, the headings and the registration buttons
+    (they made the page 340 to 470 px wide)."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    text = page.context.new_cdp_session(page)
+    text.send("Page.enable")
+    text.send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 26}})
+    user = local_stack.customer(user="private", pending=(2,)).signs_in_as
+    wide = []
+
+    def width_of(path: str) -> None:
+        page.goto(f"{base_url}{path}")
+        expect_spanish(page)
+        if (width := page.evaluate("document.documentElement.scrollWidth")) > 320:
+            wide.append(f"{path}: {width} px")
+
+    for path in ("/register", "/sign-in"):
+        width_of(path)
+    SignInPage(page, SPANISH).sign_in(user.username, user.password)
+    AccountHome(page, SPANISH).expect_signed_in(user.username)
+    width_of("/bills")
+    page.get_by_role("link", name="Ver factura en línea").first.click()
+    width_of(page.url.removeprefix(base_url))
+    assert not wide, wide

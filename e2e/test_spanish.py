@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
 from e2e.conftest import LiveStack
@@ -274,3 +274,26 @@ def test_no_sideways_scroll_at_320_pixels_with_200_percent_text(
     page.get_by_role("link", name="Ver factura en línea").first.click()
     width_of(page.url.removeprefix(base_url))
     assert not wide, wide
+
+
+def test_the_chosen_language_outlives_signing_out(
+    browser: Browser, base_url: str, javascript: bool, local_stack: LiveStack
+) -> None:
+    """An English browser, Español chosen with the switcher: after "Sign out" the pages stay Spanish (the
+    sign-out's Clear-Site-Data took the language cookie with the session's, and they turned English)."""
+    user = local_stack.customer(user="private").signs_in_as
+    context = browser.new_context(locale="en-GB", java_script_enabled=javascript)
+    try:
+        page = context.new_page()
+        page.goto(f"{base_url}/sign-in")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        page.get_by_role("button", name="Español").click()
+        SignInPage(page, SPANISH).sign_in(user.username, user.password)
+        AccountHome(page, SPANISH).expect_signed_in(user.username)
+        page.get_by_role("button", name=_("Sign out")).click()
+        expect(page.get_by_role("heading", level=1, name=_("You have signed out"))).to_be_visible()
+        expect_spanish(page)
+        page.goto(f"{base_url}/")
+        expect_spanish(page)
+    finally:
+        context.close()

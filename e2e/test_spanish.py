@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
 from e2e.conftest import LiveStack
@@ -163,9 +163,13 @@ def test_pay_by_cpr_code_in_spanish(
     axe(page)
     payment.go_to_bank()
 
-    bank = SandboxBank(page)  # the bank's own pages, in its language
+    bank = SandboxBank(page, SPANISH)  # the bank speaks the payer's language too
+    expect_spanish(page)
+    expect(page.get_by_role("heading", level=1, name="Pago con tarjeta")).to_be_visible()
+    axe(page)
     bank.pay(card=SandboxBank.AUTHORISED)
-    bank.expect_result("Payment authorised")
+    bank.expect_result("Pago autorizado")
+    axe(page)
     bank.return_to_merchant()
     payment.wait_for("Pago realizado", javascript=javascript)
     expect_spanish(page)
@@ -215,3 +219,81 @@ def test_what_was_typed_survives_the_language_switch(
     page.get_by_role("button", name="Mostrar contraseña").click()
     expect(page.get_by_role("button", name="Ocultar contraseña")).to_have_text("Ocultar")
     expect(page.get_by_label(_("Password"), exact=True)).to_have_attribute("type", "text")
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js"])
+def test_the_bills_due_dialog_counts_in_spanish(
+    page: Page, base_url: str, axe: Axe, local_stack: LiveStack
+) -> None:
+    """With JavaScript, "Create bills due document" asks in a dialog that counts the ticked bills in the
+    page's words ("2 facturas", "1 factura"; portal.js wrote "2 bills")."""
+    customer = local_stack.customer(user="private", pending=(2,))
+    user, account = customer.signs_in_as, customer.accounts[0].number
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page, SPANISH).sign_in(user.username, user.password)
+    AccountHome(page, SPANISH).expect_signed_in(user.username)
+    page.goto(f"{base_url}/payment-documents/bills?account={account}")
+    boxes = page.get_by_role("checkbox", name=re.compile("^" + _("Pay bill %(number)s", number="FA")))
+    expect(boxes).to_have_count(2)
+    dialog = page.get_by_role("dialog", name=_("Create the bills due document?"))
+    for ticked, count in ((2, "2 facturas"), (1, "1 factura")):
+        for index in range(2):
+            boxes.nth(index).set_checked(index < ticked)
+        page.get_by_role("button", name=_("Create bills due document")).click()
+        expect(dialog).to_contain_text(f"Un documento para {count} del contrato {account}")
+        axe(page)
+        dialog.get_by_role("button", name=_("Cancel")).click()
+        expect(dialog).to_be_hidden()
+
+
+@pytest.mark.parametrize("javascript", [False], ids=["no-js"])
+def test_no_sideways_scroll_at_320_pixels_with_200_percent_text(
+    page: Page, base_url: str, local_stack: LiveStack
+) -> None:
+    """At 320 px with the browser's text at 200 % (32 px), Spanish's longer words still fit: My bills' cards
+    ("Vencimiento" beside "FA00500000001"), a bill's lines, the headings and the registration buttons
+    (they made the page 340 to 470 px wide)."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    text = page.context.new_cdp_session(page)
+    text.send("Page.enable")
+    text.send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 26}})
+    user = local_stack.customer(user="private", pending=(2,)).signs_in_as
+    wide = []
+
+    def width_of(path: str) -> None:
+        page.goto(f"{base_url}{path}")
+        expect_spanish(page)
+        if (width := page.evaluate("document.documentElement.scrollWidth")) > 320:
+            wide.append(f"{path}: {width} px")
+
+    for path in ("/register", "/sign-in"):
+        width_of(path)
+    SignInPage(page, SPANISH).sign_in(user.username, user.password)
+    AccountHome(page, SPANISH).expect_signed_in(user.username)
+    width_of("/bills")
+    page.get_by_role("link", name="Ver factura en línea").first.click()
+    width_of(page.url.removeprefix(base_url))
+    assert not wide, wide
+
+
+def test_the_chosen_language_outlives_signing_out(
+    browser: Browser, base_url: str, javascript: bool, local_stack: LiveStack
+) -> None:
+    """An English browser, Español chosen with the switcher: after "Sign out" the pages stay Spanish (the
+    sign-out's Clear-Site-Data took the language cookie with the session's, and they turned English)."""
+    user = local_stack.customer(user="private").signs_in_as
+    context = browser.new_context(locale="en-GB", java_script_enabled=javascript)
+    try:
+        page = context.new_page()
+        page.goto(f"{base_url}/sign-in")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        page.get_by_role("button", name="Español").click()
+        SignInPage(page, SPANISH).sign_in(user.username, user.password)
+        AccountHome(page, SPANISH).expect_signed_in(user.username)
+        page.get_by_role("button", name=_("Sign out")).click()
+        expect(page.get_by_role("heading", level=1, name=_("You have signed out"))).to_be_visible()
+        expect_spanish(page)
+        page.goto(f"{base_url}/")
+        expect_spanish(page)
+    finally:
+        context.close()

@@ -270,7 +270,9 @@ document.addEventListener("htmx:afterSettle", function (event) {
     var count = dialog.querySelector("[data-confirm-count]");
     var total = dialog.querySelector("[data-confirm-total]");
     if (count) {
-      count.textContent = boxes.length + (boxes.length === 1 ? " bill" : " bills");
+      count.textContent = boxes.length === 1
+        ? dialog.getAttribute("data-one-bill")
+        : dialog.getAttribute("data-bills").replace("{count}", boxes.length);
     }
     if (total) {
       total.textContent = euros ? euros.format(cents / 100) : (cents / 100).toFixed(2) + " €";

@@ -3,6 +3,7 @@ language falls back quietly."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from portal import i18n
+from portal.templating import make_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "gettext_noop": None}
@@ -70,6 +72,41 @@ def test_no_message_is_a_piece_of_a_sentence():
         if message_id != message_id.strip()
     ]
     assert not pieces, "whole sentences with %(name)s placeholders instead:\n" + "\n".join(pieces)
+
+
+_MARKUP = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1>|<[^>]*>", re.S)
+_WORD = re.compile(r"[A-Za-zÀ-ÿ]{2,}")
+_ATTRIBUTE = re.compile(r'[\w-]+="[^"]*"')  # a tag's attributes written by a block (`body_attributes`)
+_NOT_WORDS = {"CIF"}  # the issuer's tax number's name, the same in every language
+
+
+def _words_outside_the_catalogue(source: str) -> list[str]:
+    """A template's text written as it is, outside `{{ }}` and `{% %}` and outside the tags (names and
+    attributes): each line with a word."""
+    environment = make_environment()
+    text = "".join(
+        value if kind == "data" else "\0"
+        for _line, kind, value in environment.lex(source)
+        if kind in {"data", "variable_begin", "block_begin"}
+    )
+    text = _ATTRIBUTE.sub("", _MARKUP.sub(lambda tag: "\n" * tag.group(0).count("\n"), text))
+    return [
+        line.replace("\0", "…").strip()
+        for line in text.splitlines()
+        if set(_WORD.findall(line)) - _NOT_WORDS and "/" not in line  # an address such as /sign-in
+    ]
+
+
+def test_no_template_writes_words_outside_the_catalogue():
+    """Every word a page, email or PDF shows goes through gettext: words written straight into a template
+    stay English on the Spanish pages ("Queued: waiting to start" in Descargas solicitadas)."""
+    found = [
+        f"{path.relative_to(ROOT)}: {line}"
+        for path in sorted((ROOT / "templates").rglob("*"))
+        if path.suffix in {".html", ".txt"}
+        for line in _words_outside_the_catalogue(path.read_text())
+    ]
+    assert not found, "put these through _():\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize(

@@ -109,16 +109,27 @@ class SignInController(Controller):
         await signing_in.sign_out(viewer, token, sessions, origin_of(request))
         # The browser forgets every page it kept of the session (a shared computer's Back button), and
         # the payments made from it (Clear-Site-Data does that too, in the browsers that take it).
+        # It also forgets the language cookie (a cookie set by this answer too): the next page is told the
+        # language, so that the switcher's choice outlives the session.
         return Redirect(
-            "/signed-out",
+            f"/signed-out?language={i18n.current()}",
             status_code=303,
             cookies=[sessions.cleared_cookie(), payer_cookie(settings, None)],
             headers={"clear-site-data": '"cache", "cookies"'},
         )
 
     @get("/signed-out", name="signed_out")
-    async def signed_out(self) -> Template:
-        return page("pages/accounts/signed_out")
+    async def signed_out(
+        self, settings: NamedDependency[Settings], language: FromQuery[str] = ""
+    ) -> Template:
+        """ "You have signed out", in the language the session was in, which the browser remembers again."""
+        spoken = i18n.supported(language)
+        if spoken is None:
+            return page("pages/accounts/signed_out")
+        i18n.choose(spoken)
+        signed_out = page("pages/accounts/signed_out")
+        signed_out.cookies.append(language_cookie(settings, spoken))
+        return signed_out
 
 
 class RegistrationController(Controller):

@@ -33,9 +33,9 @@ DRAFT_LIFETIME = dt.timedelta(hours=2)
 REUSE_WINDOW = dt.timedelta(minutes=20)
 """An open payment is reused (double click, two tabs, back button) for this long; afterwards, or from
 another browser, it is abandoned and a new order opened, because a gateway refuses an order id twice."""
+# DS_MERCHANT_CONSUMERLANGUAGE: the bank's pages in the payer's language (Redsys numbers them); a
+# language Redsys is not told of gets its English.
 GATEWAY_LANGUAGES = {"es": "001", "en": "002"}
-"""Redsys' codes (DS_MERCHANT_CONSUMERLANGUAGE) for the languages the portal speaks: the bank's card page
-speaks the payer's language."""
 
 
 def new_browser_token() -> str:
@@ -139,7 +139,7 @@ async def _start_payment(
     async with db_engine().transaction():
         # The bill (or document) row is the lock that serialises every start for it.
         await execute(f"SELECT id FROM {table} WHERE id = {{}} FOR UPDATE", draft.target_id)  # noqa: S608
-        target = await load_target(draft.kind, draft.target_id, settings, clock.day_of(now))
+        target = await load_target(draft.kind, draft.target_id, settings, now.date())
         if problem := state_problem(target):
             return None, {"": problem}
         current = await fetch_one(
@@ -224,6 +224,6 @@ def gateway_form(payment: PaymentView, settings: Settings) -> dict[str, str]:
         url_ok=f"{base}/payments/{payment.order_id}",
         url_ko=f"{base}/payments/{payment.order_id}",
         description=payment.description,
-        language=GATEWAY_LANGUAGES.get(i18n.current(), GATEWAY_LANGUAGES["en"]),
+        language=GATEWAY_LANGUAGES.get(payment.language, GATEWAY_LANGUAGES["en"]),
     )
     return request.to_form(settings.gateway.secret)

@@ -114,7 +114,7 @@ async def test_sign_out_ends_the_session(client: Any, app: Litestar, demo: None)
     token = await signed_in_token(client)
     response = await submit(client, "/sign-out")
     assert response.status_code == 303
-    assert response.headers["location"] == "/signed-out"
+    assert response.headers["location"] == "/signed-out?language=en"
     assert await Session.count() == 0
     await assert_asked_to_sign_in(client)
     # The old cookie, kept by someone, no longer works.

@@ -15,7 +15,7 @@ from portal import clock
 from portal.db.tables import Bill, OutboxEmail, PaymentDocument, PaymentDocumentBill, PaymentNotification
 from portal.payments import redsys
 from portal.settings import SANDBOX_GATEWAY_SECRET
-from tests.conftest import backend_waiting_on_a_lock, submit, wait_until
+from tests.conftest import backend_waiting_on_a_lock, wait_until
 from tests.integration.payments.helpers import (
     MARIA_CENTS,
     bill_status,
@@ -57,16 +57,6 @@ async def test_the_gateway_gets_a_signed_request_for_the_server_side_amount(clie
     assert 'action="http://127.0.0.1:8001/sis/realizarPago"' in page.text
     assert "Go to the bank to pay" in page.text
     assert "form-action 'self' http://127.0.0.1:8001" in page.headers["content-security-policy"]
-
-
-async def test_the_bank_speaks_the_payers_language(client: Any, demo: None) -> None:
-    """Redsys shows its card page in DS_MERCHANT_CONSUMERLANGUAGE: 001 Spanish, 002 English."""
-    order = await _order(client)
-    english = redsys.parse_request(SANDBOX_GATEWAY_SECRET, await gateway_fields(client, order))
-    assert english["DS_MERCHANT_CONSUMERLANGUAGE"] == "002"
-    await submit(client, "/language", {"language": "es", "return_to": "/"})
-    spanish = redsys.parse_request(SANDBOX_GATEWAY_SECRET, await gateway_fields(client, order))
-    assert spanish["DS_MERCHANT_CONSUMERLANGUAGE"] == "001"
 
 
 async def test_authorised_marks_the_bill_paid_once_and_stores_one_email(client: Any, demo: None) -> None:

@@ -12,10 +12,18 @@ from pypdf import PdfReader
 
 from portal.db.tables import PaymentDocument, User
 from portal.infra.storage import Storage
+from portal.payments.redsys import decode_parameters
 from tests.conftest import all_mail_sent, pdf_ready, submit, wait_until
 from tests.integration.bills.test_bill_files import ana_bill
 from tests.integration.payment_documents.test_document_journey import ANA_ACCOUNT, create, pending_bills
-from tests.integration.payments.helpers import MARIA_CENTS, check_page, notification, notify, start_payment
+from tests.integration.payments.helpers import (
+    MARIA_CENTS,
+    check_page,
+    gateway_fields,
+    notification,
+    notify,
+    start_payment,
+)
 from tests.steps import ADMIN, sign_in
 
 LANG = re.compile(r'<html lang="([a-z]+)">')
@@ -183,6 +191,16 @@ async def test_the_card_receipt_in_spanish(client: Any, demo: None, worker: Any,
         assert spanish in text
     assert "PAYMENT RECEIPT" not in text and "Amount paid" not in text
     assert await Storage(settings.storage).read(f"receipts/es/{order}.pdf") == pdf.content
+
+
+async def test_the_bank_is_asked_to_speak_the_payers_language(client: Any, demo: None) -> None:
+    """DS_MERCHANT_CONSUMERLANGUAGE is Redsys' number of the payer's language (it was always English's)."""
+    for language, code in (("es", "001"), ("en", "002")):
+        client.cookies.clear()  # another payer's browser: a new order
+        await switch(client, language, "/pay/code")
+        order = await start_payment(client, await check_page(client))
+        parameters = decode_parameters((await gateway_fields(client, order))["Ds_MerchantParameters"])
+        assert parameters["DS_MERCHANT_CONSUMERLANGUAGE"] == code
 
 
 async def test_spanish_counts_agree_with_their_number(client: Any, demo: None) -> None:

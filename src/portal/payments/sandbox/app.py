@@ -8,6 +8,7 @@ must run as one process.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -23,8 +24,10 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
 
-from portal import clock
+from portal import clock, i18n
+from portal.i18n import gettext_noop
 from portal.payments.sandbox.bank import SandboxBank
 from portal.payments.sandbox.controllers import SandboxBankController
 from portal.payments.sandbox.notifier import RETRY_DELAYS, Notifier
@@ -39,18 +42,37 @@ log = structlog.get_logger("portal.sandbox")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 START_PATH = "/sis/realizarPago"
 
+OPERATION_PATH = re.compile(r"/sis/pay/([^/]+)")
+
 TITLES = {
-    400: "Something was wrong with that request",
-    403: "You cannot do that",
-    404: "Payment not found",
-    405: "You cannot do that here",
-    413: "That was too large",
-    500: "Sorry, there is a problem with the sandbox bank",
+    400: gettext_noop("Something was wrong with that request"),
+    403: gettext_noop("You cannot do that"),
+    404: gettext_noop("Payment not found"),
+    405: gettext_noop("You cannot do that here"),
+    413: gettext_noop("That was too large"),
+    500: gettext_noop("Sorry, there is a problem with the sandbox bank"),
 }
 MESSAGES = {
-    403: "This form had expired or was sent from elsewhere. Go back, reload the page and try again.",
-    404: "This payment does not exist or has expired. Go back to the merchant's site and start again.",
+    403: gettext_noop(
+        "This form had expired or was sent from elsewhere. Go back, reload the page and try again."
+    ),
+    404: gettext_noop(
+        "This payment does not exist or has expired. Go back to the merchant's site and start again."
+    ),
 }
+
+
+class LanguageMiddleware:
+    """Every request in English, the bank's language, until its handler (or error page) finds the
+    operation, or the merchant's request, that asks for another (DS_MERCHANT_CONSUMERLANGUAGE): the portal's
+    DEFAULT_LANGUAGE is not the bank's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with i18n.speaking(i18n.SOURCE_LANGUAGE):
+            await self.app(scope, receive, send)
 
 
 def serves_gateway(settings: Settings) -> bool:
@@ -98,10 +120,20 @@ def security_headers(secure: bool) -> dict[str, str]:
     return headers
 
 
-def _error_page(status: int) -> Template:
+def _error_page(request: Request[Any, Any, Any], status: int) -> Template:
+    # On an operation's pages (an expired form, say), in the payer's language.
+    match = OPERATION_PATH.match(request.url.path)
+    operation = request.app.state.bank.get(match[1]) if match else None
+    if operation is not None:
+        i18n.choose(operation.request.language)
+    message = MESSAGES.get(status)
     return Template(
         template_name="sandbox/error.html",
-        context={"status": status, "title": TITLES.get(status, TITLES[400]), "message": MESSAGES.get(status)},
+        context={
+            "status": status,
+            "title": i18n.gettext(TITLES.get(status, TITLES[400])),
+            "message": i18n.gettext(message) if message else None,
+        },
         status_code=status,
     )
 
@@ -110,12 +142,12 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
         log.warning("security.csrf_rejected", path=request.url.path)
     status = exc.status_code if exc.status_code in TITLES else 400
-    return _error_page(status)
+    return _error_page(request, status)
 
 
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled_error", path=request.url.path)
-    return _error_page(500)
+    return _error_page(request, 500)
 
 
 @get("/healthz", name="sandbox_health", media_type="text/plain")
@@ -175,6 +207,6 @@ def create_sandbox_app(
     )
     app.state.bank = bank
     app.asgi_handler = RequestLogMiddleware(
-        SecurityHeadersMiddleware(app.asgi_handler, security_headers(secure))
+        SecurityHeadersMiddleware(LanguageMiddleware(app.asgi_handler), security_headers(secure))
     )
     return app

@@ -13,6 +13,8 @@ from datetime import date
 import structlog
 
 from portal import clock
+from portal.i18n import gettext as _
+from portal.i18n import ngettext
 from portal.payments.sandbox.cards import Card, CardForm, Errors, check_card
 from portal.payments.sandbox.notifier import MADRID, Notifier, authorisation_code
 from portal.payments.sandbox.operations import (
@@ -86,17 +88,21 @@ class SandboxBank:
             return Step({})
         typed = "".join(code.split())
         if not typed:
-            return Step({"code": "Enter the confirmation code"})
+            return Step({"code": _("Enter the confirmation code")})
         if not (typed.isascii() and typed.isdigit() and len(typed) == 6):
-            return Step({"code": "The confirmation code must be 6 digits"})
+            return Step({"code": _("The confirmation code must be 6 digits")})
         if typed != CHALLENGE_CODE:
             operation.challenge_attempts_left -= 1
             left = operation.challenge_attempts_left
             if left <= 0:
                 await self._finish(operation, AUTHENTICATION_FAILED)
                 return Step({})
-            attempts = "1 attempt" if left == 1 else f"{left} attempts"
-            return Step({"code": f"The confirmation code is not correct. You have {attempts} left"})
+            message = ngettext(
+                "The confirmation code is not correct. You have %(num)d attempt left",
+                "The confirmation code is not correct. You have %(num)d attempts left",
+                left,
+            )
+            return Step({"code": message % {"num": left}})
         operation.secure_payment = True
         await self._finish(operation, AUTHORISED if operation.authorise_after_challenge else DECLINED)
         return Step({})

@@ -13,6 +13,7 @@ from typing import Any
 
 from stdnum import luhn
 
+from portal.i18n import gettext as _
 from portal.web.forms import Errors, field
 
 _SEPARATORS = re.compile(r"[\s-]+")
@@ -85,33 +86,33 @@ def _brand(digits: str) -> str:
 def _number_problem(typed: str) -> tuple[str, str | None]:
     digits = _SEPARATORS.sub("", typed)
     if not typed:
-        return "", "Enter the card number"
+        return "", _("Enter the card number")
     if not (digits.isascii() and digits.isdigit()):
-        return "", "The card number must contain only digits, spaces and hyphens"
+        return "", _("The card number must contain only digits, spaces and hyphens")
     if not 13 <= len(digits) <= 19:
-        return "", "The card number must be between 13 and 19 digits"
+        return "", _("The card number must be between 13 and 19 digits")
     if not luhn.is_valid(digits):
-        return "", "Check the card number: it is not a valid card number"
+        return "", _("Check the card number: it is not a valid card number")
     return digits, None
 
 
 def _expiry_problem(typed: str, today: date) -> str | None:
     if not typed:
-        return "Enter the expiry date of the card"
+        return _("Enter the expiry date of the card")
     match = _EXPIRY.fullmatch(typed)
     if not match:
-        return "Enter the expiry date as it is shown on the card, like 08/29"
+        return _("Enter the expiry date as it is shown on the card, like 08/29")
     month = int(match["month"] or match["m"])
     year = int(match["year"] or match["y"])
     if year < 100:
         year += 2000
     if not 1 <= month <= 12:
-        return "The expiry month must be a number from 01 to 12"
+        return _("The expiry month must be a number from 01 to 12")
     # A card is valid until the last day of its expiry month.
     if (year, month) < (today.year, today.month):
-        return "This card has expired: check the expiry date or use another card"
+        return _("This card has expired: check the expiry date or use another card")
     if year > today.year + 20:
-        return "Check the expiry date: it is too far in the future"
+        return _("Check the expiry date: it is too far in the future")
     return None
 
 
@@ -124,13 +125,14 @@ def check_card(form: CardForm, today: date) -> tuple[Card | None, Errors]:
     if problem := _expiry_problem(form.expiry, today):
         errors["expiry"] = problem
     if not form.cvv:
-        errors["cvv"] = "Enter the security code"
+        errors["cvv"] = _("Enter the security code")
     elif not _CVV.fullmatch(form.cvv):
-        errors["cvv"] = "The security code must be the 3 digits on the back of the card"
+        errors["cvv"] = _("The security code must be the 3 digits on the back of the card")
     if not form.holder:
-        errors["holder"] = "Enter the name on the card"
+        errors["holder"] = _("Enter the name on the card")
     elif len(form.holder) > HOLDER_MAX:
-        errors["holder"] = f"The name on the card must be {HOLDER_MAX} characters or fewer"
+        too_long = _("The name on the card must be %(count)d characters or fewer")
+        errors["holder"] = too_long % {"count": HOLDER_MAX}
     if errors:
         return None, errors
     behaviour = TEST_CARDS.get(digits, OTHER_CARDS)

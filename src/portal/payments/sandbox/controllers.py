@@ -12,9 +12,10 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from portal import i18n
 from portal.payments.sandbox.bank import SandboxBank
 from portal.payments.sandbox.cards import CardForm, card_form
-from portal.payments.sandbox.operations import Operation, RequestRefused, State, order_of
+from portal.payments.sandbox.operations import Operation, RequestRefused, State, language_of, order_of
 from portal.web.forms import Form, field
 from portal.web.pages import page, see_other
 
@@ -35,6 +36,7 @@ def _operation(bank: SandboxBank, operation_id: str) -> Operation:
     operation = bank.get(operation_id)
     if operation is None:
         raise NotFoundException()
+    i18n.choose(operation.request.language)  # its pages and messages speak the payer's language
     return operation
 
 
@@ -47,6 +49,7 @@ class SandboxBankController(Controller):
         token can exist here: the signature is what proves the request)."""
         # A field sent twice arrives as a list: it counts as missing rather than one being picked.
         form = {name: data[name] for name in REQUEST_FIELDS if isinstance(data.get(name), str)}
+        i18n.choose(language_of(form))  # refused, too, in the language asked for
         try:
             operation = bank.start(form)
         except RequestRefused as refused:

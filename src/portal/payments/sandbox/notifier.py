@@ -19,7 +19,7 @@ import httpx
 import structlog
 
 from portal.payments.redsys import build_notification
-from portal.payments.sandbox.operations import Operation
+from portal.payments.sandbox.operations import ENGLISH, SPANISH, Operation
 
 log = structlog.get_logger("portal.sandbox")
 
@@ -49,7 +49,7 @@ def notification_parameters(operation: Operation, now: datetime) -> dict[str, st
         "Ds_Response": operation.response or "",
         "Ds_MerchantData": request.merchant_data,
         "Ds_TransactionType": request.transaction_type,
-        "Ds_ConsumerLanguage": "1",
+        "Ds_ConsumerLanguage": SPANISH if request.language == "es" else ENGLISH,
         "Ds_AuthorisationCode": operation.authorisation_code,
     }
     if operation.card_masked:

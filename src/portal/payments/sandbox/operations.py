@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from portal.i18n import gettext as _
 from portal.payments.redsys import RedsysError, RedsysSignatureError, decode_parameters, parse_request
 
 OPERATION_LIFETIME = 60 * 60  # seconds
@@ -31,6 +32,11 @@ AUTHORISED = "0000"
 DECLINED = "0190"  # denied by the issuer, no reason given
 AUTHENTICATION_FAILED = "0184"  # the payer failed 3-D Secure
 CANCELLED = "9915"  # the payer cancelled the payment
+
+# DS_MERCHANT_CONSUMERLANGUAGE: Redsys numbers its languages ("001" or "1" is Spanish, "002" English, …).
+# The sandbox speaks Spanish and English: English for any other, as for none.
+SPANISH = "1"
+ENGLISH = "2"
 
 
 class RequestRefused(Exception):
@@ -65,6 +71,7 @@ class PaymentOrder:
     description: str | None
     merchant_name: str | None
     parameters_b64: str  # as posted: a second post of the same form finds the same operation
+    language: str  # the payer's, for the bank's pages: "es" or "en"
 
 
 def _http_url(params: Mapping[str, str], name: str) -> str:
@@ -75,7 +82,7 @@ def _http_url(params: Mapping[str, str], name: str) -> str:
     except ValueError:  # e.g. "http://[::1"
         valid = False
     if not valid:
-        raise RequestRefused(f"The merchant sent no valid {name} address.")
+        raise RequestRefused(_("The merchant sent no valid %(name)s address.") % {"name": name})
     return value
 
 
@@ -84,23 +91,23 @@ def read_request(secret_b64: str, merchant_code: str, terminal: str, form: Mappi
     try:
         raw = parse_request(secret_b64, form)
     except RedsysSignatureError as exc:
-        raise RequestRefused("The payment request is not correctly signed.", "SIS0042") from exc
+        raise RequestRefused(_("The payment request is not correctly signed."), "SIS0042") from exc
     except RedsysError as exc:
-        raise RequestRefused("The payment request is incomplete or malformed.") from exc
+        raise RequestRefused(_("The payment request is incomplete or malformed.")) from exc
     params = {name.upper(): value for name, value in raw.items()}  # parse_request refused duplicates
     amount = params.get("DS_MERCHANT_AMOUNT", "")
     if not (amount.isascii() and amount.isdigit() and 0 < int(amount) < 10**12):
-        raise RequestRefused("The payment request has no valid amount.")
+        raise RequestRefused(_("The payment request has no valid amount."))
     if params.get("DS_MERCHANT_CURRENCY") != "978":
-        raise RequestRefused("The sandbox bank takes payments in euros (currency 978) only.")
+        raise RequestRefused(_("The sandbox bank takes payments in euros (currency 978) only."))
     if params.get("DS_MERCHANT_TRANSACTIONTYPE") != "0":
-        raise RequestRefused("The sandbox bank takes payments (transaction type 0) only.")
+        raise RequestRefused(_("The sandbox bank takes payments (transaction type 0) only."))
     # Terminals are numbers: "1" and "001" are the same one.
     given_terminal = params.get("DS_MERCHANT_TERMINAL", "")
     if params.get("DS_MERCHANT_MERCHANTCODE") != merchant_code or (
         given_terminal.lstrip("0") != terminal.lstrip("0") or not given_terminal.isascii()
     ):
-        raise RequestRefused("The sandbox bank does not know this merchant or terminal.")
+        raise RequestRefused(_("The sandbox bank does not know this merchant or terminal."))
     return PaymentOrder(
         order=params["DS_MERCHANT_ORDER"],
         amount_cents=int(amount),
@@ -115,16 +122,33 @@ def read_request(secret_b64: str, merchant_code: str, terminal: str, form: Mappi
         description=params.get("DS_MERCHANT_PRODUCTDESCRIPTION") or None,
         merchant_name=params.get("DS_MERCHANT_MERCHANTNAME") or None,
         parameters_b64=form["Ds_MerchantParameters"],
+        language=consumer_language(params),
     )
 
 
-def order_of(form: Mapping[str, str]) -> str | None:
-    """The order id of a (possibly bad) request, for the log; never raises."""
+def consumer_language(params: Mapping[str, str]) -> str:
+    """The language the merchant asks the bank's pages to speak (upper-cased parameter names)."""
+    code = params.get("DS_MERCHANT_CONSUMERLANGUAGE", "")
+    return "es" if code.isascii() and code.lstrip("0") == SPANISH else "en"
+
+
+def language_of(form: Mapping[str, str]) -> str:
+    """The language a (possibly bad) request asks for: it is refused in that language."""
+    return consumer_language(_unverified(form))
+
+
+def _unverified(form: Mapping[str, str]) -> dict[str, str]:
+    """The parameters of a (possibly bad) request, names upper-cased, unchecked; never raises."""
     try:
         params = decode_parameters(form.get("Ds_MerchantParameters", ""))
     except RedsysError:
-        return None
-    order = {k.upper(): v for k, v in params.items()}.get("DS_MERCHANT_ORDER")
+        return {}
+    return {name.upper(): value for name, value in params.items()}
+
+
+def order_of(form: Mapping[str, str]) -> str | None:
+    """The order id of a (possibly bad) request, for the log."""
+    order = _unverified(form).get("DS_MERCHANT_ORDER")
     return order[:12] if order else None
 
 
@@ -201,7 +225,7 @@ class OperationStore:
         earlier = self._operations.get(earlier_id) if earlier_id else None
         if earlier is not None:
             if earlier.authorised:
-                raise RequestRefused("This order number was already paid.", "SIS0051")
+                raise RequestRefused(_("This order number was already paid."), "SIS0051")
             if earlier.state is not State.DONE:
                 if earlier.request.parameters_b64 == request.parameters_b64:
                     return earlier

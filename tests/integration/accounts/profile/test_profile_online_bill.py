@@ -82,5 +82,5 @@ async def test_accounts_that_differ_preselect_nothing(client: Any, demo: None) -
     await signed_in(client, *ADMIN)
     form = await client.get("/account/online-bill")
     assert "all 5 accounts you can see" in form.text
-    assert "Now 1 of them have the online bill" in form.text
+    assert "Now 1 of them has the online bill" in form.text
     assert not is_checked(form.text, "online_bill") and not is_checked(form.text, "online_bill-2")

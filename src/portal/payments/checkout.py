@@ -139,7 +139,7 @@ async def _start_payment(
     async with db_engine().transaction():
         # The bill (or document) row is the lock that serialises every start for it.
         await execute(f"SELECT id FROM {table} WHERE id = {{}} FOR UPDATE", draft.target_id)  # noqa: S608
-        target = await load_target(draft.kind, draft.target_id, settings, now.date())
+        target = await load_target(draft.kind, draft.target_id, settings, clock.day_of(now))
         if problem := state_problem(target):
             return None, {"": problem}
         current = await fetch_one(

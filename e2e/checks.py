@@ -4,7 +4,8 @@
   server for the session; each test's pages are validated once, after the test body, and any error fails
   the test.
 - Reflow (WCAG 1.4.10): each page, shown again at 320 CSS pixels wide, scrolls no wider than the window,
-  and its tables stacked into cards write no column name over a value.
+  and its tables stacked into cards write no column name over a value; so does each page asked for with
+  GET in Spanish too (its words are longer), fetched as it is shown, with the test's cookies.
 
 A page is recorded when the browser receives a whole HTML document (a navigation, or a boosted htmx
 request, whose answer is a whole page) and whenever the test calls `axe(page)` (what the page shows then,
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, Route
+from playwright.sync_api import Browser, BrowserContext, Page, Response, Route
 
 from conftest import free_port
 
@@ -96,6 +97,9 @@ class PageChecks:
     validator: HtmlValidator
     pages: dict[str, str] = field(default_factory=dict)
     """html → the address it was shown at (one check per distinct page)."""
+    in_spanish: dict[str, str] = field(default_factory=dict)
+    """The pages got with GET, asked for again in Spanish: html → address (for the reflow pass)."""
+    _fetcher: BrowserContext | None = None
 
     def record(self, url: str, html: str) -> None:
         self.pages.setdefault(html, url)
@@ -117,6 +121,30 @@ class PageChecks:
         html = response.text()
         if html.lstrip()[:15].lower() == "<!doctype html>":
             self.record(response.url, html)
+            if request.method == "GET" and '<html lang="es">' not in html:
+                self._record_in_spanish(response.url, request.frame.page.context)
+
+    def _record_in_spanish(self, url: str, shown_in: BrowserContext) -> None:
+        """The page at `url` asked for again at once, in Spanish, with the test's cookies (so signed in as
+        the test is), from a context of its own: nothing the answer sets reaches the test."""
+        if self._fetcher is None:
+            self._fetcher = self.browser.new_context()
+        # The switcher's cookie, as `portal.web.language` names it (`__Host-` only over https).
+        language = "__Host-language" if url.startswith("https:") else "language"
+        self._fetcher.clear_cookies()
+        self._fetcher.add_cookies(
+            [cookie for cookie in shown_in.cookies() if cookie["name"] != language]
+            + [{"name": language, "value": "es", "url": url, "secure": url.startswith("https:")}]
+        )
+        answer = self._fetcher.request.get(url, headers={"Accept-Language": "es"}, max_redirects=0)
+        html = answer.text() if answer.ok else ""
+        if '<html lang="es">' in html:  # a user who chose English keeps it: nothing to add then
+            self.in_spanish.setdefault(html, url)
+        answer.dispose()
+
+    def close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.close()
 
     def problems(self) -> list[str]:
         found = []
@@ -131,17 +159,19 @@ class PageChecks:
         context = self.browser.new_context(viewport=NARROW, java_script_enabled=False)
         try:
             narrow = context.new_page()
-            for html, url in self.pages.items():
+            shown = [(html, url, url) for html, url in self.pages.items()]
+            shown += [(html, url, f"{url} in Spanish") for html, url in self.in_spanish.items()]
+            for html, url, name in shown:
                 narrow.route(url, _serving(html))
                 narrow.goto(url)
                 narrow.unroute(url)
                 width = narrow.evaluate("document.documentElement.scrollWidth")
                 if width > NARROW["width"]:
                     found.append(
-                        f"{url}: {width} px wide in a {NARROW['width']} px window (reflow, WCAG 1.4.10)"
+                        f"{name}: {width} px wide in a {NARROW['width']} px window (reflow, WCAG 1.4.10)"
                     )
                 found += [
-                    f"{url}: {cell} (reflow, WCAG 1.4.10)" for cell in narrow.evaluate(_LABELS_OVER_VALUES)
+                    f"{name}: {cell} (reflow, WCAG 1.4.10)" for cell in narrow.evaluate(_LABELS_OVER_VALUES)
                 ]
         finally:
             context.close()
@@ -184,14 +214,16 @@ def html_validator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HtmlVal
 
 
 @pytest.fixture(autouse=True)
-def page_checks(request: pytest.FixtureRequest) -> PageChecks | None:
+def page_checks(request: pytest.FixtureRequest) -> Iterator[PageChecks | None]:
     """Records every page of a browser test; `pytest_runtest_call` below checks them."""
     if "page" not in request.fixturenames:
-        return None
+        yield None
+        return
     page: Page = request.getfixturevalue("page")
     checks = PageChecks(request.getfixturevalue("browser"), request.getfixturevalue("html_validator"))
     page.on("response", checks.on_response)
-    return checks
+    yield checks
+    checks.close()
 
 
 @pytest.hookimpl(wrapper=True)

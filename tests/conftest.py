@@ -160,12 +160,37 @@ async def running(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     task = asyncio.create_task(lifespan())
     await started.wait()
     try:
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        async with browser(app) as http:
             yield http
     finally:
         stopping.set()
         await task
+
+
+class _CheckedPages(httpx.ASGITransport):  # noqa: TID251 (the one place that may use it)
+    """The app reached as by a browser, every HTML page it answers looked at on the way: an error summary
+    whose link leads nowhere fails the test that met it, whichever page and test that is."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        from tests.steps import error_links_nowhere  # here: tests.steps imports this module
+
+        response = await super().handle_async_request(request)
+        if not response.headers.get("content-type", "").startswith("text/html"):
+            return response
+        await response.aread()
+        dead = error_links_nowhere(response.text)
+        assert not dead, f"{request.method} {request.url.path}: the error summary links to no #{dead}"
+        # Read once here, the page goes on to the client as it came.
+        return httpx.Response(response.status_code, headers=response.headers, content=response.content)
+
+
+def browser(app: Litestar, ip: str = "203.0.113.10") -> httpx.AsyncClient:
+    """A browser at a client address, talking to an app whose lifespan runs (`running` starts it, with a
+    browser at 203.0.113.10; another address is another browser, e.g. for throttles). Every in-process
+    test reaches the app through one of these."""
+    return httpx.AsyncClient(
+        transport=_CheckedPages(app=app, client=(ip, 50000)), base_url="http://127.0.0.1:8000"
+    )
 
 
 @pytest.fixture

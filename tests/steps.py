@@ -46,4 +46,4 @@ def error_links_nowhere(page: str) -> list[str]:
     """The error summary's links (`#id`) to no element of the page: each should land on the field to fix."""
     match = _SUMMARY.search(page)
     targets = re.findall(r'href="#([^"]+)"', match.group(1)) if match else []
-    return [target for target in targets if f'id="{target}"' not in page]
+    return [target for target in targets if not re.search(rf'(?<![\w-])id="{re.escape(target)}"', page)]

@@ -7,15 +7,10 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
-from litestar import Litestar
-
 from portal.db.tables import AuditEvent, Session, User
-from tests.conftest import submit
+from tests.conftest import browser, submit
 from tests.integration.accounts.test_registration_flow import MARIA, activation_link
 from tests.steps import ADMIN, ANA, error_messages, submit_sign_in
 
@@ -30,7 +25,7 @@ __all__ = [
     "SESSION_COOKIE",
     "activation_link",
     "audit_events",
-    "client_from",
+    "browser",
     "complete_registration",
     "error_messages",
     "field_value",
@@ -67,17 +62,7 @@ OKSANA = {
 
 
 SESSION_COOKIE = "session"  # the test settings use http://, so no __Host- prefix
-OTHER_IP = "198.51.100.23"  # `running` (tests/conftest.py) always uses 203.0.113.10
-
-
-@asynccontextmanager
-async def client_from(app: Litestar, ip: str) -> AsyncIterator[httpx.AsyncClient]:
-    """Another browser, at another client address, talking to an app whose lifespan is already running
-    (the `client` fixture's). `running(app)` cannot do this: its client address is fixed, and a second
-    lifespan would close the database pool under the first client when it ends."""
-    transport = httpx.ASGITransport(app=app, client=(ip, 50001))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
-        yield http
+OTHER_IP = "198.51.100.23"  # another browser (`browser`): `running` (tests/conftest.py) uses 203.0.113.10
 
 
 def sha256(value: str) -> str:

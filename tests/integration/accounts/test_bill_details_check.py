@@ -16,7 +16,7 @@ from tests.integration.accounts.helpers import (
     OKSANA,
     OTHER_IP,
     audit_events,
-    client_from,
+    browser,
     error_messages,
     start_registration,
 )
@@ -133,7 +133,7 @@ async def test_five_failures_for_one_account_number_block_it(client: Any, app: L
     other_account = await check_bill(client, OKSANA)
     assert other_account.status_code == 303
     # …and the blocked account stays blocked from another address.
-    async with client_from(app, OTHER_IP) as elsewhere:
+    async with browser(app, OTHER_IP) as elsewhere:
         response = await check_bill(elsewhere, MARIA)
         assert response.status_code == 422
         assert error_messages(response.text) == [TOO_MANY]
@@ -164,7 +164,7 @@ async def test_twenty_failures_across_accounts_block_the_address(
     assert error_messages(refused.text) == [TOO_MANY]
 
     # Another client at another address is not blocked by this address's count.
-    async with client_from(app, OTHER_IP) as elsewhere:
+    async with browser(app, OTHER_IP) as elsewhere:
         response = await check_bill(elsewhere, MARIA)
         assert response.status_code == 303, error_messages(response.text)
         assert response.headers["location"] == "/register/user-details"

@@ -15,7 +15,7 @@ from tests.integration.accounts.helpers import (
     OTHER_IP,
     SESSION_COOKIE,
     audit_events,
-    client_from,
+    browser,
     error_messages,
     heading,
     link_token,
@@ -51,7 +51,7 @@ async def test_known_and_unknown_users_get_the_same_answer(
 async def test_the_link_sets_a_new_password_and_ends_other_sessions(
     client: Any, app: Litestar, demo: None, worker: Any, mailbox: Any
 ) -> None:
-    async with client_from(app, OTHER_IP) as other_device:
+    async with browser(app, OTHER_IP) as other_device:
         assert (await submit_sign_in(other_device, *ANA)).status_code == 303
         assert len(await session_rows("ana.demo")) == 1
 

@@ -14,7 +14,7 @@ from tests.integration.accounts.helpers import (
     HORNO,
     MARIA,
     OTHER_IP,
-    client_from,
+    browser,
     complete_registration,
     error_messages,
     field_value,
@@ -38,7 +38,7 @@ async def verified_draft(client: Any, kind: str = "private", bill: dict[str, str
 async def test_a_holder_registers_once(client: Any, app: Litestar, demo: None) -> None:
     await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
 
-    async with client_from(app, OTHER_IP) as second:
+    async with browser(app, OTHER_IP) as second:
         await start_registration(second, "private")
         response = await submit(second, "/register/bill-details", MARIA)
         assert response.status_code == 422
@@ -55,7 +55,7 @@ async def test_a_holder_registering_in_two_browsers_at_once_gets_one_user(
 ) -> None:
     """Both browsers pass the bill check before either registers; both press "Register and send the
     email" at the same moment: one user is made, the other browser is told the holder is registered."""
-    async with client_from(app, OTHER_IP) as second:
+    async with browser(app, OTHER_IP) as second:
         await register_until_check(client, "private", MARIA, "maria.one", "maria.one@example.com")
         await register_until_check(second, "private", MARIA, "maria.two", "maria.two@example.com")
         answers = await asyncio.gather(submit(client, "/register/check"), submit(second, "/register/check"))
@@ -96,21 +96,21 @@ async def test_a_taken_email_is_not_revealed_but_its_owner_is_told(
         ("new.maria@example.com", MARIA, "new"),
         ("ANA.Demo@Example.COM", HORNO, "taken"),
     ):
-        async with client_from(app, OTHER_IP if who == "new" else "198.51.100.77") as browser:
-            await verified_draft(browser, "private" if who == "new" else "company", bill)
+        async with browser(app, OTHER_IP if who == "new" else "198.51.100.77") as someone:
+            await verified_draft(someone, "private" if who == "new" else "company", bill)
             details = {"username": f"{who}.user", "email": email, "privacy": "true"}
-            response = await submit(browser, "/register/user-details", details)
+            response = await submit(someone, "/register/user-details", details)
             assert (response.status_code, response.headers["location"]) == (303, "/register/check")
-            response = await submit(browser, "/register/check")
+            response = await submit(someone, "/register/check")
             assert (response.status_code, response.headers["location"]) == (303, "/register/email-sent")
-            sent = await browser.get("/register/email-sent")
+            sent = await someone.get("/register/email-sent")
             assert email.lower() in sent.text
-            response = await submit(browser, "/register/resend")
+            response = await submit(someone, "/register/resend")
             assert (response.status_code, response.headers["location"]) == (
                 303,
                 "/register/email-sent?resent=true",
             )
-            pages[who] = _without_addresses((await browser.get(response.headers["location"])).text)
+            pages[who] = _without_addresses((await someone.get(response.headers["location"])).text)
     assert pages["new"] == pages["taken"]
 
     messages = await mailbox.wait_for(4)
@@ -198,7 +198,7 @@ async def test_the_holder_registered_refusal_is_in_spanish_on_the_spanish_pages(
     client: Any, app: Litestar, demo: None
 ) -> None:
     await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
-    async with client_from(app, OTHER_IP) as second:
+    async with browser(app, OTHER_IP) as second:
         await submit(second, "/language", {"language": "es", "return_to": "/"})
         await start_registration(second, "private")
         response = await submit(second, "/register/bill-details", MARIA)

@@ -11,7 +11,7 @@ from tests.conftest import all_mail_sent, csrf_token, submit
 from tests.integration.accounts.helpers import (
     HORNO,
     MARIA,
-    client_from,
+    browser,
     complete_registration,
     register_until_check,
     start_registration,
@@ -106,7 +106,7 @@ async def test_double_submit_of_the_check_creates_one_user_and_one_email(
 async def test_two_drafts_at_once_are_independent(
     client: Any, app: Litestar, demo: None, worker: Any, mailbox: Any
 ) -> None:
-    async with client_from(app, "203.0.113.10") as other_tab:
+    async with browser(app, "203.0.113.10") as other_tab:
         await start_registration(client, "private")
         await start_registration(other_tab, "company")
         assert (await submit(client, "/register/bill-details", MARIA)).status_code == 303

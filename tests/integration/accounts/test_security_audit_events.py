@@ -15,7 +15,7 @@ from tests.integration.accounts.helpers import (
     SESSION_COOKIE,
     activation_link,
     audit_events,
-    client_from,
+    browser,
     complete_registration,
     link_token,
     reset_link,
@@ -42,7 +42,7 @@ async def test_security_events_are_recorded_without_secrets(
     assert (await submit_sign_in(client, "somebody.else", "one more")).status_code == 422
 
     # Registration and activation.
-    async with client_from(app, OTHER_IP) as registering:
+    async with browser(app, OTHER_IP) as registering:
         await complete_registration(registering, "private", MARIA, "maria.garcia", "maria@example.com")
         secrets.append(registering.cookies["registration"])
         secrets.append(await csrf_token(registering))
@@ -64,7 +64,7 @@ async def test_security_events_are_recorded_without_secrets(
     secrets.append(client.cookies[SESSION_COOKIE])
 
     # An administrator adds an account.
-    async with client_from(app, OTHER_IP) as admin:
+    async with browser(app, OTHER_IP) as admin:
         await submit_sign_in(admin, *ADMIN)
         assert (await submit(admin, "/account/accounts/add", INMOBILIARIA)).status_code == 303
         secrets.append(admin.cookies[SESSION_COOKIE])

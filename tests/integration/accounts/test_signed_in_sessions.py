@@ -15,7 +15,7 @@ from tests.integration.accounts.helpers import (
     OTHER_IP,
     SESSION_COOKIE,
     audit_events,
-    client_from,
+    browser,
     session_rows,
     sha256,
     submit_sign_in,
@@ -118,7 +118,7 @@ async def test_sign_out_ends_the_session(client: Any, app: Litestar, demo: None)
     assert await Session.count() == 0
     await assert_asked_to_sign_in(client)
     # The old cookie, kept by someone, no longer works.
-    async with client_from(app, OTHER_IP) as other:
+    async with browser(app, OTHER_IP) as other:
         plant_session_cookie(other, token)
         await assert_asked_to_sign_in(other)
     assert len(await audit_events("sign_out")) == 1

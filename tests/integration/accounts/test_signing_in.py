@@ -18,7 +18,7 @@ from tests.integration.accounts.helpers import (
     OTHER_IP,
     SESSION_COOKIE,
     audit_events,
-    client_from,
+    browser,
     complete_registration,
     error_messages,
     field_value,
@@ -67,7 +67,7 @@ async def test_five_failures_block_the_account_even_with_the_right_password(
     assert error_messages(refused.text) == [SIGN_IN_THROTTLED]
     assert SESSION_COOKIE not in client.cookies
     # Blocked from another address too: the limit is the account's.
-    async with client_from(app, OTHER_IP) as elsewhere:
+    async with browser(app, OTHER_IP) as elsewhere:
         response = await submit_sign_in(elsewhere, *ANA)
         assert error_messages(response.text) == [SIGN_IN_THROTTLED]
     # Another account signs in from the same address.
@@ -93,7 +93,7 @@ async def test_thirty_failures_block_the_address(client: Any, app: Litestar, dem
     for user in (ANA, ADMIN):
         refused = await submit_sign_in(client, *user)
         assert error_messages(refused.text) == [SIGN_IN_THROTTLED], user
-    async with client_from(app, OTHER_IP) as elsewhere:
+    async with browser(app, OTHER_IP) as elsewhere:
         response = await submit_sign_in(elsewhere, *ANA)
         assert response.status_code == 303
 
@@ -129,11 +129,11 @@ async def test_a_user_not_yet_activated_cannot_sign_in(client: Any, app: Litesta
     await User.update({User.password_hash: await hash_password("river copper lantern 42")}).where(
         User.username == "maria.garcia"
     )
-    async with client_from(app, OTHER_IP) as browser:
-        response = await submit_sign_in(browser, "maria.garcia", "river copper lantern 42")
+    async with browser(app, OTHER_IP) as elsewhere:
+        response = await submit_sign_in(elsewhere, "maria.garcia", "river copper lantern 42")
         assert response.status_code == 422
         assert error_messages(response.text) == [SIGN_IN_FAILED]
-        assert SESSION_COOKIE not in browser.cookies
+        assert SESSION_COOKIE not in elsewhere.cookies
 
 
 async def test_next_is_followed_only_within_the_site(client: Any, demo: None) -> None:

@@ -174,11 +174,11 @@ async def test_at_most_max_requests_in_progress(limited: Any, demo: None) -> Non
 
 
 async def test_other_users_requests_are_not_found(client: Any, app: Any, demo: None) -> None:
-    from tests.integration.accounts.helpers import client_from
+    from tests.integration.accounts.helpers import browser
 
     await sign_in(client)
     request_id = await request_until_check(client)
-    async with client_from(app, "198.51.100.7") as other:
+    async with browser(app, "198.51.100.7") as other:
         await sign_in(other, ADMIN)
         for path in ("details", "bills", "check", "list.xlsx", "requested", "file"):
             assert (await other.get(f"/downloads/{request_id}/{path}")).status_code == 404, path

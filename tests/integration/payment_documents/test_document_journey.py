@@ -332,14 +332,14 @@ async def test_direct_debit_bills_are_left_out_with_an_explanation(client: Any, 
 
 
 async def test_nobody_else_sees_or_uses_a_document_or_its_draft(client: Any, demo: None, app: Any) -> None:
-    from tests.integration.accounts.helpers import client_from
+    from tests.integration.accounts.helpers import browser
 
     await sign_in(client)
     first, second = await pending_bills(ANA_ACCOUNT)
     draft_path = (await create(client, [first["id"]])).headers["location"]
     document_path = (await create(client, [second["id"]], confirmed="yes")).headers["location"].split("?")[0]
 
-    async with client_from(app, "198.51.100.7") as other:
+    async with browser(app, "198.51.100.7") as other:
         await sign_in(other, ADMIN)
         for path in (document_path, f"{document_path}/pdf", f"{document_path}/pdf/status", draft_path):
             assert (await other.get(path)).status_code == 404, path
@@ -355,7 +355,7 @@ async def test_nobody_else_sees_or_uses_a_document_or_its_draft(client: Any, dem
         assert ANA_ACCOUNT not in response.text
         assert ANA_ACCOUNT not in (await other.get("/payment-documents/")).text
 
-    async with client_from(app, "198.51.100.8") as anonymous:
+    async with browser(app, "198.51.100.8") as anonymous:
         for path in ("/payment-documents/", document_path, draft_path):
             response = await anonymous.get(path)
             assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")

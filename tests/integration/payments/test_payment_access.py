@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from portal import clock
 from portal.db.tables import Bill, Session
 from portal.db.tables.users import UserKind
-from tests.conftest import submit
+from tests.conftest import browser, submit
 from tests.factories import customer
 from tests.integration.payments.helpers import check_page, notification, notify, start_payment
 from tests.steps import sign_in
@@ -33,8 +31,7 @@ async def test_another_browser_cannot_see_an_anonymous_payment(client: Any, app:
     order = await start_payment(client, check)
     await notify(client, notification(order, bill.amount_cents))
     assert (await client.get(f"/payments/{order}")).status_code == 200
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50003))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as other:
+    async with browser(app, "203.0.113.10") as other:
         for path in [*_paths(order, check), "/payments/000100000099", "/pay/unknown/check"]:
             assert (await other.get(path)).status_code == 404, path
 
@@ -47,8 +44,7 @@ async def test_signed_in_users_see_payments_of_their_accounts_only(
     holder = await customer(settings)
     other = await customer(settings, identity="cif", user=UserKind.administrator)
     [bill] = holder.accounts[0].pending
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 50004))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as stranger:
+    async with browser(app, "198.51.100.20") as stranger:
         response = await submit(stranger, "/pay/barcode", {"barcode": bill.barcode})
         check = response.headers["location"]
         order = await start_payment(stranger, check)
@@ -70,8 +66,7 @@ async def test_only_the_payer_sees_who_paid_and_with_which_card(client: Any, app
     stranger's email, card and receipt PDF stay the stranger's."""
     holder = await customer(settings)
     [bill] = holder.accounts[0].pending
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 50004))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as stranger:
+    async with browser(app, "198.51.100.20") as stranger:
         response = await submit(stranger, "/pay/barcode", {"barcode": bill.barcode})
         order = await start_payment(stranger, response.headers["location"], email="stranger@example.com")
         await notify(client, notification(order, bill.amount_cents, card="454881******0004"))
@@ -91,14 +86,13 @@ async def test_only_the_payer_sees_who_paid_and_with_which_card(client: Any, app
 
 
 async def test_the_notification_needs_no_session_or_csrf_token_but_other_posts_do(
-    client: Any, settings: Any
+    client: Any, app: Any, settings: Any
 ) -> None:
     [bill] = (await customer(settings, user=None)).accounts[0].pending
     check = await check_page(client, bill.code_form)
     refused = await client.post(check, data={"email": "a@example.com"})
     assert refused.status_code == 403
-    fresh = httpx.AsyncClient(transport=client._transport, base_url="http://127.0.0.1:8000")
-    async with fresh:
+    async with browser(app) as fresh:
         response = await fresh.post("/payments/notification", data=notification("000100000001", 100))
     assert response.status_code == 200 and response.text == "OK"
 
@@ -135,8 +129,7 @@ async def test_the_same_user_paying_from_a_second_browser_gets_its_own_order(
     first = await start_payment(
         client, (await submit(client, "/pay/barcode", {"barcode": bill.barcode})).headers["location"]
     )
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.30", 50005))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as second_browser:
+    async with browser(app, "198.51.100.30") as second_browser:
         await sign_in(second_browser, holder.signs_in_as.login)
         check = (await submit(second_browser, "/pay/barcode", {"barcode": bill.barcode})).headers["location"]
         second = await start_payment(second_browser, check)
@@ -156,8 +149,7 @@ async def test_the_refund_page_says_your_payment_to_its_payer_only(
     about their payment, the holder's user about a payment (not theirs)."""
     holder = await customer(settings)
     [bill] = holder.accounts[0].pending
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 50004))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as stranger:
+    async with browser(app, "198.51.100.20") as stranger:
         response = await submit(stranger, "/pay/barcode", {"barcode": bill.barcode})
         order = await start_payment(stranger, response.headers["location"])
         await Bill.update({Bill.status: "paid", Bill.paid_channel: "bank_counter"}).where(

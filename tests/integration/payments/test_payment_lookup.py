@@ -14,7 +14,7 @@ import httpx
 from portal import clock
 from portal.banking.cuaderno57 import PaymentCode
 from portal.db.tables import Account, Bill, Payment, PaymentDocument, PaymentDocumentBill
-from tests.conftest import submit
+from tests.conftest import browser, submit
 from tests.integration.payments.helpers import (
     ANA_BARCODE,
     MARIA_CODE,
@@ -234,9 +234,8 @@ async def test_an_ipv6_subscriber_counts_as_one_address_whichever_it_takes_from_
     block after each failure does not escape the look-up's throttle; another block is another address."""
 
     async def pay_from(address: str, code: dict[str, str]) -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, client=(address, 50003))
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as browser:
-            return await submit(browser, "/pay/code", code)
+        async with browser(app, address) as payer:
+            return await submit(payer, "/pay/code", code)
 
     for n in range(20):
         await pay_from(
@@ -256,15 +255,13 @@ async def test_an_address_that_keeps_failing_is_stopped(client: Any, demo: None,
     blocked = await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})
     assert _errors(blocked) == {"barcode": TOO_MANY}
     # Another address is not affected.
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 50002))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as other:
+    async with browser(app, "198.51.100.9") as other:
         assert (await submit(other, "/pay/code", MARIA_CODE)).status_code == 303
 
 
 async def test_a_reference_guessed_from_many_addresses_is_stopped(client: Any, demo: None, app: Any) -> None:
     for n in range(10):
-        transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{n + 1}", 50002))
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as guesser:
+        async with browser(app, f"198.51.100.{n + 1}") as guesser:
             await _pay_code(guesser, **_consistent(cents=1000 + n))
     assert _errors(await _pay_code(client)) == {"cpr": TOO_MANY}  # Maria's reference waits
     assert (await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})).status_code == 303
@@ -276,8 +273,7 @@ async def test_a_reference_stopped_by_guesses_stays_open_to_its_own_holder(
     """Guesses at Ana's bill from many addresses stop its look-ups (anyone could cause that), but not for
     Ana signed in: she is not guessing, her bill is in her account ("Online payment" from her bill)."""
     for n in range(10):
-        transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{n + 1}", 50002))
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as guesser:
+        async with browser(app, f"198.51.100.{n + 1}") as guesser:
             await _pay_code(guesser, **_consistent("00000001025", "000413", cents=1000 + n))
     assert _errors(await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})) == {"barcode": TOO_MANY}
     await sign_in(client, ADMIN)  # signed in, but not Ana's account: still stopped

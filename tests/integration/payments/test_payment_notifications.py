@@ -15,7 +15,7 @@ from portal import clock
 from portal.db.tables import Bill, OutboxEmail, PaymentDocument, PaymentDocumentBill, PaymentNotification
 from portal.payments import redsys
 from portal.settings import SANDBOX_GATEWAY_SECRET
-from tests.conftest import backend_waiting_on_a_lock, wait_until
+from tests.conftest import backend_waiting_on_a_lock, browser, wait_until
 from tests.integration.payments.helpers import (
     MARIA_CENTS,
     bill_status,
@@ -170,11 +170,8 @@ async def test_a_late_authorisation_of_an_abandoned_order_still_pays_and_a_secon
     client: Any, demo: None, app: Any
 ) -> None:
     """Another browser starts paying the same bill: the first order is abandoned, not forgotten."""
-    import httpx
-
     first = await _order(client)
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50001))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as other:
+    async with browser(app, "198.51.100.7") as other:
         second = await start_payment(other, await check_page(other))
     assert second != first
     assert (await payment_row(first))["state"] == "abandoned"
@@ -204,11 +201,8 @@ async def test_a_replaced_order_and_its_refunded_successor_say_what_happened_on_
 ) -> None:
     """The first browser's order is replaced by another browser's (nothing was declined); the bank takes
     both, so the second is refunded because another card payment, not a bank counter, paid the bill."""
-    import httpx
-
     first = await _order(client)
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50001))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as other:
+    async with browser(app, "198.51.100.7") as other:
         second = await start_payment(other, await check_page(other))
         replaced = (await client.get(f"/payments/{first}")).text
         assert "This payment was replaced by a newer one" in replaced

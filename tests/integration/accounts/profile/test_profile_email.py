@@ -20,7 +20,7 @@ from tests.integration.accounts.helpers import (
     ANA,
     OTHER_IP,
     audit_events,
-    client_from,
+    browser,
     error_messages,
     field_value,
     heading,
@@ -105,9 +105,9 @@ async def test_using_the_link_changes_the_address_once(client: Any, app: Litesta
     assert len(await audit_events("email_change.completed")) == 1
 
     # The new address signs in; the old one no longer does.
-    async with client_from(app, OTHER_IP) as other:
+    async with browser(app, OTHER_IP) as other:
         assert (await submit_sign_in(other, NEW, ANA[1])).status_code == 303
-    async with client_from(app, OTHER_IP) as other:
+    async with browser(app, OTHER_IP) as other:
         assert (await submit_sign_in(other, ANA_EMAIL, ANA[1])).status_code == 422
 
 
@@ -117,7 +117,7 @@ async def test_the_link_asks_to_sign_in_first_and_comes_back(client: Any, app: L
     [confirm] = await emails("email_change_confirm")
     link = confirm_link(confirm["body_text"])
 
-    async with client_from(app, OTHER_IP) as phone:
+    async with browser(app, OTHER_IP) as phone:
         response = await phone.get(link, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"].startswith(
@@ -141,7 +141,7 @@ async def test_a_link_of_another_user_is_not_valid(client: Any, app: Litestar, d
     link = confirm_link(confirm["body_text"])
     token = link.split("token=", 1)[1]
 
-    async with client_from(app, OTHER_IP) as admin:
+    async with browser(app, OTHER_IP) as admin:
         await signed_in(admin, *ADMIN)
         assert heading((await admin.get(link)).text) == "This link is not valid"
         refused = await submit(admin, "/account/email/confirm", {"token": token})

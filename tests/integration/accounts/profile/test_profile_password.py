@@ -15,7 +15,7 @@ from tests.integration.accounts.helpers import (
     OTHER_IP,
     SESSION_COOKIE,
     audit_events,
-    client_from,
+    browser,
     error_messages,
     field_value,
     heading,
@@ -43,7 +43,7 @@ async def test_other_sessions_end_and_this_one_gets_a_new_id(client: Any, app: L
     assert heading(form.text) == "Change your password"
     assert 'autocomplete="current-password"' in form.text and 'autocomplete="new-password"' in form.text
 
-    async with client_from(app, OTHER_IP) as other_device:
+    async with browser(app, OTHER_IP) as other_device:
         await signed_in(other_device, *ANA)
         assert len(await session_rows("ana.demo")) == 2
 
@@ -80,7 +80,7 @@ async def test_other_sessions_end_and_this_one_gets_a_new_id(client: Any, app: L
 async def test_a_replayed_old_session_cookie_is_ignored(client: Any, app: Litestar, demo: None) -> None:
     old_cookie = await signed_in(client, *ANA)
     assert (await change(client, ANA[1], NEW_PASSWORD)).status_code == 303
-    async with client_from(app, OTHER_IP) as thief:
+    async with browser(app, OTHER_IP) as thief:
         thief.cookies.set(SESSION_COOKIE, old_cookie)
         response = await thief.get("/account/password", follow_redirects=False)
         assert response.status_code == 303
@@ -151,7 +151,7 @@ async def test_wrong_current_passwords_are_throttled_per_user(client: Any, app: 
     assert blocked.status_code == 422
     assert error_messages(blocked.text) == [TOO_MANY_WRONG]
     # Per user, not per browser: another session of the same user is blocked too.
-    async with client_from(app, OTHER_IP) as other_device:
+    async with browser(app, OTHER_IP) as other_device:
         await signed_in(other_device, *ANA)
         again = await change(other_device, ANA[1], NEW_PASSWORD)
         assert error_messages(again.text) == [TOO_MANY_WRONG]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -65,6 +66,23 @@ async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:
     if await load_demo_if_empty(settings):
         print("Loaded the demo data into the empty database.", flush=True)
     return await describe_demo(settings)
+
+
+async def _migrated(settings: Settings) -> None:
+    """The one-off commands' database, migrated. In production migrations run once, from one place
+    (`portal db migrate` before the new code, docs/deploy.md), never from a cron job's import that
+    happens to run a newer release first: there a database behind this release stops the command."""
+    from portal.db.migrate import migrate, pending
+
+    missing = await pending()
+    if missing and settings.is_production:
+        raise ConfigurationError(
+            f"the database lacks {missing} of this release's migrations: run `portal db migrate` first"
+            " (docs/deploy.md, Upgrades)"
+        )
+    if missing:
+        with contextlib.redirect_stdout(sys.stderr):  # Piccolo's lines: the command's report stays alone
+            await migrate()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -238,7 +256,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from portal.demo.scale import load_scale_bills
 
     settings = _test_data_settings()
-    asyncio.run(_prepare(settings, load_demo=False))
+    asyncio.run(_migrated(settings))
     if args.bills:
         asyncio.run(load_scale_bills(settings, args.bills))
     else:
@@ -250,7 +268,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from portal.imports.command import import_file, print_history
 
     settings = _settings_with_database()
-    asyncio.run(_prepare(settings, load_demo=False))
+    asyncio.run(_migrated(settings))
     if args.history:
         print_history()
         return 0
@@ -266,7 +284,7 @@ def cmd_payments_refunds(args: argparse.Namespace) -> int:
     from portal.payments.refunds import refunds
 
     settings = _settings_with_database()
-    asyncio.run(_prepare(settings, load_demo=False))
+    asyncio.run(_migrated(settings))
     found = asyncio.run(refunds(include_refunded=args.all))
     for refund in found:
         print(refund.line())
@@ -278,7 +296,7 @@ def cmd_payments_refunded(args: argparse.Namespace) -> int:
     from portal.payments.refunds import mark_refunded
 
     settings = _settings_with_database()
-    asyncio.run(_prepare(settings, load_demo=False))
+    asyncio.run(_migrated(settings))
     if not asyncio.run(mark_refunded(args.order)):
         print(f"portal payments refunded: {args.order} is not a card payment to refund", file=sys.stderr)
         return 1

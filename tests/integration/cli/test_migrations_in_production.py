@@ -1,0 +1,76 @@
+"""Migrations run from one place: `portal db migrate` (docs/deploy.md, Upgrades). In production a one-off
+command (an import run by cron, a refund report) started from a release whose migrations the database has
+not had stops with one line instead of migrating it; in development it migrates, with Piccolo's lines
+kept off standard output, whose last line is the command's report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from tests.integration.demo.test_demo_not_in_production import PRODUCTION
+
+
+def _portal(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+async def unmigrated() -> AsyncIterator[str]:
+    """A new, empty database on the tests' server: what a release's first run meets, or an older one's."""
+    admin_url = os.environ["TEST_ADMIN_DATABASE_URL"]
+    name = f"portal_unmigrated_{os.getpid()}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _has_bills_table(url: str) -> bool:
+    connection = await asyncpg.connect(url)
+    try:
+        return bool(await connection.fetchval("SELECT to_regclass('bill') IS NOT NULL"))
+    finally:
+        await connection.close()
+
+
+async def test_a_production_import_does_not_migrate_the_database(unmigrated: str, tmp_path: Path) -> None:
+    export = tmp_path / "export.jsonl"
+    export.write_text("")
+    refused = _portal("import", str(export), **PRODUCTION, DATABASE_URL=unmigrated)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    last = refused.stderr.strip().splitlines()[-1]  # after the log's JSON lines
+    assert last.startswith("portal: the database lacks ") and "run `portal db migrate` first" in last, last
+    assert not await _has_bills_table(unmigrated)
+
+    migrated = _portal("db", "migrate", **PRODUCTION, DATABASE_URL=unmigrated)
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    report = _portal("payments", "refunds", **PRODUCTION, DATABASE_URL=unmigrated)
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert report.stdout == "0 card payments to refund\n"
+
+
+async def test_in_development_a_command_migrates_and_keeps_its_report_alone_on_standard_output(
+    unmigrated: str,
+) -> None:
+    report = _portal("payments", "refunds", DATABASE_URL=unmigrated)
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert report.stdout == "0 card payments to refund\n"
+    assert await _has_bills_table(unmigrated)

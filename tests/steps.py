@@ -33,6 +33,16 @@ async def sign_in(client: Any, who: tuple[str, str] = ANA) -> None:
     assert response.status_code == 303, response.text
 
 
+_LANG = re.compile(r'<html lang="([a-z]+)">')
+
+
+def page_language(page: str) -> str:
+    """The language a page says it is in (its `<html lang>`)."""
+    match = _LANG.search(page)
+    assert match is not None, page[:200]
+    return match.group(1)
+
+
 def error_messages(page: str) -> list[str]:
     """The messages of a page's error summary, as text (empty when the page shows no problem)."""
     match = _SUMMARY.search(page)

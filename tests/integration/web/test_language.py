@@ -4,7 +4,6 @@ language, and a bill's PDF is printed once per language it is asked in; the bill
 card receipt print in Spanish too."""
 
 import io
-import re
 from email.header import decode_header, make_header
 from typing import Any
 
@@ -24,15 +23,11 @@ from tests.integration.payments.helpers import (
     notify,
     start_payment,
 )
-from tests.steps import ADMIN, sign_in
-
-LANG = re.compile(r'<html lang="([a-z]+)">')
+from tests.steps import ADMIN, page_language, sign_in
 
 
 def language_of(page: Any) -> str:
-    match = LANG.search(page.text)
-    assert match is not None, page.text[:200]
-    return match.group(1)
+    return page_language(page.text)
 
 
 async def switch(client: Any, language: str, next_path: str = "/") -> Any:

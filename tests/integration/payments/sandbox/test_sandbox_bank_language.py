@@ -4,7 +4,6 @@ its messages, its error pages and the language it reports back in the notificati
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -18,14 +17,7 @@ from tests.integration.payments.sandbox.sandbox_support import (  # noqa: F401 (
     notification,
     sandbox_fixture,
 )
-
-LANG = re.compile(r'<html lang="([a-z]+)">')
-
-
-def lang(html: str) -> str:
-    match = LANG.search(html)
-    assert match is not None
-    return match.group(1)
+from tests.steps import page_language
 
 
 @pytest.fixture
@@ -41,7 +33,7 @@ def portal_speaks_spanish_by_default() -> Iterator[None]:
 async def test_spanish_when_asked_for(sandbox: BankClient, merchant: Merchant, code: str) -> None:
     path = await sandbox.open(merchant.request(language=code))
     card = (await sandbox.http.get(path)).text
-    assert lang(card) == "es"
+    assert page_language(card) == "es"
     assert "<title>Pago con tarjeta – Banco de pruebas (sin dinero real)</title>" in card
     for spanish in ("Número de la tarjeta", "Fecha de caducidad", "Código de seguridad (CVV)", "Aceptar"):
         assert spanish in card
@@ -64,7 +56,7 @@ async def test_spanish_when_asked_for(sandbox: BankClient, merchant: Merchant, c
     assert (await sandbox.post(f"{path}/challenge", {"code": "123456"})).status_code == 303
 
     result = (await sandbox.http.get(f"{path}/result")).text
-    assert lang(result) == "es"
+    assert page_language(result) == "es"
     assert "Pago autorizado" in result and "Volver al comercio</a>" in result
     [form] = merchant.notifications
     assert notification(form).raw["Ds_ConsumerLanguage"] == "1"
@@ -76,7 +68,7 @@ async def test_english_otherwise(
 ) -> None:
     path = await sandbox.open(merchant.request(language=code))
     card = (await sandbox.http.get(path)).text
-    assert lang(card) == "en"
+    assert page_language(card) == "en"
     assert "<title>Pay by card – Sandbox bank (test, no real money)</title>" in card
     for english in ("Card number", "Expiry date", "Security code (CVV)", "Name on the card", "Accept"):
         assert english in card
@@ -93,7 +85,7 @@ async def test_refusals_and_error_pages_in_spanish(sandbox: BankClient, merchant
     request = merchant.request(language="001")
     refused = await sandbox.start(request, form_of(request, Ds_Signature="A" * 44))
     assert refused.status_code == 400
-    assert lang(refused.text) == "es"
+    assert page_language(refused.text) == "es"
     assert "No se puede iniciar el pago" in refused.text
     assert "La solicitud de pago no está firmada correctamente." in refused.text
     assert "Código de error SIS0042." in refused.text
@@ -102,6 +94,6 @@ async def test_refusals_and_error_pages_in_spanish(sandbox: BankClient, merchant
     sandbox.token = "not-the-token"
     expired = await sandbox.pay(path)
     assert expired.status_code == 403
-    assert lang(expired.text) == "es"
+    assert page_language(expired.text) == "es"
     assert "Este formulario había caducado o se envió desde otro sitio" in expired.text
     assert "No se ha cobrado nada." in expired.text

@@ -1,5 +1,6 @@
 """Real processes for the fault tests: a private Redis server that a test may stop and start again (never
-the shared one), and `portal` commands (worker, serve) run as their own processes with a log file each."""
+the shared one), and `portal` commands (worker, serve) run as their own processes with a log file each;
+one-off `portal` commands run to their end (`run_portal`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,28 @@ import redis
 from conftest import free_port
 from portal import clock
 from portal.settings import Settings, StorageSettings
+
+PRODUCTION = {
+    "PORTAL_ENV": "production",
+    "SECRET_KEY": "x" * 40,
+    "MAIL_URL": "smtps://user:pass@mail.example.com:465",
+    "BASE_URL": "https://portal.example.com",
+    "GATEWAY_URL": "https://sis.redsys.es/sis/realizarPago",
+    "GATEWAY_SECRET": "c2VjcmV0LWtleS1vZi10aGUtbWVyY2hhbnQ=",
+}
+"""Settings that production accepts, so that only the guard a test is about can refuse."""
+
+
+def run_portal(*args: str, without: Iterable[str] = (), **env: str) -> subprocess.CompletedProcess[str]:
+    """`portal ARGS` run to its end in this environment, less the variables `without`, plus `env`."""
+    environment = {name: value for name, value in os.environ.items() if name not in set(without)}
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", *args],
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 class PrivateRedis:

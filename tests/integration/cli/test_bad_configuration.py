@@ -4,28 +4,19 @@ that names the setting, exit status 2, no traceback, and never the password of a
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import free_port
+from tests.processes import run_portal
 
 PASSWORD = "pw-n0t-t0-be-printed"
 
 
 def _portal(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "QUEUE_URL"}
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_portal(*args, without=["QUEUE_URL"], **env)
 
 
 def _assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -6,8 +6,6 @@ kept off standard output, whose last line is the command's report."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -15,17 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from tests.integration.demo.test_demo_not_in_production import PRODUCTION
-
-
-def _portal(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.processes import PRODUCTION, run_portal
 
 
 @pytest.fixture
@@ -54,15 +42,15 @@ async def _has_bills_table(url: str) -> bool:
 async def test_a_production_import_does_not_migrate_the_database(unmigrated: str, tmp_path: Path) -> None:
     export = tmp_path / "export.jsonl"
     export.write_text("")
-    refused = _portal("import", str(export), **PRODUCTION, DATABASE_URL=unmigrated)
+    refused = run_portal("import", str(export), **PRODUCTION, DATABASE_URL=unmigrated)
     assert refused.returncode == 2, refused.stdout + refused.stderr
     last = refused.stderr.strip().splitlines()[-1]  # after the log's JSON lines
     assert last.startswith("portal: the database lacks ") and "run `portal db migrate` first" in last, last
     assert not await _has_bills_table(unmigrated)
 
-    migrated = _portal("db", "migrate", **PRODUCTION, DATABASE_URL=unmigrated)
+    migrated = run_portal("db", "migrate", **PRODUCTION, DATABASE_URL=unmigrated)
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    report = _portal("payments", "refunds", **PRODUCTION, DATABASE_URL=unmigrated)
+    report = run_portal("payments", "refunds", **PRODUCTION, DATABASE_URL=unmigrated)
     assert report.returncode == 0, report.stdout + report.stderr
     assert report.stdout == "0 card payments to refund\n"
 
@@ -70,7 +58,7 @@ async def test_a_production_import_does_not_migrate_the_database(unmigrated: str
 async def test_in_development_a_command_migrates_and_keeps_its_report_alone_on_standard_output(
     unmigrated: str,
 ) -> None:
-    report = _portal("payments", "refunds", DATABASE_URL=unmigrated)
+    report = run_portal("payments", "refunds", DATABASE_URL=unmigrated)
     assert report.returncode == 0, report.stdout + report.stderr
     assert report.stdout == "0 card payments to refund\n"
     assert await _has_bills_table(unmigrated)

@@ -18,6 +18,7 @@ from conftest import free_port
 from portal.payments.sandbox.app import create_sandbox_app, sandbox_url, serves_gateway
 from portal.settings import ConfigurationError, Settings
 from tests.integration.payments.sandbox.sandbox_merchant import SECRET, Merchant
+from tests.processes import PRODUCTION, run_portal
 
 
 def _settings(url: str, port: int = 8001, environment: str = "development") -> Settings:
@@ -91,24 +92,7 @@ def test_portal_sandbox_bank_serves_a_payment_on_its_port() -> None:
 
 
 def test_portal_sandbox_bank_refuses_production() -> None:
-    # Settings that production accepts, so that only the sandbox bank's own guard can refuse.
-    env = {
-        **os.environ,
-        "PORTAL_ENV": "production",
-        "SANDBOX_BANK_PORT": str(free_port()),
-        "SECRET_KEY": "x" * 40,
-        "MAIL_URL": "smtps://user:pass@mail.example.com:465",
-        "BASE_URL": "https://portal.example.com",
-        "GATEWAY_URL": "https://sis.redsys.es/sis/realizarPago",
-        "GATEWAY_SECRET": "c2VjcmV0LWtleS1vZi10aGUtbWVyY2hhbnQ=",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "portal.cli", "sandbox-bank"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_portal("sandbox-bank", **PRODUCTION, SANDBOX_BANK_PORT=str(free_port()))
     assert result.returncode == 2
     assert result.stderr.strip() == "portal: The sandbox bank is for development and tests: not in production"
     assert result.stdout == ""  # refused before it announced an address or opened its port

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal import clock
-from portal.db import fetch
+from portal.db import execute, fetch
 from portal.db.tables import PaymentDocument
 from portal.db.tables.bills import BillStatus
 from portal.db.tables.payment_documents import DocumentStatus
@@ -78,6 +78,16 @@ async def document_by_reference(reference: str, today: dt.date | None = None) ->
         reference=row["payment_reference"],
         identification=row["payment_identification"],
         bill_ids=tuple(row["bill_ids"]),
+    )
+
+
+async def lock_document_bills(document_id: int) -> None:
+    """Lock the document's bills until the caller's transaction ends (in bill order, as confirming a
+    document locks its bills, so that two lockers cannot deadlock)."""
+    await execute(
+        "SELECT b.id FROM bill b JOIN payment_document_bill l ON l.bill = b.id WHERE l.document = {}"
+        " ORDER BY b.id FOR UPDATE OF b",
+        document_id,
     )
 
 

@@ -14,12 +14,12 @@ from jinja2 import Environment
 
 from portal import clock
 from portal.db import engine as db_engine
-from portal.db import execute, fetch
+from portal.db import fetch
 from portal.db.tables import Payment, PaymentNotification
 from portal.db.tables.payments import PaymentKind, PaymentState
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
-from portal.payment_documents.payable import document_by_reference, mark_document_paid
+from portal.payment_documents.payable import document_by_reference, lock_document_bills, mark_document_paid
 from portal.payments import pdf, redsys
 from portal.payments.views import payment_for_job
 from portal.settings import Settings
@@ -104,11 +104,7 @@ async def _mark_paid(payment: dict[str, Any], now: dt.datetime, settings: Settin
     # Its bills locked first, so that its state below counts a bill paid meanwhile by another channel (the
     # billing import, that bill's own card payment): marking the document paid over it would take that
     # bill's money twice and flag nothing for refund.
-    await execute(
-        "SELECT b.id FROM bill b JOIN payment_document_bill l ON l.bill = b.id WHERE l.document = {}"
-        " ORDER BY b.id FOR UPDATE OF b",
-        payment["document"],
-    )
+    await lock_document_bills(payment["document"])
     document = await document_by_reference(payment["reference"], clock.day_of(now))
     # Expired is fine: the payment started before the deadline and the bank took the money.
     if document is None or document.state not in {"pending", "expired"}:

@@ -238,9 +238,11 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    settings = _settings_with_database()
+    # Imported once the settings are known good: the jobs bring WeasyPrint (≈ 2 s), which a worker with
+    # a wrong setting should not wait for before it says so.
     from jobs.settings import run_worker
 
-    settings = _settings_with_database()
     asyncio.run(run_worker(settings))
     return 0
 
@@ -252,10 +254,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from portal.demo.load import load_demo
+    settings = _test_data_settings()
+    from portal.demo.load import load_demo  # after the settings' check, as in cmd_worker
     from portal.demo.scale import load_scale_bills
 
-    settings = _test_data_settings()
     asyncio.run(_migrated(settings))
     if args.bills:
         asyncio.run(load_scale_bills(settings, args.bills))
@@ -265,9 +267,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from portal.imports.command import import_file, print_history
-
     settings = _settings_with_database()
+    from portal.imports.command import import_file, print_history  # as in cmd_worker
+
     asyncio.run(_migrated(settings))
     if args.history:
         print_history()

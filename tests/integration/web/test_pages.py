@@ -25,6 +25,20 @@ async def test_home_page_loads_htmx_from_the_portal_itself(client: AsyncClient) 
     assert 'version:"2.0.11"' in script.text
 
 
+async def test_pages_link_the_portals_icon(client: AsyncClient) -> None:
+    """Every page names its icon: without that link a browser asks for /favicon.ico on each page it opens,
+    and each of those asks is a 404 page rendered for nothing."""
+    for path in ("/", "/sign-in", "/no-such-page"):
+        links = re.findall(
+            r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', (await client.get(path)).text
+        )
+        assert links == ["/static/img/favicon.svg"], path
+    icon = await client.get(links[0])
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+
+
 async def test_security_headers_on_every_response(client: AsyncClient) -> None:
     for path in ("/", "/no-such-page", "/static/css/portal.css"):
         response = await client.get(path)

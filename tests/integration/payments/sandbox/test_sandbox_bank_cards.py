@@ -189,6 +189,13 @@ async def test_empty_form(sandbox: BankClient, merchant: Merchant) -> None:
     assert _error(response.text, "holder") == "Enter the name on the card"
 
 
+async def test_the_bank_asks_the_browser_for_no_icon(sandbox: BankClient, merchant: Merchant) -> None:
+    """Not the utility's icon (another organisation's site), and no /favicon.ico asked for on each page."""
+    page = await sandbox.http.get(await sandbox.open(merchant.request()))
+    assert page.status_code == 200
+    assert re.findall(r'<link rel="icon"[^>]*>', page.text) == ['<link rel="icon" href="data:,">']
+
+
 async def test_the_card_form_needs_its_csrf_token(sandbox: BankClient, merchant: Merchant) -> None:
     path = await sandbox.open(merchant.request())
     response = await sandbox.http.post(path, data={"card_number": "4548812049400004"})

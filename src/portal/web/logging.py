@@ -33,6 +33,12 @@ class PeriodicJobsAtDebug(logging.Filter):
 PERIODIC_JOBS_AT_DEBUG = PeriodicJobsAtDebug()
 
 
+QUIET_LIBRARIES = ("weasyprint.progress", "pgserver")
+"""Loggers whose INFO lines narrate their work step by step, kept to warnings and errors below DEBUG:
+WeasyPrint's seven steps of each PDF (7,000 lines for a 1,000-bill download), pgserver's every command it
+runs with its whole output (a dozen lines before any command on the embedded database)."""
+
+
 def configure_logging(level: str) -> None:
     """Route both structlog and the standard library (uvicorn, saq, piccolo) through one JSON renderer."""
     shared: list[Processor] = [
@@ -64,6 +70,8 @@ def configure_logging(level: str) -> None:
     # One line per request comes from RequestLogMiddleware; uvicorn's access log would repeat it.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("saq").addFilter(PERIODIC_JOBS_AT_DEBUG)
+    for chatty in QUIET_LIBRARIES:
+        logging.getLogger(chatty).setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)
 
 
 class RequestLogMiddleware:

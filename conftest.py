@@ -9,6 +9,8 @@ portal.db.piccolo_conf (Piccolo reads it on import).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import shutil
 import socket
@@ -134,7 +136,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     from portal.db.migrate import migrate
 
-    asyncio.run(migrate())
+    with contextlib.redirect_stdout(io.StringIO()):  # Piccolo's line a migration: a failure raises
+        asyncio.run(migrate())
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -136,7 +136,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     from portal.db.migrate import migrate
 
-    with contextlib.redirect_stdout(io.StringIO()):  # Piccolo's line a migration: a failure raises
+    # Piccolo prints a line a migration; a failed one raises (with its message) all the same.
+    with contextlib.redirect_stdout(io.StringIO()):
         asyncio.run(migrate())
 
 

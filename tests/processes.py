@@ -24,11 +24,12 @@ from portal.settings import Settings, StorageSettings
 
 PRODUCTION = {
     "PORTAL_ENV": "production",
-    "SECRET_KEY": "x" * 40,
+    "SECRET_KEY": "AxKiaEL-zgABNKbmBU6A7s76SGxz-UUXWtbJNWfYlMM",
     "MAIL_URL": "smtps://user:pass@mail.example.com:465",
     "BASE_URL": "https://portal.example.com",
     "GATEWAY_URL": "https://sis.redsys.es/sis/realizarPago",
-    "GATEWAY_SECRET": "c2VjcmV0LWtleS1vZi10aGUtbWVyY2hhbnQ=",
+    "GATEWAY_MERCHANT_CODE": "336699001",
+    "GATEWAY_SECRET": "bWVyY2hhbnQta2V5LW9mLTI0LWJ5dGVz",  # Base64 of "merchant-key-of-24-bytes"
 }
 """Settings that production accepts, so that only the guard a test is about can refuse."""
 

@@ -175,6 +175,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # RequestLogMiddleware logs each request once, with its id; uvicorn's line would repeat it.
         access_log=False,
         proxy_headers=True,
+        forwarded_allow_ips=settings.web.forwarded_allow_ips,
         server_header=False,
         # An idle connection is closed by the client or the proxy first, never while it sends a request
         # on it: with uvicorn's 5 s, a browser (or proxy) reusing a connection 5 s after the last page

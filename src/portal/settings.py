@@ -6,7 +6,11 @@ Every field names the variable it comes from; README.md has the same table for o
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import ipaddress
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEV_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
 DEV_MAIL_URL = "dev:"
 SANDBOX_GATEWAY_SECRET = "sq7HjrUOBfKmC576ILgskD5srU870gJ7"  # noqa: S105 (the public test key; refused in production)
+TEST_MERCHANT_CODE = "999008881"  # Redsys' public test merchant (refused in production)
 
 
 class ConfigurationError(RuntimeError):
@@ -38,6 +43,18 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether `host` (as a URL or a socket names it) is this machine: `localhost`, 127.0.0.0/8 or ::1, an
+    IPv4 one also as a dual-stack socket gives it (::ffff:127.0.0.1). No other name is taken for it."""
+    if host and host.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return False
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
 
 
 def redacted(url: str) -> str:
@@ -125,6 +142,9 @@ class WebSettings:
     """SESSION_IDLE_MINUTES: a signed-in session ends after this long without a request."""
     session_absolute_hours: int = 12
     """SESSION_ABSOLUTE_HOURS: a signed-in session ends this long after sign-in, whatever happens."""
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    """FORWARDED_ALLOW_IPS (uvicorn's variable, which `portal serve` passes on): the reverse proxies,
+    addresses or networks (10.0.0.0/24), comma-separated, whose X-Forwarded-For gives the client's address."""
 
     @property
     def secure_cookies(self) -> bool:
@@ -230,7 +250,7 @@ class GatewaySettings:
     terminal: str
     """GATEWAY_TERMINAL: the terminal number."""
     secret: str
-    """GATEWAY_SECRET: Base64 merchant key (SHA-256 secret)."""
+    """GATEWAY_SECRET: the merchant key (SHA-256 secret) as Redsys gives it: Base64 of a 24-byte 3DES key."""
     sandbox_port: int
     """SANDBOX_BANK_PORT: port of the sandbox bank that `portal run` starts in development."""
 
@@ -343,6 +363,7 @@ class Settings:
                 port=port,
                 session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 30),
                 session_absolute_hours=_env_int("SESSION_ABSOLUTE_HOURS", 12),
+                forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
             ),
             mail=MailSettings(
                 url=_mail_url(),
@@ -362,7 +383,7 @@ class Settings:
             ),
             gateway=GatewaySettings(
                 url=_env("GATEWAY_URL", f"http://127.0.0.1:{sandbox_port}/sis/realizarPago"),
-                merchant_code=_env("GATEWAY_MERCHANT_CODE", "999008881"),
+                merchant_code=_env("GATEWAY_MERCHANT_CODE", TEST_MERCHANT_CODE),
                 terminal=_env("GATEWAY_TERMINAL", "1"),
                 secret=_env("GATEWAY_SECRET", SANDBOX_GATEWAY_SECRET),
                 sandbox_port=sandbox_port,
@@ -409,18 +430,50 @@ class Settings:
             raise ConfigurationError(
                 f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {self.log_level!r}"
             )
+        web = self.web
+        for name, value in (
+            ("SESSION_IDLE_MINUTES", web.session_idle_minutes),
+            ("SESSION_ABSOLUTE_HOURS", web.session_absolute_hours),
+        ):
+            if value < 1:
+                raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value}")
+        if not _is_merchant_key(self.gateway.secret):
+            # Checked here, not by the first payment: a key Redsys cannot use would fail every one.
+            raise ConfigurationError(
+                "GATEWAY_SECRET must be the merchant key as Redsys gives it: Base64 of 24 bytes"
+            )
         if not self.is_production:
             return
         problems = []
-        if self.web.secret_key == DEV_SECRET_KEY or len(self.web.secret_key) < 32:
-            problems.append("SECRET_KEY must be set to a random string of at least 32 characters")
+        key = web.secret_key
+        if key == DEV_SECRET_KEY or len(key) < 32 or _estimated_bits(key) < 128:
+            problems.append(
+                "SECRET_KEY must be set to a random string of at least 32 characters, such as the output of"
+                ' `python -c "import secrets; print(secrets.token_urlsafe(32))"` (a key of few different'
+                " characters, such as 'aaaa…', is refused)"
+            )
+        # Twice the defaults, which are OWASP ASVS 4.0.3's level 2 (30 minutes idle, 12 hours): see README.
+        if web.session_idle_minutes > 60:
+            problems.append("SESSION_IDLE_MINUTES must be at most 60 (default 30)")
+        if web.session_absolute_hours > 24:
+            problems.append("SESSION_ABSOLUTE_HOURS must be at most 24 (default 12)")
+        if {"*", "0.0.0.0/0", "::/0"} & {entry.strip() for entry in web.forwarded_allow_ips.split(",")}:
+            problems.append(
+                "FORWARDED_ALLOW_IPS must list the reverse proxies' addresses, comma-separated (networks such"
+                " as 10.0.0.0/24 too), not every address: anyone could then choose their address with"
+                " X-Forwarded-For and escape every per-address limit"
+            )
         if self.mail.is_dev_mailbox:
             problems.append("MAIL_URL must point at an SMTP server (the development mailbox is not allowed)")
-        if not self.web.secure_cookies:
+        if not web.secure_cookies:
             problems.append("BASE_URL must be https:// so that cookies are Secure")
-        if self.gateway.secret == SANDBOX_GATEWAY_SECRET or not self.gateway.url.startswith("https://"):
+        if not self.gateway.url.startswith("https://"):
+            problems.append("GATEWAY_URL must be the real gateway's https:// address")
+        if self.gateway.secret == SANDBOX_GATEWAY_SECRET:
+            problems.append("GATEWAY_SECRET must be your merchant key, not the public test key")
+        if self.gateway.merchant_code == TEST_MERCHANT_CODE:
             problems.append(
-                "GATEWAY_URL and GATEWAY_SECRET must be the real gateway's (https, your merchant key)"
+                f"GATEWAY_MERCHANT_CODE must be your merchant number, not the test one {TEST_MERCHANT_CODE}"
             )
         if self.clock_start is not None:
             problems.append("PORTAL_NOW must not be set (the clock runs on the real time in production)")
@@ -428,3 +481,19 @@ class Settings:
             problems.append("DATABASE_URL must be set (the embedded PostgreSQL is for development)")
         if problems:
             raise ConfigurationError("Refusing to start in production: " + "; ".join(problems))
+
+
+def _is_merchant_key(secret: str) -> bool:
+    """Whether `secret` decodes as payments.redsys does before it derives each order's key: strict Base64
+    of a 3DES key of 24 bytes (Redsys' keys; 3DES would also take 8 or 16, degenerate ones)."""
+    try:
+        return len(base64.b64decode(secret, validate=True)) == 24
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _estimated_bits(key: str) -> int:
+    """A floor that refuses keys a person made up ('aaaa…', 'changeme…'): each character counts the bits of
+    the alphabet it seems drawn from, the number of different characters rounded up to a power of two.
+    Rounding up matters: 32 random hex characters (128 bits) rarely show all 16 digits."""
+    return len(key) * math.ceil(math.log2(len(set(key)))) if key else 0

@@ -3,7 +3,15 @@ import datetime as dt
 
 import pytest
 
-from portal.settings import DEV_MAIL_URL, DEV_SECRET_KEY, ConfigurationError, Settings
+from portal.settings import (
+    DEV_MAIL_URL,
+    DEV_SECRET_KEY,
+    SANDBOX_GATEWAY_SECRET,
+    ConfigurationError,
+    Settings,
+    is_loopback,
+)
+from tests.processes import PRODUCTION
 
 
 @pytest.fixture
@@ -18,6 +26,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "PORT",
         "GATEWAY_URL",
         "GATEWAY_SECRET",
+        "GATEWAY_MERCHANT_CODE",
+        "SESSION_IDLE_MINUTES",
+        "SESSION_ABSOLUTE_HOURS",
+        "FORWARDED_ALLOW_IPS",
         "TIMEZONE",
         "CUSTOMER_SERVICE_PHONE",
         "PORTAL_NOW",
@@ -82,15 +94,15 @@ def test_production_refuses_a_set_clock(clean_env: pytest.MonkeyPatch) -> None:
         settings.check()
 
 
+def _production(env: pytest.MonkeyPatch, **overrides: str) -> Settings:
+    """Settings read with production's accepted values (tests.processes.PRODUCTION), `overrides` on top."""
+    for name, value in {**PRODUCTION, "DATABASE_URL": "postgresql://portal@db/portal", **overrides}.items():
+        env.setenv(name, value)
+    return Settings.from_env()
+
+
 def test_production_starts_with_safe_settings(clean_env: pytest.MonkeyPatch) -> None:
-    clean_env.setenv("PORTAL_ENV", "production")
-    clean_env.setenv("SECRET_KEY", "x" * 40)
-    clean_env.setenv("MAIL_URL", "smtps://user:pass@mail.example.com:465")
-    clean_env.setenv("BASE_URL", "https://portal.example.com/")
-    clean_env.setenv("DATABASE_URL", "postgresql://portal@db/portal")
-    clean_env.setenv("GATEWAY_URL", "https://sis.redsys.es/sis/realizarPago")
-    clean_env.setenv("GATEWAY_SECRET", "c2VjcmV0LWtleS1vZi10aGUtbWVyY2hhbnQ=")
-    settings = Settings.from_env()
+    settings = _production(clean_env, BASE_URL="https://portal.example.com/")
     assert settings.is_production
     assert settings.web.secure_cookies
     assert settings.web.base_url == "https://portal.example.com"
@@ -120,6 +132,17 @@ def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) 
         ("STORAGE_URL", "var/files", "STORAGE_URL must be file:FOLDER or s3://BUCKET"),
         ("STORAGE_URL", "s3://", "STORAGE_URL must be file:FOLDER or s3://BUCKET"),
         ("STORAGE_URL", "gs://bucket", "STORAGE_URL must be file:FOLDER or s3://BUCKET"),
+        ("SESSION_IDLE_MINUTES", "0", "SESSION_IDLE_MINUTES must be a whole number of at least 1, not 0"),
+        (
+            "SESSION_ABSOLUTE_HOURS",
+            "-5",
+            "SESSION_ABSOLUTE_HOURS must be a whole number of at least 1, not -5",
+        ),
+        # The audit's key, and others that Redsys' key derivation (3DES, 24 bytes) cannot use.
+        ("GATEWAY_SECRET", "AAAA", "GATEWAY_SECRET must be the merchant key .* Base64 of 24 bytes"),
+        ("GATEWAY_SECRET", "c2VjcmV0LWtleS1vZi10aGUtbWVyY2hhbnQ=", "GATEWAY_SECRET must be the merchant key"),
+        ("GATEWAY_SECRET", "MDEyMzQ1Njc4OWFiY2RlZg==", "GATEWAY_SECRET must be the merchant key"),  # 16 bytes
+        ("GATEWAY_SECRET", "sq7HjrUOBfKmC576ILgskD5srU870gJ!", "GATEWAY_SECRET must be the merchant key"),
     ],
 )
 def test_bad_values_are_named(clean_env: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
@@ -176,3 +199,96 @@ def test_a_yes_or_no_setting_that_is_neither_is_refused(clean_env: pytest.Monkey
     clean_env.setenv("AWS_ALLOW_HTTP", "ture")
     with pytest.raises(ConfigurationError, match="AWS_ALLOW_HTTP must be true or false, not 'ture'"):
         Settings.from_env()
+
+
+def test_a_merchant_key_of_24_bytes_is_accepted_in_every_environment(clean_env: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env().gateway.secret == SANDBOX_GATEWAY_SECRET  # the default decodes to 24 bytes
+    clean_env.setenv("GATEWAY_SECRET", PRODUCTION["GATEWAY_SECRET"])
+    assert Settings.from_env().gateway.secret == PRODUCTION["GATEWAY_SECRET"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SECRET_KEY", "a" * 32, "SECRET_KEY must be set to a random string"),
+        ("SECRET_KEY", "changeme" * 4, "SECRET_KEY must be set to a random string"),
+        ("SECRET_KEY", "abcd" * 10, "SECRET_KEY must be set to a random string"),
+        ("SESSION_IDLE_MINUTES", "61", "SESSION_IDLE_MINUTES must be at most 60"),
+        ("SESSION_IDLE_MINUTES", "525600", "SESSION_IDLE_MINUTES must be at most 60"),
+        ("SESSION_ABSOLUTE_HOURS", "25", "SESSION_ABSOLUTE_HOURS must be at most 24"),
+        ("SESSION_ABSOLUTE_HOURS", "87600", "SESSION_ABSOLUTE_HOURS must be at most 24"),
+        (
+            "GATEWAY_SECRET",
+            SANDBOX_GATEWAY_SECRET,
+            "GATEWAY_SECRET must be your merchant key, not the public",
+        ),
+        ("GATEWAY_MERCHANT_CODE", "999008881", "GATEWAY_MERCHANT_CODE must be your merchant number, not the"),
+        (
+            "GATEWAY_URL",
+            "http://sis.redsys.es/sis/realizarPago",
+            "GATEWAY_URL must be the real gateway's https",
+        ),
+        ("FORWARDED_ALLOW_IPS", "*", "FORWARDED_ALLOW_IPS must list the reverse proxies' addresses"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.5, *", "FORWARDED_ALLOW_IPS must list"),
+        ("FORWARDED_ALLOW_IPS", "0.0.0.0/0", "FORWARDED_ALLOW_IPS must list"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.5,::/0", "FORWARDED_ALLOW_IPS must list"),
+    ],
+)
+def test_production_refuses_an_unsafe_value(
+    clean_env: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=f"^Refusing to start in production: {message}") as refused:
+        _production(clean_env, **{name: value})
+    assert str(refused.value).count(" must ") == 1  # that value alone is refused: the rest is production's
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        # What the README tells operators to run (secrets.token_urlsafe(32)), and `openssl rand -hex 16`:
+        # 128 random bits that show only 12 of the 16 digits here (32 × log2(12) would be 115 bits).
+        ("SECRET_KEY", "AxKiaEL-zgABNKbmBU6A7s76SGxz-UUXWtbJNWfYlMM"),
+        ("SECRET_KEY", "bdf2665c828b9b24915dd2986dfc21a1"),
+        ("SESSION_IDLE_MINUTES", "60"),
+        ("SESSION_ABSOLUTE_HOURS", "24"),
+        ("SESSION_IDLE_MINUTES", "1"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.0/24, 192.0.2.7,2001:db8::/64"),
+    ],
+)
+def test_production_accepts_a_safe_value(clean_env: pytest.MonkeyPatch, name: str, value: str) -> None:
+    _production(clean_env, **{name: value})
+
+
+def test_outside_production_long_sessions_and_any_proxy_are_allowed(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("SESSION_IDLE_MINUTES", "600")
+    clean_env.setenv("SESSION_ABSOLUTE_HOURS", "240")
+    clean_env.setenv("FORWARDED_ALLOW_IPS", "*")
+    clean_env.setenv("SECRET_KEY", "a" * 32)
+    settings = Settings.from_env()
+    assert (settings.web.session_idle_minutes, settings.web.session_absolute_hours) == (600, 240)
+    assert settings.web.forwarded_allow_ips == "*"
+    clean_env.delenv("FORWARDED_ALLOW_IPS")
+    assert Settings.from_env().web.forwarded_allow_ips == "127.0.0.1,::1"  # uvicorn's own default
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),  # a dual-stack socket's IPv4 client
+        ("localhost", True),
+        ("LocalHost", True),
+        ("0.0.0.0", False),
+        ("203.0.113.5", False),
+        ("::ffff:203.0.113.5", False),
+        ("2001:db8::1", False),
+        ("localhost.example.com", False),
+        ("dev-tunnel.example.com", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_loopback_is_this_machine_only(host: str | None, loopback: bool) -> None:
+    assert is_loopback(host) is loopback

@@ -103,7 +103,7 @@ def make_worker(
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["queue"] = queue
-        ctx["mail_transport"] = make_transport(settings.mail)
+        ctx["mail_transport"] = make_transport(settings)
         ctx["storage"] = Storage(settings.storage)
         ctx["templates"] = make_environment(settings)
 

@@ -5,6 +5,7 @@ import contextlib
 import dataclasses
 from typing import Any
 
+import aiosmtplib
 import pytest
 
 from portal.db.tables import OutboxEmail
@@ -105,7 +106,7 @@ async def test_dev_mailbox_sends_nothing_but_marks_sent(db: None, settings: Sett
 
     dev = dataclasses.replace(settings, mail=dataclasses.replace(settings.mail, url="dev:"))
     email_id = await _store()
-    assert await outbox.deliver(dev, make_transport(dev.mail), email_id) == "sent"
+    assert await outbox.deliver(dev, make_transport(dev), email_id) == "sent"
     [stored] = await outbox.recent_emails()
     assert stored.id == email_id and stored.sent_at is not None
 
@@ -129,3 +130,18 @@ async def test_a_message_stored_while_the_queue_is_down_waits_in_the_outbox(
             await queue.disconnect()
     row = await OutboxEmail.select().where(OutboxEmail.id == email_id).first()
     assert row["sent_at"] is None  # the sweep queues it once the queue answers
+
+
+async def test_a_required_starttls_that_the_server_does_not_offer_fails_the_send(
+    db: None, mailbox: Any, settings: Settings
+) -> None:
+    """The SMTP server of the tests offers no STARTTLS, as one an attacker stripped it from would not: the
+    message is not sent in clear, and stays in the outbox with the reason."""
+    email_id = await _store()
+    transport = SmtpTransport(settings.mail.url, require_tls=True)
+    with pytest.raises(aiosmtplib.SMTPException, match="STARTTLS"):
+        await outbox.deliver(settings, transport, email_id)
+    assert mailbox.messages == []
+    row = await OutboxEmail.select().where(OutboxEmail.id == email_id).first()
+    assert row["sent_at"] is None and row["attempts"] == 1
+    assert "STARTTLS" in row["last_error"]

@@ -18,6 +18,7 @@ import httpx
 import obstore
 import pytest
 from litestar import Litestar
+from litestar.types import ASGIApp
 from saq.queue.postgres import PostgresQueue
 
 from portal import clock
@@ -184,10 +185,11 @@ class _CheckedPages(httpx.ASGITransport):  # noqa: TID251 (the one place that ma
         return httpx.Response(response.status_code, headers=response.headers, content=response.content)
 
 
-def browser(app: Litestar, ip: str = "203.0.113.10") -> httpx.AsyncClient:
+def browser(app: ASGIApp, ip: str = "203.0.113.10") -> httpx.AsyncClient:
     """A browser at a client address, talking to an app whose lifespan runs (`running` starts it, with a
     browser at 203.0.113.10; another address is another browser, e.g. for throttles). Every in-process
-    test reaches the app through one of these."""
+    test reaches the app through one of these (`app` may be the app wrapped, as by uvicorn's proxy
+    headers middleware)."""
     return httpx.AsyncClient(
         transport=_CheckedPages(app=app, client=(ip, 50000)), base_url="http://127.0.0.1:8000"
     )

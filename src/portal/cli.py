@@ -121,6 +121,12 @@ def _run_stack(settings: Settings, args: argparse.Namespace) -> int:
         _fresh_metrics_dir(settings)
         children["metrics exporter"] = [sys.executable, "-m", "portal.cli", "metrics"]
 
+    # The web server as this machine reaches it: where the supervisor sees it answer, and where the
+    # development mailbox answers (to this machine only, whatever BASE_URL says).
+    wildcard = settings.web.host in {"", "0.0.0.0", "::"}  # noqa: S104 (read, not bound: reached on loopback)
+    host = "127.0.0.1" if wildcard else settings.web.host
+    here = f"http://[{host}]:{settings.web.port}" if ":" in host else f"http://{host}:{settings.web.port}"
+
     def announce() -> None:
         print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
         if "sandbox bank" in children:
@@ -129,7 +135,7 @@ def _run_stack(settings: Settings, args: argparse.Namespace) -> int:
                 flush=True,
             )
         if settings.mail.is_dev_mailbox:
-            print(f"Emails it sends appear at {settings.web.base_url}/dev/mailbox", flush=True)
+            print(f"Emails it sends appear at {here}/dev/mailbox (to a browser on this machine)", flush=True)
         if demo:
             print(demo, flush=True)
         if "metrics exporter" in children:
@@ -140,14 +146,11 @@ def _run_stack(settings: Settings, args: argparse.Namespace) -> int:
         print("Press Ctrl-C to stop.\n", flush=True)
 
     # The address is printed once the web server answers, below the children's start-up lines.
-    wildcard = settings.web.host in {"", "0.0.0.0", "::"}  # noqa: S104 (read, not bound: reached on loopback)
-    host = "127.0.0.1" if wildcard else settings.web.host
-    host = f"[{host}]" if ":" in host else host
     return supervise(
         children,
         optional={"sandbox bank", "metrics exporter"},
         restarted={"worker"},
-        when_ready=(f"http://{host}:{settings.web.port}/healthz", announce),
+        when_ready=(f"{here}/healthz", announce),
     )
 
 

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, get
+from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Template
 
 from portal.notifications.outbox import get_email, recent_emails
+from portal.settings import is_loopback
+
+
+async def from_this_machine(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The mailbox shows every activation, reset and email-change link: a browser elsewhere (one behind a
+    proxy too, as its X-Forwarded-For tells, FORWARDED_ALLOW_IPS) finds nothing here, as at any unknown
+    address. Async although it never awaits: Litestar would run a sync guard in a worker thread."""
+    if connection.client is None or not is_loopback(connection.client.host):
+        raise NotFoundException()
 
 
 class DevMailboxController(Controller):
     path = "/dev/mailbox"
+    guards = [from_this_machine]  # noqa: RUF012 (Litestar's own class attribute)
 
     @get("/", name="dev_mailbox")
     async def mailbox(self) -> Template:

@@ -17,13 +17,15 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
+import structlog
 from redis.exceptions import RedisError
 
 from portal import clock
 from portal.infra import preflight
 from portal.infra.supervisor import supervise
-from portal.settings import PROJECT_ROOT, ConfigurationError, Settings
+from portal.settings import PROJECT_ROOT, ConfigurationError, Settings, is_loopback
 
 
 def _use_database(url: str) -> Settings:
@@ -164,10 +166,26 @@ def _fresh_metrics_dir(settings: Settings) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
+def _warn_if_not_for_customers(settings: Settings) -> None:
+    """Development and test set-ups allow what customers must never meet (published demo passwords, the
+    development keys, the clock set by hand); reached from elsewhere, they may be taken for the real
+    site. Allowed, since a developer exposes one through a tunnel to try the real gateway's test
+    environment, but said once at start, where whoever runs it looks."""
+    if settings.is_production or is_loopback(urlsplit(settings.web.base_url).hostname):
+        return
+    structlog.get_logger("portal.cli").warning(
+        "settings.not_for_customers",
+        advice=f"BASE_URL {settings.web.base_url} is not this machine, but PORTAL_ENV is"
+        f" {settings.environment}: a {settings.environment} set-up, not fit for customers."
+        " For customers, set PORTAL_ENV=production (docs/deploy.md).",
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings_with_database()
+    _warn_if_not_for_customers(settings)
     uvicorn.run(
         "portal.app:create_app",
         factory=True,

@@ -60,3 +60,33 @@ def test_serve_alone_answers_ready() -> None:
     assert len(requests) == 1, output
     assert requests[0]["status"] == 200 and requests[0]["request_id"], requests
     assert not any(line.get("logger") == "uvicorn.access" for line in lines), output
+    # On this machine (BASE_URL's default), development is what it says: no warning.
+    assert not any(line["level"] == "warning" for line in lines), output
+
+
+def test_a_development_set_up_reached_from_elsewhere_warns_once_at_start() -> None:
+    """A developer's tunnel (BASE_URL not this machine) is allowed, but the log says what it is."""
+    env = {k: v for k, v in os.environ.items() if k not in {"PICCOLO_CONF", "QUEUE_URL", "PORTAL_ENV"}}
+    env.update(PORT=str(free_port()), MAIL_URL="dev:", BASE_URL="https://dev-tunnel.example.com")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        lines = []
+        for text in process.stdout:  # pytest's timeout bounds the wait
+            lines.append(json.loads(text))
+            if lines[-1]["event"] == "Application startup complete.":
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    warnings = [line for line in lines if line["level"] == "warning"]
+    assert [line["event"] for line in warnings] == ["settings.not_for_customers"], lines
+    advice = warnings[0]["advice"]
+    assert "https://dev-tunnel.example.com" in advice and "development" in advice, advice
+    assert "not fit for customers" in advice and "set PORTAL_ENV=production" in advice, advice

@@ -157,7 +157,7 @@ class RegistrationController(Controller):
             outcome = await services.change_kind(request.cookies.get(DRAFT_COOKIE), kind)
             cookies: list[Cookie] = []
         else:
-            token, outcome = await services.start_registration(kind)
+            token, outcome = await services.start_registration(kind, origin_of(request))
             cookies = [draft_cookie(settings, token)] if outcome.ok else []
         if not outcome.ok:
             return page(
@@ -221,6 +221,7 @@ class RegistrationController(Controller):
             email=str(values["email"]),
             online_bill=bool(values["online_bill"]),
             privacy_accepted=bool(values["privacy_accepted"]),
+            origin=origin_of(request),
         )
         if not outcome.ok:
             return page("pages/accounts/register_user", outcome.errors, values=values)

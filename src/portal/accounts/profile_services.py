@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from asyncpg.exceptions import UniqueViolationError
 
 from portal import audit, clock
-from portal.accounts import passwords, tokens
+from portal.accounts import addresses, passwords, tokens
 from portal.accounts.forms import Errors
 from portal.audit import Origin
 from portal.db import engine as db_engine
@@ -104,7 +104,10 @@ async def request_email_change(
         await audit.record("email_change.throttled", origin, user_id=viewer.user_id)
         return Outcome({"email": _(TOO_MANY_REQUESTS)})
     await EMAIL_CHANGE_PER_USER.hit(subject)
-    taken = await User.exists().where((User.email == key) & (User.id != viewer.user_id))
+    # A user never activated does not hold its address: using the link will replace it.
+    taken = await User.exists().where(
+        (User.email == key) & (User.id != viewer.user_id) & User.activated_at.is_not_null()
+    )
     request_key = secrets.token_hex(8)  # one request: its emails are stored once
     async with db_engine().transaction():
         if taken:
@@ -168,6 +171,7 @@ async def confirm_email_change(viewer: Viewer, token: str, origin: Origin) -> tu
                 return "", Outcome({"link": _(LINK_MESSAGES[tokens.TokenState.unknown])})
             if checked.state != tokens.TokenState.valid or checked.token_id is None:
                 return "", Outcome({"link": _(LINK_MESSAGES[checked.state])})
+            await addresses.release_unactivated(new_email, origin)
             if await User.exists().where((User.email == new_email) & (User.id != viewer.user_id)):
                 return "", Outcome({"link": _(EMAIL_TAKEN_MEANWHILE)})
             await User.update({User.email: new_email}).where(User.id == viewer.user_id)

@@ -15,7 +15,7 @@ from typing import Any
 from asyncpg.exceptions import UniqueViolationError
 
 from portal import audit, clock, i18n
-from portal.accounts import forms, passwords, throttle, tokens
+from portal.accounts import addresses, forms, passwords, throttle, tokens
 from portal.accounts.forms import BillDetails, BillDetailsForm, Errors
 from portal.audit import Origin
 from portal.db import engine as db_engine
@@ -38,6 +38,8 @@ NO_MATCH = gettext_noop(
     "These details do not match a bill of ours. Check each of them against your bill and try again"
 )
 TOO_MANY = gettext_noop("Too many attempts. Wait an hour and try again, or call us on %(phone)s")
+TOO_MANY_REQUESTS = gettext_noop("Too many requests. Wait an hour and try again")
+RESENT_TOO_OFTEN = gettext_noop("We have sent several emails already. Wait an hour before asking again")
 HOLDER_REGISTERED = gettext_noop(
     "This account is already registered by its holder. Sign in, or use “Forgotten your password?” if you"
     " cannot remember it"
@@ -70,10 +72,14 @@ class Draft:
 # --- registration -------------------------------------------------------------------------------------
 
 
-async def start_registration(kind: str) -> tuple[str, Outcome]:
+async def start_registration(kind: str, origin: Origin) -> tuple[str, Outcome]:
     """A new draft for the chosen registration type; its token goes in a cookie."""
     if kind not in forms.REGISTRATION_KINDS:
         return "", Outcome({"kind": _("Select the type of registration")})
+    if await throttle.REGISTRATION_START_PER_IP.blocked(origin.ip):
+        await audit.record("registration.throttled", origin, step="start")
+        return "", Outcome({"kind": _(TOO_MANY_REQUESTS)})
+    await throttle.REGISTRATION_START_PER_IP.hit(origin.ip)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     await RegistrationDraft.insert(
@@ -180,16 +186,13 @@ async def save_bill_details(
 
 
 async def save_user_details(
-    token: str | None, username: str, email: str, online_bill: bool, privacy_accepted: bool
+    token: str | None, username: str, email: str, online_bill: bool, privacy_accepted: bool, origin: Origin
 ) -> Outcome:
     draft = await get_draft(token)
     assert draft is not None
     errors: Errors = {}
-    username_key = username.lower()
-    if problem := forms.username_problem(username):
+    if problem := forms.username_problem(username) or await _username_taken(username.lower(), origin):
         errors["username"] = problem
-    elif await User.exists().where(User.username == username_key):
-        errors["username"] = _("This username is already taken: choose another")
     # Whether the address already has a user is not said here, or anyone with one bill could test
     # addresses: complete_registration() emails its owner instead.
     if problem := email_problem(email):
@@ -207,6 +210,19 @@ async def save_user_details(
     return Outcome(errors)
 
 
+async def _username_taken(username: str, origin: Origin) -> str | None:
+    """Why the username cannot be had, if it is taken. "Taken" tells that a username exists (a sign-in
+    identifier), so a client address gets only so many of those answers; past them, every username gets
+    the same refusal for a while, taken or not."""
+    if await throttle.USERNAME_TAKEN_PER_IP.blocked(origin.ip):
+        await audit.record("registration.throttled", origin, step="username")
+        return _(TOO_MANY_REQUESTS)
+    if not await User.exists().where(User.username == username):
+        return None
+    await throttle.USERNAME_TAKEN_PER_IP.hit(origin.ip)
+    return _("This username is already taken: choose another")
+
+
 async def _accounts_to_grant(draft: Draft) -> tuple[list[int], AccessRole]:
     assert draft.account_id is not None
     if draft.kind == "administrator":
@@ -219,9 +235,10 @@ async def _accounts_to_grant(draft: Draft) -> tuple[list[int], AccessRole]:
 
 async def complete_registration(token: str | None, mailer: Mailer, origin: Origin) -> Outcome:
     """Create the (not yet activated) user with its access, and send the activation email. A second submit
-    of the same draft changes nothing. An email address that already has a user gets no second one: its
-    owner is told by email, and the answer is the same, so the page does not say which addresses are
-    registered."""
+    of the same draft changes nothing. An email address that already has an activated user gets no second
+    one: its owner is told by email, and the answer is the same (limits included), so the page does not
+    say which addresses are registered. A user of the address that was never activated is replaced
+    (`addresses.release_unactivated`)."""
     try:
         async with db_engine().transaction():
             rows = await fetch(
@@ -239,6 +256,13 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
             if draft.kind != "administrator" and await _holder_registered(await _lock_holder(draft)):
                 # Registered in another browser since this one's bill check.
                 return Outcome({"": _(HOLDER_REGISTERED)})
+            if await throttle.REGISTRATION_PER_IP.blocked(origin.ip):
+                await audit.record("registration.throttled", origin, step="complete")
+                return Outcome({"": _(TOO_MANY_REQUESTS)})
+            if not await addresses.may_email(draft.email.lower(), origin):
+                return Outcome({"": _(addresses.SEVERAL_EMAILS)})
+            await throttle.REGISTRATION_PER_IP.hit(origin.ip)
+            await addresses.release_unactivated(draft.email.lower(), origin)
             if await User.exists().where(User.email == draft.email.lower()):
                 email_id = await _store_taken_email(draft, mailer)
                 await _mark_completed(draft.id, None)
@@ -337,13 +361,16 @@ async def _store_activation_email(user_id: int, username: str, email: str, maile
 
 
 async def resend_activation(user_id: int, mailer: Mailer, origin: Origin) -> Outcome:
-    """A new activation link (the older ones stop working), unless the user is active or asked too often."""
+    """A new activation link (the older ones stop working), unless the user is active or it was asked for
+    too often (for the user, or for its address)."""
     user = await User.select(User.username, User.email, User.activated_at).where(User.id == user_id).first()
     if user is None or user["activated_at"] is not None:
         return Outcome({"resend": _("This username is already activated: sign in")})
     if await throttle.RESEND_PER_USER.blocked(str(user_id)):
         await audit.record("activation.resend_throttled", origin, user_id=user_id)
-        return Outcome({"resend": _("We have sent several emails already. Wait an hour before asking again")})
+        return Outcome({"resend": _(RESENT_TOO_OFTEN)})
+    if not await addresses.may_email(user["email"], origin):
+        return Outcome({"resend": _(addresses.SEVERAL_EMAILS)})
     await throttle.RESEND_PER_USER.hit(str(user_id))
     async with db_engine().transaction():
         email_id = await _store_activation_email(user_id, user["username"], user["email"], mailer)
@@ -359,7 +386,9 @@ async def resend_registration_email(draft: Draft, mailer: Mailer, origin: Origin
         return await resend_activation(draft.user_id, mailer, origin)
     subject = f"draft:{draft.id}"
     if await throttle.RESEND_PER_USER.blocked(subject):
-        return Outcome({"resend": _("We have sent several emails already. Wait an hour before asking again")})
+        return Outcome({"resend": _(RESENT_TOO_OFTEN)})
+    if not await addresses.may_email(draft.email.lower(), origin):
+        return Outcome({"resend": _(addresses.SEVERAL_EMAILS)})
     await throttle.RESEND_PER_USER.hit(subject)
     email_id = await _store_taken_email(draft, mailer)
     await outbox.enqueue_email(mailer.queue, email_id)

@@ -4,7 +4,7 @@ account and per address, with the password checked off the event loop (`password
 from __future__ import annotations
 
 from portal import audit, clock
-from portal.accounts import passwords, throttle, tokens
+from portal.accounts import passwords, services, throttle, tokens
 from portal.audit import Origin
 from portal.db import engine as db_engine
 from portal.db.tables import User
@@ -67,21 +67,27 @@ async def sign_out(viewer: Viewer, token: str, sessions: SessionStore, origin: O
 
 
 async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> Outcome:
-    """Send a reset link if the user exists and is active. The page says the same either way."""
+    """Send a reset link if the user exists and is active, or a new activation link if it was never
+    activated. The page says the same whatever happens."""
     key = login.lower()
     if not key:
         return Outcome({"login": _("Enter your username or email address")})
     if await throttle.RESET_PER_IP.blocked(origin.ip):
         await audit.record("password_reset.throttled", origin)
-        return Outcome({"login": _("Too many requests. Wait an hour and try again")})
+        return Outcome({"login": _(services.TOO_MANY_REQUESTS)})
     await throttle.RESET_PER_IP.hit(origin.ip)
     user = (
         await User.select(User.id, User.email, User.username, User.activated_at)
         .where((User.username == key) | (User.email == key))
         .first()
     )
-    if user is None or user["activated_at"] is None:
+    if user is None:
         await audit.record("password_reset.unknown_user", origin)
+        return Outcome()
+    if user["activated_at"] is None:
+        # No password to reset yet: a new activation link instead, under activation's own limits. Whoever
+        # lost the first one comes here (registering their bill again says to).
+        await services.resend_activation(user["id"], mailer, origin)
         return Outcome()
     if await throttle.RESET_PER_USER.blocked(str(user["id"])):
         await audit.record("password_reset.throttled", origin, user_id=user["id"])

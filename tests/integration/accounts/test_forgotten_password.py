@@ -1,5 +1,6 @@
 """Forgotten password: the same answer for known and unknown users, a one-hour link that sets a new
-password, signs the user in and ends their other sessions."""
+password, signs the user in and ends their other sessions; a user never activated gets a new activation
+link instead."""
 
 import datetime as dt
 from typing import Any
@@ -12,10 +13,13 @@ from portal.db.tables.auth import TokenPurpose
 from tests.conftest import all_mail_sent, submit
 from tests.integration.accounts.helpers import (
     ANA,
+    MARIA,
     OTHER_IP,
     SESSION_COOKIE,
+    activation_link,
     audit_events,
     browser,
+    complete_registration,
     error_messages,
     heading,
     link_token,
@@ -41,7 +45,7 @@ async def test_known_and_unknown_users_get_the_same_answer(
     unknown = await ask_for_a_link(client, "nobody.here")
     assert known.headers["location"] == unknown.headers["location"] == "/password/forgotten/sent"
     page = await client.get("/password/forgotten/sent")
-    assert "If that username or email address belongs to an activated user" in page.text
+    assert "If that username or email address belongs to a user, we have sent" in page.text
 
     assert await all_mail_sent() == 1  # the unknown user gets nothing
     [message] = mailbox.messages
@@ -162,3 +166,25 @@ async def test_a_link_opened_while_signed_in_as_someone_else_says_whom_it_signs_
     await submit(client, "/sign-out")
     assert (await submit_sign_in(client, *ANA)).status_code == 303
     assert "You are signed in as" not in (await client.get(link)).text
+
+
+async def test_a_user_never_activated_gets_a_new_activation_link(
+    client: Any, app: Litestar, demo: None, worker: Any, mailbox: Any
+) -> None:
+    """María registered and lost the email (her holder's registration now says "already registered by its
+    holder… use Forgotten your password?"): asking for a new password brings a new activation link."""
+    await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
+    [first] = await mailbox.wait_for(1)
+    async with browser(app, OTHER_IP) as later:
+        await ask_for_a_link(later, "Maria@Example.com")
+        messages = await mailbox.wait_for(2)
+        assert len(messages) == 2 and messages[1]["To"] == "maria@example.com"
+        link = activation_link(messages[1])
+        assert (
+            heading((await later.get(activation_link(first))).text)
+            == "This link has been replaced by a newer one"
+        )
+        done = await submit(later, "/activate", {"token": link_token(link), "password": NEW_PASSWORD})
+        assert done.status_code == 303
+        assert done.headers["location"] == "/account?done=activation"
+    assert (await user_row("maria.garcia"))["activated_at"] is not None

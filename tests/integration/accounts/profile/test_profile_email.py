@@ -18,9 +18,11 @@ from tests.conftest import submit
 from tests.integration.accounts.helpers import (
     ADMIN,
     ANA,
+    MARIA,
     OTHER_IP,
     audit_events,
     browser,
+    complete_registration,
     error_messages,
     field_value,
     heading,
@@ -210,6 +212,26 @@ async def test_an_address_in_use_gets_the_same_answer_and_no_link(client: Any, d
         True,
         False,
     ]
+
+
+async def test_an_address_whose_user_was_never_activated_is_not_in_use(
+    client: Any, app: Litestar, demo: None
+) -> None:
+    """Someone registered Ana's new address and never activated it: it does not hold the address. Ana's
+    change goes as with a free address, and using the link removes that user."""
+    async with browser(app, OTHER_IP) as stranger:
+        await complete_registration(stranger, "private", MARIA, "squatter", NEW)
+    await signed_in(client, *ANA)
+    await ask(client, NEW)
+    assert await emails("email_change_taken") == []
+    [confirm] = await emails("email_change_confirm")
+    assert confirm["to_address"] == NEW
+    done = await submit(
+        client, "/account/email/confirm", {"token": confirm_link(confirm["body_text"]).split("token=", 1)[1]}
+    )
+    assert done.status_code == 303
+    assert (await user_row("ana.demo"))["email"] == NEW
+    assert not await User.exists().where(User.username == "squatter")
 
 
 async def test_an_address_taken_before_the_link_is_used_is_refused(client: Any, demo: None) -> None:

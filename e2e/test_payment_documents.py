@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from e2e.conftest import LiveStack
-from e2e.pages.accounts import SignInPage
+from e2e.pages.accounts import AccountHome, SignInPage
 from e2e.pages.files import download_when_ready
 from e2e.pages.payment_documents import PaymentDocuments
 
@@ -107,3 +107,38 @@ def test_create_a_bills_due_document_and_download_it(
     expect(documents.bill_boxes()).to_have_count(0)
     expect(page.get_by_text(f"In document {reference}").first).to_be_visible()
     axe(page)
+
+
+def test_a_confirmation_page_left_open_while_its_bills_went_into_a_document(
+    page: Page, base_url: str, local_stack: LiveStack, javascript: bool, axe: Callable[[Page], None]
+) -> None:
+    """Two tabs on the same bills: the second one confirms (in the dialog, with JavaScript); the first one,
+    reloaded, says why it can no longer be confirmed and leads back to the bills."""
+    customer = local_stack.customer(pending=(2,), user="private")
+    account, user = customer.accounts[0].number, customer.signs_in_as
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in(user.username, user.password)
+    AccountHome(page).expect_signed_in(user.username)
+    documents = PaymentDocuments(page)
+    page.goto(f"{base_url}/payment-documents/bills?account={account}")
+    documents.select_all()
+    documents.confirm_on_a_page(javascript)
+
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{base_url}/payment-documents/bills?account={account}")
+    other = PaymentDocuments(other_tab)
+    other.select_all()
+    other.create_button().click()
+    confirm = other.dialog() if javascript else other_tab
+    confirm.get_by_role("button", name="Create document").click()
+    reference = other.expect_document()
+    other_tab.close()
+
+    page.reload()
+    expect(page.get_by_role("alert")).to_contain_text(f"is already in bills due document {reference}")
+    expect(page.get_by_role("button", name="Create document")).to_have_count(0)
+    axe(page)
+    page.get_by_role("link", name="Select the bills again").click()
+    expect(page.get_by_role("heading", level=1, name="Select the bills to pay")).to_be_visible()
+    expect(documents.bill_boxes()).to_have_count(0)
+    expect(page.get_by_text(f"In document {reference}").first).to_be_visible()

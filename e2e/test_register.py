@@ -101,6 +101,14 @@ def test_register_each_type(
         registration.enter_bill(another, submit="Add account")
         expect(page.get_by_text(f"You can now see account {another.account}")).to_be_visible()
         home.expect_account(another.account)
+    else:  # not offered to them, but a bookmark or a shared link opens its address
+        page.goto(f"{base_url}/account/accounts/add")
+        expect(
+            page.get_by_role("heading", level=1, name="Only administrator users can add accounts")
+        ).to_be_visible()
+        axe(page)
+        page.get_by_role("link", name="Go to Manage your account").click()
+        expect(page.get_by_role("heading", level=1, name="Manage your account")).to_be_visible()
     home.sign_out()
 
 

@@ -31,6 +31,17 @@ class PaymentDocuments:
     def create_button(self) -> Locator:
         return self.page.get_by_role("button", name="Create bills due document")
 
+    def confirm_on_a_page(self, javascript: bool) -> None:
+        """ "Create bills due document" to the confirmation page: without JavaScript, the button; with it,
+        the form sent as when the button is pressed before the page's script has loaded (no dialog)."""
+        if javascript:
+            self.create_button().evaluate("button => button.form.submit()")
+        else:
+            self.create_button().click()
+        expect(
+            self.page.get_by_role("heading", level=1, name="Create the bills due document?")
+        ).to_be_visible()
+
     def dialog(self) -> Locator:
         return self.page.get_by_role("dialog", name="Create the bills due document?")
 

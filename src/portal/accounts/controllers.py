@@ -449,6 +449,8 @@ class AccountHomeController(Controller):
 
     @get("/accounts/add", name="add_account")
     async def add(self, viewer: NamedDependency[Viewer]) -> Template:
+        if not services.can_add_accounts(viewer):
+            return _for_administrators_only(viewer)
         return page("pages/accounts/add_account", viewer=viewer, values=forms.BillDetailsForm())
 
     @post("/accounts/add", name="add_account_post")
@@ -460,6 +462,8 @@ class AccountHomeController(Controller):
         sessions: NamedDependency[SessionStore],
         settings: NamedDependency[Settings],
     ) -> Template | Redirect:
+        if not services.can_add_accounts(viewer):
+            return _for_administrators_only(viewer)
         details = forms.bill_details(data)
         token = sessions.token_from(request)
         assert token is not None
@@ -469,3 +473,9 @@ class AccountHomeController(Controller):
         if session is None:
             return page("pages/accounts/add_account", outcome.errors, viewer=viewer, values=details)
         return see_other(f"/account?added={number}", [sessions.cookie(session)])
+
+
+def _for_administrators_only(viewer: Viewer) -> Template:
+    """ "Add an account" asked for by a private or company user (a bookmark, a shared link): not a form
+    they cannot use, but a page that says whom it is for and where to go instead."""
+    return page("pages/accounts/add_account_refused", viewer=viewer, status=403)

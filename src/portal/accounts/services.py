@@ -20,7 +20,7 @@ from portal.accounts.forms import BillDetails, BillDetailsForm, Errors
 from portal.audit import Origin
 from portal.db import engine as db_engine
 from portal.db import fetch, fetch_one
-from portal.db.tables import Account, AccountAccess, RegistrationDraft, User
+from portal.db.tables import Account, AccountAccess, RegistrationDraft, Session, User
 from portal.db.tables.auth import TokenPurpose
 from portal.db.tables.users import AccessRole
 from portal.i18n import gettext as _
@@ -474,23 +474,41 @@ async def add_account(
     phone: str,
 ) -> tuple[str | None, str, Outcome]:
     """An administrator proves one more account with its bill details. Their privileges change, so their
-    session gets a new id. Returns (new session token, account number, outcome)."""
-    if viewer.kind != "administrator":
-        return None, "", Outcome({"identity": _("Only administrator users can add accounts")})
+    session gets a new id. Returns (new session token, account number, outcome).
+
+    The same form sent twice at once (a double click, a slow network, two tabs) adds the account once, and
+    every answer is the first one's: the browser shows, and keeps the session cookie of, only the last."""
+    if not can_add_accounts(viewer):
+        raise PermissionError("only administrator users add accounts")
     found, errors = await _check_bill(details, "administrator", origin, phone)
     if found is None:
         return None, "", Outcome(errors)
-    if await AccountAccess.exists().where(
-        (AccountAccess.user == viewer.user_id) & (AccountAccess.account == found["id"])
-    ):
-        return None, "", Outcome({"account_number": _("You can already see this account")})
-    await AccountAccess.insert(
-        AccountAccess(user=viewer.user_id, account=found["id"], role=AccessRole.administrator)
-    )
+    # The access and the new session commit together: a twin submit waits at the insert until then, and
+    # finds both.
+    async with db_engine().transaction():
+        added = await fetch(
+            'INSERT INTO account_access ("user", account, role, created_at) VALUES ({}, {}, {}, {})'
+            ' ON CONFLICT ("user", account) DO NOTHING RETURNING id',
+            viewer.user_id,
+            found["id"],
+            AccessRole.administrator.value,
+            clock.now(),
+        )
+        if not added and await Session.exists().where(Session.id == viewer.session_id):
+            return None, "", Outcome({"account_number": _("You can already see this account")})
+        # Added now, or by a twin submit, which replaced the session both came with: either way this
+        # answer needs a session of its own.
+        session = await sessions.start(viewer.user_id, replacing=current_session)
+    if added:
+        await audit.record("account.added", origin, user_id=viewer.user_id, account_id=found["id"])
     number = await Account.select(Account.number).where(Account.id == found["id"]).first()
-    session = await sessions.start(viewer.user_id, replacing=current_session)
-    await audit.record("account.added", origin, user_id=viewer.user_id, account_id=found["id"])
     return session, number["number"] if number else "", Outcome()
+
+
+def can_add_accounts(viewer: Viewer) -> bool:
+    """Only administrators add accounts: a private or company user sees every account of the holder they
+    registered as, new ones too (`imports.writer`)."""
+    return viewer.kind == "administrator"
 
 
 async def purge_drafts() -> None:

@@ -16,6 +16,7 @@ from saq import Queue
 from portal import clock, i18n
 from portal.bills.pdf import barcode
 from portal.i18n import gettext as _
+from portal.i18n import gettext_noop
 from portal.infra.storage import Storage
 from portal.payment_documents import pdf, services
 from portal.payment_documents.services import AccountBills, DocumentError
@@ -25,6 +26,8 @@ from portal.web.files import FileAnswer, PreparingFile, serve_or_prepare
 from portal.web.forms import Form, field, values
 from portal.web.pages import page, see_other
 from portal.web.params import parse_id
+
+CHOOSE_ACCOUNT = gettext_noop("Select the account for which you want to pay bills")
 
 
 def _bill_ids(data: dict[str, Any]) -> list[int]:
@@ -58,10 +61,25 @@ def _bills_page(
 
 
 def _confirm_page(
-    viewer: Viewer, settings: Settings, draft: services.DraftSummary, errors: dict[str, str] | None = None
+    viewer: Viewer, settings: Settings, draft: services.DraftSummary, problem: str | None
 ) -> Template:
+    """The confirmation page; with a `problem` (the draft can no longer become a document), the problem
+    and a way back to the bills instead of "Create document"."""
     deadline = services.deadline_from(clock.today(), settings.issuer)
+    errors = {"bills": problem} if problem else None
     return page("pages/payment_documents/confirm", errors, viewer=viewer, draft=draft, deadline=deadline)
+
+
+async def _accounts_page(viewer: Viewer, errors: dict[str, str] | None = None) -> Template:
+    """Step 1: choose the account."""
+    return page(
+        "pages/payment_documents/index",
+        errors,
+        viewer=viewer,
+        accounts=await services.accounts_to_choose(viewer),
+        documents=await services.my_documents(viewer),
+        selected="",
+    )
 
 
 def _pdf_file(document: services.DocumentDetail) -> PreparingFile:
@@ -80,13 +98,7 @@ class PaymentDocumentsController(Controller):
 
     @get("/", name="payment_documents")
     async def index(self, viewer: NamedDependency[Viewer]) -> Template:
-        return page(
-            "pages/payment_documents/index",
-            viewer=viewer,
-            accounts=await services.accounts_to_choose(viewer),
-            documents=await services.my_documents(viewer),
-            selected="",
-        )
+        return await _accounts_page(viewer)
 
     @get("/bills", name="payment_document_bills")
     async def bills(
@@ -99,14 +111,7 @@ class PaymentDocumentsController(Controller):
         """Step 2. `account` comes from step 1's form (GET: choosing changes nothing). "Select all" and
         "Clear" are buttons of the same GET form, so they work without JavaScript."""
         if not account:
-            return page(
-                "pages/payment_documents/index",
-                {"account": _("Select the account for which you want to pay bills")},
-                viewer=viewer,
-                accounts=await services.accounts_to_choose(viewer),
-                documents=await services.my_documents(viewer),
-                selected="",
-            )
+            return await _accounts_page(viewer, {"account": _(CHOOSE_ACCOUNT)})
         found = await _account_bills(viewer, account)
         checked = {bill.id for bill in found.bills if bill.selectable} if select == "all" else set()
         return _bills_page(viewer, settings, found, checked)
@@ -125,7 +130,9 @@ class PaymentDocumentsController(Controller):
                 return Redirect(f"/payment-documents/{document_id}?created=1", status_code=303)
             draft_id = await services.create_draft(viewer, account, bill_ids)
         except DocumentError as error:
-            found = await _account_bills(viewer, account)
+            found = await services.account_bills(viewer, account)
+            if found is None:  # a form without its account (or with one not theirs): step 1 again
+                return await _accounts_page(viewer, {"account": _(CHOOSE_ACCOUNT)})
             return _bills_page(viewer, settings, found, set(bill_ids), {"bills": error.message})
         return Redirect(f"/payment-documents/drafts/{draft_id}", status_code=303)
 
@@ -139,7 +146,7 @@ class PaymentDocumentsController(Controller):
             # its document, so show that, to whoever may see it.
             await self._visible(viewer, settings, draft_id)
             return see_other(f"/payment-documents/{draft_id}")
-        return _confirm_page(viewer, settings, draft)
+        return _confirm_page(viewer, settings, draft, draft.problem)
 
     @post("/drafts/{draft_id:int}", name="payment_document_confirm_post")
     async def confirm(
@@ -151,7 +158,7 @@ class PaymentDocumentsController(Controller):
             draft = await services.get_draft(viewer, draft_id)
             if draft is None:
                 raise NotFoundException() from error
-            return _confirm_page(viewer, settings, draft, {"bills": error.message})
+            return _confirm_page(viewer, settings, draft, error.message)
         return Redirect(f"/payment-documents/{document_id}?created=1", status_code=303)
 
     @get("/{document_id:int}", name="payment_document")

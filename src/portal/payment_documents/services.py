@@ -154,6 +154,12 @@ async def _check_selection(
     found = await account_bills(viewer, account_number, today)
     if found is None:
         raise DocumentError(_("Select one of your accounts"))
+    return _chosen(found, bill_ids, today)
+
+
+def _chosen(found: AccountBills, bill_ids: list[int], today: dt.date) -> list[CandidateBill]:
+    """The selected bills of the account, if they can go into one document now; DocumentError says why
+    not."""
     if not bill_ids:
         raise DocumentError(_("Select at least one bill to pay"))
     by_id = {bill.id: bill for bill in found.bills}
@@ -215,6 +221,15 @@ async def create_draft(
     return document_id
 
 
+async def _draft_bill_ids(document_id: int) -> list[int]:
+    """The bills a draft holds, in one order, so that its page and its confirmation name the same one
+    when something is wrong with several."""
+    rows = await PaymentDocumentBill.select(PaymentDocumentBill.bill).where(
+        PaymentDocumentBill.document == document_id
+    )
+    return sorted(row["bill"] for row in rows)
+
+
 async def confirm(
     viewer: Viewer, document_id: int, issuer: IssuerSettings, today: dt.date | None = None
 ) -> int:
@@ -234,12 +249,7 @@ async def confirm(
             raise DocumentError(_("This selection has expired: select the bills again"))
         if rows[0]["status"] != DocumentStatus.draft:
             return document_id  # a double submit, or the back button: it is made already
-        bill_ids = [
-            row["bill"]
-            for row in await PaymentDocumentBill.select(PaymentDocumentBill.bill).where(
-                PaymentDocumentBill.document == document_id
-            )
-        ]
+        bill_ids = await _draft_bill_ids(document_id)
         # Lock the bills so that two tabs confirming overlapping selections cannot both take a bill.
         await execute("SELECT id FROM bill WHERE id = ANY({}) ORDER BY id FOR UPDATE", bill_ids)
         chosen = await _check_selection(viewer, rows[0]["account_number"], bill_ids, today)
@@ -280,6 +290,9 @@ class DraftSummary:
     account_number: str
     bills: list[CandidateBill]
     total_cents: int
+    problem: str | None
+    """Why it can no longer become a document (say a bill went into another one, from another tab),
+    as confirming it would answer; None: it can."""
 
 
 async def get_draft(viewer: Viewer, document_id: int, today: dt.date | None = None) -> DraftSummary | None:
@@ -296,14 +309,16 @@ async def get_draft(viewer: Viewer, document_id: int, today: dt.date | None = No
         return None
     found = await account_bills(viewer, rows[0]["account_number"], today)
     assert found is not None
-    chosen = {
-        row["bill"]
-        for row in await PaymentDocumentBill.select(PaymentDocumentBill.bill).where(
-            PaymentDocumentBill.document == document_id
-        )
-    }
+    chosen = await _draft_bill_ids(document_id)
+    try:
+        _chosen(found, chosen, today)
+        problem = None
+    except DocumentError as error:
+        problem = error.message
     bills = [bill for bill in found.bills if bill.id in chosen]
-    return DraftSummary(document_id, rows[0]["account_number"], bills, sum(b.total_cents for b in bills))
+    return DraftSummary(
+        document_id, rows[0]["account_number"], bills, sum(b.total_cents for b in bills), problem
+    )
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ def _month_names() -> dict[str, int]:
     return {name: next(iter(found)) for name, found in numbers.items() if len(found) == 1}
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+"""The years a month field takes: a year outside them is a typo, no billing period."""
+
+
 @dataclass(frozen=True)
 class TypedMonth:
     """The two fields as typed, so that a page can show them back whatever they hold."""
@@ -84,8 +88,14 @@ def first_day(typed: TypedMonth, label: str) -> tuple[dt.date | None, str]:
         month = _month_names().get(_plain(typed.month), 0)
     if not 1 <= month <= 12:
         return None, _("%(label)s must be a real month: enter its number, from 1 to 12") % named
-    if not re.fullmatch(r"[0-9]{4}", typed.year) or not 1900 <= int(typed.year) <= 2999:
+    if not re.fullmatch(r"[0-9]{4}", typed.year):
         return None, _("%(label)s must include a year of 4 digits, such as 2026") % named
+    if not FIRST_YEAR <= int(typed.year) <= LAST_YEAR:
+        return None, _("%(label)s must include a year between %(first)s and %(last)s") % {
+            **named,
+            "first": FIRST_YEAR,
+            "last": LAST_YEAR,
+        }
     return dt.date(int(typed.year), month, 1), ""
 
 

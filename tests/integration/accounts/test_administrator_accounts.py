@@ -1,11 +1,12 @@
 """Administrators add accounts with a bill's details; private users see only their holder's accounts."""
 
+import asyncio
 import re
 from typing import Any
 
 from portal.accounts.services import NO_MATCH
 from portal.db.tables import AccountAccess
-from tests.conftest import submit
+from tests.conftest import csrf_token, submit
 from tests.integration.accounts.helpers import (
     ADMIN,
     ANA,
@@ -94,12 +95,45 @@ async def test_adding_an_account_twice(client: Any, demo: None) -> None:
     assert await access_count("admin.demo") == 6
 
 
+async def test_a_double_submit_adds_the_account_once_and_every_answer_is_the_first_ones(
+    client: Any, demo: None
+) -> None:
+    """A double click, a slow network or two tabs: the same form sent four times at once. The browser shows
+    (and keeps the session cookie of) whichever answer comes last, so each one is the success page's
+    redirect with a session that works; the account is added once."""
+    await submit_sign_in(client, *ADMIN)
+    before = client.cookies[SESSION_COOKIE]
+    form = {"_csrf_token": await csrf_token(client), **INMOBILIARIA}
+    answers = await asyncio.gather(
+        *(client.post("/account/accounts/add", data=form, follow_redirects=False) for _ in range(4))
+    )
+    assert [answer.status_code for answer in answers] == [303] * 4, [a.text[:300] for a in answers]
+    assert {answer.headers["location"] for answer in answers} == {"/account?added=0001000074"}
+    live = {row["token_hash"] for row in await session_rows("admin.demo")}
+    assert sha256(before) not in live
+    for answer in answers:
+        assert sha256(answer.cookies[SESSION_COOKIE]) in live
+    assert await access_count("admin.demo") == 6
+    assert len(await audit_events("account.added")) == 1
+
+
 async def test_a_private_user_cannot_add_accounts(client: Any, demo: None) -> None:
+    """Not linked for them, but a bookmark or a shared link opens it: a page that says whom "Add an account"
+    is for and where to go instead, not a form whose answer blames their identity document."""
     await submit_sign_in(client, *ANA)
     before = client.cookies[SESSION_COOKIE]
-    response = await submit(client, "/account/accounts/add", INMOBILIARIA)
-    assert response.status_code == 422
-    assert error_messages(response.text) == ["Only administrator users can add accounts"]
+    for response in (
+        await client.get("/account/accounts/add"),
+        await submit(client, "/account/accounts/add", INMOBILIARIA),
+    ):
+        assert response.status_code == 403
+        assert "<h1>Only administrator users can add accounts</h1>" in response.text
+        assert 'href="/account/manage">Go to Manage your account</a>' in response.text
+        assert error_messages(response.text) == []
+        assert 'name="identity"' not in response.text
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    spanish = await client.get("/account/accounts/add")
+    assert "<h1>Solo los usuarios administradores pueden añadir contratos</h1>" in spanish.text
     assert await access_count("ana.demo") == 2
     assert client.cookies[SESSION_COOKIE] == before
     assert await audit_events("account.added") == []

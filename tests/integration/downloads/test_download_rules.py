@@ -58,6 +58,17 @@ async def test_every_answer_is_checked_and_kept(client: Any, demo: None) -> None
     assert 'aria-describedby="period_to-hint period_to-error"' in response.text
 
 
+async def test_a_chosen_month_out_of_the_years_taken_is_told_the_range(client: Any, demo: None) -> None:
+    await sign_in(client)
+    response = await start(client, period="custom", period_from="9999-06", period_to="2026-01")
+    assert response.status_code == 422
+    assert error_messages(response.text) == ["First month must include a year between 1900 and 2999"]
+    assert 'name="period_from_year" type="text" inputmode="numeric" value="9999"' in response.text
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    response = await start(client, period="custom", period_from="2026-01", period_to="1899-06")
+    assert error_messages(response.text) == ["«Último mes» debe incluir un año entre 1900 y 2999"]
+
+
 @pytest.mark.parametrize(
     ("select_by", "selector"),
     [

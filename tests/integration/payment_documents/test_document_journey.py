@@ -213,6 +213,67 @@ async def test_two_tabs_confirming_overlapping_selections_make_one_document(clie
     assert await PaymentDocument.count().where(PaymentDocument.status == "pending") == 1
 
 
+async def test_a_confirmation_page_whose_bills_went_into_another_document_says_so_before_any_press(
+    client: Any, demo: None
+) -> None:
+    """Two tabs, each on the confirmation page of the same bills: once one is confirmed, the other (reloaded,
+    or come back to) says why it cannot be, offers no "Create document", and leads back to the bills."""
+    await sign_in(client)
+    first, second = await pending_bills(ANA_ACCOUNT)
+    drafts = [(await create(client, [first["id"], second["id"]])).headers["location"] for _ in range(2)]
+    assert (await submit(client, drafts[0])).status_code == 303
+    made = await PaymentDocument.select().where(PaymentDocument.status == "pending").first()
+    reference = made["payment_reference"]
+
+    stale = await client.get(drafts[1])
+    assert stale.status_code == 422 and "<title>Error: Create the bills due document?" in stale.text
+    problem = f"Bill {first['number']} is already in bills due document {reference}"
+    assert problem in error_summary(stale.text)
+    assert "Create document" not in stale.text
+    bills_page = f"/payment-documents/bills?account={ANA_ACCOUNT}"
+    back = f'<a href="{bills_page}" class="button">Select the bills again</a>'
+    assert back in stale.text
+    # A page rendered before, pressed now: the same answer.
+    pressed = await submit(client, drafts[1])
+    assert pressed.status_code == 422 and problem in error_summary(pressed.text)
+    assert "Create document" not in pressed.text and back in pressed.text
+    assert await PaymentDocument.count().where(PaymentDocument.status == "pending") == 1
+
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    spanish = (await client.get(drafts[1])).text
+    assert f"La factura {first['number']} ya está en el documento de pago {reference}" in spanish
+    assert "Vuelva a seleccionar las facturas</a>" in spanish
+
+
+async def test_a_confirmation_page_whose_bill_was_paid_meanwhile_says_so(client: Any, demo: None) -> None:
+    await sign_in(client)
+    first, second = await pending_bills(ANA_ACCOUNT)
+    draft = (await create(client, [first["id"], second["id"]])).headers["location"]
+    await Bill.update({Bill.status: "paid"}).where(Bill.id == first["id"])
+    page = await client.get(draft)
+    assert page.status_code == 422
+    assert "One of the bills you selected is no longer pending" in error_summary(page.text)
+    assert "Create document" not in page.text and "Select the bills again" in page.text
+
+
+async def test_a_form_sent_without_its_account_or_with_one_not_theirs_gets_step_1_again(
+    client: Any, demo: None
+) -> None:
+    """Only a crafted or damaged form does it (the bills page sends its account): the answer is the first
+    step with its message, as for the step's own form sent with no account chosen; nothing says whether
+    the account exists."""
+    await sign_in(client)
+    ids = [bill["id"] for bill in await pending_bills(ANA_ACCOUNT)]
+    for account in ("", "9999999999", "0001000439"):  # none, nobody's, an account of admin.demo's
+        for extra in ({}, {"confirmed": "yes"}):
+            response = await create(client, ids, account=account, **extra)
+            assert response.status_code == 422, (account, extra)
+            assert "Select the account for which you want to pay bills" in error_summary(response.text)
+            assert "Select the account for which bills are pending" in response.text
+            assert "0001000439" not in response.text
+    assert await PaymentDocument.count() == 0
+
+
 async def test_states_paid_through_the_document_paid_apart_and_expired(client: Any, demo: None) -> None:
     await sign_in(client)
     first, second = await pending_bills(ANA_ACCOUNT)

@@ -66,12 +66,32 @@ def test_unicode_digits_and_huge_numbers_get_a_message(month: str, year: str) ->
 
 
 @pytest.mark.parametrize(
+    ("year", "problem"),
+    [
+        ("26", "Period from must include a year of 4 digits, such as 2026"),
+        ("20260", "Period from must include a year of 4 digits, such as 2026"),
+        ("9999", "Period from must include a year between 1900 and 2999"),
+        ("1899", "Period from must include a year between 1900 and 2999"),
+    ],
+)
+def test_a_year_of_4_digits_out_of_range_is_told_the_range(year: str, problem: str) -> None:
+    """9999 has 4 digits: its message names the years the field takes, not the digits it already has."""
+    assert first_day(TypedMonth("3", year), "Period from") == (None, problem)
+
+
+@pytest.mark.parametrize("year", ["1900", "2999"])
+def test_the_first_and_last_years_are_taken(year: str) -> None:
+    assert first_day(TypedMonth("3", year), "Period from") == (dt.date(int(year), 3, 1), "")
+
+
+@pytest.mark.parametrize(
     ("month", "year", "problem"),
     [
         ("", "2026", "«Periodo desde» debe incluir el mes"),
         ("3", "", "«Periodo desde» debe incluir el año"),
         ("13", "2026", "«Periodo desde» debe ser un mes real: escriba su número, del 1 al 12"),
         ("3", "26", "«Periodo desde» debe incluir un año de 4 cifras, como 2026"),
+        ("3", "9999", "«Periodo desde» debe incluir un año entre 1900 y 2999"),
     ],
 )
 def test_the_messages_are_in_the_pages_language(month: str, year: str, problem: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from asyncpg.exceptions import UniqueViolationError
 
 from portal import audit, clock, i18n
-from portal.accounts import forms, passwords, throttle, tokens
+from portal.accounts import forms, passwords, signing_in, throttle, tokens
 from portal.accounts.forms import BillDetails, BillDetailsForm, Errors
 from portal.audit import Origin
 from portal.db import engine as db_engine
@@ -391,9 +391,11 @@ async def set_password_with_link(
     sessions: SessionStore,
     origin: Origin,
     current_session: str | None,
+    chosen_language: str | None,
 ) -> tuple[str | None, Outcome]:
     """Use an activation or reset link to set the password; the user is then signed in with a new session
-    (all their other sessions end). Returns the new session token."""
+    (all their other sessions end), their language settled as signing in does. Returns the new session
+    token."""
     async with db_engine().transaction():
         checked = await tokens.check(token, purpose, for_update=True)
         if checked.state != tokens.TokenState.valid or checked.user_id is None or checked.token_id is None:
@@ -408,6 +410,7 @@ async def set_password_with_link(
             values[User.activated_at] = now
         await User.update(values).where(User.id == checked.user_id)
         await tokens.mark_used(checked.token_id)
+        await signing_in.settle_language(checked.user_id, chosen_language)
         await sessions.end_all(checked.user_id)
         session = await sessions.start(checked.user_id, replacing=current_session)
         event = "activation.completed" if purpose == TokenPurpose.activation else "password_reset.completed"

@@ -1,17 +1,22 @@
 """The journeys once more in Spanish, with JavaScript on and off and axe at each step: registration,
-My bills → View online bill → the PDF, and pay by CPR code. The browser asks for Spanish (Accept-Language),
+My bills (its Excel list) → View online bill → the PDF, a massive download (its email and index), and pay
+by CPR code. The browser asks for Spanish (Accept-Language),
 and the payment goes to English and back with the header's switcher. The page
 objects find controls by role and their Spanish accessible names (the portal's catalogue, `SPANISH`);
 a few names are written out here too, so that a catalogue gone English would fail."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Callable
+from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
@@ -19,6 +24,7 @@ from e2e.conftest import LiveStack
 from e2e.data import bill_details, mistyped_amount, payment_data
 from e2e.pages import SPANISH
 from e2e.pages.accounts import AccountHome, PasswordPage, Registration, SignInPage
+from e2e.pages.downloads import DownloadsRequested, MassiveDownload
 from e2e.pages.files import download_when_ready
 from e2e.pages.payments import BillPayment, PaymentData
 from e2e.pages.sandbox_bank import SandboxBank
@@ -103,6 +109,12 @@ def test_my_bills_and_the_bill_pdf_in_spanish(
     expect(page.get_by_role("heading", level=1, name="Mis facturas")).to_be_visible()
     expect_spanish(page)
     axe(page)
+    with page.expect_download() as excel:
+        page.get_by_role("link", name="Descargar esta lista en Excel").click()
+    sheet = load_workbook(io.BytesIO(excel.value.path().read_bytes())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Número de factura" and len(rows) > 1
+    assert isinstance(rows[1][3], dt.datetime) and sheet.cell(row=2, column=4).number_format == "dd/mm/yyyy"
 
     page.get_by_role("link", name="Ver factura en línea").first.click()
     expect(page.get_by_role("heading", level=1, name=re.compile(r"^Factura FA\d+$"))).to_be_visible()
@@ -116,6 +128,37 @@ def test_my_bills_and_the_bill_pdf_in_spanish(
     assert "FACTURA DE AGUA" in text and "Total a pagar" in text and "Datos de pago" in text
     assert "WATER BILL" not in text
     assert re.search(r"9050758818501001\d{30}", re.sub(r"\s", "", text))
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js"])  # test_downloads.py takes it without too
+def test_a_massive_download_in_spanish(
+    page: Page, base_url: str, javascript: bool, axe: Axe, local_stack: LiveStack, mailbox: Any
+) -> None:
+    """A user who never chose a language signs in from a Spanish browser: the download's pages, its email
+    and its index are Spanish (the email and the zip were English: the job knew no language of hers)."""
+    customer = local_stack.customer(user="private")
+    user = customer.signs_in_as
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page, SPANISH).sign_in(user.username, user.password)
+    AccountHome(page, SPANISH).expect_signed_in(user.username)
+    flow = MassiveDownload(page, SPANISH).open_from_all_transactions()
+    flow.request_download()
+    flow.fill_details("Facturas", "Last 3 months", "By account number", customer.accounts[0].number)
+    flow.expect_marking_page()
+    flow.select_all_shown()
+    flow.continue_()
+    flow.expect_check_page()
+    expect(page.get_by_text(re.compile(r"\(Últimos 3 meses\)$"))).to_be_visible()
+    axe(page)
+    flow.confirm()
+    expect_spanish(page)
+
+    [message] = mailbox.wait_for_sync(1, timeout=120, to=user.email)
+    assert str(make_header(decode_header(message["Subject"]))).startswith("Sus facturas están listas")
+    download = DownloadsRequested(page, SPANISH).open().wait_and_download("Facturas.zip", javascript)
+    with zipfile.ZipFile(download.path()) as archive:
+        assert archive.read("index.csv").decode().startswith("numero_factura,contrato,")
+    axe(page)
 
 
 def test_pay_by_cpr_code_in_spanish(

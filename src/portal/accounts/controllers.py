@@ -24,7 +24,7 @@ from portal.payments.controllers import payer_cookie
 from portal.settings import Settings
 from portal.viewer import Viewer
 from portal.web.forms import Form, field, local_path, password_field
-from portal.web.language import language_cookie
+from portal.web.language import chosen_cookie, chosen_language, language_cookie
 from portal.web.pages import page, see_other
 from portal.web.sessions import SessionStore
 
@@ -75,12 +75,14 @@ class SignInController(Controller):
     ) -> Template | Redirect:
         login = field(data, "username")
         target = local_path(field(data, "next")) or "/account"
+        chosen = chosen_language(request, settings)
         token, outcome = await signing_in.sign_in(
             login,
             password_field(data, "password"),
             sessions,
             origin_of(request),
             sessions.token_from(request),
+            chosen,
         )
         if token is None:
             return page(
@@ -90,11 +92,7 @@ class SignInController(Controller):
                 next=local_path(target) or "",
                 kinds=REGISTRATION_KINDS,
             )
-        cookies = [sessions.cookie(token)]
-        viewer = await sessions.load(token)
-        if viewer is not None and (language := i18n.supported(viewer.language)):
-            cookies.append(language_cookie(settings, language))
-        return see_other(target, cookies)
+        return see_other(target, await signed_in_cookies(token, chosen, sessions, settings))
 
     @post("/sign-out", name="sign_out")
     async def sign_out(
@@ -130,6 +128,21 @@ class SignInController(Controller):
         signed_out = page("pages/accounts/signed_out")
         signed_out.cookies.append(language_cookie(settings, spoken))
         return signed_out
+
+
+async def signed_in_cookies(
+    token: str, chosen: str | None, sessions: SessionStore, settings: Settings
+) -> list[Cookie]:
+    """The new session's cookie; the language cookie set to the user's language (now stored: signing in
+    settles it), so that the pages which do not read the session follow it too; and the switcher's choice
+    forgotten once stored."""
+    cookies = [sessions.cookie(token)]
+    viewer = await sessions.load(token)
+    if viewer is not None and (language := i18n.supported(viewer.language)):
+        cookies.append(language_cookie(settings, language))
+    if chosen is not None:
+        cookies.append(chosen_cookie(settings, None))
+    return cookies
 
 
 class RegistrationController(Controller):
@@ -307,9 +320,13 @@ class PasswordController(Controller):
 
     @post("/activate", name="activate_post")
     async def activate_post(
-        self, request: Request[Any, Any, Any], data: Form, sessions: NamedDependency[SessionStore]
+        self,
+        request: Request[Any, Any, Any],
+        data: Form,
+        sessions: NamedDependency[SessionStore],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
-        return await _set_password(request, data, sessions, TokenPurpose.activation)
+        return await _set_password(request, data, sessions, settings, TokenPurpose.activation)
 
     @post("/activate/resend", name="activate_resend")
     async def activate_resend(
@@ -348,9 +365,13 @@ class PasswordController(Controller):
 
     @post("/password/reset", name="password_reset_post")
     async def reset_post(
-        self, request: Request[Any, Any, Any], data: Form, sessions: NamedDependency[SessionStore]
+        self,
+        request: Request[Any, Any, Any],
+        data: Form,
+        sessions: NamedDependency[SessionStore],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
-        return await _set_password(request, data, sessions, TokenPurpose.password_reset)
+        return await _set_password(request, data, sessions, settings, TokenPurpose.password_reset)
 
 
 async def _set_password_page(
@@ -377,9 +398,14 @@ async def _set_password_page(
 
 
 async def _set_password(
-    request: Request[Any, Any, Any], data: Form, sessions: SessionStore, purpose: TokenPurpose
+    request: Request[Any, Any, Any],
+    data: Form,
+    sessions: SessionStore,
+    settings: Settings,
+    purpose: TokenPurpose,
 ) -> Template | Redirect:
     token = field(data, "token")
+    chosen = chosen_language(request, settings)
     session, outcome = await services.set_password_with_link(
         token,
         purpose,
@@ -387,11 +413,14 @@ async def _set_password(
         sessions,
         origin_of(request),
         sessions.token_from(request),
+        chosen,
     )
     if session is None:
         return await _set_password_page(request, sessions, token, purpose, outcome.errors)
     # The home page says what just happened (`done`): a new account's password set, or a forgotten one.
-    return see_other(f"/account?done={purpose.value}", [sessions.cookie(session)])
+    return see_other(
+        f"/account?done={purpose.value}", await signed_in_cookies(session, chosen, sessions, settings)
+    )
 
 
 ACCOUNTS_PER_PAGE = 20

@@ -19,7 +19,7 @@ from portal.accounts import addresses, forms, passwords, throttle, tokens
 from portal.accounts.forms import BillDetails, BillDetailsForm, Errors
 from portal.audit import Origin
 from portal.db import engine as db_engine
-from portal.db import fetch, fetch_one
+from portal.db import execute, fetch, fetch_one
 from portal.db.tables import Account, AccountAccess, RegistrationDraft, Session, User
 from portal.db.tables.auth import TokenPurpose
 from portal.db.tables.users import AccessRole
@@ -420,9 +420,11 @@ async def set_password_with_link(
     sessions: SessionStore,
     origin: Origin,
     current_session: str | None,
+    chosen_language: str | None,
 ) -> tuple[str | None, Outcome]:
     """Use an activation or reset link to set the password; the user is then signed in with a new session
-    (all their other sessions end). Returns the new session token."""
+    (all their other sessions end), their language settled as signing in does. Returns the new session
+    token."""
     async with db_engine().transaction():
         checked = await tokens.check(token, purpose, for_update=True)
         if checked.state != tokens.TokenState.valid or checked.user_id is None or checked.token_id is None:
@@ -437,6 +439,7 @@ async def set_password_with_link(
             values[User.activated_at] = now
         await User.update(values).where(User.id == checked.user_id)
         await tokens.mark_used(checked.token_id)
+        await settle_language(checked.user_id, chosen_language)
         await sessions.end_all(checked.user_id)
         session = await sessions.start(checked.user_id, replacing=current_session)
         event = "activation.completed" if purpose == TokenPurpose.activation else "password_reset.completed"
@@ -513,3 +516,16 @@ def can_add_accounts(viewer: Viewer) -> bool:
 
 async def purge_drafts() -> None:
     await RegistrationDraft.delete().where(RegistrationDraft.expires_at < clock.now())
+
+
+async def settle_language(user_id: int, chosen: str | None) -> None:
+    """On signing in, the language the user sees becomes the one of their emails, bill PDFs and download
+    files, which jobs write without a page to ask: the language `chosen` with the switcher before signing
+    in, if any (an explicit choice beats the stored one); else the one stored; else the language of the
+    page they signed in on (the browser's, or the default). README, Languages."""
+    await execute(
+        "UPDATE portal_user SET language = COALESCE({}, language, {}) WHERE id = {}",
+        chosen,
+        i18n.current(),
+        user_id,
+    )

@@ -24,9 +24,15 @@ SIGN_IN_THROTTLED = gettext_noop(
 
 
 async def sign_in(
-    login: str, password: str, sessions: SessionStore, origin: Origin, current_session: str | None
+    login: str,
+    password: str,
+    sessions: SessionStore,
+    origin: Origin,
+    current_session: str | None,
+    chosen_language: str | None,
 ) -> tuple[str | None, Outcome]:
-    """The same answer, after the same work, whether or not the user exists."""
+    """The same answer, after the same work, whether or not the user exists. `chosen_language`: the one
+    chosen with the switcher before signing in, if any (see `services.settle_language`)."""
     key = login.lower()
     if not key or not password:
         errors: Errors = {}
@@ -56,6 +62,7 @@ async def sign_in(
     await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
     await throttle.SIGN_IN_PER_IP.clear(origin.ip)  # others behind the address were not guessing
     await User.update({User.last_sign_in_at: clock.now()}).where(User.id == user["id"])
+    await services.settle_language(user["id"], chosen_language)
     session = await sessions.start(user["id"], replacing=current_session)
     await audit.record("sign_in.succeeded", origin, user_id=user["id"])
     return session, Outcome()

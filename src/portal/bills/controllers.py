@@ -25,7 +25,7 @@ from portal.infra.storage import Storage
 from portal.settings import Settings
 from portal.viewer import Viewer
 from portal.web import months, pages
-from portal.web.files import DOWNLOAD_HEADERS, FileAnswer, PreparingFile, serve_or_prepare
+from portal.web.files import DOWNLOAD_HEADERS, XLSX, FileAnswer, PreparingFile, serve_or_prepare
 from portal.web.months import TypedMonth
 
 
@@ -123,6 +123,21 @@ class BillsController(Controller):
             exports.csv_text(exports.my_bills_pages(viewer, query.filters)),
             media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
             headers={**DOWNLOAD_HEADERS, "content-disposition": 'attachment; filename="bills.csv"'},
+        )
+
+    @get("/bills.xlsx", name="bills_xlsx")
+    async def as_excel(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+    ) -> Response[bytes]:
+        """The same bills as the CSV, for people: an Excel workbook in the page's language (the CSV stays
+        for programs, as documented: a spreadsheet in Spain would want other separators)."""
+        query = filter_query(request.query_params)
+        if query.errors:
+            raise ValidationException(detail="Check the filters")
+        return Response(
+            await exports.excel_workbook(exports.my_bills_pages(viewer, query.filters)),
+            media_type=XLSX,
+            headers={**DOWNLOAD_HEADERS, "content-disposition": 'attachment; filename="bills.xlsx"'},
         )
 
     @get("/{bill_id:int}", name="view_bill")

@@ -1,9 +1,12 @@
-"""Lists of bills as files: My bills' ``bills.csv``, and a massive download's Excel list and the
-``index.csv``/``index.json`` in its zip. One set of columns, written the same way in each: the status as
-a person reads it ("Overdue"), never the stored key."""
+"""Lists of bills as files: My bills' ``bills.csv`` and ``bills.xlsx``, and a massive download's Excel
+list and the ``index.csv``/``index.json`` in its zip. One set of columns, written the same way in each: the
+status as a person reads it ("Overdue"), never the stored key. CSV and JSON are for programs (ISO dates,
+a decimal point, comma-separated, no BOM: as documented); Excel is for people (real dates and amounts,
+shown as the language writes them)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -11,7 +14,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from portal import clock
+import xlsxwriter
+
+from portal import clock, i18n
 from portal.bills import queries
 from portal.bills.services import STATUSES, BillFilters, effective_status, filter_where
 from portal.db import fetch
@@ -155,3 +160,46 @@ async def csv_text(pages: AsyncIterator[list[ExportedBill]]) -> AsyncIterator[st
         out.truncate()
     if out.tell():  # no bills: the header alone
         yield out.getvalue()
+
+
+_EXCEL_WIDTHS = (16, 12, 36, 12, 12, 12, 12, 14, 14)
+EXCEL_DATE_FORMATS = {"es": "dd/mm/yyyy"}
+"""How a spreadsheet shows its dates (they stay real dates): as Spain writes them in Spanish; in any other
+language "5 Dec 2026" (`EXCEL_DATE_FORMAT`), which no reader can take for another day, whichever order
+of day and month they are used to."""
+EXCEL_DATE_FORMAT = "d mmm yyyy"
+
+
+async def excel_workbook(pages: AsyncIterator[list[ExportedBill]]) -> bytes:
+    """The bills as an Excel workbook in the current language (sheet name, column titles, statuses, date
+    format): real dates and amounts (numbers in euros with a currency format), not text. Built page by
+    page in xlsxwriter's constant-memory mode."""
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False})
+    sheet = workbook.add_worksheet(_("Bills"))
+    bold = workbook.add_format({"bold": True})
+    date = workbook.add_format({"num_format": EXCEL_DATE_FORMATS.get(i18n.current(), EXCEL_DATE_FORMAT)})
+    money = workbook.add_format({"num_format": '#,##0.00 "€"'})
+    sheet.write_row(0, 0, titles(), bold)
+    for column, width in enumerate(_EXCEL_WIDTHS):
+        sheet.set_column(column, column, width)
+
+    def write(bills: list[ExportedBill], first_row: int) -> None:
+        for row_number, bill in enumerate(bills, start=first_row):
+            for column, value in enumerate(bill.cells()):
+                if isinstance(value, dt.date):
+                    sheet.write_datetime(row_number, column, dt.datetime.combine(value, dt.time()), date)
+                elif isinstance(value, float):
+                    sheet.write_number(row_number, column, value, money)
+                else:
+                    sheet.write_string(row_number, column, value)
+
+    # Writing rows and zipping the workbook are CPU work (and file I/O in constant-memory mode): in a
+    # thread, so that the event loop keeps serving other requests meanwhile.
+    row = 1
+    async for page in pages:
+        await asyncio.to_thread(write, page, row)
+        row += len(page)
+    sheet.freeze_panes(1, 0)
+    await asyncio.to_thread(workbook.close)
+    return out.getvalue()

@@ -22,12 +22,10 @@ from portal.infra.storage import Storage
 from portal.settings import Settings
 from portal.viewer import Viewer
 from portal.web import files
-from portal.web.files import DOWNLOAD_HEADERS
+from portal.web.files import DOWNLOAD_HEADERS, XLSX
 from portal.web.forms import Form, field, values
 from portal.web.pages import fragment, go_to, page, see_other
 from portal.web.params import parse_number
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def _owned(viewer: Viewer, request_id: int) -> Download:

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from babel.numbers import format_decimal
 
+from portal import clock, i18n
 from portal.bills import queries as bill_queries
 from portal.db import fetch, fetch_one
 from portal.db.tables.downloads import DownloadState
@@ -70,13 +72,29 @@ class Download:
 
     @property
     def period_label(self) -> str:
-        return forms.PERIOD_PRESETS.get(self.period_preset, "")
+        """The preset period's name ("Last 12 months"), or "" for months chosen by hand (their dates say it
+        all: "(Choose the months)" after them read oddly)."""
+        if self.period_preset == "custom" or self.period_preset not in forms.PERIOD_PRESETS:
+            return ""
+        return _(forms.PERIOD_PRESETS[self.period_preset])
 
     @property
     def size_label(self) -> str:
+        """The file's size as the page's language writes numbers: "1,2 MB", "37 kB"."""
+        locale = i18n.babel_locale()
         if self.size_bytes >= 1_000_000:
-            return f"{self.size_bytes / 1_000_000:.1f} MB"
-        return f"{max(1, round(self.size_bytes / 1000))} kB"
+            return f"{format_decimal(self.size_bytes / 1_000_000, '#,##0.0', locale=locale)} MB"
+        return f"{format_decimal(max(1, round(self.size_bytes / 1000)), locale=locale)} kB"
+
+    @property
+    def ready_another_day(self) -> bool:
+        """Whether the file was ready on another day than it was requested (in the customers' time zone):
+        next to the request's day and time, "ready" then says its day too, not only the time."""
+        return (
+            self.ready_at is not None
+            and self.requested_at is not None
+            and clock.day_of(self.ready_at) != clock.day_of(self.requested_at)
+        )
 
     @property
     def state_label(self) -> str:

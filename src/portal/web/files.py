@@ -18,6 +18,7 @@ FileAnswer = Stream | Template | Response[bytes]
 """What `serve_or_prepare` answers: the file, the page saying it is being prepared, or a status poll's."""
 
 DOWNLOAD_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,11 @@ A request is in, by order of precedence: the signed-in user's stored choice (set
 `provide_optional_viewer`, on the pages that read the session), the `language` cookie (set by the
 switcher, and on signing in to the user's stored choice), the browser's Accept-Language, and the
 DEFAULT_LANGUAGE setting. A value the portal does not speak is skipped quietly.
+
+The switcher used while signed out also sets a second cookie, `language_chosen`: the `language` cookie
+is set by signing in and out too, so it cannot tell a choice from what a previous sign-in left behind;
+signing in stores the chosen language with the account and forgets the cookie
+(`portal.accounts.services.settle_language`).
 """
 
 from __future__ import annotations
@@ -34,11 +39,25 @@ def language_cookie_name(settings: Settings) -> str:
 def language_cookie(settings: Settings, language: str) -> Cookie:
     """The browser remembers the language: set by the switcher, and on signing in to the user's stored choice
     (so that the pages that do not read the session, such as the error pages, follow it too)."""
+    return _cookie(settings, "language", language)
+
+
+def chosen_language(request: Request[Any, Any, Any], settings: Settings) -> str | None:
+    """The language the visitor chose with the switcher while signed out, if any: signing in stores it."""
+    return i18n.supported(request.cookies.get(host_cookie_name(settings, "language_chosen")))
+
+
+def chosen_cookie(settings: Settings, language: str | None) -> Cookie:
+    """Set by the switcher while signed out, to `language`; with None, forgotten (signing in stored it)."""
+    return _cookie(settings, "language_chosen", language)
+
+
+def _cookie(settings: Settings, name: str, language: str | None) -> Cookie:
     return Cookie(
-        key=language_cookie_name(settings),
-        value=language,
+        key=host_cookie_name(settings, name),
+        value=language or "",
         path="/",
-        max_age=_ONE_YEAR,
+        max_age=_ONE_YEAR if language else 0,
         httponly=True,
         secure=settings.web.secure_cookies,
         samesite="lax",
@@ -72,12 +91,16 @@ async def set_language(
     sessions: NamedDependency[SessionStore],
 ) -> Redirect:
     """The switcher: remember the language (in a cookie, and for a signed-in user in their account, so
-    that their emails and PDFs are in it too) and go back to the page it was used on."""
+    that their emails and PDFs are in it too; signed out, as the choice that signing in stores) and go
+    back to the page it was used on."""
     destination = local_path(field(data, "return_to")) or "/"
     language = i18n.supported(field(data, "language"))
     if language is None:
         return Redirect(destination, status_code=303)
+    cookies = [language_cookie(settings, language)]
     viewer = await sessions.load(sessions.token_from(request))
     if viewer is not None:
         await User.update({User.language: language}).where(User.id == viewer.user_id)
-    return Redirect(destination, status_code=303, cookies=[language_cookie(settings, language)])
+    else:
+        cookies.append(chosen_cookie(settings, language))
+    return Redirect(destination, status_code=303, cookies=cookies)

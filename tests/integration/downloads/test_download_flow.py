@@ -90,6 +90,7 @@ async def test_request_confirm_zip_email_and_download(
     assert len(rows) == 1 + expected
     first = rows[1]
     assert isinstance(first[3], dt.datetime) and isinstance(first[6], dt.datetime)  # real dates
+    assert sheet.cell(row=2, column=4).number_format == "d mmm yyyy"  # "5 Dec 2026": read one way only
     assert isinstance(first[7], float | int) and first[7] > 0  # a number, not text
     assert sheet.cell(row=2, column=8).number_format.endswith('"€"')
 

@@ -99,11 +99,15 @@ async def test_signing_in_sets_the_language_cookie_to_the_users_choice(client: A
     client.cookies.set("language", "en")
     assert language_of(await client.get("/privacy", headers=english)) == "es"
 
-    # Someone who never chose a language keeps the browser's.
+    # Someone who never chose a language gets the one of the page they signed in on (the browser's),
+    # stored as theirs: their emails and files follow the pages (it was left unset, and they were English).
     client.cookies.clear()
+    assert (await User.select(User.language).where(User.username == ADMIN[0]).first()) == {"language": None}
+    client.headers["accept-language"] = "es"
     await sign_in(client, ADMIN)
-    assert "language" not in client.cookies
-    assert language_of(await client.get("/no-such-page", headers=english)) == "en"
+    assert (await User.select(User.language).where(User.username == ADMIN[0]).first()) == {"language": "es"}
+    assert client.cookies.get("language") == "es"
+    assert language_of(await client.get("/no-such-page", headers=english)) == "es"
 
 
 async def test_emails_are_in_the_recipients_language(

@@ -1,0 +1,55 @@
+"""The download pages in Spanish write everything in it: the check page's period ("Últimos 12 meses"; it
+was left in English), and on "Downloads requested" the file's size with a decimal comma and, for a file
+ready on another day than requested, that day as well as the time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from portal.db.tables import DownloadRequest
+from tests.integration.downloads.download_steps import request_until_check, text_of
+from tests.steps import sign_in
+
+SPANISH = {"accept-language": "es-ES,es;q=0.9"}
+
+
+async def test_the_check_page_names_the_period_in_spanish(client: Any, demo: None) -> None:
+    client.headers.update(SPANISH)
+    await sign_in(client)
+    preset = await request_until_check(client, period="last_12")
+    text = text_of((await client.get(f"/downloads/{preset}/check")).text)
+    assert "(Últimos 12 meses)" in text and "Last 12 months" not in text
+
+    # Months chosen by hand: their dates alone, without "(Elegir los meses)" after them.
+    custom = await request_until_check(client, period="custom", period_from="2026-01", period_to="2026-06")
+    text = text_of((await client.get(f"/downloads/{custom}/check")).text)
+    assert "Periodo de facturación del 1 ene 2026 al 30 jun 2026 Cambiar" in text
+
+
+async def test_size_and_ready_time_in_spanish(client: Any, demo: None) -> None:
+    client.headers.update(SPANISH)
+    await sign_in(client)
+    request_id = await request_until_check(client, name="Facturas")
+    # Requested at 23:50 in Madrid (TIMEZONE), ready at 00:10 the next day there: the same day in UTC.
+    requested = dt.datetime(2026, 11, 5, 22, 50, tzinfo=dt.UTC)
+    ready = requested + dt.timedelta(minutes=20)
+    await DownloadRequest.update(
+        {
+            DownloadRequest.state: "ready",
+            DownloadRequest.size_bytes: 1_234_567,
+            DownloadRequest.requested_at: requested,
+            DownloadRequest.ready_at: ready,
+            DownloadRequest.expires_at: ready + dt.timedelta(days=7),
+        }
+    ).where(DownloadRequest.id == request_id)
+    text = text_of((await client.get("/downloads/requested")).text)
+    assert "5 nov 2026, 23:50 lista el 6 nov 2026 a las 00:10" in text
+    assert "1,2 MB" in text
+
+    # Ready the same day (in Madrid): the time says it.
+    await DownloadRequest.update({DownloadRequest.ready_at: requested + dt.timedelta(minutes=5)}).where(
+        DownloadRequest.id == request_id
+    )
+    text = text_of((await client.get("/downloads/requested")).text)
+    assert "5 nov 2026, 23:50 lista a las 23:55" in text

@@ -30,6 +30,7 @@ from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
 from portal.web.forms import Outcome, email_problem
 from portal.web.sessions import SessionStore
+from portal.web.throttle import count_attempt, from_address
 from portal.web.tokens import token_hash
 
 PRIVACY_POLICY_VERSION = "2026-11"
@@ -138,22 +139,27 @@ async def _find_bill_account(checked: BillDetails) -> dict[str, Any] | None:
 async def _check_bill(
     details: BillDetailsForm, kind: str, origin: Origin, phone: str
 ) -> tuple[dict[str, Any] | None, Errors]:
-    """Verify bill details against our bills, throttled per IP and per account number. A mismatch gets
-    one message whichever field is wrong, so nobody can find out which part was right."""
+    """Verify bill details against our bills, throttled per client address and per account number (from
+    that address, and from all). A mismatch gets one message whichever field is wrong, so nobody can find
+    out which part was right."""
     checked, errors = forms.check_bill_details(details, kind)
     if checked is None:
         return None, errors
-    if await throttle.BILL_CHECK_PER_IP.blocked(origin.ip) or await throttle.BILL_CHECK_PER_ACCOUNT.blocked(
-        checked.account_number
-    ):
-        await audit.record("bill_check.throttled", origin, account_number=checked.account_number)
+    account = checked.account_number
+    counted = await count_attempt(
+        (throttle.BILL_CHECK_PER_IP, origin.ip),
+        (throttle.BILL_CHECK_PER_ACCOUNT_AND_IP, from_address(origin.ip, account)),
+        (throttle.BILL_CHECK_PER_ACCOUNT, account),
+    )
+    if counted.refused:
+        await counted.uncount()
+        await audit.record("bill_check.throttled", origin, account_number=account)
         return None, {"identity": _(TOO_MANY) % {"phone": phone}}
     found = await _find_bill_account(checked)
     if found is None:
-        await throttle.BILL_CHECK_PER_IP.hit(origin.ip)
-        await throttle.BILL_CHECK_PER_ACCOUNT.hit(checked.account_number)
-        await audit.record("bill_check.failed", origin, account_number=checked.account_number)
+        await audit.record("bill_check.failed", origin, account_number=account)
         return None, {"identity": _(NO_MATCH)}
+    await counted.uncount()  # right details are no guess: only failures count
     return found, {}
 
 
@@ -341,10 +347,11 @@ async def resend_activation(user_id: int, mailer: Mailer, origin: Origin) -> Out
     user = await User.select(User.username, User.email, User.activated_at).where(User.id == user_id).first()
     if user is None or user["activated_at"] is not None:
         return Outcome({"resend": _("This username is already activated: sign in")})
-    if await throttle.RESEND_PER_USER.blocked(str(user_id)):
+    counted = await count_attempt((throttle.RESEND_PER_USER, str(user_id)))
+    if counted.refused:
+        await counted.uncount()
         await audit.record("activation.resend_throttled", origin, user_id=user_id)
         return Outcome({"resend": _("We have sent several emails already. Wait an hour before asking again")})
-    await throttle.RESEND_PER_USER.hit(str(user_id))
     async with db_engine().transaction():
         email_id = await _store_activation_email(user_id, user["username"], user["email"], mailer)
     await outbox.enqueue_email(mailer.queue, email_id)
@@ -357,10 +364,10 @@ async def resend_registration_email(draft: Draft, mailer: Mailer, origin: Origin
     user, the note to its owner (throttled alike, so that the two cannot be told apart)."""
     if draft.user_id is not None:
         return await resend_activation(draft.user_id, mailer, origin)
-    subject = f"draft:{draft.id}"
-    if await throttle.RESEND_PER_USER.blocked(subject):
+    counted = await count_attempt((throttle.RESEND_PER_USER, f"draft:{draft.id}"))
+    if counted.refused:
+        await counted.uncount()
         return Outcome({"resend": _("We have sent several emails already. Wait an hour before asking again")})
-    await throttle.RESEND_PER_USER.hit(subject)
     email_id = await _store_taken_email(draft, mailer)
     await outbox.enqueue_email(mailer.queue, email_id)
     return Outcome()

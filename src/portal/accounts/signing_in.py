@@ -14,8 +14,10 @@ from portal.i18n import gettext_noop
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
+from portal.web.errors import Busy
 from portal.web.forms import Errors, Outcome
 from portal.web.sessions import SessionStore
+from portal.web.throttle import count_attempt, from_address
 
 SIGN_IN_FAILED = gettext_noop("Enter a correct username and password")
 SIGN_IN_THROTTLED = gettext_noop(
@@ -42,19 +44,30 @@ async def sign_in(
     )
     # Count per user, so that switching between username and email does not reset the count.
     account_key = f"user:{user['id']}" if user else f"login:{key}"
-    if await throttle.SIGN_IN_PER_IP.blocked(origin.ip) or await throttle.SIGN_IN_PER_ACCOUNT.blocked(
-        account_key
-    ):
+    from_here = from_address(origin.ip, account_key)
+    counted = await count_attempt(
+        (throttle.SIGN_IN_PER_IP, origin.ip),
+        (throttle.SIGN_IN_PER_ACCOUNT_AND_IP, from_here),
+        (throttle.SIGN_IN_PER_ACCOUNT, account_key),
+    )
+    if counted.refused:
+        await counted.uncount()
         await audit.record("sign_in.throttled", origin, user_id=user["id"] if user else None)
         return None, Outcome({"username": _(SIGN_IN_THROTTLED)})
     stored_hash = user["password_hash"] if user and user["activated_at"] else None
-    if not await passwords.verify_password(stored_hash, password) or user is None:
-        await throttle.SIGN_IN_PER_IP.hit(origin.ip)
-        await throttle.SIGN_IN_PER_ACCOUNT.hit(account_key)
+    try:
+        right = await passwords.verify_password(stored_hash, password)
+    except Busy:  # not checked, so not a guess
+        await counted.uncount()
+        raise
+    if not right or user is None:
         await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
         return None, Outcome({"username": _(SIGN_IN_FAILED)})
+    # Only failures count, and the owner's are forgiven; the address's count is not: one account's success
+    # says nothing of the other usernames tried from it.
+    await counted.uncount()
+    await throttle.SIGN_IN_PER_ACCOUNT_AND_IP.clear(from_here)
     await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
-    await throttle.SIGN_IN_PER_IP.clear(origin.ip)  # others behind the address were not guessing
     await User.update({User.last_sign_in_at: clock.now()}).where(User.id == user["id"])
     session = await sessions.start(user["id"], replacing=current_session)
     await audit.record("sign_in.succeeded", origin, user_id=user["id"])
@@ -71,10 +84,11 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
     key = login.lower()
     if not key:
         return Outcome({"login": _("Enter your username or email address")})
-    if await throttle.RESET_PER_IP.blocked(origin.ip):
+    from_here = await count_attempt((throttle.RESET_PER_IP, origin.ip))
+    if from_here.refused:
+        await from_here.uncount()
         await audit.record("password_reset.throttled", origin)
         return Outcome({"login": _("Too many requests. Wait an hour and try again")})
-    await throttle.RESET_PER_IP.hit(origin.ip)
     user = (
         await User.select(User.id, User.email, User.username, User.activated_at)
         .where((User.username == key) | (User.email == key))
@@ -83,10 +97,11 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
     if user is None or user["activated_at"] is None:
         await audit.record("password_reset.unknown_user", origin)
         return Outcome()
-    if await throttle.RESET_PER_USER.blocked(str(user["id"])):
+    for_user = await count_attempt((throttle.RESET_PER_USER, str(user["id"])))
+    if for_user.refused:
+        await for_user.uncount()
         await audit.record("password_reset.throttled", origin, user_id=user["id"])
         return Outcome()
-    await throttle.RESET_PER_USER.hit(str(user["id"]))
     async with db_engine().transaction():
         token_id, token = await tokens.issue(user["id"], TokenPurpose.password_reset)
         email_id = await outbox.store_email(

@@ -149,7 +149,7 @@ async def _check_bill(
     counted = await count_attempt(
         (throttle.BILL_CHECK_PER_IP, origin.ip),
         (throttle.BILL_CHECK_PER_ACCOUNT_AND_IP, from_address(origin.ip, account)),
-        (throttle.BILL_CHECK_PER_ACCOUNT, account),
+        then=((throttle.BILL_CHECK_PER_ACCOUNT, account),),
     )
     if counted.refused:
         await counted.uncount()

@@ -48,7 +48,7 @@ async def sign_in(
     counted = await count_attempt(
         (throttle.SIGN_IN_PER_IP, origin.ip),
         (throttle.SIGN_IN_PER_ACCOUNT_AND_IP, from_here),
-        (throttle.SIGN_IN_PER_ACCOUNT, account_key),
+        then=((throttle.SIGN_IN_PER_ACCOUNT, account_key),),
     )
     if counted.refused:
         await counted.uncount()

@@ -54,11 +54,23 @@ class Counted:
         await Attempt.delete().where(Attempt.id.is_in(list(self.ids)))
 
 
-async def count_attempt(*subjects: tuple[Throttle, str]) -> Counted:
+async def count_attempt(
+    *subjects: tuple[Throttle, str], then: tuple[tuple[Throttle, str], ...] = ()
+) -> Counted:
     """Count an attempt first, then decide by the counts that include it: its rows are committed before
     any count is read, so of any number of attempts made at once the later ones see the earlier ones and
     no more than a limit pass it. No lock is held (sign-ins behind one office address are not queued
-    behind each other's password checks); attempts at once on the edge of a limit may all be refused."""
+    behind each other's password checks); attempts at once on the edge of a limit may all be refused.
+    `then`: counted only once `subjects` let the attempt through. A count shared by every address goes
+    there, so that an address refused by its own limits cannot fill it, however fast it keeps trying."""
+    counted = await _count(subjects)
+    if then and not counted.refused:
+        more = await _count(then)
+        counted = Counted(counted.ids + more.ids, counted.over | more.over)
+    return counted
+
+
+async def _count(subjects: tuple[tuple[Throttle, str], ...]) -> Counted:
     # Inside a transaction the rows would stay unseen by the other attempts until it ends.
     assert db_engine().current_transaction.get() is None, "count attempts outside any transaction"
     now = clock.now()

@@ -156,6 +156,25 @@ async def test_a_burst_of_wrong_passwords_gets_no_more_checks_than_the_limit(
     assert error_messages((await submit_sign_in(client, *ANA)).text) == [SIGN_IN_THROTTLED]
 
 
+async def test_an_address_refused_by_its_own_limits_adds_nothing_to_the_accounts_count(
+    client: Any, app: Litestar, demo: None
+) -> None:
+    """However many attempts a locked-out address keeps making at once, they never fill the count the
+    owner's sign-ins share with every address: the owner signs in elsewhere in the middle of them."""
+    for attempt in range(5):
+        response = await submit_sign_in(client, "ana.demo", f"wrong password {attempt}")
+        assert error_messages(response.text) == [SIGN_IN_FAILED]
+
+    async def again(n: int) -> Any:
+        async with browser(app) as guesser:
+            return await submit_sign_in(guesser, "ana.demo", f"wrong password again {n}")
+
+    async with browser(app, OTHER_IP) as owner:
+        *flood, own = await asyncio.gather(*(again(n) for n in range(40)), submit_sign_in(owner, *ANA))
+    assert own.status_code == 303, error_messages(own.text)
+    assert {tuple(error_messages(response.text)) for response in flood} == {(SIGN_IN_THROTTLED,)}
+
+
 async def test_the_account_limit_counts_sign_ins_by_email_too(client: Any, demo: None) -> None:
     for attempt in range(5):
         await submit_sign_in(client, "ana.demo", f"wrong password {attempt}")

@@ -1,5 +1,6 @@
 """Signing in and out, and the forgotten password's email: one answer for every failure, throttled per
-account and per address, with the password checked off the event loop (`passwords`)."""
+address, per account from that address and per account, with the password checked off the event loop
+(`passwords`)."""
 
 from __future__ import annotations
 
@@ -63,8 +64,9 @@ async def sign_in(
     if not right or user is None:
         await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
         return None, Outcome({"username": _(SIGN_IN_FAILED)})
-    # Only failures count, and the owner's are forgiven; the address's count is not: one account's success
-    # says nothing of the other usernames tried from it.
+    # Only failures count. The owner's success forgives the account's failures (in all, and from here), not
+    # the address's, which cover every username tried from it, nor those of another address on this
+    # account: a guesser's address stays locked.
     await counted.uncount()
     await throttle.SIGN_IN_PER_ACCOUNT_AND_IP.clear(from_here)
     await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)

@@ -46,6 +46,7 @@ class Counted:
 
     @property
     def refused(self) -> bool:
+        """Past any of its limits."""
         return bool(self.over)
 
     async def uncount(self) -> None:

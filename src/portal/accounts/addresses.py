@@ -14,6 +14,7 @@ from portal.accounts import throttle
 from portal.audit import Origin
 from portal.db import execute, fetch, fetch_one
 from portal.i18n import gettext_noop
+from portal.web.throttle import Throttle
 
 SEVERAL_EMAILS = gettext_noop(
     "We have sent several emails to this address recently. Check your inbox and spam folder, or try again"
@@ -24,15 +25,10 @@ SEVERAL_EMAILS = gettext_noop(
 _EMAIL_LIMITS = (throttle.REGISTRATION_EMAILS_PER_HOUR, throttle.REGISTRATION_EMAILS_PER_DAY)
 
 
-async def may_email(address: str, origin: Origin) -> bool:
-    """Whether registration may send one more email to `address`; if so, the email is counted."""
-    for limit in _EMAIL_LIMITS:
-        if await limit.blocked(address):
-            await audit.record("registration.address_throttled", origin)
-            return False
-    for limit in _EMAIL_LIMITS:
-        await limit.hit(address)
-    return True
+def email_limits(address: str) -> list[tuple[Throttle, str]]:
+    """The limits of the emails that registration sends to `address` (lower-cased), to count with the
+    attempt that would send one (`count_attempt`)."""
+    return [(limit, address) for limit in _EMAIL_LIMITS]
 
 
 async def release_unactivated(address: str, origin: Origin) -> None:

@@ -26,9 +26,10 @@ from portal.i18n import gettext_noop
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
+from portal.web.errors import Busy
 from portal.web.forms import Outcome, email_problem
 from portal.web.sessions import SessionStore
-from portal.web.throttle import Throttle
+from portal.web.throttle import Throttle, count_attempt
 
 # Wrong current passwords, per user, for both forms that ask for it (the sign-in throttle's numbers).
 CURRENT_PASSWORD_PER_USER = Throttle("profile:password", 5, dt.timedelta(minutes=15))
@@ -58,12 +59,18 @@ async def _check_current_password(viewer: Viewer, password: str, origin: Origin,
     if not password:
         return _("Enter your current password")
     subject = str(viewer.user_id)
-    if await CURRENT_PASSWORD_PER_USER.blocked(subject):
+    counted = await count_attempt((CURRENT_PASSWORD_PER_USER, subject))
+    if counted.refused:
+        await counted.uncount()
         await audit.record("profile.password_throttled", origin, user_id=viewer.user_id, form=form)
         return _(TOO_MANY_WRONG)
     row = await User.select(User.password_hash).where(User.id == viewer.user_id).first()
-    if not await passwords.verify_password(row["password_hash"] if row else None, password):
-        await CURRENT_PASSWORD_PER_USER.hit(subject)
+    try:
+        right = await passwords.verify_password(row["password_hash"] if row else None, password)
+    except Busy:  # not checked, so not a guess
+        await counted.uncount()
+        raise
+    if not right:
         await audit.record("profile.password_wrong", origin, user_id=viewer.user_id, form=form)
         return _(WRONG_PASSWORD)
     await CURRENT_PASSWORD_PER_USER.clear(subject)
@@ -100,10 +107,11 @@ async def request_email_change(
     if errors:
         return Outcome(errors)
     subject = str(viewer.user_id)
-    if await EMAIL_CHANGE_PER_USER.blocked(subject):
+    counted = await count_attempt((EMAIL_CHANGE_PER_USER, subject))
+    if counted.refused:
+        await counted.uncount()
         await audit.record("email_change.throttled", origin, user_id=viewer.user_id)
         return Outcome({"email": _(TOO_MANY_REQUESTS)})
-    await EMAIL_CHANGE_PER_USER.hit(subject)
     # A user never activated does not hold its address: using the link will replace it.
     taken = await User.exists().where(
         (User.email == key) & (User.id != viewer.user_id) & User.activated_at.is_not_null()

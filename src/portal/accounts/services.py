@@ -30,6 +30,7 @@ from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
 from portal.web.forms import Outcome, email_problem
 from portal.web.sessions import SessionStore
+from portal.web.throttle import Counted, count_attempt, from_address
 from portal.web.tokens import token_hash
 
 PRIVACY_POLICY_VERSION = "2026-11"
@@ -76,10 +77,11 @@ async def start_registration(kind: str, origin: Origin) -> tuple[str, Outcome]:
     """A new draft for the chosen registration type; its token goes in a cookie."""
     if kind not in forms.REGISTRATION_KINDS:
         return "", Outcome({"kind": _("Select the type of registration")})
-    if await throttle.REGISTRATION_START_PER_IP.blocked(origin.ip):
+    counted = await count_attempt((throttle.REGISTRATION_START_PER_IP, origin.ip))
+    if counted.refused:
+        await counted.uncount()
         await audit.record("registration.throttled", origin, step="start")
         return "", Outcome({"kind": _(TOO_MANY_REQUESTS)})
-    await throttle.REGISTRATION_START_PER_IP.hit(origin.ip)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     await RegistrationDraft.insert(
@@ -144,22 +146,27 @@ async def _find_bill_account(checked: BillDetails) -> dict[str, Any] | None:
 async def _check_bill(
     details: BillDetailsForm, kind: str, origin: Origin, phone: str
 ) -> tuple[dict[str, Any] | None, Errors]:
-    """Verify bill details against our bills, throttled per IP and per account number. A mismatch gets
-    one message whichever field is wrong, so nobody can find out which part was right."""
+    """Verify bill details against our bills, throttled per client address and per account number (from
+    that address, and from all). A mismatch gets one message whichever field is wrong, so nobody can find
+    out which part was right."""
     checked, errors = forms.check_bill_details(details, kind)
     if checked is None:
         return None, errors
-    if await throttle.BILL_CHECK_PER_IP.blocked(origin.ip) or await throttle.BILL_CHECK_PER_ACCOUNT.blocked(
-        checked.account_number
-    ):
-        await audit.record("bill_check.throttled", origin, account_number=checked.account_number)
+    account = checked.account_number
+    counted = await count_attempt(
+        (throttle.BILL_CHECK_PER_IP, origin.ip),
+        (throttle.BILL_CHECK_PER_ACCOUNT_AND_IP, from_address(origin.ip, account)),
+        then=((throttle.BILL_CHECK_PER_ACCOUNT, account),),
+    )
+    if counted.refused:
+        await counted.uncount()
+        await audit.record("bill_check.throttled", origin, account_number=account)
         return None, {"identity": _(TOO_MANY) % {"phone": phone}}
     found = await _find_bill_account(checked)
     if found is None:
-        await throttle.BILL_CHECK_PER_IP.hit(origin.ip)
-        await throttle.BILL_CHECK_PER_ACCOUNT.hit(checked.account_number)
-        await audit.record("bill_check.failed", origin, account_number=checked.account_number)
+        await audit.record("bill_check.failed", origin, account_number=account)
         return None, {"identity": _(NO_MATCH)}
+    await counted.uncount()  # right details are no guess: only failures count
     return found, {}
 
 
@@ -214,12 +221,14 @@ async def _username_taken(username: str, origin: Origin) -> str | None:
     """Why the username cannot be had, if it is taken. "Taken" tells that a username exists (a sign-in
     identifier), so a client address gets only so many of those answers; past them, every username gets
     the same refusal for a while, taken or not."""
-    if await throttle.USERNAME_TAKEN_PER_IP.blocked(origin.ip):
+    counted = await count_attempt((throttle.USERNAME_TAKEN_PER_IP, origin.ip))
+    if counted.refused:
+        await counted.uncount()
         await audit.record("registration.throttled", origin, step="username")
         return _(TOO_MANY_REQUESTS)
     if not await User.exists().where(User.username == username):
+        await counted.uncount()  # only "taken" answers count
         return None
-    await throttle.USERNAME_TAKEN_PER_IP.hit(origin.ip)
     return _("This username is already taken: choose another")
 
 
@@ -239,6 +248,30 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
     one: its owner is told by email, and the answer is the same (limits included), so the page does not
     say which addresses are registered. A user of the address that was never activated is replaced
     (`addresses.release_unactivated`)."""
+    # Counted before the transaction, which would hide the count from registrations made at the same moment;
+    # taken back if nothing is sent.
+    draft = await get_draft(token)
+    limits = [(throttle.REGISTRATION_PER_IP, origin.ip)]
+    if draft is not None and draft.email:
+        limits += addresses.email_limits(draft.email.lower())
+    counted = await count_attempt(*limits)
+    if counted.refused:
+        await counted.uncount()
+        await audit.record("registration.throttled", origin, step="complete")
+        by_client = throttle.REGISTRATION_PER_IP in counted.over
+        return Outcome({"": _(TOO_MANY_REQUESTS if by_client else addresses.SEVERAL_EMAILS)})
+    outcome, email_id = await _complete_registration(token, mailer, origin)
+    if email_id is None:
+        await counted.uncount()
+    else:
+        await outbox.enqueue_email(mailer.queue, email_id)  # after the commit: the worker must find it
+    return outcome
+
+
+async def _complete_registration(
+    token: str | None, mailer: Mailer, origin: Origin
+) -> tuple[Outcome, int | None]:
+    """The registration's transaction: what to answer, and the email to send if one was stored."""
     try:
         async with db_engine().transaction():
             rows = await fetch(
@@ -246,22 +279,16 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
             )
             draft = await get_draft(token)
             if not rows or draft is None:
-                return Outcome({"draft": _("Your registration has expired. Start again")})
+                return Outcome({"draft": _("Your registration has expired. Start again")}), None
             if draft.completed:
-                return Outcome()
+                return Outcome(), None
             if not draft.verified:
-                return Outcome({"bill": _("Enter the details from your bill")})
+                return Outcome({"bill": _("Enter the details from your bill")}), None
             if not (draft.username and draft.email and draft.privacy_accepted):
-                return Outcome({"user": _("Enter your username and email address")})
+                return Outcome({"user": _("Enter your username and email address")}), None
             if draft.kind != "administrator" and await _holder_registered(await _lock_holder(draft)):
                 # Registered in another browser since this one's bill check.
-                return Outcome({"": _(HOLDER_REGISTERED)})
-            if await throttle.REGISTRATION_PER_IP.blocked(origin.ip):
-                await audit.record("registration.throttled", origin, step="complete")
-                return Outcome({"": _(TOO_MANY_REQUESTS)})
-            if not await addresses.may_email(draft.email.lower(), origin):
-                return Outcome({"": _(addresses.SEVERAL_EMAILS)})
-            await throttle.REGISTRATION_PER_IP.hit(origin.ip)
+                return Outcome({"": _(HOLDER_REGISTERED)}), None
             await addresses.release_unactivated(draft.email.lower(), origin)
             if await User.exists().where(User.email == draft.email.lower()):
                 email_id = await _store_taken_email(draft, mailer)
@@ -271,9 +298,10 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
                 email_id = await _create_user(draft, mailer, origin)
     except UniqueViolationError:
         # Someone took the username or email between the user-details step and now.
-        return Outcome({"username": _("This username or email address was taken meanwhile: choose another")})
-    await outbox.enqueue_email(mailer.queue, email_id)  # after the commit: the worker must find it
-    return Outcome()
+        return Outcome(
+            {"username": _("This username or email address was taken meanwhile: choose another")}
+        ), None
+    return Outcome(), email_id
 
 
 async def _holder_registered(customer_id: int) -> bool:
@@ -366,12 +394,13 @@ async def resend_activation(user_id: int, mailer: Mailer, origin: Origin) -> Out
     user = await User.select(User.username, User.email, User.activated_at).where(User.id == user_id).first()
     if user is None or user["activated_at"] is not None:
         return Outcome({"resend": _("This username is already activated: sign in")})
-    if await throttle.RESEND_PER_USER.blocked(str(user_id)):
+    counted = await count_attempt(
+        (throttle.RESEND_PER_USER, str(user_id)), *addresses.email_limits(user["email"])
+    )
+    if counted.refused:
+        await counted.uncount()
         await audit.record("activation.resend_throttled", origin, user_id=user_id)
-        return Outcome({"resend": _(RESENT_TOO_OFTEN)})
-    if not await addresses.may_email(user["email"], origin):
-        return Outcome({"resend": _(addresses.SEVERAL_EMAILS)})
-    await throttle.RESEND_PER_USER.hit(str(user_id))
+        return Outcome({"resend": _(_resend_refusal(counted))})
     async with db_engine().transaction():
         email_id = await _store_activation_email(user_id, user["username"], user["email"], mailer)
     await outbox.enqueue_email(mailer.queue, email_id)
@@ -384,15 +413,20 @@ async def resend_registration_email(draft: Draft, mailer: Mailer, origin: Origin
     user, the note to its owner (throttled alike, so that the two cannot be told apart)."""
     if draft.user_id is not None:
         return await resend_activation(draft.user_id, mailer, origin)
-    subject = f"draft:{draft.id}"
-    if await throttle.RESEND_PER_USER.blocked(subject):
-        return Outcome({"resend": _(RESENT_TOO_OFTEN)})
-    if not await addresses.may_email(draft.email.lower(), origin):
-        return Outcome({"resend": _(addresses.SEVERAL_EMAILS)})
-    await throttle.RESEND_PER_USER.hit(subject)
+    counted = await count_attempt(
+        (throttle.RESEND_PER_USER, f"draft:{draft.id}"), *addresses.email_limits(draft.email.lower())
+    )
+    if counted.refused:
+        await counted.uncount()
+        await audit.record("activation.resend_throttled", origin)
+        return Outcome({"resend": _(_resend_refusal(counted))})
     email_id = await _store_taken_email(draft, mailer)
     await outbox.enqueue_email(mailer.queue, email_id)
     return Outcome()
+
+
+def _resend_refusal(counted: Counted) -> str:
+    return RESENT_TOO_OFTEN if throttle.RESEND_PER_USER in counted.over else addresses.SEVERAL_EMAILS
 
 
 # --- activation and passwords -------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Signing in and out, and the forgotten password's email: one answer for every failure, throttled per
-account and per address, with the password checked off the event loop (`passwords`)."""
+address, per account from that address and per account, with the password checked off the event loop
+(`passwords`)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from portal.i18n import gettext_noop
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
+from portal.web.errors import Busy
 from portal.web.forms import Errors, Outcome
 from portal.web.sessions import SessionStore
+from portal.web.throttle import count_attempt, from_address
 
 SIGN_IN_FAILED = gettext_noop("Enter a correct username and password")
 SIGN_IN_THROTTLED = gettext_noop(
@@ -48,19 +51,31 @@ async def sign_in(
     )
     # Count per user, so that switching between username and email does not reset the count.
     account_key = f"user:{user['id']}" if user else f"login:{key}"
-    if await throttle.SIGN_IN_PER_IP.blocked(origin.ip) or await throttle.SIGN_IN_PER_ACCOUNT.blocked(
-        account_key
-    ):
+    from_here = from_address(origin.ip, account_key)
+    counted = await count_attempt(
+        (throttle.SIGN_IN_PER_IP, origin.ip),
+        (throttle.SIGN_IN_PER_ACCOUNT_AND_IP, from_here),
+        then=((throttle.SIGN_IN_PER_ACCOUNT, account_key),),
+    )
+    if counted.refused:
+        await counted.uncount()
         await audit.record("sign_in.throttled", origin, user_id=user["id"] if user else None)
         return None, Outcome({"username": _(SIGN_IN_THROTTLED)})
     stored_hash = user["password_hash"] if user and user["activated_at"] else None
-    if not await passwords.verify_password(stored_hash, password) or user is None:
-        await throttle.SIGN_IN_PER_IP.hit(origin.ip)
-        await throttle.SIGN_IN_PER_ACCOUNT.hit(account_key)
+    try:
+        right = await passwords.verify_password(stored_hash, password)
+    except Busy:  # not checked, so not a guess
+        await counted.uncount()
+        raise
+    if not right or user is None:
         await audit.record("sign_in.failed", origin, user_id=user["id"] if user else None)
         return None, Outcome({"username": _(SIGN_IN_FAILED)})
+    # Only failures count. The owner's success forgives the account's failures (in all, and from here), not
+    # the address's, which cover every username tried from it, nor those of another address on this
+    # account: a guesser's address stays locked.
+    await counted.uncount()
+    await throttle.SIGN_IN_PER_ACCOUNT_AND_IP.clear(from_here)
     await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
-    await throttle.SIGN_IN_PER_IP.clear(origin.ip)  # others behind the address were not guessing
     await User.update({User.last_sign_in_at: clock.now()}).where(User.id == user["id"])
     await services.settle_language(user["id"], chosen_language)
     session = await sessions.start(user["id"], replacing=current_session)
@@ -79,10 +94,11 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
     key = login.lower()
     if not key:
         return Outcome({"login": _("Enter your username or email address")})
-    if await throttle.RESET_PER_IP.blocked(origin.ip):
+    from_here = await count_attempt((throttle.RESET_PER_IP, origin.ip))
+    if from_here.refused:
+        await from_here.uncount()
         await audit.record("password_reset.throttled", origin)
         return Outcome({"login": _(services.TOO_MANY_REQUESTS)})
-    await throttle.RESET_PER_IP.hit(origin.ip)
     user = (
         await User.select(User.id, User.email, User.username, User.activated_at)
         .where((User.username == key) | (User.email == key))
@@ -96,10 +112,11 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
         # lost the first one comes here (registering their bill again says to).
         await services.resend_activation(user["id"], mailer, origin)
         return Outcome()
-    if await throttle.RESET_PER_USER.blocked(str(user["id"])):
+    for_user = await count_attempt((throttle.RESET_PER_USER, str(user["id"])))
+    if for_user.refused:
+        await for_user.uncount()
         await audit.record("password_reset.throttled", origin, user_id=user["id"])
         return Outcome()
-    await throttle.RESET_PER_USER.hit(str(user["id"]))
     async with db_engine().transaction():
         token_id, token = await tokens.issue(user["id"], TokenPurpose.password_reset)
         email_id = await outbox.store_email(

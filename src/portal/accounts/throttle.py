@@ -10,9 +10,16 @@ _15_MINUTES = dt.timedelta(minutes=15)
 _HOUR = dt.timedelta(hours=1)
 _DAY = dt.timedelta(days=1)  # the longest window: housekeeping keeps one day of attempts (purge_attempts)
 
-SIGN_IN_PER_ACCOUNT = Throttle("signin:user", 5, _15_MINUTES)
+# Failed sign-ins. Per account from one address (`from_address`) the limit is tight, and one guesser can
+# lock out only their own address: the owner still signs in from theirs. Per account from every address
+# it is looser, to stop guesses spread over many addresses: above the 20 an hour that one address can make
+# at 5 every 15 minutes, so that no single address keeps the owner out by pacing itself.
+SIGN_IN_PER_ACCOUNT_AND_IP = Throttle("signin:user-ip", 5, _15_MINUTES)
+SIGN_IN_PER_ACCOUNT = Throttle("signin:user", 25, _HOUR)
 SIGN_IN_PER_IP = Throttle("signin:ip", 30, _15_MINUTES, per_address=True)
-BILL_CHECK_PER_ACCOUNT = Throttle("billcheck:account", 5, _HOUR)
+# Failed bill checks (registration, "Add an account"): alike, per account number.
+BILL_CHECK_PER_ACCOUNT_AND_IP = Throttle("billcheck:account-ip", 5, _HOUR)
+BILL_CHECK_PER_ACCOUNT = Throttle("billcheck:account", 20, _HOUR)
 BILL_CHECK_PER_IP = Throttle("billcheck:ip", 20, _HOUR, per_address=True)
 RESET_PER_IP = Throttle("reset:ip", 10, _HOUR, per_address=True)
 RESET_PER_USER = Throttle("reset:user", 3, _HOUR)

@@ -24,7 +24,7 @@ from portal.payments.forms import CHECK_DETAILS, Code, Errors
 from portal.settings import Settings
 from portal.templating import format_day
 from portal.viewer import Viewer
-from portal.web.throttle import Throttle
+from portal.web.throttle import Throttle, count_attempt
 
 log = structlog.get_logger("portal.payments")
 
@@ -175,7 +175,11 @@ async def find_target(
     # Said at the form's first field: the CPR code, or the one field of the barcode form.
     first_field = code.field_of("reference") if code.fields else "cpr"
     too_many = {first_field: _(TOO_MANY) % {"phone": settings.issuer.customer_service_phone}}
-    if await LOOKUP_PER_IP_CLOSED.blocked(ip):
+    counted = await count_attempt(
+        (LOOKUP_PER_IP_CLOSED, ip), (LOOKUP_PER_REFERENCE, reference), (LOOKUP_PER_IP, ip)
+    )
+    if LOOKUP_PER_IP_CLOSED in counted.over:
+        await counted.uncount()
         log.warning("payment.lookup_throttled", ip=ip)
         return None, too_many
     target = await _target_by_reference(code, settings, today)
@@ -185,20 +189,19 @@ async def find_target(
     ):
         target = None  # the reference with another identification or amount: no such bill
     # Anyone can stop a reference by guessing at it; its holder, signed in, still pays it.
-    if await LOOKUP_PER_REFERENCE.blocked(reference) and not (
+    if LOOKUP_PER_REFERENCE in counted.over and not (
         target is not None
         and viewer is not None
         and await bills.sees_account(viewer, account_id=target.account_id)
     ):
+        await counted.uncount()
         log.warning("payment.lookup_throttled", ip=ip)
         return None, too_many
     if target is not None:
+        await counted.uncount()  # a real code is not a guess: only failures count
         if problem := state_problem(target):
-            # A true answer about a real code: not a guess, so not counted.
             return None, {code.field_of("reference"): problem}
         return target, {}
-    mildly_throttled = await LOOKUP_PER_IP.blocked(ip)
-    await LOOKUP_PER_IP.hit(ip)
-    await LOOKUP_PER_REFERENCE.hit(reference)
     log.info("payment.lookup_failed", ip=ip)
+    mildly_throttled = LOOKUP_PER_IP in counted.over
     return None, too_many if mildly_throttled else {code.field_of("reference"): _(NOT_FOUND)}

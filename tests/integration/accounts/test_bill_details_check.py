@@ -1,6 +1,8 @@
 """The bill-details check of registration: one message for any mismatch, specific messages for malformed
 input, the forms people type accepted, and throttles per account number and per client address."""
 
+import asyncio
+from contextlib import AsyncExitStack
 from typing import Any
 
 from litestar import Litestar
@@ -8,8 +10,9 @@ from litestar import Litestar
 from portal.accounts.services import NO_MATCH
 from portal.accounts.services import TOO_MANY as TOO_MANY_WITHOUT_PHONE
 from portal.db.tables import Account, Bill, RegistrationDraft
-from tests.conftest import submit
+from tests.conftest import csrf_token, submit
 from tests.integration.accounts.helpers import (
+    ADMIN,
     HORNO,
     INMOBILIARIA,
     MARIA,
@@ -20,6 +23,7 @@ from tests.integration.accounts.helpers import (
     error_messages,
     start_registration,
 )
+from tests.steps import sign_in
 
 TOO_MANY = TOO_MANY_WITHOUT_PHONE % {"phone": "900 000 000"}  # CUSTOMER_SERVICE_PHONE's default
 
@@ -119,7 +123,9 @@ async def test_company_registration_refuses_a_dni(client: Any, demo: None) -> No
     assert response.status_code == 303
 
 
-async def test_five_failures_for_one_account_number_block_it(client: Any, app: Litestar, demo: None) -> None:
+async def test_five_failures_for_one_account_number_block_it_from_that_address(
+    client: Any, app: Litestar, demo: None
+) -> None:
     for cents in range(60, 65):
         response = await check_bill(client, {**MARIA, "amount": f"14,{cents}"})
         assert error_messages(response.text) == [NO_MATCH]
@@ -132,11 +138,13 @@ async def test_five_failures_for_one_account_number_block_it(client: Any, app: L
     # Per account number: another account still passes from the same address…
     other_account = await check_bill(client, OKSANA)
     assert other_account.status_code == 303
-    # …and the blocked account stays blocked from another address.
-    async with browser(app, OTHER_IP) as elsewhere:
-        response = await check_bill(elsewhere, MARIA)
-        assert response.status_code == 422
-        assert error_messages(response.text) == [TOO_MANY]
+    # …and the account's holder, at another address, is not locked out by this one's guesses.
+    async with browser(app, OTHER_IP) as holder:
+        response = await check_bill(holder, MARIA)
+        assert response.status_code == 303, error_messages(response.text)
+        assert response.headers["location"] == "/register/user-details"
+    # Nor does the holder's success free this address to guess again.
+    assert error_messages((await check_bill(client, MARIA)).text) == [TOO_MANY]
 
     failed = await audit_events("bill_check.failed")
     assert len(failed) == 5
@@ -145,7 +153,78 @@ async def test_five_failures_for_one_account_number_block_it(client: Any, app: L
     throttled = await audit_events("bill_check.throttled")
     assert len(throttled) == 2
     assert {row["detail"]["account_number"] for row in throttled} == {"0001000017"}
-    assert {row["ip"] for row in throttled} == {"203.0.113.10", OTHER_IP}
+    assert {row["ip"] for row in throttled} == {"203.0.113.10"}
+
+
+async def test_failures_spread_over_many_addresses_block_the_account_number(
+    client: Any, app: Litestar, demo: None
+) -> None:
+    """Five failures from each of four addresses, each at its own limit: 20, the account number's limit
+    across every address. Then it waits, from any address and even with the right details (registration
+    and "Add an account" alike)."""
+    for n in range(4):
+        async with browser(app, f"198.51.100.{100 + n}") as guesser:
+            for cents in range(5):
+                response = await check_bill(guesser, {**MARIA, "amount": f"14,{10 * n + cents:02d}"})
+                assert error_messages(response.text) == [NO_MATCH], (n, cents)
+    async with browser(app, OTHER_IP) as holder:
+        refused = await check_bill(holder, MARIA)
+        assert error_messages(refused.text) == [TOO_MANY]
+    await sign_in(client, ADMIN)
+    adding = await submit(client, "/account/accounts/add", MARIA)
+    assert error_messages(adding.text) == [TOO_MANY]
+    # Other account numbers are not affected.
+    assert (await submit(client, "/account/accounts/add", INMOBILIARIA)).status_code == 303
+
+
+async def test_an_address_refused_by_its_own_limits_adds_nothing_to_the_account_numbers_count(
+    client: Any, app: Litestar, demo: None
+) -> None:
+    """However many checks a locked-out address keeps making at once, they never fill the count the
+    holder's checks share with every address: the holder registers elsewhere in the middle of them."""
+    for cents in range(60, 65):
+        assert error_messages((await check_bill(client, {**MARIA, "amount": f"14,{cents}"})).text) == [
+            NO_MATCH
+        ]
+
+    async with AsyncExitStack() as browsers:
+        # Every check on the form's page first, so that all are posted at once.
+        guessers = [await browsers.enter_async_context(browser(app)) for _ in range(40)]
+        holder = await browsers.enter_async_context(browser(app, OTHER_IP))
+        checks = [({**MARIA, "amount": f"14,{10 + n}"}, guesser) for n, guesser in enumerate(guessers)]
+        posts = []
+        for details, who in [*checks, (MARIA, holder)]:
+            await start_registration(who)
+            form = {"_csrf_token": await csrf_token(who), **details}
+            posts.append(who.post("/register/bill-details", data=form, follow_redirects=False))
+        *flood, own = await asyncio.gather(*posts)
+    assert own.status_code == 303, error_messages(own.text)
+    assert {tuple(error_messages(response.text)) for response in flood} == {(TOO_MANY,)}
+
+
+async def test_a_burst_of_wrong_details_gets_no_more_checks_than_the_limit(
+    client: Any, app: Litestar, demo: None
+) -> None:
+    """Twelve wrong bill checks of one account number from one address at once: each is counted before the
+    bills are looked at, so no more than five are checked."""
+
+    async def guess(cents: int) -> Any:
+        async with browser(app) as guesser:
+            await start_registration(guesser)
+            return await submit(guesser, "/register/bill-details", {**MARIA, "amount": f"14,{cents}"})
+
+    responses = await asyncio.gather(*(guess(cents) for cents in range(40, 52)))
+    answers = [error_messages(response.text) for response in responses]
+    assert set(map(tuple, answers)) <= {(NO_MATCH,), (TOO_MANY,)}, answers
+    checked = answers.count([NO_MATCH])
+    assert checked <= 5, answers
+    assert len(await audit_events("bill_check.failed")) == checked
+    # Whatever the burst's answers, the address is now held to the rest of its five.
+    for cents in range(5 - checked):
+        assert error_messages((await check_bill(client, {**MARIA, "amount": f"14,{cents:02d}"})).text) == [
+            NO_MATCH
+        ]
+    assert error_messages((await check_bill(client, MARIA)).text) == [TOO_MANY]
 
 
 async def test_twenty_failures_across_accounts_block_the_address(

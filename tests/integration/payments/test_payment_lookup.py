@@ -3,6 +3,7 @@ about the holder; direct debits and expired documents explained; the look-up rat
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import re
@@ -265,6 +266,27 @@ async def test_a_reference_guessed_from_many_addresses_is_stopped(client: Any, d
             await _pay_code(guesser, **_consistent(cents=1000 + n))
     assert _errors(await _pay_code(client)) == {"cpr": TOO_MANY}  # Maria's reference waits
     assert (await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE})).status_code == 303
+
+
+async def test_a_burst_of_guesses_at_a_reference_gets_no_more_look_ups_than_the_limit(
+    client: Any, demo: None, app: Any
+) -> None:
+    """Fifteen guesses at Maria's reference at once, from fifteen addresses: each is counted before the
+    look-up, so no more than ten are looked up."""
+
+    async def guess(n: int) -> httpx.Response:
+        async with browser(app, f"198.51.100.{n + 1}") as guesser:
+            return await _pay_code(guesser, **_consistent(cents=1000 + n))
+
+    answers = [_errors(page) for page in await asyncio.gather(*(guess(n) for n in range(15)))]
+    not_found = {"reference": "We could not find a pending bill with these details"}
+    assert all(answer in (not_found, {"cpr": TOO_MANY}) for answer in answers), answers
+    looked_up = answers.count(not_found)
+    assert looked_up <= 10, answers
+    # Whatever the burst's answers, the reference is now held to the rest of its ten.
+    for n in range(15, 25 - looked_up):
+        assert _errors(await guess(n)) == not_found, n
+    assert _errors(await _pay_code(client)) == {"cpr": TOO_MANY}
 
 
 async def test_a_reference_stopped_by_guesses_stays_open_to_its_own_holder(

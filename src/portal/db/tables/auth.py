@@ -59,7 +59,9 @@ class EmailToken(Table, tablename="email_token"):
 
 class Attempt(Table, tablename="attempt"):
     """One counted attempt (a failed sign-in, a registration check, a reset request) under a throttle key
-    such as `signin:ip:203.0.113.5`; throttles count the rows of a key inside their window."""
+    such as `signin:ip:203.0.113.5`; throttles count the rows of a key inside their window. An attempt is
+    counted before it is checked, and taken back if it is refused or if only failures count and it
+    succeeds (`portal.web.throttle.count_attempt`)."""
 
     id: Serial  # Piccolo adds the primary key; declared for type checkers
     key = Varchar(length=200)

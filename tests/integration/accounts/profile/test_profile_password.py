@@ -2,6 +2,7 @@
 then every other session ends, this browser gets a new session id, waiting links stop working, and an
 email says the password was changed."""
 
+import asyncio
 from typing import Any
 
 from litestar import Litestar
@@ -157,3 +158,18 @@ async def test_wrong_current_passwords_are_throttled_per_user(client: Any, app: 
         assert error_messages(again.text) == [TOO_MANY_WRONG]
     assert (await submit_sign_in(client, *ANA)).status_code == 303  # the password did not change
     assert len(await audit_events("profile.password_throttled")) == 2
+
+
+async def test_a_burst_of_wrong_current_passwords_gets_no_more_checks_than_the_limit(
+    client: Any, demo: None
+) -> None:
+    """Eight wrong current passwords at once, from one user: each is counted before it is checked, so no
+    more than five are checked."""
+    await signed_in(client, *ANA)
+    responses = await asyncio.gather(
+        *(change(client, f"not my password {n}", NEW_PASSWORD) for n in range(8))
+    )
+    answers = [error_messages(response.text) for response in responses]
+    assert set(map(tuple, answers)) <= {(WRONG_PASSWORD,), (TOO_MANY_WRONG,)}, answers
+    assert answers.count([WRONG_PASSWORD]) <= 5, answers
+    assert len(await audit_events("profile.password_wrong")) == answers.count([WRONG_PASSWORD])

@@ -257,9 +257,11 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
     counted = await count_attempt(*limits)
     if counted.refused:
         await counted.uncount()
-        await audit.record("registration.throttled", origin, step="complete")
-        by_client = throttle.REGISTRATION_PER_IP in counted.over
-        return Outcome({"": _(TOO_MANY_REQUESTS if by_client else addresses.SEVERAL_EMAILS)})
+        if throttle.REGISTRATION_PER_IP in counted.over:
+            await audit.record("registration.throttled", origin, step="complete")
+            return Outcome({"": _(TOO_MANY_REQUESTS)})
+        await audit.record("registration.address_throttled", origin)
+        return Outcome({"": _(addresses.SEVERAL_EMAILS)})
     outcome, email_id = await _complete_registration(token, mailer, origin)
     if email_id is None:
         await counted.uncount()
@@ -400,7 +402,7 @@ async def resend_activation(user_id: int, mailer: Mailer, origin: Origin) -> Out
     if counted.refused:
         await counted.uncount()
         await audit.record("activation.resend_throttled", origin, user_id=user_id)
-        return Outcome({"resend": _(_resend_refusal(counted))})
+        return Outcome({"resend": _(await _resend_refusal(counted, origin))})
     async with db_engine().transaction():
         email_id = await _store_activation_email(user_id, user["username"], user["email"], mailer)
     await outbox.enqueue_email(mailer.queue, email_id)
@@ -419,14 +421,18 @@ async def resend_registration_email(draft: Draft, mailer: Mailer, origin: Origin
     if counted.refused:
         await counted.uncount()
         await audit.record("activation.resend_throttled", origin)
-        return Outcome({"resend": _(_resend_refusal(counted))})
+        return Outcome({"resend": _(await _resend_refusal(counted, origin))})
     email_id = await _store_taken_email(draft, mailer)
     await outbox.enqueue_email(mailer.queue, email_id)
     return Outcome()
 
 
-def _resend_refusal(counted: Counted) -> str:
-    return RESENT_TOO_OFTEN if throttle.RESEND_PER_USER in counted.over else addresses.SEVERAL_EMAILS
+async def _resend_refusal(counted: Counted, origin: Origin) -> str:
+    """What to say of a resend refused by its limits (the draft's or user's, or the address's)."""
+    if throttle.RESEND_PER_USER in counted.over:
+        return RESENT_TOO_OFTEN
+    await audit.record("registration.address_throttled", origin)
+    return addresses.SEVERAL_EMAILS
 
 
 # --- activation and passwords -------------------------------------------------------------------------

@@ -324,7 +324,7 @@ async def _index(archive: zipfile.ZipFile, sink: _Sink, request_id: int) -> Asyn
         writer = csv.DictWriter(text, fieldnames=FIELDS)
         writer.writerow(csv_heading())
         async for page in index_pages(request_id):
-            writer.writerows(bill.record() for bill in page)
+            writer.writerows(bill.csv_record() for bill in page)
             text.flush()
             yield sink.take()
         text.flush()

@@ -8,6 +8,7 @@ the portal's commands then need the local stack and say so.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -17,10 +18,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from playwright.sync_api import Browser, Page
 
@@ -158,6 +161,27 @@ class LiveStack:
     def download_request(self, username: str, state: str, name: str) -> None:
         """A download request of the user's in a state a person cannot wait for: failed or expired."""
         self.portal("demo", "download-request", "--username", username, "--state", state, "--name", name)
+
+    def remove_access_to_request(self, username: str, name: str) -> None:
+        """The user no longer sees the account of their download request `name`. No page removes access:
+        an operator does it in the database, as this does."""
+
+        async def remove() -> None:
+            connection = await asyncpg.connect(self.env["DATABASE_URL"])
+            try:
+                await connection.execute(
+                    "DELETE FROM account_access x USING portal_user u, download_request r, account a"
+                    ' WHERE u.username = $1 AND x."user" = u.id AND r."user" = u.id AND r.name = $2'
+                    " AND a.number = r.selector AND x.account = a.id",
+                    username,
+                    name,
+                )
+            finally:
+                await connection.close()
+
+        # In a thread of its own: Playwright's sync API already runs an event loop in this one.
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, remove()).result()
 
     def start(self) -> None:
         # No demo data: every test makes its own, so none depends on what another one changed.

@@ -1,6 +1,6 @@
 """Massive bills download, with JavaScript on and off, axe clean at each step and in each state: request,
 mark bills, check (the Excel list read back), confirm, then "Downloads requested" until the zip is ready,
-whose PDFs are counted."""
+whose PDFs are counted; a request of an account the user no longer sees says so."""
 
 from __future__ import annotations
 
@@ -123,6 +123,28 @@ def test_failed_and_expired_requests(
     failed.get_by_role("button", name="Try again").click()
     expect(page.get_by_role("heading", level=1, name="Downloads requested")).to_be_visible()
     expect(requested.row("failed bills.zip")).not_to_contain_text("Failed")
+    axe(page)
+
+
+def test_a_request_of_an_account_no_longer_seen(
+    page: Page, base_url: str, local_stack: LiveStack, axe: Callable[[Page], None]
+) -> None:
+    """The user's access to the account of a request was removed: the request says so, and why, and offers
+    neither its file nor "Try again"."""
+    user = local_stack.customer(pending=(0, 0), user="private").signs_in_as
+    local_stack.download_request(user.username, "failed", "Lost bills")
+    local_stack.remove_access_to_request(user.username, "Lost bills")
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in(user.username, user.password)
+    AccountHome(page).expect_signed_in(user.username)
+    expect(page.get_by_text("Lost bills.zip: No longer available")).to_be_visible()
+    page.get_by_role("link", name="Manage your account").click()
+    requested = DownloadsRequested(page).open()
+    row = requested.row("Lost bills.zip")
+    expect(row).to_contain_text("No longer available")
+    expect(row).to_contain_text("You no longer have access to some of its accounts")
+    expect(row.get_by_role("button")).to_have_count(0)
+    expect(row.get_by_role("link")).to_have_count(0)
     axe(page)
 
 

@@ -39,6 +39,17 @@ COLUMNS = (
 A CSV's heading row is the keys in the reader's language (`numero_factura` in Spanish); JSON keeps
 them as they are, for programs."""
 FIELDS = tuple(key for key, _title in COLUMNS)
+TEXT_FIELDS = frozenset({"bill_number", "account", "holder", "status"})
+"""The fields that hold text; the others are dates and amounts, written for programs to read."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a CSV cell as a formula (OWASP, CSV injection)."""
+
+
+def as_text_cell(text: str) -> str:
+    """A CSV text cell that a spreadsheet shows and never runs: a holder's name comes from the customer,
+    and ``=HYPERLINK(…)`` in it would run in the reader's spreadsheet. A single quote before a formula's
+    first character makes the spreadsheet read the cell as text (OWASP's advice)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_heading() -> dict[str, str]:
@@ -109,6 +120,13 @@ class ExportedBill:
             )
         )
 
+    def csv_record(self) -> dict[str, str]:
+        """`record` as a CSV writes it: the text cells made safe for spreadsheets (`as_text_cell`); dates
+        and amounts as they are, so that programs still read them (an amount may start with a minus)."""
+        return {
+            key: as_text_cell(value) if key in TEXT_FIELDS else value for key, value in self.record().items()
+        }
+
     def cells(self) -> tuple[str | dt.date | float, ...]:
         """The bill as a spreadsheet writes it, in `COLUMNS` order: real dates and amounts in euros."""
         return (
@@ -154,7 +172,7 @@ async def csv_text(pages: AsyncIterator[list[ExportedBill]]) -> AsyncIterator[st
     writer = csv.DictWriter(out, fieldnames=FIELDS)
     writer.writerow(csv_heading())
     async for page in pages:
-        writer.writerows(bill.record() for bill in page)
+        writer.writerows(bill.csv_record() for bill in page)
         yield out.getvalue()
         out.seek(0)
         out.truncate()

@@ -9,7 +9,9 @@ into it page by page, so only one PDF and an upload part or two are in memory at
 done of total) goes to the request row and to the SAQ job, whose heartbeat it keeps alive. Running twice
 is harmless: a ready request is left alone, a half-made upload is never completed (a retry starts a new
 one; a second upload replaces the first whole), and the "files are ready" email is stored once (outbox
-dedupe key) in the same transaction that marks the request ready.
+dedupe key) in the same transaction that marks the request ready. A request that holds a bill of an
+account its requester no longer sees is refused (failed) rather than built, and its ready zip is not given
+(`queries.ACCESS_LOST`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from portal.bills.exports import FIELDS, csv_heading
 from portal.db import engine as db_engine
 from portal.db import execute, fetch
 from portal.db.tables.downloads import DownloadState
+from portal.downloads import queries
 from portal.downloads.exports import index_pages
 from portal.downloads.requests import get_request
 from portal.infra import pdf
@@ -75,6 +78,8 @@ REPORT_EVERY = 0.5
 
 
 ZIP_TASK_NAME = "build_download"
+ACCESS_LOST_ERROR = "Refused: the requester no longer sees some of its bills' accounts"
+"""The failed request's error, for operators; the pages say it from `Download.access_lost`."""
 
 
 def zip_task(settings: DownloadSettings) -> Task:
@@ -176,13 +181,16 @@ class Claimed:
     file_name: str
     language: str
     """The requester's: the zip's PDFs and index are in it."""
+    access_lost: bool
+    """The requester no longer sees some of its bills (`queries.ACCESS_LOST`)."""
 
 
 async def _claim(request_id: int) -> Claimed | None:
     """Mark the request as being prepared (again: a retry starts from zero), unless it is finished."""
     async with db_engine().transaction():
         rows = await fetch(
-            "SELECT r.id, r.state, r.bill_count, r.file_name, u.language FROM download_request r"
+            "SELECT r.id, r.state, r.bill_count, r.file_name, u.language,"  # noqa: S608
+            f" {queries.ACCESS_LOST} AS access_lost FROM download_request r"
             ' JOIN portal_user u ON u.id = r."user" WHERE r.id = {} FOR UPDATE OF r',
             request_id,
         )
@@ -200,6 +208,7 @@ async def _claim(request_id: int) -> Claimed | None:
         row["bill_count"],
         row["file_name"],
         i18n.supported(row["language"]) or i18n.default_language(),
+        row["access_lost"],
     )
 
 
@@ -324,7 +333,7 @@ async def _index(archive: zipfile.ZipFile, sink: _Sink, request_id: int) -> Asyn
         writer = csv.DictWriter(text, fieldnames=FIELDS)
         writer.writerow(csv_heading())
         async for page in index_pages(request_id):
-            writer.writerows(bill.record() for bill in page)
+            writer.writerows(bill.csv_record() for bill in page)
             text.flush()
             yield sink.take()
         text.flush()
@@ -400,6 +409,11 @@ async def build(
     claimed = await _claim(request_id)
     if claimed is None:
         return "nothing to do"
+    if claimed.access_lost:
+        # Refused whole rather than built without those bills: what was confirmed (its count and total)
+        # is either given as it was or not at all, as for a ready zip (`ready_file`); the pages say why.
+        await mark_failed(request_id, ACCESS_LOST_ERROR)
+        return "refused: access lost"
     bills = await _bill_numbers(request_id)
     progress = Progress(request_id, len(bills), job)
     await progress.report(0, force=True)
@@ -468,8 +482,9 @@ async def run_job(
 
 
 async def ready_file(viewer: Viewer, request_id: int) -> tuple[str, str] | None:
-    """(storage key, file name) of a ready request's zip, or None."""
+    """(storage key, file name) of a ready request's zip, or None: also when it holds bills the viewer
+    no longer sees (`Download.access_lost`, asked now, not when the zip was made)."""
     download = await get_request(viewer, request_id)
-    if download is None or download.state != DownloadState.ready:
+    if download is None or download.shown_state != DownloadState.ready:
         return None
     return zip_key(download.id), download.file_name

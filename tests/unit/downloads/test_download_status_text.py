@@ -17,6 +17,7 @@ def download(
     size: int = 0,
     preset: str = "last_3",
     ready_at: dt.datetime | None = None,
+    access_lost: bool = False,
 ) -> Download:
     now = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
     return Download(
@@ -40,6 +41,7 @@ def download(
         requested_at=now,
         ready_at=ready_at,
         expires_at=None,
+        access_lost=access_lost,
     )
 
 
@@ -51,6 +53,21 @@ def test_only_changes_are_announced() -> None:
     after = [download(1, "preparing", "a.zip"), download(2, "ready", "b.zip"), download(3, "queued", "c.zip")]
     assert changes_since(after, seen) == "a.zip: preparing. b.zip: ready."
     assert changes_since(after, "garbage,,:") == ""
+
+
+def test_a_request_whose_bills_the_owner_no_longer_sees_is_no_longer_available() -> None:
+    """Whatever its state: nothing to wait for (no polling), download or try again."""
+    before = [download(1, "ready", "a.zip"), download(2, "queued", "b.zip")]
+    after = [
+        download(1, "ready", "a.zip", access_lost=True),
+        download(2, "queued", "b.zip", access_lost=True),
+    ]
+    assert [d.shown_state for d in after] == ["unavailable", "unavailable"]
+    assert after[0].state_label == "No longer available" and not after[1].in_progress
+    assert (
+        changes_since(after, state_signature(before))
+        == "a.zip: no longer available. b.zip: no longer available."
+    )
 
 
 def test_sizes_and_labels() -> None:

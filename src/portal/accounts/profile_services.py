@@ -195,9 +195,10 @@ async def change_password(
     errors: Errors = {}
     if problem := await _check_current_password(viewer, current_password, origin, "password"):
         errors["current_password"] = problem
+    unchanged = passwords.normalise_password(new_password) == passwords.normalise_password(current_password)
     if problem := passwords.password_problem(new_password, username=viewer.username, email=viewer.email):
         errors["new_password"] = problem
-    elif not errors and new_password == current_password:
+    elif not errors and unchanged:
         errors["new_password"] = _("Your new password must be different from your current password")
     if errors:
         return None, Outcome(errors)

@@ -15,7 +15,7 @@ from asyncpg.exceptions import UniqueViolationError
 
 from portal import audit, clock
 from portal.accounts import passwords, tokens
-from portal.accounts.forms import Errors
+from portal.accounts.forms import Errors, normalise_login
 from portal.audit import Origin
 from portal.db import engine as db_engine
 from portal.db import fetch
@@ -90,10 +90,10 @@ async def request_email_change(
     the link is used. An address another user has gets the same answer here (registering it would not
     be possible, but this page does not say so): its owner is told instead, and no link is sent."""
     errors: Errors = {}
-    key = new_email.lower()
-    if problem := email_problem(new_email):
+    key = normalise_login(new_email)
+    if problem := email_problem(key):
         errors["email"] = problem
-    elif key == viewer.email.lower():
+    elif key == viewer.email:
         errors["email"] = _("This is already your email address: enter the new one")
     if problem := await _check_current_password(viewer, current_password, origin, "email"):
         errors["current_password"] = problem

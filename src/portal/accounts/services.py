@@ -182,13 +182,15 @@ async def save_bill_details(
 async def save_user_details(
     token: str | None, username: str, email: str, online_bill: bool, privacy_accepted: bool
 ) -> Outcome:
+    """`username` and `email` as typed. The draft keeps them only once accepted, normalised: as the user
+    will have them (a refused answer is shown back by the page that refuses it)."""
     draft = await get_draft(token)
     assert draft is not None
     errors: Errors = {}
-    username_key = username.lower()
+    username, email = forms.normalise_login(username), forms.normalise_login(email)
     if problem := forms.username_problem(username):
         errors["username"] = problem
-    elif await User.exists().where(User.username == username_key):
+    elif await User.exists().where(User.username == username):
         errors["username"] = _("This username is already taken: choose another")
     # Whether the address already has a user is not said here, or anyone with one bill could test
     # addresses: complete_registration() emails its owner instead.
@@ -196,6 +198,8 @@ async def save_user_details(
         errors["email"] = problem
     if not privacy_accepted:
         errors["privacy"] = _("Read and accept the Privacy Policy to register")
+    if errors:
+        return Outcome(errors)
     await RegistrationDraft.update(
         {
             RegistrationDraft.username: username,
@@ -204,7 +208,7 @@ async def save_user_details(
             RegistrationDraft.privacy_accepted: privacy_accepted,
         }
     ).where(RegistrationDraft.id == draft.id)
-    return Outcome(errors)
+    return Outcome()
 
 
 async def _accounts_to_grant(draft: Draft) -> tuple[list[int], AccessRole]:
@@ -239,7 +243,7 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
             if draft.kind != "administrator" and await _holder_registered(await _lock_holder(draft)):
                 # Registered in another browser since this one's bill check.
                 return Outcome({"": _(HOLDER_REGISTERED)})
-            if await User.exists().where(User.email == draft.email.lower()):
+            if await User.exists().where(User.email == draft.email):
                 email_id = await _store_taken_email(draft, mailer)
                 await _mark_completed(draft.id, None)
                 await audit.record("registration.email_taken", origin, kind=draft.kind)
@@ -277,8 +281,8 @@ async def _create_user(draft: Draft, mailer: Mailer, origin: Origin) -> int:
         customer = account["customer"] if account else None
     created = await User.insert(
         User(
-            username=draft.username.lower(),
-            email=draft.email.lower(),
+            username=draft.username,
+            email=draft.email,
             kind=draft.kind,
             customer=customer,
             online_bill=draft.online_bill,
@@ -295,7 +299,7 @@ async def _create_user(draft: Draft, mailer: Mailer, origin: Origin) -> int:
     if draft.online_bill:
         await Account.update({Account.online_bill: True}).where(Account.id.is_in(account_ids))
     await _mark_completed(draft.id, user_id)
-    email_id = await _store_activation_email(user_id, draft.username.lower(), draft.email.lower(), mailer)
+    email_id = await _store_activation_email(user_id, draft.username, draft.email, mailer)
     await audit.record(
         "registration.completed", origin, user_id=user_id, kind=draft.kind, accounts=len(account_ids)
     )
@@ -313,7 +317,7 @@ async def _store_taken_email(draft: Draft, mailer: Mailer) -> int:
         mailer.env,
         dedupe_key=f"registration_taken:{draft.id}:{secrets.token_hex(8)}",  # one per (re)send
         template="registration_taken",
-        to_address=draft.email.lower(),
+        to_address=draft.email,
         context={
             "sign_in": mailer.link("/sign-in"),
             "forgotten_password": mailer.link("/password/forgotten"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from portal import audit, clock
 from portal.accounts import passwords, throttle, tokens
+from portal.accounts.forms import normalise_login
 from portal.audit import Origin
 from portal.db import engine as db_engine
 from portal.db.tables import User
@@ -27,7 +28,7 @@ async def sign_in(
     login: str, password: str, sessions: SessionStore, origin: Origin, current_session: str | None
 ) -> tuple[str | None, Outcome]:
     """The same answer, after the same work, whether or not the user exists."""
-    key = login.lower()
+    key = normalise_login(login)
     if not key or not password:
         errors: Errors = {}
         if not key:
@@ -68,7 +69,7 @@ async def sign_out(viewer: Viewer, token: str, sessions: SessionStore, origin: O
 
 async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> Outcome:
     """Send a reset link if the user exists and is active. The page says the same either way."""
-    key = login.lower()
+    key = normalise_login(login)
     if not key:
         return Outcome({"login": _("Enter your username or email address")})
     if await throttle.RESET_PER_IP.blocked(origin.ip):

@@ -275,7 +275,7 @@ class RegistrationController(Controller):
         draft = await self._draft(request)
         if draft is None or not draft.completed:
             return see_other("/register")
-        return page("pages/accounts/register_sent", email=draft.email.lower(), resent=resent)
+        return page("pages/accounts/register_sent", email=draft.email, resent=resent)
 
     @post("/resend", name="register_resend")
     async def resend(
@@ -286,9 +286,7 @@ class RegistrationController(Controller):
             return see_other("/register")
         outcome = await services.resend_registration_email(draft, mailer, origin_of(request))
         if not outcome.ok:
-            return page(
-                "pages/accounts/register_sent", outcome.errors, email=draft.email.lower(), resent=False
-            )
+            return page("pages/accounts/register_sent", outcome.errors, email=draft.email, resent=False)
         return see_other("/register/email-sent?resent=true")
 
 

@@ -4,6 +4,8 @@ typed (to show them back) and a dict of messages by field id, in page order."""
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +17,10 @@ from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 from portal.web.forms import Errors, field
 
-_USERNAME = re.compile(r"^[\w.-]{3,60}$")
+_USERNAME_LENGTH = range(3, 61)  # portal_user.username is Varchar(60)
+_USERNAME_PUNCTUATION = ".-_"
+# Latin letters of European languages that are not a letter a-z with marks added (those all are allowed).
+_LATIN_LETTERS_OF_THEIR_OWN = frozenset("ßæœøłđðþ")
 _BILL_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{11}$")
 
 REGISTRATION_KINDS = {
@@ -86,13 +91,49 @@ def check_bill_details(details: BillDetailsForm, kind: str) -> tuple[BillDetails
     return BillDetails(identity_number, account, bill_number, cents), {}
 
 
+def normalise_login(typed: str) -> str:
+    """A username or an email address as it is stored and looked up (sign-in takes either in one field,
+    so both are normalised alike). NFKC makes one of the forms a keyboard or a copy may give: full-width
+    "ａｎａ" is "ana", "e" typed with a separate accent (NFD) is "é". Then lower-case with str.lower(), as
+    RFC 8265 does for usernames: unlike casefold(), it keeps "ß" itself (not "ss") and leaves what is
+    already stored in lower case unchanged. NFC at the end composes what lower-casing may decompose.
+    Lower-casing can make a text longer ("İ" is "i" and a combining dot): the checks run on this value."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFKC", typed).lower())
+
+
+def _username_character(char: str) -> bool:
+    """A letter a-z with or without marks ("ñ" is "n" and a tilde), another Latin letter, an ASCII digit,
+    a dot, a hyphen or an underscore. Letters of other scripts are refused, so nobody can take a name
+    that looks like another's ("аna.demo" with a Cyrillic "а"), and so are marks left on their own."""
+    decomposed = unicodedata.normalize("NFD", char)
+    return (
+        char in string.digits
+        or char in _USERNAME_PUNCTUATION
+        or char in _LATIN_LETTERS_OF_THEIR_OWN
+        or (
+            decomposed[0] in string.ascii_lowercase
+            and all(unicodedata.combining(mark) for mark in decomposed[1:])
+        )
+    )
+
+
 def username_problem(username: str) -> str | None:
+    """The message for a username as `normalise_login` makes it (the value stored), or None."""
     if not username:
         return _("Enter a username")
-    if not _USERNAME.match(username):
+    if not all(map(_username_character, username)):
         return _(
-            "Your username must be 3 to 60 letters, digits, dots, hyphens or underscores, with no spaces"
+            "Your username can only have Latin letters (with or without accents, like á, ñ or ç), digits 0"
+            " to 9, dots, hyphens and underscores: no spaces, and no letters of other alphabets, such as"
+            " Cyrillic or Greek"
         )
+    if all(char in _USERNAME_PUNCTUATION for char in username):
+        return _("Your username must have at least one letter or digit")
+    if len(username) not in _USERNAME_LENGTH:
+        return _("Your username must be %(min)s to %(max)s characters long") % {
+            "min": _USERNAME_LENGTH.start,
+            "max": _USERNAME_LENGTH.stop - 1,
+        }
     return None
 
 

@@ -1,10 +1,12 @@
 """Passwords: argon2id hashes, the length rules of NIST SP 800-63B (no composition rules) and a list of
-common passwords (zxcvbn's 30,000 most used)."""
+common passwords (zxcvbn's 30,000 most used). Every function here takes the password as typed and
+normalises it first (`normalise_password`)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -53,8 +55,18 @@ def _dummy_hash() -> str:
     return _hasher.hash("not a real password: evens out the time of unknown users")
 
 
+def normalise_password(typed: str) -> str:
+    """NFKC, as NIST SP 800-63B asks of a verifier that accepts Unicode: "é" typed as one character or as
+    "e" and an accent (what another keyboard or device may send), or a full-width letter, is the same
+    password. Nothing else changes: case and spaces count. The demo hashes its users' passwords itself
+    (`portal.demo` stands beside this feature, not above it): they are ASCII, which NFKC leaves as it is."""
+    return unicodedata.normalize("NFKC", typed)
+
+
 def password_problem(password: str, *, username: str = "", email: str = "") -> str | None:
-    """The message to show next to the field, or None when the password is acceptable."""
+    """The message to show next to the field, or None when the password is acceptable. `username` and
+    `email`: the user's, as stored."""
+    password = normalise_password(password)
     if not password:
         return _("Enter a password")
     if len(password) < MIN_LENGTH:
@@ -73,12 +85,12 @@ def password_problem(password: str, *, username: str = "", email: str = "") -> s
 
 
 async def hash_password(password: str) -> str:
-    return await _off_the_loop(_hasher.hash, password)
+    return await _off_the_loop(_hasher.hash, normalise_password(password))
 
 
 async def verify_password(stored_hash: str | None, password: str) -> bool:
     """Constant work whether or not the user exists: without a hash, a dummy one is checked."""
-    return await _off_the_loop(_verify, stored_hash or "", password)
+    return await _off_the_loop(_verify, stored_hash or "", normalise_password(password))
 
 
 def _verify(stored_hash: str, password: str) -> bool:

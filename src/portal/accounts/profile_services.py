@@ -15,7 +15,7 @@ from asyncpg.exceptions import UniqueViolationError
 
 from portal import audit, clock
 from portal.accounts import addresses, passwords, tokens
-from portal.accounts.forms import Errors
+from portal.accounts.forms import Errors, normalise_login
 from portal.audit import Origin
 from portal.db import engine as db_engine
 from portal.db import fetch
@@ -97,10 +97,10 @@ async def request_email_change(
     the link is used. An address another user has gets the same answer here (registering it would not
     be possible, but this page does not say so): its owner is told instead, and no link is sent."""
     errors: Errors = {}
-    key = new_email.lower()
-    if problem := email_problem(new_email):
+    key = normalise_login(new_email)
+    if problem := email_problem(key):
         errors["email"] = problem
-    elif key == viewer.email.lower():
+    elif key == viewer.email:
         errors["email"] = _("This is already your email address: enter the new one")
     if problem := await _check_current_password(viewer, current_password, origin, "email"):
         errors["current_password"] = problem
@@ -207,9 +207,10 @@ async def change_password(
     errors: Errors = {}
     if problem := await _check_current_password(viewer, current_password, origin, "password"):
         errors["current_password"] = problem
+    unchanged = passwords.normalise_password(new_password) == passwords.normalise_password(current_password)
     if problem := passwords.password_problem(new_password, username=viewer.username, email=viewer.email):
         errors["new_password"] = problem
-    elif not errors and new_password == current_password:
+    elif not errors and unchanged:
         errors["new_password"] = _("Your new password must be different from your current password")
     if errors:
         return None, Outcome(errors)

@@ -195,10 +195,13 @@ async def save_bill_details(
 async def save_user_details(
     token: str | None, username: str, email: str, online_bill: bool, privacy_accepted: bool, origin: Origin
 ) -> Outcome:
+    """`username` and `email` as typed. The draft keeps them only once accepted, normalised: as the user
+    will have them (a refused answer is shown back by the page that refuses it)."""
     draft = await get_draft(token)
     assert draft is not None
     errors: Errors = {}
-    if problem := forms.username_problem(username) or await _username_taken(username.lower(), origin):
+    username, email = forms.normalise_login(username), forms.normalise_login(email)
+    if problem := forms.username_problem(username) or await _username_taken(username, origin):
         errors["username"] = problem
     # Whether the address already has a user is not said here, or anyone with one bill could test
     # addresses: complete_registration() emails its owner instead.
@@ -206,6 +209,8 @@ async def save_user_details(
         errors["email"] = problem
     if not privacy_accepted:
         errors["privacy"] = _("Read and accept the Privacy Policy to register")
+    if errors:
+        return Outcome(errors)
     await RegistrationDraft.update(
         {
             RegistrationDraft.username: username,
@@ -214,7 +219,7 @@ async def save_user_details(
             RegistrationDraft.privacy_accepted: privacy_accepted,
         }
     ).where(RegistrationDraft.id == draft.id)
-    return Outcome(errors)
+    return Outcome()
 
 
 async def _username_taken(username: str, origin: Origin) -> str | None:
@@ -253,7 +258,7 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
     draft = await get_draft(token)
     limits = [(throttle.REGISTRATION_PER_IP, origin.ip)]
     if draft is not None and draft.email:
-        limits += addresses.email_limits(draft.email.lower())
+        limits += addresses.email_limits(draft.email)
     counted = await count_attempt(*limits)
     if counted.refused:
         await counted.uncount()
@@ -291,8 +296,8 @@ async def _complete_registration(
             if draft.kind != "administrator" and await _holder_registered(await _lock_holder(draft)):
                 # Registered in another browser since this one's bill check.
                 return Outcome({"": _(HOLDER_REGISTERED)}), None
-            await addresses.release_unactivated(draft.email.lower(), origin)
-            if await User.exists().where(User.email == draft.email.lower()):
+            await addresses.release_unactivated(draft.email, origin)
+            if await User.exists().where(User.email == draft.email):
                 email_id = await _store_taken_email(draft, mailer)
                 await _mark_completed(draft.id, None)
                 await audit.record("registration.email_taken", origin, kind=draft.kind)
@@ -331,8 +336,8 @@ async def _create_user(draft: Draft, mailer: Mailer, origin: Origin) -> int:
         customer = account["customer"] if account else None
     created = await User.insert(
         User(
-            username=draft.username.lower(),
-            email=draft.email.lower(),
+            username=draft.username,
+            email=draft.email,
             kind=draft.kind,
             customer=customer,
             online_bill=draft.online_bill,
@@ -349,7 +354,7 @@ async def _create_user(draft: Draft, mailer: Mailer, origin: Origin) -> int:
     if draft.online_bill:
         await Account.update({Account.online_bill: True}).where(Account.id.is_in(account_ids))
     await _mark_completed(draft.id, user_id)
-    email_id = await _store_activation_email(user_id, draft.username.lower(), draft.email.lower(), mailer)
+    email_id = await _store_activation_email(user_id, draft.username, draft.email, mailer)
     await audit.record(
         "registration.completed", origin, user_id=user_id, kind=draft.kind, accounts=len(account_ids)
     )
@@ -367,7 +372,7 @@ async def _store_taken_email(draft: Draft, mailer: Mailer) -> int:
         mailer.env,
         dedupe_key=f"registration_taken:{draft.id}:{secrets.token_hex(8)}",  # one per (re)send
         template="registration_taken",
-        to_address=draft.email.lower(),
+        to_address=draft.email,
         context={
             "sign_in": mailer.link("/sign-in"),
             "forgotten_password": mailer.link("/password/forgotten"),
@@ -416,7 +421,7 @@ async def resend_registration_email(draft: Draft, mailer: Mailer, origin: Origin
     if draft.user_id is not None:
         return await resend_activation(draft.user_id, mailer, origin)
     counted = await count_attempt(
-        (throttle.RESEND_PER_USER, f"draft:{draft.id}"), *addresses.email_limits(draft.email.lower())
+        (throttle.RESEND_PER_USER, f"draft:{draft.id}"), *addresses.email_limits(draft.email)
     )
     if counted.refused:
         await counted.uncount()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from portal import audit, clock
 from portal.accounts import passwords, services, throttle, tokens
+from portal.accounts.forms import normalise_login
 from portal.audit import Origin
 from portal.db import engine as db_engine
 from portal.db.tables import User
@@ -36,7 +37,7 @@ async def sign_in(
 ) -> tuple[str | None, Outcome]:
     """The same answer, after the same work, whether or not the user exists. `chosen_language`: the one
     chosen with the switcher before signing in, if any (see `services.settle_language`)."""
-    key = login.lower()
+    key = normalise_login(login)
     if not key or not password:
         errors: Errors = {}
         if not key:
@@ -91,7 +92,7 @@ async def sign_out(viewer: Viewer, token: str, sessions: SessionStore, origin: O
 async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> Outcome:
     """Send a reset link if the user exists and is active, or a new activation link if it was never
     activated. The page says the same whatever happens."""
-    key = login.lower()
+    key = normalise_login(login)
     if not key:
         return Outcome({"login": _("Enter your username or email address")})
     from_here = await count_attempt((throttle.RESET_PER_IP, origin.ip))

@@ -71,9 +71,12 @@ def password_field(data: dict[str, Any], name: str) -> str:
 
 
 def email_problem(email: str) -> str | None:
+    """The message for an address, or None. Give it the address as it will be stored: the length is
+    counted in UTF-8 bytes, as SMTP counts it (RFC 5321 and 6531: at most 254 in a path), which also keeps
+    it within every column of 254 characters."""
     if not email:
         return _("Enter your email address")
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email.encode()) > 254 or not _EMAIL.match(email):
         return _("Enter an email address in the correct format, like name@example.com")
     return None
 

@@ -6,7 +6,13 @@ import pytest
 from argon2 import PasswordHasher
 
 from portal import i18n
-from portal.accounts.passwords import TOO_BUSY, hash_password, password_problem, verify_password
+from portal.accounts.passwords import (
+    TOO_BUSY,
+    hash_password,
+    normalise_password,
+    password_problem,
+    verify_password,
+)
 from portal.web.errors import Busy
 
 TOO_SHORT = "Your password must be at least 8 characters (15 or more is better)"
@@ -73,6 +79,32 @@ async def test_verify_password() -> None:
     assert await verify_password(stored, "River copper lantern") is False
     assert await verify_password(stored, "") is False
     assert await verify_password("not a hash", "river copper lantern") is False
+
+
+# "canción" with its "ó" as one character (NFC, most keyboards) and as "o" and an accent (NFD, others).
+COMPOSED = "canción de cuna 42"
+DECOMPOSED = "cancio\u0301n de cuna 42"
+
+
+def test_normalising_makes_one_form_of_each_password_and_keeps_its_case_and_spaces() -> None:
+    assert COMPOSED != DECOMPOSED
+    assert normalise_password(DECOMPOSED) == normalise_password(COMPOSED) == COMPOSED
+    assert normalise_password("ｆｕｌｌ ｗｉｄｔｈ") == "full width"
+    assert normalise_password("  Río  ") == "  Río  "
+
+
+async def test_a_password_set_in_one_form_verifies_in_the_other() -> None:
+    assert await verify_password(await hash_password(DECOMPOSED), COMPOSED) is True
+    assert await verify_password(await hash_password(COMPOSED), DECOMPOSED) is True
+    assert await verify_password(await hash_password(COMPOSED), "cancion de cuna 42") is False
+
+
+def test_the_length_rules_count_the_normalised_password() -> None:
+    # 8 code points as typed, 4 characters ("éééé") once composed.
+    assert password_problem("e\u0301" * 4) == TOO_SHORT
+    # 43 characters as typed, 129 once each "ﬃ" is "ffi".
+    assert password_problem("ﬃ" * 43) == TOO_LONG
+    assert password_problem("ﬃ" * 3) is None  # 3 as typed, 9 once normalised
 
 
 DUMMY_PASSWORD = "not a real password: evens out the time of unknown users"  # in passwords.py, public

@@ -26,6 +26,8 @@ class RegistrationDraft(Table, tablename="registration_draft"):
     """Set once the bill details are verified."""
     username = Text(default="")
     email = Text(default="")
+    """Both empty until the user details are accepted, then as the user will have them
+    (`accounts.forms.normalise_login`)."""
     online_bill = Boolean(default=False)
     privacy_accepted = Boolean(default=False)
     user = ForeignKey(references=User, null=True, default=None)

@@ -11,8 +11,13 @@ from typing import Any
 from litestar import Litestar
 
 from portal import clock
-from portal.accounts.profile_services import TOO_MANY_REQUESTS, TOO_MANY_WRONG, WRONG_PASSWORD
-from portal.db.tables import EmailToken, User
+from portal.accounts.profile_services import (
+    EMAIL_CHANGE_PER_USER,
+    TOO_MANY_REQUESTS,
+    TOO_MANY_WRONG,
+    WRONG_PASSWORD,
+)
+from portal.db.tables import Attempt, EmailToken, User
 from portal.db.tables.auth import TokenPurpose
 from tests.conftest import submit
 from tests.integration.accounts.helpers import (
@@ -299,3 +304,30 @@ async def test_requests_are_limited_per_user(client: Any, demo: None) -> None:
     assert field_value(blocked.text, "email") == "ana.more@example.org"
     assert len(await emails("email_change_confirm")) == 5
     assert len(await audit_events("email_change.throttled")) == 1
+
+
+async def test_an_address_too_long_once_lower_cased_is_refused_and_not_counted(
+    client: Any, demo: None
+) -> None:
+    """ "İ" lower-cased is "i" and a combining dot: 212 characters typed, 412 stored. The address is checked
+    as it would be stored, refused next to its field, and the refused request is not counted against the
+    user's limit."""
+    await signed_in(client, *ANA)
+    typed = "İ" * 200 + "@example.com"
+    response = await ask(client, typed)
+    assert response.status_code == 422
+    assert error_messages(response.text) == [
+        "Enter an email address in the correct format, like name@example.com"
+    ]
+    assert field_value(response.text, "email") == typed
+    assert await emails() == []
+    ana = await user_row("ana.demo")
+    assert await Attempt.count().where(Attempt.key == EMAIL_CHANGE_PER_USER.key(str(ana["id"]))) == 0
+
+
+async def test_the_current_address_in_another_form_is_the_same_address(client: Any, demo: None) -> None:
+    await signed_in(client, *ANA)
+    response = await ask(
+        client, "ＡＮＡ.ＤＥＭＯ＠ｅｘａｍｐｌｅ.ｃｏｍ"
+    )  # full-width, as an input method may type it
+    assert error_messages(response.text) == ["This is already your email address: enter the new one"]

@@ -168,6 +168,7 @@ async def test_the_bills_due_document_in_spanish(client: Any, demo: None, worker
         "Las facturas que paga este documento",
         "Cómo pagar",
         "Total a pagar",
+        "Pagar hasta el",  # its deadline is the last day the banks take it ("incluido")
     ):
         assert spanish in text
     assert "BILLS DUE" not in text and "How to pay" not in text

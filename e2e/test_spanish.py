@@ -176,7 +176,7 @@ def test_pay_by_cpr_code_in_spanish(
     axe(page)
     [message] = mailbox.wait_for_sync(1, to="pagador@example.com")
     body = message.get_payload()[0].get_payload(decode=True).decode()
-    assert "Gracias: el banco ha autorizado su pago con tarjeta" in body
+    assert "Gracias: su pago con tarjeta a Aguas de Ejemplo, S.A. ha sido autorizado por el banco." in body
 
 
 @pytest.mark.parametrize("javascript", [True], ids=["js"])

@@ -1,5 +1,5 @@
-"""With the keyboard alone: registering (Tab to move, type, Space to tick, Enter to submit), and paging
-through the bills to mark."""
+"""With the keyboard alone: registering (Tab to move, type, Space to tick, Enter to submit), paging
+through the bills to mark, and the language switch."""
 
 from __future__ import annotations
 
@@ -88,4 +88,36 @@ def test_the_next_page_of_bills_to_mark_brings_the_focus_to_the_list(
     tab_to(page, page.get_by_role("button", name="Next page"), limit=200)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=2, name="Bills, page 2 of 2")).to_be_focused()
+    axe(page)
+
+
+def test_the_language_switch_leaves_the_focus_on_the_switcher(
+    page: Page, base_url: str, javascript: bool, local_stack: LiveStack, axe: Any
+) -> None:
+    """Enter on "Español": the page comes back in Spanish with the focus on the switcher (now "English"),
+    where the reader was, not lost at the top of a new page; the next Tab goes on from there. With
+    JavaScript or without, and on a page whose success banner takes the focus when it loads."""
+    page.goto(f"{base_url}/pay")
+    tab_to(page, page.get_by_role("button", name="Español"))
+    page.keyboard.press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_role("button", name="English")).to_be_focused()
+    axe(page)
+    page.keyboard.press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="Español")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_focused()
+
+    user = local_stack.customer(user="private").signs_in_as
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in(user.username, user.password)
+    AccountHome(page).expect_signed_in(user.username)
+    page.goto(f"{base_url}/account?done=password_reset")
+    if javascript:
+        expect(page.get_by_role("alert")).to_be_focused()
+    page.get_by_role("button", name="Español").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Contraseña cambiada")
+    expect(page.get_by_role("button", name="English")).to_be_focused()
     axe(page)

@@ -176,3 +176,18 @@ def test_no_horizontal_scroll_at_320_pixels(page: Page, merchant: Merchant, bank
     SandboxBank(page).expect_card_page()
     page.get_by_text("Test cards", exact=True).click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_the_footer_lines_up_with_the_header_and_the_page_at_1280_pixels(
+    page: Page, merchant: Merchant, bank_url: str
+) -> None:
+    """Header, content and footer share one centred column: the footer's text starts where theirs do (it sat
+    against the window's left edge)."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _checkout(page, merchant, bank_url)
+    SandboxBank(page).expect_card_page()
+    lefts = page.evaluate(
+        "() => ['.sandbox-header__name', 'main h1', 'footer p']"
+        ".map(selector => Math.round(document.querySelector(selector).getBoundingClientRect().left))"
+    )
+    assert lefts[0] > 0 and len(set(lefts)) == 1, lefts

@@ -178,11 +178,11 @@ def test_pay_by_cpr_code_in_spanish(
     page.get_by_role("button", name="English").click()
     BillPayment(page).expect_open()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page).to_have_url(re.compile(r"/pay$"))
+    expect(page).to_have_url(re.compile(r"/pay#language-switch$"))
     axe(page)
     page.get_by_role("button", name="Español").click()
     payment = BillPayment(page, SPANISH).expect_open()
-    expect(page).to_have_url(re.compile(r"/pay$"))
+    expect(page).to_have_url(re.compile(r"/pay#language-switch$"))
     expect_spanish(page)
     axe(page)
     payment.choose_cpr_code()
@@ -219,7 +219,7 @@ def test_pay_by_cpr_code_in_spanish(
     axe(page)
     [message] = mailbox.wait_for_sync(1, to="pagador@example.com")
     body = message.get_payload()[0].get_payload(decode=True).decode()
-    assert "Gracias: el banco ha autorizado su pago con tarjeta" in body
+    assert "Gracias: su pago con tarjeta a Aguas de Ejemplo, S.A. ha sido autorizado por el banco." in body
 
 
 @pytest.mark.parametrize("javascript", [True], ids=["js"])

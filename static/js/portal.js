@@ -205,9 +205,16 @@ document.addEventListener("htmx:afterSettle", function (event) {
     field.focus({ preventScroll: true });
   });
 
-  // (c) On page load: focus the error summary, or else a success banner. After htmx swaps the
-  // htmx:afterSettle handler above does the same for the error summary.
+  // (c) On page load: back from the language switch (the address ends #language-switch), the switcher
+  // keeps the focus (Chromium focuses an address's focusable target itself; not every browser does).
+  // Otherwise focus the error summary, or else a success banner. After htmx swaps the htmx:afterSettle
+  // handler above does the same for the error summary.
   function focusOnLoad() {
+    var switcher = location.hash === "#language-switch" ? document.getElementById("language-switch") : null;
+    if (switcher) {
+      switcher.focus();
+      return;
+    }
     var target = document.querySelector("[data-error-summary]") ||
       document.querySelector("[data-notification-autofocus]");
     if (target) {

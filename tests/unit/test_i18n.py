@@ -74,6 +74,28 @@ def test_no_message_is_a_piece_of_a_sentence():
     assert not pieces, "whole sentences with %(name)s placeholders instead:\n" + "\n".join(pieces)
 
 
+# The issuer's name ("Aguas de Ejemplo, S.A.") and a company holder's ("Talleres Ejemplo, S.L.", greeted by
+# %(name)s) end with a full stop of their own: a sentence that ends with one would end "S.A..".
+_NAME_ENDS_SENTENCE = re.compile(r"%\((?:issuer|name)\)s(?:</\w+>)*\.")
+
+
+def test_no_sentence_ends_with_a_name():
+    """In English or in any translation: the name goes inside the sentence (a greeting ends with no stop)."""
+    found = [
+        f"{message_id!r} ({places[0]})"
+        for message_id, places in sorted(_extracted().items())
+        if _NAME_ENDS_SENTENCE.search(message_id)
+    ]
+    for path in CATALOGUES:
+        with path.open("rb") as file:
+            catalogue = read_po(file)
+        for entry in catalogue:
+            strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+            language = path.parents[1].name
+            found += [f"{language}: {text!r}" for text in strings if _NAME_ENDS_SENTENCE.search(text)]
+    assert not found, "a name at the end of a sentence doubles its full stop:\n" + "\n".join(found)
+
+
 _MARKUP = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1>|<[^>]*>", re.S)
 _WORD = re.compile(r"[A-Za-zÀ-ÿ]{2,}")
 _ATTRIBUTE = re.compile(r'[\w-]+="[^"]*"')  # a tag's attributes written by a block (`body_attributes`)

@@ -49,6 +49,13 @@ TITLES = {
     500: gettext_noop("Sorry, there is a problem with the service"),
     503: gettext_noop("Sorry, the service is unavailable"),
 }
+# What a page of that status says when its cause gives nothing more specific.
+MESSAGES = {
+    405: gettext_noop(
+        "You may have opened the address of a form directly, or sent a form from a page that is out of date."
+        " Go back to the previous page and try again."
+    ),
+}
 
 
 QUEUE_RETRY_AFTER = 30
@@ -62,15 +69,16 @@ def error_page(
     headers: dict[str, str] | None = None,
     try_again: str | None = None,
     viewer: Viewer | None = None,
+    title: str | None = None,
 ) -> Template:
-    """An error page; `try_again` is the address of a "Try again" link (the same page, asked again). With
-    a `viewer`, it is shown inside their signed-in area."""
+    """An error page (its status's title and message unless given); `try_again` is the address of a "Try
+    again" link (the same page, asked again). With a `viewer`, it is shown inside their signed-in area."""
     return Template(
         template_name=f"pages/errors/{status if status in (404, 500) else 'generic'}.html",
         context={
             "status": status,
-            "title": _(TITLES.get(status, TITLES[400])),
-            "message": message,
+            "title": title or _(TITLES.get(status, TITLES[400])),
+            "message": message or (_(MESSAGES[status]) if status in MESSAGES else None),
             "try_again": try_again,
             "viewer": viewer,
         },
@@ -115,6 +123,7 @@ def _error_page_for(request: Request[Any, Any, Any], exc: HTTPException) -> Temp
     if _csrf_rejected(exc):
         return error_page(
             403,
+            title=_("This form has expired"),
             message=_(
                 "This form had expired or was sent from elsewhere. Go back, reload the page and try again."
             ),

@@ -30,6 +30,10 @@ from portal.web.security import host_cookie_name
 from portal.web.sessions import SessionStore
 
 _ONE_YEAR = 365 * 24 * 3600
+SWITCHER_ID = "language-switch"
+"""The switcher's button (base.html): the page comes back with the address's fragment naming it, so that the
+keyboard focus is where it was (a browser focuses the element a fragment names; portal.js, where it does not)
+rather than lost at the top of a new page."""
 
 
 def language_cookie_name(settings: Settings) -> str:
@@ -92,8 +96,8 @@ async def set_language(
 ) -> Redirect:
     """The switcher: remember the language (in a cookie, and for a signed-in user in their account, so
     that their emails and PDFs are in it too; signed out, as the choice that signing in stores) and go
-    back to the page it was used on."""
-    destination = local_path(field(data, "return_to")) or "/"
+    back to the page it was used on, to the switcher."""
+    destination = f"{local_path(field(data, 'return_to')) or '/'}#{SWITCHER_ID}"
     language = i18n.supported(field(data, "language"))
     if language is None:
         return Redirect(destination, status_code=303)

@@ -35,8 +35,11 @@ async def test_the_public_pages_know_who_is_signed_in(client: Any, demo: None) -
         public = header((await client.get(path)).text)
         assert "Sign in" in links(public) and 'aria-label="Main menu"' not in public
     assert (await client.get("/")).status_code == 200
+    registered = "You do not need to be registered in the Customer Service Area."
+    assert registered in (await client.get("/pay")).text
 
     await submit(client, "/sign-in", {"username": "ana.demo", "password": "demo-password-ana"})
+    assert registered not in (await client.get("/pay")).text  # they are: no need to tell them
     home = await client.get("/")
     assert home.status_code == 303 and home.headers["location"] == "/account"
     for path in ("/account", "/bills/", "/privacy", "/accessibility", "/pay"):

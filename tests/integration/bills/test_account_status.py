@@ -43,7 +43,7 @@ async def test_a_customer_is_greeted_by_name_and_next_due_is_still_to_come(clien
     home = (await client.get("/account")).text
     assert "<title>Customer Service Area – Aguas de Ejemplo, S.A.</title>" in home  # the service named once
     holders = await Customer.select(Customer.name).where(Customer.identity_number == ANA_IDENTITY)
-    assert f"Welcome, {html.escape(holders[0]['name'])}." in home
+    assert f"Welcome, {html.escape(holders[0]['name'])}</p>" in home
     today = clock.today()
     overdue_cards = 0
     for account in await Account.select().where(Account.number.is_in(ANA_ACCOUNTS)):

@@ -16,6 +16,7 @@ from portal.db.tables import DownloadRequest, OutboxEmail
 from portal.infra.storage import Storage
 from tests.conftest import stored_keys, submit
 from tests.integration.downloads.download_steps import (
+    ANA_ACCOUNTS,
     bills_in_period,
     plain_body,
     shown_bill_ids,
@@ -41,6 +42,9 @@ async def test_request_confirm_zip_email_and_download(
 
     form = await client.get("/downloads/new")
     assert form.status_code == 200
+    # Each field's hint names what it lists (one word, "Yours", served both and read oddly in Spanish).
+    assert f"Your accounts’ holders: {ANA_IDENTITY} (" in form.text
+    assert f"Your accounts: {', '.join(ANA_ACCOUNTS)}<" in form.text
     response = await start(client, name="Facturas año 2026", period="last_12", selector=ANA_IDENTITY.lower())
     assert response.status_code == 303, error_messages(response.text)
     request_id = int(response.headers["location"].split("/")[2])

@@ -87,10 +87,14 @@ async def test_without_javascript_select_confirm_on_a_page_and_get_the_document(
     document_id = int(match.group(1))
     view = await client.get(done.headers["location"])
     assert view.status_code == 200
-    assert "Document created" in view.text and ">Bills due</a>" in view.text
+    # The button keeps the label QA scripts click ("Bills due") and says what it gives.
+    assert "Document created" in view.text and ">Bills due (PDF)</a>" in view.text
 
     row = await PaymentDocument.select().where(PaymentDocument.id == document_id).first()
     deadline = clock.today() + dt.timedelta(days=settings.issuer.document_days)
+    # The deadline is the last day the banks take the code: paid "by" it, not "before" it.
+    assert f"pay it at your bank by {format_day(deadline)}." in view.text
+    assert f"<dt>Pay by</dt><dd>{format_day(deadline)}</dd>" in view.text
     assert row["status"] == "pending" and row["deadline"] == deadline and row["total_cents"] == total
     code = PaymentCode(
         settings.issuer.code,

@@ -37,6 +37,9 @@ async def test_one_receipt_email_whatever_the_gateway_repeats(
     assert message["Subject"].startswith("Payment receipt: Bill FA00000000025")
     text = message.get_payload()[0].get_payload(decode=True).decode()
     assert order in text and "052029" in text and "454881******0004" in text
+    # The issuer's name ends with a full stop of its own: no sentence ends with it ("S.A..").
+    assert "your card payment to Aguas de Ejemplo, S.A. has been authorised by the bank." in text
+    assert "S.A.." not in text
     assert f"http://127.0.0.1:8000/payments/{order}" in text
     assert await all_mail_sent() == 1  # one message (its dedupe key), sent: nothing else is on its way
     assert len(mailbox.messages) == 1

@@ -48,13 +48,15 @@ async def test_the_browser_language_else_the_default(client: Any, db: None) -> N
     spanish = await client.get("/", headers={"accept-language": "es"})
     # The switcher offers the other language, named in itself.
     assert 'lang="en"' in spanish.text and ">English</button>" in spanish.text
+    assert 'id="language-switch">English</button>' in spanish.text  # where the switch comes back to
     assert ">Español</button>" not in spanish.text
 
 
 async def test_the_switcher_remembers_the_choice_and_comes_back_to_the_page(client: Any, db: None) -> None:
     response = await switch(client, "es", "/payments/pay?from=menu")
     assert response.status_code == 303
-    assert response.headers["location"] == "/payments/pay?from=menu"
+    # Back to the page, to the switcher: the focus stays on it (a fragment naming the switcher's button).
+    assert response.headers["location"] == "/payments/pay?from=menu#language-switch"
     assert "language=es" in response.headers["set-cookie"]
     assert "HttpOnly" in response.headers["set-cookie"]
     # The cookie beats the browser's language, on every page, error pages too.
@@ -64,11 +66,11 @@ async def test_the_switcher_remembers_the_choice_and_comes_back_to_the_page(clie
 
     # Unknown languages and other sites' addresses change nothing and go nowhere else.
     unknown = await switch(client, "tlh", "/payments/pay")
-    assert unknown.status_code == 303 and unknown.headers["location"] == "/payments/pay"
+    assert unknown.status_code == 303 and unknown.headers["location"] == "/payments/pay#language-switch"
     assert "set-cookie" not in unknown.headers or "language=" not in unknown.headers["set-cookie"]
     assert language_of(await client.get("/")) == "es"
     away = await switch(client, "en", "//evil.example/")
-    assert away.headers["location"] == "/"
+    assert away.headers["location"] == "/#language-switch"
     assert language_of(await client.get("/", headers={"accept-language": "es"})) == "en"
 
     # A cookie with a value the portal does not speak is ignored quietly.
@@ -172,6 +174,7 @@ async def test_the_bills_due_document_in_spanish(client: Any, demo: None, worker
         "Las facturas que paga este documento",
         "Cómo pagar",
         "Total a pagar",
+        "Pagar hasta el",  # its deadline is the last day the banks take it ("incluido")
     ):
         assert spanish in text
     assert "BILLS DUE" not in text and "How to pay" not in text

@@ -69,6 +69,15 @@ async def test_not_found_is_an_html_page(client: AsyncClient) -> None:
         assert "<title>Page not found – Customer Service Area" in response.text
 
 
+async def test_a_method_an_address_does_not_take_is_explained(client: AsyncClient) -> None:
+    """A 405 (a form's address opened directly, say) says what probably happened and the way on."""
+    response = await client.get("/language")
+    assert response.status_code == 405
+    assert "<h1>You cannot do that here</h1>" in response.text
+    assert "You may have opened the address of a form directly" in response.text
+    assert "Go to the Customer Service Area home page" in response.text
+
+
 async def test_unexpected_error_is_an_html_500_page(app: Litestar, client: AsyncClient) -> None:
     @get("/boom", sync_to_thread=False)
     def boom() -> str:
@@ -108,7 +117,11 @@ async def test_post_without_csrf_token_is_refused_with_an_html_page(
     refused = await client.post("/echo", data={"x": "1"})
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("text/html")
-    assert "This form had expired" in refused.text
+    # Named for what happened (the body says why and what to do), not "You cannot do that".
+    assert "<h1>This form has expired</h1>" in refused.text
+    assert "This form had expired or was sent from elsewhere" in refused.text
+    spanish = await client.post("/echo", data={"x": "1"}, headers={"accept-language": "es"})
+    assert "<h1>El formulario ha caducado</h1>" in spanish.text
 
     page = await client.get("/")
     token = re.search(r'"x-csrftoken": "([^"]+)"', page.text)

@@ -46,7 +46,7 @@ OPERATION_PATH = re.compile(r"/sis/pay/([^/]+)")
 
 TITLES = {
     400: gettext_noop("Something was wrong with that request"),
-    403: gettext_noop("You cannot do that"),
+    403: gettext_noop("This form has expired"),  # the bank refuses nothing else with a 403
     404: gettext_noop("Payment not found"),
     405: gettext_noop("You cannot do that here"),
     413: gettext_noop("That was too large"),
@@ -58,6 +58,10 @@ MESSAGES = {
     ),
     404: gettext_noop(
         "This payment does not exist or has expired. Go back to the merchant's site and start again."
+    ),
+    405: gettext_noop(
+        "You may have opened the address of a form directly, or sent a form from a page that is out of date."
+        " Go back to the previous page and try again."
     ),
 }
 

@@ -200,6 +200,7 @@ async def test_the_card_form_needs_its_csrf_token(sandbox: BankClient, merchant:
     path = await sandbox.open(merchant.request())
     response = await sandbox.http.post(path, data={"card_number": "4548812049400004"})
     assert response.status_code == 403
+    assert "<h1>This form has expired</h1>" in response.text
     assert merchant.notifications == []
 
 

@@ -151,7 +151,9 @@ async def test_the_same_order_with_other_details_replaces_the_open_payment(
 
 
 async def test_only_a_form_post_starts_a_payment(sandbox: BankClient, merchant: Merchant) -> None:
-    assert (await sandbox.http.get("/sis/realizarPago")).status_code == 405
+    opened = await sandbox.http.get("/sis/realizarPago")
+    assert opened.status_code == 405
+    assert "You may have opened the address of a form directly" in opened.text
     as_json = await sandbox.http.post("/sis/realizarPago", json=merchant.request().to_form(SECRET))
     assert as_json.status_code == 400
     assert "Sandbox bank" in as_json.text

@@ -17,12 +17,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from portal import clock
-from portal.accounts.controllers import (
-    AccountHomeController,
-    PasswordController,
-    RegistrationController,
-    SignInController,
-)
+from portal.accounts.controllers import PasswordController, RegistrationController, SignInController
+from portal.accounts.home_controllers import AccountHomeController
 from portal.accounts.profile_controllers import ProfileController
 from portal.bills.controllers import BillsController
 from portal.db import start_pool

@@ -4,11 +4,12 @@ address, per account from that address and per account, with the password checke
 
 from __future__ import annotations
 
-from portal import audit, clock
+from portal import audit, clock, i18n
 from portal.accounts import passwords, services, throttle, tokens
 from portal.accounts.forms import normalise_login
 from portal.audit import Origin
 from portal.db import engine as db_engine
+from portal.db import execute
 from portal.db.tables import User
 from portal.db.tables.auth import TokenPurpose
 from portal.i18n import gettext as _
@@ -36,7 +37,7 @@ async def sign_in(
     chosen_language: str | None,
 ) -> tuple[str | None, Outcome]:
     """The same answer, after the same work, whether or not the user exists. `chosen_language`: the one
-    chosen with the switcher before signing in, if any (see `services.settle_language`)."""
+    chosen with the switcher before signing in, if any (see `settle_language`)."""
     key = normalise_login(login)
     if not key or not password:
         errors: Errors = {}
@@ -78,10 +79,23 @@ async def sign_in(
     await throttle.SIGN_IN_PER_ACCOUNT_AND_IP.clear(from_here)
     await throttle.SIGN_IN_PER_ACCOUNT.clear(account_key)
     await User.update({User.last_sign_in_at: clock.now()}).where(User.id == user["id"])
-    await services.settle_language(user["id"], chosen_language)
+    await settle_language(user["id"], chosen_language)
     session = await sessions.start(user["id"], replacing=current_session)
     await audit.record("sign_in.succeeded", origin, user_id=user["id"])
     return session, Outcome()
+
+
+async def settle_language(user_id: int, chosen: str | None) -> None:
+    """On signing in, the language the user sees becomes the one of their emails, bill PDFs and download
+    files, which jobs write without a page to ask: the language `chosen` with the switcher before signing
+    in, if any (an explicit choice beats the stored one); else the one stored; else the language of the
+    page they signed in on (the browser's, or the default). README, Languages."""
+    await execute(
+        "UPDATE portal_user SET language = COALESCE({}, language, {}) WHERE id = {}",
+        chosen,
+        i18n.current(),
+        user_id,
+    )
 
 
 async def sign_out(viewer: Viewer, token: str, sessions: SessionStore, origin: Origin) -> None:

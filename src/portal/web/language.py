@@ -8,7 +8,7 @@ DEFAULT_LANGUAGE setting. A value the portal does not speak is skipped quietly.
 The switcher used while signed out also sets a second cookie, `language_chosen`: the `language` cookie
 is set by signing in and out too, so it cannot tell a choice from what a previous sign-in left behind;
 signing in stores the chosen language with the account and forgets the cookie
-(`portal.accounts.services.settle_language`).
+(`portal.accounts.signing_in.settle_language`).
 """
 
 from __future__ import annotations

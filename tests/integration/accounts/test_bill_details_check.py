@@ -8,8 +8,8 @@ from typing import Any
 from litestar import Litestar
 
 from portal.accounts.services import NO_MATCH
-from portal.accounts.throttle import REGISTRATION_START_PER_IP
 from portal.accounts.services import TOO_MANY as TOO_MANY_WITHOUT_PHONE
+from portal.accounts.throttle import REGISTRATION_START_PER_IP
 from portal.db.tables import Account, Bill, RegistrationDraft
 from tests.conftest import csrf_token, submit
 from tests.integration.accounts.helpers import (

@@ -4,7 +4,7 @@ import html
 from typing import Any
 
 from portal import clock
-from portal.accounts.controllers import ACCOUNTS_PER_PAGE
+from portal.accounts.home_controllers import ACCOUNTS_PER_PAGE
 from portal.banking.money import format_eur
 from portal.db.tables import Account, AccountAccess, Bill, Customer, User
 from portal.db.tables.users import AccessRole

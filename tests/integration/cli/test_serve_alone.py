@@ -15,17 +15,21 @@ import urllib.request
 from conftest import free_port
 
 
-def test_serve_alone_answers_ready() -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"PICCOLO_CONF", "QUEUE_URL"}}
-    env.update(PORT=str(port), MAIL_URL="dev:")
-    process = subprocess.Popen(
+def serve_alone(port: int, *, unset: frozenset[str] = frozenset(), **env: str) -> subprocess.Popen[str]:
+    """`portal serve` with the test run's DATABASE_URL and nothing `portal run` would have set for it."""
+    kept = {k: v for k, v in os.environ.items() if k not in {"PICCOLO_CONF", "QUEUE_URL", *unset}}
+    return subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "serve"],
-        env=env,
+        env={**kept, "PORT": str(port), "MAIL_URL": "dev:", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_serve_alone_answers_ready() -> None:
+    port = free_port()
+    process = serve_alone(port)
     try:
         deadline = time.monotonic() + 60
         body = ""
@@ -66,14 +70,8 @@ def test_serve_alone_answers_ready() -> None:
 
 def test_a_development_set_up_reached_from_elsewhere_warns_once_at_start() -> None:
     """A developer's tunnel (BASE_URL not this machine) is allowed, but the log says what it is."""
-    env = {k: v for k, v in os.environ.items() if k not in {"PICCOLO_CONF", "QUEUE_URL", "PORTAL_ENV"}}
-    env.update(PORT=str(free_port()), MAIL_URL="dev:", BASE_URL="https://dev-tunnel.example.com")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "portal.cli", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process = serve_alone(
+        free_port(), unset=frozenset({"PORTAL_ENV"}), BASE_URL="https://dev-tunnel.example.com"
     )
     assert process.stdout is not None
     try:

@@ -40,7 +40,13 @@ from portal.web.logging import RequestLogMiddleware, configure_logging
 from portal.web.pages import page_address
 from portal.web.params import bounded_address
 from portal.web.retry import CONNECTION_LOST_HANDLERS, RetryReadsMiddleware
-from portal.web.security import SecurityHeadersMiddleware, host_cookie_name, security_headers
+from portal.web.security import (
+    CSRF_EXEMPT,
+    SecurityHeadersMiddleware,
+    host_cookie_name,
+    security_headers,
+    sent_from_here,
+)
 from portal.web.sessions import SessionStore, provide_viewer
 
 # htmx swaps error pages too (the user must see them), keeps no signed-in page in its history cache, and
@@ -126,7 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "viewer": Provide(provide_viewer),
         },
         lifespan=[lifespan],
-        guards=[bounded_address],
+        guards=[bounded_address, sent_from_here(settings)],
         # Pages show personal or payment data, and a shared computer's Back button must not show them
         # after sign-out: no response but the static files is kept by any cache.
         cache_control=CacheControlHeader(no_store=True),
@@ -137,8 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.web.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
-            # The gateway's notification is server to server: its Redsys signature is the proof, not a token.
-            exclude=["^/healthz$", "^/readyz$", "^/payments/notification$"],
+            exclude=CSRF_EXEMPT,
         ),
         exception_handlers={**EXCEPTION_HANDLERS, **CONNECTION_LOST_HANDLERS},
         openapi_config=None,

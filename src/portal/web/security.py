@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.settings import Settings
@@ -19,6 +24,34 @@ def host_cookie_name(settings: Settings, name: str) -> str:
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+# Posts that carry no CSRF token and may come from anywhere: the health checks, and the gateway's
+# notification, which is server to server and proven by its Redsys signature.
+CSRF_EXEMPT = ["^/healthz$", "^/readyz$", "^/payments/notification$"]
+_CSRF_EXEMPT = re.compile("|".join(CSRF_EXEMPT))
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Coroutine[Any, Any, None]]
+
+
+def sent_from_here(settings: Settings) -> Guard:
+    """App-wide guard beside the CSRF token (OWASP's defence in depth): a browser names the page that
+    sends a form in `Origin`, and a form the portal did not serve (another site's, or a sandboxed one's
+    "null") is refused as the token's absence is. Requests without `Origin` (older browsers, scripts) are
+    left to the token. The request's own origin is accepted beside BASE_URL's, for a deployment reached
+    by more than one name."""
+    base = origin(settings.web.base_url)
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope.get("method") in _SAFE_METHODS or _CSRF_EXEMPT.match(connection.scope["path"]):
+            return
+        sender = connection.headers.get("origin")
+        if sender is None or sender == base or sender == origin(str(connection.base_url)):
+            return
+        raise PermissionDeniedException(detail="CSRF: the form was sent from another origin")
+
+    return guard
 
 
 def content_security_policy(settings: Settings) -> dict[str, list[str]]:

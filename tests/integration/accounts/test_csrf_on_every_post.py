@@ -6,6 +6,8 @@ from typing import Any
 from litestar import Litestar
 
 from portal.db.tables import Session
+from portal.settings import Settings
+from portal.web.security import origin
 from tests.conftest import csrf_token
 from tests.integration.accounts.helpers import ANA, SESSION_COOKIE, submit_sign_in
 
@@ -76,9 +78,32 @@ async def test_a_signed_in_session_does_not_replace_the_token(client: Any, app: 
     assert SESSION_COOKIE in client.cookies
 
 
-async def test_the_same_posts_with_the_token_are_not_refused(client: Any, app: Litestar, demo: None) -> None:
-    """The check above could pass for another reason (every POST broken): with the token, none is 403."""
+async def test_the_same_posts_with_the_token_are_not_refused(
+    client: Any, app: Litestar, settings: Settings, demo: None
+) -> None:
+    """The checks here could pass for another reason (every POST broken): with the token, none is 403,
+    sent from no page (a script), from BASE_URL's origin, or from the origin the request was sent to."""
     for path in post_paths(app):
-        token = await csrf_token(client)
-        response = await client.post(path, data={"_csrf_token": token}, follow_redirects=False)
-        assert response.status_code != 403, path
+        for sender in (None, origin(settings.web.base_url), origin(str(client.base_url))):
+            token = await csrf_token(client)
+            headers = {"origin": sender} if sender else {}
+            response = await client.post(
+                path, data={"_csrf_token": token}, headers=headers, follow_redirects=False
+            )
+            assert response.status_code != 403, (path, sender)
+
+
+async def test_a_form_sent_from_another_origin_is_refused_even_with_the_token(
+    client: Any, app: Litestar, demo: None
+) -> None:
+    """Defence in depth: another site's page (or a sandboxed one, whose origin is "null") that somehow
+    had the token still cannot post. Not even sign-out goes through."""
+    assert (await submit_sign_in(client, *ANA)).status_code == 303
+    for path in post_paths(app):
+        for sender in ("https://attacker.example", "null", "http://127.0.0.1:8001"):
+            token = await csrf_token(client)
+            response = await client.post(
+                path, data={"_csrf_token": token}, headers={"origin": sender}, follow_redirects=False
+            )
+            assert_refused(response, f"{path} from {sender}")
+    assert await Session.count() == 1

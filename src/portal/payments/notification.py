@@ -60,6 +60,14 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
         payment = rows[0]
         if notification.amount_cents != payment["amount_cents"] or notification.currency != "978":
             return await _record(payment["id"], order, "amount_mismatch", now, notification, warning="amount")
+        # A merchant's key signs for all its terminals (another shop or channel numbers its own orders):
+        # an authorisation made on another terminal or merchant is not this order's, whatever its number.
+        if notification.merchant_code != settings.gateway.merchant_code or not redsys.same_terminal(
+            notification.terminal, settings.gateway.terminal
+        ):
+            return await _record(
+                payment["id"], order, "merchant_mismatch", now, notification, warning="merchant or terminal"
+            )
         if payment["state"] in {PaymentState.authorised, PaymentState.declined}:
             same = (payment["state"] == PaymentState.authorised) == notification.authorised
             outcome = "duplicate" if same else "conflicting"

@@ -147,6 +147,20 @@ async def test_bad_signature_unknown_order_and_wrong_amount_change_nothing(clien
     assert await bill_status(MARIA_BILL) == "paid"
 
 
+async def test_a_notification_for_another_merchant_or_terminal_changes_nothing(client: Any, demo: None) -> None:
+    """Signed with our key, for our order number and amount, but made on another of the merchant's
+    terminals (or another merchant): not this payment."""
+    order = await _order(client)
+    await notify(client, notification(order, MARIA_CENTS, merchant_code="999008882"))
+    await notify(client, notification(order, MARIA_CENTS, terminal="002"))
+    assert await bill_status(MARIA_BILL) == "pending"
+    assert (await payment_row(order))["state"] == "open"
+    assert await _outcomes() == ["merchant_mismatch", "merchant_mismatch"]
+    # Our terminal however Redsys pads it ("1", "001") is ours.
+    await notify(client, notification(order, MARIA_CENTS, terminal="1"))
+    assert await bill_status(MARIA_BILL) == "paid"
+
+
 async def test_an_order_id_is_matched_whole(client: Any, demo: None) -> None:
     """A correctly signed notification for a longer or shorter order id is no notification for this one."""
     order = await _order(client)

@@ -147,7 +147,7 @@ async def test_bad_signature_unknown_order_and_wrong_amount_change_nothing(clien
     assert await bill_status(MARIA_BILL) == "paid"
 
 
-async def test_a_notification_for_another_merchant_or_terminal_changes_nothing(client: Any, demo: None) -> None:
+async def test_another_merchant_or_terminal_changes_nothing(client: Any, demo: None) -> None:
     """Signed with our key, for our order number and amount, but made on another of the merchant's
     terminals (or another merchant): not this payment."""
     order = await _order(client)

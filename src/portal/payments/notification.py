@@ -21,6 +21,7 @@ from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.payment_documents.payable import document_by_reference, lock_document_bills, mark_document_paid
 from portal.payments import pdf, redsys
+from portal.payments.checkout import lock_target
 from portal.payments.views import payment_for_job
 from portal.settings import Settings
 
@@ -50,6 +51,11 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
     order = notification.order
     email_id: int | None = None
     async with db_engine().transaction():
+        # What it pays never changes, so it is read before any lock; its bill or document is locked
+        # before the payment's row, in the order "Start payment" takes them (else a deadlock: one aborted).
+        target = await fetch("SELECT kind, bill, document FROM payment WHERE order_id = {}", order)
+        if target:
+            await lock_target(target[0]["kind"], target[0]["bill"] or target[0]["document"])
         rows = await fetch(
             "SELECT id, kind, bill, document, reference, amount_cents, email, state, language FROM payment"
             " WHERE order_id = {} FOR UPDATE",

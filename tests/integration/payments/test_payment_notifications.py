@@ -283,3 +283,32 @@ async def test_a_documents_bill_paid_elsewhere_while_its_authorisation_is_applie
     ] != "paid"
     paid = await Bill.select(Bill.paid_channel).where(Bill.id == first_bill).first()
     assert paid["paid_channel"] == "bank_counter"
+
+
+async def test_a_notification_and_another_browsers_start_at_once_do_not_deadlock(
+    client: Any, demo: None
+) -> None:
+    """ "Start payment" locks the bill, then its open payment; the notification takes them in the same
+    order, so neither waits for the other in a cycle (PostgreSQL would abort one: the bank's notification
+    answered 500, or the payer's page)."""
+    order = await _order(client)
+    bill = await Bill.select(Bill.id).where(Bill.number == MARIA_BILL).first()
+    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
+    starter = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        transaction = starter.transaction()
+        await transaction.start()
+        # As another browser's "Start payment" does (checkout._start_payment): the bill first…
+        await starter.execute("SELECT id FROM bill WHERE id = $1 FOR UPDATE", bill["id"])
+        applying = asyncio.create_task(notify(client, notification(order, MARIA_CENTS)))
+        await wait_until(lambda: backend_waiting_on_a_lock(admin, starter))
+        # …then the bill's open payment, which the notification must not be holding meanwhile.
+        await starter.execute("SET LOCAL lock_timeout = '5s'")
+        await starter.execute("SELECT id FROM payment WHERE order_id = $1 FOR UPDATE", order)
+        await transaction.commit()
+        await applying
+    finally:
+        await starter.close()
+        await admin.close()
+    assert await bill_status(MARIA_BILL) == "paid"
+    assert await _outcomes() == ["authorised"]

@@ -26,6 +26,7 @@ from portal.payments.views import payment_for_job
 from portal.settings import Settings
 
 log = structlog.get_logger("portal.payments")
+_LONGEST_PROBLEM = 200
 
 
 async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.datetime | None = None) -> str:
@@ -185,7 +186,9 @@ async def _record(
         "card": _masked(notification.card_number_masked) if notification else None,
     }
     if warning:
-        log.warning("payment.notification", problem=warning, **fields)
+        # Bounded: before its signature is checked, what a notification says (its version, its field
+        # names) is anyone's, and repeated back in the message it could be a megabyte a line.
+        log.warning("payment.notification", problem=warning[:_LONGEST_PROBLEM], **fields)
     else:
         log.info("payment.notification", **fields)
     return outcome

@@ -4,12 +4,15 @@ once; everything else changes nothing and is logged."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import html
+import json
 import os
 from typing import Any
 
 import asyncpg
+import pytest
 
 from portal import clock
 from portal.db.tables import Bill, OutboxEmail, PaymentDocument, PaymentDocumentBill, PaymentNotification
@@ -159,6 +162,22 @@ async def test_another_merchant_or_terminal_changes_nothing(client: Any, demo: N
     # Our terminal however Redsys pads it ("1", "001") is ours.
     await notify(client, notification(order, MARIA_CENTS, terminal="1"))
     assert await bill_status(MARIA_BILL) == "paid"
+
+
+async def test_what_an_unsigned_notification_says_is_logged_bounded(
+    client: Any, demo: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone may post to the notification address: a huge version or field name is not logged whole."""
+    huge = "x" * 100_000
+    await notify(client, {"Ds_SignatureVersion": huge, "Ds_MerchantParameters": "", "Ds_Signature": ""})
+    parameters = base64.b64encode(json.dumps({huge: "1", huge.upper(): "2"}).encode()).decode()
+    await notify(
+        client, {"Ds_SignatureVersion": redsys.SIGNATURE_VERSION, "Ds_MerchantParameters": parameters}
+    )
+    lines = [r.getMessage() for r in caplog.records if "payment.notification" in r.getMessage()]
+    assert len(lines) == 2
+    assert all("xxxxxxxxxx" in line.lower() and len(line) < 2_000 for line in lines)
+    assert await _outcomes() == ["bad_signature", "malformed"]
 
 
 async def test_an_order_id_is_matched_whole(client: Any, demo: None) -> None:

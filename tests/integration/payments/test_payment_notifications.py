@@ -304,24 +304,33 @@ async def test_a_documents_bill_paid_elsewhere_while_its_authorisation_is_applie
     assert paid["paid_channel"] == "bank_counter"
 
 
+@pytest.mark.parametrize("kind", ["bill", "document"])
 async def test_a_notification_and_another_browsers_start_at_once_do_not_deadlock(
-    client: Any, demo: None
+    client: Any, demo: None, kind: str
 ) -> None:
-    """ "Start payment" locks the bill, then its open payment; the notification takes them in the same
-    order, so neither waits for the other in a cycle (PostgreSQL would abort one: the bank's notification
-    answered 500, or the payer's page)."""
-    order = await _order(client)
-    bill = await Bill.select(Bill.id).where(Bill.number == MARIA_BILL).first()
+    """ "Start payment" locks the bill (or document), then its open payment; the notification takes them
+    in the same order, so neither waits for the other in a cycle (PostgreSQL would abort one: the bank's
+    notification answered 500, or the payer's page)."""
+    if kind == "bill":
+        order, cents = await _order(client), MARIA_CENTS
+        table, target = "bill", (await Bill.select(Bill.id).where(Bill.number == MARIA_BILL).first())["id"]
+    else:
+        code = await make_document("0001000413", clock.today() + dt.timedelta(days=10))
+        order = await start_payment(
+            client, await check_page(client, {"barcode": code.barcode_digits}, "/pay/barcode")
+        )
+        cents, table = code.amount_cents, "payment_document"
+        target = (await payment_row(order))["document"]
     admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
     starter = await asyncpg.connect(os.environ["DATABASE_URL"])
     try:
         transaction = starter.transaction()
         await transaction.start()
-        # As another browser's "Start payment" does (checkout._start_payment): the bill first…
-        await starter.execute("SELECT id FROM bill WHERE id = $1 FOR UPDATE", bill["id"])
-        applying = asyncio.create_task(notify(client, notification(order, MARIA_CENTS)))
+        # As another browser's "Start payment" does (checkout._start_payment): what it pays first…
+        await starter.execute(f"SELECT id FROM {table} WHERE id = $1 FOR UPDATE", target)
+        applying = asyncio.create_task(notify(client, notification(order, cents)))
         await wait_until(lambda: backend_waiting_on_a_lock(admin, starter))
-        # …then the bill's open payment, which the notification must not be holding meanwhile.
+        # …then its open payment, which the notification must not be holding meanwhile.
         await starter.execute("SET LOCAL lock_timeout = '5s'")
         await starter.execute("SELECT id FROM payment WHERE order_id = $1 FOR UPDATE", order)
         await transaction.commit()
@@ -329,5 +338,5 @@ async def test_a_notification_and_another_browsers_start_at_once_do_not_deadlock
     finally:
         await starter.close()
         await admin.close()
-    assert await bill_status(MARIA_BILL) == "paid"
+    assert (await payment_row(order))["state"] == "authorised"
     assert await _outcomes() == ["authorised"]

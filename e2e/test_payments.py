@@ -201,3 +201,21 @@ def test_the_banks_answer_coming_in_leaves_the_focus_on_it(
     expect(page.get_by_role("heading", level=1, name="Payment complete")).to_be_focused(timeout=20_000)
     expect(page).to_have_title(re.compile("^Payment complete – "))
     axe(page)
+
+
+def test_a_check_page_opened_without_its_browsers_cookie_says_it_is_no_longer_available(
+    page: Page, base_url: str, axe: Axe, local_stack: LiveStack
+) -> None:
+    """The check page's address in another browser (or once the payer cookie is gone, as after its 2
+    hours): what happened and the way to pay, not "Page not found"."""
+    due = local_stack.customer().accounts[0].pending[-1]
+    page.goto(f"{base_url}/pay")
+    payment = BillPayment(page).choose_cpr_code()
+    payment.enter_code(payment_data(due))
+    payment.expect_check(due.label, f"{due.amount} €")
+    page.context.clear_cookies()
+    page.reload()
+    expect(payment.heading("This payment page is no longer available")).to_be_visible()
+    axe(page)
+    page.get_by_role("link", name="Find the bill again to pay it").click()
+    expect(payment.heading("Bill payment")).to_be_visible()

@@ -131,14 +131,22 @@ async def start_payment(
     raise RuntimeError("could not open a payment")  # pragma: no cover - needs three races in a row
 
 
+async def lock_target(kind: str, target_id: int) -> None:
+    """Lock the bill (or document) a payment is for, until the caller's transaction ends. Whatever changes
+    a payment takes this lock first and the payment's row after it (starting one, applying the bank's
+    notification), so that two of them never wait for each other in a cycle."""
+    table = _TARGET_TABLE[PaymentKind(kind)]
+    await execute(f"SELECT id FROM {table} WHERE id = {{}} FOR UPDATE", target_id)  # noqa: S608
+
+
 async def _start_payment(
     draft: Draft, email: str, browser_token: str, viewer: Viewer | None, settings: Settings, now: dt.datetime
 ) -> tuple[str | None, Errors]:
-    column, table = _TARGET_COLUMN[PaymentKind(draft.kind)], _TARGET_TABLE[PaymentKind(draft.kind)]
+    column = _TARGET_COLUMN[PaymentKind(draft.kind)]
     hashed = browser_hash(browser_token)
     async with db_engine().transaction():
         # The bill (or document) row is the lock that serialises every start for it.
-        await execute(f"SELECT id FROM {table} WHERE id = {{}} FOR UPDATE", draft.target_id)  # noqa: S608
+        await lock_target(draft.kind, draft.target_id)
         target = await load_target(draft.kind, draft.target_id, settings, clock.day_of(now))
         if problem := state_problem(target):
             return None, {"": problem}

@@ -151,6 +151,8 @@ class PaymentsController(Controller):
     ) -> Template:
         viewer = payer.viewer
         draft = await _draft(payer, key)
+        if draft is None:
+            return _draft_gone(viewer)
         target = await lookup.load_target(draft.kind, draft.target_id, settings)
         problem = lookup.state_problem(target)
         return page(
@@ -172,6 +174,8 @@ class PaymentsController(Controller):
     ) -> Template | Redirect:
         viewer = payer.viewer
         draft = await _draft(payer, key)
+        if draft is None:
+            return _draft_gone(viewer)
         email = field(data, "email")
         errors: forms.Errors = {}
         if problem := forms.check_email(email, required=viewer is not None):
@@ -319,11 +323,14 @@ async def _to_check(payer: Payer, settings: Settings, target: lookup.Target) -> 
     return see_other(f"/pay/{key}/check", cookies)
 
 
-async def _draft(payer: Payer, key: str) -> checkout.Draft:
-    draft = await checkout.get_draft(key, payer.token, payer.viewer)
-    if draft is None:
-        raise NotFoundException()
-    return draft
+async def _draft(payer: Payer, key: str) -> checkout.Draft | None:
+    return await checkout.get_draft(key, payer.token, payer.viewer)
+
+
+def _draft_gone(viewer: Viewer | None) -> Template:
+    """Not "Page not found" (which asks to check a typed address) to a payer who pressed "Start payment"
+    on a page left open past its time: what happened, and the way to pay."""
+    return page("pages/payments/draft_gone", viewer=viewer, status=404)
 
 
 async def _payment(payer: Payer, order: str) -> PaymentView:

@@ -21,10 +21,12 @@ from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.payment_documents.payable import document_by_reference, lock_document_bills, mark_document_paid
 from portal.payments import pdf, redsys
+from portal.payments.checkout import lock_target
 from portal.payments.views import payment_for_job
 from portal.settings import Settings
 
 log = structlog.get_logger("portal.payments")
+_LONGEST_PROBLEM = 200
 
 
 async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.datetime | None = None) -> str:
@@ -50,6 +52,11 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
     order = notification.order
     email_id: int | None = None
     async with db_engine().transaction():
+        # What it pays never changes, so it is read before any lock; its bill or document is locked
+        # before the payment's row, in the order "Start payment" takes them (else a deadlock: one aborted).
+        target = await fetch("SELECT kind, bill, document FROM payment WHERE order_id = {}", order)
+        if target:
+            await lock_target(target[0]["kind"], target[0]["bill"] or target[0]["document"])
         rows = await fetch(
             "SELECT id, kind, bill, document, reference, amount_cents, email, state, language FROM payment"
             " WHERE order_id = {} FOR UPDATE",
@@ -60,6 +67,14 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
         payment = rows[0]
         if notification.amount_cents != payment["amount_cents"] or notification.currency != "978":
             return await _record(payment["id"], order, "amount_mismatch", now, notification, warning="amount")
+        # A merchant's key signs for all its terminals (another shop or channel numbers its own orders):
+        # an authorisation made on another terminal or merchant is not this order's, whatever its number.
+        if notification.merchant_code != settings.gateway.merchant_code or not redsys.same_terminal(
+            notification.terminal, settings.gateway.terminal
+        ):
+            return await _record(
+                payment["id"], order, "merchant_mismatch", now, notification, warning="merchant or terminal"
+            )
         if payment["state"] in {PaymentState.authorised, PaymentState.declined}:
             same = (payment["state"] == PaymentState.authorised) == notification.authorised
             outcome = "duplicate" if same else "conflicting"
@@ -171,7 +186,9 @@ async def _record(
         "card": _masked(notification.card_number_masked) if notification else None,
     }
     if warning:
-        log.warning("payment.notification", problem=warning, **fields)
+        # Bounded: before its signature is checked, what a notification says (its version, its field
+        # names) is anyone's, and repeated back in the message it could be a megabyte a line.
+        log.warning("payment.notification", problem=warning[:_LONGEST_PROBLEM], **fields)
     else:
         log.info("payment.notification", **fields)
     return outcome

@@ -38,6 +38,7 @@ __all__ = [
     "new_order_id",
     "order_key",
     "parse_request",
+    "same_terminal",
     "sign",
     "validate_order",
     "verify_notification",
@@ -322,6 +323,8 @@ class Notification:
     order: str
     amount_cents: int
     currency: str
+    merchant_code: str | None
+    terminal: str | None  # as sent: Redsys pads it ("001" for terminal 1)
     response_code: int
     authorised: bool  # response code 0000-0099
     authorisation_code: str | None
@@ -332,6 +335,13 @@ class Notification:
     hour: str | None  # raw, still URL-encoded: "22%3A51"
     # Every parameter as received (a copy); excluded from the hash so the dataclass stays hashable.
     raw: dict[str, str] = field(hash=False, repr=False)
+
+
+def same_terminal(sent: str | None, ours: str) -> bool:
+    """Whether a notification's ``Ds_Terminal`` names our terminal: Redsys pads it with zeros ("001")."""
+    if not sent or not (sent.isascii() and sent.isdecimal() and ours.isascii() and ours.isdecimal()):
+        return sent == ours
+    return int(sent) == int(ours)
 
 
 def verify_notification(
@@ -350,6 +360,8 @@ def verify_notification(
         order=validate_order(_required(folded, "DS_ORDER")),
         amount_cents=_as_int(folded, "DS_AMOUNT"),
         currency=_required(folded, "DS_CURRENCY"),
+        merchant_code=folded.get("DS_MERCHANTCODE"),
+        terminal=folded.get("DS_TERMINAL"),
         response_code=response_code,
         authorised=0 <= response_code <= 99,
         authorisation_code=folded.get("DS_AUTHORISATIONCODE"),

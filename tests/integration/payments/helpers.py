@@ -65,6 +65,8 @@ def notification(
     secret: str = SANDBOX_GATEWAY_SECRET,
     currency: str = "978",
     card: str = "454881******0004",
+    merchant_code: str = "999008881",
+    terminal: str = "001",
 ) -> dict[str, str]:
     return redsys.build_notification(
         secret,
@@ -76,8 +78,8 @@ def notification(
             "Ds_Amount": str(amount_cents),
             "Ds_Currency": currency,
             "Ds_Order": order,
-            "Ds_MerchantCode": "999008881",
-            "Ds_Terminal": "001",
+            "Ds_MerchantCode": merchant_code,
+            "Ds_Terminal": terminal,
             "Ds_Response": response,
             "Ds_MerchantData": "",
             "Ds_TransactionType": "0",

@@ -173,3 +173,33 @@ async def test_the_refund_page_says_your_payment_to_its_payer_only(
         assert "Already paid: this payment will be refunded" in page.text, path
         assert f"The bank took a payment of {bill.amount}" in page.text, path
         assert "your payment" not in page.text.lower(), path
+
+
+async def test_a_check_page_left_open_past_its_time_says_so_and_opens_no_payment(
+    client: Any, app: Any, settings: Any
+) -> None:
+    """ "Start payment" pressed hours later: not "Page not found… check the address you typed", but what
+    happened and the way to pay; the same page for another browser's draft, which it does not reveal."""
+    import datetime as dt
+
+    from portal.db.tables import Payment, PaymentDraft
+
+    [bill] = (await customer(settings, user=None)).accounts[0].pending
+    check = await check_page(client, bill.code_form)
+    key = check.split("/")[2]
+    await PaymentDraft.update({PaymentDraft.expires_at: clock.now() - dt.timedelta(seconds=1)}).where(
+        PaymentDraft.key == key
+    )
+    async with browser(app, "203.0.113.11") as other:
+        others = await check_page(other, bill.code_form)
+    pages = [
+        await client.get(check),
+        await submit(client, check, {"email": "payer@example.com"}),
+        await client.get(others),
+    ]
+    for response in pages:
+        assert response.status_code == 404
+        assert "<h1>This payment page is no longer available</h1>" in response.text
+        assert 'href="/pay"' in response.text
+        assert "Page not found" not in response.text
+    assert await Payment.count() == 0

@@ -4,12 +4,15 @@ once; everything else changes nothing and is logged."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import html
+import json
 import os
 from typing import Any
 
 import asyncpg
+import pytest
 
 from portal import clock
 from portal.db.tables import Bill, OutboxEmail, PaymentDocument, PaymentDocumentBill, PaymentNotification
@@ -147,6 +150,36 @@ async def test_bad_signature_unknown_order_and_wrong_amount_change_nothing(clien
     assert await bill_status(MARIA_BILL) == "paid"
 
 
+async def test_another_merchant_or_terminal_changes_nothing(client: Any, demo: None) -> None:
+    """Signed with our key, for our order number and amount, but made on another of the merchant's
+    terminals (or another merchant): not this payment."""
+    order = await _order(client)
+    await notify(client, notification(order, MARIA_CENTS, merchant_code="999008882"))
+    await notify(client, notification(order, MARIA_CENTS, terminal="002"))
+    assert await bill_status(MARIA_BILL) == "pending"
+    assert (await payment_row(order))["state"] == "open"
+    assert await _outcomes() == ["merchant_mismatch", "merchant_mismatch"]
+    # Our terminal however Redsys pads it ("1", "001") is ours.
+    await notify(client, notification(order, MARIA_CENTS, terminal="1"))
+    assert await bill_status(MARIA_BILL) == "paid"
+
+
+async def test_what_an_unsigned_notification_says_is_logged_bounded(
+    client: Any, demo: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone may post to the notification address: a huge version or field name is not logged whole."""
+    huge = "x" * 100_000
+    await notify(client, {"Ds_SignatureVersion": huge, "Ds_MerchantParameters": "", "Ds_Signature": ""})
+    parameters = base64.b64encode(json.dumps({huge: "1", huge.upper(): "2"}).encode()).decode()
+    await notify(
+        client, {"Ds_SignatureVersion": redsys.SIGNATURE_VERSION, "Ds_MerchantParameters": parameters}
+    )
+    lines = [r.getMessage() for r in caplog.records if "payment.notification" in r.getMessage()]
+    assert len(lines) == 2
+    assert all("xxxxxxxxxx" in line.lower() and len(line) < 2_000 for line in lines)
+    assert await _outcomes() == ["bad_signature", "malformed"]
+
+
 async def test_an_order_id_is_matched_whole(client: Any, demo: None) -> None:
     """A correctly signed notification for a longer or shorter order id is no notification for this one."""
     order = await _order(client)
@@ -269,3 +302,41 @@ async def test_a_documents_bill_paid_elsewhere_while_its_authorisation_is_applie
     ] != "paid"
     paid = await Bill.select(Bill.paid_channel).where(Bill.id == first_bill).first()
     assert paid["paid_channel"] == "bank_counter"
+
+
+@pytest.mark.parametrize("kind", ["bill", "document"])
+async def test_a_notification_and_another_browsers_start_at_once_do_not_deadlock(
+    client: Any, demo: None, kind: str
+) -> None:
+    """ "Start payment" locks the bill (or document), then its open payment; the notification takes them
+    in the same order, so neither waits for the other in a cycle (PostgreSQL would abort one: the bank's
+    notification answered 500, or the payer's page)."""
+    if kind == "bill":
+        order, cents = await _order(client), MARIA_CENTS
+        table, target = "bill", (await Bill.select(Bill.id).where(Bill.number == MARIA_BILL).first())["id"]
+    else:
+        code = await make_document("0001000413", clock.today() + dt.timedelta(days=10))
+        order = await start_payment(
+            client, await check_page(client, {"barcode": code.barcode_digits}, "/pay/barcode")
+        )
+        cents, table = code.amount_cents, "payment_document"
+        target = (await payment_row(order))["document"]
+    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
+    starter = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        transaction = starter.transaction()
+        await transaction.start()
+        # As another browser's "Start payment" does (checkout._start_payment): what it pays first…
+        await starter.execute(f"SELECT id FROM {table} WHERE id = $1 FOR UPDATE", target)
+        applying = asyncio.create_task(notify(client, notification(order, cents)))
+        await wait_until(lambda: backend_waiting_on_a_lock(admin, starter))
+        # …then its open payment, which the notification must not be holding meanwhile.
+        await starter.execute("SET LOCAL lock_timeout = '5s'")
+        await starter.execute("SELECT id FROM payment WHERE order_id = $1 FOR UPDATE", order)
+        await transaction.commit()
+        await applying
+    finally:
+        await starter.close()
+        await admin.close()
+    assert (await payment_row(order))["state"] == "authorised"
+    assert await _outcomes() == ["authorised"]

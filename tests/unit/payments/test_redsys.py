@@ -20,6 +20,7 @@ from portal.payments.redsys import (
     new_order_id,
     order_key,
     parse_request,
+    same_terminal,
     sign,
     validate_order,
     verify_notification,
@@ -129,6 +130,7 @@ def test_notification_vector_verifies_and_decodes() -> None:
     assert note.order == ORDER
     assert note.amount_cents == 4999
     assert note.currency == "978"
+    assert (note.merchant_code, note.terminal) == ("999008881", "001")
     assert note.response_code == 0
     assert note.raw["Ds_Response"] == "0000"
     assert note.authorised is True
@@ -139,6 +141,23 @@ def test_notification_vector_verifies_and_decodes() -> None:
     assert note.date == "22%2F10%2F2021"
     assert note.hour == "22%3A51"
     assert note.raw["Ds_Card_Country"] == "724"
+
+
+@pytest.mark.parametrize(
+    ("sent", "ours", "same"),
+    [
+        ("001", "1", True),
+        ("1", "1", True),
+        ("1", "001", True),
+        ("002", "1", False),
+        (None, "1", False),
+        ("", "1", False),
+        ("١", "1", False),
+        ("x1", "1", False),
+    ],
+)
+def test_same_terminal_however_padded(sent: str | None, ours: str, same: bool) -> None:
+    assert same_terminal(sent, ours) is same
 
 
 @pytest.mark.parametrize(

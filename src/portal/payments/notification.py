@@ -33,8 +33,8 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
     """Apply one gateway notification and return what became of it (also logged and stored).
 
     Only a correctly signed notification for a known order, with that order's amount and currency,
-    changes anything; a payment's first result is final, so duplicates and late or conflicting
-    notifications change nothing.
+    changes anything. An authorisation is final, so duplicates and a later decline change nothing; a
+    decline is final but for an authorisation of the same order, which is applied (money was taken).
     """
     now = now or clock.now()
     settings = mailer.settings
@@ -75,7 +75,12 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
             return await _record(
                 payment["id"], order, "merchant_mismatch", now, notification, warning="merchant or terminal"
             )
-        if payment["state"] in {PaymentState.authorised, PaymentState.declined}:
+        # An authorisation is money taken: one that follows a decline of the same order (the payer tried
+        # again on the bank's page) is applied below, or flagged for refund, never dropped. A decline
+        # never undoes an authorisation.
+        if payment["state"] == PaymentState.authorised or (
+            payment["state"] == PaymentState.declined and not notification.authorised
+        ):
             same = (payment["state"] == PaymentState.authorised) == notification.authorised
             outcome = "duplicate" if same else "conflicting"
             return await _record(

@@ -101,15 +101,29 @@ async def test_declined_leaves_the_bill_pending_and_a_later_try_opens_a_new_orde
     page = await client.get(f"/payments/{order}")
     assert "Your payment was not accepted" in page.text
     assert f'href="{check}"' in page.text  # "Try again"
-    # A late authorisation for the declined order changes nothing.
-    await notify(client, notification(order, MARIA_CENTS))
-    assert (await payment_row(order))["state"] == "declined"
-    assert await bill_status(MARIA_BILL) == "pending"
     again = await start_payment(client, check)
     assert again != order
     await notify(client, notification(again, MARIA_CENTS))
     assert await bill_status(MARIA_BILL) == "paid"
-    assert await _outcomes() == ["declined", "conflicting", "authorised"]
+    assert await _outcomes() == ["declined", "authorised"]
+
+
+async def test_an_authorisation_after_a_decline_of_the_same_order_is_money_taken(
+    client: Any, demo: None
+) -> None:
+    """The payer tried another card on the bank's page after a decline: the bill is paid by it, and a
+    second authorisation of the same bill (another order) is flagged for refund, never dropped."""
+    check = await check_page(client)
+    order = await start_payment(client, check)
+    await notify(client, notification(order, MARIA_CENTS, "0190"))
+    await notify(client, notification(order, MARIA_CENTS))
+    assert (await payment_row(order))["state"] == "authorised"
+    assert await bill_status(MARIA_BILL) == "paid"
+    assert "Payment complete" in (await client.get(f"/payments/{order}")).text
+    # A decline after it undoes nothing.
+    await notify(client, notification(order, MARIA_CENTS, "0190"))
+    assert (await payment_row(order))["state"] == "authorised"
+    assert await _outcomes() == ["declined", "authorised", "conflicting"]
 
 
 async def test_a_cancellation_at_the_bank_is_not_called_a_decline(client: Any, demo: None) -> None:

@@ -9,7 +9,6 @@ arrays, new bills copied (COPY), payments applied. A line is either written whol
 
 from __future__ import annotations
 
-import heapq
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -185,16 +184,18 @@ class Importer:
                 accepted = _Accepted()
                 # In file order, the checks' rejections among the others: a line refers to what the
                 # lines before it left rejected (or accepted again), never to a later line's verdict.
-                for number, second, third in heapq.merge(
-                    checked.rejected, checked.parsed, key=lambda item: item[0]
-                ):
-                    if isinstance(second, LineError):
-                        self._reject(rejections, number, second, third)
-                        continue
+                failed = iter(checked.rejected)
+                ahead = next(failed, None)
+                for number, text, row in checked.parsed:
+                    while ahead is not None and ahead[0] < number:
+                        self._reject(rejections, *ahead)
+                        ahead = next(failed, None)
                     try:
-                        self._walk(number, third, known, accepted)
+                        self._walk(number, row, known, accepted)
                     except LineError as exc:
-                        self._reject(rejections, number, exc, _key_of(second))
+                        self._reject(rejections, number, exc, _key_of(text))
+                for rest in [ahead, *failed] if ahead is not None else []:
+                    self._reject(rejections, *rest)
                 await self._write(accepted, known.ids)
         for rejection in sorted(rejections, key=lambda rejection: rejection.line):
             self.on_reject(rejection)

@@ -173,7 +173,8 @@ async def test_lines_referring_to_a_rejected_record_the_portal_has_are_rejected_
         f"line 6: holder: customer {PERSON} was rejected on line 5",
     ]
     assert await Bill.count() == 0
-    assert await Account.select(Account.tariff).where(Account.number == second).first() == {"tariff": "Social"}
+    tariff = await Account.select(Account.tariff).where(Account.number == second).first()
+    assert tariff == {"tariff": "Social"}
 
 
 async def test_values_nested_thousands_deep_reject_their_line_alone(db: None, settings: Settings) -> None:

@@ -28,6 +28,10 @@ def _line(kind: str, description: str, quantity: str, unit_price: str, amount: s
     return dict(kind=kind, description=description, quantity=quantity, unit_price=unit_price, amount=amount)
 
 
+LONG_WORD = "MeterReference" + "0123456789" * 15
+"""A description the import allows (200 characters, no space): it widened the bill's page past the screen."""
+
+
 def _import_file(path: Path, holder: str, account: str, number: str) -> Path:
     """A new account of the holder and its first bill, of last month, due in about two weeks."""
     today = dt.date.today()
@@ -48,6 +52,7 @@ def _import_file(path: Path, holder: str, account: str, number: str) -> Path:
             "lines": [
                 _line("fixed", "Service charge", "1", "6.75", "6.75"),
                 _line("consumption", "Water", "11", "0.58", "6.38"),
+                _line("other", LONG_WORD, "1", "0", "0.00"),
                 _line("vat", "VAT 10%", "1", "1.31", "1.31"),
             ],
             "taxable": "13.13", "vat": "1.31", "total": "14.44", "status": "pending",
@@ -116,6 +121,8 @@ def test_an_imported_bill_is_emailed_listed_and_its_pdf_ready(
     axe(page)
     row.get_by_role("link", name=number, exact=True).click()
     expect(page.get_by_role("heading", level=1, name=f"Bill {number}")).to_be_visible()
+    expect(page.get_by_text(LONG_WORD)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     page.get_by_text("Actions", exact=True).click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the bill as PDF").click()

@@ -122,8 +122,9 @@ def document_title(page_title: str, issuer_name: str, error: bool = False) -> Ma
 
 
 def format_number(number: float | Decimal | str) -> str:
-    """A quantity in the current language's way ("0,5" in Spain, in English too)."""
-    return format_decimal(number, locale=i18n.babel_locale())
+    """A quantity in the current language's way ("0,5" in Spain, in English too), with every decimal it
+    has: Babel's default keeps three, and a bill's quantity of 0.0333 (a prorated month) printed 0,033."""
+    return format_decimal(number, locale=i18n.babel_locale(), decimal_quantization=False)
 
 
 @pass_context

@@ -166,6 +166,15 @@ def json_number(value: int, places: int) -> int | str:
     return f"{'-' if value < 0 else ''}{whole}.{fraction:0{places}d}".rstrip("0")
 
 
+def _stripped(text: str, field: str) -> str:
+    """Free text without its surrounding spaces, which must leave something (a name of spaces was
+    stored empty: a blank holder in My bills and on the PDF)."""
+    stripped = text.strip()
+    if not stripped:
+        raise LineError(field, "required: it has only spaces")
+    return stripped
+
+
 def customer(record: CustomerRecord) -> CustomerRow:
     try:
         document = validate_identity(record.identity, "any")
@@ -179,7 +188,12 @@ def customer(record: CustomerRecord) -> CustomerRow:
     if email and not _EMAIL.fullmatch(email):
         raise LineError("email", f"{email!r} is not an email address")
     return CustomerRow(
-        document.kind, document.number, record.kind, record.name.strip(), email, record.phone.strip()
+        document.kind,
+        document.number,
+        record.kind,
+        _stripped(record.name, "name"),
+        email,
+        record.phone.strip(),
     )
 
 
@@ -220,7 +234,8 @@ def account(record: AccountRecord) -> AccountRow:
     # With "none" an IBAN is not ours to keep: the billing system may still send the old one.
     iban = masked_iban(record.iban) if record.payment_method == "direct_debit" else ""
     return AccountRow(
-        number, holder, record.supply_address.strip(), record.service, record.tariff.strip(),
+        number, holder, _stripped(record.supply_address, "supply_address"), record.service,
+        _stripped(record.tariff, "tariff"),
         record.payment_method, iban, record.online_bill,
     )  # fmt: skip
 

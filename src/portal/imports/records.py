@@ -144,3 +144,7 @@ def decode(line: bytes) -> Record:
         raise _explain(exc) from None
     except msgspec.DecodeError as exc:
         raise LineError("line", f"not valid JSON ({exc})") from None
+    except RecursionError:
+        # msgspec skips a value it does not need (one before "type", say) recursively: arrays nested
+        # thousands deep end in RecursionError, which stopped the whole run, not just this line.
+        raise LineError("line", "not valid JSON for this format (values nested too deeply)") from None

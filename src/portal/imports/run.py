@@ -210,29 +210,52 @@ async def _issue(
         for run in await connection.fetch(
             "SELECT id FROM import_run WHERE issued_at IS NULL AND id <= $1 ORDER BY id", run_id
         ):
-            done = await issuing.issue(
-                connection, run["id"], queue, make_environment(settings), render=options.render
-            )
-            await connection.execute(
-                "UPDATE import_run SET issued_at = $2, rendered = $3 WHERE id = $1",
-                run["id"],
-                clock.now(),
-                options.render,
-            )
+            other = run["id"] != run_id
+            # Another run's lock is free only once its process is gone (it crashed, or the queue was
+            # down): one still importing issues its own bills when they are all in; issued here, its
+            # later batches' bills would have had no PDFs and no email.
+            if other and not await connection.fetchval(
+                "SELECT pg_try_advisory_lock($1, $2)", _RUN_LOCK, run["id"]
+            ):
+                continue
+            try:
+                if other and await connection.fetchval(
+                    "SELECT issued_at IS NOT NULL FROM import_run WHERE id = $1", run["id"]
+                ):
+                    continue  # it issued itself before it ended
+                done = await issuing.issue(
+                    connection, run["id"], queue, make_environment(settings), render=options.render
+                )
+                await connection.execute(
+                    "UPDATE import_run SET issued_at = $2, rendered = $3 WHERE id = $1",
+                    run["id"],
+                    clock.now(),
+                    options.render,
+                )
+            finally:
+                if other:
+                    await connection.execute("SELECT pg_advisory_unlock($1, $2)", _RUN_LOCK, run["id"])
             issued = issuing.Issued(issued.render_jobs + done.render_jobs, issued.emails + done.emails)
         return issued
     finally:
         await disconnect(queue)
 
 
+_RUN_LOCK = 0x696D706F  # "impo": with the run's id, the (two-key) advisory lock a run holds while it runs
+
+
 async def _start_run(connection: asyncpg.Connection, options: Options) -> int:
-    run_id: int = await connection.fetchval(
-        "INSERT INTO import_run (run_by, file_name, sha256, started_at, counts, rejected)"
-        " VALUES ($1, $2, '', $3, '{}', 0) RETURNING id",
-        options.by[:100],
-        options.file_name,
-        clock.now(),
-    )
+    """The run's row, and its lock held by this connection until it closes (a session lock outlives the
+    transaction; taken in it, no other run sees the row unlocked)."""
+    async with connection.transaction():
+        run_id: int = await connection.fetchval(
+            "INSERT INTO import_run (run_by, file_name, sha256, started_at, counts, rejected)"
+            " VALUES ($1, $2, '', $3, '{}', 0) RETURNING id",
+            options.by[:100],
+            options.file_name,
+            clock.now(),
+        )
+        await connection.execute("SELECT pg_advisory_lock($1, $2)", _RUN_LOCK, run_id)
     return run_id
 
 

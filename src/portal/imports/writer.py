@@ -142,10 +142,18 @@ class Importer:
         rejections.append(Rejection(number, error.field, error.reason))
 
     def _missing(self, kind: str, key: str, field_name: str) -> LineError:
+        return self._refused(kind, key, field_name) or LineError(
+            field_name, f"no {kind} {key} in the portal or earlier in the file"
+        )
+
+    def _refused(self, kind: str, key: str, field_name: str) -> LineError | None:
+        """Why a line that refers to a record whose last line was rejected is rejected too, even when
+        the portal has that record: an account whose move to another holder was refused must not take
+        the new holder's bills into the old holder's My bills."""
         line = self._rejected.get((kind, key))
         if line is not None:
             return LineError(field_name, f"{kind} {key} was rejected on line {line}")
-        return LineError(field_name, f"no {kind} {key} in the portal or earlier in the file")
+        return None
 
     def check(self, lines: Iterable[Line]) -> Checked:
         """Decode and check a batch's lines, touching neither the database nor this importer's state, so
@@ -165,19 +173,29 @@ class Importer:
         """Walk a checked batch's lines and write them in one transaction, then report its rejections in
         file order (those of the checks and those of the walk interleaved, as the lines are)."""
         rejections: list[Rejection] = []
-        for number, error, key in checked.rejected:
-            self._reject(rejections, number, error, key)
-        if checked.parsed:
+        if not checked.parsed:
+            for number, error, key in checked.rejected:
+                self._reject(rejections, number, error, key)
+        else:
             async with self.connection.transaction():
                 # Imports running at once take turns batch by batch, each seeing what the other committed.
                 await self.connection.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
                 known = await self._lookup(checked.parsed)
                 accepted = _Accepted()
+                # In file order, the checks' rejections among the others: a line refers to what the
+                # lines before it left rejected (or accepted again), never to a later line's verdict.
+                failed = iter(checked.rejected)
+                ahead = next(failed, None)
                 for number, text, row in checked.parsed:
+                    while ahead is not None and ahead[0] < number:
+                        self._reject(rejections, *ahead)
+                        ahead = next(failed, None)
                     try:
                         self._walk(number, row, known, accepted)
                     except LineError as exc:
                         self._reject(rejections, number, exc, _key_of(text))
+                for rest in [ahead, *failed] if ahead is not None else []:
+                    self._reject(rejections, *rest)
                 await self._write(accepted, known.ids)
         for rejection in sorted(rejections, key=lambda rejection: rejection.line):
             self.on_reject(rejection)
@@ -223,6 +241,8 @@ class Importer:
             self.counts.skipped += row.identity_number in accepted.customers
             accepted.customers[row.identity_number] = row
         elif isinstance(row, AccountRow):
+            if refused := self._refused("customer", row.holder, "holder"):
+                raise refused
             if row.holder not in known.customers:
                 raise self._missing("customer", row.holder, "holder")
             holder = known.holders.get(row.number)
@@ -240,6 +260,8 @@ class Importer:
             self._walk_payment(number, row, known, accepted)
 
     def _walk_bill(self, row: BillRow, known: _Known, accepted: _Accepted) -> None:
+        if refused := self._refused("account", row.account, "account"):
+            raise refused
         if row.account not in known.holders:
             raise self._missing("account", row.account, "account")
         stored = known.bills.get(row.number)
@@ -339,7 +361,7 @@ def _key_of(text: str) -> tuple[str, str] | None:
     (any JSON), since the line may have failed its checks anywhere, even in its shape."""
     try:
         data = msgspec.json.decode(text)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: values nested thousands deep
         return None
     kind = data.get("type") if isinstance(data, dict) else None
     if kind not in _KEYS:

@@ -4,6 +4,8 @@ gets one "new bill" email per user and account; a re-run issues nothing again.""
 from __future__ import annotations
 
 import asyncio
+import io
+import threading
 from email.message import Message
 from typing import Any
 
@@ -109,3 +111,52 @@ async def test_bills_of_a_run_that_was_never_issued_are_issued_by_the_next_run(
     [message] = await mailbox.wait_for(1)
     assert message["Subject"].startswith("Your new bill FT-2030/5")
     await _rendered(Storage(settings.storage), ["FT-2030/5"])
+
+
+class _Paused(io.BytesIO):
+    """A file whose reading waits after its first part until `go` is set (a slow network share; outside
+    the product: a stand-in for the disk)."""
+
+    def __init__(self, head: bytes, tail: bytes) -> None:
+        super().__init__(head + tail)
+        self.head = len(head)
+        self.go = threading.Event()
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() >= self.head:
+            self.go.wait(60)
+        elif size is None or size < 0 or self.tell() + size > self.head:
+            size = self.head - self.tell()
+        return super().read(size)
+
+
+async def test_a_run_still_importing_is_issued_by_itself_not_by_a_run_that_ends_meanwhile(
+    demo: None, worker: Any, mailbox: Any, settings: Settings, monkeypatch: Any
+) -> None:
+    # A run that ended while another was still reading issued the other's bills so far and marked it
+    # issued: the other's later bills then had no PDF queued and no email.
+    import portal.imports.run
+    from portal.db.tables import Bill
+    from portal.imports.run import Options, run_import
+
+    monkeypatch.setattr(portal.imports.run, "BATCH", 2)
+    first, second = await _ana_accounts()
+    slow = _Paused(
+        jsonl(_bill("FT-2030/11", first, "90000000011"), _bill("FT-2030/12", first, "90000000012")),
+        jsonl(_bill("FT-2030/13", first, "90000000013")),
+    )
+    reading = asyncio.create_task(run_import(slow, settings, Options("slow.jsonl", "tester", render=True)))
+    try:
+        async with asyncio.timeout(60):
+            while not await Bill.exists().where(Bill.number == "FT-2030/12"):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        meanwhile = await run(jsonl(_bill("FT-2030/21", second, "90000000021")), settings, render=True)
+        assert meanwhile.outcome.issued is not None and meanwhile.outcome.issued.emails == 1
+    finally:
+        slow.go.set()
+        outcome = await reading
+    assert outcome.issued is not None and outcome.issued.emails == 1
+    messages = await mailbox.wait_for(2)
+    by_account = {message["Subject"].split("account ")[1].split(" ")[0]: message for message in messages}
+    assert by_account[first]["Subject"].startswith("Your 3 new bills for account")
+    await _rendered(Storage(settings.storage), ["FT-2030/11", "FT-2030/12", "FT-2030/13", "FT-2030/21"])

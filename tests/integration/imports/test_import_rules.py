@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from portal.banking.accounts import account_number
 from portal.db.tables import Account, Bill, Customer
 from portal.settings import Settings
 from tests.integration.imports.import_steps import run, runs, snapshot
@@ -143,6 +144,56 @@ async def test_lines_referring_to_rejected_records_are_rejected_with_that_reason
     assert await Bill.count() == 0
 
 
+async def test_lines_referring_to_a_rejected_record_the_portal_has_are_rejected_too(
+    db: None, settings: Settings
+) -> None:
+    # The billing system moved the account to a new holder: the move is refused, and the new holder's
+    # bills must not go into the old holder's My bills. A customer rejected after a line that uses it
+    # does not reject that line; one rejected, then given again well, is known again.
+    await run(jsonl(CUSTOMER, ACCOUNT_RECORD), settings)
+    new_holder = record(CUSTOMER, identity=COMPANY, kind="company", name="Talleres Turia, S.L.")
+    second = account_number(700003)
+    result = await run(
+        jsonl(
+            new_holder,
+            record(ACCOUNT_RECORD, holder=COMPANY),
+            BILL,
+            record(ACCOUNT_RECORD, number=second),
+            record(CUSTOMER, email="not an address"),
+            record(ACCOUNT_RECORD, number=second, tariff="Reduced"),
+            CUSTOMER,
+            record(ACCOUNT_RECORD, number=second, tariff="Social"),
+        ),
+        settings,
+    )
+    assert result.rejections == [
+        f"line 2: holder: account {ACCOUNT} belongs to {PERSON}: it never moves to another holder",
+        f"line 3: account: account {ACCOUNT} was rejected on line 2",
+        "line 5: email: 'not an address' is not an email address",
+        f"line 6: holder: customer {PERSON} was rejected on line 5",
+    ]
+    assert await Bill.count() == 0
+    tariff = await Account.select(Account.tariff).where(Account.number == second).first()
+    assert tariff == {"tariff": "Social"}
+
+
+async def test_values_nested_thousands_deep_reject_their_line_alone(db: None, settings: Settings) -> None:
+    # msgspec skips such a value recursively: its RecursionError stopped the run with a traceback.
+    deep = "[" * 100_000 + "]" * 100_000
+    data = (
+        jsonl(CUSTOMER)
+        + f'{{"nested": {deep}, "type": "customer"}}\n'.encode()
+        + f'{{"type": "customer", "identity": "{COMPANY}", "email": {deep}}}\n'.encode()
+        + jsonl(ACCOUNT_RECORD, BILL)
+    )
+    result = await run(data, settings)
+    assert result.rejections == [
+        "line 2: line: not valid JSON for this format (values nested too deeply)",
+        "line 3: email: Expected str, got array",
+    ]
+    assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 2"
+
+
 async def test_a_reference_to_a_customer_rejected_by_its_document(db: None, settings: Settings) -> None:
     wrong_kind = record(CUSTOMER, kind="company")  # a DNI is a person's: rejected, its key is known
     result = await run(jsonl(wrong_kind, ACCOUNT_RECORD), settings)
@@ -245,7 +296,6 @@ async def test_a_customer_given_twice_is_written_as_the_later_line_says(db: None
 async def test_a_new_account_of_a_registered_holder_is_seen_by_its_users(
     demo: None, settings: Settings
 ) -> None:
-    from portal.banking.accounts import account_number
     from portal.db.tables import AccountAccess
     from portal.demo.generate import ANA
 

@@ -374,3 +374,21 @@ def test_a_short_history_still_makes_one_page(points):
 
 def test_pdf_is_archival_and_every_figure_has_its_text(pdf):
     assert_archival_and_tagged(pdf)
+
+
+def test_a_long_word_in_a_charge_breaks_inside_its_column_and_quantities_keep_their_decimals():
+    # The import allows 200 characters without a space: they ran over the quantity, price and amount
+    # columns and off the page. Babel's default printed a quantity of 0.0333 as 0,033.
+    import pypdfium2
+
+    word = "W" * 150
+    line = {"kind": "other", "description": word, "quantity": "0.0333", "unit_price_cents": 300}
+    bill = _bill(lines=[{**line, "amount_cents": 10}])
+    pdf = pypdfium2.PdfDocument(draw(bill))
+    text = pdf[0].get_textpage()
+    content = text.get_text_range()
+    quantity_column = text.get_charbox(content.index("Quantity"))[0]
+    charges = range(content.index("Amount"), content.index("Taxable amount"))
+    rights = [text.get_charbox(index)[2] for index in charges if content[index] == "W"]
+    assert len(rights) == len(word) and max(rights) < quantity_column
+    assert "0,0333" in content  # the portal prints decimals with a comma in English too

@@ -230,3 +230,14 @@ def test_decimal_quantities_and_prices_are_stored_exactly() -> None:
 
 def test_payment_time_needs_a_time_zone() -> None:
     assert rejected(record(PAYMENT, paid_at="2026-11-15T10:42:00"))[0] == "paid_at"
+
+
+def test_free_text_of_only_spaces_is_not_a_value() -> None:
+    # Trimmed, it was stored empty: a holder without a name, an account without an address.
+    assert rejected(record(CUSTOMER, name="   ")) == ("name", "required: it has only spaces")
+    assert rejected(record(ACCOUNT_RECORD, supply_address=" ")) == (
+        "supply_address",
+        "required: it has only spaces",
+    )
+    assert rejected(record(ACCOUNT_RECORD, tariff="  ")) == ("tariff", "required: it has only spaces")
+    assert check(record(CUSTOMER, name=" Ana ")).name == "Ana"

@@ -197,7 +197,8 @@ async def save_user_details(
     token: str | None, username: str, email: str, online_bill: bool, privacy_accepted: bool, origin: Origin
 ) -> Outcome:
     """`username` and `email` as typed. The draft keeps them only once accepted, normalised: as the user
-    will have them (a refused answer is shown back by the page that refuses it)."""
+    will have them (a refused answer is shown back by the page that refuses it); and never once completed
+    (by another tab since this one's page was checked), so that it keeps the address it was sent to."""
     draft = await get_draft(token)
     assert draft is not None
     errors: Errors = {}
@@ -219,7 +220,7 @@ async def save_user_details(
             RegistrationDraft.online_bill: online_bill,
             RegistrationDraft.privacy_accepted: privacy_accepted,
         }
-    ).where(RegistrationDraft.id == draft.id)
+    ).where((RegistrationDraft.id == draft.id) & RegistrationDraft.completed_at.is_null())
     return Outcome()
 
 

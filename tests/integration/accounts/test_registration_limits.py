@@ -111,6 +111,37 @@ async def test_an_address_changed_in_another_tab_during_the_registration_gets_no
     assert error_messages(again.text) == [SEVERAL_EMAILS]
 
 
+async def test_user_details_from_a_stale_tab_do_not_rewrite_a_completed_registration(
+    client: Any, demo: None
+) -> None:
+    """Another tab completes the registration while this one's user details are on their way: the draft
+    keeps the address its email went to, which "Send the email again" writes to."""
+    await register_until_check(client, "administrator", MARIA, "first", "sent.to@example.org")
+    [draft] = await RegistrationDraft.select(RegistrationDraft.id).where(
+        RegistrationDraft.username == "first"
+    )
+
+    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
+    other_tab = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        transaction = other_tab.transaction()
+        await transaction.start()
+        await other_tab.execute(
+            "UPDATE registration_draft SET completed_at = now() WHERE id = $1", draft["id"]
+        )
+        details = {"username": "second", "email": VICTIM, "privacy": "true"}
+        saving = asyncio.create_task(submit(client, "/register/user-details", details))
+        await wait_until(lambda: backend_waiting_on_a_lock(admin, other_tab))  # on the draft
+        await transaction.commit()
+        await saving
+    finally:
+        await other_tab.close()
+        await admin.close()
+
+    row = await RegistrationDraft.select().where(RegistrationDraft.id == draft["id"]).first()
+    assert (row["username"], row["email"]) == ("first", "sent.to@example.org")
+
+
 def _masked(page: str, *typed: str) -> str:
     """The page with what was typed (address, username) and the CSRF tokens (one per browser) left out."""
     page = re.sub(r'name="_csrf_token" value="[^"]*"|"x-csrftoken": "[^"]*"', "", page)

@@ -21,6 +21,12 @@ SEVERAL_EMAILS = gettext_noop(
     " later"
 )
 """The same whether or not the address has a user, like everything registration says about an address."""
+EMAIL_CHANGED = gettext_noop(
+    "Your email address was changed in another window while you were registering. Check your answers and"
+    " register again"
+)
+"""A registration whose address changed (another tab's user details) after its emails were counted
+against the address it had then: the new one's limits were not asked, so nothing is sent."""
 
 _EMAIL_LIMITS = (throttle.REGISTRATION_EMAILS_PER_HOUR, throttle.REGISTRATION_EMAILS_PER_DAY)
 

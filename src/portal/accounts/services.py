@@ -1,5 +1,6 @@
-"""The accounts journeys: registration (draft → bill check → user details → activation email), activation,
-sign-in and sign-out, forgotten password, and administrators adding accounts.
+"""The accounts journeys: registration (draft → bill check → user details → activation email, and its
+resends) and administrators adding accounts. Activation and reset links are `links`; sign-in, sign-out and
+the forgotten password, `signing_in`.
 
 Every function takes what it acts on explicitly (a draft token, a viewer, an origin for audit and throttles)
 and returns plain values; controllers only parse, call one function and render or redirect.
@@ -196,7 +197,8 @@ async def save_user_details(
     token: str | None, username: str, email: str, online_bill: bool, privacy_accepted: bool, origin: Origin
 ) -> Outcome:
     """`username` and `email` as typed. The draft keeps them only once accepted, normalised: as the user
-    will have them (a refused answer is shown back by the page that refuses it)."""
+    will have them (a refused answer is shown back by the page that refuses it); and never once completed
+    (by another tab since this one's page was checked), so that it keeps the address it was sent to."""
     draft = await get_draft(token)
     assert draft is not None
     errors: Errors = {}
@@ -218,7 +220,7 @@ async def save_user_details(
             RegistrationDraft.online_bill: online_bill,
             RegistrationDraft.privacy_accepted: privacy_accepted,
         }
-    ).where(RegistrationDraft.id == draft.id)
+    ).where((RegistrationDraft.id == draft.id) & RegistrationDraft.completed_at.is_null())
     return Outcome()
 
 
@@ -256,9 +258,10 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
     # Counted before the transaction, which would hide the count from registrations made at the same moment;
     # taken back if nothing is sent.
     draft = await get_draft(token)
+    counted_email = draft.email if draft is not None else ""
     limits = [(throttle.REGISTRATION_PER_IP, origin.ip)]
-    if draft is not None and draft.email:
-        limits += addresses.email_limits(draft.email)
+    if counted_email:
+        limits += addresses.email_limits(counted_email)
     counted = await count_attempt(*limits)
     if counted.refused:
         await counted.uncount()
@@ -267,7 +270,7 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
             return Outcome({"": _(TOO_MANY_REQUESTS)})
         await audit.record("registration.address_throttled", origin)
         return Outcome({"": _(addresses.SEVERAL_EMAILS)})
-    outcome, email_id = await _complete_registration(token, mailer, origin)
+    outcome, email_id = await _complete_registration(token, mailer, origin, counted_email)
     if email_id is None:
         await counted.uncount()
     else:
@@ -276,9 +279,10 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
 
 
 async def _complete_registration(
-    token: str | None, mailer: Mailer, origin: Origin
+    token: str | None, mailer: Mailer, origin: Origin, counted_email: str
 ) -> tuple[Outcome, int | None]:
-    """The registration's transaction: what to answer, and the email to send if one was stored."""
+    """The registration's transaction: what to answer, and the email to send if one was stored.
+    `counted_email`: the address whose limits the attempt was counted against."""
     try:
         async with db_engine().transaction():
             rows = await fetch(
@@ -293,6 +297,9 @@ async def _complete_registration(
                 return Outcome({"bill": _("Enter the details from your bill")}), None
             if not (draft.username and draft.email and draft.privacy_accepted):
                 return Outcome({"user": _("Enter your username and email address")}), None
+            if draft.email != counted_email:
+                # Another tab's user details landed since the count: this address's limits were not asked.
+                return Outcome({"": _(addresses.EMAIL_CHANGED)}), None
             if draft.kind != "administrator" and await _holder_registered(await _lock_holder(draft)):
                 # Registered in another browser since this one's bill check.
                 return Outcome({"": _(HOLDER_REGISTERED)}), None

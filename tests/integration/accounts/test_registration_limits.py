@@ -3,16 +3,19 @@ the emails sent to one address (whichever draft, user or client asks for them), 
 registrations completed per client address, and the usernames answered "taken" per client address. And an
 address that someone registered without activating it does not lock its owner out."""
 
+import asyncio
 import datetime as dt
+import os
 import re
 from typing import Any
 
+import asyncpg
 import pytest
 from litestar import Litestar
 
 from portal import clock
-from portal.db.tables import AccountAccess, User
-from tests.conftest import all_mail_sent, submit
+from portal.db.tables import AccountAccess, RegistrationDraft, User
+from tests.conftest import all_mail_sent, backend_waiting_on_a_lock, submit, wait_until
 from tests.integration.accounts.helpers import (
     HORNO,
     MARIA,
@@ -36,6 +39,10 @@ SEVERAL_EMAILS = (
     " later"
 )
 TOO_MANY_REQUESTS = "Too many requests. Wait an hour and try again"
+EMAIL_CHANGED = (
+    "Your email address was changed in another window while you were registering. Check your answers and"
+    " register again"
+)
 TAKEN = "This username is already taken: choose another"
 VICTIM = "victim@example.org"
 
@@ -65,6 +72,74 @@ async def test_registering_an_address_again_and_again_sends_it_four_emails_an_ho
     assert await all_mail_sent() == 10  # 4 in the first hour, 4 in the second, the day's last 2 in the third
     assert [message["To"] for message in mailbox.messages] == [VICTIM] * 10
     assert len(await audit_events("registration.address_throttled")) > 0
+
+
+async def test_an_address_changed_in_another_tab_during_the_registration_gets_nothing_uncounted(
+    client: Any, app: Litestar, demo: None, worker: Any, mailbox: Any
+) -> None:
+    """The registration counts its email against the draft's address before its transaction; another tab's
+    user details that change the address in between must not get an email past the new address's limits."""
+    await register_and_resend(app, "198.51.100.40", "first", VICTIM)  # the victim's four emails this hour
+    assert await all_mail_sent() == 4
+    await register_until_check(client, "administrator", MARIA, "decoy", "decoy@example.org")
+    [draft] = await RegistrationDraft.select(RegistrationDraft.id).where(
+        RegistrationDraft.username == "decoy"
+    )
+
+    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
+    other_tab = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        # The other tab's user details, written while the registration counts the decoy's emails.
+        transaction = other_tab.transaction()
+        await transaction.start()
+        await other_tab.execute("UPDATE registration_draft SET email = $1 WHERE id = $2", VICTIM, draft["id"])
+        registering = asyncio.create_task(submit(client, "/register/check"))
+        await wait_until(lambda: backend_waiting_on_a_lock(admin, other_tab))  # on the draft
+        await transaction.commit()
+        answer = await registering
+    finally:
+        await other_tab.close()
+        await admin.close()
+
+    assert answer.status_code == 422
+    assert error_messages(answer.text) == [EMAIL_CHANGED]
+    assert VICTIM in answer.text  # the check page shows the address the draft has now
+    assert await all_mail_sent() == 4
+    assert not await User.exists().where(User.username == "decoy")
+    # Sent again, the registration is counted against the victim's address, and refused by it.
+    again = await submit(client, "/register/check")
+    assert error_messages(again.text) == [SEVERAL_EMAILS]
+
+
+async def test_user_details_from_a_stale_tab_do_not_rewrite_a_completed_registration(
+    client: Any, demo: None
+) -> None:
+    """Another tab completes the registration while this one's user details are on their way: the draft
+    keeps the address its email went to, which "Send the email again" writes to."""
+    await register_until_check(client, "administrator", MARIA, "first", "sent.to@example.org")
+    [draft] = await RegistrationDraft.select(RegistrationDraft.id).where(
+        RegistrationDraft.username == "first"
+    )
+
+    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
+    other_tab = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        transaction = other_tab.transaction()
+        await transaction.start()
+        await other_tab.execute(
+            "UPDATE registration_draft SET completed_at = now() WHERE id = $1", draft["id"]
+        )
+        details = {"username": "second", "email": VICTIM, "privacy": "true"}
+        saving = asyncio.create_task(submit(client, "/register/user-details", details))
+        await wait_until(lambda: backend_waiting_on_a_lock(admin, other_tab))  # on the draft
+        await transaction.commit()
+        await saving
+    finally:
+        await other_tab.close()
+        await admin.close()
+
+    row = await RegistrationDraft.select().where(RegistrationDraft.id == draft["id"]).first()
+    assert (row["username"], row["email"]) == ("first", "sent.to@example.org")
 
 
 def _masked(page: str, *typed: str) -> str:

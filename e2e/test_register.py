@@ -62,6 +62,7 @@ def test_register_each_type(
     axe(page)
     registration.enter_bill(bill, amount="1,00")  # a wrong amount: the same message as any wrong field
     expect(page).to_have_title(re.compile("^Error: "))
+    expect(page.get_by_role("alert")).to_be_focused()  # also without JavaScript (autofocus)
     expect(page.get_by_role("alert")).to_contain_text("These details do not match a bill of ours")
     expect(page.get_by_label("Account number")).to_have_value(bill.account)  # nothing typed is lost
     axe(page)

@@ -6,6 +6,8 @@
 - Reflow (WCAG 1.4.10): each page, shown again at 320 CSS pixels wide, scrolls no wider than the window,
   and its tables stacked into cards write no column name over a value; so does each address asked for
   with GET in Spanish too (its words are longer), fetched when first shown, with the test's cookies.
+  The same pages scroll no wider than the window at 512 and 640 px either: a 1024 or 1280 px window
+  zoomed to 200 % (WCAG 1.4.4), where My bills' table, not yet stacked, once pushed the page sideways.
 
 A page is recorded when the browser receives a whole HTML document (a navigation, or a boosted htmx
 request, whose answer is a whole page) and whenever the test calls `axe(page)` (what the page shows then,
@@ -36,6 +38,8 @@ VNU_JAR = Path(
     os.environ.get("VNU_JAR", ROOT / ".tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar")
 )
 NARROW = {"width": 320, "height": 640}
+ZOOMED_WIDTHS = (512, 640)
+"""1024 and 1280 px windows at 200 %: wider than the 320 px of reflow, narrower than a desktop layout."""
 
 
 class HtmlValidator:
@@ -184,6 +188,14 @@ class PageChecks:
                 found += [
                     f"{name}: {cell} (reflow, WCAG 1.4.10)" for cell in narrow.evaluate(_LABELS_OVER_VALUES)
                 ]
+                for zoomed in ZOOMED_WIDTHS:
+                    narrow.set_viewport_size({"width": zoomed, "height": NARROW["height"]})
+                    width = narrow.evaluate("document.documentElement.scrollWidth")
+                    if width > zoomed:
+                        found.append(
+                            f"{name}: {width} px wide in a {zoomed} px window (200 % zoom, WCAG 1.4.4)"
+                        )
+                narrow.set_viewport_size(NARROW)
         finally:
             context.close()
         return found
@@ -244,8 +256,8 @@ def page_checks(request: pytest.FixtureRequest) -> Iterator[PageChecks | None]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """After a test body that passed, its pages must be valid HTML and reflow at 320 px: part of the test,
-    so a problem fails the test itself."""
+    """After a test body that passed, its pages must be valid HTML and reflow at 320 px (and fit at 200 %
+    zoom): part of the test, so a problem fails the test itself."""
     result = yield
     checks = getattr(item, "funcargs", {}).get("page_checks")
     if checks is not None:

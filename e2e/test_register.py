@@ -62,6 +62,7 @@ def test_register_each_type(
     axe(page)
     registration.enter_bill(bill, amount="1,00")  # a wrong amount: the same message as any wrong field
     expect(page).to_have_title(re.compile("^Error: "))
+    expect(page.get_by_role("alert")).to_be_focused()  # also without JavaScript (autofocus)
     expect(page.get_by_role("alert")).to_contain_text("These details do not match a bill of ours")
     expect(page.get_by_label("Account number")).to_have_value(bill.account)  # nothing typed is lost
     axe(page)
@@ -174,9 +175,13 @@ def test_session_timeout_warning(
     AccountHome(page).expect_signed_in(user.username)
     warning = page.get_by_role("alert").filter(has_text="You will be signed out in 2 minutes")
     expect(warning).to_be_hidden()
+    # Halfway through a form: staying signed in keeps what was typed (WCAG 3.3.7, 2.2.1).
+    page.goto(f"{base_url}/account/email")
+    page.get_by_label("New email address").fill("halfway@example.com")
     page.clock.fast_forward("28:30")
     expect(warning).to_be_visible()
     axe(page)
     warning.get_by_role("button", name="Stay signed in").click()
-    AccountHome(page).expect_signed_in(user.username)
-    expect(warning).to_be_hidden()
+    expect(warning).to_be_hidden()  # the page is back (only then is the field's value worth reading)
+    expect(page.get_by_text(f"Signed in as {user.username}")).to_be_visible()
+    expect(page.get_by_label("New email address")).to_have_value("halfway@example.com")

@@ -68,6 +68,8 @@ class BillPayment:
 
     def expect_error(self, message: str) -> BillPayment:
         expect(self.page).to_have_title(re.compile(r"^Error: "))
+        # The keyboard starts at the problems, with or without JavaScript (autofocus).
+        expect(self.page.get_by_role("alert")).to_be_focused()
         expect(self.page.get_by_role("alert").get_by_role("link", name=message)).to_be_visible()
         expect(self.page.locator(".error-message", has_text=message)).to_be_visible()
         return self

@@ -358,9 +358,10 @@ document.addEventListener("htmx:afterSettle", function (event) {
   document.addEventListener("htmx:afterSettle", function () { sync(document); });
 })();
 
-// The language switch loads the same page in the other language: what the person had typed in the page's
-// forms comes back, rather than blank fields. Kept in this tab's sessionStorage only until the page is
-// back (passwords never kept). Without JavaScript the page comes back blank, as any new page does.
+// The language switch loads the same page in the other language, and "Stay signed in" (data-keep-typed)
+// loads it again: what the person had typed in the page's forms comes back, rather than blank fields. Kept
+// in this tab's sessionStorage only until the page is back (passwords never kept). Without JavaScript the
+// page comes back blank, as any new page does.
 (function () {
   "use strict";
   var KEY = "portal.typedBeforeLanguageSwitch";
@@ -388,7 +389,8 @@ document.addEventListener("htmx:afterSettle", function (event) {
   }
 
   document.addEventListener("submit", function (event) {
-    if (!event.target.hasAttribute || !event.target.hasAttribute("data-language-switch")) {
+    var form = event.target;
+    if (!form.hasAttribute || !(form.hasAttribute("data-language-switch") || form.hasAttribute("data-keep-typed"))) {
       return;
     }
     var typed = [];

@@ -221,15 +221,45 @@ async def wait_until(condition: Callable[[], Awaitable[T]], *, within: float = 3
     return result
 
 
-async def backend_waiting_on_a_lock(admin: Any, holder: Any) -> int | None:
-    """The process id of a connection to the test database that waits on a lock (`holder`'s, presumably),
-    if one does yet; `admin` may read every connection's state."""
-    database = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
-    return await admin.fetchval(
-        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND pid <> $2",
-        database,
-        holder.get_server_pid(),
-    )
+class OtherTransaction:
+    """A transaction of another connection to the test database, as another request or the billing import
+    would hold it; `blocks_another()` waits until some connection (the request under test) waits on it."""
+
+    def __init__(self, connection: Any, admin: Any) -> None:
+        self.connection = connection
+        self.admin = admin  # may read every connection's state, and end one
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self.connection.execute(sql, *args)
+
+    async def blocks_another(self, within: float = 30) -> int:
+        """The process id of the connection that waits on a lock (this transaction's, presumably)."""
+        database = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+
+        async def waiting() -> int | None:
+            return await self.admin.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'"
+                " AND pid <> $2",
+                database,
+                self.connection.get_server_pid(),
+            )
+
+        return await wait_until(waiting, within=within)
+
+
+@asynccontextmanager
+async def other_transaction() -> AsyncIterator[OtherTransaction]:
+    """A transaction on a connection of its own, committed when the block ends (rolled back if it fails)."""
+    import asyncpg
+
+    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
+    connection = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        async with connection.transaction():
+            yield OtherTransaction(connection, admin)
+    finally:
+        await connection.close()
+        await admin.close()
 
 
 async def all_mail_sent(within: float = 30) -> int:

@@ -5,17 +5,15 @@ address that someone registered without activating it does not lock its owner ou
 
 import asyncio
 import datetime as dt
-import os
 import re
 from typing import Any
 
-import asyncpg
 import pytest
 from litestar import Litestar
 
 from portal import clock
 from portal.db.tables import AccountAccess, RegistrationDraft, User
-from tests.conftest import all_mail_sent, backend_waiting_on_a_lock, submit, wait_until
+from tests.conftest import all_mail_sent, other_transaction, submit
 from tests.integration.accounts.helpers import (
     HORNO,
     MARIA,
@@ -86,20 +84,12 @@ async def test_an_address_changed_in_another_tab_during_the_registration_gets_no
         RegistrationDraft.username == "decoy"
     )
 
-    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
-    other_tab = await asyncpg.connect(os.environ["DATABASE_URL"])
-    try:
+    async with other_transaction() as other_tab:
         # The other tab's user details, written while the registration counts the decoy's emails.
-        transaction = other_tab.transaction()
-        await transaction.start()
         await other_tab.execute("UPDATE registration_draft SET email = $1 WHERE id = $2", VICTIM, draft["id"])
         registering = asyncio.create_task(submit(client, "/register/check"))
-        await wait_until(lambda: backend_waiting_on_a_lock(admin, other_tab))  # on the draft
-        await transaction.commit()
-        answer = await registering
-    finally:
-        await other_tab.close()
-        await admin.close()
+        await other_tab.blocks_another()  # on the draft
+    answer = await registering
 
     assert answer.status_code == 422
     assert error_messages(answer.text) == [EMAIL_CHANGED]
@@ -121,22 +111,14 @@ async def test_user_details_from_a_stale_tab_do_not_rewrite_a_completed_registra
         RegistrationDraft.username == "first"
     )
 
-    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
-    other_tab = await asyncpg.connect(os.environ["DATABASE_URL"])
-    try:
-        transaction = other_tab.transaction()
-        await transaction.start()
+    async with other_transaction() as other_tab:
         await other_tab.execute(
             "UPDATE registration_draft SET completed_at = now() WHERE id = $1", draft["id"]
         )
         details = {"username": "second", "email": VICTIM, "privacy": "true"}
         saving = asyncio.create_task(submit(client, "/register/user-details", details))
-        await wait_until(lambda: backend_waiting_on_a_lock(admin, other_tab))  # on the draft
-        await transaction.commit()
-        await saving
-    finally:
-        await other_tab.close()
-        await admin.close()
+        await other_tab.blocks_another()  # on the draft
+    await saving
 
     row = await RegistrationDraft.select().where(RegistrationDraft.id == draft["id"]).first()
     assert (row["username"], row["email"]) == ("first", "sent.to@example.org")

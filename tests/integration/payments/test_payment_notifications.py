@@ -8,17 +8,15 @@ import base64
 import datetime as dt
 import html
 import json
-import os
 from typing import Any
 
-import asyncpg
 import pytest
 
 from portal import clock
 from portal.db.tables import Bill, OutboxEmail, PaymentDocument, PaymentDocumentBill, PaymentNotification
 from portal.payments import redsys
 from portal.settings import SANDBOX_GATEWAY_SECRET
-from tests.conftest import backend_waiting_on_a_lock, browser, wait_until
+from tests.conftest import browser, other_transaction
 from tests.integration.payments.helpers import (
     MARIA_CENTS,
     bill_status,
@@ -291,23 +289,15 @@ async def test_a_documents_bill_paid_elsewhere_while_its_authorisation_is_applie
         .where(PaymentDocumentBill.document == document["id"])
         .first()
     )["bill"]
-    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
-    importer = await asyncpg.connect(os.environ["DATABASE_URL"])
-    try:
-        transaction = importer.transaction()
-        await transaction.start()
+    async with other_transaction() as importer:
         await importer.execute(
             "UPDATE bill SET status = 'paid', paid_at = $1, paid_channel = 'bank_counter' WHERE id = $2",
             clock.now(),
             first_bill,
         )
         applying = asyncio.create_task(notify(client, notification(order, code.amount_cents)))
-        await wait_until(lambda: backend_waiting_on_a_lock(admin, importer))  # on the bill
-        await transaction.commit()
-        await applying
-    finally:
-        await importer.close()
-        await admin.close()
+        await importer.blocks_another()  # on the bill
+    await applying
     row = await payment_row(order)
     assert row["state"] == "authorised" and row["needs_refund"] is True
     assert await _outcomes() == ["authorised_already_paid"]
@@ -335,22 +325,14 @@ async def test_a_notification_and_another_browsers_start_at_once_do_not_deadlock
         )
         cents, table = code.amount_cents, "payment_document"
         target = (await payment_row(order))["document"]
-    admin = await asyncpg.connect(os.environ["TEST_ADMIN_DATABASE_URL"])
-    starter = await asyncpg.connect(os.environ["DATABASE_URL"])
-    try:
-        transaction = starter.transaction()
-        await transaction.start()
+    async with other_transaction() as starter:
         # As another browser's "Start payment" does (checkout._start_payment): what it pays first…
         await starter.execute(f"SELECT id FROM {table} WHERE id = $1 FOR UPDATE", target)
         applying = asyncio.create_task(notify(client, notification(order, cents)))
-        await wait_until(lambda: backend_waiting_on_a_lock(admin, starter))
+        await starter.blocks_another()
         # …then its open payment, which the notification must not be holding meanwhile.
         await starter.execute("SET LOCAL lock_timeout = '5s'")
         await starter.execute("SELECT id FROM payment WHERE order_id = $1 FOR UPDATE", order)
-        await transaction.commit()
-        await applying
-    finally:
-        await starter.close()
-        await admin.close()
+    await applying
     assert (await payment_row(order))["state"] == "authorised"
     assert await _outcomes() == ["authorised"]

@@ -38,7 +38,7 @@ EMAIL_CHANGE_PER_USER = Throttle("profile:email", 5, dt.timedelta(hours=1))
 
 WRONG_PASSWORD = gettext_noop("Your current password is not correct")
 TOO_MANY_WRONG = gettext_noop("Too many wrong passwords. Wait 15 minutes and try again")
-TOO_MANY_REQUESTS = gettext_noop(
+EMAIL_CHANGES_TOO_OFTEN = gettext_noop(
     "You have asked to change your email address several times. Wait an hour and try again"
 )
 EMAIL_TAKEN_MEANWHILE = gettext_noop(
@@ -111,7 +111,7 @@ async def request_email_change(
     if counted.refused:
         await counted.uncount()
         await audit.record("email_change.throttled", origin, user_id=viewer.user_id)
-        return Outcome({"email": _(TOO_MANY_REQUESTS)})
+        return Outcome({"email": _(EMAIL_CHANGES_TOO_OFTEN)})
     # A user never activated does not hold its address: using the link will replace it.
     taken = await User.exists().where(
         (User.email == key) & (User.id != viewer.user_id) & User.activated_at.is_not_null()

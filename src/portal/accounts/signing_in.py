@@ -109,9 +109,9 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
     key = normalise_login(login)
     if not key:
         return Outcome({"login": _("Enter your username or email address")})
-    from_here = await count_attempt((throttle.RESET_PER_IP, origin.ip))
-    if from_here.refused:
-        await from_here.uncount()
+    reset_here = await count_attempt((throttle.RESET_PER_IP, origin.ip))
+    if reset_here.refused:
+        await reset_here.uncount()
         await audit.record("password_reset.throttled", origin)
         return Outcome({"login": _(services.TOO_MANY_REQUESTS)})
     user = (

@@ -1,5 +1,6 @@
-"""Throttles for anything guessable: a key's counted attempts inside a time window, in the database so
-that every web process sees the same counts. The named limits live with the features that use them."""
+"""Throttles for anything guessable, and for anything that floods (emails to one address): a key's counted
+attempts inside a time window, in the database so that every web process sees the same counts. The named
+limits live with the features that use them."""
 
 from __future__ import annotations
 

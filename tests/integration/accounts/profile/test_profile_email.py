@@ -13,7 +13,7 @@ from litestar import Litestar
 from portal import clock
 from portal.accounts.profile_services import (
     EMAIL_CHANGE_PER_USER,
-    TOO_MANY_REQUESTS,
+    EMAIL_CHANGES_TOO_OFTEN,
     TOO_MANY_WRONG,
     WRONG_PASSWORD,
 )
@@ -300,7 +300,7 @@ async def test_requests_are_limited_per_user(client: Any, demo: None) -> None:
         assert (await ask(client, f"ana.{number}@example.org")).status_code == 303
     blocked = await ask(client, "ana.more@example.org")
     assert blocked.status_code == 422
-    assert error_messages(blocked.text) == [TOO_MANY_REQUESTS]
+    assert error_messages(blocked.text) == [EMAIL_CHANGES_TOO_OFTEN]
     assert field_value(blocked.text, "email") == "ana.more@example.org"
     assert len(await emails("email_change_confirm")) == 5
     assert len(await audit_events("email_change.throttled")) == 1

@@ -12,7 +12,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import obstore
@@ -219,6 +219,23 @@ async def wait_until(condition: Callable[[], Awaitable[T]], *, within: float = 3
         while not (result := await condition()):  # noqa: ASYNC110
             await asyncio.sleep(every)
     return result
+
+
+@pytest.fixture
+async def unmigrated() -> AsyncIterator[str]:
+    """A new, empty database on the tests' server: what a release's first run meets, or an older one's."""
+    admin_url = os.environ["TEST_ADMIN_DATABASE_URL"]
+    name = f"portal_unmigrated_{os.getpid()}"
+    import asyncpg
+
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 class OtherTransaction:

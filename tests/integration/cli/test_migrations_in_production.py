@@ -5,30 +5,11 @@ kept off standard output, whose last line is the command's report."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import pytest
 
 from tests.processes import PRODUCTION, run_portal
-
-
-@pytest.fixture
-async def unmigrated() -> AsyncIterator[str]:
-    """A new, empty database on the tests' server: what a release's first run meets, or an older one's."""
-    admin_url = os.environ["TEST_ADMIN_DATABASE_URL"]
-    name = f"portal_unmigrated_{os.getpid()}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def _has_bills_table(url: str) -> bool:

@@ -434,9 +434,19 @@ class Settings:
         for name, value in (
             ("SESSION_IDLE_MINUTES", web.session_idle_minutes),
             ("SESSION_ABSOLUTE_HOURS", web.session_absolute_hours),
+            # A worker of no concurrency starts, then never runs a job.
+            ("WORKER_CONCURRENCY", self.queue.concurrency),
         ):
             if value < 1:
                 raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value}")
+        for name, port in (
+            ("PORT", web.port),
+            ("SANDBOX_BANK_PORT", self.gateway.sandbox_port),
+            ("METRICS_PORT", self.metrics.port or 1),
+        ):
+            if not 1 <= port <= 65535:  # else a bare OverflowError from bind(), after the start-up lines
+                raise ConfigurationError(f"{name} must be a port number between 1 and 65535, not {port}")
+        _check_forwarded_allow_ips(web.forwarded_allow_ips)
         if not _is_merchant_key(self.gateway.secret):
             # Checked here, not by the first payment: a key Redsys cannot use would fail every one.
             raise ConfigurationError(
@@ -481,6 +491,22 @@ class Settings:
             problems.append("DATABASE_URL must be set (the embedded PostgreSQL is for development)")
         if problems:
             raise ConfigurationError("Refusing to start in production: " + "; ".join(problems))
+
+
+def _check_forwarded_allow_ips(value: str) -> None:
+    """Every entry an address, a network or `*`. uvicorn takes any other (10.0.0.0/33, a proxy's host
+    name) as a literal that no client address ever equals: the proxy's headers would then be ignored
+    without a word, and every customer would share the proxy's address in the per-address throttles."""
+    for entry in (entry.strip() for entry in value.split(",")):
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                "FORWARDED_ALLOW_IPS must list addresses or networks (10.0.0.0/24), comma-separated,"
+                f" not {entry!r}"
+            ) from None
 
 
 def _is_merchant_key(secret: str) -> bool:

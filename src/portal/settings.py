@@ -6,16 +6,15 @@ Every field names the variable it comes from; README.md has the same table for o
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import ipaddress
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from portal.setting_checks import bad_forwarded_entry, estimated_bits, is_merchant_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: templates/, static/ and var/ live beside src/."""
@@ -446,8 +445,12 @@ class Settings:
         ):
             if not 1 <= port <= 65535:  # else a bare OverflowError from bind(), after the start-up lines
                 raise ConfigurationError(f"{name} must be a port number between 1 and 65535, not {port}")
-        _check_forwarded_allow_ips(web.forwarded_allow_ips)
-        if not _is_merchant_key(self.gateway.secret):
+        if (entry := bad_forwarded_entry(web.forwarded_allow_ips)) is not None:
+            raise ConfigurationError(
+                "FORWARDED_ALLOW_IPS must list addresses or networks (10.0.0.0/24), comma-separated,"
+                f" not {entry!r}"
+            )
+        if not is_merchant_key(self.gateway.secret):
             # Checked here, not by the first payment: a key Redsys cannot use would fail every one.
             raise ConfigurationError(
                 "GATEWAY_SECRET must be the merchant key as Redsys gives it: Base64 of 24 bytes"
@@ -456,7 +459,7 @@ class Settings:
             return
         problems = []
         key = web.secret_key
-        if key == DEV_SECRET_KEY or len(key) < 32 or _estimated_bits(key) < 128:
+        if key == DEV_SECRET_KEY or len(key) < 32 or estimated_bits(key) < 128:
             problems.append(
                 "SECRET_KEY must be set to a random string of at least 32 characters, such as the output of"
                 ' `python -c "import secrets; print(secrets.token_urlsafe(32))"` (a key of few different'
@@ -491,35 +494,3 @@ class Settings:
             problems.append("DATABASE_URL must be set (the embedded PostgreSQL is for development)")
         if problems:
             raise ConfigurationError("Refusing to start in production: " + "; ".join(problems))
-
-
-def _check_forwarded_allow_ips(value: str) -> None:
-    """Every entry an address, a network or `*`. uvicorn takes any other (10.0.0.0/33, a proxy's host
-    name) as a literal that no client address ever equals: the proxy's headers would then be ignored
-    without a word, and every customer would share the proxy's address in the per-address throttles."""
-    for entry in (entry.strip() for entry in value.split(",")):
-        if entry == "*":
-            continue
-        try:
-            ipaddress.ip_network(entry, strict=False)
-        except ValueError:
-            raise ConfigurationError(
-                "FORWARDED_ALLOW_IPS must list addresses or networks (10.0.0.0/24), comma-separated,"
-                f" not {entry!r}"
-            ) from None
-
-
-def _is_merchant_key(secret: str) -> bool:
-    """Whether `secret` decodes as payments.redsys does before it derives each order's key: strict Base64
-    of a 3DES key of 24 bytes (Redsys' keys; 3DES would also take 8 or 16, degenerate ones)."""
-    try:
-        return len(base64.b64decode(secret, validate=True)) == 24
-    except (binascii.Error, ValueError):
-        return False
-
-
-def _estimated_bits(key: str) -> int:
-    """A floor that refuses keys a person made up ('aaaa…', 'changeme…'): each character counts the bits of
-    the alphabet it seems drawn from, the number of different characters rounded up to a power of two.
-    Rounding up matters: 32 random hex characters (128 bits) rarely show all 16 digits."""
-    return len(key) * math.ceil(math.log2(len(set(key)))) if key else 0

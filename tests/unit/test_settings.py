@@ -149,7 +149,7 @@ def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) 
         ("PORT", "70000", "PORT must be a port number between 1 and 65535, not 70000"),
         ("METRICS_PORT", "-1", "METRICS_PORT must be a port number between 1 and 65535, not -1"),
         ("SANDBOX_BANK_PORT", "65536", "SANDBOX_BANK_PORT must be a port number"),
-        ("FORWARDED_ALLOW_IPS", "10.0.0.0/33", "FORWARDED_ALLOW_IPS must list addresses or networks .*'10.0.0.0/33'"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.0/33", "FORWARDED_ALLOW_IPS must list addresses .*'10.0.0.0/33'"),
         ("FORWARDED_ALLOW_IPS", "10.0.0.5;10.0.0.6", "FORWARDED_ALLOW_IPS must list addresses or networks"),
         ("FORWARDED_ALLOW_IPS", "proxy.internal", "FORWARDED_ALLOW_IPS must list addresses or networks"),
     ],

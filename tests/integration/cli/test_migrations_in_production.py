@@ -5,8 +5,8 @@ kept off standard output, whose last line is the command's report."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -83,16 +83,25 @@ async def test_a_production_web_or_worker_process_waits_for_the_migrations(
 
 async def test_two_migrations_at_once_take_turns(unmigrated: str) -> None:
     """Two `portal db migrate` at once (a deploy job on two machines): both end well, the schema whole."""
-    command = [sys.executable, "-m", "portal.cli", "db", "migrate"]
     environment = {**os.environ, **PRODUCTION, "DATABASE_URL": unmigrated}
     both = [
-        subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "portal.cli",
+            "db",
+            "migrate",
+            env=environment,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         for _ in range(2)
     ]
     for process in both:
-        output = process.communicate(timeout=120)[0]
+        output = (await asyncio.wait_for(process.communicate(), timeout=120))[0].decode()
         assert process.returncode == 0, output
         assert "Traceback" not in output, output
     assert await _has_bills_table(unmigrated)
     again = run_portal("db", "migrate", **PRODUCTION, DATABASE_URL=unmigrated)
-    assert again.returncode == 0 and "No migrations need to be run" in again.stdout, again.stdout + again.stderr
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No migrations need to be run" in again.stdout, again.stdout

@@ -43,9 +43,10 @@ def _use_database(url: str) -> Settings:
 
 def _settings_with_database() -> Settings:
     """Read the settings; with no DATABASE_URL, start the embedded database (or use the running one)."""
+    settings = Settings.from_env()
+    preflight.check_folders(settings)  # before the logging's import declares the metrics (see there)
     from portal.web.logging import configure_logging
 
-    settings = Settings.from_env()
     # The commands' log lines are JSON on standard error, as the web server's and the worker's are
     # (`portal run`, the development console, keeps its own words).
     configure_logging(settings.log_level)
@@ -71,7 +72,7 @@ async def _prepare(settings: Settings, *, load_demo: bool) -> str | None:
 
 
 async def _migrated(settings: Settings) -> None:
-    """The one-off commands' database, migrated. In production migrations run once, from one place
+    """The commands' database, migrated. In production migrations run once, from one place
     (`portal db migrate` before the new code, docs/deploy.md), never from a cron job's import that
     happens to run a newer release first: there a database behind this release stops the command."""
     from portal.db.migrate import migrate, pending
@@ -186,6 +187,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings_with_database()
     _warn_if_not_for_customers(settings)
+    # A web process of a release whose migrations the database lacks would answer with 500s.
+    asyncio.run(_migrated(settings))
     uvicorn.run(
         "portal.app:create_app",
         factory=True,
@@ -261,6 +264,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings_with_database()
+    # A worker of a release whose migrations the database lacks would fail every job, its sweeps' too.
+    asyncio.run(_migrated(settings))
     # Imported once the settings are known good: the jobs bring WeasyPrint (≈ 2 s), which a worker with
     # a wrong setting should not wait for before it says so.
     from jobs.settings import run_worker

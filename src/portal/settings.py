@@ -6,16 +6,15 @@ Every field names the variable it comes from; README.md has the same table for o
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import ipaddress
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from portal.setting_checks import bad_forwarded_entry, estimated_bits, is_merchant_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: templates/, static/ and var/ live beside src/."""
@@ -434,10 +433,24 @@ class Settings:
         for name, value in (
             ("SESSION_IDLE_MINUTES", web.session_idle_minutes),
             ("SESSION_ABSOLUTE_HOURS", web.session_absolute_hours),
+            # A worker of no concurrency starts, then never runs a job.
+            ("WORKER_CONCURRENCY", self.queue.concurrency),
         ):
             if value < 1:
                 raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value}")
-        if not _is_merchant_key(self.gateway.secret):
+        for name, port in (
+            ("PORT", web.port),
+            ("SANDBOX_BANK_PORT", self.gateway.sandbox_port),
+            ("METRICS_PORT", self.metrics.port or 1),
+        ):
+            if not 1 <= port <= 65535:  # else a bare OverflowError from bind(), after the start-up lines
+                raise ConfigurationError(f"{name} must be a port number between 1 and 65535, not {port}")
+        if (entry := bad_forwarded_entry(web.forwarded_allow_ips)) is not None:
+            raise ConfigurationError(
+                "FORWARDED_ALLOW_IPS must list addresses or networks (10.0.0.0/24), comma-separated,"
+                f" not {entry!r}"
+            )
+        if not is_merchant_key(self.gateway.secret):
             # Checked here, not by the first payment: a key Redsys cannot use would fail every one.
             raise ConfigurationError(
                 "GATEWAY_SECRET must be the merchant key as Redsys gives it: Base64 of 24 bytes"
@@ -446,7 +459,7 @@ class Settings:
             return
         problems = []
         key = web.secret_key
-        if key == DEV_SECRET_KEY or len(key) < 32 or _estimated_bits(key) < 128:
+        if key == DEV_SECRET_KEY or len(key) < 32 or estimated_bits(key) < 128:
             problems.append(
                 "SECRET_KEY must be set to a random string of at least 32 characters, such as the output of"
                 ' `python -c "import secrets; print(secrets.token_urlsafe(32))"` (a key of few different'
@@ -481,19 +494,3 @@ class Settings:
             problems.append("DATABASE_URL must be set (the embedded PostgreSQL is for development)")
         if problems:
             raise ConfigurationError("Refusing to start in production: " + "; ".join(problems))
-
-
-def _is_merchant_key(secret: str) -> bool:
-    """Whether `secret` decodes as payments.redsys does before it derives each order's key: strict Base64
-    of a 3DES key of 24 bytes (Redsys' keys; 3DES would also take 8 or 16, degenerate ones)."""
-    try:
-        return len(base64.b64decode(secret, validate=True)) == 24
-    except (binascii.Error, ValueError):
-        return False
-
-
-def _estimated_bits(key: str) -> int:
-    """A floor that refuses keys a person made up ('aaaa…', 'changeme…'): each character counts the bits of
-    the alphabet it seems drawn from, the number of different characters rounded up to a power of two.
-    Rounding up matters: 32 random hex characters (128 bits) rarely show all 16 digits."""
-    return len(key) * math.ceil(math.log2(len(set(key)))) if key else 0

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FLOORS: dict[str, int] = {
     # The shared floors, lowest first. A unit may import units of lower floors only (and itself).
+    "setting_checks": -1,  # pure checks of single settings' values, beneath the settings that use them
     "i18n": 0,  # languages and messages: everything below the web speaks them too
     "settings": 0,
     "banking": 1,

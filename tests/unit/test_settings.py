@@ -143,6 +143,15 @@ def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) 
         ("GATEWAY_SECRET", "c2VjcmV0LWtleS1vZi10aGUtbWVyY2hhbnQ=", "GATEWAY_SECRET must be the merchant key"),
         ("GATEWAY_SECRET", "MDEyMzQ1Njc4OWFiY2RlZg==", "GATEWAY_SECRET must be the merchant key"),  # 16 bytes
         ("GATEWAY_SECRET", "sq7HjrUOBfKmC576ILgskD5srU870gJ!", "GATEWAY_SECRET must be the merchant key"),
+        # Started all the same, these failed later (a worker that never ran a job, a traceback from bind()),
+        # or never (a proxy entry uvicorn matches with no client: every customer at the proxy's address).
+        ("WORKER_CONCURRENCY", "0", "WORKER_CONCURRENCY must be a whole number of at least 1, not 0"),
+        ("PORT", "70000", "PORT must be a port number between 1 and 65535, not 70000"),
+        ("METRICS_PORT", "-1", "METRICS_PORT must be a port number between 1 and 65535, not -1"),
+        ("SANDBOX_BANK_PORT", "65536", "SANDBOX_BANK_PORT must be a port number"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.0/33", "FORWARDED_ALLOW_IPS must list addresses .*'10.0.0.0/33'"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.5;10.0.0.6", "FORWARDED_ALLOW_IPS must list addresses or networks"),
+        ("FORWARDED_ALLOW_IPS", "proxy.internal", "FORWARDED_ALLOW_IPS must list addresses or networks"),
     ],
 )
 def test_bad_values_are_named(clean_env: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:

@@ -7,10 +7,22 @@ import os
 from piccolo.apps.migrations.commands.check import CheckMigrationManager
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
+MIGRATION_LOCK = 0x706F7274616C  # "portal": the advisory lock key that one `migrate` at a time holds
+
 
 async def migrate() -> None:
+    """Apply what is missing. Two at once (two machines' `portal db migrate`, a deploy job retried) take
+    turns on a PostgreSQL advisory lock: without it both saw the same migrations missing and the second
+    failed half-way with a duplicate-key traceback. The second then finds nothing left to do."""
     os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
-    response = await run_forwards(app_name="portal", migration_id="all", fake=False)
+    from portal.db import engine  # after PICCOLO_CONF is set: the engine is found through it
+
+    connection = await engine().get_new_connection()  # its own connection: it holds the lock
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        response = await run_forwards(app_name="portal", migration_id="all", fake=False)
+    finally:
+        await connection.close()  # ends the session, which releases the lock
     if not response.success:
         raise RuntimeError(f"Migrations failed: {response.message}")
 

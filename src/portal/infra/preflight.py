@@ -47,15 +47,22 @@ def _check_writable(setting: str, folder: Path) -> None:
         ) from None
 
 
+def check_folders(settings: Settings) -> None:
+    """The folders the process writes to, made if missing. Called before anything imports
+    `portal.infra.metrics`: prometheus-client opens its file in PROMETHEUS_MULTIPROC_DIR as the metrics
+    are declared, so a folder still missing then would stop the process with a bare FileNotFoundError."""
+    if settings.storage.folder is not None:
+        _check_writable("STORAGE_URL", settings.storage.folder)
+    if settings.metrics.multiprocess_dir is not None:
+        _check_writable("PROMETHEUS_MULTIPROC_DIR", settings.metrics.multiprocess_dir)
+
+
 def check(settings: Settings) -> None:
     """Everything a command that uses the database needs, or ConfigurationError on the first that fails."""
     try:
         i18n.configure(settings.locale.language)
     except ValueError as exc:  # a language without a catalogue: DEFAULT_LANGUAGE
         raise ConfigurationError(str(exc)) from None
-    if settings.storage.folder is not None:
-        _check_writable("STORAGE_URL", settings.storage.folder)
-    if settings.metrics.multiprocess_dir is not None:
-        _check_writable("PROMETHEUS_MULTIPROC_DIR", settings.metrics.multiprocess_dir)
+    check_folders(settings)
     assert settings.database.url is not None  # the embedded database's, when none was configured
     check_database(settings.database.url)

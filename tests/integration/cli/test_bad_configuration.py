@@ -69,3 +69,19 @@ def test_a_queue_that_does_not_answer_keeps_the_test_email_in_the_outbox() -> No
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr and PASSWORD not in result.stdout + result.stderr
     assert "Queued test email" in result.stdout
+
+
+def test_a_metrics_folder_that_does_not_exist_yet_is_made(tmp_path: Path) -> None:
+    """docs/deploy.md: PROMETHEUS_MULTIPROC_DIR is made if missing (prometheus-client opens its files
+    there as soon as the metrics are declared, which stopped every command with a bare FileNotFoundError)."""
+    folder = tmp_path / "not-yet" / "metrics"
+    result = _portal("payments", "refunds", PROMETHEUS_MULTIPROC_DIR=str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert folder.is_dir()
+
+
+def test_a_metrics_folder_that_cannot_be_written(tmp_path: Path) -> None:
+    in_a_file = tmp_path / "a-file"
+    in_a_file.write_text("not a folder")
+    result = _portal("worker", PROMETHEUS_MULTIPROC_DIR=f"{in_a_file}/metrics")
+    _assert_one_line(result, "PROMETHEUS_MULTIPROC_DIR", str(in_a_file))

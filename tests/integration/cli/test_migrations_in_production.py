@@ -5,10 +5,15 @@ kept off standard output, whose last line is the command's report."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from pathlib import Path
 
 import asyncpg
+import pytest
 
+from conftest import free_port
 from tests.processes import PRODUCTION, run_portal
 
 
@@ -43,3 +48,43 @@ async def test_in_development_a_command_migrates_and_keeps_its_report_alone_on_s
     assert report.returncode == 0, report.stdout + report.stderr
     assert report.stdout == "0 card payments to refund\n"
     assert await _has_bills_table(unmigrated)
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker"]])
+async def test_a_production_web_or_worker_process_waits_for_the_migrations(
+    unmigrated: str, command: list[str]
+) -> None:
+    """Started before `portal db migrate` (step 3 of an upgrade run before step 2), it stops at once with
+    that advice, instead of serving 500s or failing every job and sweep with a traceback."""
+    refused = run_portal(*command, **PRODUCTION, DATABASE_URL=unmigrated, PORT=str(free_port()))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stderr, refused.stderr
+    last = refused.stderr.strip().splitlines()[-1]
+    assert last.startswith("portal: the database lacks ") and "run `portal db migrate` first" in last, last
+    assert not await _has_bills_table(unmigrated)
+
+
+async def test_two_migrations_at_once_take_turns(unmigrated: str) -> None:
+    """Two `portal db migrate` at once (a deploy job on two machines): both end well, the schema whole."""
+    environment = {**os.environ, **PRODUCTION, "DATABASE_URL": unmigrated}
+    both = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "portal.cli",
+            "db",
+            "migrate",
+            env=environment,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        for _ in range(2)
+    ]
+    for process in both:
+        output = (await asyncio.wait_for(process.communicate(), timeout=120))[0].decode()
+        assert process.returncode == 0, output
+        assert "Traceback" not in output, output
+    assert await _has_bills_table(unmigrated)
+    again = run_portal("db", "migrate", **PRODUCTION, DATABASE_URL=unmigrated)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No migrations need to be run" in again.stdout, again.stdout

@@ -37,6 +37,8 @@ DEDICATED = {
     # An import run holds its run's advisory lock while it runs (other runs tell a crashed run from one
     # still importing by it) on a connection of its own, closed when the run ends: never the pool's.
     "src/portal/imports/run.py": "a session advisory lock",
+    # `portal db migrate` holds one while it migrates, so that two at once take turns.
+    "src/portal/db/migrate.py": "a session advisory lock",
 }
 """Modules whose session state is on a connection they open and close themselves, never a pooled one."""
 

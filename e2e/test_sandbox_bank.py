@@ -186,6 +186,9 @@ def test_the_footer_lines_up_with_the_header_and_the_page_at_1280_pixels(
     page.set_viewport_size({"width": 1280, "height": 900})
     _checkout(page, merchant, bank_url)
     SandboxBank(page).expect_card_page()
+    # Both stylesheets applied: the heading shows before the page's load event, and a measure taken then
+    # may see portal.css without sandbox.css (the header not yet centred), which no browser paints.
+    page.wait_for_load_state("load")
     lefts = page.evaluate(
         "() => ['.sandbox-header__name', 'main h1', 'footer p']"
         ".map(selector => Math.round(document.querySelector(selector).getBoundingClientRect().left))"

@@ -93,6 +93,20 @@ async def test_the_same_posts_with_the_token_are_not_refused(
             assert response.status_code != 403, (path, sender)
 
 
+async def test_a_deployment_reached_by_another_name_takes_its_own_forms(client: Any, demo: None) -> None:
+    """The proxy passes the name the browser used (docs/deploy.md): a form from that origin is the
+    portal's own, though BASE_URL names another."""
+    token = await csrf_token(client)
+    name = {"host": "portal.internal:8000", "origin": "http://portal.internal:8000"}
+    answer = await client.post("/sign-in", data={"_csrf_token": token}, headers=name, follow_redirects=False)
+    assert answer.status_code == 422 and "Enter your username" in answer.text  # the form, checked
+    other = {"host": "portal.internal:8000", "origin": "http://elsewhere.internal:8000"}
+    refused = await client.post(
+        "/sign-in", data={"_csrf_token": token}, headers=other, follow_redirects=False
+    )
+    assert_refused(refused, "/sign-in from elsewhere")
+
+
 async def test_a_form_sent_from_another_origin_is_refused_even_with_the_token(
     client: Any, app: Litestar, demo: None
 ) -> None:

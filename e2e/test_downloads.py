@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from e2e.conftest import LiveStack
 from e2e.pages.accounts import AccountHome, SignInPage
 from e2e.pages.downloads import DownloadsRequested, MassiveDownload
+from e2e.pages.profile import ManageAccount
 
 
 def test_massive_bills_download(
@@ -114,7 +115,7 @@ def test_failed_and_expired_requests(
         local_stack.download_request(user.username, state, f"{state} bills")
     page.goto(f"{base_url}/sign-in")
     SignInPage(page).sign_in(user.username, user.password)
-    page.get_by_role("link", name="Manage your account").click()
+    ManageAccount(page).open()  # settled first: the home page has a "Downloads requested" link too
     requested = DownloadsRequested(page).open()
     expect(requested.row("expired bills.zip")).to_contain_text("The file was deleted")
     failed = requested.row("failed bills.zip")
@@ -138,7 +139,7 @@ def test_a_request_of_an_account_no_longer_seen(
     SignInPage(page).sign_in(user.username, user.password)
     AccountHome(page).expect_signed_in(user.username)
     expect(page.get_by_text("Lost bills.zip: No longer available")).to_be_visible()
-    page.get_by_role("link", name="Manage your account").click()
+    ManageAccount(page).open()
     requested = DownloadsRequested(page).open()
     row = requested.row("Lost bills.zip")
     expect(row).to_contain_text("No longer available")

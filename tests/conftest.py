@@ -251,15 +251,20 @@ class OtherTransaction:
 
     async def blocks_another(self, within: float = 30) -> int:
         """The process id of the connection that waits on a lock (this transaction's, presumably)."""
+        return (await self.blocks(1, within))[0]
+
+    async def blocks(self, count: int, within: float = 30) -> list[int]:
+        """The process ids of `count` connections waiting on a lock, once that many wait."""
         database = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
 
-        async def waiting() -> int | None:
-            return await self.admin.fetchval(
+        async def waiting() -> list[int] | None:
+            pids = await self.admin.fetch(
                 "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'"
                 " AND pid <> $2",
                 database,
                 self.connection.get_server_pid(),
             )
+            return [row["pid"] for row in pids] if len(pids) >= count else None
 
         return await wait_until(waiting, within=within)
 

@@ -5,8 +5,8 @@ import re
 from typing import Any
 
 from portal.accounts.services import NO_MATCH
-from portal.db.tables import AccountAccess
-from tests.conftest import csrf_token, submit
+from portal.db.tables import Account, AccountAccess
+from tests.conftest import csrf_token, other_transaction, submit
 from tests.integration.accounts.helpers import (
     ADMIN,
     ANA,
@@ -104,9 +104,20 @@ async def test_a_double_submit_adds_the_account_once_and_every_answer_is_the_fir
     await submit_sign_in(client, *ADMIN)
     before = client.cookies[SESSION_COOKIE]
     form = {"_csrf_token": await csrf_token(client), **INMOBILIARIA}
-    answers = await asyncio.gather(
-        *(client.post("/account/accounts/add", data=form, follow_redirects=False) for _ in range(4))
-    )
+    account = (
+        await Account.select(Account.id).where(Account.number == INMOBILIARIA["account_number"]).first()
+    )["id"]
+    async with other_transaction() as holder:
+        # All four in flight together: each waits to add the access until this lets the account go.
+        # Left to the event loop, one could start only after another had replaced the session it came
+        # with, and be sent to "Sign in" (a later request with an ended session, not a twin).
+        await holder.execute("SELECT id FROM account WHERE id = $1 FOR UPDATE", account)
+        sent = [
+            asyncio.create_task(client.post("/account/accounts/add", data=form, follow_redirects=False))
+            for _ in range(4)
+        ]
+        await holder.blocks(4)
+    answers = await asyncio.gather(*sent)
     assert [answer.status_code for answer in answers] == [303] * 4, [a.text[:300] for a in answers]
     assert {answer.headers["location"] for answer in answers} == {"/account?added=0001000074"}
     live = {row["token_hash"] for row in await session_rows("admin.demo")}

@@ -27,6 +27,7 @@ __all__ = [
     "check_digits_for_sum",
     "deadline_identification",
     "full_reference",
+    "has_other_digits",
     "normalise_digits",
     "parse_deadline_identification",
     "parse_issuer_suffix",
@@ -76,6 +77,13 @@ def normalise_digits(text: str) -> str:
     dashes. What is left is not checked: each caller validates it with its own message.
     """
     return _SEPARATORS.sub("", text)
+
+
+def has_other_digits(text: str) -> bool:
+    """Whether ``text`` has a digit other than 0 to 9: full-width "９" from an East Asian input method,
+    Arabic-Indic "٩", any script's. They are refused like any other character, but the payer did type
+    digits, so the message asks for 0 to 9 rather than blame the length."""
+    return any(char.isdecimal() and not char.isascii() for char in text)
 
 
 def _require_digits(value: str, length: int, field: str, name: str) -> None:
@@ -155,6 +163,10 @@ def parse_deadline_identification(identification: str) -> date:
 def parse_issuer_suffix(text: str) -> tuple[str, str]:
     """Split the issuer and suffix as printed together (``12345678-501``) or typed without the hyphen."""
     digits = normalise_digits(text)
+    if has_other_digits(digits):
+        raise PaymentCodeError(
+            "issuer_suffix", _("Enter the issuer with the digits 0 to 9, such as 58818501-001")
+        )
     if len(digits) != 11 or not _DIGITS.fullmatch(digits):
         raise PaymentCodeError(
             "issuer_suffix", _("The issuer and suffix are 11 digits, such as 58818501-001")
@@ -218,6 +230,8 @@ class PaymentCode:
         digits = normalise_digits(text)
         if not digits:
             raise PaymentCodeError("barcode", _("Enter the number under the barcode"))
+        if has_other_digits(digits):
+            raise PaymentCodeError("barcode", _("Enter the number under the barcode with the digits 0 to 9"))
         if not _DIGITS.fullmatch(digits):
             raise PaymentCodeError("barcode", _("The number under the barcode can only contain digits"))
         if len(digits) != BARCODE_LENGTH:

@@ -16,7 +16,7 @@ from babel import Locale
 from babel.numbers import format_currency
 
 from portal import i18n
-from portal.banking.cuaderno57 import MAX_AMOUNT_CENTS
+from portal.banking.cuaderno57 import MAX_AMOUNT_CENTS, has_other_digits
 from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 
@@ -61,6 +61,8 @@ def parse_amount(text: str) -> int:
         raise AmountError(_("Enter an amount"))
     if number[0] in "-\u2212":
         raise AmountError(_("The amount cannot be negative"))
+    if has_other_digits(number):
+        raise AmountError(_("Enter the amount with the digits 0 to 9, such as 14,69"))
     if not _NUMBER.fullmatch(number):
         raise AmountError(_(_FORMAT_MESSAGE))
     euros, decimals = _euros_and_decimals(number)

@@ -11,6 +11,7 @@ from portal.banking.cuaderno57 import (
     CPR_CUADERNO_57,
     PaymentCode,
     PaymentCodeError,
+    has_other_digits,
     normalise_digits,
     parse_issuer_suffix,
 )
@@ -70,10 +71,12 @@ def read_code_form(data: dict[str, Any]) -> CodeForm:
     )
 
 
-def _digits(text: str, length: int, empty: str, wrong: str) -> tuple[str, str | None]:
+def _digits(text: str, length: int, empty: str, other_digits: str, wrong: str) -> tuple[str, str | None]:
     digits = normalise_digits(text)
     if not digits:
         return "", empty
+    if has_other_digits(digits):
+        return "", other_digits
     if len(digits) != length or not digits.isascii() or not digits.isdecimal():
         return "", wrong
     return digits, None
@@ -94,7 +97,11 @@ def check_code_form(form: CodeForm, settings: IssuerSettings) -> tuple[Code | No
     """Each field on its own: formats, and whether the CPR code and issuer are ours."""
     errors: Errors = {}
     cpr, problem = _digits(
-        form.cpr, 7, _("Enter the CPR code"), _("The CPR code is 7 digits, such as 9050794")
+        form.cpr,
+        7,
+        _("Enter the CPR code"),
+        _("Enter the CPR code with the digits 0 to 9, such as 9050794"),
+        _("The CPR code is 7 digits, such as 9050794"),
     )
     if problem:
         errors["cpr"] = problem
@@ -114,7 +121,11 @@ def check_code_form(form: CodeForm, settings: IssuerSettings) -> tuple[Code | No
             if problem := _issuer_problem(issuer, suffix, settings):
                 errors["issuer"] = problem
     reference, problem = _digits(
-        form.reference, 13, _("Enter the reference"), _("The reference is 13 digits, such as 0000000002512")
+        form.reference,
+        13,
+        _("Enter the reference"),
+        _("Enter the reference with the digits 0 to 9, such as 0000000002512"),
+        _("The reference is 13 digits, such as 0000000002512"),
     )
     if problem:
         errors["reference"] = problem
@@ -122,6 +133,7 @@ def check_code_form(form: CodeForm, settings: IssuerSettings) -> tuple[Code | No
         form.identification,
         6,
         _("Enter the identification"),
+        _("Enter the identification with the digits 0 to 9, such as 000017"),
         _("The identification is 6 digits, such as 000017"),
     )
     if problem:

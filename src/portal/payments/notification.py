@@ -28,6 +28,15 @@ from portal.settings import Settings
 log = structlog.get_logger("portal.payments")
 _LONGEST_PROBLEM = 200
 
+UNAPPLIED_RETENTION = dt.timedelta(days=30)
+"""How long the rows of notifications that named no payment are kept. They matter only while someone looks
+for a notification that should have paid something: a payer calling about a bill still unpaid, the month's
+reconciliation of the gateway's statement, a wrong gateway key (every real notification then fails as
+bad_signature). A month covers those; each is also logged as a warning."""
+# What `handle_notification` records with no payment: a post that failed the signature check or could not be
+# read, or a signed one for an order the portal never opened.
+_UNAPPLIED = ["bad_signature", "malformed", "unknown_order"]
+
 
 async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.datetime | None = None) -> str:
     """Apply one gateway notification and return what became of it (also logged and stored).
@@ -109,6 +118,18 @@ async def handle_notification(form: Mapping[str, str], mailer: Mailer, now: dt.d
             mailer.queue, key=pdf.job_key(order, language), order_id=order, language=language
         )
     return outcome
+
+
+async def purge_unapplied() -> None:
+    """Delete the rows of notifications that changed nothing and named no payment, once older than
+    UNAPPLIED_RETENTION: anyone may post to the notification address (the gateway must reach it, so it is not
+    throttled), and each forged post would otherwise stay for good. A payment's own rows (applied, declined,
+    duplicate, amount or merchant mismatch) are its audit trail and stay. Picked by outcome rather than by an
+    empty payment column, which a deleted payment leaves too (ON DELETE SET NULL)."""
+    await PaymentNotification.delete().where(
+        PaymentNotification.outcome.is_in(_UNAPPLIED)
+        & (PaymentNotification.received_at < clock.now() - UNAPPLIED_RETENTION)
+    )
 
 
 async def _mark_paid(payment: dict[str, Any], now: dt.datetime, settings: Settings) -> bool:

@@ -209,6 +209,53 @@ async def test_barcode_errors(client: Any, demo: None) -> None:
     assert response.status_code == 303
 
 
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+async def test_digits_of_another_script_are_asked_for_as_0_to_9(client: Any, demo: None) -> None:
+    """Full-width digits (an East Asian input method) or Arabic-Indic ones are refused, as no bank takes
+    them; but the payer did type the right number of digits, so each field asks for 0 to 9 rather than
+    for a length, in the page's language, with what was typed shown back."""
+    asked = {
+        "cpr": "Enter the CPR code with the digits 0 to 9, such as 9050794",
+        "issuer": "Enter the issuer with the digits 0 to 9, such as 58818501-001",
+        "reference": "Enter the reference with the digits 0 to 9, such as 0000000002512",
+        "identification": "Enter the identification with the digits 0 to 9, such as 000017",
+        "amount": "Enter the amount with the digits 0 to 9, such as 14,69",
+    }
+    for script in (FULL_WIDTH, ARABIC_INDIC):
+        typed = {name: value.translate(script) for name, value in MARIA_CODE.items()}
+        page = await _pay_code(client, **typed)
+        assert page.status_code == 422
+        assert _errors(page) == asked
+        assert all(f'value="{value}"' in page.text for value in typed.values())
+        barcode = ANA_BARCODE.translate(script)
+        page = await submit(client, "/pay/barcode", {"barcode": barcode})
+        assert page.status_code == 422
+        assert _errors(page) == {"barcode": "Enter the number under the barcode with the digits 0 to 9"}
+        assert f'value="{barcode}"' in page.text
+    # One such digit among ASCII ones is enough to ask.
+    page = await _pay_code(client, cpr="905０794")
+    assert _errors(page) == {"cpr": asked["cpr"]}
+
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    page = await _pay_code(
+        client, **{name: value.translate(FULL_WIDTH) for name, value in MARIA_CODE.items()}
+    )
+    assert _errors(page) == {
+        "cpr": "Introduzca el código CPR con las cifras del 0 al 9, por ejemplo 9050794",
+        "issuer": "Introduzca la emisora con las cifras del 0 al 9, por ejemplo 58818501-001",
+        "reference": "Introduzca la referencia con las cifras del 0 al 9, por ejemplo 0000000002512",
+        "identification": "Introduzca la identificación con las cifras del 0 al 9, por ejemplo 000017",
+        "amount": "Introduzca el importe con las cifras del 0 al 9, por ejemplo 14,69",
+    }
+    page = await submit(client, "/pay/barcode", {"barcode": ANA_BARCODE.translate(FULL_WIDTH)})
+    assert _errors(page) == {
+        "barcode": "Introduzca el número bajo el código de barras con las cifras del 0 al 9"
+    }
+
+
 TOO_MANY = "Too many attempts. Try again later, or call us on 900 000 000"
 
 

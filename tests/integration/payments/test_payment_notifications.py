@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from jobs.housekeeping import purge_expired
 from portal import clock
 from portal.db.tables import Bill, OutboxEmail, PaymentDocument, PaymentDocumentBill, PaymentNotification
 from portal.payments import redsys
@@ -160,6 +161,50 @@ async def test_bad_signature_unknown_order_and_wrong_amount_change_nothing(clien
     # …and the real one still works afterwards.
     await notify(client, notification(order, MARIA_CENTS))
     assert await bill_status(MARIA_BILL) == "paid"
+
+
+async def test_notifications_that_named_no_payment_go_after_30_days_a_payments_own_stay(
+    client: Any, demo: None
+) -> None:
+    """The hourly clean-up deletes the rows of forged, unreadable and unknown-order notifications once 30
+    days old; every row of a payment (applied or not) is its audit trail and stays."""
+    order = await _order(client)
+    await notify(client, notification(order, MARIA_CENTS, secret="Mk9m98IfEblmPfrpsawt7BmxObt98Jev"))
+    await notify(client, {"Ds_SignatureVersion": "HMAC_SHA256_V1", "Ds_MerchantParameters": "%%%"})
+    await notify(client, notification("9999ZZZZZZZZ", MARIA_CENTS))
+    await notify(client, notification(order, MARIA_CENTS - 1))
+    await notify(client, notification(order, MARIA_CENTS, terminal="002"))
+    await notify(client, notification(order, MARIA_CENTS, "0190"))
+    await notify(client, notification(order, MARIA_CENTS))
+    await notify(client, notification(order, MARIA_CENTS))
+    await notify(client, notification(order, MARIA_CENTS, "0190"))
+    received = clock.now()
+    with clock.frozen_at(received + dt.timedelta(days=20)):
+        await notify(client, notification("9999YYYYYYYY", MARIA_CENTS))  # newer: kept another 20 days
+    everything = await _outcomes()
+    payments_own = [
+        "amount_mismatch",
+        "merchant_mismatch",
+        "declined",
+        "authorised",
+        "duplicate",
+        "conflicting",
+    ]
+    assert everything == ["bad_signature", "malformed", "unknown_order", *payments_own, "unknown_order"]
+
+    with clock.frozen_at(received + dt.timedelta(days=30)):  # 30 days old: still kept
+        await purge_expired({})
+    assert await _outcomes() == everything
+    with clock.frozen_at(received + dt.timedelta(days=30, seconds=1)):
+        await purge_expired({})
+    assert await _outcomes() == [*payments_own, "unknown_order"]
+    with clock.frozen_at(received + dt.timedelta(days=50, seconds=1)):
+        await purge_expired({})
+    assert await _outcomes() == payments_own
+    payment = (await payment_row(order))["id"]
+    assert await PaymentNotification.count().where(PaymentNotification.payment == payment) == len(
+        payments_own
+    )
 
 
 async def test_another_merchant_or_terminal_changes_nothing(client: Any, demo: None) -> None:

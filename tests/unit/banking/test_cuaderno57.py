@@ -88,12 +88,15 @@ def test_parse_barcode_accepts_spaces_and_hyphens(typed):
         (SPEC_BARCODE + "0", "The number under the barcode has 46 digits; you entered 47"),
         ("1" * 100_000, "The number under the barcode has 46 digits; you entered 100000"),
         (SPEC_BARCODE[:20] + "O" + SPEC_BARCODE[21:], "The number under the barcode can only contain digits"),
-        # Unicode digits are digits to str.isdigit() and int(), never to a bank.
+        # Unicode digits are digits to str.isdigit() and int(), never to a bank: the payer is asked for 0-9.
         (
             SPEC_BARCODE.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
-            "can only contain digits",
+            "Enter the number under the barcode with the digits 0 to 9",
         ),
-        (SPEC_BARCODE.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")), "can only contain digits"),
+        (
+            SPEC_BARCODE.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+            "Enter the number under the barcode with the digits 0 to 9",
+        ),
         ("91" + SPEC_BARCODE[2:], "This is not a bill payment barcode: its number starts with 90507"),
         ("90508" + SPEC_BARCODE[5:], "its number starts with 90507"),
         (SPEC_BARCODE[:-1] + "1", "Check the number under the barcode: its last digit is 0"),
@@ -215,6 +218,16 @@ def test_parse_issuer_suffix_rejects_other_shapes(typed):
     with pytest.raises(PaymentCodeError) as error:
         parse_issuer_suffix(typed)
     assert error.value.field == "issuer_suffix"
+
+
+@pytest.mark.parametrize("typed", ["２２３５０４６６-５０１", "22350466-50١"])
+def test_parse_issuer_suffix_asks_for_the_digits_0_to_9(typed):
+    with pytest.raises(PaymentCodeError) as error:
+        parse_issuer_suffix(typed)
+    assert (error.value.field, error.value.message) == (
+        "issuer_suffix",
+        "Enter the issuer with the digits 0 to 9, such as 58818501-001",
+    )
 
 
 def test_normalise_digits_removes_separators_only():

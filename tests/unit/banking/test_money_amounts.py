@@ -57,7 +57,8 @@ def test_parse_amount_accepts_both_decimal_separators(typed, cents):
         ("1.23.456", "Enter the amount in euros"),
         ("1,234.567,8", "Enter the amount in euros"),
         ("12.34.56", "Enter the amount in euros"),
-        ("５３,９８", "Enter the amount in euros"),
+        ("５３,９８", "Enter the amount with the digits 0 to 9, such as 14,69"),
+        ("53,9٨", "Enter the amount with the digits 0 to 9"),
         ("€€5", "Enter the amount in euros"),
     ],
 )

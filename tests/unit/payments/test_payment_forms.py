@@ -61,7 +61,7 @@ def test_lengths_and_digits() -> None:
     _, errors = check_code_form(CodeForm("905079", "5881850-001", "00000000025", "0017", "14,699"), ISSUER)
     assert set(errors) == {"cpr", "issuer", "reference", "identification", "amount"}
     _, errors = check_code_form(CodeForm("9050794", "58818501-001", "000000000251٢", "000017", "1"), ISSUER)
-    assert errors == {"reference": "The reference is 13 digits, such as 0000000002512"}
+    assert errors == {"reference": "Enter the reference with the digits 0 to 9, such as 0000000002512"}
 
 
 def test_the_barcode_maps_every_part_to_its_one_field() -> None:

@@ -173,7 +173,8 @@ async def _check_bill(
 async def save_bill_details(
     token: str | None, details: BillDetailsForm, origin: Origin, phone: str
 ) -> Outcome:
-    """`phone`: the customer service number, for the message that refuses too many attempts."""
+    """`phone`: the customer service number, for the message that refuses too many attempts. A draft
+    completed (by another tab since this one's page was checked) keeps the details it was completed with."""
     draft = await get_draft(token)
     assert draft is not None
     found, errors = await _check_bill(details, draft.kind, origin, phone)
@@ -188,7 +189,7 @@ async def save_bill_details(
             RegistrationDraft.amount: details.amount,
             RegistrationDraft.account: found["id"] if found else None,
         }
-    ).where(RegistrationDraft.id == draft.id)
+    ).where((RegistrationDraft.id == draft.id) & RegistrationDraft.completed_at.is_null())
     return Outcome(errors)
 
 

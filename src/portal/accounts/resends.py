@@ -32,8 +32,7 @@ async def resend_activation(user_id: int, mailer: Mailer, origin: Origin) -> Out
     )
     if counted.refused:
         await counted.uncount()
-        await audit.record("activation.resend_throttled", origin, user_id=user_id)
-        return Outcome({"resend": _(await _resend_refusal(counted, origin))})
+        return Outcome({"resend": _(await _resend_refusal(counted, origin, user_id=user_id))})
     async with db_engine().transaction():
         email_id = await store_activation_email(user_id, user["username"], user["email"], mailer)
     await outbox.enqueue_email(mailer.queue, email_id)
@@ -51,16 +50,18 @@ async def resend_registration_email(draft: Draft, mailer: Mailer, origin: Origin
     )
     if counted.refused:
         await counted.uncount()
-        await audit.record("activation.resend_throttled", origin)
         return Outcome({"resend": _(await _resend_refusal(counted, origin))})
     email_id = await store_taken_email(draft, mailer)
     await outbox.enqueue_email(mailer.queue, email_id)
     return Outcome()
 
 
-async def _resend_refusal(counted: Counted, origin: Origin) -> str:
-    """What to say of a resend refused by its limits (the draft's or user's, or the address's)."""
+async def _resend_refusal(counted: Counted, origin: Origin, *, user_id: int | None = None) -> str:
+    """What to say of a resend refused by its limits (the draft's or user's, or the address's), audited
+    once, as the limit that refused it (the address's, as registration's own refusal by it is).
+    `user_id`: the user whose activation link was asked for."""
     if throttle.RESEND_PER_USER in counted.over:
+        await audit.record("activation.resend_throttled", origin, user_id=user_id)
         return RESENT_TOO_OFTEN
-    await audit.record("registration.address_throttled", origin)
+    await audit.record("registration.address_throttled", origin, user_id=user_id)
     return addresses.SEVERAL_EMAILS

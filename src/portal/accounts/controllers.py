@@ -12,7 +12,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from portal import i18n
-from portal.accounts import forms, links, services, signing_in
+from portal.accounts import forms, links, resends, services, signing_in
 from portal.accounts.forms import REGISTRATION_KINDS
 from portal.accounts.services import Draft
 from portal.audit import Origin
@@ -282,7 +282,7 @@ class RegistrationController(Controller):
         draft = await self._draft(request)
         if draft is None or not draft.completed:
             return see_other("/register")
-        outcome = await services.resend_registration_email(draft, mailer, origin_of(request))
+        outcome = await resends.resend_registration_email(draft, mailer, origin_of(request))
         if not outcome.ok:
             return page("pages/accounts/register_sent", outcome.errors, email=draft.email, resent=False)
         return see_other("/register/email-sent?resent=true")

@@ -7,7 +7,7 @@ from typing import Any
 
 from portal import audit, clock
 from portal.accounts import passwords, tokens
-from portal.accounts.services import resend_activation
+from portal.accounts.resends import resend_activation
 from portal.accounts.signing_in import settle_language
 from portal.audit import Origin
 from portal.db import engine as db_engine

@@ -1,6 +1,6 @@
-"""The accounts journeys: registration (draft → bill check → user details → activation email, and its
-resends) and administrators adding accounts. Activation and reset links are `links`; sign-in, sign-out and
-the forgotten password, `signing_in`.
+"""The accounts journeys: registration (draft → bill check → user details → activation email) and
+administrators adding accounts. Sending registration's email again is `resends`; activation and reset links
+are `links`; sign-in, sign-out and the forgotten password, `signing_in`.
 
 Every function takes what it acts on explicitly (a draft token, a viewer, an origin for audit and throttles)
 and returns plain values; controllers only parse, call one function and render or redirect.
@@ -31,7 +31,7 @@ from portal.notifications.mailer import Mailer
 from portal.viewer import Viewer
 from portal.web.forms import Outcome, email_problem
 from portal.web.sessions import SessionStore
-from portal.web.throttle import Counted, count_attempt, from_address
+from portal.web.throttle import count_attempt, from_address
 from portal.web.tokens import token_hash
 
 PRIVACY_POLICY_VERSION = "2026-11"
@@ -41,7 +41,6 @@ NO_MATCH = gettext_noop(
 )
 TOO_MANY = gettext_noop("Too many attempts. Wait an hour and try again, or call us on %(phone)s")
 TOO_MANY_REQUESTS = gettext_noop("Too many requests. Wait an hour and try again")
-RESENT_TOO_OFTEN = gettext_noop("We have sent several emails already. Wait an hour before asking again")
 HOLDER_REGISTERED = gettext_noop(
     "This account is already registered by its holder. Sign in, or use “Forgotten your password?” if you"
     " cannot remember it"
@@ -174,7 +173,8 @@ async def _check_bill(
 async def save_bill_details(
     token: str | None, details: BillDetailsForm, origin: Origin, phone: str
 ) -> Outcome:
-    """`phone`: the customer service number, for the message that refuses too many attempts."""
+    """`phone`: the customer service number, for the message that refuses too many attempts. A draft
+    completed (by another tab since this one's page was checked) keeps the details it was completed with."""
     draft = await get_draft(token)
     assert draft is not None
     found, errors = await _check_bill(details, draft.kind, origin, phone)
@@ -189,7 +189,7 @@ async def save_bill_details(
             RegistrationDraft.amount: details.amount,
             RegistrationDraft.account: found["id"] if found else None,
         }
-    ).where(RegistrationDraft.id == draft.id)
+    ).where((RegistrationDraft.id == draft.id) & RegistrationDraft.completed_at.is_null())
     return Outcome(errors)
 
 
@@ -305,7 +305,7 @@ async def _complete_registration(
                 return Outcome({"": _(HOLDER_REGISTERED)}), None
             await addresses.release_unactivated(draft.email, origin)
             if await User.exists().where(User.email == draft.email):
-                email_id = await _store_taken_email(draft, mailer)
+                email_id = await store_taken_email(draft, mailer)
                 await _mark_completed(draft.id, None)
                 await audit.record("registration.email_taken", origin, kind=draft.kind)
             else:
@@ -361,7 +361,7 @@ async def _create_user(draft: Draft, mailer: Mailer, origin: Origin) -> int:
     if draft.online_bill:
         await Account.update({Account.online_bill: True}).where(Account.id.is_in(account_ids))
     await _mark_completed(draft.id, user_id)
-    email_id = await _store_activation_email(user_id, draft.username, draft.email, mailer)
+    email_id = await store_activation_email(user_id, draft.username, draft.email, mailer)
     await audit.record(
         "registration.completed", origin, user_id=user_id, kind=draft.kind, accounts=len(account_ids)
     )
@@ -374,7 +374,9 @@ async def _mark_completed(draft_id: int, user_id: int | None) -> None:
     ).where(RegistrationDraft.id == draft_id)
 
 
-async def _store_taken_email(draft: Draft, mailer: Mailer) -> int:
+async def store_taken_email(draft: Draft, mailer: Mailer) -> int:
+    """The note to the owner of the draft's address, which already had a user: its outbox id (`resends`
+    sends it again too)."""
     return await outbox.store_email(
         mailer.env,
         dedupe_key=f"registration_taken:{draft.id}:{secrets.token_hex(8)}",  # one per (re)send
@@ -387,7 +389,9 @@ async def _store_taken_email(draft: Draft, mailer: Mailer) -> int:
     )
 
 
-async def _store_activation_email(user_id: int, username: str, email: str, mailer: Mailer) -> int:
+async def store_activation_email(user_id: int, username: str, email: str, mailer: Mailer) -> int:
+    """A new activation link (the older ones stop working) in an email: its outbox id. Call inside the
+    transaction that needs it (`resends` sends one again too)."""
     token_id, token = await tokens.issue(user_id, TokenPurpose.activation)
     return await outbox.store_email(
         mailer.env,
@@ -400,51 +404,6 @@ async def _store_activation_email(user_id: int, username: str, email: str, maile
             "hours": int(tokens.LIFETIMES[TokenPurpose.activation].total_seconds() // 3600),
         },
     )
-
-
-async def resend_activation(user_id: int, mailer: Mailer, origin: Origin) -> Outcome:
-    """A new activation link (the older ones stop working), unless the user is active or it was asked for
-    too often (for the user, or for its address)."""
-    user = await User.select(User.username, User.email, User.activated_at).where(User.id == user_id).first()
-    if user is None or user["activated_at"] is not None:
-        return Outcome({"resend": _("This username is already activated: sign in")})
-    counted = await count_attempt(
-        (throttle.RESEND_PER_USER, str(user_id)), *addresses.email_limits(user["email"])
-    )
-    if counted.refused:
-        await counted.uncount()
-        await audit.record("activation.resend_throttled", origin, user_id=user_id)
-        return Outcome({"resend": _(await _resend_refusal(counted, origin))})
-    async with db_engine().transaction():
-        email_id = await _store_activation_email(user_id, user["username"], user["email"], mailer)
-    await outbox.enqueue_email(mailer.queue, email_id)
-    await audit.record("activation.resent", origin, user_id=user_id)
-    return Outcome()
-
-
-async def resend_registration_email(draft: Draft, mailer: Mailer, origin: Origin) -> Outcome:
-    """ "Send the email again" after registering: the activation link, or, when the address already had a
-    user, the note to its owner (throttled alike, so that the two cannot be told apart)."""
-    if draft.user_id is not None:
-        return await resend_activation(draft.user_id, mailer, origin)
-    counted = await count_attempt(
-        (throttle.RESEND_PER_USER, f"draft:{draft.id}"), *addresses.email_limits(draft.email)
-    )
-    if counted.refused:
-        await counted.uncount()
-        await audit.record("activation.resend_throttled", origin)
-        return Outcome({"resend": _(await _resend_refusal(counted, origin))})
-    email_id = await _store_taken_email(draft, mailer)
-    await outbox.enqueue_email(mailer.queue, email_id)
-    return Outcome()
-
-
-async def _resend_refusal(counted: Counted, origin: Origin) -> str:
-    """What to say of a resend refused by its limits (the draft's or user's, or the address's)."""
-    if throttle.RESEND_PER_USER in counted.over:
-        return RESENT_TOO_OFTEN
-    await audit.record("registration.address_throttled", origin)
-    return addresses.SEVERAL_EMAILS
 
 
 # --- administrators adding accounts -------------------------------------------------------------------

@@ -5,7 +5,7 @@ address, per account from that address and per account, with the password checke
 from __future__ import annotations
 
 from portal import audit, clock, i18n
-from portal.accounts import passwords, services, throttle, tokens
+from portal.accounts import passwords, resends, services, throttle, tokens
 from portal.accounts.forms import normalise_login
 from portal.audit import Origin
 from portal.db import engine as db_engine
@@ -125,7 +125,7 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
     if user["activated_at"] is None:
         # No password to reset yet: a new activation link instead, under activation's own limits. Whoever
         # lost the first one comes here (registering their bill again says to).
-        await services.resend_activation(user["id"], mailer, origin)
+        await resends.resend_activation(user["id"], mailer, origin)
         return Outcome()
     for_user = await count_attempt((throttle.RESET_PER_USER, str(user["id"])))
     if for_user.refused:

@@ -174,6 +174,7 @@ async def test_resending_is_throttled_after_three_an_hour(
     assert error_links_nowhere(refused.text) == []
     assert await OutboxEmail.count() == 4
     assert len(await audit_events("activation.resend_throttled")) == 2
+    assert await audit_events("registration.address_throttled") == []  # each refusal audited once
     assert len(await audit_events("activation.resent")) == 3
 
 

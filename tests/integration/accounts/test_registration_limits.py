@@ -148,9 +148,14 @@ async def test_at_its_limit_an_address_gets_the_same_answer_whether_or_not_it_ha
                 await register_until_check(someone, "administrator", MARIA, username, email)
                 assert (await submit(someone, "/register/check")).status_code == 303
                 assert (await submit(someone, "/register/resend")).status_code == 303
+            audited = len(await audit_events())
             resend = await submit(second, "/register/resend")  # the address's fifth email in the hour
             assert resend.status_code == 422
             assert error_messages(resend.text) == [SEVERAL_EMAILS]
+            # Audited once, as the address's refusal (an activation's resend with its user).
+            [refusal] = (await audit_events())[audited:]
+            assert refusal["event"] == "registration.address_throttled"
+            assert refusal["user"] == (None if who == "taken" else (await user_row(f"{who}.second"))["id"])
 
             await register_until_check(third, "administrator", MARIA, f"{who}.third", email)
             check = await submit(third, "/register/check")

@@ -1,5 +1,5 @@
 """The registration steps in and out of order: skipping ahead, a lost draft, the back button after the
-end, a double submit, and two registrations at once."""
+end, a stale tab's step after the end, a double submit, and two registrations at once."""
 
 import asyncio
 from typing import Any
@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Litestar
 
 from portal.db.tables import RegistrationDraft, User
-from tests.conftest import all_mail_sent, csrf_token, submit
+from tests.conftest import all_mail_sent, csrf_token, other_transaction, submit
 from tests.integration.accounts.helpers import (
     HORNO,
     MARIA,
@@ -18,6 +18,12 @@ from tests.integration.accounts.helpers import (
 )
 
 STEPS = ["/register/bill-details", "/register/user-details", "/register/check"]
+BILL_COLUMNS = {  # the bill details form's fields, and the draft's columns that keep them
+    "identity": "identity_number",
+    "account_number": "account_number",
+    "bill_number": "bill_number",
+    "amount": "amount",
+}
 
 
 async def location(client: Any, method: str, path: str) -> str:
@@ -79,6 +85,32 @@ async def test_after_completion_every_step_goes_to_the_email_page(client: Any, d
     assert await User.count().where(User.username == "other.name") == 0
     draft = await RegistrationDraft.select().first()
     assert (draft["username"], draft["amount"]) == ("maria.garcia", "14,69")
+
+
+async def test_bill_details_from_a_stale_tab_do_not_rewrite_a_completed_registration(
+    client: Any, demo: None
+) -> None:
+    """Another tab completes the registration while this one's bill details (another holder's) are on
+    their way: the draft keeps the bill and account it was completed with, and this tab is sent on to the
+    email page."""
+    await register_until_check(client, "administrator", MARIA, "first", "first@example.org")
+    [draft] = await RegistrationDraft.select(RegistrationDraft.id, RegistrationDraft.account).where(
+        RegistrationDraft.username == "first"
+    )
+
+    async with other_transaction() as other_tab:
+        await other_tab.execute(
+            "UPDATE registration_draft SET completed_at = now() WHERE id = $1", draft["id"]
+        )
+        saving = asyncio.create_task(submit(client, "/register/bill-details", HORNO))
+        await other_tab.blocks_another()  # on the draft
+    answer = await saving
+
+    assert answer.status_code == 303
+    assert await location(client, "GET", answer.headers["location"]) == "/register/email-sent"
+    row = await RegistrationDraft.select().where(RegistrationDraft.id == draft["id"]).first()
+    bill = {field: row[column] for field, column in BILL_COLUMNS.items()}
+    assert (bill, row["account"]) == (MARIA, draft["account"])
 
 
 async def test_double_submit_of_the_check_creates_one_user_and_one_email(

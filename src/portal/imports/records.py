@@ -25,9 +25,13 @@ __all__ = [
 ]
 
 _MAX_INT4 = 2**31 - 1
-_PLAIN = r"^[^\x00-\x1f\x7f]*$"
-"""Free text without control characters: PostgreSQL cannot store a NUL (the whole batch failed on one),
-and none of them belongs in a name, an address or a bill's line, nor in the HTML and XML they go into."""
+_PLAIN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*\Z"
+"""Free text without control characters (C0, DEL and C1) nor Unicode's line and paragraph separators:
+PostgreSQL cannot store a NUL (the whole batch failed on one), and none of them belongs in a name, an
+address or a bill's line, nor in the HTML and XML they go into (C1's U+0085 and the separators break
+lines as \\n does; the other C1 come from cp1252 text read as Latin-1: its € becomes U+0080). It ends
+in \\Z: a `$` matches before a last \\n too, and a name or a bill line ending in one passed. Invisible
+formatting characters are `checks`'."""
 
 
 class LineError(Exception):

@@ -1,6 +1,6 @@
 """`portal import` and the text it is given: characters that would hide or reorder what the bill and the
-pages show are rejected by their line, with a reason that names them; the text of the portal's languages
-is stored as given."""
+pages show, and files whose bytes are not the lines the contract asks for (CR line ends, a lone
+surrogate escape). Each is rejected by its line with a reason that says what is wrong."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import unicodedata
 from typing import Any
 
 from portal.db.tables import Account, Bill, Customer
+from portal.imports.reader import CHUNK, MAX_LINE
 from portal.settings import Settings
 from tests.integration.imports.import_steps import run
 from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, PERSON, jsonl, record
@@ -120,3 +121,61 @@ async def test_the_text_of_spanish_catalan_basque_and_galician_customers_is_stor
     assert bill is not None
     lines = bill["lines"] if isinstance(bill["lines"], list) else json.loads(bill["lines"])
     assert lines[1]["description"] == description
+
+
+async def test_a_file_with_cr_line_ends_is_rejected_for_its_line_ends(db: None, settings: Settings) -> None:
+    # Its records run together in one "line": the report said "the file ends in the middle of this
+    # line: was it cut short?", and past 1 MiB "longer than 1024 KiB: not read".
+    reason = (
+        "line 1: line: line ends must be \\n, not CR alone (as old Mac files have): convert the file's"
+        " line ends"
+    )
+    small = jsonl(CUSTOMER, ACCOUNT_RECORD, BILL).replace(b"\n", b"\r")
+    bills = [record(BILL, number=f"FA-2026/{n:06d}") for n in range(1, 2001)]
+    large = jsonl(CUSTOMER, ACCOUNT_RECORD, *bills).replace(b"\n", b"\r")
+    assert len(large) > 1 << 20
+    for data in (small, small + b"\n", large, large + b"\n"):
+        result = await run(data, settings)
+        assert result.rejections == [reason]
+        assert (
+            result.summary == "imported 0 bills, 0 customers, 0 accounts, 0 payments; skipped 0; rejected 1"
+        )
+    # CR LF line ends (Windows) are line ends; a line too long is too long, also when its CR is the last
+    # byte read as it became too long (the LF in the next chunk).
+    too_long = b"x" * ((MAX_LINE // CHUNK + 1) * CHUNK - 1)
+    windows = await run(
+        (too_long + b"\n" + jsonl(CUSTOMER, ACCOUNT_RECORD, BILL)).replace(b"\n", b"\r\n"), settings
+    )
+    assert windows.rejections == ["line 1: line: longer than 1024 KiB: not read"]
+    assert windows.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 1"
+
+
+async def test_a_lone_surrogate_escape_is_named_with_its_field(db: None, settings: Settings) -> None:
+    # The lines are whole, but msgspec's words sent the operator looking for a cut file or a bad byte:
+    # "not valid JSON (Input data was truncated)" (line 1), "(JSON is malformed: unexpected end of escaped
+    # utf-16 surrogate pair (byte 106))" (line 3), "(… invalid utf-16 surrogate pair (byte 404))" (line 5).
+    def half(text: str) -> str:
+        return (
+            f"has an invalid character: \\{text} is half of a UTF-16 surrogate pair, without its other half"
+        )
+
+    def escaped(data: dict[str, Any]) -> bytes:
+        return json.dumps(data, ensure_ascii=True).encode() + b"\n"
+
+    data = (
+        escaped(record(CUSTOMER, phone="600 000 000 \ud800"))
+        + jsonl(CUSTOMER)
+        + escaped(record(ACCOUNT_RECORD, supply_address="Calle Mayor 1 \ud800"))
+        + jsonl(ACCOUNT_RECORD)
+        + escaped(with_description("Water \udc00 m3"))
+        # A whole pair is one character: "\\ud83d\\ude00" is U+1F600.
+        + escaped(with_description("Water \U0001f600", number="FA-2026/000102"))
+    )
+    assert b"\\ud83d\\ude00" in data
+    result = await run(data, settings)
+    assert result.rejections == [
+        f"line 1: phone: {half('ud800')}",
+        f"line 3: supply_address: {half('ud800')}",
+        f"line 5: lines[1].description: {half('udc00')}",
+    ]
+    assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 3"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -166,13 +167,44 @@ def json_number(value: int, places: int) -> int | str:
     return f"{'-' if value < 0 else ''}{whole}.{fraction:0{places}d}".rstrip("0")
 
 
+# Unicode's format characters (category Cf, as Python 3.11's Unicode 14 has them: a test through the
+# importer tries every character `unicodedata` puts in Cf, so a newer Unicode names what to add). They are
+# invisible: the bidirectional controls (U+202A-U+202E, U+2066-U+2069) and marks (U+200E, U+200F,
+# U+061C) show a name or an address reversed on the bill, the pages and the emails ("Trojan Source"),
+# and the others hide text (U+200B zero-width space, U+2060 word joiner, U+00AD soft hyphen, U+FEFF,
+# the tags U+E0001-U+E007F), so that two names that differ look the same. Not one of them belongs in
+# Spanish, Catalan, Basque or Galician text: accents, ñ, ç, the punt volat (·), apostrophes and a no-break
+# space are letters, punctuation or spaces, not Cf. Control characters and line breaks are refused
+# earlier, by the records' pattern.
+_FORMAT = re.compile(
+    r"[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+    r"\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def _visible(text: str, field: str) -> str:
+    """Free text without format characters (`_FORMAT`), whose reason names the first one and where it is:
+    the operator cannot see it."""
+    # Printable text has none (one C scan); the pattern's search runs only for the rest (a no-break
+    # space, say), since its characters beyond U+FFFF make it a few times slower.
+    if not text.isprintable() and (found := _FORMAT.search(text)):
+        char = found[0]
+        raise LineError(
+            field,
+            f"has an invisible formatting character (U+{ord(char):04X} {unicodedata.name(char, '')},"
+            f" character {found.start() + 1}), which can show text reversed or hidden: not allowed",
+        )
+    return text
+
+
 def _stripped(text: str, field: str) -> str:
     """Free text without its surrounding spaces, which must leave something (a name of spaces was
-    stored empty: a blank holder in My bills and on the PDF)."""
+    stored empty: a blank holder in My bills and on the PDF), and nothing invisible (`_visible`)."""
     stripped = text.strip()
     if not stripped:
         raise LineError(field, "required: it has only spaces")
-    return stripped
+    return _visible(stripped, field)
 
 
 def customer(record: CustomerRecord) -> CustomerRow:
@@ -184,7 +216,7 @@ def customer(record: CustomerRecord) -> CustomerRow:
         raise LineError(
             "kind", f"a {document.kind} belongs to a {'company' if document.kind == 'CIF' else 'person'}"
         )
-    email = record.email.strip()
+    email = _visible(record.email.strip(), "email")
     if email and not _EMAIL.fullmatch(email):
         raise LineError("email", f"{email!r} is not an email address")
     return CustomerRow(
@@ -193,7 +225,7 @@ def customer(record: CustomerRecord) -> CustomerRow:
         record.kind,
         _stripped(record.name, "name"),
         email,
-        record.phone.strip(),
+        _visible(record.phone.strip(), "phone"),
     )
 
 
@@ -234,8 +266,8 @@ def account(record: AccountRecord) -> AccountRow:
     # With "none" an IBAN is not ours to keep: the billing system may still send the old one.
     iban = masked_iban(record.iban) if record.payment_method == "direct_debit" else ""
     return AccountRow(
-        number, holder, _stripped(record.supply_address, "supply_address"), record.service,
-        _stripped(record.tariff, "tariff"),
+        number, holder, _stripped(record.supply_address, "supply_address"),
+        _visible(record.service, "service"), _stripped(record.tariff, "tariff"),
         record.payment_method, iban, record.online_bill,
     )  # fmt: skip
 
@@ -310,6 +342,9 @@ def bill(record: BillRecord, issuer: IssuerSettings) -> BillRow:
         raise LineError("period_end", "before period_start")
     if record.due_date < record.issue_date:
         raise LineError("due_date", "before issue_date")
+    for index, line in enumerate(record.lines):
+        if not line.description.isprintable():  # as in `_visible`, without its call for every line
+            _visible(line.description, f"lines[{index}].description")
     consumption = record.consumption_m3
     if consumption is None:
         consumption = record.reading_current - record.reading_previous

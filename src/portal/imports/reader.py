@@ -18,6 +18,10 @@ from portal.imports.records import LineError
 MAX_LINE = 1 << 20
 """1 MiB: a bill of 50 lines is about 10 KiB."""
 CHUNK = 1 << 16
+_TOO_LONG = f"longer than {MAX_LINE // 1024} KiB: not read"
+_CR_ENDS = "line ends must be \\n, not CR alone (as old Mac files have): convert the file's line ends"
+"""A line with a CR that does not end it: the file's lines end in CR, so its records run together in one
+"line" (which read as "not valid JSON", or as a file cut short, or a line too long)."""
 
 
 class ReadError(Exception):
@@ -59,7 +63,8 @@ class Source:
     def lines(self) -> Iterator[Line]:
         """Every non-blank line, numbered from 1 (blank lines count, as an editor shows them); ReadError
         when the file cannot be read on (the lines before it were all given)."""
-        number, pending, overflow = 0, bytearray(), False
+        number, pending = 0, bytearray()
+        dropped: str | None = None  # why the line being read is not kept, once longer than MAX_LINE
         chunks = self._chunks()
         while True:
             try:
@@ -71,22 +76,24 @@ class Source:
             start = 0
             while (end := chunk.find(b"\n", start)) >= 0:
                 number += 1
-                if not overflow:
+                if dropped is None:
                     pending += chunk[start:end]
-                if line := _line(number, pending, overflow, complete=True):
+                if line := _line(number, pending, dropped, complete=True):
                     yield line
-                pending, overflow, start = bytearray(), False, end + 1
-            if not overflow:
+                pending, dropped, start = bytearray(), None, end + 1
+            if dropped is None:
                 pending += chunk[start:]
                 if len(pending) > MAX_LINE:
-                    pending, overflow = bytearray(), True
-        if (pending or overflow) and (line := _line(number + 1, pending, overflow, complete=False)):
+                    # Its last byte may be a CRLF's CR, the LF in the next chunk.
+                    dropped = _CR_ENDS if pending.find(b"\r", 0, -1) >= 0 else _TOO_LONG
+                    pending = bytearray()
+        if (pending or dropped) and (line := _line(number + 1, pending, dropped, complete=False)):
             yield line
 
 
-def _line(number: int, raw: bytearray, overflow: bool, *, complete: bool) -> Line | None:
-    if overflow:
-        return Line(number, "", LineError("line", f"longer than {MAX_LINE // 1024} KiB: not read"))
+def _line(number: int, raw: bytearray, dropped: str | None, *, complete: bool) -> Line | None:
+    if dropped is not None:
+        return Line(number, "", LineError("line", dropped))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -97,4 +104,6 @@ def _line(number: int, raw: bytearray, overflow: bool, *, complete: bool) -> Lin
 
     if not text.strip():
         return None
+    if "\r" in text:
+        return Line(number, "", LineError("line", _CR_ENDS))
     return Line(number, text, unterminated=not complete)

@@ -8,6 +8,7 @@ kept as the strings they came as: `checks` turns them into cents, refusing anyth
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Annotated, Literal
 
@@ -25,9 +26,13 @@ __all__ = [
 ]
 
 _MAX_INT4 = 2**31 - 1
-_PLAIN = r"^[^\x00-\x1f\x7f]*$"
-"""Free text without control characters: PostgreSQL cannot store a NUL (the whole batch failed on one),
-and none of them belongs in a name, an address or a bill's line, nor in the HTML and XML they go into."""
+_PLAIN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*\Z"
+"""Free text without control characters (C0, DEL and C1) nor Unicode's line and paragraph separators:
+PostgreSQL cannot store a NUL (the whole batch failed on one), and none of them belongs in a name, an
+address or a bill's line, nor in the HTML and XML they go into (C1's U+0085 and the separators break
+lines as \\n does; the other C1 come from cp1252 text read as Latin-1: its € becomes U+0080). It ends
+in \\Z: a `$` matches before a last \\n too, and a name or a bill line ending in one passed. Invisible
+formatting characters are `checks`'."""
 
 
 class LineError(Exception):
@@ -143,8 +148,47 @@ def decode(line: bytes) -> Record:
             raise LineError("type", "required: customer, account, bill or payment") from None
         raise _explain(exc) from None
     except msgspec.DecodeError as exc:
-        raise LineError("line", f"not valid JSON ({exc})") from None
+        raise _lone_surrogate(line) or LineError("line", f"not valid JSON ({exc})") from None
     except RecursionError:
         # msgspec skips a value it does not need (one before "type", say) recursively: arrays nested
         # thousands deep end in RecursionError, which stopped the whole run, not just this line.
         raise LineError("line", "not valid JSON for this format (values nested too deeply)") from None
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _lone_surrogate(line: bytes) -> LineError | None:
+    """Half of a UTF-16 surrogate pair written as an escape ("\\ud800") without its other half, if the
+    line has one: msgspec refuses it with words that mislead ("Input data was truncated"), the standard
+    library's parser keeps it, so its field is found and the character named."""
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    found = _surrogate_in(value, "")
+    if found is None:
+        return None
+    path, char = found
+    return LineError(
+        path or "line",
+        f"has an invalid character: \\u{ord(char):04x} is half of a UTF-16 surrogate pair,"
+        " without its other half",
+    )
+
+
+def _surrogate_in(value: object, path: str) -> tuple[str, str] | None:
+    """The path (as msgspec writes it) and the first lone surrogate of a parsed JSON value, if any. One in
+    a key is reported at its object's path: the key itself cannot be printed."""
+    if isinstance(value, str):
+        half = _SURROGATE.search(value)
+        return (path, half[0]) if half else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if found := _surrogate_in(key, path) or _surrogate_in(item, f"{path}.{key}" if path else key):
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if found := _surrogate_in(item, f"{path}[{index}]"):
+                return found
+    return None

@@ -167,34 +167,25 @@ def json_number(value: int, places: int) -> int | str:
     return f"{'-' if value < 0 else ''}{whole}.{fraction:0{places}d}".rstrip("0")
 
 
-# Unicode's format characters (category Cf, as Python 3.11's Unicode 14 has them: a test through the
-# importer tries every character `unicodedata` puts in Cf, so a newer Unicode names what to add). They are
-# invisible: the bidirectional controls (U+202A-U+202E, U+2066-U+2069) and marks (U+200E, U+200F,
-# U+061C) show a name or an address reversed on the bill, the pages and the emails ("Trojan Source"),
-# and the others hide text (U+200B zero-width space, U+2060 word joiner, U+00AD soft hyphen, U+FEFF,
-# the tags U+E0001-U+E007F), so that two names that differ look the same. Not one of them belongs in
-# Spanish, Catalan, Basque or Galician text: accents, ñ, ç, the punt volat (·), apostrophes and a no-break
-# space are letters, punctuation or spaces, not Cf. Control characters and line breaks are refused
-# earlier, by the records' pattern.
-_FORMAT = re.compile(
-    r"[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
-    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
-    r"\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
-)
-
-
 def _visible(text: str, field: str) -> str:
-    """Free text without format characters (`_FORMAT`), whose reason names the first one and where it is:
-    the operator cannot see it."""
-    # Printable text has none (one C scan); the pattern's search runs only for the rest (a no-break
-    # space, say), since its characters beyond U+FFFF make it a few times slower.
-    if not text.isprintable() and (found := _FORMAT.search(text)):
-        char = found[0]
-        raise LineError(
-            field,
-            f"has an invisible formatting character (U+{ord(char):04X} {unicodedata.name(char, '')},"
-            f" character {found.start() + 1}), which can show text reversed or hidden: not allowed",
-        )
+    """Free text without Unicode's format characters (category Cf), whose reason names the first one and
+    where it is: the operator cannot see it. They are invisible: the bidirectional controls (U+202A-U+202E,
+    U+2066-U+2069) and marks (U+200E, U+200F, U+061C) show a name or an address reversed on the bill, the
+    pages and the emails ("Trojan Source"), and the others hide text (U+200B zero-width space, U+2060 word
+    joiner, U+00AD soft hyphen, U+FEFF, the tags), so that two names that differ look the same. Not one of
+    them belongs in Spanish, Catalan, Basque or Galician text: accents, ñ, ç, the punt volat (·),
+    apostrophes and a no-break space are letters, punctuation or spaces. Control characters and line
+    breaks are refused earlier, by the records' pattern."""
+    # Printable text has none (one C scan): the characters are looked at only in the rest.
+    if text.isprintable():
+        return text
+    for position, char in enumerate(text, 1):
+        if unicodedata.category(char) == "Cf":
+            raise LineError(
+                field,
+                f"has an invisible formatting character (U+{ord(char):04X} {unicodedata.name(char, '')},"
+                f" character {position}), which can show text reversed or hidden: not allowed",
+            )
     return text
 
 

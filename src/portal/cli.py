@@ -3,8 +3,7 @@
 
 `portal run` is the one-command development stack: embedded PostgreSQL (unless DATABASE_URL is set),
 migrations, demo data on an empty database, then the web server, the job worker and the sandbox bank as
-child processes. A worker that dies is started again (with a growing delay); Ctrl-C stops the children,
-then the database.
+child processes (`dev_stack`); Ctrl-C stops the children, then the database.
 """
 
 from __future__ import annotations
@@ -24,8 +23,7 @@ from redis.exceptions import RedisError
 
 from portal import clock
 from portal.infra import preflight
-from portal.infra.supervisor import supervise
-from portal.settings import PROJECT_ROOT, ConfigurationError, Settings, is_loopback
+from portal.settings import ConfigurationError, Settings, is_loopback
 
 
 def _use_database(url: str) -> Settings:
@@ -111,60 +109,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_stack(settings: Settings, args: argparse.Namespace) -> int:
     """Migrate, load the demo, then supervise the web server, the worker and their companions."""
+    from portal.dev_stack import supervise_stack
+
     demo = asyncio.run(_prepare(settings, load_demo=not args.no_demo))
-    children = {
-        "web": [sys.executable, "-m", "portal.cli", "serve"],
-        "worker": [sys.executable, "-m", "portal.cli", "worker"],
-    }
-    from portal.payments.sandbox.app import sandbox_url, serves_gateway
-
-    if serves_gateway(settings):
-        children["sandbox bank"] = [sys.executable, "-m", "portal.cli", "sandbox-bank"]
-    if settings.metrics.port:
-        _fresh_metrics_dir(settings)
-        children["metrics exporter"] = [sys.executable, "-m", "portal.cli", "metrics"]
-
-    # The web server as this machine reaches it: where the supervisor sees it answer, and where the
-    # development mailbox answers (to this machine only, whatever BASE_URL says).
-    wildcard = settings.web.host in {"", "0.0.0.0", "::"}  # noqa: S104 (read, not bound: reached on loopback)
-    host = "127.0.0.1" if wildcard else settings.web.host
-    here = f"http://[{host}]:{settings.web.port}" if ":" in host else f"http://{host}:{settings.web.port}"
-
-    def announce() -> None:
-        print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
-        if "sandbox bank" in children:
-            print(
-                f"The sandbox bank (test card payments, no real money) is at {sandbox_url(settings)}/",
-                flush=True,
-            )
-        if settings.mail.is_dev_mailbox:
-            print(f"Emails it sends appear at {here}/dev/mailbox (to a browser on this machine)", flush=True)
-        if demo:
-            print(demo, flush=True)
-        if "metrics exporter" in children:
-            print(
-                f"Metrics for Prometheus are at http://{settings.metrics.host}:{settings.metrics.port}/metrics",
-                flush=True,
-            )
-        print("Press Ctrl-C to stop.\n", flush=True)
-
-    # The address is printed once the web server answers, below the children's start-up lines.
-    return supervise(
-        children,
-        optional={"sandbox bank", "metrics exporter"},
-        restarted={"worker"},
-        when_ready=(f"{here}/healthz", announce),
-    )
-
-
-def _fresh_metrics_dir(settings: Settings) -> None:
-    """The folder the children write their metrics to (var/metrics unless PROMETHEUS_MULTIPROC_DIR says),
-    emptied before they start, as prometheus-client's multiprocess mode requires."""
-    folder = settings.metrics.multiprocess_dir or PROJECT_ROOT / "var" / "metrics"
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.db"):
-        stale.unlink()
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return supervise_stack(settings, demo)
 
 
 def _warn_if_not_for_customers(settings: Settings) -> None:

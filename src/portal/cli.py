@@ -345,6 +345,13 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    """A count argument: a whole number of at least 1 (uvicorn ran `--workers 0` as one process)."""
+    if not text.strip().isdecimal() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="Customer Service Area")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -352,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-demo", action="store_true", help="do not load demo data into an empty database")
     run.set_defaults(func=cmd_run)
     serve = sub.add_parser("serve", help="the web server only")
-    serve.add_argument("--workers", type=int, default=1, help="web server processes")
+    serve.add_argument("--workers", type=positive_int, default=1, help="web server processes")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="the job worker only").set_defaults(func=cmd_worker)
     sub.add_parser(
@@ -365,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("migrate", help="apply the migrations").set_defaults(func=cmd_migrate)
     demo = sub.add_parser("demo", help="load the deterministic demo data (or scale data with --bills)")
-    demo.add_argument("--bills", type=int, default=0, help="add N generated bills for benchmarks")
+    demo.add_argument("--bills", type=positive_int, default=0, help="add N generated bills for benchmarks")
     demo.set_defaults(func=cmd_demo)
     imp = sub.add_parser(
         "import",

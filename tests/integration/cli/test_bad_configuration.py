@@ -1,6 +1,7 @@
 """Every command started with a setting that points nowhere (a malformed URL, a database that does not
 answer, a storage folder that cannot be written, an unknown value) stops with one line on standard error
-that names the setting, exit status 2, no traceback, and never the password of a URL."""
+that names the setting, exit status 2, no traceback, and never the password of a URL. A count below 1 is
+refused before anything starts."""
 
 from __future__ import annotations
 
@@ -85,3 +86,18 @@ def test_a_metrics_folder_that_cannot_be_written(tmp_path: Path) -> None:
     in_a_file.write_text("not a folder")
     result = _portal("worker", PROMETHEUS_MULTIPROC_DIR=f"{in_a_file}/metrics")
     _assert_one_line(result, "PROMETHEUS_MULTIPROC_DIR", str(in_a_file))
+
+
+@pytest.mark.parametrize(
+    "arguments", [["serve", "--workers", "0"], ["serve", "--workers", "-2"], ["demo", "--bills", "0"]]
+)
+def test_a_count_below_one(arguments: list[str]) -> None:
+    """Refused before anything starts (uvicorn ran `--workers 0` as one process, silently); a database that
+    does not answer stops the command quickly should the parser ever let the count through."""
+    result = _portal(*arguments, DATABASE_URL=f"postgresql://portal@127.0.0.1:{free_port()}/portal")
+    assert result.returncode == 2, result.stdout + result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error == (
+        f"portal {arguments[0]}: error: argument {arguments[1]}: must be a whole number of at least 1,"
+        f" not '{arguments[2]}'"
+    ), result.stderr

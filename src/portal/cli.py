@@ -135,6 +135,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings_with_database()
     _warn_if_not_for_customers(settings)
+    preflight.check_listen("HOST", settings.web.host, "PORT", settings.web.port)
     # A web process of a release whose migrations the database lacks would answer with 500s.
     asyncio.run(_migrated(settings))
     uvicorn.run(
@@ -168,6 +169,7 @@ def cmd_sandbox_bank(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if settings.is_production:
         raise ConfigurationError("The sandbox bank is for development and tests: not in production")
+    preflight.check_listen("HOST", settings.web.host, "SANDBOX_BANK_PORT", settings.gateway.sandbox_port)
     print(
         f"The sandbox bank is at {sandbox_url(settings)}/ (port {settings.gateway.sandbox_port})", flush=True
     )
@@ -190,14 +192,17 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     queue depth and the outbox backlog, on METRICS_HOST:METRICS_PORT."""
     import uvicorn
 
-    from portal.infra.exporter import create_metrics_app
-
     settings = _settings_with_database()
     if not settings.metrics.port or settings.metrics.multiprocess_dir is None:
         raise ConfigurationError(
             "portal metrics needs METRICS_PORT and PROMETHEUS_MULTIPROC_DIR (the folder this machine's web"
             " and worker processes write their metrics to)"
         )
+    preflight.check_listen("METRICS_HOST", settings.metrics.host, "METRICS_PORT", settings.metrics.port)
+    # Imported once the settings made the metrics folder: the exporter declares the metrics (see
+    # preflight.check_folders).
+    from portal.infra.exporter import create_metrics_app
+
     uvicorn.run(
         create_metrics_app(settings),
         host=settings.metrics.host,

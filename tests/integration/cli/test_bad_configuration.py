@@ -1,11 +1,14 @@
 """Every command started with a setting that points nowhere (a malformed URL, a database that does not
-answer, a storage folder that cannot be written, an unknown value) stops with one line on standard error
-that names the setting, exit status 2, no traceback, and never the password of a URL. A count below 1 is
-refused before anything starts."""
+answer, a storage folder that cannot be written, an address it cannot listen on, an unknown value) stops
+with one line on standard error that names the setting, exit status 2, no traceback, and never the password
+of a URL. A count below 1 is refused before anything starts."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,6 +89,42 @@ def test_a_metrics_folder_that_cannot_be_written(tmp_path: Path) -> None:
     in_a_file.write_text("not a folder")
     result = _portal("worker", PROMETHEUS_MULTIPROC_DIR=f"{in_a_file}/metrics")
     _assert_one_line(result, "PROMETHEUS_MULTIPROC_DIR", str(in_a_file))
+
+
+@contextmanager
+def _listening() -> Iterator[int]:
+    """A port of this machine that another program listens on."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        yield taken.getsockname()[1]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])  # with 2, uvicorn binds in the parent, before the app loads
+def test_a_port_in_use(workers: str) -> None:
+    with _listening() as port:
+        result = _portal("serve", "--workers", workers, PORT=str(port))
+    _assert_one_line(result, f"cannot listen on 127.0.0.1:{port} (PORT): address already in use")
+
+
+def test_an_address_not_of_this_machine() -> None:
+    port = free_port()
+    result = _portal("serve", HOST="203.0.113.1", PORT=str(port))  # TEST-NET-3: never this machine's
+    _assert_one_line(result, f"cannot listen on 203.0.113.1:{port} (HOST): cannot assign requested address")
+
+
+def test_the_sandbox_banks_port_in_use() -> None:
+    with _listening() as port:
+        result = _portal("sandbox-bank", SANDBOX_BANK_PORT=str(port))
+    _assert_one_line(result, f"127.0.0.1:{port} (SANDBOX_BANK_PORT): address already in use")
+
+
+def test_the_metrics_port_in_use(tmp_path: Path) -> None:
+    """Its metrics folder not made yet, too: the exporter's import, which declares the metrics, waits for
+    the settings' check to make it (it stopped with a bare FileNotFoundError)."""
+    with _listening() as port:
+        result = _portal(
+            "metrics", METRICS_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "not-yet" / "metrics")
+        )
+    _assert_one_line(result, f"127.0.0.1:{port} (METRICS_PORT): address already in use")
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -441,10 +443,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"portal: {exc}", file=sys.stderr)
         return 2
     except (OSError, RedisError) as exc:
-        # A service that answered at start went away (or the queue never answered): one line, not a
-        # traceback. Neither kind of message holds a URL's password.
-        print(f"portal: {exc}: check that the queue (QUEUE_URL) and the database answer", file=sys.stderr)
+        # One line, not a traceback. Neither kind of message holds a URL's password.
+        if _failed_to_connect(exc):  # a service that answered at start went away (or the queue never did)
+            print(f"portal: {exc}: check that the queue (QUEUE_URL) and the database answer", file=sys.stderr)
+        else:
+            print(f"portal: {exc}", file=sys.stderr)
         return 2
+
+
+_CONNECTING = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.ETIMEDOUT,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+}
+"""How connecting to a server, or its connection, fails (not EPIPE: a closed standard output has it too)."""
+
+
+def _failed_to_connect(exc: OSError | RedisError) -> bool:
+    """Whether `exc` is a connection to the queue or the database that failed: past the start-up checks,
+    the only servers a command connects to itself (a file's error, a full disk, is the command's own)."""
+    if isinstance(exc, RedisError | TimeoutError | socket.gaierror):
+        return True
+    return exc.errno in _CONNECTING
 
 
 if __name__ == "__main__":

@@ -3,8 +3,7 @@
 
 `portal run` is the one-command development stack: embedded PostgreSQL (unless DATABASE_URL is set),
 migrations, demo data on an empty database, then the web server, the job worker and the sandbox bank as
-child processes. A worker that dies is started again (with a growing delay); Ctrl-C stops the children,
-then the database.
+child processes (`dev_stack`); Ctrl-C stops the children, then the database.
 """
 
 from __future__ import annotations
@@ -12,8 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -24,8 +25,7 @@ from redis.exceptions import RedisError
 
 from portal import clock
 from portal.infra import preflight
-from portal.infra.supervisor import supervise
-from portal.settings import PROJECT_ROOT, ConfigurationError, Settings, is_loopback
+from portal.settings import ConfigurationError, Settings, is_loopback
 
 
 def _use_database(url: str) -> Settings:
@@ -111,60 +111,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_stack(settings: Settings, args: argparse.Namespace) -> int:
     """Migrate, load the demo, then supervise the web server, the worker and their companions."""
+    from portal.dev_stack import supervise_stack
+
     demo = asyncio.run(_prepare(settings, load_demo=not args.no_demo))
-    children = {
-        "web": [sys.executable, "-m", "portal.cli", "serve"],
-        "worker": [sys.executable, "-m", "portal.cli", "worker"],
-    }
-    from portal.payments.sandbox.app import sandbox_url, serves_gateway
-
-    if serves_gateway(settings):
-        children["sandbox bank"] = [sys.executable, "-m", "portal.cli", "sandbox-bank"]
-    if settings.metrics.port:
-        _fresh_metrics_dir(settings)
-        children["metrics exporter"] = [sys.executable, "-m", "portal.cli", "metrics"]
-
-    # The web server as this machine reaches it: where the supervisor sees it answer, and where the
-    # development mailbox answers (to this machine only, whatever BASE_URL says).
-    wildcard = settings.web.host in {"", "0.0.0.0", "::"}  # noqa: S104 (read, not bound: reached on loopback)
-    host = "127.0.0.1" if wildcard else settings.web.host
-    here = f"http://[{host}]:{settings.web.port}" if ":" in host else f"http://{host}:{settings.web.port}"
-
-    def announce() -> None:
-        print(f"\nThe Customer Service Area is at {settings.web.base_url}/", flush=True)
-        if "sandbox bank" in children:
-            print(
-                f"The sandbox bank (test card payments, no real money) is at {sandbox_url(settings)}/",
-                flush=True,
-            )
-        if settings.mail.is_dev_mailbox:
-            print(f"Emails it sends appear at {here}/dev/mailbox (to a browser on this machine)", flush=True)
-        if demo:
-            print(demo, flush=True)
-        if "metrics exporter" in children:
-            print(
-                f"Metrics for Prometheus are at http://{settings.metrics.host}:{settings.metrics.port}/metrics",
-                flush=True,
-            )
-        print("Press Ctrl-C to stop.\n", flush=True)
-
-    # The address is printed once the web server answers, below the children's start-up lines.
-    return supervise(
-        children,
-        optional={"sandbox bank", "metrics exporter"},
-        restarted={"worker"},
-        when_ready=(f"{here}/healthz", announce),
-    )
-
-
-def _fresh_metrics_dir(settings: Settings) -> None:
-    """The folder the children write their metrics to (var/metrics unless PROMETHEUS_MULTIPROC_DIR says),
-    emptied before they start, as prometheus-client's multiprocess mode requires."""
-    folder = settings.metrics.multiprocess_dir or PROJECT_ROOT / "var" / "metrics"
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.db"):
-        stale.unlink()
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return supervise_stack(settings, demo)
 
 
 def _warn_if_not_for_customers(settings: Settings) -> None:
@@ -187,6 +137,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings_with_database()
     _warn_if_not_for_customers(settings)
+    preflight.check_listen("HOST", settings.web.host, "PORT", settings.web.port)
     # A web process of a release whose migrations the database lacks would answer with 500s.
     asyncio.run(_migrated(settings))
     uvicorn.run(
@@ -220,6 +171,7 @@ def cmd_sandbox_bank(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if settings.is_production:
         raise ConfigurationError("The sandbox bank is for development and tests: not in production")
+    preflight.check_listen("HOST", settings.web.host, "SANDBOX_BANK_PORT", settings.gateway.sandbox_port)
     print(
         f"The sandbox bank is at {sandbox_url(settings)}/ (port {settings.gateway.sandbox_port})", flush=True
     )
@@ -242,14 +194,17 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     queue depth and the outbox backlog, on METRICS_HOST:METRICS_PORT."""
     import uvicorn
 
-    from portal.infra.exporter import create_metrics_app
-
     settings = _settings_with_database()
     if not settings.metrics.port or settings.metrics.multiprocess_dir is None:
         raise ConfigurationError(
             "portal metrics needs METRICS_PORT and PROMETHEUS_MULTIPROC_DIR (the folder this machine's web"
             " and worker processes write their metrics to)"
         )
+    preflight.check_listen("METRICS_HOST", settings.metrics.host, "METRICS_PORT", settings.metrics.port)
+    # Imported once the settings made the metrics folder: the exporter declares the metrics (see
+    # preflight.check_folders).
+    from portal.infra.exporter import create_metrics_app
+
     uvicorn.run(
         create_metrics_app(settings),
         host=settings.metrics.host,
@@ -397,6 +352,13 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    """A count argument: a whole number of at least 1 (uvicorn ran `--workers 0` as one process)."""
+    if not text.strip().isdecimal() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="Customer Service Area")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -404,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-demo", action="store_true", help="do not load demo data into an empty database")
     run.set_defaults(func=cmd_run)
     serve = sub.add_parser("serve", help="the web server only")
-    serve.add_argument("--workers", type=int, default=1, help="web server processes")
+    serve.add_argument("--workers", type=positive_int, default=1, help="web server processes")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="the job worker only").set_defaults(func=cmd_worker)
     sub.add_parser(
@@ -417,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("migrate", help="apply the migrations").set_defaults(func=cmd_migrate)
     demo = sub.add_parser("demo", help="load the deterministic demo data (or scale data with --bills)")
-    demo.add_argument("--bills", type=int, default=0, help="add N generated bills for benchmarks")
+    demo.add_argument("--bills", type=positive_int, default=0, help="add N generated bills for benchmarks")
     demo.set_defaults(func=cmd_demo)
     imp = sub.add_parser(
         "import",
@@ -481,10 +443,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"portal: {exc}", file=sys.stderr)
         return 2
     except (OSError, RedisError) as exc:
-        # A service that answered at start went away (or the queue never answered): one line, not a
-        # traceback. Neither kind of message holds a URL's password.
-        print(f"portal: {exc}: check that the queue (QUEUE_URL) and the database answer", file=sys.stderr)
+        # One line, not a traceback. Neither kind of message holds a URL's password.
+        if _failed_to_connect(exc):  # a service that answered at start went away (or the queue never did)
+            print(f"portal: {exc}: check that the queue (QUEUE_URL) and the database answer", file=sys.stderr)
+        else:
+            print(f"portal: {exc}", file=sys.stderr)
         return 2
+
+
+_CONNECTING = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.ETIMEDOUT,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+}
+"""How connecting to a server, or its connection, fails (not EPIPE: a closed standard output has it too)."""
+
+
+def _failed_to_connect(exc: OSError | RedisError) -> bool:
+    """Whether `exc` is a connection to the queue or the database that failed: past the start-up checks,
+    the only servers a command connects to itself (a file's error, a full disk, is the command's own)."""
+    if isinstance(exc, RedisError | TimeoutError | socket.gaierror):
+        return True
+    return exc.errno in _CONNECTING
 
 
 if __name__ == "__main__":

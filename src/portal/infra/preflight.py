@@ -6,6 +6,8 @@ a job or the web server's start-up."""
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import tempfile
 from pathlib import Path
 
@@ -55,6 +57,28 @@ def check_folders(settings: Settings) -> None:
         _check_writable("STORAGE_URL", settings.storage.folder)
     if settings.metrics.multiprocess_dir is not None:
         _check_writable("PROMETHEUS_MULTIPROC_DIR", settings.metrics.multiprocess_dir)
+
+
+async def _bind(host: str, port: int) -> None:
+    server = await asyncio.get_running_loop().create_server(asyncio.Protocol, host, port, start_serving=False)
+    server.close()
+    await server.wait_closed()
+
+
+def check_listen(host_setting: str, host: str, port_setting: str, port: int) -> None:
+    """`host`:`port` can be listened on: bound as uvicorn binds it (asyncio's create_server), then let go.
+    uvicorn finds out only after loading the application, and stops with its own log words and exit status
+    3; an address taken between this check and uvicorn's start (rare) still ends that way."""
+    try:
+        asyncio.run(_bind(host, port))
+    except OSError as exc:
+        # asyncio words a failed bind its own way ("error while attempting to bind on address …"): the
+        # system's words instead; a host name that does not resolve (gaierror) has its own.
+        reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror or str(exc)
+        # In use, or below 1024 for a user without the right: another port; otherwise not this machine's.
+        setting = port_setting if exc.errno in {errno.EADDRINUSE, errno.EACCES} else host_setting
+        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        raise ConfigurationError(f"cannot listen on {address} ({setting}): {reason.lower()}") from None
 
 
 def check(settings: Settings) -> None:

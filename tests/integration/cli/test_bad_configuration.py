@@ -1,11 +1,20 @@
 """Every command started with a setting that points nowhere (a malformed URL, a database that does not
-answer, a storage folder that cannot be written, an unknown value) stops with one line on standard error
-that names the setting, exit status 2, no traceback, and never the password of a URL."""
+answer, a storage folder that cannot be written, an address it cannot listen on, an unknown value) stops
+with one line on standard error that names the setting, exit status 2, no traceback, and never the password
+of a URL; so does one whose database goes away, or that meets another system error, while it runs. A count
+below 1 is refused before anything starts."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -85,3 +94,110 @@ def test_a_metrics_folder_that_cannot_be_written(tmp_path: Path) -> None:
     in_a_file.write_text("not a folder")
     result = _portal("worker", PROMETHEUS_MULTIPROC_DIR=f"{in_a_file}/metrics")
     _assert_one_line(result, "PROMETHEUS_MULTIPROC_DIR", str(in_a_file))
+
+
+@contextmanager
+def _listening() -> Iterator[int]:
+    """A port of this machine that another program listens on."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        yield taken.getsockname()[1]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])  # with 2, uvicorn binds in the parent, before the app loads
+def test_a_port_in_use(workers: str) -> None:
+    with _listening() as port:
+        result = _portal("serve", "--workers", workers, PORT=str(port))
+    _assert_one_line(result, f"cannot listen on 127.0.0.1:{port} (PORT): address already in use")
+
+
+def test_an_address_not_of_this_machine() -> None:
+    port = free_port()
+    result = _portal("serve", HOST="203.0.113.1", PORT=str(port))  # TEST-NET-3: never this machine's
+    _assert_one_line(result, f"cannot listen on 203.0.113.1:{port} (HOST): cannot assign requested address")
+
+
+def test_the_sandbox_banks_port_in_use() -> None:
+    with _listening() as port:
+        result = _portal("sandbox-bank", SANDBOX_BANK_PORT=str(port))
+    _assert_one_line(result, f"127.0.0.1:{port} (SANDBOX_BANK_PORT): address already in use")
+
+
+def test_the_metrics_port_in_use(tmp_path: Path) -> None:
+    """Its metrics folder not made yet, too: the exporter's import, which declares the metrics, waits for
+    the settings' check to make it (it stopped with a bare FileNotFoundError)."""
+    with _listening() as port:
+        result = _portal(
+            "metrics", METRICS_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "not-yet" / "metrics")
+        )
+    _assert_one_line(result, f"127.0.0.1:{port} (METRICS_PORT): address already in use")
+
+
+@pytest.mark.parametrize(
+    "arguments", [["serve", "--workers", "0"], ["serve", "--workers", "-2"], ["demo", "--bills", "0"]]
+)
+def test_a_count_below_one(arguments: list[str]) -> None:
+    """Refused before anything starts (uvicorn ran `--workers 0` as one process, silently); a database that
+    does not answer stops the command quickly should the parser ever let the count through."""
+    result = _portal(*arguments, DATABASE_URL=f"postgresql://portal@127.0.0.1:{free_port()}/portal")
+    assert result.returncode == 2, result.stdout + result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error == (
+        f"portal {arguments[0]}: error: argument {arguments[1]}: must be a whole number of at least 1,"
+        f" not '{arguments[2]}'"
+    ), result.stderr
+
+
+@contextmanager
+def _database_that_goes_away() -> Iterator[str]:
+    """A DATABASE_URL whose server (the test run's, through a relay) answers the first connection, the
+    command's start-up check, and then refuses any other: a database that went away as the command ran."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    socket_folder = parse_qs(url.query).get("host")  # the embedded PostgreSQL: a Unix socket only
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def pump(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+            target.shutdown(socket.SHUT_WR)
+
+    def relay() -> None:
+        with listener:
+            client, _ = listener.accept()
+        if socket_folder:
+            server = socket.socket(socket.AF_UNIX)
+            server.connect(f"{socket_folder[0]}/.s.PGSQL.{url.port or 5432}")
+        else:
+            server = socket.create_connection((url.hostname, url.port or 5432))
+        with client, server:
+            back = threading.Thread(target=pump, args=(server, client))
+            back.start()
+            pump(client, server)
+            back.join()
+
+    thread = threading.Thread(target=relay, daemon=True)
+    thread.start()
+    credentials = url.netloc.rpartition("@")[0]
+    yield f"postgresql://{credentials}@127.0.0.1:{listener.getsockname()[1]}{url.path}"
+    thread.join(timeout=30)
+
+
+def test_a_database_that_goes_away_after_the_start() -> None:
+    with _database_that_goes_away() as url:
+        result = _portal("db", "migrate", DATABASE_URL=url)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    # Piccolo's own warning about the connection comes first: the command's line is the last.
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("portal: [Errno 111] Connect call failed ('127.0.0.1', "), result.stderr
+    assert last.endswith(": check that the queue (QUEUE_URL) and the database answer"), result.stderr
+
+
+def test_a_system_error_is_said_as_it_is(tmp_path: Path) -> None:
+    """Not every OSError is a service that does not answer: the embedded database's folder inside a file."""
+    in_a_file = tmp_path / "a-file"
+    in_a_file.write_text("not a folder")
+    result = run_portal(
+        "db", "migrate", without=["QUEUE_URL", "DATABASE_URL"], PORTAL_PGDATA=f"{in_a_file}/pg"
+    )
+    _assert_one_line(result, "Not a directory", str(in_a_file))
+    assert "QUEUE_URL" not in result.stderr and "answer" not in result.stderr, result.stderr

@@ -35,6 +35,7 @@ FLOORS: dict[str, int] = {
     # What puts it all together.
     "app": 20,
     "jobs": 20,
+    "dev_stack": 20,  # `portal run`'s child processes
     "cli": 21,
 }
 

@@ -1,9 +1,12 @@
 """Who may see a payment: the browser that started it, the signed-in user who did, and users who may see
-the account it paid for. Anyone else gets 404, exactly like an order that does not exist. Each test makes
-its own customers (tests/factories.py)."""
+the account it paid for. Anyone else gets 404, exactly like an order that does not exist. Only the payer
+is spoken to as the one who paid ("You have paid", "your payment"). Each test makes its own customers
+(tests/factories.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from portal import clock
@@ -173,6 +176,101 @@ async def test_the_refund_page_says_your_payment_to_its_payer_only(
         assert "Already paid: this payment will be refunded" in page.text, path
         assert f"The bank took a payment of {bill.amount}" in page.text, path
         assert "your payment" not in page.text.lower(), path
+
+
+# The payer's own words: nobody else who may see the account is told that they paid, or asked to.
+_SECOND_PERSON = re.compile(r"\byour?\b", re.IGNORECASE)
+
+
+async def _start_paying(stranger: Any, bill: Any) -> str:
+    """ "Pay now with barcode" and "Start payment" for the bill, in the stranger's browser: the order."""
+    response = await submit(stranger, "/pay/barcode", {"barcode": bill.barcode})
+    return await start_payment(stranger, response.headers["location"], email="stranger@example.com")
+
+
+async def _page_and_status(client: Any, order: str) -> tuple[str, str]:
+    """The payment's page and its status fragment (what the page's poll swaps in), as this browser sees it."""
+    return (await client.get(f"/payments/{order}")).text, (await client.get(f"/payments/{order}/status")).text
+
+
+async def test_a_paid_payment_is_described_to_others_who_see_the_account_not_as_theirs(
+    client: Any, app: Any, settings: Any
+) -> None:
+    """A holder's bill paid by a stranger: the stranger's page says "You have paid" and "Your receipt", as
+    ever; the holder's user (who paid nothing) reads that it was paid, when, and its details."""
+    holder = await customer(settings)
+    [bill] = holder.accounts[0].pending
+    amount = f"{bill.amount}\xa0€"
+    async with browser(app, "198.51.100.20") as stranger:
+        order = await _start_paying(stranger, bill)
+        with clock.frozen_at(dt.datetime(2026, 12, 7, 17, 45, tzinfo=dt.UTC)):
+            await notify(client, notification(order, bill.amount_cents))
+        page, status = await _page_and_status(stranger, order)
+    for shown in (page, status):
+        assert f'<div class="panel__body">You have paid {amount}</div>' in shown
+        assert "<h2>Your receipt</h2>" in shown and "What you paid" in shown
+        assert "Download the receipt (PDF)" in shown
+    assert f'"innerHTML:#live-status">Payment complete: you have paid {amount}</div>' in status
+
+    await sign_in(client, holder.signs_in_as.login)
+    page, status = await _page_and_status(client, order)
+    for shown in (page, status):
+        assert f'<div class="panel__body">{amount} was paid by card on 7 Dec 2026</div>' in shown
+        assert "<h2>Payment details</h2>" in shown and "What was paid" in shown
+        for words in ("You have paid", "Your receipt", "What you paid", "Download the receipt"):
+            assert words not in shown, words
+        assert "stranger@example.com" not in shown and "454881" not in shown
+    announced = f"Payment complete: {amount} was paid by card on 7 Dec 2026"
+    assert f'"innerHTML:#live-status">{announced}</div>' in status
+    assert not _SECOND_PERSON.search(status), status
+
+
+async def test_a_payment_not_paid_yet_or_not_accepted_is_described_to_others_not_as_theirs(
+    client: Any, app: Any, settings: Any
+) -> None:
+    """A stranger paying a holder's bill, as the holder's user sees it meanwhile: waiting for the bank, then
+    declined, then (a new try) cancelled, each said of "this payment"; the way back to the bank and "Try
+    again" stay the stranger's, who still reads their own words."""
+    holder = await customer(settings)
+    [bill] = holder.accounts[0].pending
+    what = f"what it was for (Bill {bill.number}) is still pending"
+    await sign_in(client, holder.signs_in_as.login)
+    async with browser(app, "198.51.100.20") as stranger:
+        order = await _start_paying(stranger, bill)
+        payer = (await stranger.get(f"/payments/{order}")).text
+        assert "We are waiting for the bank to confirm your payment" in payer
+        assert f"/payments/{order}/bank" in payer  # "Go back to the bank to pay"
+        page, status = await _page_and_status(client, order)
+        for shown in (page, status):
+            assert "<h1>Waiting for the bank</h1>" in shown and "Check again" in shown
+            waiting = (
+                f"The bank has not confirmed this payment of {bill.amount}\xa0€ (Bill {bill.number}) yet."
+            )
+            assert waiting in shown
+            assert f"/payments/{order}/bank" not in shown
+        assert not _SECOND_PERSON.search(status), status
+
+        await notify(client, notification(order, bill.amount_cents, "0190"))
+        payer = (await stranger.get(f"/payments/{order}")).text
+        assert "<h1>Your payment was not accepted</h1>" in payer and "Try again" in payer
+        page, status = await _page_and_status(client, order)
+        for shown in (page, status):
+            assert "<h1>This payment was not accepted</h1>" in shown
+            assert f"The bank declined the payment. Nothing has been charged, and {what}" in shown
+            assert "Try again" not in shown and '<a href="/bills">Back to My bills</a>' in shown
+        assert '"innerHTML:#live-status">This payment was not accepted</div>' in status
+        assert not _SECOND_PERSON.search(status), status
+
+        again = await _start_paying(stranger, bill)
+        await notify(client, notification(again, bill.amount_cents, "9915"))  # the stranger pressed "Cancel"
+        payer = (await stranger.get(f"/payments/{again}")).text
+        assert "<h1>You cancelled the payment</h1>" in payer and "Try again" in payer
+    page, status = await _page_and_status(client, again)
+    for shown in (page, status):
+        assert "<h1>The payment was cancelled</h1>" in shown
+        assert f"The payment was cancelled at the bank. Nothing was charged, and {what}" in shown
+        assert "Try again" not in shown
+    assert not _SECOND_PERSON.search(status), status
 
 
 async def test_a_check_page_left_open_past_its_time_says_so_and_opens_no_payment(

@@ -198,10 +198,12 @@ class PaymentsController(Controller):
         order: FromPath[str],
         settings: NamedDependency[Settings],
     ) -> Template | Redirect:
-        """The signed form to the gateway; the payer presses "Go to the bank to pay" (no inline script)."""
+        """The signed form to the gateway; the payer presses "Go to the bank to pay" (no inline script).
+        Others who may see the payment (users of its account) are shown how it stands instead: paying it is
+        its payer's, who may be at the bank with it."""
         viewer = payer.viewer
         payment = await _payment(payer, order)
-        if payment.final:
+        if payment.final or not payment.is_payer:
             return see_other(f"/payments/{order}")
         problem = await checkout.payable_problem(payment, settings)
         return page(

@@ -229,8 +229,8 @@ async def test_a_payment_not_paid_yet_or_not_accepted_is_described_to_others_not
     client: Any, app: Any, settings: Any
 ) -> None:
     """A stranger paying a holder's bill, as the holder's user sees it meanwhile: waiting for the bank, then
-    declined, then (a new try) cancelled, each said of "this payment"; the way back to the bank and "Try
-    again" stay the stranger's, who still reads their own words."""
+    declined, then (a new try) cancelled, each said of "this payment"; the way back to the bank (its link
+    and its page) and "Try again" stay the stranger's, who still reads their own words."""
     holder = await customer(settings)
     [bill] = holder.accounts[0].pending
     what = f"what it was for (Bill {bill.number}) is still pending"
@@ -249,6 +249,10 @@ async def test_a_payment_not_paid_yet_or_not_accepted_is_described_to_others_not
             assert waiting in shown
             assert f"/payments/{order}/bank" not in shown
         assert not _SECOND_PERSON.search(status), status
+        # Nor by its address: the bank's form is the payer's, who is paying it there.
+        bank = await client.get(f"/payments/{order}/bank", follow_redirects=False)
+        assert (bank.status_code, bank.headers["location"]) == (303, f"/payments/{order}")
+        assert (await stranger.get(f"/payments/{order}/bank")).status_code == 200
 
         await notify(client, notification(order, bill.amount_cents, "0190"))
         payer = (await stranger.get(f"/payments/{order}")).text

@@ -168,6 +168,36 @@ async def running(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
         await task
 
 
+@asynccontextmanager
+async def served(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """The app served by uvicorn (as `portal serve` serves it), lifespan included, in the test's event
+    loop, and a client on a real connection to it. Unlike `running`'s transport, which answers only when
+    the app has returned, uvicorn sends each answer as the app writes it: the client has it before the
+    app's work after the answer (a response's `background`) is done."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+        serving = asyncio.create_task(server.serve(sockets=[listening]))
+
+        async def started() -> bool:
+            if serving.done():
+                serving.result()  # it failed to start: say why
+            return server.started
+
+        await wait_until(started)
+        try:
+            port = listening.getsockname()[1]
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+                yield http
+        finally:
+            server.should_exit = True
+            await serving
+
+
 class _CheckedPages(httpx.ASGITransport):  # noqa: TID251 (the one place that may use it)
     """The app reached as by a browser, every HTML page it answers looked at on the way: an error summary
     whose link leads nowhere fails the test that met it, whichever page and test that is."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
@@ -341,10 +342,11 @@ class PasswordController(Controller):
         self, request: Request[Any, Any, Any], data: Form, mailer: NamedDependency[Mailer]
     ) -> Template | Redirect:
         login = field(data, "login")
-        outcome = await signing_in.request_password_reset(login, mailer, origin_of(request))
-        if not outcome.ok:
+        outcome, send = await signing_in.request_password_reset(login, mailer, origin_of(request))
+        if send is None:
             return page("pages/accounts/password_forgotten", outcome.errors, values={"login": login})
-        return see_other("/password/forgotten/sent")
+        # Run by the server once the answer is sent, while the browser already follows it.
+        return see_other("/password/forgotten/sent", background=BackgroundTask(send))
 
     @get("/password/forgotten/sent", name="password_forgotten_sent")
     async def forgotten_sent(self) -> Template:

@@ -1,8 +1,13 @@
 """Signing in and out, and the forgotten password's email: one answer for every failure, throttled per
 address, per account from that address and per account, with the password checked off the event loop
-(`passwords`)."""
+(`passwords`); the email is sent after the answer, which thus takes as long whoever asks."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+
+import structlog
 
 from portal import audit, clock, i18n
 from portal.accounts import passwords, resends, services, throttle, tokens
@@ -21,6 +26,8 @@ from portal.web.errors import Busy
 from portal.web.forms import Errors, Outcome
 from portal.web.sessions import SessionStore
 from portal.web.throttle import count_attempt, from_address
+
+log = structlog.get_logger("portal.accounts")
 
 SIGN_IN_FAILED = gettext_noop("Enter a correct username and password")
 SIGN_IN_THROTTLED = gettext_noop(
@@ -103,17 +110,40 @@ async def sign_out(viewer: Viewer, token: str, sessions: SessionStore, origin: O
     await audit.record("sign_out", origin, user_id=viewer.user_id)
 
 
-async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> Outcome:
-    """Send a reset link if the user exists and is active, or a new activation link if it was never
-    activated. The page says the same whatever happens."""
+AfterTheAnswer = Callable[[], Awaitable[None]]
+"""Work left to do once the answer is sent (`request_password_reset`)."""
+
+
+async def request_password_reset(
+    login: str, mailer: Mailer, origin: Origin
+) -> tuple[Outcome, AfterTheAnswer | None]:
+    """What was typed and the address's limit, checked while the person waits: their messages (and no
+    more to do), or none and the rest, to run after the answer is sent (`_send_reset`). The page says the
+    same whatever the rest does, and the answer's time must not tell either: the rest takes longer for a
+    user that exists (a token and an email, stored and queued), so none of it runs before the answer."""
     key = normalise_login(login)
     if not key:
-        return Outcome({"login": _("Enter your username or email address")})
+        return Outcome({"login": _("Enter your username or email address")}), None
     reset_here = await count_attempt((throttle.RESET_PER_IP, origin.ip))
     if reset_here.refused:
         await reset_here.uncount()
         await audit.record("password_reset.throttled", origin)
-        return Outcome({"login": _(services.TOO_MANY_REQUESTS)})
+        return Outcome({"login": _(services.TOO_MANY_REQUESTS)}), None
+    return Outcome(), functools.partial(_send_reset_logged, key, mailer, origin)
+
+
+async def _send_reset_logged(key: str, mailer: Mailer, origin: Origin) -> None:
+    """Nobody waits for the answer any more: a failure is logged (with the request's id, as any line
+    logged while serving it), never shown."""
+    try:
+        await _send_reset(key, mailer, origin)
+    except Exception:
+        log.exception("password_reset.failed")
+
+
+async def _send_reset(key: str, mailer: Mailer, origin: Origin) -> None:
+    """Send a reset link if the user exists and is active, or a new activation link if it was never
+    activated; each under its own limits."""
     user = (
         await User.select(User.id, User.email, User.username, User.activated_at)
         .where((User.username == key) | (User.email == key))
@@ -121,17 +151,17 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
     )
     if user is None:
         await audit.record("password_reset.unknown_user", origin)
-        return Outcome()
+        return
     if user["activated_at"] is None:
         # No password to reset yet: a new activation link instead, under activation's own limits. Whoever
         # lost the first one comes here (registering their bill again says to).
         await resends.resend_activation(user["id"], mailer, origin)
-        return Outcome()
+        return
     for_user = await count_attempt((throttle.RESET_PER_USER, str(user["id"])))
     if for_user.refused:
         await for_user.uncount()
         await audit.record("password_reset.throttled", origin, user_id=user["id"])
-        return Outcome()
+        return
     async with db_engine().transaction():
         token_id, token = await tokens.issue(user["id"], TokenPurpose.password_reset)
         email_id = await outbox.store_email(
@@ -146,4 +176,3 @@ async def request_password_reset(login: str, mailer: Mailer, origin: Origin) -> 
         )
     await outbox.enqueue_email(mailer.queue, email_id)
     await audit.record("password_reset.requested", origin, user_id=user["id"])
-    return Outcome()

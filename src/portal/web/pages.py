@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Request, Response
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 from litestar.response import Redirect, Template
@@ -36,8 +37,11 @@ def fragment(template: str, *, status: int = 200, **context: Any) -> Template:
     )
 
 
-def see_other(path: str, cookies: Sequence[Cookie] = ()) -> Redirect:
-    return Redirect(path, status_code=303, cookies=list(cookies))
+def see_other(
+    path: str, cookies: Sequence[Cookie] = (), background: BackgroundTask | None = None
+) -> Redirect:
+    """`background`: work the server does once the answer is sent, the browser then on its way."""
+    return Redirect(path, status_code=303, cookies=list(cookies), background=background)
 
 
 def is_partial(request: Request[Any, Any, Any]) -> bool:

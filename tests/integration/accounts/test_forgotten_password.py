@@ -1,16 +1,18 @@
-"""Forgotten password: the same answer for known and unknown users, a one-hour link that sets a new
-password, signs the user in and ends their other sessions; a user never activated gets a new activation
-link instead."""
+"""Forgotten password: the same answer for known and unknown users, sent before the link is made (so in
+the same time: security finding F9), a one-hour link that sets a new password, signs the user in and
+ends their other sessions; a user never activated gets a new activation link instead."""
 
+import asyncio
 import datetime as dt
 from typing import Any
 
+import pytest
 from litestar import Litestar
 
 from portal import clock
-from portal.db.tables import EmailToken, Session
+from portal.db.tables import EmailToken, OutboxEmail, Session
 from portal.db.tables.auth import TokenPurpose
-from tests.conftest import all_mail_sent, submit
+from tests.conftest import all_mail_sent, other_transaction, served, submit, wait_until
 from tests.integration.accounts.helpers import (
     ANA,
     MARIA,
@@ -50,6 +52,61 @@ async def test_known_and_unknown_users_get_the_same_answer(
     assert await all_mail_sent() == 1  # the unknown user gets nothing
     [message] = mailbox.messages
     assert message["To"] == "ana.demo@example.com"
+
+
+HOLD_ANA = "SELECT 1 FROM portal_user WHERE username = 'ana.demo' FOR UPDATE"
+"""Ana's user row, held: her reset link's token (a row that refers to it) waits for it."""
+
+
+async def test_the_answer_is_sent_before_the_link_is_made(
+    app: Litestar, demo: None, worker: Any, mailbox: Any
+) -> None:
+    """The answer's time must not tell whether the user exists, and the link takes longer to make than
+    nothing: the server sends the answer first (as `portal serve`'s uvicorn does) and makes the link
+    after it. So, while another transaction holds Ana's row, she has the answer; the email comes once
+    the row is free."""
+    async with served(app) as http:
+        async with other_transaction() as holder:
+            await holder.execute(HOLD_ANA)
+            answer = asyncio.create_task(ask_for_a_link(http, "ana.demo"))
+            await holder.blocks_another()  # the link, waiting for the row
+            # Already sent by now: the bound only ends a failing run (an answer that waits for the link).
+            assert (await asyncio.wait_for(answer, 10)).headers["location"] == "/password/forgotten/sent"
+            assert await OutboxEmail.count() == 0
+        [message] = await mailbox.wait_for(1)
+    assert message["To"] == "ana.demo@example.com"
+    assert reset_link(message)
+
+
+async def test_a_link_that_fails_after_the_answer_is_logged(
+    app: Litestar, demo: None, worker: Any, mailbox: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failure of the link (here its database connection ends) is no error page for the person, who
+    has had the answer: it is logged, with the request's id and without what was typed, and the portal
+    goes on answering."""
+    async with served(app) as http:
+        async with other_transaction() as holder:
+            await holder.execute(HOLD_ANA)
+            answer = asyncio.create_task(ask_for_a_link(http, "ana.demo"))
+            pid = await holder.blocks_another()
+            assert await holder.admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+            request_id = (await answer).headers["x-request-id"]
+
+        async def failure_logged() -> list[Any]:
+            return [
+                r
+                for r in caplog.records
+                if isinstance(r.msg, dict) and r.msg["event"] == "password_reset.failed"
+            ]
+
+        [failure] = await wait_until(failure_logged)
+        assert failure.levelname == "ERROR"
+        assert failure.msg["request_id"] == request_id
+        assert "ana.demo" not in caplog.text
+        assert await OutboxEmail.count() == 0
+        assert (await ask_for_a_link(http, "admin.demo")).status_code == 303
+        [message] = await mailbox.wait_for(1)
+    assert message["To"] == "admin.demo@example.com"
 
 
 async def test_the_link_sets_a_new_password_and_ends_other_sessions(

@@ -35,6 +35,9 @@ in \\Z: a `$` matches before a last \\n too, and a name or a bill line ending in
 formatting characters are `checks`'."""
 
 
+_BillNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[A-Z0-9/-]+$")]
+
+
 class LineError(Exception):
     """Why a line is rejected: ``field`` (a path such as ``lines[2].amount``, or ``line``) and ``reason``."""
 
@@ -77,7 +80,7 @@ class BillLineRecord(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class BillRecord(_Record, tag="bill"):
-    number: Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[A-Z0-9/-]+$")]
+    number: _BillNumber
     account: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
     issue_date: dt.date
     due_date: dt.date
@@ -96,7 +99,7 @@ class BillRecord(_Record, tag="bill"):
 
 
 class PaymentRecord(_Record, tag="payment"):
-    bill: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    bill: _BillNumber  # as a bill's: it is echoed in the report ("no bill … in the portal")
     paid_at: Annotated[dt.datetime, msgspec.Meta(tz=True)]
     amount: str
     channel: Literal["bank_counter", "direct_debit", "transfer", "other"]

@@ -12,7 +12,7 @@ from portal.db.tables import Account, Bill, Customer
 from portal.imports.reader import CHUNK, MAX_LINE
 from portal.settings import Settings
 from tests.integration.imports.import_steps import run
-from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, PERSON, jsonl, record
+from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, PAYMENT, PERSON, jsonl, record
 
 CONTROL = "has a control character (such as NUL, a tab or a line break): not allowed"
 
@@ -47,6 +47,9 @@ async def test_bidirectional_and_invisible_characters_in_free_text_reject_their_
         ACCOUNT_RECORD,
         with_description("Water\u202a (m³)"),
         record(BILL, number="FA-2026/000102"),
+        # Not shown text but a bill's number, echoed in the report ("no bill … in the portal"): it must
+        # read as a bill's number does.
+        record(PAYMENT, bill="FA-2026/000102\u202e"),
     )
     dry = await run(data, settings, dry_run=True)
     result = await run(data, settings)
@@ -62,9 +65,10 @@ async def test_bidirectional_and_invisible_characters_in_free_text_reject_their_
             f"line 7: service: {invisible(0x200B, 3)}",
             f"line 8: supply_address: {invisible(0x061C, 18)}",
             f"line 10: lines[1].description: {invisible(0x202A, 6)}",
+            "line 12: bill: has characters that are not allowed",
         ]
     )
-    assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 8"
+    assert result.summary == "imported 1 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 9"
     assert await Customer.select(Customer.name, Customer.email).first() == {
         "name": CUSTOMER["name"],
         "email": "",

@@ -96,13 +96,16 @@ class RequestLogMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = time.perf_counter()
+        answered: float | None = None
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered = time.perf_counter()
 
         # Bound for every line logged while serving the request, then set back as it was: what
         # structlog's bound_contextvars() does, without first copying every context variable.
@@ -110,7 +113,9 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            seconds = time.perf_counter() - started
+            # The time the client waited for the answer: work a response leaves for after it (the
+            # forgotten password's link, `background`) is not part of it.
+            seconds = (answered or time.perf_counter()) - started
             # The route as declared (`/bills/{bill_id:int}`), set by Litestar's router when one matched.
             observe_request(str(scope.get("method", "")), scope.get("path_template"), status, seconds)
             self.log.info(

@@ -16,6 +16,9 @@ ADMIN = ("admin.demo", "demo-password-admin")
 ANA_IDENTITY = "33127845W"
 
 _SUMMARY = re.compile(r'<ul class="error-summary__list">(.*?)</ul>', re.S)
+_FIELD_ERROR = re.compile(
+    r'<p id="([\w-]+)-error" class="error-message"><span class="visually-hidden">[^<]*</span> ([^<]+)</p>'
+)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -50,6 +53,11 @@ def error_messages(page: str) -> list[str]:
         return []
     items = re.findall(r"<li>(.*?)</li>", match.group(1), re.S)
     return [html.unescape(_TAG.sub("", item)).strip() for item in items]
+
+
+def field_errors(page: str) -> dict[str, str]:
+    """The messages shown next to a page's fields, by field id (empty when none)."""
+    return {field: html.unescape(message) for field, message in _FIELD_ERROR.findall(page)}
 
 
 def error_links_nowhere(page: str) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal.banking.accounts import AccountNumberError, validate_account_number
-from portal.banking.cuaderno57 import normalise_digits
+from portal.banking.cuaderno57 import has_other_letters_or_digits, normalise_digits
 from portal.banking.identity import Holder, IdentityError, validate_identity
 from portal.banking.money import AmountError, parse_amount
 from portal.i18n import gettext as _
@@ -78,6 +78,10 @@ def check_bill_details(details: BillDetailsForm, kind: str) -> tuple[BillDetails
     bill_number = normalise_digits(details.bill_number).upper()
     if not bill_number:
         errors["bill_number"] = _("Enter the bill number")
+    elif has_other_letters_or_digits(bill_number):
+        errors["bill_number"] = _(
+            "Enter the bill number with the digits 0 to 9 and the letters A to Z, such as FA00000000025"
+        )
     elif not _BILL_NUMBER.match(bill_number):
         errors["bill_number"] = _(
             "Enter the bill number as it is printed, 2 letters and 11 digits, like FA00000000025"

@@ -10,7 +10,7 @@ import re
 
 from stdnum import luhn
 
-from portal.banking.cuaderno57 import normalise_digits
+from portal.banking.cuaderno57 import has_other_digits, normalise_digits
 from portal.i18n import gettext as _
 
 __all__ = [
@@ -48,6 +48,8 @@ def validate_account_number(text: str) -> str:
     number = normalise_digits(text)
     if not number:
         raise AccountNumberError(_("Enter your account number"))
+    if has_other_digits(number):
+        raise AccountNumberError(_("Enter the account number with the digits 0 to 9, such as 0000000018"))
     if not _ACCOUNT_NUMBER.fullmatch(number):
         raise AccountNumberError(
             _("An account number has %(digits)s digits, such as 0000000018")

@@ -10,6 +10,8 @@ moves; this module is the only place that computes them. See ``specs/payment-cod
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,6 +30,7 @@ __all__ = [
     "deadline_identification",
     "full_reference",
     "has_other_digits",
+    "has_other_letters_or_digits",
     "normalise_digits",
     "parse_deadline_identification",
     "parse_issuer_suffix",
@@ -54,6 +57,8 @@ _DIGITS = re.compile(r"[0-9]+")
 # Any Unicode space (\s covers no-break spaces) or dash, plus the invisible characters that copying
 # from a PDF can bring along (soft hyphen, zero-width space, byte order mark).
 _SEPARATORS = re.compile(r"[\s\-\u00ad\u2010-\u2015\u2212\ufe58\ufe63\uff0d\u200b\ufeff]+")
+# A set, not the string: NFKC makes some characters two letters ("ĳ" is "ij"), which are not one of them.
+_ASCII_LETTERS = frozenset(string.ascii_letters)
 
 
 class PaymentCodeError(ValueError):
@@ -84,6 +89,16 @@ def has_other_digits(text: str) -> bool:
     Arabic-Indic "٩", any script's. They are refused like any other character, but the payer did type
     digits, so the message asks for 0 to 9 rather than blame the length."""
     return any(char.isdecimal() and not char.isascii() for char in text)
+
+
+def has_other_letters_or_digits(text: str) -> bool:
+    """Whether ``text`` has a digit other than 0 to 9 (`has_other_digits`) or a letter that stands for
+    one of A to Z without being it: full-width "Ｚ" from an East Asian input method, or another form that
+    compatibility normalisation (NFKC) makes A to Z. For numbers with letters, such as a DNI: the letters
+    were typed too, so the message asks for 0 to 9 and A to Z rather than blame the shape."""
+    return has_other_digits(text) or any(
+        not char.isascii() and unicodedata.normalize("NFKC", char) in _ASCII_LETTERS for char in text
+    )
 
 
 def _require_digits(value: str, length: int, field: str, name: str) -> None:

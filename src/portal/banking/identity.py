@@ -14,7 +14,7 @@ from typing import Literal
 from stdnum.es import cif, dni, nie
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
-from portal.banking.cuaderno57 import normalise_digits
+from portal.banking.cuaderno57 import has_other_letters_or_digits, normalise_digits
 from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 
@@ -65,6 +65,17 @@ _UNRECOGNISED: dict[Holder, str] = {
     "any": gettext_noop("Enter a DNI, NIE or CIF, such as 12345678Z or B12345674"),
 }
 
+_OTHER_CHARACTERS: dict[Holder, str] = {
+    "person": gettext_noop(
+        "Enter the DNI or NIE with the digits 0 to 9 and the letters A to Z, such as 12345678Z"
+    ),
+    "company": gettext_noop("Enter the CIF with the digits 0 to 9 and the letters A to Z, such as B12345674"),
+    "any": gettext_noop(
+        "Enter the DNI, NIE or CIF with the digits 0 to 9 and the letters A to Z, such as 12345678Z or"
+        " B12345674"
+    ),
+}
+
 
 class IdentityError(ValueError):
     """An identity document number is not valid; ``message`` says what to fix."""
@@ -104,6 +115,9 @@ def validate_identity(text: str, kind: Holder) -> IdentityDocument:
     number = normalise_identity(text)
     if not number:
         raise IdentityError(_(_EMPTY[kind]))
+    # Refused like any other character below, but a document was typed: "enter a DNI" would mislead.
+    if has_other_letters_or_digits(number):
+        raise IdentityError(_(_OTHER_CHARACTERS[kind]))
     # ASCII only: stdnum would quietly read "１２" as "12", and nothing else in banking accepts it.
     document = _document_kind(number) if number.isascii() else None
     if kind == "person" and document == "CIF":

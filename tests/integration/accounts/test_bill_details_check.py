@@ -2,6 +2,7 @@
 input, the forms people type accepted, and throttles per account number and per client address."""
 
 import asyncio
+import string
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -22,9 +23,10 @@ from tests.integration.accounts.helpers import (
     audit_events,
     browser,
     error_messages,
+    field_value,
     start_registration,
 )
-from tests.steps import sign_in
+from tests.steps import field_errors, sign_in
 
 TOO_MANY = TOO_MANY_WITHOUT_PHONE % {"phone": "900 000 000"}  # CUSTOMER_SERVICE_PHONE's default
 
@@ -107,6 +109,76 @@ async def test_amount_with_a_comma_or_a_dot_and_account_number_with_separators(
     account = await Account.select(Account.id).where(Account.number == "0001000017").first()
     assert draft["account"] == account["id"]
     assert draft["identity_number"] == "48.213.657-e"  # kept as typed, to show it back
+
+
+FULL_WIDTH = str.maketrans(
+    string.digits + string.ascii_letters,
+    "".join(chr(ord(char) + 0xFEE0) for char in string.digits + string.ascii_letters),
+)
+ARABIC_INDIC = str.maketrans(string.digits, "٠١٢٣٤٥٦٧٨٩")
+ASKED = {
+    "identity": "Enter the DNI or NIE with the digits 0 to 9 and the letters A to Z, such as 12345678Z",
+    "account_number": "Enter the account number with the digits 0 to 9, such as 0000000018",
+    "bill_number": "Enter the bill number with the digits 0 to 9 and the letters A to Z, such as"
+    " FA00000000025",
+    "amount": "Enter the amount with the digits 0 to 9, such as 14,69",
+}
+
+
+async def test_letters_and_digits_of_another_script_are_asked_for_as_a_to_z_and_0_to_9(
+    client: Any, app: Litestar, demo: None
+) -> None:
+    """Full-width characters (an East Asian input method) or Arabic-Indic digits are refused, as no bill
+    or document prints them; but the holder did type the document and numbers, so each field asks for
+    0 to 9 (and A to Z) rather than for another length or another document, next to the field, in the
+    page's language, with what was typed shown back."""
+    for script in (FULL_WIDTH, ARABIC_INDIC):
+        typed = {name: value.translate(script) for name, value in MARIA.items()}
+        page = await check_bill(client, typed)
+        assert page.status_code == 422
+        assert field_errors(page.text) == ASKED
+        assert {name: field_value(page.text, name) for name in typed} == typed
+    # One such character among ASCII ones is enough to ask, a letter as well as a digit.
+    one_each = {
+        "identity": "48213657Ｅ",
+        "account_number": "000100001٧",
+        "bill_number": "ＦA00000000025",
+        "amount": "14,6９",
+    }
+    assert field_errors((await check_bill(client, one_each)).text) == ASKED
+    # The document asked for is the registration type's.
+    company = await check_bill(client, {**HORNO, "identity": "Ｂ46382917"}, kind="company")
+    assert field_errors(company.text) == {
+        "identity": "Enter the CIF with the digits 0 to 9 and the letters A to Z, such as B12345674"
+    }
+    anyone = await check_bill(client, {**HORNO, "identity": "B٤٦٣٨٢٩١٧"}, kind="administrator")
+    assert field_errors(anyone.text) == {
+        "identity": "Enter the DNI, NIE or CIF with the digits 0 to 9 and the letters A to Z, such as"
+        " 12345678Z or B12345674"
+    }
+    # Malformed input is not a guess at someone's bill: nothing is counted against the account.
+    assert await audit_events("bill_check.failed") == []
+
+    # "Add an account" checks the same details.
+    async with browser(app, OTHER_IP) as administrator:
+        await sign_in(administrator, ADMIN)
+        typed = {**INMOBILIARIA, "account_number": INMOBILIARIA["account_number"].translate(FULL_WIDTH)}
+        adding = await submit(administrator, "/account/accounts/add", typed)
+        assert adding.status_code == 422
+        assert field_errors(adding.text) == {"account_number": ASKED["account_number"]}
+        assert field_value(adding.text, "account_number") == typed["account_number"]
+
+    await submit(client, "/language", {"language": "es", "return_to": "/"})
+    page = await check_bill(client, {name: value.translate(FULL_WIDTH) for name, value in MARIA.items()})
+    assert field_errors(page.text) == {
+        "identity": "Introduzca el DNI o NIE con las cifras del 0 al 9 y las letras de la A a la Z, por"
+        " ejemplo 12345678Z",
+        "account_number": "Introduzca el número de contrato con las cifras del 0 al 9, por ejemplo"
+        " 0000000018",
+        "bill_number": "Introduzca el número de factura con las cifras del 0 al 9 y las letras de la A a la"
+        " Z, por ejemplo FA00000000025",
+        "amount": "Introduzca el importe con las cifras del 0 al 9, por ejemplo 14,69",
+    }
 
 
 async def test_company_registration_refuses_a_dni(client: Any, demo: None) -> None:

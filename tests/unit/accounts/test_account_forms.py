@@ -207,7 +207,10 @@ def test_bill_numbers_have_ascii_digits_only() -> None:
         BillDetailsForm(MARIA.identity, MARIA.account_number, "FA000000000٢٥", MARIA.amount), "private"
     )
     assert checked is None
-    assert errors == {"bill_number": BILL_NUMBER_FORMAT}
+    assert errors == {
+        "bill_number": "Enter the bill number with the digits 0 to 9 and the letters A to Z, such as"
+        " FA00000000025"
+    }
 
 
 def test_empty_bill_details_ask_for_each_field() -> None:

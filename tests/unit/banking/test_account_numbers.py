@@ -33,7 +33,7 @@ def test_validate_account_number_accepts_spaces_and_hyphens(typed):
         ("00000000180", "An account number has 10 digits"),
         ("9" * 10_000, "An account number has 10 digits"),
         ("00000000I8", "An account number has 10 digits"),
-        ("０００００００００１８"[-10:], "An account number has 10 digits"),
+        ("０００００００００１８"[-10:], "Enter the account number with the digits 0 to 9"),
         ("0000000017", "Check the account number: one of its digits is wrong"),
         ("0000000081", "Check the account number: one of its digits is wrong"),
     ],

@@ -17,6 +17,7 @@ from portal.banking.cuaderno57 import (
     check_digits_for_sum,
     deadline_identification,
     full_reference,
+    has_other_letters_or_digits,
     normalise_digits,
     parse_deadline_identification,
     parse_issuer_suffix,
@@ -233,6 +234,21 @@ def test_parse_issuer_suffix_asks_for_the_digits_0_to_9(typed):
 def test_normalise_digits_removes_separators_only():
     assert normalise_digits(" 12\u00a0345\t678–501 ") == "12345678501"
     assert normalise_digits("12a-3.4") == "12a3.4"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("FA00000000025", False),
+        ("ＦA00000000025", True),  # a full-width letter
+        ("𝐅A00000000025", True),  # a mathematical bold one: NFKC makes it F too
+        ("FA0000000002٥", True),  # an Arabic-Indic digit
+        ("ÑA", False),  # a letter of its own, refused elsewhere with the usual message
+        ("ĳ", False),  # NFKC makes it "ij": two letters, not one of A to Z
+    ],
+)
+def test_has_other_letters_or_digits(text, expected):
+    assert has_other_letters_or_digits(text) is expected
 
 
 # --- properties ---

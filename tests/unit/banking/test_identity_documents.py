@@ -43,9 +43,12 @@ def test_valid_documents(typed, kind, expected):
         ("123456789", "person", "A DNI has 8 digits and a letter"),  # no letter: not a wrong letter
         ("1234567Z", "person", "A DNI has 8 digits and a letter"),
         ("123456789Z", "any", "A DNI has 8 digits and a letter"),
-        # Unicode digits: stdnum would quietly read them as ASCII; every banking input is ASCII only.
-        ("1234５678Z", "person", "Enter a DNI (8 digits and a letter) or an NIE"),
-        ("１２345678Z", "any", "Enter a DNI, NIE or CIF"),
+        # Unicode digits: stdnum would quietly read them as ASCII; every banking input is ASCII only. A
+        # document was typed, though: the message asks for its characters, not for a document.
+        ("1234５678Z", "person", "Enter the DNI or NIE with the digits 0 to 9 and the letters A to Z"),
+        ("１２345678Z", "any", "Enter the DNI, NIE or CIF with the digits 0 to 9 and the letters A to Z"),
+        ("12345678ｚ", "person", "Enter the DNI or NIE with the digits 0 to 9 and the letters A to Z"),
+        ("B1234567٤", "company", "Enter the CIF with the digits 0 to 9 and the letters A to Z"),
         ("X1234567A", "person", "The letter of this NIE does not match its number"),
         ("X123456L", "person", "An NIE has an X, Y or Z, 7 digits and a letter"),
         ("X12345678", "any", "An NIE has an X, Y or Z, 7 digits and a letter"),

@@ -26,7 +26,7 @@ from tests.integration.payments.helpers import (
     notify,
     start_payment,
 )
-from tests.steps import ADMIN, ANA, error_messages, sign_in
+from tests.steps import ADMIN, ANA, error_messages, field_errors, sign_in
 
 DETAILS_DISAGREE = (
     "The reference, identification and amount do not match each other: check all three as they are "
@@ -36,14 +36,7 @@ DETAILS_DISAGREE = (
 
 def _errors(page: httpx.Response) -> dict[str, str]:
     """Inline messages by field id."""
-    return {
-        field: html.unescape(message)
-        for field, message in re.findall(
-            r'<p id="([\w-]+)-error" class="error-message">'
-            r'<span class="visually-hidden">Error:</span> ([^<]+)</p>',
-            page.text,
-        )
-    }
+    return field_errors(page.text)
 
 
 async def _pay_code(client: Any, **changes: str) -> httpx.Response:

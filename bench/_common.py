@@ -104,7 +104,8 @@ async def _dataset_ready(server: str, name: str, bills: int) -> float | bool | N
         await conn.close()
 
 
-async def _recreate(server: str, name: str) -> None:
+async def recreate(server: str, name: str) -> None:
+    """The database `name` on `server`, dropped if it was there and made again, empty."""
     admin = await asyncpg.connect(server)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -146,7 +147,7 @@ def ensure_dataset(server: str, bills: int, *, rebuild: bool = False) -> Dataset
         )
         return Dataset(bills, url, None if ready is True else ready)
     print(f"Building {name}: portal db migrate, portal demo --bills {bills} …", file=sys.stderr, flush=True)
-    asyncio.run(_recreate(server, name))
+    asyncio.run(recreate(server, name))
     env = portal_env(url)
     subprocess.run([sys.executable, "-m", "portal.cli", "db", "migrate"], env=env, check=True, cwd=ROOT)
     started = time.perf_counter()

@@ -121,7 +121,7 @@ def timed(command: list[str], env: dict[str, str]) -> dict[str, float]:
 
 
 def fresh_database(server: str, name: str) -> str:
-    asyncio.run(c._recreate(server, name))
+    asyncio.run(c.recreate(server, name))
     url = c.database_url(server, name)
     subprocess.run([sys.executable, "-m", "portal.cli", "db", "migrate"], env=c.portal_env(url), check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip

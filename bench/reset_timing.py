@@ -41,16 +41,7 @@ WARM_UP = 20
 def prepare(server: str) -> str:
     """The database, empty, migrated, with the demo data."""
     url = c.database_url(server, DATABASE)
-
-    async def recreate() -> None:
-        admin = await asyncpg.connect(server)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-        finally:
-            await admin.close()
-
-    asyncio.run(recreate())
+    asyncio.run(c.recreate(server, DATABASE))
     for command in (["db", "migrate"], ["demo"]):
         subprocess.run(
             [sys.executable, "-m", "portal.cli", *command],

@@ -116,6 +116,8 @@ async def job_started(ctx: dict[str, Any]) -> None:
 async def job_finished(ctx: dict[str, Any]) -> None:
     """SAQ's after_process hook: the job's outcome is its status by now (queued again: a retry)."""
     job = ctx["job"]
-    JOBS.labels(job.function, "retried" if job.status == Status.QUEUED else job.status.value).inc()
+    # The duration first: a scrape that counts the job then has its duration too (it read the count
+    # without it once, in between the two writes).
     if "metrics_started" in ctx:
         JOB_SECONDS.labels(job.function).observe(time.perf_counter() - ctx["metrics_started"])
+    JOBS.labels(job.function, "retried" if job.status == Status.QUEUED else job.status.value).inc()

@@ -59,5 +59,8 @@ class Scanner:
 
 
 def _assert_no_violations(page: Page) -> None:
-    results = _AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    # Violations only: axe then skips building selectors for every node that passed (a fifth of a scan).
+    results = _AXE.run(
+        page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    )
     assert results.violations_count == 0, f"axe found violations on {page.url}:\n{results.generate_report()}"

@@ -127,7 +127,9 @@ async def start_payment(
         try:
             return await _start_payment(draft, email, browser_token, viewer, settings, now)
         except UniqueViolationError:
-            continue  # another request opened one at the same instant: take that one
+            # Another request opened one at the same instant: take that one. Or the random order id was
+            # one the database holds (`redsys.new_order_id`): draw another.
+            continue
     raise RuntimeError("could not open a payment")  # pragma: no cover - needs three races in a row
 
 
@@ -178,7 +180,7 @@ async def _start_payment(
                 log.info("payment.abandoned", order=current["order_id"])
             serial = await fetch("SELECT nextval(pg_get_serial_sequence('payment', 'id')) AS id")
             payment_id = int(serial[0]["id"])
-            order_id = redsys.new_order_id(payment_id)
+            order_id = redsys.new_order_id()
             await execute(
                 "INSERT INTO payment (id, order_id, kind, bill, document, account, reference, amount_cents,"
                 ' email, "user", browser_hash, draft, state, response_code, authorisation_code, card_masked,'

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,10 +50,8 @@ SIGNATURE_VERSION = "HMAC_SHA256_V1"
 # Redsys orders: 4 to 12 ASCII characters, the first four digits. Explicit classes rather than
 # ``\d``/``\w`` because those also match non-ASCII digits and letters, which Redsys rejects.
 _ORDER_RE = re.compile(r"[0-9]{4}[0-9A-Za-z]{0,8}")
-_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ORDER_TAIL_CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 CANCELLED_BY_PAYER = 9915  # Ds_Response when the payer cancels at the gateway
-_ORDER_TAIL = 8  # a new order id is 4 digits + 8 base-36 characters = 12, the maximum length
-_MAX_SERIAL = 10**4 * 36**_ORDER_TAIL
 
 # 3DES-CBC with a fixed all-zero IV is what Redsys specifies; it is a key-derivation step, not
 # encryption of anything secret, so the usual objections to a fixed IV do not apply.
@@ -243,23 +242,16 @@ def validate_order(order: str) -> str:
     return order
 
 
-def new_order_id(serial: int) -> str:
-    """Return a 12-character order id for a non-negative serial (e.g. a database sequence value).
+def new_order_id() -> str:
+    """Return a new random 12-character order id: 4 digits, then 8 digits or capital letters.
 
-    The mapping is a bijection: the low four decimal digits of the serial fill the mandatory digit
-    prefix and the rest is zero-padded base 36, so distinct serials always get distinct ids and the
-    prefix varies from one payment to the next, as Redsys recommends.
+    Random rather than counted: the bank refuses an order id it has seen, and a database restored from a
+    backup, or made again for the same merchant, would count again from where it was. 10⁴ × 36⁸ ≈ 2.8 ×
+    10¹⁶ ids leave a clash with one the bank has seen negligible; a clash with one the database holds is
+    possible over millions of payments, so the caller draws again on the unique constraint.
     """
-    if isinstance(serial, bool) or not isinstance(serial, int):
-        raise TypeError("serial must be an int")
-    if not 0 <= serial < _MAX_SERIAL:
-        raise ValueError(f"serial must be in [0, {_MAX_SERIAL})")
-    rest, head = divmod(serial, 10**4)
-    tail = []
-    for _ in range(_ORDER_TAIL):
-        rest, digit = divmod(rest, 36)
-        tail.append(_BASE36[digit])
-    return f"{head:04d}{''.join(reversed(tail))}"
+    digits = "".join(secrets.choice("0123456789") for _ in range(4))
+    return digits + "".join(secrets.choice(_ORDER_TAIL_CHARACTERS) for _ in range(8))
 
 
 # --- merchant side ----------------------------------------------------------------------------

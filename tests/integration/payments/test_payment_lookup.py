@@ -7,13 +7,16 @@ import asyncio
 import datetime as dt
 import html
 import re
+import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
 from portal import clock
 from portal.banking.cuaderno57 import PaymentCode
+from portal.db import execute
 from portal.db.tables import Account, Bill, Payment, PaymentDocument, PaymentDocumentBill
 from tests.conftest import browser, submit
 from tests.integration.payments.helpers import (
@@ -24,6 +27,7 @@ from tests.integration.payments.helpers import (
     make_document,
     notification,
     notify,
+    payment_row,
     start_payment,
 )
 from tests.steps import ADMIN, ANA, error_messages, field_errors, sign_in
@@ -356,6 +360,32 @@ async def test_double_submit_and_two_tabs_reuse_one_open_payment(client: Any, de
     orders.add(await start_payment(client, second_tab))
     assert len(orders) == 1
     assert await bill_status("FA00000000025") == "pending"
+
+
+async def test_a_database_counting_again_still_gives_the_bank_new_order_ids(client: Any, demo: None) -> None:
+    """As after a restore from a backup: the payments made since are gone and their count goes back, but
+    the bank has seen their orders, and refuses an order id twice (or would send a late answer about one
+    to the wrong payment)."""
+    order = await start_payment(client, await check_page(client))
+    await execute("TRUNCATE payment CASCADE")
+    await execute("SELECT setval(pg_get_serial_sequence('payment', 'id'), 1, false)")
+    assert await start_payment(client, await check_page(client)) != order
+
+
+async def test_a_random_order_id_the_database_holds_is_drawn_again(
+    client: Any, demo: None, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = await start_payment(client, await check_page(client))
+    async with browser(app, "198.51.100.40") as other:  # another browser: a new order for the same bill
+        check = await check_page(other)
+        # The random source draws the held order id's characters first, then its own.
+        drawn, real_choice = iter(held), secrets.choice
+        monkeypatch.setattr(secrets, "choice", lambda options: next(drawn, None) or real_choice(options))
+        order = await start_payment(other, check)
+    assert next(drawn, None) is None  # the held id was drawn whole
+    assert order != held and len(order) == 12
+    assert (await payment_row(order))["state"] == "open"
+    assert (await payment_row(held))["state"] == "abandoned"
 
 
 async def test_signed_in_barcode_payment_prefills_the_email(client: Any, demo: None) -> None:

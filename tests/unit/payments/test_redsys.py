@@ -51,8 +51,6 @@ NOTIFICATION_SIGNATURE = "52nPyUkyDws__OfMqDka_yN-arxzulELZC1TYTvvR0s="
 OTHER_SECRET = base64.b64encode(bytes(range(24))).decode()
 
 ORDERS = st.from_regex(r"[0-9]{4}[0-9A-Za-z]{0,8}", fullmatch=True)
-MAX_SERIAL = 10**4 * 36**8  # serials that fit 4 digits + 8 base-36 characters
-SERIALS = st.integers(min_value=0, max_value=MAX_SERIAL - 1)
 
 
 def _request(**overrides: object) -> PaymentRequest:
@@ -418,30 +416,11 @@ def test_validate_order_rejects(order: str) -> None:
         validate_order(order)
 
 
-def test_new_order_id_examples() -> None:
-    assert new_order_id(0) == "000000000000"
-    assert new_order_id(1) == "000100000000"
-    assert new_order_id(10_000) == "000000000001"
-    assert new_order_id(10_000 * 36 + 7) == "000700000010"
-
-
-@pytest.mark.parametrize("serial", [-1, MAX_SERIAL])
-def test_new_order_id_range(serial: int) -> None:
-    with pytest.raises(ValueError):
-        new_order_id(serial)
-
-
-@given(SERIALS)
-def test_new_order_id_is_valid_and_deterministic(serial: int) -> None:
-    order = new_order_id(serial)
-    assert len(order) == 12
-    assert validate_order(order) == order
-    assert new_order_id(serial) == order
-
-
-@given(SERIALS, SERIALS)
-def test_new_order_id_is_injective(a: int, b: int) -> None:
-    assert (new_order_id(a) == new_order_id(b)) == (a == b)
+def test_new_order_ids_are_valid_twelve_characters_and_never_the_same() -> None:
+    orders = [new_order_id() for _ in range(2000)]
+    assert all(len(order) == 12 and validate_order(order) == order for order in orders)
+    assert all(order[4:].isupper() or order[4:].isdigit() for order in orders)  # as the bank prints them
+    assert len(set(orders)) == len(orders)
 
 
 # --- properties ---

@@ -8,7 +8,6 @@ Used by tests/integration/payments/sandbox and e2e/test_sandbox_bank.py.
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from html import escape
@@ -25,7 +24,7 @@ SECRET = SANDBOX_GATEWAY_SECRET
 
 def new_order() -> str:
     """A fresh 12-character order id (the bank refuses an order that was already paid)."""
-    return new_order_id(secrets.randbelow(10**12))
+    return new_order_id()
 
 
 class Merchant:

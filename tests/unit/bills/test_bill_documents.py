@@ -3,6 +3,7 @@ facturx and pdf)."""
 
 import dataclasses
 import io
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 
@@ -254,6 +255,21 @@ def test_pdf_prints_the_bill_and_its_payment_data(bill, reader):
     ):
         assert printed in text, printed
     assert "will be debited" not in text
+
+
+@pytest.mark.parametrize(
+    ("cents", "box", "amount"), [(-1371, "Amount in your favour", "15,08"), (0, "Nothing to pay", "0,00")]
+)
+def test_a_credit_bill_prints_what_is_in_your_favour_and_no_payment_code(cents, box, amount):
+    pdf = draw(_bill(lines=[_line("other", "Correction of bill FA00000000013", 1, cents)]))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    text = _text(reader)
+    assert box in text and "There is nothing to pay for this bill." in text
+    assert re.search(f"{box}\\s+{amount}\u00a0€", text)  # what is in your favour, as a positive amount
+    for payment in ("Total to pay", "9050794", "58818501-001", "Cuaderno 57", "90507"):
+        assert payment not in text
+    assert_archival_and_tagged(pdf)
 
 
 def test_pdf_is_one_a4_portrait_page(reader):

@@ -32,8 +32,30 @@ LONG_WORD = "MeterReference" + "0123456789" * 15
 """A description the import allows (200 characters, no space): it widened the bill's page past the screen."""
 
 
-def _import_file(path: Path, holder: str, account: str, number: str) -> Path:
-    """A new account of the holder and its first bill, of last month, due in about two weeks."""
+CHARGES: dict[str, Any] = {
+    "lines": [
+        _line("fixed", "Service charge", "1", "6.75", "6.75"),
+        _line("consumption", "Water", "11", "0.58", "6.38"),
+        _line("other", LONG_WORD, "1", "0", "0.00"),
+        _line("vat", "VAT 10%", "1", "1.31", "1.31"),
+    ],
+    "taxable": "13.13", "vat": "1.31", "total": "14.44",
+}  # fmt: skip
+CREDIT: dict[str, Any] = {
+    "lines": [
+        _line("other", "Correction of an earlier bill", "1", "-13.13", "-13.13"),
+        _line("vat", "VAT 10%", "1", "-1.31", "-1.31"),
+    ],
+    "taxable": "-13.13", "vat": "-1.31", "total": "-14.44",
+}  # fmt: skip
+"""A corrective bill that gives 14.44 € back: a credit bill, with nothing to pay."""
+
+
+def _import_file(
+    path: Path, holder: str, account: str, number: str, charges: dict[str, Any] = CHARGES
+) -> Path:
+    """A new account of the holder and its first bill, of last month, due in about two weeks, with
+    `charges` (its lines and totals)."""
     today = dt.date.today()
     end = today - dt.timedelta(days=8)
     start = end - dt.timedelta(days=30)
@@ -48,14 +70,7 @@ def _import_file(path: Path, holder: str, account: str, number: str) -> Path:
             "issue_date": (end + dt.timedelta(days=1)).isoformat(),
             "due_date": (end + dt.timedelta(days=21)).isoformat(),
             "period_start": start.isoformat(), "period_end": end.isoformat(),
-            "reading_previous": 5000, "reading_current": 5011,
-            "lines": [
-                _line("fixed", "Service charge", "1", "6.75", "6.75"),
-                _line("consumption", "Water", "11", "0.58", "6.38"),
-                _line("other", LONG_WORD, "1", "0", "0.00"),
-                _line("vat", "VAT 10%", "1", "1.31", "1.31"),
-            ],
-            "taxable": "13.13", "vat": "1.31", "total": "14.44", "status": "pending",
+            "reading_previous": 5000, "reading_current": 5011, **charges, "status": "pending",
         },
     ]  # fmt: skip
     path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
@@ -128,3 +143,42 @@ def test_an_imported_bill_is_emailed_listed_and_its_pdf_ready(
         page.get_by_role("link", name="Download the bill as PDF").click()
     assert download_info.value.path().read_bytes().startswith(b"%PDF-")
     expect(page.get_by_role("heading", level=1, name="Your PDF is being prepared")).to_have_count(0)
+
+
+def test_an_imported_credit_bill_is_listed_with_nothing_to_pay_and_no_payment(
+    page: Page,
+    base_url: str,
+    javascript: bool,
+    axe: Callable[[Page], None],
+    local_stack: LiveStack,
+    tmp_path: Path,
+) -> None:
+    """A bill of -14.44 € (the file says "pending"): My bills' status "Nothing to pay" finds it with its
+    negative amount, and its page offers no payment."""
+    customer = local_stack.customer(pending=(0,), user="private")
+    user = customer.signs_in_as
+    account, number = _next_account_and_bill(customer)
+    records = _import_file(tmp_path / "credit.jsonl", customer.identity, account, number, CREDIT)
+    done = local_stack.portal("import", "--no-render", str(records))
+    assert done.stdout.splitlines()[-1].startswith("imported 1 bills, 0 customers, 1 accounts"), done.stdout
+
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in(user.username, user.password)
+    AccountHome(page).expect_signed_in(user.username)
+    page.get_by_role("link", name="My bills").click()
+    page.get_by_label("Status").select_option(label="Nothing to pay")
+    page.get_by_role("button", name="Show bills").click()
+    row = page.get_by_role("row").filter(has_text=number)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Nothing to pay")
+    expect(row).to_contain_text("-14,44")
+    expect(page.locator(".pending-bills__item").filter(has_text=number)).to_have_count(0)
+    axe(page)
+    row.get_by_role("link", name=number, exact=True).click()
+    expect(page.get_by_role("heading", level=1, name=f"Bill {number}")).to_be_visible()
+    expect(page.locator(".bill-status")).to_contain_text("Nothing to pay")
+    expect(page.locator(".bill-status")).to_contain_text("-14,44")
+    expect(page.get_by_text("Amount in your favour: 14,44")).to_be_visible()
+    expect(page.get_by_role("link", name="Online payment")).to_have_count(0)
+    expect(page.get_by_text("Reference", exact=True)).to_have_count(0)
+    axe(page)

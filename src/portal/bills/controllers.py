@@ -241,11 +241,14 @@ def _bill_json(bill: services.BillDetail, issuer_code: str) -> dict[str, Any]:
         "lines": bill.lines,
         "taxable_cents": bill.taxable_cents,
         "vat_cents": bill.vat_cents,
+        # None for a credit bill: nothing to pay, no code.
         "payment": {
             "cpr": CPR_CUADERNO_57,
             "issuer": issuer_code,
             "suffix": bill.payment_suffix,
             "reference": bill.payment_reference,
             "identification": bill.payment_identification,
-        },
+        }
+        if bill.payment_reference is not None
+        else None,
     }

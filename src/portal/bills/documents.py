@@ -55,7 +55,8 @@ class BillDocument:
     ``lines`` are the bill's lines in print order, the VAT line(s) included; ``history`` is up to the
     last 12 periods, oldest first, this bill's period last. ``payment_method_note`` is set when the bill
     is paid by direct debit (e.g. ``Paid by direct debit from ES91 **** 1332``): the payment section then
-    says it will be debited, and still prints the payment code.
+    says it will be debited, and still prints the payment code. ``payment`` is None for a credit bill
+    (a total of 0 or less): nothing to collect, so no code, and the bill says so.
     """
 
     issuer: IssuerSettings
@@ -76,7 +77,7 @@ class BillDocument:
     taxable_cents: int
     vat_cents: int
     total_cents: int
-    payment: PaymentCode
+    payment: PaymentCode | None
     history: tuple[ConsumptionPoint, ...] = ()
     vat_percent: int = 10
     payment_method_note: str | None = None
@@ -92,14 +93,22 @@ class BillDocument:
             raise ValueError("The VAT lines do not add up to vat_cents")
         if self.taxable_cents + self.vat_cents != self.total_cents:
             raise ValueError("taxable_cents + vat_cents must equal total_cents")
-        if self.payment.amount_cents != self.total_cents:
+        if self.payment is None:
+            if self.total_cents > 0:
+                raise ValueError("A bill with something to pay has a payment code")
+        elif self.payment.amount_cents != self.total_cents:
             raise ValueError("The payment code's amount must be the bill's total")
-        if self.payment.issuer != self.issuer.code:
+        elif self.payment.issuer != self.issuer.code:
             raise ValueError("The payment code's issuer must be the issuer's code")
         if len(self.history) > MAX_HISTORY:
             raise ValueError(f"The consumption chart shows at most {MAX_HISTORY} periods")
         if self.period_end < self.period_start:
             raise ValueError("The billing period ends before it starts")
+
+    @property
+    def is_credit(self) -> bool:
+        """A credit bill: its total is 0 or less, nothing is to be paid (`BillStatus.credit`)."""
+        return self.payment is None
 
     @property
     def billable_lines(self) -> tuple[BillLine, ...]:

@@ -79,17 +79,20 @@ def factur_x_xml(doc: BillDocument) -> bytes:
 
     Invoice lines are the bill's lines except VAT, which goes into the VAT breakdown (category S at
     ``vat_percent``). Every amount is written from the document's integer cents, so the totals are
-    exactly those printed. It validates with ``facturx.xml_check_xsd(xml, flavor="factur-x",
-    level="en16931")``.
+    exactly those printed. A credit bill (`BillDocument.is_credit`) is a credit note (type 381): its
+    amounts and prices are negated, as a credit note states what it gives back as positive amounts, and
+    it has no payment reference, means or terms (nothing is to be collected). It validates with
+    ``facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")``.
     """
     root = ET.Element(f"{{{_RSM}}}CrossIndustryInvoice")
+    sign = -1 if doc.is_credit else 1
 
     context = _el(root, _RSM, "ExchangedDocumentContext")
     _ram(_ram(context, "GuidelineSpecifiedDocumentContextParameter"), "ID", _FACTUR_X_GUIDELINE)
 
     header = _el(root, _RSM, "ExchangedDocument")
     _ram(header, "ID", doc.bill_number)
-    _ram(header, "TypeCode", "380")  # commercial invoice
+    _ram(header, "TypeCode", "381" if doc.is_credit else "380")  # credit note, or commercial invoice
     _date_102(header, "IssueDateTime", doc.issue_date)
     note = (
         f"Water supply account {doc.account_number} ({doc.tariff}), {doc.holder_address}. "
@@ -107,7 +110,7 @@ def factur_x_xml(doc: BillDocument) -> bytes:
         _ram(product, "SellerAssignedID", line.kind)
         _ram(product, "Name", line.description)
         agreement = _ram(item, "SpecifiedLineTradeAgreement")
-        price = unit_amount(line.unit_price_cents)
+        price = unit_amount(sign * line.unit_price_cents)
         _ram(_ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount", price)
         delivery = _ram(item, "SpecifiedLineTradeDelivery")
         _ram(delivery, "BilledQuantity", str(line.quantity), unitCode=_UNIT_CODES.get(line.kind, "C62"))
@@ -117,7 +120,7 @@ def factur_x_xml(doc: BillDocument) -> bytes:
         _ram(tax, "CategoryCode", "S")
         _ram(tax, "RateApplicablePercent", str(doc.vat_percent))
         summation = _ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation")
-        _ram(summation, "LineTotalAmount", _amount(line.amount_cents))
+        _ram(summation, "LineTotalAmount", _amount(sign * line.amount_cents))
 
     agreement = _ram(transaction, "ApplicableHeaderTradeAgreement")
     seller = _ram(agreement, "SellerTradeParty")
@@ -141,33 +144,40 @@ def factur_x_xml(doc: BillDocument) -> bytes:
     _ram(transaction, "ApplicableHeaderTradeDelivery")
 
     settlement = _ram(transaction, "ApplicableHeaderTradeSettlement")
-    _ram(settlement, "PaymentReference", doc.payment.reference)
+    if doc.payment is not None:
+        _ram(settlement, "PaymentReference", doc.payment.reference)
     _ram(settlement, "InvoiceCurrencyCode", "EUR")
-    means = _ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
-    _ram(means, "TypeCode", "58")  # SEPA credit transfer to the issuer, quoting the payment reference
-    _ram(means, "Information", f"Cuaderno 57: {doc.payment.issuer_suffix} reference {doc.payment.reference}")
-    _ram(_ram(means, "PayeePartyCreditorFinancialAccount"), "IBANID", doc.issuer.iban.replace(" ", ""))
-    if doc.issuer.bic:
-        _ram(_ram(means, "PayeeSpecifiedCreditorFinancialInstitution"), "BICID", doc.issuer.bic)
+    if doc.payment is not None:
+        means = _ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
+        _ram(means, "TypeCode", "58")  # SEPA credit transfer to the issuer, quoting the payment reference
+        _ram(
+            means,
+            "Information",
+            f"Cuaderno 57: {doc.payment.issuer_suffix} reference {doc.payment.reference}",
+        )
+        _ram(_ram(means, "PayeePartyCreditorFinancialAccount"), "IBANID", doc.issuer.iban.replace(" ", ""))
+        if doc.issuer.bic:
+            _ram(_ram(means, "PayeeSpecifiedCreditorFinancialInstitution"), "BICID", doc.issuer.bic)
     tax = _ram(settlement, "ApplicableTradeTax")
-    _ram(tax, "CalculatedAmount", _amount(doc.vat_cents))
+    _ram(tax, "CalculatedAmount", _amount(sign * doc.vat_cents))
     _ram(tax, "TypeCode", "VAT")
-    _ram(tax, "BasisAmount", _amount(doc.taxable_cents))
+    _ram(tax, "BasisAmount", _amount(sign * doc.taxable_cents))
     _ram(tax, "CategoryCode", "S")
     _ram(tax, "RateApplicablePercent", str(doc.vat_percent))
     period = _ram(settlement, "BillingSpecifiedPeriod")
     _date_102(period, "StartDateTime", doc.period_start)
     _date_102(period, "EndDateTime", doc.period_end)
-    terms = _ram(settlement, "SpecifiedTradePaymentTerms")
-    if doc.payment_method_note:
-        _ram(terms, "Description", doc.payment_method_note)
-    _date_102(terms, "DueDateDateTime", doc.due_date)
+    if not doc.is_credit:
+        terms = _ram(settlement, "SpecifiedTradePaymentTerms")
+        if doc.payment_method_note:
+            _ram(terms, "Description", doc.payment_method_note)
+        _date_102(terms, "DueDateDateTime", doc.due_date)
     totals = _ram(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
-    _ram(totals, "LineTotalAmount", _amount(doc.taxable_cents))
-    _ram(totals, "TaxBasisTotalAmount", _amount(doc.taxable_cents))
-    _ram(totals, "TaxTotalAmount", _amount(doc.vat_cents), currencyID="EUR")
-    _ram(totals, "GrandTotalAmount", _amount(doc.total_cents))
-    _ram(totals, "DuePayableAmount", _amount(doc.total_cents))
+    _ram(totals, "LineTotalAmount", _amount(sign * doc.taxable_cents))
+    _ram(totals, "TaxBasisTotalAmount", _amount(sign * doc.taxable_cents))
+    _ram(totals, "TaxTotalAmount", _amount(sign * doc.vat_cents), currencyID="EUR")
+    _ram(totals, "GrandTotalAmount", _amount(sign * doc.total_cents))
+    _ram(totals, "DuePayableAmount", _amount(sign * doc.total_cents))
 
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
 

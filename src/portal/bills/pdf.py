@@ -224,7 +224,9 @@ def _context(doc: BillDocument) -> dict[str, Any]:
         "vat": format_eur(doc.vat_cents),
         "total": format_eur(doc.total_cents),
         "chart": _chart(doc.history),
-        **payment_codes_context(doc.payment),
+        # A credit bill prints what is in the customer's favour (a positive amount), and no code.
+        "in_favour": format_eur(-doc.total_cents) if doc.total_cents < 0 else None,
+        **(payment_codes_context(doc.payment) if doc.payment is not None else {}),
     }
 
 
@@ -298,6 +300,7 @@ async def bill_document(bill: BillDetail, issuer: IssuerSettings) -> BillDocumen
         bill.row.period_start,
         documents.MAX_HISTORY,
     )
+    code = bill.payment_code(issuer.code)
     return BillDocument(
         issuer=issuer,
         holder_name=bill.holder_name,
@@ -317,13 +320,7 @@ async def bill_document(bill: BillDetail, issuer: IssuerSettings) -> BillDocumen
         taxable_cents=bill.taxable_cents,
         vat_cents=bill.vat_cents,
         total_cents=bill.row.total_cents,
-        payment=PaymentCode(
-            issuer=issuer.code,
-            suffix=bill.payment_suffix,
-            reference=bill.payment_reference,
-            identification=bill.payment_identification,
-            amount_cents=bill.row.total_cents,
-        ),
+        payment=code,
         history=tuple(
             ConsumptionPoint(
                 format_date(row["period_start"], "MMM yy", locale=i18n.babel_locale()), row["consumption_m3"]
@@ -332,7 +329,7 @@ async def bill_document(bill: BillDetail, issuer: IssuerSettings) -> BillDocumen
         ),
         payment_method_note=(
             _("Paid by direct debit from %(iban)s") % {"iban": bill.iban_masked}
-            if bill.payment_method == "direct_debit"
+            if bill.payment_method == "direct_debit" and code is not None  # a credit bill is not debited
             else None
         ),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from portal import clock
+from portal.banking.cuaderno57 import PaymentCode
 from portal.bills import queries
 from portal.db import fetch
 from portal.db.tables.bills import BillStatus
@@ -30,6 +31,7 @@ STATUSES = {
     "overdue": gettext_noop("Overdue"),
     "paid": gettext_noop("Paid"),
     "direct_debit": gettext_noop("Direct debit"),
+    "credit": gettext_noop("Nothing to pay"),
 }
 """Each status's label, in English: translate it where it is shown."""
 
@@ -129,7 +131,7 @@ def filter_where(filters: BillFilters, today: dt.date) -> tuple[list[str], list[
     elif filters.status == "pending":
         where.append("b.status = 'pending' AND b.due_date >= {}")
         args.append(today)
-    elif filters.status in {"paid", "direct_debit"}:
+    elif filters.status in {"paid", "direct_debit", "credit"}:
         where.append("b.status = {}")
         args.append(filters.status)
     return where, args
@@ -230,14 +232,26 @@ class BillDetail:
     lines: list[dict[str, Any]]
     taxable_cents: int
     vat_cents: int
-    payment_suffix: str
-    payment_reference: str
-    payment_identification: str
+    payment_suffix: str | None
+    payment_reference: str | None
+    payment_identification: str | None
+    """The Cuaderno 57 payment data; None for a credit bill, which has nothing to collect."""
     payment_method: str
     iban_masked: str
     paid_at: dt.datetime | None
     paid_channel: str
     """card, bank_counter, direct_debit, transfer or other; "" when nobody said (see Bill.paid_channel)."""
+
+    def payment_code(self, issuer_code: str) -> PaymentCode | None:
+        """The bill's Cuaderno 57 code, as printed on it; None for a credit bill, which has none."""
+        suffix, reference, identification = (
+            self.payment_suffix,
+            self.payment_reference,
+            self.payment_identification,
+        )
+        if suffix is None or reference is None or identification is None:
+            return None
+        return PaymentCode(issuer_code, suffix, reference, identification, self.row.total_cents)
 
 
 async def get_bill(viewer: Viewer, bill_id: int, today: dt.date | None = None) -> BillDetail | None:

@@ -26,6 +26,7 @@ from portal.db.tables.accounts import CustomerKind
 from portal.db.tables.downloads import DownloadState
 from portal.db.tables.users import AccessRole, UserKind
 from portal.demo.generate import (
+    HIGHEST_BILL_SERIAL,
     SEED,
     AccountSpec,
     CustomerSpec,
@@ -76,9 +77,7 @@ async def add_customer(
     account_serial = await _next_serial(
         "SELECT max(left(number, 9)::int) AS highest FROM account", _FIRST_ACCOUNT_SERIAL
     )
-    bill_serial = await _next_serial(
-        "SELECT max(left(payment_reference, 11)::bigint) AS highest FROM bill", _FIRST_BILL_SERIAL
-    )
+    bill_serial = await _next_serial(HIGHEST_BILL_SERIAL, _FIRST_BILL_SERIAL)
     identity_number = _identity(identity, account_serial)
     name = f"Holder {identity_number}"
     spec = CustomerSpec(

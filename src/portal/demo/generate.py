@@ -45,6 +45,15 @@ PRIVACY_POLICY_VERSION = "2026-11"
 # loading the demo before or after scale data never collides.
 DEMO_FIRST_ACCOUNT_SERIAL = 100_001
 DEMO_FIRST_BILL_SERIAL = 1
+HIGHEST_BILL_SERIAL = (
+    # No {n} quantifier: the statement goes through Piccolo, for which braces are placeholders. A number
+    # is at most 20 characters: 18 digits fit a bigint.
+    "SELECT max(COALESCE(left(payment_reference, 11), substring(number FROM '^FA([0-9]+)$'))::bigint)"
+    " AS highest FROM bill"
+)
+"""The highest bill serial taken: a bill's number is FA and its serial, its payment reference the serial.
+A credit bill has no reference, but its number (if written as the demo writes them) still takes the
+serial: the next demo bills start after both."""
 
 _ISSUED_DAYS_AGO = 7
 """The latest bill of every account was issued this many days before the demo was loaded."""
@@ -338,7 +347,7 @@ def account_bills(
         serial = first_serial + position
         bills.append(
             BillData(
-                number=f"FA{serial:011d}",
+                number=f"FA{serial:011d}",  # as HIGHEST_BILL_SERIAL reads it
                 period_start=_add_months(latest_issue, -back - 1),
                 period_end=issue - timedelta(days=1),
                 issue_date=issue,

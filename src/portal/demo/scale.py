@@ -16,7 +16,7 @@ from portal import clock
 from portal.banking.accounts import account_number
 from portal.db import engine as db_engine
 from portal.db.tables.accounts import CustomerKind, IdentityKind, PaymentMethod
-from portal.demo.generate import SEED, AccountSpec, account_bills, make_cif
+from portal.demo.generate import HIGHEST_BILL_SERIAL, SEED, AccountSpec, account_bills, make_cif
 from portal.settings import IssuerSettings, Settings
 
 _SCALE_FIRST_ACCOUNT_SERIAL = 900_000_001
@@ -71,11 +71,7 @@ async def load_scale_bills(settings: Settings, count: int) -> None:
             first_account = await _next_serial(
                 connection, "SELECT max(left(number, 9)::int) FROM account", _SCALE_FIRST_ACCOUNT_SERIAL
             )
-            first_bill = await _next_serial(
-                connection,
-                "SELECT max(left(payment_reference, 11)::bigint) FROM bill",
-                _SCALE_FIRST_BILL_SERIAL,
-            )
+            first_bill = await _next_serial(connection, HIGHEST_BILL_SERIAL, _SCALE_FIRST_BILL_SERIAL)
             numbers = [
                 account_number(first_account + i) for i in range(math.ceil(count / SCALE_BILLS_PER_ACCOUNT))
             ]

@@ -19,6 +19,7 @@ from stdnum.exceptions import ValidationError
 from portal.banking.accounts import AccountNumberError, validate_account_number
 from portal.banking.cuaderno57 import IssuerCodes, PaymentCode, PaymentCodeError
 from portal.banking.identity import IdentityError, validate_identity
+from portal.db.tables.bills import BillStatus
 from portal.imports.records import (
     AccountRecord,
     BillLineRecord,
@@ -85,7 +86,8 @@ class BillRow(msgspec.Struct, frozen=True):
     total_cents: int
     status: str
     paid_at: dt.datetime | None
-    code: PaymentCode
+    code: PaymentCode | None
+    """None for a credit bill (total 0 or less): nothing to collect, and a code cannot carry it."""
     values: tuple[Any, ...]
     """The bill table's BILL_COLUMNS for this bill, made as it is checked (in the import's thread), so
     that the writing, which the database waits on, only adds the account's id and the run."""
@@ -95,7 +97,8 @@ class BillRow(msgspec.Struct, frozen=True):
         return (
             self.account, self.period_start, self.period_end, self.issue_date, self.due_date,
             self.reading_previous, self.reading_current, self.consumption_m3, self.lines,
-            self.taxable_cents, self.vat_cents, self.total_cents, self.code.reference,
+            self.taxable_cents, self.vat_cents, self.total_cents,
+            self.code.reference if self.code is not None else None,
         )  # fmt: skip
 
 
@@ -355,29 +358,39 @@ def bill(record: BillRecord, issuer: IssuerSettings) -> BillRow:
         raise LineError("total", f"{record.total} is not taxable + vat ({(taxable + vat) / 100:.2f})")
     if record.status == "paid" and record.paid_at is None:
         raise LineError("paid_at", "required when status is paid")
+    paid_at = record.paid_at if record.status != "pending" else None
+    if total <= 0:
+        # A credit bill (a corrective one that gives money back, or one of 0): nothing to collect, so no
+        # payment code (none can carry such an amount) and never pending, whatever the status said. A
+        # payment_reference has had its shape checked (records); there is no code to keep it in.
+        status, code = BillStatus.credit.value, None
+        payment: tuple[str | None, ...] = (None, None, None)
+    else:
+        status, code = record.status, _payment_code(record, issuer, account, total)
+        payment = (code.suffix, code.reference, code.identification)
+    values = (
+        record.number, record.period_start, record.period_end, record.issue_date, record.due_date,
+        record.reading_previous, record.reading_current, consumption,
+        # msgspec: a tenth of json.dumps's time (stored as jsonb, so its spacing does not matter).
+        msgspec.json.encode(lines).decode(), taxable, vat, total, status, paid_at, *payment,
+    )  # fmt: skip
+    return BillRow(
+        record.number, account, record.period_start, record.period_end, record.issue_date, record.due_date,
+        record.reading_previous, record.reading_current, consumption, lines, taxable, vat, total,
+        status, paid_at, code, values,
+    )  # fmt: skip
+
+
+def _payment_code(record: BillRecord, issuer: IssuerSettings, account: str, total: int) -> PaymentCode:
     reference = record.payment_reference or _reference_from_number(record.number)
     codes = _issuer_codes(issuer.code, issuer.bill_suffix)
     try:
         # Identification: the account's last 6 digits, free data a clerk reads (as the demo's bills).
         if codes is None:  # the issuer's settings are wrong: PaymentCode says how, for every bill
-            code = PaymentCode.build(issuer.code, issuer.bill_suffix, reference, account[-6:], total)
-        else:
-            code = codes.build(reference, account[-6:], total)
+            return PaymentCode.build(issuer.code, issuer.bill_suffix, reference, account[-6:], total)
+        return codes.build(reference, account[-6:], total)
     except PaymentCodeError as exc:
         raise LineError("total" if exc.field == "amount" else "payment_reference", exc.message) from None
-    paid_at = record.paid_at if record.status != "pending" else None
-    values = (
-        record.number, record.period_start, record.period_end, record.issue_date, record.due_date,
-        record.reading_previous, record.reading_current, consumption,
-        # msgspec: a tenth of json.dumps's time (stored as jsonb, so its spacing does not matter).
-        msgspec.json.encode(lines).decode(), taxable, vat, total, record.status, paid_at, code.suffix,
-        code.reference, code.identification,
-    )  # fmt: skip
-    return BillRow(
-        record.number, account, record.period_start, record.period_end, record.issue_date, record.due_date,
-        record.reading_previous, record.reading_current, consumption, lines, taxable, vat, total,
-        record.status, paid_at, code, values,
-    )  # fmt: skip
 
 
 @lru_cache(maxsize=8)

@@ -20,6 +20,7 @@ import msgspec
 from portal import clock
 from portal.banking.cuaderno57 import normalise_digits
 from portal.banking.identity import normalise_identity
+from portal.db.tables.bills import BillStatus
 from portal.imports import checks
 from portal.imports.checks import AccountRow, BillRow, CustomerRow, PaymentRow
 from portal.imports.reader import Line
@@ -87,7 +88,7 @@ class _Known:
     ids: dict[str, int]
     """Account number → its id: the accounts in the database, and those the batch inserts."""
     bills: dict[str, dict[str, Any]]
-    """Bill number → its content tuple, total, status and channel."""
+    """Bill number → its content tuple, total, whether it is paid or a credit bill, and its channel."""
     references: dict[str, str]
     """13-digit payment reference → bill number."""
 
@@ -219,7 +220,7 @@ class Importer:
         bills = {r.number for r in rows if isinstance(r, BillRow)} | {
             r.bill for r in rows if isinstance(r, PaymentRow)
         }
-        references = [r.code.reference for r in rows if isinstance(r, BillRow)]
+        references = [r.code.reference for r in rows if isinstance(r, BillRow) and r.code is not None]
         customers, holders, ids, taken = set(), {}, {}, {}
         # One round trip for the keys (each one waits for the GIL and the database's scheduling).
         for kind, key, value, account_id in await self.connection.fetch(
@@ -270,12 +271,14 @@ class Importer:
                 raise LineError("number", f"bill {row.number} exists with other content: {_IMMUTABLE}")
             self.counts.skipped += 1
             return
-        other = known.references.get(row.code.reference)
-        if other is not None:
-            raise LineError("payment_reference", f"{row.code.reference[:11]} is bill {other}'s already")
-        known.references[row.code.reference] = row.number
+        if row.code is not None:  # a credit bill has no code
+            other = known.references.get(row.code.reference)
+            if other is not None:
+                raise LineError("payment_reference", f"{row.code.reference[:11]} is bill {other}'s already")
+            known.references[row.code.reference] = row.number
         known.bills[row.number] = {
             "content": row.content(), "total": row.total_cents, "paid": row.status == "paid", "channel": "",
+            "credit": row.status == BillStatus.credit,
         }  # fmt: skip
         accepted.bills.append(row)
 
@@ -283,6 +286,8 @@ class Importer:
         bill = known.bills.get(row.bill)
         if bill is None:
             raise self._missing("bill", row.bill, "bill")
+        if bill["credit"]:
+            raise LineError("bill", f"bill {row.bill} is a credit bill: there is nothing to pay")
         if row.amount_cents != bill["total"]:
             raise LineError(
                 "amount", f"{row.amount_cents / 100:.2f} is not the bill's total ({bill['total'] / 100:.2f})"
@@ -400,6 +405,7 @@ def _stored_bill(row: asyncpg.Record) -> dict[str, Any]:
         "total": row["total_cents"],
         "paid": row["status"] == "paid",
         "channel": row["paid_channel"],
+        "credit": row["status"] == BillStatus.credit,
     }
 
 

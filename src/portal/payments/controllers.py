@@ -16,7 +16,6 @@ from litestar.response import Redirect, Template
 from saq import Queue
 
 from portal import i18n
-from portal.banking.cuaderno57 import PaymentCode
 from portal.bills import services as bills
 from portal.i18n import gettext as _
 from portal.infra.storage import Storage
@@ -118,14 +117,10 @@ class PaymentsController(Controller):
         bill_id = parse_id(bill)
         if viewer is not None and bill_id is not None:
             detail = await bills.get_bill(viewer, bill_id)
-            if detail is not None:
-                barcode = PaymentCode(
-                    settings.issuer.code,
-                    detail.payment_suffix,
-                    detail.payment_reference,
-                    detail.payment_identification,
-                    detail.row.total_cents,
-                ).barcode_digits
+            # A credit bill has no code (nothing to pay): the form comes empty, as for an unknown bill.
+            code = detail.payment_code(settings.issuer.code) if detail is not None else None
+            if code is not None:
+                barcode = code.barcode_digits
         return page("pages/payments/pay_by_barcode", viewer=viewer, barcode=barcode)
 
     @post("/pay/barcode", name="pay_by_barcode_post")

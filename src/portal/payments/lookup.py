@@ -51,7 +51,7 @@ class Target:
     suffix: str
     amount_cents: int
     state: str
-    """payable, paid, direct_debit, expired or superseded."""
+    """payable, paid, direct_debit, credit (a bill with nothing to pay), expired or superseded."""
     bill_number: str = ""
     period_start: dt.date | None = None
     period_end: dt.date | None = None
@@ -67,7 +67,9 @@ class Target:
 
 
 def _bill_target(row: dict[str, Any]) -> Target:
-    state = {"pending": "payable", "paid": "paid", "direct_debit": "direct_debit"}.get(row["status"], "paid")
+    state = {"pending": "payable", "paid": "paid", "direct_debit": "direct_debit", "credit": "credit"}.get(
+        row["status"], "paid"
+    )
     return Target(
         kind=PaymentKind.bill,
         id=row["id"],
@@ -140,6 +142,8 @@ def state_problem(target: Target) -> str | None:
         if target.kind == PaymentKind.bill:
             return _("This bill is already paid: there is nothing to pay")
         return _("This bills due document is already paid: there is nothing to pay")
+    if target.state == "credit":
+        return _("This bill is a credit bill: there is nothing to pay")
     if target.state == "direct_debit":
         return _(
             "This bill is paid by direct debit: your bank pays it on its due date, so it cannot be paid "

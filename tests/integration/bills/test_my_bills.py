@@ -134,6 +134,7 @@ async def test_the_status_filter_speaks_the_pages_language_and_shows_the_choice(
             ("overdue", "", "Vencida"),
             ("paid", "selected" if chosen == "paid" else "", "Pagada"),
             ("direct_debit", "", "Domiciliada"),
+            ("credit", "", "Nada que pagar"),
         ], path
 
 

@@ -9,6 +9,8 @@ from portal.db.tables import Account, AccountAccess, Bill, Customer, ImportRun, 
 from portal.db.tables.users import UserKind
 from portal.demo.fresh import add_customer
 from portal.settings import Settings
+from tests.integration.imports.import_steps import run
+from tests.unit.imports.import_samples import CREDIT_BILL, jsonl, record
 
 
 async def _add(settings: Settings, **kwargs: Any) -> dict[str, Any]:
@@ -67,3 +69,17 @@ async def test_each_fresh_customer_takes_new_serials(db: None, settings: Setting
         == int(one["bills"][-1]["number"].removeprefix("FA")) + 1
     )
     assert two["bills"][0]["reference"][:11] == two["bills"][0]["number"][2:]  # the serial, then checks
+
+
+async def test_a_credit_bill_numbered_as_the_demo_numbers_keeps_its_serial(
+    db: None, settings: Settings
+) -> None:
+    """A credit bill has no payment reference, from which the next serial was read: the next fresh
+    customer's first bill took its number and failed to import."""
+    first = await _add(settings, user=None, pending=[1])
+    [account] = first["accounts"]
+    serial = int(account["bills"][-1]["number"].removeprefix("FA")) + 1
+    credit = record(CREDIT_BILL, number=f"FA{serial:011d}", account=account["number"])
+    assert (await run(jsonl(credit), settings)).rejections == []
+    second = await _add(settings, user=None, pending=[1])
+    assert second["accounts"][0]["bills"][0]["number"] == f"FA{serial + 1:011d}"

@@ -13,7 +13,7 @@ from portal.db.tables import Account, OutboxEmail
 from portal.infra.storage import Storage
 from portal.settings import Settings
 from tests.integration.imports.import_steps import run
-from tests.unit.imports.import_samples import BILL, jsonl, record
+from tests.unit.imports.import_samples import BILL, CREDIT_BILL, jsonl, record
 
 
 async def _ana_accounts() -> list[str]:
@@ -76,6 +76,24 @@ async def test_new_bills_are_rendered_and_announced_once_per_user_and_account(
     assert await OutboxEmail.count().where(OutboxEmail.template == "new_bills") == 2
     assert {number: await storage.read(f"bills/en/{number}.pdf") for number in numbers} == before
     assert len(mailbox.messages) == 2
+
+
+async def test_a_credit_bill_is_rendered_and_announced_with_nothing_to_pay(
+    demo: None, worker: Any, mailbox: Any, settings: Settings
+) -> None:
+    first, _ = await _ana_accounts()
+    credit = record(
+        CREDIT_BILL, number="FT-2030/9", account=first,
+        issue_date="2030-01-03", due_date="2030-01-23", period_start="2029-12-01", period_end="2029-12-31",
+    )  # fmt: skip
+    result = await run(jsonl(credit), settings, render=True)
+    assert result.rejections == [] and result.outcome.issued is not None
+    [message] = await mailbox.wait_for(1)
+    assert message["Subject"].startswith("Your new bill FT-2030/9")
+    assert ": -15,08\u00a0€, nothing to pay" in _text(message)
+    html = str(message.get_payload()[1].get_payload(decode=True).decode())
+    assert "<td>-15,08\u00a0€</td><td>Nothing to pay</td>" in html
+    await _rendered(Storage(settings.storage), ["FT-2030/9"])
 
 
 async def test_no_email_for_an_account_without_the_online_bill_and_no_render_with_no_render(

@@ -28,7 +28,16 @@ from tests.integration.payments.helpers import (
     start_payment,
 )
 from tests.steps import ANA, sign_in, submit_sign_in
-from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, PAYMENT, jsonl, record
+from tests.unit.imports.import_samples import (
+    ACCOUNT_RECORD,
+    BILL,
+    CREDIT_BILL,
+    CUSTOMER,
+    PAYMENT,
+    ZERO_BILL,
+    jsonl,
+    record,
+)
 
 MARIA_BILL = "FA00000000025"
 ANA_BILL = "FA00000001025"  # ANA_BARCODE's
@@ -73,6 +82,23 @@ async def test_a_payment_for_an_unknown_bill_or_with_the_wrong_amount(db: None, 
         "line 2: amount: 15.07 is not the bill's total (15.08)",
     ]
     assert await Bill.select(Bill.status).first() == {"status": "pending"}
+
+
+async def test_a_payment_for_a_credit_bill_is_rejected(db: None, settings: Settings) -> None:
+    """Nothing is to be paid: in the file that brings the bill, and in a later one (the stored bill)."""
+    credit = record(PAYMENT, bill=CREDIT_BILL["number"], amount="-15.08")
+    zero = record(PAYMENT, bill=ZERO_BILL["number"], amount="0.00")
+    first = await run(jsonl(CUSTOMER, ACCOUNT_RECORD, CREDIT_BILL, ZERO_BILL, credit), settings)
+    later = await run(jsonl(zero, credit), settings)
+    reason = "bill: bill {} is a credit bill: there is nothing to pay"
+    assert first.rejections == ["line 5: " + reason.format(CREDIT_BILL["number"])]
+    assert later.rejections == [
+        f"line {n}: " + reason.format(bill["number"]) for n, bill in ((1, ZERO_BILL), (2, CREDIT_BILL))
+    ]
+    assert (
+        await Bill.select(Bill.status, Bill.paid_at, Bill.paid_channel).order_by(Bill.number)
+        == [{"status": "credit", "paid_at": None, "paid_channel": ""}] * 2
+    )
 
 
 async def _ana_document() -> tuple[int, list[dict[str, Any]]]:

@@ -14,10 +14,12 @@ from tests.unit.imports.import_samples import (
     ACCOUNT_RECORD,
     BILL,
     COMPANY,
+    CREDIT_BILL,
     CUSTOMER,
     IBAN,
     PAYMENT,
     PERSON,
+    ZERO_BILL,
     FailingDisk,
     jsonl,
     record,
@@ -105,6 +107,38 @@ async def test_a_bill_is_immutable(db: None, settings: Settings) -> None:
     ]
     assert result.outcome.exit_status == 1
     assert await snapshot() == before
+
+
+async def test_a_credit_bill_is_imported_without_a_code_and_skipped_when_imported_again(
+    db: None, settings: Settings
+) -> None:
+    """A total of 0 or less: stored as "credit" whatever the file says, with no payment code; a reference
+    the file gives is not kept, and a re-import compares it as stored (skipped, not "other content")."""
+    paid = record(CREDIT_BILL, status="paid", paid_at="2026-11-10T09:00:00Z", payment_reference="00000000777")
+    data = jsonl(CUSTOMER, ACCOUNT_RECORD, BILL, paid, record(ZERO_BILL, status="direct_debit"))
+    result = await run(data, settings)
+    assert result.rejections == []
+    assert result.summary == "imported 3 bills, 1 customers, 1 accounts, 0 payments; skipped 0; rejected 0"
+    bills = await Bill.select(
+        Bill.number, Bill.status, Bill.total_cents, Bill.payment_suffix, Bill.payment_reference,
+        Bill.payment_identification,
+    ).order_by(Bill.number)  # fmt: skip
+    assert [bill["payment_reference"] is None for bill in bills] == [False, True, True]
+    assert bills[1:] == [
+        {"number": "FA-2026/000102", "status": "credit", "total_cents": -1508, "payment_suffix": None,
+         "payment_reference": None, "payment_identification": None},
+        {"number": "FA-2026/000103", "status": "credit", "total_cents": 0, "payment_suffix": None,
+         "payment_reference": None, "payment_identification": None},
+    ]  # fmt: skip
+    before = await snapshot()
+    again = await run(data, settings)
+    assert again.summary == "imported 0 bills, 0 customers, 0 accounts, 0 payments; skipped 5; rejected 0"
+    assert await snapshot() == before
+    changed = await run(jsonl(record(paid, issue_date="2026-11-04")), settings)
+    assert changed.rejections == [
+        "line 1: number: bill FA-2026/000102 exists with other content:"
+        " bills are immutable: issue a corrective bill"
+    ]
 
 
 async def test_a_bill_for_an_unknown_account(db: None, settings: Settings) -> None:

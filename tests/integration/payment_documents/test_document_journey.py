@@ -14,7 +14,9 @@ from portal.db.tables import Account, AccountAccess, Bill, PaymentDocument, Paym
 from portal.payment_documents import payable, services
 from portal.templating import format_day
 from tests.conftest import submit
+from tests.integration.imports.import_steps import run
 from tests.steps import ADMIN, error_links_nowhere, sign_in
+from tests.unit.imports.import_samples import CREDIT_BILL, jsonl, record
 
 ANA_ACCOUNT = "0001000413"
 
@@ -247,6 +249,25 @@ async def test_a_confirmation_page_whose_bills_went_into_another_document_says_s
     spanish = (await client.get(drafts[1])).text
     assert f"La factura {first['number']} ya está en el documento de pago {reference}" in spanish
     assert "Vuelva a seleccionar las facturas</a>" in spanish
+
+
+async def test_a_credit_bill_is_never_offered_nor_accepted_for_a_document(
+    client: Any, demo: None, settings: Any
+) -> None:
+    """A credit bill (total 0 or less) has nothing to pay: the account's pending bills are offered as before,
+    and its id sent by hand is refused."""
+    credit = record(CREDIT_BILL, number="FA-CREDIT/0002", account=ANA_ACCOUNT)
+    assert (await run(jsonl(credit), settings)).rejections == []
+    bill = await Bill.select(Bill.id).where(Bill.number == "FA-CREDIT/0002").first()
+    await sign_in(client)
+    index = await client.get("/payment-documents/")
+    assert "2 pending bills" in index.text  # 0001000413, as without it
+    page = await client.get("/payment-documents/bills", params={"account": ANA_ACCOUNT})
+    assert checkbox_ids(page.text) == [b["id"] for b in await pending_bills(ANA_ACCOUNT)]
+    assert bill["id"] not in checkbox_ids(page.text)
+    response = await create(client, [bill["id"]])
+    assert response.status_code == 422
+    assert "no longer pending" in error_summary(response.text)
 
 
 async def test_a_confirmation_page_whose_bill_was_paid_meanwhile_says_so(client: Any, demo: None) -> None:

@@ -3,6 +3,7 @@ facturx and pdf)."""
 
 import dataclasses
 import io
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 
@@ -90,7 +91,10 @@ def _bill(**changes):
         "vat_cents": vat,
         "total_cents": taxable + vat,
         "vat_percent": 10,
-        "payment": PaymentCode.build("58818501", "001", "00000000025", "051126", taxable + vat),
+        # A credit bill (0 or less) has none.
+        "payment": PaymentCode.build("58818501", "001", "00000000025", "051126", taxable + vat)
+        if taxable + vat > 0
+        else None,
         "history": tuple(ConsumptionPoint(label, m3) for label, m3 in zip(labels, history, strict=True)),
         "payment_method_note": None,
     }
@@ -183,6 +187,25 @@ def test_factur_x_xml_header_parties_and_payment(bill):
     assert due.text == "20261125"
 
 
+def test_a_credit_bill_is_a_credit_note_of_positive_amounts_with_nothing_to_collect():
+    credit = _bill(lines=[_line("other", "Correction of bill FA00000000013", 1, -1371)])
+    assert credit.total_cents == -1508
+    xml = factur_x_xml(credit)
+    assert facturx.xml_check_xsd(xml, flavor="factur-x", level=FACTUR_X_LEVEL)
+    root = ET.fromstring(xml)
+    assert root.find("rsm:ExchangedDocument/ram:TypeCode", NS).text == "381"
+    assert root.find(".//ram:NetPriceProductTradePrice/ram:ChargeAmount", NS).text == "13.71"
+    totals = root.find(".//ram:SpecifiedTradeSettlementHeaderMonetarySummation", NS)
+    assert [_amount(total) for total in totals] == [1371, 1371, 137, 1508, 1508]
+    settlement = root.find(".//ram:ApplicableHeaderTradeSettlement", NS)
+    for collecting in (
+        "PaymentReference",
+        "SpecifiedTradeSettlementPaymentMeans",
+        "SpecifiedTradePaymentTerms",
+    ):
+        assert settlement.find(f"ram:{collecting}", NS) is None
+
+
 def test_factur_x_xml_carries_any_text_safely():
     bill = _bill(holder_name='Ana <b>"Pérez"</b> & Hijos\x0b, S.L.', bill_number="FA<1>")
     xml = factur_x_xml(bill)
@@ -196,6 +219,8 @@ def test_factur_x_xml_carries_any_text_safely():
 
 
 def test_a_bill_whose_amounts_do_not_add_up_is_refused(bill):
+    with pytest.raises(ValueError, match="has a payment code"):
+        dataclasses.replace(bill, payment=None)  # only a total of 0 or less goes without one
     with pytest.raises(ValueError, match="taxable_cents"):
         dataclasses.replace(bill, taxable_cents=bill.taxable_cents + 1)
     with pytest.raises(ValueError, match="total_cents"):
@@ -230,6 +255,21 @@ def test_pdf_prints_the_bill_and_its_payment_data(bill, reader):
     ):
         assert printed in text, printed
     assert "will be debited" not in text
+
+
+@pytest.mark.parametrize(
+    ("cents", "box", "amount"), [(-1371, "Amount in your favour", "15,08"), (0, "Nothing to pay", "0,00")]
+)
+def test_a_credit_bill_prints_what_is_in_your_favour_and_no_payment_code(cents, box, amount):
+    pdf = draw(_bill(lines=[_line("other", "Correction of bill FA00000000013", 1, cents)]))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    text = _text(reader)
+    assert box in text and "There is nothing to pay for this bill." in text
+    assert re.search(f"{box}\\s+{amount}\u00a0€", text)  # what is in your favour, as a positive amount
+    for payment in ("Total to pay", "9050794", "58818501-001", "Cuaderno 57", "90507"):
+        assert payment not in text
+    assert_archival_and_tagged(pdf)
 
 
 def test_pdf_is_one_a4_portrait_page(reader):

@@ -83,6 +83,34 @@ def record(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return out
 
 
+CREDIT_BILL = record(
+    BILL,
+    number="FA-2026/000102",
+    lines=[
+        {
+            "kind": "other",
+            "description": "Correction of bill FA-2026/000101",
+            "quantity": "1",
+            "unit_price": "-13.71",
+            "amount": "-13.71",
+        },
+        {"kind": "vat", "description": "VAT 10%", "quantity": "1", "unit_price": "-1.37", "amount": "-1.37"},
+    ],
+    taxable="-13.71",
+    vat="-1.37",
+    total="-15.08",
+)
+"""A corrective bill that gives 15.08 back: a credit bill (its total is below 0)."""
+ZERO_BILL = record(
+    CREDIT_BILL,
+    number="FA-2026/000103",
+    lines=[{"kind": "other", "description": "Nothing", "quantity": "1", "unit_price": "0", "amount": "0.00"}],
+    taxable="0.00",
+    vat="0.00",
+    total="0.00",
+)
+
+
 def jsonl(*records: dict[str, Any]) -> bytes:
     return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
 

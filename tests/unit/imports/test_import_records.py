@@ -21,10 +21,12 @@ from tests.unit.imports.import_samples import (
     ACCOUNT_RECORD,
     BILL,
     COMPANY,
+    CREDIT_BILL,
     CUSTOMER,
     IBAN,
     PAYMENT,
     PERSON,
+    ZERO_BILL,
     record,
 )
 
@@ -205,6 +207,41 @@ def test_a_number_with_too_many_digits_needs_a_payment_reference() -> None:
     assert rejected(record(BILL, number="FA-2026/0000000101"))[0] == "payment_reference"
     bill = check(record(BILL, number="FA-2026/0000000101", payment_reference="00000000101"))
     assert bill.code.reference[:11] == "00000000101"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"status": "paid", "paid_at": "2026-11-10T09:00:00Z"}, {"status": "direct_debit"}],
+    ids=["pending", "paid", "direct_debit"],
+)
+@pytest.mark.parametrize("sample", [CREDIT_BILL, ZERO_BILL], ids=["negative", "zero"])
+def test_a_total_of_zero_or_less_is_a_credit_bill_without_a_payment_code(
+    sample: dict[str, Any], changes: dict[str, str]
+) -> None:
+    bill = check(record(sample, **changes))
+    assert bill.total_cents == checks.cents(sample["total"], "total")
+    assert (bill.status, bill.code) == ("credit", None)
+    stored = dict(zip(checks.BILL_COLUMNS, bill.values, strict=True))
+    assert stored["status"] == "credit"
+    assert [stored[name] for name in ("payment_suffix", "payment_reference", "payment_identification")] == [
+        None,
+        None,
+        None,
+    ]
+    assert stored["paid_at"] == bill.paid_at
+    assert bill.content()[-1] is None  # what a re-import compares with the stored (NULL) reference
+
+
+def test_a_credit_bill_must_still_add_up() -> None:
+    assert rejected(record(CREDIT_BILL, total="-15.07")) == ("total", "-15.07 is not taxable + vat (-15.08)")
+    assert rejected(record(CREDIT_BILL, vat="-1.36"))[0] == "vat"
+    assert rejected(record(CREDIT_BILL, status="paid")) == ("paid_at", "required when status is paid")
+
+
+def test_a_credit_bills_payment_reference_is_checked_but_not_kept() -> None:
+    assert rejected(record(CREDIT_BILL, payment_reference="0000000010"))[0] == "payment_reference"
+    bill = check(record(CREDIT_BILL, payment_reference="00000000777"))
+    assert bill.code is None and "00000000777" not in [str(value)[:11] for value in bill.values]
 
 
 def test_decimal_quantities_and_prices_are_stored_exactly() -> None:

@@ -16,6 +16,9 @@ class BillStatus(StrEnum):
     pending = "pending"
     paid = "paid"
     direct_debit = "direct_debit"
+    credit = "credit"
+    """A bill whose total is 0 or less (a corrective bill that gives money back): nothing to collect, so
+    it has no payment code and is never pending, whatever the billing system said."""
 
 
 class Bill(Table, tablename="bill"):
@@ -41,11 +44,12 @@ class Bill(Table, tablename="bill"):
     paid_channel = Varchar(length=20, default="")
     """How it was paid: card (through the portal) or, as the billing system reports payments made
     elsewhere, bank_counter, direct_debit, transfer or other; "" when nobody said."""
-    # Cuaderno 57 payment data (../shared/specs/payment-codes.md); issuer and CPR are settings.
-    payment_suffix = Varchar(length=3)
-    payment_reference = Varchar(length=13, unique=True)
+    # Cuaderno 57 payment data (../shared/specs/payment-codes.md); issuer and CPR are settings. NULL for
+    # a credit bill: a code cannot carry an amount of 0 or less, and there is nothing to collect.
+    payment_suffix = Varchar(length=3, null=True, default=None)
+    payment_reference = Varchar(length=13, null=True, default=None, unique=True)
     """11-digit reference followed by its 2 check digits."""
-    payment_identification = Varchar(length=6)
+    payment_identification = Varchar(length=6, null=True, default=None)
     created_at = Timestamptz()
     import_run = ForeignKey(references=ImportRun, null=True, default=None, on_delete=OnDelete.set_null)
     """The `portal import` run that issued it (its PDFs and "new bill" emails follow that run)."""

@@ -131,11 +131,13 @@ async def get_draft(token: str | None) -> Draft | None:
 
 
 async def _find_bill_account(checked: BillDetails) -> dict[str, Any] | None:
-    """The account whose holder, number, bill number and bill amount all match, or None."""
+    """The account whose holder, number, bill number and bill amount all match, or None. The amount is
+    the bill's total, or for a credit bill (a total below 0) what it prints as "Amount in your favour":
+    the same figure without its sign (`parse_amount` takes no sign, and only credit bills have one)."""
     return await fetch_one(
         "SELECT a.id, a.customer FROM bill b JOIN account a ON a.id = b.account"
         " JOIN customer c ON c.id = a.customer"
-        " WHERE a.number = {} AND b.number = {} AND b.total_cents = {} AND c.identity_number = {}",
+        " WHERE a.number = {} AND b.number = {} AND abs(b.total_cents) = {} AND c.identity_number = {}",
         checked.account_number,
         checked.bill_number,
         checked.amount_cents,

@@ -12,6 +12,7 @@ from portal.accounts.services import NO_MATCH
 from portal.accounts.services import TOO_MANY as TOO_MANY_WITHOUT_PHONE
 from portal.accounts.throttle import REGISTRATION_START_PER_IP
 from portal.db.tables import Account, Bill, RegistrationDraft
+from portal.settings import Settings
 from tests.conftest import csrf_token, submit
 from tests.integration.accounts.helpers import (
     ADMIN,
@@ -26,7 +27,9 @@ from tests.integration.accounts.helpers import (
     field_value,
     start_registration,
 )
+from tests.integration.imports.import_steps import run
 from tests.steps import field_errors, sign_in
+from tests.unit.imports.import_samples import CREDIT_BILL, jsonl, record
 
 TOO_MANY = TOO_MANY_WITHOUT_PHONE % {"phone": "900 000 000"}  # CUSTOMER_SERVICE_PHONE's default
 
@@ -109,6 +112,21 @@ async def test_amount_with_a_comma_or_a_dot_and_account_number_with_separators(
     account = await Account.select(Account.id).where(Account.number == "0001000017").first()
     assert draft["account"] == account["id"]
     assert draft["identity_number"] == "48.213.657-e"  # kept as typed, to show it back
+
+
+async def test_a_credit_bill_is_proved_by_the_amount_it_prints_in_the_holders_favour(
+    client: Any, demo: None, settings: Settings
+) -> None:
+    """A corrective bill that gives money back (total -15.08) prints "Amount in your favour: 15,08 €" where
+    other bills print their "Total to pay": that is the amount its holder types."""
+    credit = record(CREDIT_BILL, number="FA00000099991", account=MARIA["account_number"])
+    assert (await run(jsonl(credit), settings)).summary.startswith("imported 1 bills")
+    details = {**MARIA, "bill_number": "FA00000099991"}
+    response = await check_bill(client, {**details, "amount": "15,08"})
+    assert response.status_code == 303, error_messages(response.text)
+    assert response.headers["location"] == "/register/user-details"
+    response = await check_bill(client, {**details, "amount": "15,09"})
+    assert field_errors(response.text) == {"identity": NO_MATCH}
 
 
 FULL_WIDTH = str.maketrans(

@@ -37,9 +37,19 @@ PASSWORD = "river copper lantern 42"
 # Each registration type, the demo bill it registers with, and what its holder is told of.
 REGISTRATIONS = {
     "private": (MARIA, "maria.garcia@example.com", ["0001000017", "0001000025"], "Private user"),
-    "company": (HORNO, "horno.sanroque@example.com", ["0001000033", "0001000041", "0001000058"], "Company user"),
-    "administrator": (INMOBILIARIA, "inmobiliaria.mediterranea@example.com", ["0001000074"], "Administrator user"),
-}  # fmt: skip
+    "company": (
+        HORNO,
+        "horno.sanroque@example.com",
+        ["0001000033", "0001000041", "0001000058"],
+        "Company user",
+    ),
+    "administrator": (
+        INMOBILIARIA,
+        "inmobiliaria.mediterranea@example.com",
+        ["0001000074"],
+        "Administrator user",
+    ),
+}
 ANA_HOLDER = "ana.martinez@example.com"  # the contact address of ana.demo's holder (not ana.demo's own)
 
 

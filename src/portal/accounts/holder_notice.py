@@ -30,9 +30,9 @@ USER_KINDS = {
 }
 """Each type of user's name, in English: translated where it is shown."""
 
-# The user's accesses (to `accounts`, or to all when NULL) by holder. The holder's language is that of
-# their own activated user, never the new one's: a private or company user registers as the holder, and
-# may be the stranger the notice is about.
+# The user's accesses (to the accounts asked for, or to all when NULL) by holder. The holder's language is
+# that of their own activated user, never the new one's: a private or company user registers as the
+# holder, and may be the stranger the notice is about.
 _HOLDERS = (
     "SELECT c.id AS customer_id, c.email, array_agg(a.number ORDER BY a.number) AS account_numbers,"
     ' (SELECT h.language FROM portal_user h WHERE h.customer = c.id AND h.id <> x."user"'

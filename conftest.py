@@ -184,26 +184,28 @@ class Mailbox:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
 
-    async def wait_for(self, count: int, within: float = 15) -> list[Message]:
+    def received(self, to: str | None = None) -> list[Message]:
+        """The messages received so far (to the address `to` only, if given)."""
+        return [m for m in self.messages if to is None or m["To"] == to]
+
+    async def wait_for(self, count: int, within: float = 15, to: str | None = None) -> list[Message]:
+        """With `to`, the messages to that address only: one action may email several people (a holder is
+        told of an activation too), in whatever order the worker sends them."""
         async with asyncio.timeout(within):
             # The SMTP server runs in its own thread and loop: polling is the simple, safe bridge.
-            while len(self.messages) < count:  # noqa: ASYNC110
+            while len(self.received(to)) < count:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
-        return self.messages
+        return self.received(to)
 
     def wait_for_sync(self, count: int, timeout: float = 30, to: str | None = None) -> list[Message]:
         """For sync (browser) tests: the server runs in its own thread, so sleeping here is fine. With
         `to`, the messages to that address only: on a live stack shared by a worker's tests, an email
         that an earlier test caused can arrive during the next one."""
-
-        def received() -> list[Message]:
-            return [m for m in self.messages if to is None or m["To"] == to]
-
         deadline = time.monotonic() + timeout
-        while len(received()) < count:
-            assert time.monotonic() < deadline, f"expected {count} email(s), got {len(received())}"
+        while len(self.received(to)) < count:
+            assert time.monotonic() < deadline, f"expected {count} email(s), got {len(self.received(to))}"
             time.sleep(0.05)
-        return received()
+        return self.received(to)
 
 
 @pytest.fixture(scope="session")

@@ -322,8 +322,9 @@ class PasswordController(Controller):
         data: Form,
         sessions: NamedDependency[SessionStore],
         settings: NamedDependency[Settings],
+        mailer: NamedDependency[Mailer],
     ) -> Template | Redirect:
-        return await _set_password(request, data, sessions, settings, TokenPurpose.activation)
+        return await _set_password(request, data, sessions, settings, mailer, TokenPurpose.activation)
 
     @post("/activate/resend", name="activate_resend")
     async def activate_resend(
@@ -368,8 +369,9 @@ class PasswordController(Controller):
         data: Form,
         sessions: NamedDependency[SessionStore],
         settings: NamedDependency[Settings],
+        mailer: NamedDependency[Mailer],
     ) -> Template | Redirect:
-        return await _set_password(request, data, sessions, settings, TokenPurpose.password_reset)
+        return await _set_password(request, data, sessions, settings, mailer, TokenPurpose.password_reset)
 
 
 async def _set_password_page(
@@ -400,6 +402,7 @@ async def _set_password(
     data: Form,
     sessions: SessionStore,
     settings: Settings,
+    mailer: Mailer,
     purpose: TokenPurpose,
 ) -> Template | Redirect:
     token = field(data, "token")
@@ -412,6 +415,7 @@ async def _set_password(
         origin_of(request),
         sessions.token_from(request),
         chosen,
+        mailer,
     )
     if session is None:
         return await _set_password_page(request, sessions, token, purpose, outcome.errors)

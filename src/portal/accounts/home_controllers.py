@@ -14,6 +14,7 @@ from portal.accounts import forms, services
 from portal.accounts.controllers import origin_of
 from portal.bills import services as bills
 from portal.downloads.requests import recent_downloads
+from portal.notifications.mailer import Mailer
 from portal.settings import Settings
 from portal.viewer import Viewer
 from portal.web.forms import Form, field, local_path
@@ -87,6 +88,7 @@ class AccountHomeController(Controller):
         data: Form,
         sessions: NamedDependency[SessionStore],
         settings: NamedDependency[Settings],
+        mailer: NamedDependency[Mailer],
     ) -> Template | Redirect:
         if not services.can_add_accounts(viewer):
             return _for_administrators_only(viewer)
@@ -94,7 +96,13 @@ class AccountHomeController(Controller):
         token = sessions.token_from(request)
         assert token is not None
         session, number, outcome = await services.add_account(
-            viewer, details, sessions, token, origin_of(request), settings.issuer.customer_service_phone
+            viewer,
+            details,
+            sessions,
+            token,
+            origin_of(request),
+            settings.issuer.customer_service_phone,
+            mailer,
         )
         if session is None:
             return page("pages/accounts/add_account", outcome.errors, viewer=viewer, values=details)

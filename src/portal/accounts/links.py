@@ -7,6 +7,7 @@ from typing import Any
 
 from portal import audit, clock
 from portal.accounts import passwords, tokens
+from portal.accounts.holder_notice import store_holder_notices
 from portal.accounts.resends import resend_activation
 from portal.accounts.signing_in import settle_language
 from portal.audit import Origin
@@ -15,6 +16,7 @@ from portal.db.tables import User
 from portal.db.tables.auth import TokenPurpose
 from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
+from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
 from portal.web.forms import Outcome
 from portal.web.sessions import SessionStore
@@ -43,10 +45,13 @@ async def set_password_with_link(
     origin: Origin,
     current_session: str | None,
     chosen_language: str | None,
+    mailer: Mailer,
 ) -> tuple[str | None, Outcome]:
     """Use an activation or reset link to set the password; the user is then signed in with a new session
-    (all their other sessions end), their language settled as signing in does. Returns the new session
-    token."""
+    (all their other sessions end), their language settled as signing in does. Activation makes the
+    user's access usable, so the holders of its accounts are told (`holder_notice`). Returns the new
+    session token."""
+    notices: list[int] = []
     async with db_engine().transaction():
         checked = await tokens.check(token, purpose, for_update=True)
         if checked.state != tokens.TokenState.valid or checked.user_id is None or checked.token_id is None:
@@ -66,6 +71,12 @@ async def set_password_with_link(
         session = await sessions.start(checked.user_id, replacing=current_session)
         event = "activation.completed" if purpose == TokenPurpose.activation else "password_reset.completed"
         await audit.record(event, origin, user_id=checked.user_id)
+        if purpose == TokenPurpose.activation:
+            notices = await store_holder_notices(
+                checked.user_id, mailer, origin, occasion=f"activation:{checked.user_id}"
+            )
+    for email_id in notices:
+        await outbox.enqueue_email(mailer.queue, email_id)  # after the commit: the worker must find it
     return session, Outcome()
 
 

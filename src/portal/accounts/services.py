@@ -18,6 +18,7 @@ from asyncpg.exceptions import UniqueViolationError
 from portal import audit, clock, i18n
 from portal.accounts import addresses, forms, throttle, tokens
 from portal.accounts.forms import BillDetails, BillDetailsForm, Errors
+from portal.accounts.holder_notice import store_holder_notices
 from portal.audit import Origin
 from portal.db import engine as db_engine
 from portal.db import fetch, fetch_one
@@ -418,9 +419,11 @@ async def add_account(
     current_session: str,
     origin: Origin,
     phone: str,
+    mailer: Mailer,
 ) -> tuple[str | None, str, Outcome]:
     """An administrator proves one more account with its bill details. Their privileges change, so their
-    session gets a new id. Returns (new session token, account number, outcome).
+    session gets a new id, and the account's holder is told (`holder_notice`). Returns (new session token,
+    account number, outcome).
 
     The same form sent twice at once (a double click, a slow network, two tabs) adds the account once, and
     every answer is the first one's: the browser shows, and keeps the session cookie of, only the last."""
@@ -445,8 +448,17 @@ async def add_account(
         # Added now, or by a twin submit, which replaced the session both came with: either way this
         # answer needs a session of its own.
         session = await sessions.start(viewer.user_id, replacing=current_session)
+        notices = (
+            await store_holder_notices(
+                viewer.user_id, mailer, origin, occasion=f"access:{added[0]['id']}", account_ids=[found["id"]]
+            )
+            if added
+            else []
+        )
     if added:
         await audit.record("account.added", origin, user_id=viewer.user_id, account_id=found["id"])
+    for email_id in notices:
+        await outbox.enqueue_email(mailer.queue, email_id)  # after the commit: the worker must find it
     number = await Account.select(Account.number).where(Account.id == found["id"]).first()
     return session, number["number"] if number else "", Outcome()
 

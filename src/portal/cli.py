@@ -1,5 +1,5 @@
 """`portal run | serve | worker | metrics | db migrate | demo [customer | download-request] | import`,
-`portal mail test`.
+`portal payments refunds | refunded`, `portal access list | remove`, `portal mail test`.
 
 `portal run` is the one-command development stack: embedded PostgreSQL (unless DATABASE_URL is set),
 migrations, demo data on an empty database, then the web server, the job worker and the sandbox bank as
@@ -288,6 +288,24 @@ def cmd_payments_refunded(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_access_list(args: argparse.Namespace) -> int:
+    from portal.accounts.access_command import list_accesses
+
+    settings = _settings_with_database()
+    asyncio.run(_migrated(settings))
+    return asyncio.run(list_accesses(args.account))
+
+
+def cmd_access_remove(args: argparse.Namespace) -> int:
+    from portal.accounts.access_command import remove
+
+    settings = _settings_with_database()
+    asyncio.run(_migrated(settings))
+    return asyncio.run(
+        remove(args.username, args.account, settings, all_accounts=args.all_accounts, by=args.by)
+    )
+
+
 def _test_data_settings() -> Settings:
     """Settings for the commands that add demo or a test's own data (to a migrated database), which have
     no place in production (the demo's users have published passwords)."""
@@ -404,6 +422,23 @@ def build_parser() -> argparse.ArgumentParser:
     refunded = payments_sub.add_parser("refunded", help="record that a payment to refund was refunded")
     refunded.add_argument("order", help="the payment's order number")
     refunded.set_defaults(func=cmd_payments_refunded)
+    access = sub.add_parser("access", help="who can see an account; removing an access")
+    access_sub = access.add_subparsers(dest="access_command", required=True)
+    listing = access_sub.add_parser("list", help="the users who can see an account")
+    listing.add_argument("account", help="the account number")
+    listing.set_defaults(func=cmd_access_list)
+    remove = access_sub.add_parser(
+        "remove", help="a user no longer sees an account (and is signed out everywhere)"
+    )
+    remove.add_argument("username", help="the user's username (or email address)")
+    remove.add_argument("account", help="the account number")
+    remove.add_argument(
+        "--all-accounts",
+        action="store_true",
+        help="for the holder's own (private or company) user: all the holder's accounts, and unlink the user",
+    )
+    remove.add_argument("--by", help="who removes it, for the audit record (default: the system user)")
+    remove.set_defaults(func=cmd_access_remove)
     demo_sub = demo.add_subparsers(dest="demo_command")
     customer = demo_sub.add_parser(
         "customer", help="add a new customer (and user) with bills of its own, for a test; prints JSON"

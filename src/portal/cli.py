@@ -288,21 +288,17 @@ def cmd_payments_refunded(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_access_list(args: argparse.Namespace) -> int:
-    from portal.accounts.access_command import list_accesses
+def cmd_access(args: argparse.Namespace) -> int:
+    from portal.accounts import access_command
 
     settings = _settings_with_database()
     asyncio.run(_migrated(settings))
-    return asyncio.run(list_accesses(args.account))
-
-
-def cmd_access_remove(args: argparse.Namespace) -> int:
-    from portal.accounts.access_command import remove
-
-    settings = _settings_with_database()
-    asyncio.run(_migrated(settings))
+    if args.access_command == "list":
+        return asyncio.run(access_command.list_accesses(args.account))
     return asyncio.run(
-        remove(args.username, args.account, settings, all_accounts=args.all_accounts, by=args.by)
+        access_command.remove(
+            args.username, args.account, settings, all_accounts=args.all_accounts, by=args.by
+        )
     )
 
 
@@ -423,22 +419,16 @@ def build_parser() -> argparse.ArgumentParser:
     refunded.add_argument("order", help="the payment's order number")
     refunded.set_defaults(func=cmd_payments_refunded)
     access = sub.add_parser("access", help="who can see an account; removing an access")
+    access.set_defaults(func=cmd_access)
     access_sub = access.add_subparsers(dest="access_command", required=True)
-    listing = access_sub.add_parser("list", help="the users who can see an account")
-    listing.add_argument("account", help="the account number")
-    listing.set_defaults(func=cmd_access_list)
-    remove = access_sub.add_parser(
-        "remove", help="a user no longer sees an account (and is signed out everywhere)"
-    )
+    access_sub.add_parser("list", help="the users who can see an account").add_argument("account")
+    remove = access_sub.add_parser("remove", help="a user no longer sees an account; their sessions end")
     remove.add_argument("username", help="the user's username (or email address)")
-    remove.add_argument("account", help="the account number")
+    remove.add_argument("account")
     remove.add_argument(
-        "--all-accounts",
-        action="store_true",
-        help="for the holder's own (private or company) user: all the holder's accounts, and unlink the user",
+        "--all-accounts", action="store_true", help="the holder's own user: all its accounts, and unlink"
     )
     remove.add_argument("--by", help="who removes it, for the audit record (default: the system user)")
-    remove.set_defaults(func=cmd_access_remove)
     demo_sub = demo.add_subparsers(dest="demo_command")
     customer = demo_sub.add_parser(
         "customer", help="add a new customer (and user) with bills of its own, for a test; prints JSON"

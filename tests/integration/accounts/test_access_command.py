@@ -172,6 +172,9 @@ async def test_the_holders_own_user_loses_all_its_accounts_and_the_holder_can_re
         assert checked.headers["location"] == "/register/user-details"
         await complete_registration(holder, "private", ANA_BILL, "ana.real", "ana.real@example.com")
     assert await access_count("ana.real") == 2
+    await sign_in(client, ANA)  # the removed user stays, and sees nothing
+    assert (await client.get(f"/bills/{ana_bill['id']}")).status_code == 404
+    assert (await client.get("/account")).status_code == 200
 
     # A new account of the holder's goes to the holder's new user, never to the removed one.
     new = account_number(700_003)

@@ -3,6 +3,8 @@ audit_event table and logged. Callers pass identifiers and outcomes, never passw
 
 from __future__ import annotations
 
+import getpass
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,21 @@ class Origin:
 
     ip: str
     request_id: str
+
+
+COMMAND = Origin(ip="", request_id="")
+"""An operator's command (`portal access remove`): no client address nor request; its events say who ran
+it (`operator`)."""
+
+
+def operator(given: str | None = None) -> str:
+    """Who runs a command, for its record: the name given (`--by`), else the system user."""
+    if given:
+        return given
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 async def record(event: str, origin: Origin, *, user_id: int | None = None, **detail: Any) -> None:

@@ -1,5 +1,5 @@
 """`portal run | serve | worker | metrics | db migrate | demo [customer | download-request] | import`,
-`portal mail test`.
+`portal payments refunds | refunded`, `portal access list | remove`, `portal mail test`.
 
 `portal run` is the one-command development stack: embedded PostgreSQL (unless DATABASE_URL is set),
 migrations, demo data on an empty database, then the web server, the job worker and the sandbox bank as
@@ -288,6 +288,20 @@ def cmd_payments_refunded(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_access(args: argparse.Namespace) -> int:
+    from portal.accounts import access_command
+
+    settings = _settings_with_database()
+    asyncio.run(_migrated(settings))
+    if args.access_command == "list":
+        return asyncio.run(access_command.list_accesses(args.account))
+    return asyncio.run(
+        access_command.remove(
+            args.username, args.account, settings, all_accounts=args.all_accounts, by=args.by
+        )
+    )
+
+
 def _test_data_settings() -> Settings:
     """Settings for the commands that add demo or a test's own data (to a migrated database), which have
     no place in production (the demo's users have published passwords)."""
@@ -404,6 +418,17 @@ def build_parser() -> argparse.ArgumentParser:
     refunded = payments_sub.add_parser("refunded", help="record that a payment to refund was refunded")
     refunded.add_argument("order", help="the payment's order number")
     refunded.set_defaults(func=cmd_payments_refunded)
+    access = sub.add_parser("access", help="who can see an account; removing an access")
+    access.set_defaults(func=cmd_access)
+    access_sub = access.add_subparsers(dest="access_command", required=True)
+    access_sub.add_parser("list", help="the users who can see an account").add_argument("account")
+    remove = access_sub.add_parser("remove", help="a user no longer sees an account; their sessions end")
+    remove.add_argument("username", help="the user's username (or email address)")
+    remove.add_argument("account")
+    remove.add_argument(
+        "--all-accounts", action="store_true", help="the holder's own user: all its accounts, and unlink"
+    )
+    remove.add_argument("--by", help="who removes it, for the audit record (default: the system user)")
     demo_sub = demo.add_subparsers(dest="demo_command")
     customer = demo_sub.add_parser(
         "customer", help="add a new customer (and user) with bills of its own, for a test; prints JSON"

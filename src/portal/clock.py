@@ -49,7 +49,12 @@ def today() -> dt.date:
 
 def day_of(instant: dt.datetime) -> dt.date:
     """The customers' date at `instant` (aware): in their time zone, not UTC's."""
-    return instant.astimezone(_zone).date()
+    return local(instant).date()
+
+
+def local(instant: dt.datetime) -> dt.datetime:
+    """`instant` (aware) in the customers' time zone (TIMEZONE), as people there read it."""
+    return instant.astimezone(_zone)
 
 
 @contextmanager

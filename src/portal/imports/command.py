@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import json
 import os
 import sys
@@ -16,6 +15,7 @@ from typing import BinaryIO, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+from portal import audit
 from portal.imports.run import Options, describe, history, run_import
 from portal.imports.writer import Rejection
 from portal.settings import Settings
@@ -32,15 +32,6 @@ def _open(path: str) -> Iterator[tuple[BinaryIO, int | None]]:
         return
     with open(path, "rb") as stream:
         yield stream, os.fstat(stream.fileno()).st_size
-
-
-def _by(given: str | None) -> str:
-    if given:
-        return given
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid {os.getuid()}"
 
 
 def import_file(
@@ -80,7 +71,7 @@ def import_file(
         task = progress.add_task("Importing", total=size)
         options = Options(
             file_name=path,
-            by=_by(by),
+            by=audit.operator(by),
             dry_run=dry_run,
             render=render,
             on_reject=on_reject,

@@ -3,14 +3,17 @@ registration and sign-in steps as a browser takes them, and small readers for pa
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import json
 import re
 from typing import Any
 
-from portal.db.tables import AuditEvent, Session, User
-from tests.conftest import browser, submit
+import httpx
+
+from portal.db.tables import Account, AuditEvent, Session, User
+from tests.conftest import browser, csrf_token, other_transaction, submit
 from tests.integration.accounts.test_registration_flow import MARIA, activation_link
 from tests.steps import ADMIN, ANA, error_messages, submit_sign_in
 
@@ -162,3 +165,23 @@ async def user_row(username: str) -> dict[str, Any]:
 async def session_rows(username: str) -> list[dict[str, Any]]:
     user = await user_row(username)
     return await Session.select().where(Session.user == user["id"])
+
+
+async def add_account_at_once(client: Any, details: dict[str, str], times: int) -> list[httpx.Response]:
+    """A double click, a slow network or two tabs: the signed-in administrator's "Add an account" form sent
+    `times` times at once. All are in flight together: each waits to add the access while another
+    transaction holds the account, until every one of them is waiting. Left to the event loop, one could
+    start only after another had replaced the session it came with, and be sent to "Sign in" (a later
+    request with an ended session, not a twin)."""
+    form = {"_csrf_token": await csrf_token(client), **details}
+    account = (await Account.select(Account.id).where(Account.number == details["account_number"]).first())[
+        "id"
+    ]
+    async with other_transaction() as holder:
+        await holder.execute("SELECT id FROM account WHERE id = $1 FOR UPDATE", account)
+        sent = [
+            asyncio.create_task(client.post("/account/accounts/add", data=form, follow_redirects=False))
+            for _ in range(times)
+        ]
+        await holder.blocks(times)
+    return list(await asyncio.gather(*sent))

@@ -1,17 +1,17 @@
 """Administrators add accounts with a bill's details; private users see only their holder's accounts."""
 
-import asyncio
 import re
 from typing import Any
 
 from portal.accounts.services import NO_MATCH
-from portal.db.tables import Account, AccountAccess
-from tests.conftest import csrf_token, other_transaction, submit
+from portal.db.tables import AccountAccess
+from tests.conftest import submit
 from tests.integration.accounts.helpers import (
     ADMIN,
     ANA,
     INMOBILIARIA,
     SESSION_COOKIE,
+    add_account_at_once,
     audit_events,
     error_messages,
     session_rows,
@@ -103,21 +103,7 @@ async def test_a_double_submit_adds_the_account_once_and_every_answer_is_the_fir
     redirect with a session that works; the account is added once."""
     await submit_sign_in(client, *ADMIN)
     before = client.cookies[SESSION_COOKIE]
-    form = {"_csrf_token": await csrf_token(client), **INMOBILIARIA}
-    account = (
-        await Account.select(Account.id).where(Account.number == INMOBILIARIA["account_number"]).first()
-    )["id"]
-    async with other_transaction() as holder:
-        # All four in flight together: each waits to add the access until this lets the account go.
-        # Left to the event loop, one could start only after another had replaced the session it came
-        # with, and be sent to "Sign in" (a later request with an ended session, not a twin).
-        await holder.execute("SELECT id FROM account WHERE id = $1 FOR UPDATE", account)
-        sent = [
-            asyncio.create_task(client.post("/account/accounts/add", data=form, follow_redirects=False))
-            for _ in range(4)
-        ]
-        await holder.blocks(4)
-    answers = await asyncio.gather(*sent)
+    answers = await add_account_at_once(client, INMOBILIARIA, 4)
     assert [answer.status_code for answer in answers] == [303] * 4, [a.text[:300] for a in answers]
     assert {answer.headers["location"] for answer in answers} == {"/account?added=0001000074"}
     live = {row["token_hash"] for row in await session_rows("admin.demo")}

@@ -2,7 +2,6 @@
 user) and at an administrator's "Add an account"; once, at the holder's contact address, in the holder's
 language, never to the new user's own address (security finding F10)."""
 
-import asyncio
 import dataclasses
 import datetime as dt
 from email.header import decode_header, make_header
@@ -14,9 +13,9 @@ import pytest
 
 from portal import i18n
 from portal.db import fetch_one
-from portal.db.tables import Account, Customer, OutboxEmail
+from portal.db.tables import Customer, OutboxEmail
 from portal.templating import format_day
-from tests.conftest import all_mail_sent, csrf_token, other_transaction, running, submit
+from tests.conftest import all_mail_sent, running, submit
 from tests.integration.accounts.helpers import (
     ADMIN,
     ANA,
@@ -24,6 +23,7 @@ from tests.integration.accounts.helpers import (
     INMOBILIARIA,
     MARIA,
     activation_link,
+    add_account_at_once,
     audit_events,
     complete_registration,
     link_token,
@@ -177,18 +177,8 @@ async def test_the_same_form_sent_at_once_tells_the_holder_once(
     """A double click or two tabs: the submits wait at the access's insert, one adds it and tells the
     holder, the others find it added (as in test_administrator_accounts)."""
     await submit_sign_in(client, *ADMIN)
-    form = {"_csrf_token": await csrf_token(client), **INMOBILIARIA}
-    account = (
-        await Account.select(Account.id).where(Account.number == INMOBILIARIA["account_number"]).first()
-    )["id"]
-    async with other_transaction() as holder:
-        await holder.execute("SELECT id FROM account WHERE id = $1 FOR UPDATE", account)
-        sent = [
-            asyncio.create_task(client.post("/account/accounts/add", data=form, follow_redirects=False))
-            for _ in range(2)
-        ]
-        await holder.blocks(2)
-    assert [answer.status_code for answer in await asyncio.gather(*sent)] == [303, 303]
+    answers = await add_account_at_once(client, INMOBILIARIA, 2)
+    assert [answer.status_code for answer in answers] == [303, 303]
     assert await all_mail_sent() == 1
     assert len(mailbox.received("inmobiliaria.mediterranea@example.com")) == 1
 

@@ -312,6 +312,8 @@ class Importer:
         if accepted.accounts:
             new, updated = await self._upsert(_ACCOUNTS, list(accepted.accounts.values()))
             ids.update((row[0], row[1]) for row in new)
+            if new:
+                await self.connection.execute(_GRANT_NEW_ACCOUNTS, [row[1] for row in new])
             self.counts.accounts += len(new) + updated
             self.counts.accounts_updated += updated
             self.counts.skipped += len(accepted.accounts) - len(new) - updated
@@ -434,6 +436,15 @@ _CUSTOMERS = (
     " IS DISTINCT FROM (u.identity_kind, u.kind, u.name, u.email, u.phone) RETURNING c.id",
     _CUSTOMER_FIELDS,
 )
+_GRANT_NEW_ACCOUNTS = (
+    # A holder's registered users see its accounts (registration grants them all): new ones too. A statement
+    # of its own, after the insert: the insert waits for whoever holds the holder's row (`portal access
+    # remove` unlinking its user, a registration linking one), and only a statement begun after that wait
+    # reads the holder's users as that transaction left them (in one statement, as they were before it).
+    'INSERT INTO account_access ("user", account, role, created_at)'
+    " SELECT u.id, a.id, 'holder', a.created_at FROM account a JOIN portal_user u ON u.customer = a.customer"
+    " WHERE a.id = ANY($1::int[])"
+)
 _ACCOUNT_FIELDS = (
     "number", "holder", "supply_address", "service", "tariff", "payment_method", "iban_masked", "online_bill",
 )  # fmt: skip
@@ -442,16 +453,12 @@ _ACCOUNT_ARRAYS = (
     " AS u(number, holder, supply_address, service, tariff, payment_method, iban_masked, online_bill)"
 )
 _ACCOUNTS = (
-    "WITH new AS (INSERT INTO account (number, customer, supply_address, service, tariff, payment_method,"  # noqa: S608
+    "INSERT INTO account (number, customer, supply_address, service, tariff, payment_method,"  # noqa: S608
     " iban_masked, online_bill, created_at)"
     " SELECT u.number, c.id, u.supply_address, u.service, u.tariff, u.payment_method, u.iban_masked,"
     f" COALESCE(u.online_bill, false), $1::timestamptz FROM {_ACCOUNT_ARRAYS}"
     " JOIN customer c ON c.identity_number = u.holder ON CONFLICT (number) DO NOTHING"
-    " RETURNING number, id, customer),"
-    # A holder's registered users see its accounts (registration grants them all): new ones too.
-    ' seen AS (INSERT INTO account_access ("user", account, role, created_at)'
-    " SELECT u.id, new.id, 'holder', $1 FROM new JOIN portal_user u ON u.customer = new.customer)"
-    " SELECT number, id FROM new",
+    " RETURNING number, id",
     # The holder is in the condition too: an account never moves (checked before, kept here regardless).
     "UPDATE account a SET supply_address = u.supply_address, service = u.service, tariff = u.tariff,"  # noqa: S608
     " payment_method = u.payment_method, iban_masked = u.iban_masked,"

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from litestar import Litestar
 
 from portal.banking.accounts import account_number
-from portal.db.tables import AccountAccess
+from portal.db.tables import Account, AccountAccess
 from portal.demo.generate import ANA as ANA_HOLDER
 from portal.settings import Settings
 from tests.conftest import other_transaction, submit
@@ -208,6 +208,36 @@ async def test_an_account_that_an_import_is_adding_meanwhile_goes_too(demo: None
     stdout, stderr = await asyncio.wait_for(command.communicate(), 120)
     assert command.returncode == 0, stderr.decode()
     assert "no longer sees the 3 accounts of Ana Martínez Ruiz" in stdout.decode()
+    assert await access_count("ana.demo") == 0
+
+
+async def test_an_import_adding_an_account_while_the_removal_commits_gives_it_to_nobody(
+    demo: None, settings: Settings
+) -> None:
+    """The other order: the removal has locked the holder and unlinked the user, and has not committed,
+    when an import batch adds an account of the holder. The batch waits for the removal (its account
+    refers to the locked holder); it must then grant the account to the holder's users as they are after
+    the removal, that is to nobody, not as they were when its statement began."""
+    new = account_number(700_005)
+    async with other_transaction() as audit_log:
+        # The removal's last write is its audit event: held there, inside its transaction.
+        await audit_log.execute("LOCK TABLE audit_event IN SHARE MODE")
+        remove = ("access", "remove", "ana.demo", "0001000413", "--all-accounts")
+        command = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "portal.cli", *remove,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        await audit_log.blocks_another(within=60)
+        adding = asyncio.create_task(
+            run(jsonl(record(ACCOUNT_RECORD, number=new, holder=ANA_HOLDER.identity_number)), settings)
+        )
+        await audit_log.blocks(2, within=60)  # the batch waits for the removal too
+    stdout, stderr = await asyncio.wait_for(command.communicate(), 120)
+    assert command.returncode == 0, stderr.decode()
+    assert "no longer sees the 2 accounts of Ana Martínez Ruiz" in stdout.decode()
+    assert (await asyncio.wait_for(adding, 60)).rejections == []
+    assert await Account.exists().where(Account.number == new)
     assert await access_count("ana.demo") == 0
 
 

@@ -81,8 +81,8 @@ def factur_x_xml(doc: BillDocument) -> bytes:
     ``vat_percent``). Every amount is written from the document's integer cents, so the totals are
     exactly those printed. A credit bill (`BillDocument.is_credit`) is a credit note (type 381): its
     amounts and prices are negated, as a credit note states what it gives back as positive amounts, and
-    it has no payment reference, means or terms (nothing is to be collected). It validates with
-    ``facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")``.
+    it has no payment reference, means or due date (nothing is to be collected; its payment terms say
+    so). It validates with ``facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")``.
     """
     root = ET.Element(f"{{{_RSM}}}CrossIndustryInvoice")
     sign = -1 if doc.is_credit else 1
@@ -167,8 +167,12 @@ def factur_x_xml(doc: BillDocument) -> bytes:
     period = _ram(settlement, "BillingSpecifiedPeriod")
     _date_102(period, "StartDateTime", doc.period_start)
     _date_102(period, "EndDateTime", doc.period_end)
-    if not doc.is_credit:
-        terms = _ram(settlement, "SpecifiedTradePaymentTerms")
+    terms = _ram(settlement, "SpecifiedTradePaymentTerms")
+    if doc.is_credit:
+        # No due date: nothing is collected. Its amount due is stated positive, and validators that apply
+        # BR-CO-25 (a positive amount due needs a due date or payment terms) want the terms said.
+        _ram(terms, "Description", "Nothing to pay: the amount is in the customer's favour.")
+    else:
         if doc.payment_method_note:
             _ram(terms, "Description", doc.payment_method_note)
         _date_102(terms, "DueDateDateTime", doc.due_date)

@@ -143,9 +143,5 @@ async def test_a_credit_bills_pdf_has_no_payment_code_and_its_factur_x_is_a_cred
         ]
         line = root.find(".//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount", NS)
         assert line.text == "13.71"
-        for collecting in (
-            "PaymentReference",
-            "SpecifiedTradeSettlementPaymentMeans",
-            "SpecifiedTradePaymentTerms",
-        ):
+        for collecting in ("PaymentReference", "SpecifiedTradeSettlementPaymentMeans", "DueDateDateTime"):
             assert root.find(f".//ram:{collecting}", NS) is None

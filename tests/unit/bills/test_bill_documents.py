@@ -199,11 +199,14 @@ def test_a_credit_bill_is_a_credit_note_of_positive_amounts_with_nothing_to_coll
     assert [_amount(total) for total in totals] == [1371, 1371, 137, 1508, 1508]
     settlement = root.find(".//ram:ApplicableHeaderTradeSettlement", NS)
     for collecting in (
-        "PaymentReference",
-        "SpecifiedTradeSettlementPaymentMeans",
-        "SpecifiedTradePaymentTerms",
+        "ram:PaymentReference",
+        "ram:SpecifiedTradeSettlementPaymentMeans",
+        ".//ram:DueDateDateTime",
     ):
-        assert settlement.find(f"ram:{collecting}", NS) is None
+        assert settlement.find(collecting, NS) is None
+    # BR-CO-25: a positive amount due needs a due date or payment terms; a credit note states its terms.
+    terms = settlement.find("ram:SpecifiedTradePaymentTerms/ram:Description", NS)
+    assert terms is not None and terms.text.startswith("Nothing to pay")
 
 
 def test_factur_x_xml_carries_any_text_safely():

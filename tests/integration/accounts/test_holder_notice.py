@@ -1,6 +1,7 @@
 """The holder is told when someone can see their accounts: at a registration's activation (every type of
-user) and at an administrator's "Add an account"; once, at the holder's contact address, in the holder's
-language, never to the new user's own address (security finding F10)."""
+user) and at an administrator's "Add an account"; once per address, at the holder's contact address and
+at their own user's, in the holder's language, never to the new user's own address (security finding
+F10)."""
 
 import dataclasses
 import datetime as dt
@@ -51,6 +52,13 @@ REGISTRATIONS = {
     ),
 }
 ANA_HOLDER = "ana.martinez@example.com"  # the contact address of ana.demo's holder (not ana.demo's own)
+ANA_USER = "ana.demo@example.com"  # the address of the holder's own user, ana.demo
+ANA_IDENTITY = "33127845W"  # the holder Ana Martínez Ruiz
+CONTACT_REASON = "You get this email because this is the account holder’s contact address in our records."
+USER_REASON = (
+    "You get this email because this is the email address of the account holder’s username in the"
+    " Aguas de Ejemplo, S.A. Customer Service Area."
+)
 
 
 def subject(message: Message) -> str:
@@ -90,6 +98,32 @@ async def holder_notices() -> int:
     return await OutboxEmail.count().where(OutboxEmail.template == "holder_notice")
 
 
+def last_line(message: Message) -> str:
+    """Why its reader gets the notice: the text part's last line."""
+    return text(message).strip().splitlines()[-1]
+
+
+async def ana_account() -> dict[str, str]:
+    """The "Add an account" details of Ana's account 0001000413 (its first bill): a holder with a user of
+    their own, ana.demo."""
+    bill = await fetch_one(
+        "SELECT c.identity_number, a.number AS account, b.number AS bill, b.total_cents FROM bill b"
+        " JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
+        " WHERE a.number = '0001000413' ORDER BY b.id LIMIT 1"
+    )
+    assert bill is not None
+    return {
+        "identity": bill["identity_number"],
+        "account_number": bill["account"],
+        "bill_number": bill["bill"],
+        "amount": f"{bill['total_cents'] // 100},{bill['total_cents'] % 100:02d}",
+    }
+
+
+async def set_contact_address(identity: str, address: str) -> None:
+    await Customer.update({Customer.email: address}).where(Customer.identity_number == identity)
+
+
 @pytest.mark.parametrize("kind", ["private", "company", "administrator"])
 async def test_the_holder_is_told_once_when_a_registration_is_activated(
     client: Any, demo: None, worker: Any, mailbox: Any, settings: Any, frozen_clock: dt.datetime, kind: str
@@ -123,9 +157,11 @@ async def test_the_holder_is_told_once_when_a_registration_is_activated(
     assert '<a href="tel:900000000">900 000 000</a>: we will remove their access.' in html(notice)
     assert "http" not in html(notice)
     assert len(mailbox.messages) == 2  # the activation email and the notice, nothing else
+    assert last_line(notice) == CONTACT_REASON and f"<p>{CONTACT_REASON}</p>" in html(notice)
     user = (await user_row(username))["id"]
     [event] = await audit_events("holder_notice.sent")
     assert event["user"] == user and event["detail"]["accounts"] == len(accounts)
+    assert event["detail"]["to"] == "contact"
 
 
 async def test_no_notice_to_the_new_users_own_address_written_in_another_case(
@@ -238,25 +274,124 @@ async def test_the_notice_is_in_the_language_the_holders_own_user_chose(
     assert (await user_row(ANA[0]))["language"] == "es"
     client.cookies.clear()
     client.headers["accept-language"] = "en"
-    bill = await fetch_one(
-        "SELECT c.identity_number, a.number AS account, b.number AS bill, b.total_cents FROM bill b"
-        " JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
-        " WHERE a.number = '0001000413' ORDER BY b.id LIMIT 1"
-    )
-    assert bill is not None
     await submit_sign_in(client, *ADMIN)
-    details = {
-        "identity": bill["identity_number"],
-        "account_number": bill["account"],
-        "bill_number": bill["bill"],
-        "amount": f"{bill['total_cents'] // 100},{bill['total_cents'] % 100:02d}",
-    }
-    assert (await submit(client, "/account/accounts/add", details)).status_code == 303
+    assert (await submit(client, "/account/accounts/add", await ana_account())).status_code == 303
     await all_mail_sent()
     [notice] = mailbox.received(ANA_HOLDER)
-    assert (
-        subject(notice)
-        == "Alguien puede ver ahora su contrato en la Oficina Virtual de Aguas de Ejemplo, S.A."
+    [copy] = mailbox.received(ANA_USER)
+    for message in notice, copy:
+        assert (
+            subject(message)
+            == "Alguien puede ver ahora su contrato en la Oficina Virtual de Aguas de Ejemplo, S.A."
+        )
+        assert "Contrato: 0001000413\n" in text(message)
+        assert "Tipo de usuario: Usuario administrador\n" in text(message)
+    contact_reason = (
+        "Recibe este correo porque es la dirección de contacto del titular del contrato que consta en"
+        " nuestros registros."
     )
-    assert "Contrato: 0001000413\n" in text(notice)
-    assert "Tipo de usuario: Usuario administrador\n" in text(notice)
+    user_reason = (
+        "Recibe este correo porque, en la Oficina Virtual de Aguas de Ejemplo, S.A., es el correo"
+        " electrónico del usuario del titular del contrato."
+    )
+    assert last_line(notice) == contact_reason and f"<p>{contact_reason}</p>" in html(notice)
+    assert last_line(copy) == user_reason and f"<p>{user_reason}</p>" in html(copy)
+
+
+async def test_the_holders_own_user_is_told_too_at_its_own_address(
+    client: Any, demo: None, worker: Any, mailbox: Any, settings: Any, frozen_clock: dt.datetime
+) -> None:
+    """The billing system's contact address may be stale: the address the holder uses with the portal, that
+    of their own user (ana.demo), gets the same notice, saying why it does."""
+    await submit_sign_in(client, *ADMIN)
+    assert (await submit(client, "/account/accounts/add", await ana_account())).status_code == 303
+    assert await all_mail_sent() == 2
+    [notice] = mailbox.received(ANA_HOLDER)
+    [copy] = mailbox.received(ANA_USER)
+    assert len(mailbox.messages) == 2
+    assert (
+        subject(copy)
+        == subject(notice)
+        == ("Someone can now see your account in the Aguas de Ejemplo, S.A. Customer Service Area")
+    )
+    body = text(copy)
+    assert "Account: 0001000413\n" in body and "Type of user: Administrator user\n" in body
+    assert "Username: admin.demo\n" in body and f"Since: {when(frozen_clock, settings)}\n" in body
+    assert "http" not in body and "http" not in html(copy)
+    # The same notice, but for why its reader gets it.
+    assert last_line(notice) == CONTACT_REASON and last_line(copy) == USER_REASON
+    assert text(copy) == text(notice).replace(CONTACT_REASON, USER_REASON)
+    assert f"<p>{USER_REASON}</p>" in html(copy) and CONTACT_REASON not in html(copy)
+    assert html(copy) == html(notice).replace(CONTACT_REASON, USER_REASON)
+    admin = (await user_row(ADMIN[0]))["id"]
+    events = await audit_events("holder_notice.sent")
+    assert [(event["user"], event["detail"]["to"]) for event in events] == [
+        (admin, "contact"),
+        (admin, "user"),
+    ]
+    assert await audit_events("holder_notice.skipped") == []
+
+
+async def test_one_notice_when_the_contact_address_is_the_users_own_whatever_the_capitals(
+    client: Any, demo: None, worker: Any, mailbox: Any
+) -> None:
+    await set_contact_address(ANA_IDENTITY, "Ana.Demo@EXAMPLE.com")
+    await submit_sign_in(client, *ADMIN)
+    assert (await submit(client, "/account/accounts/add", await ana_account())).status_code == 303
+    assert await all_mail_sent() == 1
+    [notice] = mailbox.messages
+    assert notice["To"] == "Ana.Demo@EXAMPLE.com" and last_line(notice) == CONTACT_REASON
+    [event] = await audit_events("holder_notice.sent")
+    assert event["detail"]["to"] == "contact"
+
+
+async def test_only_the_users_address_when_the_holder_has_no_contact_address(
+    client: Any, demo: None, worker: Any, mailbox: Any
+) -> None:
+    await set_contact_address(ANA_IDENTITY, "")
+    await submit_sign_in(client, *ADMIN)
+    assert (await submit(client, "/account/accounts/add", await ana_account())).status_code == 303
+    assert await all_mail_sent() == 1
+    [notice] = mailbox.messages
+    assert notice["To"] == ANA_USER and last_line(notice) == USER_REASON
+    assert "Account: 0001000413\n" in text(notice)
+    [event] = await audit_events("holder_notice.sent")
+    assert event["detail"]["to"] == "user"
+    assert await audit_events("holder_notice.skipped") == []
+
+
+async def test_the_new_users_own_address_never_gets_the_notice(
+    client: Any, demo: None, worker: Any, mailbox: Any
+) -> None:
+    """Neither as the holder's own user (the holder registering themselves is that user once activated)
+    nor as the contact address (an administrator's own, here, whatever its capitals)."""
+    await complete_registration(client, "private", MARIA, "maria.garcia", "maria@example.com")
+    await activate(client, mailbox, "maria@example.com")
+    assert await all_mail_sent() == 2
+    assert len(mailbox.received("maria@example.com")) == 1  # the activation email alone
+    [notice] = mailbox.received("maria.garcia@example.com")
+    assert last_line(notice) == CONTACT_REASON
+
+    # The holder's contact address is now the administrator's own: only the holder's user is told.
+    await set_contact_address(MARIA["identity"], "Admin.Demo@example.com")
+    client.cookies.clear()
+    await submit_sign_in(client, *ADMIN)
+    assert (await submit(client, "/account/accounts/add", MARIA)).status_code == 303
+    assert await all_mail_sent() == 3
+    [_, copy] = mailbox.received("maria@example.com")
+    assert last_line(copy) == USER_REASON and "Username: admin.demo\n" in text(copy)
+    assert [message["To"].lower() for message in mailbox.messages].count("admin.demo@example.com") == 0
+    assert len(mailbox.messages) == 3
+    admin = (await user_row(ADMIN[0]))["id"]
+    events = await audit_events("holder_notice.sent")
+    assert [event["detail"]["to"] for event in events if event["user"] == admin] == ["user"]
+
+
+async def test_a_double_submit_tells_each_address_once(
+    client: Any, demo: None, worker: Any, mailbox: Any
+) -> None:
+    await submit_sign_in(client, *ADMIN)
+    answers = await add_account_at_once(client, await ana_account(), 2)
+    assert [answer.status_code for answer in answers] == [303, 303]
+    assert await all_mail_sent() == 2
+    assert len(mailbox.received(ANA_HOLDER)) == 1 and len(mailbox.received(ANA_USER)) == 1

@@ -223,13 +223,23 @@ class DownloadsController(Controller):
 
     @get("/{request_id:int}/requested", name="download_confirmation")
     async def confirmation(
-        self, viewer: NamedDependency[Viewer], request_id: FromPath[int], later: FromQuery[str] = ""
+        self,
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        request_id: FromPath[int],
+        later: FromQuery[str] = "",
     ) -> Template | Redirect:
         """`later`: the job queue did not answer at Confirm, so the request waits for it."""
         download = await _owned(viewer, request_id)
         if download.state == DownloadState.draft:
             return see_other(f"/downloads/{request_id}/check")
-        return page("pages/downloads/confirmation", viewer=viewer, download=download, later=bool(later))
+        return page(
+            "pages/downloads/confirmation",
+            viewer=viewer,
+            download=download,
+            later=bool(later),
+            retention_days=settings.downloads.retention_days,
+        )
 
     @get("/requested", name="downloads_requested")
     async def requested(

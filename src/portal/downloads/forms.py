@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -92,6 +93,13 @@ class DetailsForm:
     custom_to: TypedMonth = dataclass_field(default_factory=TypedMonth)
     select_by: str = ""
     selector: str = ""
+    typed_selectors: Mapping[str, str] = dataclass_field(default_factory=dict)
+    """Each way's field as typed, chosen or not: shown back after an error, as the months are whatever the
+    period (without JavaScript both fields show, and one may be typed before its radio is chosen)."""
+
+    def selector_shown(self, way: str) -> str:
+        """What the field of a way of selecting shows: as typed, or the draft's selector under its way."""
+        return self.typed_selectors.get(way) or (self.selector if way == self.select_by else "")
 
 
 @dataclass(frozen=True)
@@ -112,13 +120,15 @@ class Details:
 
 def details(data: dict[str, Any]) -> DetailsForm:
     select_by = field(data, "select_by")
+    typed = {way: field(data, f"selector_{way}") for way in SELECT_BY}
     return DetailsForm(
         name=field(data, "name"),
         period_preset=field(data, "period"),
         custom_from=TypedMonth.read(data, "period_from"),
         custom_to=TypedMonth.read(data, "period_to"),
         select_by=select_by,
-        selector=field(data, f"selector_{select_by}") if select_by in SELECT_BY else "",
+        selector=typed.get(select_by, ""),
+        typed_selectors=typed,
     )
 
 

@@ -78,6 +78,35 @@ async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue:
     assert "Expired" in page and "The file was deleted" in page and "7 days after it was ready" in page
 
 
+async def test_the_requests_own_page_says_what_became_of_it(
+    client: Any, demo: None, queue: Any, settings: Any
+) -> None:
+    """The request's page, where Confirm leads and so does Back to its check page days later, tells the
+    request's state: once ready, failed or expired it no longer says the file is being prepared."""
+    await sign_in(client)
+    request_id = await confirmed_request(client, period="last_3")
+    preparing = "We are preparing your file"
+
+    async def request_page() -> str:
+        back = await client.get(f"/downloads/{request_id}/check")
+        assert back.headers["location"] == f"/downloads/{request_id}/requested"
+        return text_of((await client.get(back.headers["location"])).text)
+
+    assert preparing in await request_page()
+    await archive.build(request_id, settings, Storage(settings.storage), queue, make_environment(settings))
+    expires = format_day(clock.day_of((await state_of(request_id))["expires_at"]))
+    page = await request_page()
+    assert preparing not in page
+    assert f"Your file is ready: download it from Downloads requested until {expires}." in page
+    await DownloadRequest.update({DownloadRequest.state: "failed"}).where(DownloadRequest.id == request_id)
+    page = await request_page()
+    assert preparing not in page
+    assert "Something went wrong while preparing the file. You can try again in Downloads requested" in page
+    await DownloadRequest.update({DownloadRequest.state: "expired"}).where(DownloadRequest.id == request_id)
+    page = await request_page()
+    assert preparing not in page and "The file was deleted" in page and "7 days after it was ready" in page
+
+
 async def test_a_lost_job_is_queued_again_and_a_dead_one_fails(
     client: Any, demo: None, queue: Any, settings: Any
 ) -> None:

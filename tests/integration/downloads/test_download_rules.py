@@ -13,6 +13,7 @@ from portal.db.tables import DownloadRequest, DownloadRequestBill
 from portal.downloads.flow import NO_BILLS
 from portal.settings import DownloadSettings, Settings
 from tests.conftest import running, submit
+from tests.integration.accounts.helpers import field_value
 from tests.integration.downloads.download_steps import (
     ANA_ACCOUNTS,
     MARIA_ACCOUNT,
@@ -56,6 +57,26 @@ async def test_every_answer_is_checked_and_kept(client: Any, demo: None) -> None
     assert 'name="period_from_month" type="text" inputmode="numeric" value="06"' in response.text
     assert 'name="period_from_year" type="text" inputmode="numeric" value="2026"' in response.text
     assert 'aria-describedby="period_to-hint period_to-error"' in response.text
+
+
+async def test_a_selector_typed_without_choosing_how_to_select_is_kept(client: Any, demo: None) -> None:
+    """Without JavaScript both fields show, each under its way of selecting: what was typed in them comes
+    back after an error, chosen or not (as the months do, whatever the period), never lost."""
+    await sign_in(client)
+    typed = {"name": "Ana bills", "period": "last_12", "selector_identity": ANA_IDENTITY}
+    response = await submit(client, "/downloads/new", {**typed, "selector_account": ANA_ACCOUNTS[0]})
+    assert response.status_code == 422
+    assert error_messages(response.text) == [
+        "Select how to choose the bills: by identity document or by account number"
+    ]
+    assert field_value(response.text, "selector_identity") == ANA_IDENTITY
+    assert field_value(response.text, "selector_account") == ANA_ACCOUNTS[0]
+    response = await submit(client, "/downloads/new", {**typed, "name": "", "select_by": "account"})
+    assert error_messages(response.text) == [
+        "Enter a name for the downloaded file",
+        "Enter the account number",
+    ]
+    assert field_value(response.text, "selector_identity") == ANA_IDENTITY
 
 
 async def test_a_chosen_month_out_of_the_years_taken_is_told_the_range(client: Any, demo: None) -> None:

@@ -185,3 +185,30 @@ def test_session_timeout_warning(
     expect(warning).to_be_hidden()  # the page is back (only then is the field's value worth reading)
     expect(page.get_by_text(f"Signed in as {user.username}")).to_be_visible()
     expect(page.get_by_label("New email address")).to_have_value("halfway@example.com")
+
+
+def test_a_bill_from_before_a_removal_no_longer_registers(
+    page: Page, base_url: str, axe: Callable[[Page], None], local_stack: LiveStack
+) -> None:
+    """Customer service removed the holder's own user (a stranger, say, who registered with one of their
+    bills): that bill no longer registers anyone. It is refused next to its number, nothing typed is lost,
+    and the message says what will do instead."""
+    customer = local_stack.customer(user="private")
+    bill = bill_details(customer)
+    local_stack.portal("access", "remove", customer.signs_in_as.username, bill.account, "--all-accounts")
+
+    HomePage(page, base_url).open()
+    page.get_by_role("navigation", name="Your service").get_by_role("link", name="Sign in").click()
+    SignInPage(page).expect_open().register("private")
+    Registration(page, "private").enter_bill(bill)
+    expect(page).to_have_title(re.compile("^Error: "))
+    expect(page.get_by_role("alert")).to_be_focused()
+    refusal = "This bill can no longer be used to prove this account. Use a bill issued after "
+    expect(page.get_by_role("alert").get_by_role("link")).to_have_text(re.compile("^" + re.escape(refusal)))
+    # Told next to the field too, and with it to a screen reader (after the field's hint).
+    expect(page.get_by_label("Bill number")).to_have_accessible_description(
+        re.compile("Error: " + re.escape(refusal))
+    )
+    expect(page.get_by_label("Bill number")).to_have_value(bill.number)
+    expect(page.get_by_label("Account number")).to_have_value(bill.account)
+    axe(page)

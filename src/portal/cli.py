@@ -1,5 +1,5 @@
 """`portal run | serve | worker | metrics | db migrate | demo [customer | download-request] | import`,
-`portal payments refunds | refunded`, `portal access list | remove`, `portal mail test`.
+`portal payments refunds | refunded`, `portal access list | remove | allow-old-bills`, `portal mail test`.
 
 `portal run` is the one-command development stack: embedded PostgreSQL (unless DATABASE_URL is set),
 migrations, demo data on an empty database, then the web server, the job worker and the sandbox bank as
@@ -293,13 +293,7 @@ def cmd_access(args: argparse.Namespace) -> int:
 
     settings = _settings_with_database()
     asyncio.run(_migrated(settings))
-    if args.access_command == "list":
-        return asyncio.run(access_command.list_accesses(args.account))
-    return asyncio.run(
-        access_command.remove(
-            args.username, args.account, settings, all_accounts=args.all_accounts, by=args.by
-        )
-    )
+    return asyncio.run(access_command.run(args, settings))
 
 
 def _test_data_settings() -> Settings:
@@ -429,6 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--all-accounts", action="store_true", help="the holder's own user: all its accounts, and unlink"
     )
     remove.add_argument("--by", help="who removes it, for the audit record (default: the system user)")
+    allow = access_sub.add_parser("allow-old-bills", help="old bills prove the account again")
+    allow.add_argument("account")
+    allow.add_argument("--by", help="who allows them, for the audit record (default: the system user)")
     demo_sub = demo.add_subparsers(dest="demo_command")
     customer = demo_sub.add_parser(
         "customer", help="add a new customer (and user) with bills of its own, for a test; prints JSON"

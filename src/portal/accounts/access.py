@@ -8,10 +8,19 @@ billing import grants those through `User.customer`), so one account cannot be t
 with `all_accounts` they lose every account of the holder and are unlinked from it, which also lets the
 holder register (a holder registers once: `services._holder_registered`). Either way every session of
 the user ends, so an open browser loses the access at its next request.
+
+The person removed still holds the bill they proved the account with, and would come straight back with
+it ("Add an account", or a registration under any username). So a removal also makes the bills of the
+accounts it took away that were issued up to that day (the customers' date) stop proving them
+(`account.bills_prove_after`, checked by `services._check_bill`): only a later bill does, which reaches
+the holder, not a stranger who once had one. Registrations in progress that such a bill had proved go
+back to their bill check. `portal access allow-old-bills ACCOUNT` lifts it, for a holder who calls in with
+only an old bill.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +49,17 @@ class Holding:
     number: str
     customer: int
     holder: str
+    bills_prove_after: dt.date | None
+    """Bills issued up to this day no longer prove the account (see the module); None: any bill does."""
+
+    def old_bills_line(self) -> str | None:
+        """`portal access list`'s line about the account's old bills, when they no longer prove it."""
+        if self.bills_prove_after is None:
+            return None
+        return (
+            f"Bills issued up to {self.bills_prove_after:%Y-%m-%d} no longer prove account {self.number}"
+            " (portal access allow-old-bills lifts this)"
+        )
 
 
 @dataclass(frozen=True)
@@ -66,17 +86,27 @@ class Removal:
     """How many access rows went: 1 for an administrator, the holder's accounts for its own user."""
     unlinked: bool
     """Whether the user was the holder's own user, now unlinked from it."""
+    bills_prove_after: dt.date
+    """The accounts' bills issued up to this day no longer prove them (this removal's day, or a later one
+    that an earlier removal set)."""
 
-    def line(self) -> str:
-        """What `portal access remove` did, in one line."""
+    def lines(self) -> list[str]:
+        """What `portal access remove` did: who lost what, then what their bills no longer prove."""
         who = f"{self.username} ({KINDS[self.kind]})"
+        up_to = f"{self.bills_prove_after:%Y-%m-%d}"
         if not self.unlinked:
-            return f"{who} no longer sees account {self.holding.number}; their sessions ended"
-        return (
+            return [
+                f"{who} no longer sees account {self.holding.number}; their sessions ended",
+                f"Bills issued up to {up_to} no longer prove account {self.holding.number}: to add it again"
+                " or register with it, a later bill is needed",
+            ]
+        return [
             f"{who} no longer sees the {self.accounts} accounts of {self.holding.holder}"
             f" (holder of {self.holding.number}) and is unlinked from that holder: imports give them no"
-            " new account, and the holder can register; their sessions ended"
-        )
+            " new account, and the holder can register; their sessions ended",
+            f"Bills issued up to {up_to} no longer prove any account of {self.holding.holder}: to register"
+            " or add one, a later bill is needed",
+        ]
 
 
 async def find_account(typed: str) -> Holding:
@@ -86,7 +116,7 @@ async def find_account(typed: str) -> Holding:
     except AccountNumberError as exc:
         raise Refused(f"{typed!r} is not an account number: {exc.message}") from None
     row = await fetch_one(
-        "SELECT a.id, a.number, a.customer, c.name AS holder FROM account a"
+        "SELECT a.id, a.number, a.customer, c.name AS holder, a.bills_prove_after FROM account a"
         " JOIN customer c ON c.id = a.customer WHERE a.number = {}",
         number,
     )
@@ -156,6 +186,7 @@ async def remove_access(
                 user["id"],
                 holding.customer,
             )
+        until = await _old_bills_stop_proving(holding, all_accounts=as_holder)
         await sessions.end_all(user["id"])
         await audit.record(
             "access.removed",
@@ -164,9 +195,50 @@ async def remove_access(
             account_id=holding.id,
             accounts=len(removed),
             unlinked_customer_id=holding.customer if as_holder else None,
+            bills_prove_after=until.isoformat(),
             by=by,
         )
-    return Removal(user["username"], user["kind"], holding, len(removed), as_holder)
+    return Removal(user["username"], user["kind"], holding, len(removed), as_holder, until)
+
+
+async def _old_bills_stop_proving(holding: Holding, *, all_accounts: bool) -> dt.date:
+    """The bills issued up to today of the account (or of every account of its holder) no longer prove
+    it; a later date that an earlier removal set stays. Registrations in progress that one of those
+    accounts' bills proved go back to their bill check, where the old bill is refused. Returns the day."""
+    cut = await fetch(
+        "UPDATE account SET bills_prove_after = GREATEST(bills_prove_after, {})"
+        " WHERE customer = {} AND (id = {} OR {}) RETURNING id, bills_prove_after",
+        clock.today(),
+        holding.customer,
+        holding.id,
+        all_accounts,
+    )
+    await execute(
+        "UPDATE registration_draft SET account = NULL"
+        " WHERE account = ANY({}::int[]) AND completed_at IS NULL",
+        [row["id"] for row in cut],
+    )
+    return max(row["bills_prove_after"] for row in cut)
+
+
+async def allow_old_bills(typed_account: str, *, by: str) -> Holding:
+    """Any bill of the account proves it again (see the module), for the holder who calls in with only a
+    bill from before a removal. Returns the account as it was: its `bills_prove_after` None when every
+    bill proved it already (nothing changed). `by`: the operator, for the audit event."""
+    holding = await find_account(typed_account)
+    async with db_engine().transaction():
+        row = await fetch_one("SELECT bills_prove_after FROM account WHERE id = {} FOR UPDATE", holding.id)
+        until = row["bills_prove_after"] if row else None
+        if until is not None:
+            await execute("UPDATE account SET bills_prove_after = NULL WHERE id = {}", holding.id)
+            await audit.record(
+                "access.old_bills_allowed",
+                audit.COMMAND,
+                account_id=holding.id,
+                bills_prove_after=until.isoformat(),
+                by=by,
+            )
+    return dataclasses.replace(holding, bills_prove_after=until)
 
 
 async def _all_or_nothing(user: dict[str, Any], holding: Holding) -> str:

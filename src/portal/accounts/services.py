@@ -29,6 +29,7 @@ from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
+from portal.templating import format_day
 from portal.viewer import Viewer
 from portal.web.forms import Outcome, email_problem
 from portal.web.sessions import SessionStore
@@ -45,6 +46,10 @@ TOO_MANY_REQUESTS = gettext_noop("Too many requests. Wait an hour and try again"
 HOLDER_REGISTERED = gettext_noop(
     "This account is already registered by its holder. Sign in, or use “Forgotten your password?” if you"
     " cannot remember it"
+)
+OLD_BILL = gettext_noop(
+    "This bill can no longer be used to prove this account. Use a bill issued after %(day)s, or call us on"
+    " %(phone)s"
 )
 
 
@@ -134,10 +139,13 @@ async def get_draft(token: str | None) -> Draft | None:
 async def _find_bill_account(checked: BillDetails) -> dict[str, Any] | None:
     """The account whose holder, number, bill number and bill amount all match, or None. The amount is
     the bill's total, or for a credit bill (a total below 0) what it prints as "Amount in your favour":
-    the same figure without its sign (`parse_amount` takes no sign, and only credit bills have one)."""
+    the same figure without its sign (`parse_amount` takes no sign, and only credit bills have one).
+    `old_bill_until`: the account's `bills_prove_after` when this bill was issued on or before it (an
+    access was removed since: `access.remove_access`), so that it no longer proves the account; else None."""
     return await fetch_one(
-        "SELECT a.id, a.customer FROM bill b JOIN account a ON a.id = b.account"
-        " JOIN customer c ON c.id = a.customer"
+        "SELECT a.id, a.customer,"
+        " CASE WHEN b.issue_date <= a.bills_prove_after THEN a.bills_prove_after END AS old_bill_until"
+        " FROM bill b JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
         " WHERE a.number = {} AND b.number = {} AND abs(b.total_cents) = {} AND c.identity_number = {}",
         checked.account_number,
         checked.bill_number,
@@ -151,7 +159,11 @@ async def _check_bill(
 ) -> tuple[dict[str, Any] | None, Errors]:
     """Verify bill details against our bills, throttled per client address and per account number (from
     that address, and from all). A mismatch gets one message whichever field is wrong, so nobody can find
-    out which part was right."""
+    out which part was right. A bill that matches but no longer proves its account (issued before an
+    access to it was removed) is refused with a message of its own: it takes all four details right, so
+    it tells a guesser nothing, and like right details it is not counted (the person removed, trying
+    their old bill again and again, would otherwise use up the account's limit and keep its holder, with
+    a newer bill, from registering)."""
     checked, errors = forms.check_bill_details(details, kind)
     if checked is None:
         return None, errors
@@ -170,6 +182,12 @@ async def _check_bill(
         await audit.record("bill_check.failed", origin, account_number=account)
         return None, {"identity": _(NO_MATCH)}
     await counted.uncount()  # right details are no guess: only failures count
+    if found["old_bill_until"] is not None:
+        until: dt.date = found["old_bill_until"]
+        await audit.record(
+            "bill_check.superseded", origin, account_number=account, bills_prove_after=until.isoformat()
+        )
+        return None, {"bill_number": _(OLD_BILL) % {"day": format_day(until), "phone": phone}}
     return found, {}
 
 

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from piccolo.columns import Boolean, ForeignKey, Serial, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
@@ -52,3 +52,8 @@ class Account(Table, tablename="account"):
     """Only the masked IBAN is kept (e.g. ES91 **** **** **** **** 1332): the full one is not ours to show."""
     online_bill = Boolean(default=False)
     created_at = Timestamptz()
+    bills_prove_after = Date(null=True, default=None)
+    """Only a bill issued after this day (in TIMEZONE) proves the account, to register with it or to add
+    it ("Add an account"): the day customer service last removed an access to it (`portal access
+    remove`), since the person removed still holds the bill they used. NULL: any of its bills does
+    (`portal access allow-old-bills` puts it back)."""

@@ -56,6 +56,20 @@ def portal_on(day: dt.date, *args: str) -> subprocess.CompletedProcess[str]:
     return run_portal(*args, PORTAL_NOW=noon.isoformat())
 
 
+async def remove_anas_user_in_the_background() -> asyncio.subprocess.Process:
+    """`portal access remove ana.demo … --all-accounts` started and not awaited, for a test that holds it
+    at a lock: its output is read with `communicate()`."""
+    remove = ("access", "remove", "ana.demo", "0001000413", "--all-accounts")
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "portal.cli",
+        *remove,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 async def since(username: str, number: str, settings: Settings) -> str:
     """When the user got the account, as the list writes it: in the portal's time zone."""
     [row] = await AccountAccess.select(AccountAccess.created_at).where(
@@ -215,12 +229,7 @@ async def test_an_account_that_an_import_is_adding_meanwhile_goes_too(demo: None
             " a.created_at FROM portal_user u, account a WHERE u.username = 'ana.demo' AND a.number = $1",
             new,
         )
-        remove = ("access", "remove", "ana.demo", "0001000413", "--all-accounts")
-        command = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "portal.cli", *remove,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        command = await remove_anas_user_in_the_background()
         await batch.blocks_another(within=60)
     stdout, stderr = await asyncio.wait_for(command.communicate(), 120)
     assert command.returncode == 0, stderr.decode()
@@ -239,12 +248,7 @@ async def test_an_import_adding_an_account_while_the_removal_commits_gives_it_to
     async with other_transaction() as audit_log:
         # The removal's last write is its audit event: held there, inside its transaction.
         await audit_log.execute("LOCK TABLE audit_event IN SHARE MODE")
-        remove = ("access", "remove", "ana.demo", "0001000413", "--all-accounts")
-        command = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "portal.cli", *remove,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        command = await remove_anas_user_in_the_background()
         await audit_log.blocks_another(within=60)
         adding = asyncio.create_task(
             run(jsonl(record(ACCOUNT_RECORD, number=new, holder=ANA_HOLDER.identity_number)), settings)

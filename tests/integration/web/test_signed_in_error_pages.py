@@ -157,7 +157,9 @@ async def test_nothing_reads_the_session_again_after_the_page(
         async with other_transaction() as bills:
             await bills.execute("LOCK TABLE bill IN ACCESS EXCLUSIVE MODE")
             answer = asyncio.create_task(client.get(path))
-            await bills.blocks_another()  # the session read already, waiting for the bills
+            pid = await bills.blocks_another()  # the session read already, waiting for the bills
+            waits_on = await bills.admin.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", pid)
+            assert " bill " in waits_on and "web_session" not in waits_on, waits_on
             await sessions.execute("LOCK TABLE web_session IN ACCESS EXCLUSIVE MODE")
         # The bills are free now, the sessions are not: another read of the session would wait on them.
         waiting = asyncio.create_task(sessions.blocks_another())

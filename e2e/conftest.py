@@ -158,9 +158,12 @@ class LiveStack:
         args += ["--paper"] if paper else []
         return FreshCustomer.from_data(json.loads(self.portal(*args).stdout))
 
-    def download_request(self, username: str, state: str, name: str) -> None:
-        """A download request of the user's in a state a person cannot wait for: failed or expired."""
-        self.portal("demo", "download-request", "--username", username, "--state", state, "--name", name)
+    def download_request(self, username: str, state: str, name: str) -> int:
+        """A download request of the user's in a state a person cannot wait for: failed or expired; its id."""
+        done = self.portal(
+            "demo", "download-request", "--username", username, "--state", state, "--name", name
+        )
+        return int(done.stdout)
 
     def remove_access_to_request(self, username: str, name: str) -> None:
         """The user no longer sees the account of their download request `name`. No page removes access:

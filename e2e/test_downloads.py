@@ -111,8 +111,10 @@ def test_failed_and_expired_requests(
     page: Page, base_url: str, local_stack: LiveStack, axe: Callable[[Page], None]
 ) -> None:
     user = local_stack.customer(identity="cif", pending=(0, 0), user="administrator").signs_in_as
-    for state in ("failed", "expired"):
-        local_stack.download_request(user.username, state, f"{state} bills")
+    ids = {
+        state: local_stack.download_request(user.username, state, f"{state} bills")
+        for state in ("failed", "expired")
+    }
     page.goto(f"{base_url}/sign-in")
     SignInPage(page).sign_in(user.username, user.password)
     ManageAccount(page).open()  # settled first: the home page has a "Downloads requested" link too
@@ -125,6 +127,14 @@ def test_failed_and_expired_requests(
     expect(page.get_by_role("heading", level=1, name="Downloads requested")).to_be_visible()
     expect(requested.row("failed bills.zip")).not_to_contain_text("Failed")
     axe(page)
+    # The expired file's old link (a bookmark): what became of it, and the way back to the list.
+    response = page.goto(f"{base_url}/downloads/{ids['expired']}/file")
+    assert response is not None and response.status == 410
+    expect(page.get_by_role("heading", level=1, name="This file has expired")).to_be_visible()
+    expect(page.get_by_text(f"Signed in as {user.username}")).to_be_visible()
+    axe(page)
+    page.get_by_role("main").get_by_role("link", name="Downloads requested", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Downloads requested")).to_be_visible()
 
 
 def test_a_request_of_an_account_no_longer_seen(

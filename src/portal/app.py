@@ -32,7 +32,7 @@ from portal.payments.controllers import PaymentsController
 from portal.settings import PROJECT_ROOT, Settings
 from portal.site.controllers import SiteController
 from portal.templating import make_environment
-from portal.web.errors import EXCEPTION_HANDLERS
+from portal.web.errors import EXCEPTION_HANDLERS, viewer_for_error_pages
 from portal.web.head import HeadAsGetMiddleware
 from portal.web.health import healthz, readyz
 from portal.web.language import LanguageMiddleware, set_language
@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=CSRF_EXEMPT,
         ),
         exception_handlers={**EXCEPTION_HANDLERS, **CONNECTION_LOST_HANDLERS},
+        after_exception=[viewer_for_error_pages(sessions)],
         openapi_config=None,
         # configure_logging() owns logging: Litestar's default config would replace its JSON handler with
         # a plain-text one and turn uvicorn's access log back on (every request logged twice).

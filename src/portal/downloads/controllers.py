@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Stream, Template
+from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_410_GONE
 from saq import Queue
 
 from portal.bills.services import visible_accounts
@@ -269,16 +270,19 @@ class DownloadsController(Controller):
 
     @get("/{request_id:int}/file", name="download_file")
     async def file(
-        self, viewer: NamedDependency[Viewer], storage: NamedDependency[Storage], request_id: FromPath[int]
-    ) -> Stream:
+        self,
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        storage: NamedDependency[Storage],
+        request_id: FromPath[int],
+    ) -> Stream | Template:
         found = await archive.ready_file(viewer, request_id)
-        if found is None:
-            raise NotFoundException()
-        key, file_name = found
-        stored = await files.stored_file(storage, key, file_name, "application/zip")
-        if stored is None:
-            raise NotFoundException()
-        return stored
+        if found is not None:
+            key, file_name = found
+            stored = await files.stored_file(storage, key, file_name, "application/zip")
+            if stored is not None:
+                return stored
+        return _no_file(await _owned(viewer, request_id), viewer, settings)
 
     @post("/{request_id:int}/retry", name="download_retry")
     async def retry(
@@ -291,6 +295,32 @@ class DownloadsController(Controller):
         await _owned(viewer, request_id)
         outcome = await flow.try_again(viewer, request_id, settings, queue)
         return see_other("/downloads/requested" if outcome.ok else "/downloads/requested?failed=limit")
+
+
+_NO_FILE_STATUS = {
+    DownloadState.queued: HTTP_404_NOT_FOUND,
+    DownloadState.preparing: HTTP_404_NOT_FOUND,
+    DownloadState.failed: HTTP_404_NOT_FOUND,  # "Try again" makes it, at the same address
+    requests.UNAVAILABLE: HTTP_404_NOT_FOUND,  # given again if the access comes back
+    DownloadState.expired: HTTP_410_GONE,  # deleted for good: the bills are requested again, anew
+}
+
+
+def _no_file(download: Download, viewer: Viewer, settings: Settings) -> Template:
+    """The file's address of the viewer's own request that has none to give (an old link, a bookmark, the
+    list left open): what became of it and the way on, not "Page not found… check the address you typed".
+    Another user's request, or none, is "Page not found" as ever (`_owned`), and so is a draft's file."""
+    state = download.file_state
+    if state not in _NO_FILE_STATUS:
+        raise NotFoundException()
+    return page(
+        "pages/downloads/no_file",
+        viewer=viewer,
+        download=download,
+        state=state,
+        retention_days=settings.downloads.retention_days,
+        status=_NO_FILE_STATUS[state],
+    )
 
 
 def _status_context(downloads: list[Download], seen: str, settings: Settings) -> dict[str, Any]:

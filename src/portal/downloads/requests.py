@@ -67,6 +67,14 @@ class Download:
         return UNAVAILABLE if self.access_lost else self.state
 
     @property
+    def file_state(self) -> str:
+        """The state as its file's address tells it: a ready request past its time has no file any more
+        (the sweep deletes the file first, then marks the request expired)."""
+        if self.shown_state == DownloadState.ready and self.expires_at and self.expires_at <= clock.now():
+            return DownloadState.expired
+        return self.shown_state
+
+    @property
     def in_progress(self) -> bool:
         return self.shown_state in IN_PROGRESS
 

@@ -19,6 +19,7 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
+from litestar.types import AfterExceptionHookHandler, Scope
 
 from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
@@ -26,7 +27,7 @@ from portal.infra.queue import QueueUnavailable
 from portal.viewer import Viewer
 from portal.web.forms import local_path
 from portal.web.pages import go_to, htmx_instruction, is_partial, page_address
-from portal.web.sessions import viewer_read
+from portal.web.sessions import SessionStore, read_viewer, viewer_read, was_viewer_read
 
 log = structlog.get_logger("portal.errors")
 
@@ -86,6 +87,29 @@ def error_page(
         # Error pages are answered outside the route handlers, so the app's default does not reach them.
         headers={"cache-control": "no-store", **(headers or {})},
     )
+
+
+def viewer_for_error_pages(sessions: SessionStore) -> AfterExceptionHookHandler:
+    """Litestar's hook before the exception handlers (which cannot await): the viewer of an error page
+    answered before its page read the session (an address that matches no page, a method it does not take,
+    an id or a query refused by the app-wide guard, a body too large, a form token refused), read as the
+    pages read it, so that it is shown inside the signed-in area of whoever has a live session. Not for
+    a 500 (on the public layout, whatever broke) nor when the page read it already: a page's request
+    reads the session once. The read does not extend the session, and if it fails (the database, say) the
+    page is shown signed out rather than turned into a 500."""
+
+    async def read(exc: Exception, scope: Scope) -> None:
+        if scope["type"] != "http" or not isinstance(exc, (HTTPException, QueueUnavailable)):
+            return
+        request: Request[Any, Any, Any] = Request(scope)
+        if was_viewer_read(request) or sessions.token_from(request) is None:
+            return
+        try:
+            await read_viewer(request, sessions, touch=False)
+        except Exception:  # whatever failed, the page is answered signed out
+            log.warning("error_page.viewer_unavailable", path=request.url.path, exc_info=True)
+
+    return read
 
 
 def _whole_page(request: Request[Any, Any, Any], page: Template) -> Template:

@@ -1,9 +1,9 @@
 """The language of each request, and the header's language switcher.
 
 A request is in, by order of precedence: the signed-in user's stored choice (set by
-`provide_optional_viewer`, on the pages that read the session), the `language` cookie (set by the
-switcher, and on signing in to the user's stored choice), the browser's Accept-Language, and the
-DEFAULT_LANGUAGE setting. A value the portal does not speak is skipped quietly.
+`web.sessions.read_viewer`, on the pages that read the session and the error pages of a live session),
+the `language` cookie (set by the switcher, and on signing in to the user's stored choice), the browser's
+Accept-Language, and the DEFAULT_LANGUAGE setting. A value the portal does not speak is skipped quietly.
 
 The switcher used while signed out also sets a second cookie, `language_chosen`: the `language` cookie
 is set by signing in and out too, so it cannot tell a choice from what a previous sign-in left behind;
@@ -42,7 +42,7 @@ def language_cookie_name(settings: Settings) -> str:
 
 def language_cookie(settings: Settings, language: str) -> Cookie:
     """The browser remembers the language: set by the switcher, and on signing in to the user's stored choice
-    (so that the pages that do not read the session, such as the error pages, follow it too)."""
+    (so that the pages that do not read the session, such as sign in and registration, follow it too)."""
     return _cookie(settings, "language", language)
 
 

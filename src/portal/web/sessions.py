@@ -3,7 +3,8 @@
 Litestar's server-side session backend reuses any id a client sends (session fixation), so the portal
 keeps its own: a random token in an HttpOnly cookie, only its SHA-256 in the database, a new token at every
 sign-in and change of privilege, unknown or expired tokens ignored, idle and absolute timeouts. Anonymous
-pages never read or write sessions.
+pages never read or write sessions; an error page reads the session only if the request carries its cookie
+(`portal.web.errors`), and never extends it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from portal.web.security import host_cookie_name
 from portal.web.tokens import token_hash
 
 _TOUCH_EVERY = dt.timedelta(seconds=60)  # don't rewrite the row on every request
+_VIEWER = "viewer"
+"""Where a request keeps the viewer once read (`request.state`), for its error page."""
 
 
 class SessionStore:
@@ -57,8 +60,9 @@ class SessionStore:
         )
         return token
 
-    async def load(self, token: str | None) -> Viewer | None:
-        """The session's user, or None for no token, a token we never issued, or an expired session."""
+    async def load(self, token: str | None, *, touch: bool = True) -> Viewer | None:
+        """The session's user, or None for no token, a token we never issued, or an expired session. A
+        page's read counts as activity (`touch`: the idle time restarts, once a minute at most)."""
         if not token:
             return None
         now = clock.now()
@@ -74,7 +78,7 @@ class SessionStore:
             return None
         row = rows[0]
         expires_at = row["expires_at"]
-        if now - row["last_seen_at"] >= _TOUCH_EVERY:
+        if touch and now - row["last_seen_at"] >= _TOUCH_EVERY:
             expires_at = await self._touch(row["id"], row["created_at"], now)
         return Viewer(
             row["user_id"], row["username"], row["kind"], row["email"], row["id"], expires_at, row["language"]
@@ -140,15 +144,27 @@ async def provide_optional_viewer(
 ) -> Viewer | None:
     """The signed-in viewer, if any: for the pages anyone may see, which signed-in people see inside their
     area. The page is in the language the viewer chose, if they chose one."""
-    viewer = await sessions.load(sessions.token_from(request))
+    return await read_viewer(request, sessions)
+
+
+async def read_viewer(
+    request: Request[Any, Any, Any], sessions: SessionStore, *, touch: bool = True
+) -> Viewer | None:
+    """`provide_optional_viewer`, also for an error page answered before its page read the session
+    (`touch=False`: an error page is no activity that keeps a session alive)."""
+    viewer = await sessions.load(sessions.token_from(request), touch=touch)
     if viewer is not None:
         i18n.choose(viewer.language)
     # Kept for the error page of this request (portal.web.errors), which is answered outside the handler.
-    request.state.viewer = viewer
+    request.state[_VIEWER] = viewer
     return viewer
 
 
 def viewer_read(request: Request[Any, Any, Any]) -> Viewer | None:
-    """Who is signed in, if this request got as far as reading the session (`provide_optional_viewer`):
-    an address that matches no page never does."""
-    return getattr(request.state, "viewer", None)
+    """Who is signed in, if this request read the session (`read_viewer`)."""
+    return request.state.get(_VIEWER)
+
+
+def was_viewer_read(request: Request[Any, Any, Any]) -> bool:
+    """Whether this request read the session already (even to find nobody signed in)."""
+    return _VIEWER in request.state

@@ -48,12 +48,13 @@ async def test_the_public_pages_know_who_is_signed_in(client: Any, demo: None) -
         assert "Signed in as ana.demo" in page and ">Sign out</button>" in page, path
         assert 'class="site-header__name" href="/account"' in page, path
         assert 'aria-label="Main menu"' in page, path
-    # An error in a signed-in page (a bill that is not theirs) is shown inside the area too; an address
-    # that matches no page is answered before anything reads the session, on the public layout.
-    missing = await client.get("/bills/999999999")
-    assert missing.status_code == 404 and "Signed in as ana.demo" in header(missing.text)
-    assert "Page not found" in missing.text and 'aria-label="Main menu"' in header(missing.text)
-    assert "Sign in" in links(header((await client.get("/no-such-page")).text))
+    # An error page is shown inside the area too: a bill that is not theirs, an address that matches no
+    # page (tests/integration/web/test_signed_in_error_pages.py has every kind).
+    for path in ("/bills/999999999", "/no-such-page"):
+        missing = await client.get(path)
+        assert missing.status_code == 404 and "Signed in as ana.demo" in header(missing.text), path
+        assert "Page not found" in missing.text and 'aria-label="Main menu"' in header(missing.text), path
+        assert "Sign in" not in links(header(missing.text)), path
 
     await submit(client, "/sign-out", {})
     assert (await client.get("/")).status_code == 200

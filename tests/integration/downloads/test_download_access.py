@@ -66,7 +66,13 @@ async def test_a_ready_zip_is_refused_once_access_to_one_of_its_accounts_is_remo
     assert (await client.get(f"/downloads/{request_id}/file")).status_code == 200
 
     access = await remove_access(ANA_ACCOUNTS[1])
-    assert (await client.get(f"/downloads/{request_id}/file")).status_code == 404
+    file = await client.get(f"/downloads/{request_id}/file")  # its link, in the list left open
+    assert (
+        file.status_code == 404
+        and f"<h1>{UNAVAILABLE}</h1>" in file.text
+        and "Page not found" not in file.text
+    )
+    assert "You no longer have access to some of the accounts in Ana bills.zip" in text_of(file.text)
     # Every page that shows the request says why, without JavaScript (the page) and with it (the fragment
     # it polls), and offers neither the file nor "Try again".
     page = await client.get("/downloads/requested")

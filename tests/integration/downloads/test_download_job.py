@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 from typing import Any
 
@@ -19,15 +20,16 @@ from portal.db.tables import Customer, DownloadRequest, OutboxEmail
 from portal.downloads import archive, sweep
 from portal.infra.storage import Storage
 from portal.templating import format_day, make_environment
-from tests.conftest import stored_keys, submit
+from tests.conftest import browser, stored_keys, submit
 from tests.integration.downloads.download_steps import (
     bills_in_period,
     confirmed_request,
     details_form,
+    request_until_check,
     text_of,
     wait_until_finished,
 )
-from tests.steps import ANA_IDENTITY, sign_in
+from tests.steps import ADMIN, ANA_IDENTITY, sign_in
 
 
 async def state_of(request_id: int) -> dict[str, Any]:
@@ -73,7 +75,9 @@ async def test_files_expire_and_the_page_says_so(client: Any, demo: None, queue:
     assert counts["expired"] == 1
     assert await stored_keys(storage, "downloads/") == []
     assert (await state_of(request_id))["state"] == "expired"
-    assert (await client.get(f"/downloads/{request_id}/file")).status_code == 404
+    # Its link, left open in the list or bookmarked: gone for good, and the page says so.
+    file = await client.get(f"/downloads/{request_id}/file")
+    assert file.status_code == 410 and "<h1>This file has expired</h1>" in file.text
     page = text_of((await client.get("/downloads/requested")).text)
     assert "Expired" in page and "The file was deleted" in page and "7 days after it was ready" in page
 
@@ -105,6 +109,64 @@ async def test_the_requests_own_page_says_what_became_of_it(
     await DownloadRequest.update({DownloadRequest.state: "expired"}).where(DownloadRequest.id == request_id)
     page = await request_page()
     assert preparing not in page and "The file was deleted" in page and "7 days after it was ready" in page
+
+
+async def test_the_files_address_says_what_became_of_it(
+    client: Any, app: Any, demo: None, queue: Any, settings: Any
+) -> None:
+    """The file's address of one's own request without a file to give (a link in the list left open, a
+    bookmark) says what became of the request and leads to "Downloads requested", in the words the
+    request's own page uses, rather than "Page not found… check the address you typed". Another user's
+    request gets "Page not found", the very page of an id that names no request."""
+    await sign_in(client)
+    request_id = await confirmed_request(client, period="last_3")
+    address = f"/downloads/{request_id}/file"
+    storage = Storage(settings.storage)
+    count = (await state_of(request_id))["bill_count"]
+
+    async def no_file(status: int) -> str:
+        response = await client.get(address)
+        assert response.status_code == status
+        assert "Page not found" not in response.text
+        assert '<a href="/downloads/requested">Downloads requested</a>' in response.text
+        assert "Signed in as ana.demo" in response.text and response.headers["cache-control"] == "no-store"
+        return text_of(response.text)
+
+    page = await no_file(404)  # queued
+    assert f"This file is not ready yet Ana bills.zip, {count} bills We are preparing your file." in page
+    await archive.build(request_id, settings, storage, queue, make_environment(settings))
+    assert (await client.get(address)).status_code == 200
+    await DownloadRequest.update({DownloadRequest.state: "failed"}).where(DownloadRequest.id == request_id)
+    page = await no_file(404)  # "Try again" makes it again, at this address
+    assert "This file could not be prepared" in page
+    assert "Something went wrong while preparing the file. You can try again in Downloads requested" in page
+
+    # Past its time, while the sweep has deleted the file but not yet said so: expired already.
+    await DownloadRequest.update(
+        {DownloadRequest.state: "ready", DownloadRequest.expires_at: clock.now() - dt.timedelta(minutes=1)}
+    ).where(DownloadRequest.id == request_id)
+    await storage.delete(archive.zip_key(request_id))
+    assert "This file has expired" in await no_file(410)
+    await sweep.sweep(settings, storage, queue)
+    assert (await state_of(request_id))["state"] == "expired"
+    page = await no_file(410)
+    assert f"This file has expired Ana bills.zip, {count} bills The file was deleted" in page
+    assert "7 days after it was ready" in page
+
+    # Someone else's request, or none: nothing tells one from the other.
+    def masked(page: str, number: int) -> str:
+        page = page.replace(f"/downloads/{number}/file", "/downloads/ID/file")
+        return re.sub(r'(name="_csrf_token" value="|"x-csrftoken": ")[^"]+', r"\1…", page)
+
+    async with browser(app, "198.51.100.7") as other:
+        await sign_in(other, ADMIN)
+        others = await other.get(address)
+        nothing = await other.get(f"/downloads/{request_id + 1000}/file")
+    assert others.status_code == nothing.status_code == 404 and "Page not found" in others.text
+    assert masked(others.text, request_id) == masked(nothing.text, request_id + 1000)
+    # Nor does a draft of one's own have a file, nor ever a link to one.
+    draft = await request_until_check(client)
+    assert "Page not found" in (await client.get(f"/downloads/{draft}/file")).text
 
 
 async def test_a_lost_job_is_queued_again_and_a_dead_one_fails(

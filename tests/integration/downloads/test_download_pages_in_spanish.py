@@ -1,6 +1,7 @@
 """The download pages in Spanish write everything in it: the check page's period ("Últimos 12 meses"; it
 was left in English), and on "Downloads requested" the file's size with a decimal comma and, for a file
-ready on another day than requested, that day as well as the time."""
+ready on another day than requested, that day as well as the time; the address of a file no longer there
+says what became of it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import datetime as dt
 from typing import Any
 
 from portal.db.tables import DownloadRequest
+from portal.db.tables.downloads import DownloadState
+from portal.demo.fresh import add_download_request
 from tests.integration.downloads.download_steps import request_until_check, text_of
 from tests.steps import sign_in
 
@@ -53,3 +56,19 @@ async def test_size_and_ready_time_in_spanish(client: Any, demo: None) -> None:
     )
     text = text_of((await client.get("/downloads/requested")).text)
     assert "5 nov 2026, 23:50 lista a las 23:55" in text
+
+
+async def test_the_address_of_a_file_no_longer_there_says_so_in_spanish(client: Any, demo: None) -> None:
+    client.headers.update(SPANISH)
+    await sign_in(client)
+    request_id = await add_download_request("ana.demo", DownloadState.expired, "Facturas viejas")
+    for state, status, heading, says in (
+        (DownloadState.expired, 410, "Este archivo ha caducado", "El archivo se borró el"),
+        (DownloadState.failed, 404, "No se ha podido preparar este archivo", "Algo ha fallado al preparar"),
+        (DownloadState.queued, 404, "Este archivo aún no está listo", "Estamos preparando su archivo."),
+    ):
+        await DownloadRequest.update({DownloadRequest.state: state}).where(DownloadRequest.id == request_id)
+        response = await client.get(f"/downloads/{request_id}/file")
+        assert response.status_code == status
+        assert f"<title>{heading} – " in response.text and f"<h1>{heading}</h1>" in response.text
+        assert says in text_of(response.text) and "Descargas solicitadas" in text_of(response.text)

@@ -34,6 +34,14 @@ def _open(path: str) -> Iterator[tuple[BinaryIO, int | None]]:
         yield stream, os.fstat(stream.fileno()).st_size
 
 
+def _same_file(stream: BinaryIO, path: str) -> bool:
+    """Whether `path` names the file `stream` reads (standard input redirected from it, too)."""
+    try:
+        return os.path.samestat(os.fstat(stream.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
 def import_file(
     path: str, settings: Settings, *, dry_run: bool, render: bool, errors: str | None, by: str | None
 ) -> int:
@@ -56,6 +64,13 @@ def import_file(
         try:
             stream, size = stack.enter_context(_open(path))
             if errors:
+                if _same_file(stream, errors):  # opened for writing, it would be emptied before it is read
+                    print(
+                        f"portal import: --errors {errors} is the file being imported: give the rejected"
+                        " lines another file",
+                        file=sys.stderr,
+                    )
+                    return 2
                 errors_file = stack.enter_context(open(errors, "w", encoding="utf-8"))
         except OSError as exc:
             print(

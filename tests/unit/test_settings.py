@@ -10,6 +10,7 @@ from portal.settings import (
     ConfigurationError,
     Settings,
     is_loopback,
+    redacted,
 )
 from tests.processes import PRODUCTION
 
@@ -301,3 +302,21 @@ def test_outside_production_long_sessions_and_any_proxy_are_allowed(clean_env: p
 )
 def test_loopback_is_this_machine_only(host: str | None, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://portal:s3cret@db:5432/portal", "postgresql://portal:***@db:5432/portal"),
+        ("postgresql://portal@db/portal?password=s3cret", "postgresql://portal@db/portal?password=***"),
+        (
+            "postgresql:///portal?host=/run/postgresql&PASSWORD=s3cret&sslpassword=s3cret&sslmode=require",
+            "postgresql:///portal?host=/run/postgresql&PASSWORD=***&sslpassword=***&sslmode=require",
+        ),
+        ("redis://:s3cret@queue:6379/0?password=s3cret", "redis://:***@queue:6379/0?password=***"),
+        ("postgresql://portal@db/portal?passwordless=1", "postgresql://portal@db/portal?passwordless=1"),
+        ("redis://queue:6379/0", "redis://queue:6379/0"),
+    ],
+)
+def test_a_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    assert redacted(url) == shown

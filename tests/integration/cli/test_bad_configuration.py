@@ -46,6 +46,16 @@ def test_a_database_that_does_not_answer(command: list[str]) -> None:
     _assert_one_line(result, "DATABASE_URL", "portal:***@127.0.0.1")
 
 
+def test_a_database_that_does_not_answer_with_its_password_given_as_a_parameter() -> None:
+    """libpq and asyncpg also take the password as a parameter of the URL (`?password=…`)."""
+    port = free_port()
+    url = f"postgresql://portal@127.0.0.1:{port}/portal?sslmode=disable&PassWord={PASSWORD}&sslpassword={PASSWORD}"
+    _assert_one_line(
+        _portal("worker", DATABASE_URL=url),
+        f"portal@127.0.0.1:{port}/portal?sslmode=disable&PassWord=***&sslpassword=***",
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [

@@ -422,13 +422,16 @@ class Settings:
         if self.environment not in {"development", "test", "production"}:
             raise ConfigurationError("PORTAL_ENV must be development, test or production")
         issuer = self.issuer
-        if not (issuer.code.isdigit() and len(issuer.code) == 8):
+        # ASCII digits: isdigit() and int() take any script's (٥, ５), which no bank code or barcode does.
+        if not (issuer.code.isascii() and issuer.code.isdigit() and len(issuer.code) == 8):
             raise ConfigurationError("ISSUER_CODE must be 8 digits")
         for name, suffix, low, high in (
             ("ISSUER_BILL_SUFFIX", issuer.bill_suffix, 0, 499),
             ("ISSUER_DOCUMENT_SUFFIX", issuer.document_suffix, 500, 999),
         ):
-            if not (suffix.isdigit() and len(suffix) == 3 and low <= int(suffix) <= high):
+            if not (
+                suffix.isascii() and suffix.isdigit() and len(suffix) == 3 and low <= int(suffix) <= high
+            ):
                 raise ConfigurationError(f"{name} must be 3 digits between {low:03d} and {high:03d}")
         if not 1 <= issuer.document_days <= 60:
             raise ConfigurationError("ISSUER_DOCUMENT_DAYS must be between 1 and 60")

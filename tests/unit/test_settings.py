@@ -121,6 +121,10 @@ def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) 
     ("name", "value", "message"),
     [
         ("ISSUER_CODE", "1234567", "ISSUER_CODE must be 8 digits"),
+        # Digits of other scripts are digits to str.isdigit() and int(), but not in a bank's code or barcode.
+        ("ISSUER_CODE", "\u0665\u0668\u0668\u0661\u0668\u0665\u0660\u0661", "ISSUER_CODE must be 8 digits"),
+        ("ISSUER_CODE", "\uff15\uff18\uff18\uff11\uff18\uff15\uff10\uff11", "ISSUER_CODE must be 8 digits"),
+        ("ISSUER_BILL_SUFFIX", "\uff10\uff10\uff11", "ISSUER_BILL_SUFFIX must be 3 digits"),
         ("ISSUER_BILL_SUFFIX", "501", "ISSUER_BILL_SUFFIX"),
         ("ISSUER_DOCUMENT_SUFFIX", "001", "ISSUER_DOCUMENT_SUFFIX"),
         ("PORT", "eighty", "PORT must be a whole number"),

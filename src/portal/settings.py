@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from portal.setting_checks import bad_forwarded_entry, estimated_bits, is_merchant_key
+from portal.setting_checks import bad_forwarded_entry, estimated_bits, is_merchant_key, redacted
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: templates/, static/ and var/ live beside src/."""
@@ -55,24 +54,6 @@ def is_loopback(host: str | None) -> bool:
     except ValueError:
         return False
     return (getattr(address, "ipv4_mapped", None) or address).is_loopback
-
-
-def redacted(url: str) -> str:
-    """The URL as it may be printed or logged: its password, if any, replaced by ***, whether given before
-    the host or as a parameter (`?password=…`, `sslpassword=…`, which libpq and asyncpg read too)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(a URL that cannot be read)"
-    if parts.password is not None:
-        netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
-        url = parts._replace(netloc=netloc).geturl()
-    if not parts.query:
-        return url
-    # Replaced in the text: geturl() would drop the empty host of postgresql:///db?host=/run/postgresql.
-    before, _, after = url.partition("?")
-    query = re.sub(r"(^|&)([^=&]*password)=[^&]*", r"\1\2=***", parts.query, flags=re.IGNORECASE)
-    return f"{before}?{query}{after.removeprefix(parts.query)}"
 
 
 def _service_url(name: str, schemes: frozenset[str], example: str) -> str | None:

@@ -3,6 +3,7 @@ import datetime as dt
 
 import pytest
 
+from portal.setting_checks import redacted
 from portal.settings import (
     DEV_MAIL_URL,
     DEV_SECRET_KEY,
@@ -10,7 +11,6 @@ from portal.settings import (
     ConfigurationError,
     Settings,
     is_loopback,
-    redacted,
 )
 from tests.processes import PRODUCTION
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import asyncpg
 
 from portal import i18n
-from portal.settings import ConfigurationError, Settings, redacted
+from portal.setting_checks import redacted
+from portal.settings import ConfigurationError, Settings
 
 CONNECT_SECONDS = 10
 

@@ -58,3 +58,12 @@ def redacted(url: str) -> str:
     before, _, after = url.partition("?")
     query = re.sub(r"(^|&)([^=&]*password)=[^&]*", r"\1\2=***", parts.query, flags=re.IGNORECASE)
     return f"{before}?{query}{after.removeprefix(parts.query)}"
+
+
+def is_web_address(url: str) -> bool:
+    """Whether `url` is an http:// or https:// address with a host."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in {"http", "https"} and bool(parts.hostname)
+    except ValueError:
+        return False

@@ -14,7 +14,13 @@ from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from portal.setting_checks import bad_forwarded_entry, estimated_bits, is_merchant_key, redacted
+from portal.setting_checks import (
+    bad_forwarded_entry,
+    estimated_bits,
+    is_merchant_key,
+    is_web_address,
+    redacted,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: templates/, static/ and var/ live beside src/."""
@@ -421,6 +427,11 @@ class Settings:
                 f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {self.log_level!r}"
             )
         web = self.web
+        if not is_web_address(web.base_url):  # the links in emails are made from it
+            raise ConfigurationError(
+                "BASE_URL must be an http:// or https:// address such as https://portal.example.com,"
+                f" not {web.base_url!r}"
+            )
         for name, value in (
             ("SESSION_IDLE_MINUTES", web.session_idle_minutes),
             ("SESSION_ABSOLUTE_HOURS", web.session_absolute_hours),

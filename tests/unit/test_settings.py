@@ -128,6 +128,12 @@ def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) 
         ("ISSUER_BILL_SUFFIX", "501", "ISSUER_BILL_SUFFIX"),
         ("ISSUER_DOCUMENT_SUFFIX", "001", "ISSUER_DOCUMENT_SUFFIX"),
         ("PORT", "eighty", "PORT must be a whole number"),
+        # Links in emails are made from it: it needs its scheme and host.
+        ("BASE_URL", "portal.example.com", "BASE_URL must be an http:// or https://.*'portal.example"),
+        ("BASE_URL", "ftp://portal.example.com", "BASE_URL must be an http:// or https:// address"),
+        ("BASE_URL", "https:portal.example.com", "BASE_URL must be an http:// or https:// address"),
+        ("BASE_URL", "https://", "BASE_URL must be an http:// or https:// address"),
+        ("BASE_URL", "https://[::1", "BASE_URL must be an http:// or https:// address"),
         ("PORTAL_ENV", "staging", "PORTAL_ENV"),
         ("TIMEZONE", "Mars/Olympus_Mons", "TIMEZONE must be an IANA time zone"),
         ("TIMEZONE", "Europe/Nowhere", "TIMEZONE must be an IANA time zone"),

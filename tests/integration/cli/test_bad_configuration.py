@@ -67,6 +67,7 @@ def test_a_database_that_does_not_answer_with_its_password_given_as_a_parameter(
         ("MAIL_URL", "mail.internal:587"),
         ("STORAGE_URL", f"https://portal:{PASSWORD}@s3.internal/bills"),
         ("LOG_LEVEL", "loud"),
+        ("BASE_URL", "portal.example.com"),
         ("DEFAULT_LANGUAGE", "fr"),
     ],
 )

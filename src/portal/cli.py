@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -24,7 +22,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from portal import clock
-from portal.infra import preflight
+from portal.infra import command_errors, preflight
 from portal.settings import ConfigurationError, Settings, is_loopback
 
 
@@ -457,39 +455,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SERVERS = {"serve", "worker", "metrics", "sandbox-bank"}
+"""The commands that stop gracefully on SIGTERM by themselves (uvicorn's, SAQ's handlers)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with command_errors.said_when_stopped(sigterm=args.command not in _SERVERS):
+            return int(args.func(args))
     except ConfigurationError as exc:
         print(f"portal: {exc}", file=sys.stderr)
         return 2
     except (OSError, RedisError) as exc:
-        # One line, not a traceback. Neither kind of message holds a URL's password.
-        if _failed_to_connect(exc):  # a service that answered at start went away (or the queue never did)
+        # One line, not a traceback. Neither kind of message holds a URL's password. A service that
+        # answered at start went away (or the queue never did):
+        if command_errors.failed_to_connect(exc):
             print(f"portal: {exc}: check that the queue (QUEUE_URL) and the database answer", file=sys.stderr)
         else:
             print(f"portal: {exc}", file=sys.stderr)
         return 2
-
-
-_CONNECTING = {
-    errno.ECONNREFUSED,
-    errno.ECONNRESET,
-    errno.ECONNABORTED,
-    errno.ETIMEDOUT,
-    errno.EHOSTUNREACH,
-    errno.ENETUNREACH,
-}
-"""How connecting to a server, or its connection, fails (not EPIPE: a closed standard output has it too)."""
-
-
-def _failed_to_connect(exc: OSError | RedisError) -> bool:
-    """Whether `exc` is a connection to the queue or the database that failed: past the start-up checks,
-    the only servers a command connects to itself (a file's error, a full disk, is the command's own)."""
-    if isinstance(exc, RedisError | TimeoutError | socket.gaierror):
-        return True
-    return exc.errno in _CONNECTING
 
 
 if __name__ == "__main__":

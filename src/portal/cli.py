@@ -312,7 +312,7 @@ def cmd_demo_customer(args: argparse.Namespace) -> int:
         add_customer(
             settings,
             identity=args.identity,
-            pending=[int(count) for count in args.pending.split(",")],
+            pending=args.pending,
             user=UserKind(args.user) if args.user else None,
             password=args.password,
             online_bill=not args.paper,
@@ -363,6 +363,13 @@ def positive_int(text: str) -> int:
     if not text.strip().isdecimal() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
     return int(text)
+
+
+def counts(text: str) -> list[int]:
+    """`--pending 2,0`: whole numbers of 0 or more, comma-separated."""
+    if not all(count.isascii() and count.isdigit() for count in text.split(",")):
+        raise argparse.ArgumentTypeError(f"must be whole numbers of 0 or more, such as 2,0, not {text!r}")
+    return [int(count) for count in text.split(",")]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -433,7 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     customer.add_argument(
         "--pending",
-        default="1",
+        type=counts,
+        default=[1],
         help="one account per number: how many of its latest bills are unpaid",
     )
     customer.add_argument("--user", choices=["private", "company", "administrator"], help="add a user")

@@ -158,6 +158,23 @@ def test_a_count_below_one(arguments: list[str]) -> None:
     ), result.stderr
 
 
+@pytest.mark.parametrize("pending", ["abc", "", "1,,2", "-1", "1 2", "\u0663"])
+def test_pending_counts_that_are_not_counts(pending: str) -> None:
+    """`portal demo customer --pending` took "abc" to a ValueError traceback, and -1 as a count."""
+    result = _portal(
+        "demo",
+        "customer",
+        "--pending",
+        pending,
+        DATABASE_URL=f"postgresql://portal@127.0.0.1:{free_port()}/portal",
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "portal demo customer: error: argument --pending: must be whole numbers of 0 or more, such as 2,0,"
+        f" not {pending!r}"
+    ), result.stderr
+
+
 @contextmanager
 def _database_that_goes_away() -> Iterator[str]:
     """A DATABASE_URL whose server (the test run's, through a relay) answers the first connection, the

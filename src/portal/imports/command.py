@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import os
 import sys
@@ -28,6 +29,8 @@ SHOWN = 100
 def _open(path: str) -> Iterator[tuple[BinaryIO, int | None]]:
     """The file (or standard input) and its size when known (for the progress bar)."""
     if path == "-":
+        if sys.stdin is None:  # started with it closed (`<&-`)
+            raise OSError(errno.EBADF, "standard input is closed")
         yield sys.stdin.buffer, None
         return
     with open(path, "rb") as stream:

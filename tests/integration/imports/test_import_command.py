@@ -3,6 +3,7 @@ output, every rejected line in `--errors FILE`, standard input, `--history`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -195,3 +196,20 @@ async def test_an_errors_file_that_is_the_file_imported_is_refused_before_either
         assert export.read_bytes() == content
     history = portal_import("--history", settings=settings)
     assert history.stdout == "No imports yet.\n", history.stdout
+
+
+async def test_standard_input_closed(db: None, settings: Settings) -> None:
+    """`portal import -` with standard input closed (`<&-`): Python has no sys.stdin then."""
+    env = {**os.environ, **storage_env(settings.storage), "MAIL_URL": "dev:"}
+    closed = await asyncio.create_subprocess_exec(
+        *("sh", "-c", 'exec "$0" "$@" <&-', sys.executable, "-m", "portal.cli", "import", "-"),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    output, errors = await closed.communicate()
+    assert closed.returncode == 2, errors.decode()
+    assert (
+        errors.decode().strip().splitlines()[-1] == "portal import: cannot open -: standard input is closed"
+    )
+    assert output == b""

@@ -304,10 +304,10 @@ def _test_data_settings() -> Settings:
 
 
 def cmd_demo_customer(args: argparse.Namespace) -> int:
+    settings = _test_data_settings()  # first: it makes the metrics folder, which the imports' metrics need
     from portal.db.tables.users import UserKind
     from portal.demo.fresh import add_customer
 
-    settings = _test_data_settings()
     customer = asyncio.run(
         add_customer(
             settings,
@@ -323,20 +323,19 @@ def cmd_demo_customer(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_download_request(args: argparse.Namespace) -> int:
+    _test_data_settings()  # as in cmd_demo_customer
     from portal.db.tables.downloads import DownloadState
     from portal.demo.fresh import add_download_request
 
-    _test_data_settings()
     print(asyncio.run(add_download_request(args.username, DownloadState(args.state), args.name)))
     return 0
 
 
 def cmd_mail_test(args: argparse.Namespace) -> int:
+    settings = _settings_with_database()  # as in cmd_demo_customer
     from portal.infra.queue import disconnect, make_queue
     from portal.notifications.outbox import queue_email
     from portal.templating import make_environment
-
-    settings = _settings_with_database()
 
     async def send() -> int:
         queue = make_queue(settings, max_connections=1)

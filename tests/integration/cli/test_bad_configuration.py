@@ -101,11 +101,15 @@ def test_a_queue_that_does_not_answer_keeps_the_test_email_in_the_outbox() -> No
     assert "Queued test email" in result.stdout
 
 
-def test_a_metrics_folder_that_does_not_exist_yet_is_made(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command", [["payments", "refunds"], ["mail", "test", "--to", "ops@example.com"], ["demo", "customer"]]
+)
+def test_a_metrics_folder_that_does_not_exist_yet_is_made(command: list[str], tmp_path: Path) -> None:
     """docs/deploy.md: PROMETHEUS_MULTIPROC_DIR is made if missing (prometheus-client opens its files
-    there as soon as the metrics are declared, which stopped every command with a bare FileNotFoundError)."""
+    there as soon as the metrics are declared, which stopped every command with a bare FileNotFoundError:
+    a command that imports them before reading its settings still did)."""
     folder = tmp_path / "not-yet" / "metrics"
-    result = _portal("payments", "refunds", PROMETHEUS_MULTIPROC_DIR=str(folder))
+    result = _portal(*command, PROMETHEUS_MULTIPROC_DIR=str(folder))
     assert result.returncode == 0, result.stdout + result.stderr
     assert folder.is_dir()
 

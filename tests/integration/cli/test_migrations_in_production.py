@@ -88,3 +88,23 @@ async def test_two_migrations_at_once_take_turns(unmigrated: str) -> None:
     again = run_portal("db", "migrate", **PRODUCTION, DATABASE_URL=unmigrated)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No migrations need to be run" in again.stdout, again.stdout
+
+
+async def test_a_migration_the_database_refuses_is_said_in_one_line(unmigrated: str) -> None:
+    """DATABASE_URL names a database that is not the portal's (another application's, with its own
+    `customer` table): the first migration fails. It is rolled back, the others are not run, and the command
+    says so in one line instead of asyncpg's traceback."""
+    connection = await asyncpg.connect(unmigrated)
+    try:
+        await connection.execute("CREATE TABLE customer (id integer)")
+    finally:
+        await connection.close()
+    refused = run_portal("db", "migrate", **PRODUCTION, DATABASE_URL=unmigrated)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == (
+        'portal: the database refused a migration (DuplicateTableError: relation "customer" already exists):'
+        " it was rolled back and the ones after it were not run; fix the cause (is DATABASE_URL the portal's"
+        " own database?) and run `portal db migrate` again"
+    ), refused.stderr
+    assert not await _has_bills_table(unmigrated)

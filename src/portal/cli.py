@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+import asyncpg
 import structlog
 from redis.exceptions import RedisError
 
@@ -477,6 +478,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.func(args))
     except ConfigurationError as exc:
         print(f"portal: {exc}", file=sys.stderr)
+        return 2
+    except asyncpg.PostgresError as exc:
+        print(command_errors.database_refused(exc), file=sys.stderr)
         return 2
     except (OSError, RedisError) as exc:
         # One line, not a traceback. Neither kind of message holds a URL's password. A service that

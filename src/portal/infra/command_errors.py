@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from types import FrameType
 
+import asyncpg
 from redis.exceptions import RedisError
 
 _CONNECTING = {
@@ -31,6 +32,14 @@ def failed_to_connect(exc: OSError | RedisError) -> bool:
     if isinstance(exc, RedisError | TimeoutError | socket.gaierror):
         return True
     return exc.errno in _CONNECTING
+
+
+def database_refused(exc: asyncpg.PostgresError) -> str:
+    """What the database said, in its own words (no URL, no password)."""
+    return (
+        f"portal: the database refused it ({type(exc).__name__}: {exc}): check the rights of DATABASE_URL's"
+        " user, and the database's log"
+    )
 
 
 class _Terminated(KeyboardInterrupt):

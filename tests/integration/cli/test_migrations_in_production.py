@@ -9,6 +9,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -108,3 +109,26 @@ async def test_a_migration_the_database_refuses_is_said_in_one_line(unmigrated: 
         " own database?) and run `portal db migrate` again"
     ), refused.stderr
     assert not await _has_bills_table(unmigrated)
+
+
+async def test_a_database_user_without_the_rights_is_said_in_one_line(unmigrated: str) -> None:
+    """DATABASE_URL's user may connect but not create or read the portal's tables: one line naming what
+    the database said, exit status 2, instead of asyncpg's traceback."""
+    role = f"portal_no_rights_{os.getpid()}"
+    admin = await asyncpg.connect(unmigrated)
+    try:
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        await admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")  # as PostgreSQL 15 and later do
+        parts = urlsplit(unmigrated)
+        as_role = urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.rpartition('@')[2]}"))
+        refused = run_portal("payments", "refunds", DATABASE_URL=as_role)
+    finally:
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "portal: the database refused it (InsufficientPrivilegeError: permission denied for schema public):"
+        " check the rights of DATABASE_URL's user, and the database's log"
+    ), refused.stderr

@@ -11,20 +11,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+import asyncpg
 import structlog
 from redis.exceptions import RedisError
 
 from portal import clock
-from portal.infra import preflight
+from portal.infra import command_errors, preflight
 from portal.settings import ConfigurationError, Settings, is_loopback
 
 
@@ -306,15 +305,15 @@ def _test_data_settings() -> Settings:
 
 
 def cmd_demo_customer(args: argparse.Namespace) -> int:
+    settings = _test_data_settings()  # first: it makes the metrics folder, which the imports' metrics need
     from portal.db.tables.users import UserKind
     from portal.demo.fresh import add_customer
 
-    settings = _test_data_settings()
     customer = asyncio.run(
         add_customer(
             settings,
             identity=args.identity,
-            pending=[int(count) for count in args.pending.split(",")],
+            pending=args.pending,
             user=UserKind(args.user) if args.user else None,
             password=args.password,
             online_bill=not args.paper,
@@ -325,35 +324,38 @@ def cmd_demo_customer(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_download_request(args: argparse.Namespace) -> int:
+    _test_data_settings()  # as in cmd_demo_customer
     from portal.db.tables.downloads import DownloadState
     from portal.demo.fresh import add_download_request
 
-    _test_data_settings()
     print(asyncio.run(add_download_request(args.username, DownloadState(args.state), args.name)))
     return 0
 
 
 def cmd_mail_test(args: argparse.Namespace) -> int:
-    from portal.infra.queue import disconnect, make_queue
-    from portal.notifications.outbox import queue_email
+    settings = _settings_with_database()  # as in cmd_demo_customer
+    from portal.infra.queue import UNREACHABLE, disconnect, make_queue
+    from portal.notifications.outbox import enqueue_email, store_email
     from portal.templating import make_environment
 
-    settings = _settings_with_database()
-
     async def send() -> int:
+        email_id = await store_email(
+            make_environment(settings),
+            dedupe_key=f"test:{time.time_ns()}",
+            template="test",
+            to_address=args.to,
+            context={},
+        )
         queue = make_queue(settings, max_connections=1)
-        await queue.connect()
         try:
-            return await queue_email(
-                make_environment(settings),
-                queue,
-                dedupe_key=f"test:{time.time_ns()}",
-                template="test",
-                to_address=args.to,
-                context={},
-            )
+            await queue.connect()
+        except UNREACHABLE:  # a Postgres queue's pool gives up after 30 s: the outbox's sweep queues it
+            structlog.get_logger("portal.mail").warning("mail.enqueue_postponed", email_id=email_id)
+        else:
+            await enqueue_email(queue, email_id)  # a Redis queue that does not answer: the same
         finally:
             await disconnect(queue)
+        return email_id
 
     email_id = asyncio.run(send())
     print(f"Queued test email {email_id} to {args.to}; a running worker sends it.")
@@ -365,6 +367,13 @@ def positive_int(text: str) -> int:
     if not text.strip().isdecimal() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
     return int(text)
+
+
+def counts(text: str) -> list[int]:
+    """`--pending 2,0`: whole numbers of 0 or more, comma-separated."""
+    if not all(count.isascii() and count.isdigit() for count in text.split(",")):
+        raise argparse.ArgumentTypeError(f"must be whole numbers of 0 or more, such as 2,0, not {text!r}")
+    return [int(count) for count in text.split(",")]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -435,7 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     customer.add_argument(
         "--pending",
-        default="1",
+        type=counts,
+        default=[1],
         help="one account per number: how many of its latest bills are unpaid",
     )
     customer.add_argument("--user", choices=["private", "company", "administrator"], help="add a user")
@@ -457,39 +467,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SERVERS = {"serve", "worker", "metrics", "sandbox-bank"}
+"""The commands that stop gracefully on SIGTERM by themselves (uvicorn's, SAQ's handlers)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with command_errors.said_when_stopped(sigterm=args.command not in _SERVERS):
+            return int(args.func(args))
     except ConfigurationError as exc:
         print(f"portal: {exc}", file=sys.stderr)
         return 2
+    except asyncpg.PostgresError as exc:
+        print(command_errors.database_refused(exc), file=sys.stderr)
+        return 2
     except (OSError, RedisError) as exc:
-        # One line, not a traceback. Neither kind of message holds a URL's password.
-        if _failed_to_connect(exc):  # a service that answered at start went away (or the queue never did)
+        # One line, not a traceback. Neither kind of message holds a URL's password. A service that
+        # answered at start went away (or the queue never did):
+        if command_errors.failed_to_connect(exc):
             print(f"portal: {exc}: check that the queue (QUEUE_URL) and the database answer", file=sys.stderr)
         else:
             print(f"portal: {exc}", file=sys.stderr)
         return 2
-
-
-_CONNECTING = {
-    errno.ECONNREFUSED,
-    errno.ECONNRESET,
-    errno.ECONNABORTED,
-    errno.ETIMEDOUT,
-    errno.EHOSTUNREACH,
-    errno.ENETUNREACH,
-}
-"""How connecting to a server, or its connection, fails (not EPIPE: a closed standard output has it too)."""
-
-
-def _failed_to_connect(exc: OSError | RedisError) -> bool:
-    """Whether `exc` is a connection to the queue or the database that failed: past the start-up checks,
-    the only servers a command connects to itself (a file's error, a full disk, is the command's own)."""
-    if isinstance(exc, RedisError | TimeoutError | socket.gaierror):
-        return True
-    return exc.errno in _CONNECTING
 
 
 if __name__ == "__main__":

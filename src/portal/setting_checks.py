@@ -7,6 +7,8 @@ import base64
 import binascii
 import ipaddress
 import math
+import re
+from urllib.parse import urlsplit
 
 
 def bad_forwarded_entry(value: str) -> str | None:
@@ -38,3 +40,30 @@ def estimated_bits(key: str) -> int:
     the alphabet it seems drawn from, the number of different characters rounded up to a power of two.
     Rounding up matters: 32 random hex characters (128 bits) rarely show all 16 digits."""
     return len(key) * math.ceil(math.log2(len(set(key)))) if key else 0
+
+
+def redacted(url: str) -> str:
+    """The URL as it may be printed or logged: its password, if any, replaced by ***, whether given before
+    the host or as a parameter (`?password=…`, `sslpassword=…`, which libpq and asyncpg read too)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a URL that cannot be read)"
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
+        url = parts._replace(netloc=netloc).geturl()
+    if not parts.query:
+        return url
+    # Replaced in the text: geturl() would drop the empty host of postgresql:///db?host=/run/postgresql.
+    before, _, after = url.partition("?")
+    query = re.sub(r"(^|&)([^=&]*password)=[^&]*", r"\1\2=***", parts.query, flags=re.IGNORECASE)
+    return f"{before}?{query}{after.removeprefix(parts.query)}"
+
+
+def is_web_address(url: str) -> bool:
+    """Whether `url` is an http:// or https:// address with a host."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in {"http", "https"} and bool(parts.hostname)
+    except ValueError:
+        return False

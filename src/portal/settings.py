@@ -14,7 +14,13 @@ from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from portal.setting_checks import bad_forwarded_entry, estimated_bits, is_merchant_key
+from portal.setting_checks import (
+    bad_forwarded_entry,
+    estimated_bits,
+    is_merchant_key,
+    is_web_address,
+    redacted,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: templates/, static/ and var/ live beside src/."""
@@ -54,18 +60,6 @@ def is_loopback(host: str | None) -> bool:
     except ValueError:
         return False
     return (getattr(address, "ipv4_mapped", None) or address).is_loopback
-
-
-def redacted(url: str) -> str:
-    """The URL as it may be printed or logged: its password, if any, replaced by ***."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(a URL that cannot be read)"
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
-    return parts._replace(netloc=netloc).geturl()
 
 
 def _service_url(name: str, schemes: frozenset[str], example: str) -> str | None:
@@ -415,13 +409,16 @@ class Settings:
         if self.environment not in {"development", "test", "production"}:
             raise ConfigurationError("PORTAL_ENV must be development, test or production")
         issuer = self.issuer
-        if not (issuer.code.isdigit() and len(issuer.code) == 8):
+        # ASCII digits: isdigit() and int() take any script's (٥, ５), which no bank code or barcode does.
+        if not (issuer.code.isascii() and issuer.code.isdigit() and len(issuer.code) == 8):
             raise ConfigurationError("ISSUER_CODE must be 8 digits")
         for name, suffix, low, high in (
             ("ISSUER_BILL_SUFFIX", issuer.bill_suffix, 0, 499),
             ("ISSUER_DOCUMENT_SUFFIX", issuer.document_suffix, 500, 999),
         ):
-            if not (suffix.isdigit() and len(suffix) == 3 and low <= int(suffix) <= high):
+            if not (
+                suffix.isascii() and suffix.isdigit() and len(suffix) == 3 and low <= int(suffix) <= high
+            ):
                 raise ConfigurationError(f"{name} must be 3 digits between {low:03d} and {high:03d}")
         if not 1 <= issuer.document_days <= 60:
             raise ConfigurationError("ISSUER_DOCUMENT_DAYS must be between 1 and 60")
@@ -430,6 +427,11 @@ class Settings:
                 f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {self.log_level!r}"
             )
         web = self.web
+        if not is_web_address(web.base_url):  # the links in emails are made from it
+            raise ConfigurationError(
+                "BASE_URL must be an http:// or https:// address such as https://portal.example.com,"
+                f" not {web.base_url!r}"
+            )
         for name, value in (
             ("SESSION_IDLE_MINUTES", web.session_idle_minutes),
             ("SESSION_ABSOLUTE_HOURS", web.session_absolute_hours),

@@ -3,6 +3,7 @@ import datetime as dt
 
 import pytest
 
+from portal.setting_checks import redacted
 from portal.settings import (
     DEV_MAIL_URL,
     DEV_SECRET_KEY,
@@ -120,9 +121,19 @@ def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) 
     ("name", "value", "message"),
     [
         ("ISSUER_CODE", "1234567", "ISSUER_CODE must be 8 digits"),
+        # Digits of other scripts are digits to str.isdigit() and int(), but not in a bank's code or barcode.
+        ("ISSUER_CODE", "\u0665\u0668\u0668\u0661\u0668\u0665\u0660\u0661", "ISSUER_CODE must be 8 digits"),
+        ("ISSUER_CODE", "\uff15\uff18\uff18\uff11\uff18\uff15\uff10\uff11", "ISSUER_CODE must be 8 digits"),
+        ("ISSUER_BILL_SUFFIX", "\uff10\uff10\uff11", "ISSUER_BILL_SUFFIX must be 3 digits"),
         ("ISSUER_BILL_SUFFIX", "501", "ISSUER_BILL_SUFFIX"),
         ("ISSUER_DOCUMENT_SUFFIX", "001", "ISSUER_DOCUMENT_SUFFIX"),
         ("PORT", "eighty", "PORT must be a whole number"),
+        # Links in emails are made from it: it needs its scheme and host.
+        ("BASE_URL", "portal.example.com", "BASE_URL must be an http:// or https://.*'portal.example"),
+        ("BASE_URL", "ftp://portal.example.com", "BASE_URL must be an http:// or https:// address"),
+        ("BASE_URL", "https:portal.example.com", "BASE_URL must be an http:// or https:// address"),
+        ("BASE_URL", "https://", "BASE_URL must be an http:// or https:// address"),
+        ("BASE_URL", "https://[::1", "BASE_URL must be an http:// or https:// address"),
         ("PORTAL_ENV", "staging", "PORTAL_ENV"),
         ("TIMEZONE", "Mars/Olympus_Mons", "TIMEZONE must be an IANA time zone"),
         ("TIMEZONE", "Europe/Nowhere", "TIMEZONE must be an IANA time zone"),
@@ -301,3 +312,21 @@ def test_outside_production_long_sessions_and_any_proxy_are_allowed(clean_env: p
 )
 def test_loopback_is_this_machine_only(host: str | None, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://portal:s3cret@db:5432/portal", "postgresql://portal:***@db:5432/portal"),
+        ("postgresql://portal@db/portal?password=s3cret", "postgresql://portal@db/portal?password=***"),
+        (
+            "postgresql:///portal?host=/run/postgresql&PASSWORD=s3cret&sslpassword=s3cret&sslmode=require",
+            "postgresql:///portal?host=/run/postgresql&PASSWORD=***&sslpassword=***&sslmode=require",
+        ),
+        ("redis://:s3cret@queue:6379/0?password=s3cret", "redis://:***@queue:6379/0?password=***"),
+        ("postgresql://portal@db/portal?passwordless=1", "postgresql://portal@db/portal?passwordless=1"),
+        ("redis://queue:6379/0", "redis://queue:6379/0"),
+    ],
+)
+def test_a_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    assert redacted(url) == shown

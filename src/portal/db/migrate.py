@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 
+import asyncpg
 from piccolo.apps.migrations.commands.check import CheckMigrationManager
 from piccolo.apps.migrations.commands.forwards import run_forwards
+
+from portal.settings import ConfigurationError
 
 MIGRATION_LOCK = 0x706F7274616C  # "portal": the advisory lock key that one `migrate` at a time holds
 
@@ -21,10 +24,16 @@ async def migrate() -> None:
     try:
         await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
         response = await run_forwards(app_name="portal", migration_id="all", fake=False)
+    except asyncpg.PostgresError as exc:  # each migration runs in a transaction of its own (Piccolo's)
+        raise ConfigurationError(
+            f"the database refused a migration ({type(exc).__name__}: {exc}): it was rolled back and the"
+            " ones after it were not run; fix the cause (is DATABASE_URL the portal's own database?) and run"
+            " `portal db migrate` again"
+        ) from None
     finally:
         await connection.close()  # ends the session, which releases the lock
     if not response.success:
-        raise RuntimeError(f"Migrations failed: {response.message}")
+        raise ConfigurationError(f"the migrations failed: {response.message}")
 
 
 async def pending() -> int:

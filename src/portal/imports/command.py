@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import os
 import sys
@@ -28,10 +29,20 @@ SHOWN = 100
 def _open(path: str) -> Iterator[tuple[BinaryIO, int | None]]:
     """The file (or standard input) and its size when known (for the progress bar)."""
     if path == "-":
+        if sys.stdin is None:  # started with it closed (`<&-`)
+            raise OSError(errno.EBADF, "standard input is closed")
         yield sys.stdin.buffer, None
         return
     with open(path, "rb") as stream:
         yield stream, os.fstat(stream.fileno()).st_size
+
+
+def _same_file(stream: BinaryIO, path: str) -> bool:
+    """Whether `path` names the file `stream` reads (standard input redirected from it, too)."""
+    try:
+        return os.path.samestat(os.fstat(stream.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def import_file(
@@ -56,6 +67,13 @@ def import_file(
         try:
             stream, size = stack.enter_context(_open(path))
             if errors:
+                if _same_file(stream, errors):  # opened for writing, it would be emptied before it is read
+                    print(
+                        f"portal import: --errors {errors} is the file being imported: give the rejected"
+                        " lines another file",
+                        file=sys.stderr,
+                    )
+                    return 2
                 errors_file = stack.enter_context(open(errors, "w", encoding="utf-8"))
         except OSError as exc:
             print(

@@ -12,9 +12,12 @@ import tempfile
 from pathlib import Path
 
 import asyncpg
+import psycopg.conninfo
+from redis import asyncio as aioredis
 
 from portal import i18n
-from portal.settings import ConfigurationError, Settings, redacted
+from portal.setting_checks import redacted
+from portal.settings import ConfigurationError, Settings
 
 CONNECT_SECONDS = 10
 
@@ -59,6 +62,21 @@ def check_folders(settings: Settings) -> None:
         _check_writable("PROMETHEUS_MULTIPROC_DIR", settings.metrics.multiprocess_dir)
 
 
+def check_queue_url(setting: str, url: str) -> None:
+    """The queue's client takes every parameter of its URL (`?socket_timeout=5`, `?sslmode=require`):
+    checked without connecting, since the queue need not answer at start."""
+    try:
+        if url.startswith("redis"):
+            aioredis.ConnectionPool.from_url(url).make_connection()
+        else:
+            psycopg.conninfo.conninfo_to_dict(url)
+    except (TypeError, ValueError, psycopg.ProgrammingError) as exc:
+        raise ConfigurationError(
+            f"{setting} {redacted(url)} has a parameter the job queue's client does not take"
+            f" ({str(exc).strip()}): check the parameters after its ?"
+        ) from None
+
+
 async def _bind(host: str, port: int) -> None:
     server = await asyncio.get_running_loop().create_server(asyncio.Protocol, host, port, start_serving=False)
     server.close()
@@ -89,4 +107,8 @@ def check(settings: Settings) -> None:
         raise ConfigurationError(str(exc)) from None
     check_folders(settings)
     assert settings.database.url is not None  # the embedded database's, when none was configured
+    if settings.queue.url:
+        check_queue_url("QUEUE_URL", settings.queue.url)
+    else:  # the queue is in the database
+        check_queue_url("DATABASE_URL", settings.database.url)
     check_database(settings.database.url)

@@ -46,6 +46,16 @@ def test_a_database_that_does_not_answer(command: list[str]) -> None:
     _assert_one_line(result, "DATABASE_URL", "portal:***@127.0.0.1")
 
 
+def test_a_database_that_does_not_answer_with_its_password_given_as_a_parameter() -> None:
+    """libpq and asyncpg also take the password as a parameter of the URL (`?password=…`)."""
+    port = free_port()
+    url = f"postgresql://portal@127.0.0.1:{port}/portal?sslmode=disable&password={PASSWORD}&sslpassword={PASSWORD}"
+    _assert_one_line(
+        _portal("worker", DATABASE_URL=url),
+        f"portal@127.0.0.1:{port}/portal?sslmode=disable&password=***&sslpassword=***",
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -53,15 +63,26 @@ def test_a_database_that_does_not_answer(command: list[str]) -> None:
         ("DATABASE_URL", f"postgresql://portal:{PASSWORD}@db.internal:54x2/portal"),
         ("QUEUE_URL", f"redis://:{PASSWORD}@queue.internal:port/0"),
         ("QUEUE_URL", "queue.internal:6379"),
+        # Parameters the queue's client does not know: a TypeError traceback at its first connection.
+        ("QUEUE_URL", f"redis://:{PASSWORD}@queue.internal:6379/0?sockettimeout=2"),
+        ("QUEUE_URL", f"redis://:{PASSWORD}@queue.internal:6379/0?socket_timeout=soon"),
+        ("QUEUE_URL", f"postgresql://portal:{PASSWORD}@db.internal/portal?sslmod=require"),
         ("MAIL_URL", f"smtp://portal:{PASSWORD}@mail.internal:submission"),
         ("MAIL_URL", "mail.internal:587"),
         ("STORAGE_URL", f"https://portal:{PASSWORD}@s3.internal/bills"),
         ("LOG_LEVEL", "loud"),
+        ("BASE_URL", "portal.example.com"),
         ("DEFAULT_LANGUAGE", "fr"),
     ],
 )
 def test_a_malformed_setting(name: str, value: str) -> None:
     _assert_one_line(_portal("worker", **{name: value}), name)
+
+
+def test_a_database_url_with_a_parameter_the_queue_does_not_take() -> None:
+    """The queue is in the database unless QUEUE_URL says otherwise: its client must take the URL too."""
+    url = f"postgresql://portal:{PASSWORD}@127.0.0.1:{free_port()}/portal?sslmod=require"
+    _assert_one_line(_portal("worker", DATABASE_URL=url), "DATABASE_URL", 'parameter: "sslmod"')
 
 
 def test_a_storage_folder_that_cannot_be_written(tmp_path: Path) -> None:
@@ -71,20 +92,30 @@ def test_a_storage_folder_that_cannot_be_written(tmp_path: Path) -> None:
     _assert_one_line(result, "STORAGE_URL", str(in_a_file))
 
 
-def test_a_queue_that_does_not_answer_keeps_the_test_email_in_the_outbox() -> None:
+@pytest.mark.parametrize("scheme", ["redis", "postgresql"])
+def test_a_queue_that_does_not_answer_keeps_the_test_email_in_the_outbox(scheme: str) -> None:
+    """A Postgres queue's pool gives up after 30 s (with a PoolTimeout traceback, it did), Redis at once."""
     result = _portal(
-        "mail", "test", "--to", "ops@example.com", QUEUE_URL=f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0"
+        "mail",
+        "test",
+        "--to",
+        "ops@example.com",
+        QUEUE_URL=f"{scheme}://:{PASSWORD}@127.0.0.1:{free_port()}/0",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr and PASSWORD not in result.stdout + result.stderr
     assert "Queued test email" in result.stdout
 
 
-def test_a_metrics_folder_that_does_not_exist_yet_is_made(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command", [["payments", "refunds"], ["mail", "test", "--to", "ops@example.com"], ["demo", "customer"]]
+)
+def test_a_metrics_folder_that_does_not_exist_yet_is_made(command: list[str], tmp_path: Path) -> None:
     """docs/deploy.md: PROMETHEUS_MULTIPROC_DIR is made if missing (prometheus-client opens its files
-    there as soon as the metrics are declared, which stopped every command with a bare FileNotFoundError)."""
+    there as soon as the metrics are declared, which stopped every command with a bare FileNotFoundError:
+    a command that imports them before reading its settings still did)."""
     folder = tmp_path / "not-yet" / "metrics"
-    result = _portal("payments", "refunds", PROMETHEUS_MULTIPROC_DIR=str(folder))
+    result = _portal(*command, PROMETHEUS_MULTIPROC_DIR=str(folder))
     assert result.returncode == 0, result.stdout + result.stderr
     assert folder.is_dir()
 
@@ -144,6 +175,23 @@ def test_a_count_below_one(arguments: list[str]) -> None:
     assert error == (
         f"portal {arguments[0]}: error: argument {arguments[1]}: must be a whole number of at least 1,"
         f" not '{arguments[2]}'"
+    ), result.stderr
+
+
+@pytest.mark.parametrize("pending", ["abc", "", "1,,2", "-1", "1 2", "\u0663"])
+def test_pending_counts_that_are_not_counts(pending: str) -> None:
+    """`portal demo customer --pending` took "abc" to a ValueError traceback, and -1 as a count."""
+    result = _portal(
+        "demo",
+        "customer",
+        "--pending",
+        pending,
+        DATABASE_URL=f"postgresql://portal@127.0.0.1:{free_port()}/portal",
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "portal demo customer: error: argument --pending: must be whole numbers of 0 or more, such as 2,0,"
+        f" not {pending!r}"
     ), result.stderr
 
 

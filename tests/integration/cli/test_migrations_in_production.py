@@ -9,6 +9,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -88,3 +89,46 @@ async def test_two_migrations_at_once_take_turns(unmigrated: str) -> None:
     again = run_portal("db", "migrate", **PRODUCTION, DATABASE_URL=unmigrated)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No migrations need to be run" in again.stdout, again.stdout
+
+
+async def test_a_migration_the_database_refuses_is_said_in_one_line(unmigrated: str) -> None:
+    """DATABASE_URL names a database that is not the portal's (another application's, with its own
+    `customer` table): the first migration fails. It is rolled back, the others are not run, and the command
+    says so in one line instead of asyncpg's traceback."""
+    connection = await asyncpg.connect(unmigrated)
+    try:
+        await connection.execute("CREATE TABLE customer (id integer)")
+    finally:
+        await connection.close()
+    refused = run_portal("db", "migrate", **PRODUCTION, DATABASE_URL=unmigrated)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == (
+        'portal: the database refused a migration (DuplicateTableError: relation "customer" already exists):'
+        " it was rolled back and the ones after it were not run; fix the cause (is DATABASE_URL the portal's"
+        " own database?) and run `portal db migrate` again"
+    ), refused.stderr
+    assert not await _has_bills_table(unmigrated)
+
+
+async def test_a_database_user_without_the_rights_is_said_in_one_line(unmigrated: str) -> None:
+    """DATABASE_URL's user may connect but not create or read the portal's tables: one line naming what
+    the database said, exit status 2, instead of asyncpg's traceback."""
+    role = f"portal_no_rights_{os.getpid()}"
+    admin = await asyncpg.connect(unmigrated)
+    try:
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        await admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")  # as PostgreSQL 15 and later do
+        parts = urlsplit(unmigrated)
+        as_role = urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.rpartition('@')[2]}"))
+        refused = run_portal("payments", "refunds", DATABASE_URL=as_role)
+    finally:
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "portal: the database refused it (InsufficientPrivilegeError: permission denied for schema public):"
+        " check the rights of DATABASE_URL's user, and the database's log"
+    ), refused.stderr

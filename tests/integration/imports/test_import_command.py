@@ -3,6 +3,7 @@ output, every rejected line in `--errors FILE`, standard input, `--history`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -16,12 +17,18 @@ from tests.unit.imports.import_samples import ACCOUNT_RECORD, BILL, CUSTOMER, js
 
 
 def portal_import(
-    *args: str, stdin: bytes | None = None, settings: Settings, **more_env: str
+    *args: str,
+    stdin: bytes | None = None,
+    stdin_from: Path | None = None,
+    settings: Settings,
+    **more_env: str,
 ) -> subprocess.CompletedProcess[str]:
+    """`portal import ARGS`, its standard input `stdin`, or redirected from the file `stdin_from`."""
     env = {**os.environ, **storage_env(settings.storage), "MAIL_URL": "dev:", **more_env}
     return subprocess.run(
         [sys.executable, "-m", "portal.cli", "import", *args],
         input=stdin.decode() if stdin is not None else None,
+        stdin=stdin_from.open("rb") if stdin_from is not None else None,
         env=env,
         capture_output=True,
         text=True,
@@ -163,3 +170,46 @@ async def test_a_file_without_records_says_so(db: None, settings: Settings) -> N
         "nothing changed: the file holds no records (was the export empty?)",
         "imported 0 bills, 0 customers, 0 accounts, 0 payments; skipped 0; rejected 0",
     ]
+
+
+async def test_an_errors_file_that_is_the_file_imported_is_refused_before_either_is_touched(
+    db: None, settings: Settings, tmp_path: Path
+) -> None:
+    """`--errors` names the file to import (a slip of the hand, a name completed by the shell): opening it
+    for writing emptied the export before it was read, and the run then reported an empty export."""
+    export = tmp_path / "export.jsonl"
+    content = jsonl(CUSTOMER, ACCOUNT_RECORD, BILL)
+    export.write_bytes(content)
+    for errors, source in (
+        (str(export), str(export)),
+        (f"{tmp_path}/./export.jsonl", str(export)),
+        (str(export), "-"),  # standard input redirected from the file itself
+    ):
+        refused = portal_import(
+            source, "--errors", errors, stdin_from=export if source == "-" else None, settings=settings
+        )
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert refused.stderr.strip().splitlines()[-1] == (
+            f"portal import: --errors {errors} is the file being imported: give the rejected lines"
+            " another file"
+        ), refused.stderr
+        assert export.read_bytes() == content
+    history = portal_import("--history", settings=settings)
+    assert history.stdout == "No imports yet.\n", history.stdout
+
+
+async def test_standard_input_closed(db: None, settings: Settings) -> None:
+    """`portal import -` with standard input closed (`<&-`): Python has no sys.stdin then."""
+    env = {**os.environ, **storage_env(settings.storage), "MAIL_URL": "dev:"}
+    closed = await asyncio.create_subprocess_exec(
+        *("sh", "-c", 'exec "$0" "$@" <&-', sys.executable, "-m", "portal.cli", "import", "-"),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    output, errors = await closed.communicate()
+    assert closed.returncode == 2, errors.decode()
+    assert (
+        errors.decode().strip().splitlines()[-1] == "portal import: cannot open -: standard input is closed"
+    )
+    assert output == b""

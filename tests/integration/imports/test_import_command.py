@@ -199,8 +199,11 @@ async def test_an_errors_file_that_is_the_file_imported_is_refused_before_either
 
 
 async def test_standard_input_closed(db: None, settings: Settings) -> None:
-    """`portal import -` with standard input closed (`<&-`): Python has no sys.stdin then."""
+    """`portal import -` with standard input closed (`<&-`): Python has no sys.stdin then. Without
+    libfaketime (a suite run under `faketime`): it opens its shared memory before Python starts, and that
+    file takes the free descriptor 0, so the command would read it as its standard input."""
     env = {**os.environ, **storage_env(settings.storage), "MAIL_URL": "dev:"}
+    env.pop("LD_PRELOAD", None)
     closed = await asyncio.create_subprocess_exec(
         *("sh", "-c", 'exec "$0" "$@" <&-', sys.executable, "-m", "portal.cli", "import", "-"),
         env=env,

@@ -332,31 +332,27 @@ async def test_the_holders_own_user_is_told_too_at_its_own_address(
     assert await audit_events("holder_notice.skipped") == []
 
 
-async def test_one_notice_when_the_contact_address_is_the_users_own_whatever_the_capitals(
-    client: Any, demo: None, worker: Any, mailbox: Any
+@pytest.mark.parametrize(
+    ("contact", "to_address", "to", "reason"),
+    [
+        # The contact address is the user's own, in other capitals: one email, the contact copy.
+        ("Ana.Demo@EXAMPLE.com", "Ana.Demo@EXAMPLE.com", "contact", CONTACT_REASON),
+        # No contact address: the user's own address alone.
+        ("", ANA_USER, "user", USER_REASON),
+    ],
+)
+async def test_one_notice_when_the_holder_has_one_address(
+    client: Any, demo: None, worker: Any, mailbox: Any, contact: str, to_address: str, to: str, reason: str
 ) -> None:
-    await set_contact_address(ANA_IDENTITY, "Ana.Demo@EXAMPLE.com")
+    await set_contact_address(ANA_IDENTITY, contact)
     await submit_sign_in(client, *ADMIN)
     assert (await submit(client, "/account/accounts/add", await ana_account())).status_code == 303
     assert await all_mail_sent() == 1
     [notice] = mailbox.messages
-    assert notice["To"] == "Ana.Demo@EXAMPLE.com" and last_line(notice) == CONTACT_REASON
-    [event] = await audit_events("holder_notice.sent")
-    assert event["detail"]["to"] == "contact"
-
-
-async def test_only_the_users_address_when_the_holder_has_no_contact_address(
-    client: Any, demo: None, worker: Any, mailbox: Any
-) -> None:
-    await set_contact_address(ANA_IDENTITY, "")
-    await submit_sign_in(client, *ADMIN)
-    assert (await submit(client, "/account/accounts/add", await ana_account())).status_code == 303
-    assert await all_mail_sent() == 1
-    [notice] = mailbox.messages
-    assert notice["To"] == ANA_USER and last_line(notice) == USER_REASON
+    assert notice["To"] == to_address and last_line(notice) == reason
     assert "Account: 0001000413\n" in text(notice)
     [event] = await audit_events("holder_notice.sent")
-    assert event["detail"]["to"] == "user"
+    assert event["detail"]["to"] == to
     assert await audit_events("holder_notice.skipped") == []
 
 

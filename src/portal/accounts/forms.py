@@ -87,7 +87,9 @@ def check_bill_details(details: BillDetailsForm, kind: str) -> tuple[BillDetails
             "Enter the bill number as it is printed, 2 letters and 11 digits, like FA00000000025"
         )
     try:
-        cents = parse_amount(details.amount)
+        # A bill of 0 (a corrective one that cancels another) prints "Nothing to pay: 0,00 €", and its
+        # holder may have no other bill to prove the account with.
+        cents = parse_amount(details.amount, zero_allowed=True)
     except AmountError as exc:
         errors["amount"] = exc.message if details.amount else _("Enter the total amount of the bill")
     if errors:

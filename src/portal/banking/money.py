@@ -54,8 +54,9 @@ def _euros_and_decimals(number: str) -> tuple[str, str]:
     return number, ""
 
 
-def parse_amount(text: str) -> int:
-    """The amount typed in ``text``, in cents: more than 0, with at most 2 decimals, a euro sign allowed."""
+def parse_amount(text: str, *, zero_allowed: bool = False) -> int:
+    """The amount typed in ``text``, in cents: more than 0 (or 0 too, with ``zero_allowed``), with at most
+    2 decimals, a euro sign allowed."""
     number = text.strip().removeprefix("€").removesuffix("€").strip()
     if not number:
         raise AmountError(_("Enter an amount"))
@@ -74,7 +75,7 @@ def parse_amount(text: str) -> int:
     if len(euro_digits) > _MAX_EURO_DIGITS:  # checked before int() so that huge inputs stay cheap
         raise AmountError(_(_TOO_LARGE_MESSAGE))
     amount = int(euro_digits or "0") * 100 + int(decimals.ljust(2, "0"))
-    if amount == 0:
+    if amount == 0 and not zero_allowed:
         raise AmountError(_("Enter an amount greater than 0"))
     if amount > MAX_AMOUNT_CENTS:
         raise AmountError(_(_TOO_LARGE_MESSAGE))

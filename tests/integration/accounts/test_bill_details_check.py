@@ -29,7 +29,7 @@ from tests.integration.accounts.helpers import (
 )
 from tests.integration.imports.import_steps import run
 from tests.steps import field_errors, sign_in
-from tests.unit.imports.import_samples import CREDIT_BILL, jsonl, record
+from tests.unit.imports.import_samples import CREDIT_BILL, ZERO_BILL, jsonl, record
 
 TOO_MANY = TOO_MANY_WITHOUT_PHONE % {"phone": "900 000 000"}  # CUSTOMER_SERVICE_PHONE's default
 
@@ -126,6 +126,20 @@ async def test_a_credit_bill_is_proved_by_the_amount_it_prints_in_the_holders_fa
     assert response.status_code == 303, error_messages(response.text)
     assert response.headers["location"] == "/register/user-details"
     response = await check_bill(client, {**details, "amount": "15,09"})
+    assert field_errors(response.text) == {"identity": NO_MATCH}
+
+
+async def test_a_bill_of_zero_is_proved_by_the_0_it_prints(client: Any, demo: None, settings: Settings) -> None:
+    """A corrective bill that cancels another totals 0 and prints "Nothing to pay: 0,00 €"; its holder may
+    have no other bill, so 0 is an amount here (paying by card still asks for more than 0)."""
+    zero = record(ZERO_BILL, number="FA00000099992", account=MARIA["account_number"])
+    assert (await run(jsonl(zero), settings)).summary.startswith("imported 1 bills")
+    details = {**MARIA, "bill_number": "FA00000099992"}
+    for typed in ("0", "0,00", "0.00 €"):
+        response = await check_bill(client, {**details, "amount": typed})
+        assert response.status_code == 303, (typed, error_messages(response.text))
+        assert response.headers["location"] == "/register/user-details"
+    response = await check_bill(client, {**details, "amount": "14,69"})
     assert field_errors(response.text) == {"identity": NO_MATCH}
 
 

@@ -69,6 +69,13 @@ def test_parse_amount_says_what_to_fix(typed, message):
     assert str(error.value) == error.value.message
 
 
+@pytest.mark.parametrize("typed", ["0", "0,00", "0.0 €", "000"])
+def test_a_bill_total_may_be_0_where_zero_is_allowed(typed):
+    assert parse_amount(typed, zero_allowed=True) == 0
+    with pytest.raises(AmountError):
+        parse_amount(typed)
+
+
 @pytest.mark.parametrize(
     ("cents", "spanish", "english"),
     [

@@ -82,6 +82,11 @@ async def test_a_credit_bill_is_listed_as_nothing_to_pay_and_never_collected(
     row = row_of(mine, NUMBER)
     assert '<span class="tag tag--purple">Nothing to pay</span>' in row
     assert "-15,08\u00a0€" in row
+    # Nothing to pay, so no date to pay it by (a screen reader hears that there is none).
+    assert (
+        '<td data-label="Due"><span aria-hidden="true">–</span><span class="visually-hidden">No due date</span></td>'
+        in row
+    )
     assert NUMBER not in pending
     filtered = (await client.get("/bills", params={"status": "credit"})).text
     assert '<option value="credit" selected>Nothing to pay</option>' in filtered
@@ -96,6 +101,7 @@ async def test_a_credit_bill_is_listed_as_nothing_to_pay_and_never_collected(
     )
     assert "Amount in your favour: 15,08\u00a0€. There is nothing to pay for this bill." in page
     assert "Online payment" not in page and "Reference" not in page and "CPR code" not in page
+    assert "<dt>Due</dt>" not in page and "<dt>Issued</dt>" in page
     card = await client.get("/pay/barcode", params={"bill": str(bill["id"])})
     field = re.search(r'<input [^>]*name="barcode"[^>]*>', card.text)
     assert field is not None and "value=" not in field[0]  # the form comes empty: no code to fill in
@@ -114,6 +120,7 @@ async def test_a_credit_bill_in_spanish(client: Any, demo: None, settings: Setti
     listing = (await client.get("/bills", params={"status": "credit"})).text
     assert '<option value="credit" selected>Nada que pagar</option>' in listing
     assert '<span class="tag tag--purple">Nada que pagar</span>' in row_of(listing, NUMBER)
+    assert '<span class="visually-hidden">Sin fecha de vencimiento</span>' in row_of(listing, NUMBER)
     page = (await client.get(f"/bills/{bill['id']}")).text
     assert "Importe a su favor: 15,08\u00a0€. No hay nada que pagar por esta factura." in page
 

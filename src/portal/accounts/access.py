@@ -12,10 +12,10 @@ the user ends, so an open browser loses the access at its next request.
 The person removed still holds the bill they proved the account with, and would come straight back with
 it ("Add an account", or a registration under any username). So a removal also makes the bills of the
 accounts it took away that were issued up to that day (the customers' date) stop proving them
-(`account.bills_prove_after`, checked by `services._check_bill`): only a later bill does, which reaches
-the holder, not a stranger who once had one. Registrations in progress that such a bill had proved go
-back to their bill check. `portal access allow-old-bills ACCOUNT` lifts it, for a holder who calls in with
-only an old bill.
+(`account.bills_prove_after`, checked by `services._check_bill`, and again by `services._proof_holds`
+where the account is granted): only a later bill does, which reaches the holder, not a stranger who once
+had one. Registrations in progress that such a bill had proved go back to their bill check. `portal access
+allow-old-bills ACCOUNT` lifts it, for a holder who calls in with only an old bill.
 """
 
 from __future__ import annotations
@@ -204,7 +204,11 @@ async def remove_access(
 async def _old_bills_stop_proving(holding: Holding, *, all_accounts: bool) -> dt.date:
     """The bills issued up to today of the account (or of every account of its holder) no longer prove
     it; a later date that an earlier removal set stays. Registrations in progress that one of those
-    accounts' bills proved go back to their bill check, where the old bill is refused. Returns the day."""
+    accounts' bills proved go back to their bill check, where the old bill is refused. Returns the day.
+
+    A registration being completed at this moment holds its draft and waits for the holder's row, which
+    this transaction holds: it is skipped here (waiting for it would deadlock) and, once this commits,
+    its completion reads the bill again and sends it back itself (`services._proof_holds`)."""
     cut = await fetch(
         "UPDATE account SET bills_prove_after = GREATEST(bills_prove_after, {})"
         " WHERE customer = {} AND (id = {} OR {}) RETURNING id, bills_prove_after",
@@ -214,8 +218,8 @@ async def _old_bills_stop_proving(holding: Holding, *, all_accounts: bool) -> dt
         all_accounts,
     )
     await execute(
-        "UPDATE registration_draft SET account = NULL"
-        " WHERE account = ANY({}::int[]) AND completed_at IS NULL",
+        "UPDATE registration_draft SET account = NULL WHERE id IN (SELECT id FROM registration_draft"
+        " WHERE account = ANY({}::int[]) AND completed_at IS NULL FOR UPDATE SKIP LOCKED)",
         [row["id"] for row in cut],
     )
     return max(row["bills_prove_after"] for row in cut)

@@ -248,7 +248,10 @@ class RegistrationController(Controller):
 
     @post("/check", name="register_check_post")
     async def check_post(
-        self, request: Request[Any, Any, Any], mailer: NamedDependency[Mailer]
+        self,
+        request: Request[Any, Any, Any],
+        mailer: NamedDependency[Mailer],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         draft = await self._draft(request)
         if draft is not None and draft.completed:
@@ -256,9 +259,18 @@ class RegistrationController(Controller):
         if redirect := _step_redirect(draft, "check"):
             return redirect
         outcome = await services.complete_registration(
-            request.cookies.get(DRAFT_COOKIE), mailer, origin_of(request)
+            request.cookies.get(DRAFT_COOKIE),
+            mailer,
+            origin_of(request),
+            settings.issuer.customer_service_phone,
         )
         if not outcome.ok:
+            draft = await self._draft(request)
+            if draft is not None and not draft.verified:
+                # The bill stopped proving the account since its check: its question again, with why.
+                return page(
+                    "pages/accounts/register_bill", outcome.errors, kind=draft.kind, values=draft.bill
+                )
             return page(
                 "pages/accounts/register_check",
                 outcome.errors,

@@ -21,7 +21,7 @@ from portal.accounts.forms import BillDetails, BillDetailsForm, Errors
 from portal.accounts.holder_notice import store_holder_notices
 from portal.audit import Origin
 from portal.db import engine as db_engine
-from portal.db import fetch, fetch_one
+from portal.db import execute, fetch, fetch_one
 from portal.db.tables import Account, AccountAccess, RegistrationDraft, Session, User
 from portal.db.tables.auth import TokenPurpose
 from portal.db.tables.users import AccessRole
@@ -51,6 +51,15 @@ OLD_BILL = gettext_noop(
     "This bill can no longer be used to prove this account. Use a bill issued after %(day)s, or call us on"
     " %(phone)s"
 )
+
+
+@dataclass(frozen=True)
+class Proof:
+    """Bill details that proved an account: what was checked, and the account and holder it proves."""
+
+    details: BillDetails
+    account_id: int
+    customer_id: int
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,7 @@ async def _find_bill_account(checked: BillDetails) -> dict[str, Any] | None:
 
 async def _check_bill(
     details: BillDetailsForm, kind: str, origin: Origin, phone: str
-) -> tuple[dict[str, Any] | None, Errors]:
+) -> tuple[Proof | None, Errors]:
     """Verify bill details against our bills, throttled per client address and per account number (from
     that address, and from all). A mismatch gets one message whichever field is wrong, so nobody can find
     out which part was right. A bill that matches but no longer proves its account (issued before an
@@ -178,17 +187,42 @@ async def _check_bill(
         await audit.record("bill_check.throttled", origin, account_number=account)
         return None, {"identity": _(TOO_MANY) % {"phone": phone}}
     found = await _find_bill_account(checked)
+    if found is not None:
+        await counted.uncount()  # right details are no guess: only failures count
+    if errors := await _refusal(found, checked, origin, phone):
+        return None, errors
+    assert found is not None
+    return Proof(checked, found["id"], found["customer"]), {}
+
+
+async def _refusal(found: dict[str, Any] | None, checked: BillDetails, origin: Origin, phone: str) -> Errors:
+    """Why the bill details do not prove an account, from what `_find_bill_account` found for them; no
+    errors when they do."""
     if found is None:
-        await audit.record("bill_check.failed", origin, account_number=account)
-        return None, {"identity": _(NO_MATCH)}
-    await counted.uncount()  # right details are no guess: only failures count
+        await audit.record("bill_check.failed", origin, account_number=checked.account_number)
+        return {"identity": _(NO_MATCH)}
     if found["old_bill_until"] is not None:
         until: dt.date = found["old_bill_until"]
         await audit.record(
-            "bill_check.superseded", origin, account_number=account, bills_prove_after=until.isoformat()
+            "bill_check.superseded",
+            origin,
+            account_number=checked.account_number,
+            bills_prove_after=until.isoformat(),
         )
-        return None, {"bill_number": _(OLD_BILL) % {"day": format_day(until), "phone": phone}}
-    return found, {}
+        return {"bill_number": _(OLD_BILL) % {"day": format_day(until), "phone": phone}}
+    return {}
+
+
+async def _proof_holds(checked: BillDetails, account_id: int, origin: Origin, phone: str) -> Errors:
+    """In the transaction that grants the account the bill details proved: why they no longer prove it,
+    if a removal (`access.remove_access`) committed since they were checked and made the bill an old one.
+    The holder's row is locked first, as a removal locks it, so that a removal under way has committed
+    before the bill is read again, and one that comes later waits until the grant is done."""
+    await execute(
+        "SELECT c.id FROM customer c JOIN account a ON a.customer = c.id WHERE a.id = {} FOR SHARE OF c",
+        account_id,
+    )
+    return await _refusal(await _find_bill_account(checked), checked, origin, phone)
 
 
 async def save_bill_details(
@@ -198,17 +232,17 @@ async def save_bill_details(
     completed (by another tab since this one's page was checked) keeps the details it was completed with."""
     draft = await get_draft(token)
     assert draft is not None
-    found, errors = await _check_bill(details, draft.kind, origin, phone)
-    if found is not None and draft.kind != "administrator" and await _holder_registered(found["customer"]):
+    proof, errors = await _check_bill(details, draft.kind, origin, phone)
+    if proof is not None and draft.kind != "administrator" and await _holder_registered(proof.customer_id):
         errors = {"account_number": _(HOLDER_REGISTERED)}
-        found = None
+        proof = None
     await RegistrationDraft.update(
         {
             RegistrationDraft.identity_number: details.identity,
             RegistrationDraft.account_number: details.account_number,
             RegistrationDraft.bill_number: details.bill_number,
             RegistrationDraft.amount: details.amount,
-            RegistrationDraft.account: found["id"] if found else None,
+            RegistrationDraft.account: proof.account_id if proof else None,
         }
     ).where((RegistrationDraft.id == draft.id) & RegistrationDraft.completed_at.is_null())
     return Outcome(errors)
@@ -270,12 +304,13 @@ async def _accounts_to_grant(draft: Draft) -> tuple[list[int], AccessRole]:
     return [row["id"] for row in holder_accounts], AccessRole.holder
 
 
-async def complete_registration(token: str | None, mailer: Mailer, origin: Origin) -> Outcome:
+async def complete_registration(token: str | None, mailer: Mailer, origin: Origin, phone: str) -> Outcome:
     """Create the (not yet activated) user with its access, and send the activation email. A second submit
-    of the same draft changes nothing. An email address that already has an activated user gets no second
-    one: its owner is told by email, and the answer is the same (limits included), so the page does not
-    say which addresses are registered. A user of the address that was never activated is replaced
-    (`addresses.release_unactivated`)."""
+    of the same draft changes nothing. A bill that stopped proving the account since its check sends the
+    draft back to the bill check, with why (`phone`: the customer service number, for that message). An
+    email address that already has an activated user gets no second one: its owner is told by email, and
+    the answer is the same (limits included), so the page does not say which addresses are registered. A
+    user of the address that was never activated is replaced (`addresses.release_unactivated`)."""
     # Counted before the transaction, which would hide the count from registrations made at the same moment;
     # taken back if nothing is sent.
     draft = await get_draft(token)
@@ -291,7 +326,7 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
             return Outcome({"": _(TOO_MANY_REQUESTS)})
         await audit.record("registration.address_throttled", origin)
         return Outcome({"": _(addresses.SEVERAL_EMAILS)})
-    outcome, email_id = await _complete_registration(token, mailer, origin, counted_email)
+    outcome, email_id = await _complete_registration(token, mailer, origin, phone, counted_email)
     if email_id is None:
         await counted.uncount()
     else:
@@ -300,7 +335,7 @@ async def complete_registration(token: str | None, mailer: Mailer, origin: Origi
 
 
 async def _complete_registration(
-    token: str | None, mailer: Mailer, origin: Origin, counted_email: str
+    token: str | None, mailer: Mailer, origin: Origin, phone: str, counted_email: str
 ) -> tuple[Outcome, int | None]:
     """The registration's transaction: what to answer, and the email to send if one was stored.
     `counted_email`: the address whose limits the attempt was counted against."""
@@ -324,6 +359,13 @@ async def _complete_registration(
             if draft.kind != "administrator" and await _holder_registered(await _lock_holder(draft)):
                 # Registered in another browser since this one's bill check.
                 return Outcome({"": _(HOLDER_REGISTERED)}), None
+            checked, _errors = forms.check_bill_details(draft.bill, draft.kind)
+            assert checked is not None and draft.account_id is not None  # the details that verified it
+            if errors := await _proof_holds(checked, draft.account_id, origin, phone):
+                await RegistrationDraft.update({RegistrationDraft.account: None}).where(
+                    RegistrationDraft.id == draft.id
+                )
+                return Outcome(errors), None
             await addresses.release_unactivated(draft.email, origin)
             if await User.exists().where(User.email == draft.email):
                 email_id = await store_taken_email(draft, mailer)
@@ -447,17 +489,19 @@ async def add_account(
     every answer is the first one's: the browser shows, and keeps the session cookie of, only the last."""
     if not can_add_accounts(viewer):
         raise PermissionError("only administrator users add accounts")
-    found, errors = await _check_bill(details, "administrator", origin, phone)
-    if found is None:
+    proof, errors = await _check_bill(details, "administrator", origin, phone)
+    if proof is None:
         return None, "", Outcome(errors)
     # The access and the new session commit together: a twin submit waits at the insert until then, and
     # finds both.
     async with db_engine().transaction():
+        if errors := await _proof_holds(proof.details, proof.account_id, origin, phone):
+            return None, "", Outcome(errors)
         added = await fetch(
             'INSERT INTO account_access ("user", account, role, created_at) VALUES ({}, {}, {}, {})'
             ' ON CONFLICT ("user", account) DO NOTHING RETURNING id',
             viewer.user_id,
-            found["id"],
+            proof.account_id,
             AccessRole.administrator.value,
             clock.now(),
         )
@@ -468,16 +512,20 @@ async def add_account(
         session = await sessions.start(viewer.user_id, replacing=current_session)
         notices = (
             await store_holder_notices(
-                viewer.user_id, mailer, origin, occasion=f"access:{added[0]['id']}", account_ids=[found["id"]]
+                viewer.user_id,
+                mailer,
+                origin,
+                occasion=f"access:{added[0]['id']}",
+                account_ids=[proof.account_id],
             )
             if added
             else []
         )
     if added:
-        await audit.record("account.added", origin, user_id=viewer.user_id, account_id=found["id"])
+        await audit.record("account.added", origin, user_id=viewer.user_id, account_id=proof.account_id)
     for email_id in notices:
         await outbox.enqueue_email(mailer.queue, email_id)  # after the commit: the worker must find it
-    number = await Account.select(Account.number).where(Account.id == found["id"]).first()
+    number = await Account.select(Account.number).where(Account.id == proof.account_id).first()
     return session, number["number"] if number else "", Outcome()
 
 

@@ -59,12 +59,18 @@ def portal_on(day: dt.date, *args: str) -> subprocess.CompletedProcess[str]:
 async def remove_anas_user_in_the_background() -> asyncio.subprocess.Process:
     """`portal access remove ana.demo … --all-accounts` started and not awaited, for a test that holds it
     at a lock: its output is read with `communicate()`."""
-    remove = ("access", "remove", "ana.demo", "0001000413", "--all-accounts")
+    return await remove_in_the_background("ana.demo", "0001000413", "--all-accounts")
+
+
+async def remove_in_the_background(*args: str) -> asyncio.subprocess.Process:
+    """`portal access remove ARGS` started and not awaited (see `remove_anas_user_in_the_background`)."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "portal.cli",
-        *remove,
+        "access",
+        "remove",
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

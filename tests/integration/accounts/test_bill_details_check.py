@@ -129,7 +129,9 @@ async def test_a_credit_bill_is_proved_by_the_amount_it_prints_in_the_holders_fa
     assert field_errors(response.text) == {"identity": NO_MATCH}
 
 
-async def test_a_bill_of_zero_is_proved_by_the_0_it_prints(client: Any, demo: None, settings: Settings) -> None:
+async def test_a_bill_of_zero_is_proved_by_the_0_it_prints(
+    client: Any, demo: None, settings: Settings
+) -> None:
     """A corrective bill that cancels another totals 0 and prints "Nothing to pay: 0,00 €"; its holder may
     have no other bill, so 0 is an amount here (paying by card still asks for more than 0)."""
     zero = record(ZERO_BILL, number="FA00000099992", account=MARIA["account_number"])

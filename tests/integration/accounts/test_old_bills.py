@@ -5,6 +5,7 @@ lets the old ones prove the account again, for a holder who calls in with only o
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,10 +13,10 @@ from zoneinfo import ZoneInfo
 from litestar import Litestar
 
 from portal import clock, i18n
-from portal.db.tables import Account, Attempt, Bill, User
+from portal.db.tables import Account, Attempt, Bill, RegistrationDraft, User
 from portal.settings import Settings
 from portal.templating import format_day
-from tests.conftest import submit
+from tests.conftest import other_transaction, submit
 from tests.integration.accounts.helpers import (
     ADMIN,
     OTHER_IP,
@@ -24,9 +25,16 @@ from tests.integration.accounts.helpers import (
     complete_registration,
     error_messages,
     field_value,
+    heading,
     register_until_check,
+    start_registration,
 )
-from tests.integration.accounts.test_access_command import ANA_BILL, NOWHERE, portal_on
+from tests.integration.accounts.test_access_command import (
+    ANA_BILL,
+    NOWHERE,
+    portal_on,
+    remove_in_the_background,
+)
 from tests.integration.accounts.test_administrator_accounts import PALMERAS, access_count
 from tests.integration.accounts.test_bill_details_check import check_bill
 from tests.integration.imports.import_steps import run
@@ -238,3 +246,81 @@ async def test_a_later_removal_moves_the_day_forward_never_back(
         later.isoformat(),
         later.isoformat(),
     ]
+
+
+async def test_an_account_added_while_its_removal_commits_is_refused_the_bill_the_removal_made_old(
+    client: Any, demo: None
+) -> None:
+    """The administrator removed sends "Add an account" with their bill while the removal runs: the bill is
+    checked before the removal commits, and the access would be inserted just after it. Granting it waits
+    for the removal and reads the bill again, so the removal holds."""
+    await sign_in(client, ADMIN)
+    async with other_transaction() as audit_log:
+        # The removal's last write is its audit event: held there, inside its transaction (access deleted,
+        # old bills cut, sessions ended, nothing committed).
+        await audit_log.execute("LOCK TABLE audit_event IN SHARE MODE")
+        removal = await remove_in_the_background("admin.demo", "0001000439")
+        await audit_log.blocks_another(within=60)
+        adding = asyncio.create_task(submit(client, "/account/accounts/add", PALMERAS_BILL))
+        await audit_log.blocks(2, within=60)  # the add, checked, waits to grant the account
+    stdout, stderr = await asyncio.wait_for(removal.communicate(), 120)
+    assert removal.returncode == 0, stderr.decode()
+    assert "no longer sees account 0001000439" in stdout.decode()
+    refused = await asyncio.wait_for(adding, 60)
+    [until] = (await cut_offs()).values()
+    assert refused.status_code == 422, refused.headers
+    assert field_errors(refused.text) == {"bill_number": old_bill(until)}
+    assert await access_count("admin.demo") == len(PALMERAS) - 1
+    assert await audit_events("account.added") == []
+    assert len(await audit_events("bill_check.superseded")) == 1
+
+
+async def test_a_bill_check_saved_just_after_the_removal_cannot_complete_the_registration(
+    client: Any, demo: None
+) -> None:
+    """The bill is checked before the removal commits, and the draft saved as proved just after it (too
+    late for the removal to send it back): completing the registration reads the bill again, refuses it
+    and goes back to the bill check, with what was typed and why."""
+    await start_registration(client, "administrator")
+    draft = await RegistrationDraft.select(RegistrationDraft.id).order_by(
+        RegistrationDraft.id, ascending=False
+    )
+    async with other_transaction() as holder:
+        await holder.execute("SELECT id FROM registration_draft WHERE id = $1 FOR UPDATE", draft[0]["id"])
+        checking = asyncio.create_task(submit(client, "/register/bill-details", PALMERAS_BILL))
+        await holder.blocks_another(within=60)  # checked, and waiting to save the draft
+        assert portal_on(clock.today(), "access", "remove", "admin.demo", "0001000439").returncode == 0
+    checked = await asyncio.wait_for(checking, 60)
+    assert (checked.status_code, checked.headers["location"]) == (303, "/register/user-details")
+    details = {"username": "palmeras.two", "email": "two@example.com", "privacy": "true"}
+    assert (await submit(client, "/register/user-details", details)).status_code == 303
+
+    refused = await submit(client, "/register/check")
+    [until] = (await cut_offs()).values()
+    assert refused.status_code == 422
+    assert heading(refused.text) == "Enter the details from your bill"
+    assert field_errors(refused.text) == {"bill_number": old_bill(until)}
+    assert {name: field_value(refused.text, name) for name in PALMERAS_BILL} == PALMERAS_BILL
+    assert not await User.exists().where(User.username == "palmeras.two")
+    again = await client.get("/register/check", follow_redirects=False)
+    assert (again.status_code, again.headers["location"]) == (303, "/register/bill-details")
+
+
+async def test_a_removal_does_not_wait_for_a_registration_being_completed(client: Any, demo: None) -> None:
+    """A registration being completed holds its draft, and then waits for the holder, whom a removal holds:
+    the removal passes that draft by rather than wait for it (they would wait for each other), and the
+    completion, once the removal is done, finds the bill old itself."""
+    await register_until_check(client, "administrator", PALMERAS_BILL, "palmeras.two", "two@example.com")
+    draft = await RegistrationDraft.select(RegistrationDraft.id).order_by(
+        RegistrationDraft.id, ascending=False
+    )
+    async with other_transaction() as completing:
+        await completing.execute("SELECT id FROM registration_draft WHERE id = $1 FOR UPDATE", draft[0]["id"])
+        removal = await remove_in_the_background("admin.demo", "0001000439")
+        _stdout, stderr = await asyncio.wait_for(removal.communicate(), 60)
+        assert removal.returncode == 0, stderr.decode()
+    [until] = (await cut_offs()).values()
+    refused = await submit(client, "/register/check")
+    assert refused.status_code == 422
+    assert field_errors(refused.text) == {"bill_number": old_bill(until)}
+    assert not await User.exists().where(User.username == "palmeras.two")

@@ -186,6 +186,11 @@ class LiveStack:
         with ThreadPoolExecutor(1) as thread:
             thread.submit(asyncio.run, remove()).result()
 
+    def lose_stored_file(self, key: str) -> None:
+        """A stored file deleted behind the portal's back, as an operator might (the stack's storage is a
+        folder: STORAGE_DIR)."""
+        (Path(self.env["STORAGE_DIR"]) / key).unlink()
+
     def start(self) -> None:
         # No demo data: every test makes its own, so none depends on what another one changed.
         self.portal("db", "migrate")

@@ -1,6 +1,7 @@
 """Massive bills download, with JavaScript on and off, axe clean at each step and in each state: request,
 mark bills, check (the Excel list read back), confirm, then "Downloads requested" until the zip is ready,
-whose PDFs are counted; a request of an account the user no longer sees says so."""
+whose PDFs are counted; a request of an account the user no longer sees says so, and so does one whose file
+storage lost."""
 
 from __future__ import annotations
 
@@ -135,6 +136,37 @@ def test_failed_and_expired_requests(
     axe(page)
     page.get_by_role("main").get_by_role("link", name="Downloads requested", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Downloads requested")).to_be_visible()
+
+
+def test_a_ready_file_that_storage_lost(
+    page: Page, base_url: str, local_stack: LiveStack, javascript: bool, axe: Callable[[Page], None]
+) -> None:
+    """A ready file deleted from storage before its time: the list says it cannot be found and links to no
+    file; its address (a bookmark) says so too, and leads to "Request download"."""
+    user = local_stack.customer(pending=(0, 0), user="private").signs_in_as
+    request_id = local_stack.download_request(user.username, "failed", "Lost file bills")
+    page.goto(f"{base_url}/sign-in")
+    SignInPage(page).sign_in(user.username, user.password)
+    ManageAccount(page).open()  # settled first: the home page has a "Downloads requested" link too
+    requested = DownloadsRequested(page).open()
+    requested.row("Lost file bills.zip").get_by_role("button", name="Try again").click()
+    requested.wait_and_download("Lost file bills.zip", javascript)  # ready: a real zip, made by the worker
+
+    local_stack.lose_stored_file(f"downloads/{request_id}.zip")
+    page.reload()
+    row = requested.row("Lost file bills.zip")
+    expect(row).to_contain_text("File not found")
+    expect(row).to_contain_text("We cannot find its file, so it cannot be downloaded.")
+    expect(row.get_by_role("link")).to_have_count(0)
+    axe(page)
+
+    response = page.goto(f"{base_url}/downloads/{request_id}/file")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1, name="This file cannot be found")).to_be_visible()
+    expect(page.get_by_text("We cannot find the file of Lost file bills.zip")).to_be_visible()
+    axe(page)
+    page.get_by_role("main").get_by_role("link", name="Request download", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Request download")).to_be_visible()
 
 
 def test_a_request_of_an_account_no_longer_seen(

@@ -39,13 +39,11 @@ from portal.db import execute, fetch
 from portal.db.tables.downloads import DownloadState
 from portal.downloads import queries
 from portal.downloads.exports import index_pages
-from portal.downloads.requests import get_request
 from portal.infra import pdf
 from portal.infra.queue import QueueUnavailable, Task
 from portal.infra.storage import Storage
 from portal.notifications import outbox
 from portal.settings import DownloadSettings, Settings
-from portal.viewer import Viewer
 
 log = structlog.get_logger("portal.downloads")
 
@@ -479,12 +477,3 @@ async def run_job(
         if job is None or job.attempts >= job.retries:
             await mark_failed(request_id, f"{type(exc).__name__}: {exc}")
         raise
-
-
-async def ready_file(viewer: Viewer, request_id: int) -> tuple[str, str] | None:
-    """(storage key, file name) of a ready request's zip, or None: also when it holds bills the viewer
-    no longer sees (`Download.access_lost`, asked now, not when the zip was made)."""
-    download = await get_request(viewer, request_id)
-    if download is None or download.shown_state != DownloadState.ready:
-        return None
-    return zip_key(download.id), download.file_name

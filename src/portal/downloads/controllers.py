@@ -16,7 +16,7 @@ from saq import Queue
 
 from portal.bills.services import visible_accounts
 from portal.db.tables.downloads import DownloadState
-from portal.downloads import archive, exports, flow, forms, requests, selection
+from portal.downloads import archive, exports, flow, forms, requests, selection, stored
 from portal.downloads.forms import DetailsForm
 from portal.downloads.requests import Download
 from portal.infra.storage import Storage
@@ -227,6 +227,7 @@ class DownloadsController(Controller):
         self,
         viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
+        storage: NamedDependency[Storage],
         request_id: FromPath[int],
         later: FromQuery[str] = "",
     ) -> Template | Redirect:
@@ -237,7 +238,7 @@ class DownloadsController(Controller):
         return page(
             "pages/downloads/confirmation",
             viewer=viewer,
-            download=download,
+            download=await stored.checked(storage, download),
             later=bool(later),
             retention_days=settings.downloads.retention_days,
         )
@@ -247,19 +248,24 @@ class DownloadsController(Controller):
         self,
         viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
+        storage: NamedDependency[Storage],
         failed: FromQuery[str] = "",
     ) -> Template:
-        downloads = await requests.list_requests(viewer)
+        downloads = await stored.checked_all(storage, await requests.list_requests(viewer))
         errors = {"": flow.too_many_message(settings.downloads)} if failed == "limit" else {}
         context = _status_context(downloads, "", settings)
         return page("pages/downloads/requested", errors, viewer=viewer, downloads=downloads, **context)
 
     @get("/requested/status", name="downloads_status")
     async def status(
-        self, viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], seen: FromQuery[str] = ""
+        self,
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        storage: NamedDependency[Storage],
+        seen: FromQuery[str] = "",
     ) -> Template:
         """The polled fragment; 286 stops htmx polling once nothing is queued or being prepared."""
-        downloads = await requests.list_requests(viewer)
+        downloads = await stored.checked_all(storage, await requests.list_requests(viewer))
         context = _status_context(downloads, seen, settings)
         return fragment(
             "partials/downloads/status",
@@ -276,13 +282,16 @@ class DownloadsController(Controller):
         storage: NamedDependency[Storage],
         request_id: FromPath[int],
     ) -> Stream | Template:
-        found = await archive.ready_file(viewer, request_id)
-        if found is not None:
-            key, file_name = found
-            stored = await files.stored_file(storage, key, file_name, "application/zip")
-            if stored is not None:
-                return stored
-        return _no_file(await _owned(viewer, request_id), viewer, settings)
+        download = await _owned(viewer, request_id)
+        # Ready: given even past its time until the sweep deletes it; `shown_state` also refuses the zip of
+        # a request that holds bills its owner no longer sees (asked now, not when the zip was made).
+        if download.shown_state == DownloadState.ready:
+            key = archive.zip_key(download.id)
+            zip_file = await files.stored_file(storage, key, download.file_name, "application/zip")
+            if zip_file is not None:
+                return zip_file
+            download = stored.not_stored(download)
+        return _no_file(download, viewer, settings)
 
     @post("/{request_id:int}/retry", name="download_retry")
     async def retry(
@@ -302,6 +311,9 @@ _NO_FILE_STATUS = {
     DownloadState.preparing: HTTP_404_NOT_FOUND,
     DownloadState.failed: HTTP_404_NOT_FOUND,  # "Try again" makes it, at the same address
     requests.UNAVAILABLE: HTTP_404_NOT_FOUND,  # given again if the access comes back
+    # Lost before its time: given again if an operator puts it back (a backup, the bucket's versions), and
+    # nothing tells that it is gone for good.
+    requests.MISSING: HTTP_404_NOT_FOUND,
     DownloadState.expired: HTTP_410_GONE,  # deleted for good: the bills are requested again, anew
 }
 

@@ -31,6 +31,8 @@ log = structlog.get_logger("portal.downloads")
 IN_PROGRESS = (DownloadState.queued, DownloadState.preparing)
 UNAVAILABLE = "unavailable"
 """What a request shows, whatever its state, while it holds bills its owner no longer sees."""
+MISSING = "missing"
+"""What a ready request shows once storage is found not to have its zip (`downloads.stored`)."""
 
 
 @dataclass(frozen=True)
@@ -59,18 +61,27 @@ class Download:
     expires_at: dt.datetime | None
     access_lost: bool
     """It holds bills of an account its owner no longer sees (`queries.ACCESS_LOST`)."""
+    file_missing: bool = False
+    """Storage was asked for its zip and did not have it (`downloads.stored`); not a column."""
 
     @property
     def shown_state(self) -> str:
         """The state as the pages show it: `UNAVAILABLE` while access is lost, whatever the stored state, as
-        its file is refused and its zip job refuses to build it: nothing to wait for or to try again."""
-        return UNAVAILABLE if self.access_lost else self.state
+        its file is refused and its zip job refuses to build it: nothing to wait for or to try again. A ready
+        one whose zip storage does not have is `MISSING`: no file to promise."""
+        if self.access_lost:
+            return UNAVAILABLE
+        if self.file_missing and self.state == DownloadState.ready:
+            return MISSING
+        return self.state
 
     @property
     def file_state(self) -> str:
         """The state as its file's address tells it: a ready request past its time has no file any more
-        (the sweep deletes the file first, then marks the request expired)."""
-        if self.shown_state == DownloadState.ready and self.expires_at and self.expires_at <= clock.now():
+        (the sweep deletes the file first, then marks the request expired), whether or not it was found
+        missing."""
+        past = self.expires_at is not None and self.expires_at <= clock.now()
+        if past and self.shown_state in (DownloadState.ready, MISSING):
             return DownloadState.expired
         return self.shown_state
 
@@ -128,6 +139,7 @@ STATE_LABELS: dict[str, str] = {
     DownloadState.failed: gettext_noop("Failed"),
     DownloadState.expired: gettext_noop("Expired"),
     UNAVAILABLE: gettext_noop("No longer available"),
+    MISSING: gettext_noop("File not found"),
 }
 
 

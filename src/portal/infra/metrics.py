@@ -52,6 +52,15 @@ QUEUE_DOWN = Gauge(
 STORAGE_ERRORS = Counter(
     "portal_storage_errors", "Storage operations that failed, by operation", ["operation"]
 )
+MISSING_FILE = "missing"
+"""The `operation` of a file that storage answered for but did not have, although it should have."""
+
+
+def count_missing_file() -> None:
+    """A file that should be stored and is not (an operator deleted it, the bucket lost it): the operation
+    that looked for it succeeded, so it is counted apart, under `MISSING_FILE`, for the same alerts."""
+    STORAGE_ERRORS.labels(MISSING_FILE).inc()
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,5 +1,5 @@
-"""A bill's PDF is rendered once by the worker, stored and then served; its Factur-X XML and the PDF's
-attachment pass the official schema; nobody else gets them."""
+"""A bill's PDF is rendered once by the worker, stored and then served (and made again if storage lost
+it); its Factur-X XML and the PDF's attachment pass the official schema; nobody else gets them."""
 
 import io
 import re
@@ -51,6 +51,27 @@ async def test_pdf_is_prepared_by_the_worker_then_served(
 
     stored = await Storage(settings.storage).read(f"bills/en/{bill['number']}.pdf")
     assert stored == pdf.content  # served from storage, rendered once
+
+
+async def test_a_stored_pdf_that_storage_lost_is_prepared_again(
+    client: Any, demo: None, worker: Any, settings: Any
+) -> None:
+    """A bill's PDF that storage no longer has (an operator deleted it, the bucket lost it) is made again,
+    as the first time: "being prepared", then given; never "Page not found" nor a 500."""
+    bill = await ana_bill()
+    address, key = f"/bills/{bill['id']}/pdf", f"bills/en/{bill['number']}.pdf"
+    await sign_in(client)
+    await client.get(address)
+    await wait_until(pdf_ready(client, f"{address}/status"), every=0.2)
+    storage = Storage(settings.storage)
+    await storage.delete(key)
+
+    again = await client.get(address)
+    assert again.status_code == 200 and "Your PDF is being prepared" in again.text
+    await wait_until(pdf_ready(client, f"{address}/status"), every=0.2)
+    pdf = await client.get(address)
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert await storage.read(key) == pdf.content
 
 
 async def test_the_status_poll_changes_nothing_until_the_pdf_is_ready(client: Any, demo: None) -> None:

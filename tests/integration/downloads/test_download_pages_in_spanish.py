@@ -1,13 +1,14 @@
 """The download pages in Spanish write everything in it: the check page's period ("Últimos 12 meses"; it
 was left in English), and on "Downloads requested" the file's size with a decimal comma and, for a file
 ready on another day than requested, that day as well as the time; the address of a file no longer there
-says what became of it."""
+says what became of it, and so does a file that cannot be found."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from portal import clock
 from portal.db.tables import DownloadRequest
 from portal.db.tables.downloads import DownloadState
 from portal.demo.fresh import add_download_request
@@ -72,3 +73,24 @@ async def test_the_address_of_a_file_no_longer_there_says_so_in_spanish(client: 
         assert response.status_code == status
         assert f"<title>{heading} – " in response.text and f"<h1>{heading}</h1>" in response.text
         assert says in text_of(response.text) and "Descargas solicitadas" in text_of(response.text)
+
+
+async def test_a_file_that_cannot_be_found_says_so_in_spanish(client: Any, demo: None) -> None:
+    """Ready, in its time, and no file in storage (lost): its address, its page and the list say so."""
+    client.headers.update(SPANISH)
+    await sign_in(client)
+    request_id = await add_download_request("ana.demo", DownloadState.failed, "Facturas perdidas")
+    await DownloadRequest.update(
+        {
+            DownloadRequest.state: DownloadState.ready,
+            DownloadRequest.expires_at: clock.now() + dt.timedelta(days=7),
+        }
+    ).where(DownloadRequest.id == request_id)
+    heading, says = "No se encuentra este archivo", "No encontramos el archivo de Facturas perdidas.zip"
+    response = await client.get(f"/downloads/{request_id}/file")
+    assert response.status_code == 404
+    assert f"<title>{heading} – " in response.text and f"<h1>{heading}</h1>" in response.text
+    assert says in text_of(response.text) and ">Solicitar descarga</a>" in response.text
+    assert says in text_of((await client.get(f"/downloads/{request_id}/requested")).text)
+    listed = text_of((await client.get("/downloads/requested")).text)
+    assert "Archivo no encontrado No encontramos su archivo, por lo que no se puede descargar." in listed

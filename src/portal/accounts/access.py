@@ -12,7 +12,7 @@ the user ends, so an open browser loses the access at its next request.
 The person removed still holds the bill they proved the account with, and would come straight back with
 it ("Add an account", or a registration under any username). So a removal also makes the bills of the
 accounts it took away that were issued up to that day (the customers' date) stop proving them
-(`account.bills_prove_after`, checked by `services._check_bill`, and again by `services._proof_holds`
+(`account.bills_prove_after`, checked by `bill_check.check`, and again by `bill_check.proof_holds`
 where the account is granted): only a later bill does, which reaches the holder, not a stranger who once
 had one. Registrations in progress that such a bill had proved go back to their bill check. `portal access
 allow-old-bills ACCOUNT` lifts it, for a holder who calls in with only an old bill.
@@ -208,7 +208,7 @@ async def _old_bills_stop_proving(holding: Holding, *, all_accounts: bool) -> dt
 
     A registration being completed at this moment holds its draft and waits for the holder's row, which
     this transaction holds: it is skipped here (waiting for it would deadlock) and, once this commits,
-    its completion reads the bill again and sends it back itself (`services._proof_holds`)."""
+    its completion reads the bill again and sends it back itself (`bill_check.proof_holds`)."""
     cut = await fetch(
         "UPDATE account SET bills_prove_after = GREATEST(bills_prove_after, {})"
         " WHERE customer = {} AND (id = {} OR {}) RETURNING id, bills_prove_after",

@@ -1,6 +1,7 @@
 """The accounts journeys: registration (draft → bill check → user details → activation email) and
-administrators adding accounts. Sending registration's email again is `resends`; activation and reset links
-are `links`; sign-in, sign-out and the forgotten password, `signing_in`.
+administrators adding accounts. The bill check both begin with is `bill_check`; sending registration's email
+again is `resends`; activation and reset links are `links`; sign-in, sign-out and the forgotten password,
+`signing_in`.
 
 Every function takes what it acts on explicitly (a draft token, a viewer, an origin for audit and throttles)
 and returns plain values; controllers only parse, call one function and render or redirect.
@@ -11,17 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
 
 from portal import audit, clock, i18n
-from portal.accounts import addresses, forms, throttle, tokens
-from portal.accounts.forms import BillDetails, BillDetailsForm, Errors
+from portal.accounts import addresses, bill_check, forms, throttle, tokens
+from portal.accounts.forms import BillDetailsForm, Errors
 from portal.accounts.holder_notice import store_holder_notices
 from portal.audit import Origin
 from portal.db import engine as db_engine
-from portal.db import execute, fetch, fetch_one
+from portal.db import fetch, fetch_one
 from portal.db.tables import Account, AccountAccess, RegistrationDraft, Session, User
 from portal.db.tables.auth import TokenPurpose
 from portal.db.tables.users import AccessRole
@@ -29,37 +29,19 @@ from portal.i18n import gettext as _
 from portal.i18n import gettext_noop
 from portal.notifications import outbox
 from portal.notifications.mailer import Mailer
-from portal.templating import format_day
 from portal.viewer import Viewer
 from portal.web.forms import Outcome, email_problem
 from portal.web.sessions import SessionStore
-from portal.web.throttle import count_attempt, from_address
+from portal.web.throttle import count_attempt
 from portal.web.tokens import token_hash
 
 PRIVACY_POLICY_VERSION = "2026-11"
 DRAFT_LIFETIME = dt.timedelta(hours=24)
-NO_MATCH = gettext_noop(
-    "These details do not match a bill of ours. Check each of them against your bill and try again"
-)
-TOO_MANY = gettext_noop("Too many attempts. Wait an hour and try again, or call us on %(phone)s")
 TOO_MANY_REQUESTS = gettext_noop("Too many requests. Wait an hour and try again")
 HOLDER_REGISTERED = gettext_noop(
     "This account is already registered by its holder. Sign in, or use “Forgotten your password?” if you"
     " cannot remember it"
 )
-OLD_BILL = gettext_noop(
-    "This bill can no longer be used to prove this account. Use a bill issued after %(day)s, or call us on"
-    " %(phone)s"
-)
-
-
-@dataclass(frozen=True)
-class Proof:
-    """Bill details that proved an account: what was checked, and the account and holder it proves."""
-
-    details: BillDetails
-    account_id: int
-    customer_id: int
 
 
 @dataclass(frozen=True)
@@ -145,86 +127,6 @@ async def get_draft(token: str | None) -> Draft | None:
     )
 
 
-async def _find_bill_account(checked: BillDetails) -> dict[str, Any] | None:
-    """The account whose holder, number, bill number and bill amount all match, or None. The amount is
-    the bill's total, or for a credit bill (a total below 0) what it prints as "Amount in your favour":
-    the same figure without its sign (`parse_amount` takes no sign, and only credit bills have one).
-    `old_bill_until`: the account's `bills_prove_after` when this bill was issued on or before it (an
-    access was removed since: `access.remove_access`), so that it no longer proves the account; else None."""
-    return await fetch_one(
-        "SELECT a.id, a.customer,"
-        " CASE WHEN b.issue_date <= a.bills_prove_after THEN a.bills_prove_after END AS old_bill_until"
-        " FROM bill b JOIN account a ON a.id = b.account JOIN customer c ON c.id = a.customer"
-        " WHERE a.number = {} AND b.number = {} AND abs(b.total_cents) = {} AND c.identity_number = {}",
-        checked.account_number,
-        checked.bill_number,
-        checked.amount_cents,
-        checked.identity_number,
-    )
-
-
-async def _check_bill(
-    details: BillDetailsForm, kind: str, origin: Origin, phone: str
-) -> tuple[Proof | None, Errors]:
-    """Verify bill details against our bills, throttled per client address and per account number (from
-    that address, and from all). A mismatch gets one message whichever field is wrong, so nobody can find
-    out which part was right. A bill that matches but no longer proves its account (issued before an
-    access to it was removed) is refused with a message of its own: it takes all four details right, so
-    it tells a guesser nothing, and like right details it is not counted (the person removed, trying
-    their old bill again and again, would otherwise use up the account's limit and keep its holder, with
-    a newer bill, from registering)."""
-    checked, errors = forms.check_bill_details(details, kind)
-    if checked is None:
-        return None, errors
-    account = checked.account_number
-    counted = await count_attempt(
-        (throttle.BILL_CHECK_PER_IP, origin.ip),
-        (throttle.BILL_CHECK_PER_ACCOUNT_AND_IP, from_address(origin.ip, account)),
-        then=((throttle.BILL_CHECK_PER_ACCOUNT, account),),
-    )
-    if counted.refused:
-        await counted.uncount()
-        await audit.record("bill_check.throttled", origin, account_number=account)
-        return None, {"identity": _(TOO_MANY) % {"phone": phone}}
-    found = await _find_bill_account(checked)
-    if found is not None:
-        await counted.uncount()  # right details are no guess: only failures count
-    if errors := await _refusal(found, checked, origin, phone):
-        return None, errors
-    assert found is not None
-    return Proof(checked, found["id"], found["customer"]), {}
-
-
-async def _refusal(found: dict[str, Any] | None, checked: BillDetails, origin: Origin, phone: str) -> Errors:
-    """Why the bill details do not prove an account, from what `_find_bill_account` found for them; no
-    errors when they do."""
-    if found is None:
-        await audit.record("bill_check.failed", origin, account_number=checked.account_number)
-        return {"identity": _(NO_MATCH)}
-    if found["old_bill_until"] is not None:
-        until: dt.date = found["old_bill_until"]
-        await audit.record(
-            "bill_check.superseded",
-            origin,
-            account_number=checked.account_number,
-            bills_prove_after=until.isoformat(),
-        )
-        return {"bill_number": _(OLD_BILL) % {"day": format_day(until), "phone": phone}}
-    return {}
-
-
-async def _proof_holds(checked: BillDetails, account_id: int, origin: Origin, phone: str) -> Errors:
-    """In the transaction that grants the account the bill details proved: why they no longer prove it,
-    if a removal (`access.remove_access`) committed since they were checked and made the bill an old one.
-    The holder's row is locked first, as a removal locks it, so that a removal under way has committed
-    before the bill is read again, and one that comes later waits until the grant is done."""
-    await execute(
-        "SELECT c.id FROM customer c JOIN account a ON a.customer = c.id WHERE a.id = {} FOR SHARE OF c",
-        account_id,
-    )
-    return await _refusal(await _find_bill_account(checked), checked, origin, phone)
-
-
 async def save_bill_details(
     token: str | None, details: BillDetailsForm, origin: Origin, phone: str
 ) -> Outcome:
@@ -232,7 +134,7 @@ async def save_bill_details(
     completed (by another tab since this one's page was checked) keeps the details it was completed with."""
     draft = await get_draft(token)
     assert draft is not None
-    proof, errors = await _check_bill(details, draft.kind, origin, phone)
+    proof, errors = await bill_check.check(details, draft.kind, origin, phone)
     if proof is not None and draft.kind != "administrator" and await _holder_registered(proof.customer_id):
         errors = {"account_number": _(HOLDER_REGISTERED)}
         proof = None
@@ -361,7 +263,7 @@ async def _complete_registration(
                 return Outcome({"": _(HOLDER_REGISTERED)}), None
             checked, _errors = forms.check_bill_details(draft.bill, draft.kind)
             assert checked is not None and draft.account_id is not None  # the details that verified it
-            if errors := await _proof_holds(checked, draft.account_id, origin, phone):
+            if errors := await bill_check.proof_holds(checked, draft.account_id, origin, phone):
                 await RegistrationDraft.update({RegistrationDraft.account: None}).where(
                     RegistrationDraft.id == draft.id
                 )
@@ -489,13 +391,13 @@ async def add_account(
     every answer is the first one's: the browser shows, and keeps the session cookie of, only the last."""
     if not can_add_accounts(viewer):
         raise PermissionError("only administrator users add accounts")
-    proof, errors = await _check_bill(details, "administrator", origin, phone)
+    proof, errors = await bill_check.check(details, "administrator", origin, phone)
     if proof is None:
         return None, "", Outcome(errors)
     # The access and the new session commit together: a twin submit waits at the insert until then, and
     # finds both.
     async with db_engine().transaction():
-        if errors := await _proof_holds(proof.details, proof.account_id, origin, phone):
+        if errors := await bill_check.proof_holds(proof.details, proof.account_id, origin, phone):
             return None, "", Outcome(errors)
         added = await fetch(
             'INSERT INTO account_access ("user", account, role, created_at) VALUES ({}, {}, {}, {})'

@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from portal.accounts.services import NO_MATCH
+from portal.accounts.bill_check import NO_MATCH
 from portal.db.tables import AccountAccess
 from tests.conftest import submit
 from tests.integration.accounts.helpers import (

@@ -8,8 +8,8 @@ from typing import Any
 
 from litestar import Litestar
 
-from portal.accounts.services import NO_MATCH
-from portal.accounts.services import TOO_MANY as TOO_MANY_WITHOUT_PHONE
+from portal.accounts.bill_check import NO_MATCH
+from portal.accounts.bill_check import TOO_MANY as TOO_MANY_WITHOUT_PHONE
 from portal.accounts.throttle import REGISTRATION_START_PER_IP
 from portal.db.tables import Account, Bill, RegistrationDraft
 from portal.settings import Settings

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 
 from portal import clock
 from portal.infra import command_errors, preflight
+from portal.infra.command_arguments import counts, positive_int, shown
 from portal.settings import ConfigurationError, Settings, is_loopback
 
 
@@ -281,9 +282,11 @@ def cmd_payments_refunded(args: argparse.Namespace) -> int:
     settings = _settings_with_database()
     asyncio.run(_migrated(settings))
     if not asyncio.run(mark_refunded(args.order)):
-        print(f"portal payments refunded: {args.order} is not a card payment to refund", file=sys.stderr)
+        print(
+            f"portal payments refunded: {shown(args.order)} is not a card payment to refund", file=sys.stderr
+        )
         return 1
-    print(f"{args.order}: refund recorded")
+    print(f"{shown(args.order)}: refund recorded")
     return 0
 
 
@@ -360,20 +363,6 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
     email_id = asyncio.run(send())
     print(f"Queued test email {email_id} to {args.to}; a running worker sends it.")
     return 0
-
-
-def positive_int(text: str) -> int:
-    """A count argument: a whole number of at least 1 (uvicorn ran `--workers 0` as one process)."""
-    if not text.strip().isdecimal() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return int(text)
-
-
-def counts(text: str) -> list[int]:
-    """`--pending 2,0`: whole numbers of 0 or more, comma-separated."""
-    if not all(count.isascii() and count.isdigit() for count in text.split(",")):
-        raise argparse.ArgumentTypeError(f"must be whole numbers of 0 or more, such as 2,0, not {text!r}")
-    return [int(count) for count in text.split(",")]
 
 
 def build_parser() -> argparse.ArgumentParser:

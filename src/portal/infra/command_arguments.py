@@ -1,0 +1,37 @@
+"""The `portal` commands' arguments: the argparse types that refuse a bad one before the command starts
+(argparse says which argument and why after the usage line, with exit status 2, as for any usage error),
+and `shown`, how a command's message repeats what the operator typed."""
+
+from __future__ import annotations
+
+import argparse
+
+SHOWN_LENGTH = 60
+"""The characters of a typed value that a message repeats: enough for an account number, an order number,
+a username or most paths; a pasted page or a runaway variable is cut."""
+
+
+def shown(typed: str) -> str:
+    """What the operator typed, as a message repeats it: quoted and escaped as Python's repr does it, so a
+    line break, an escape sequence or a bidirectional control shows as \\n, \\x1b or \\u202e and cannot
+    start a line that looks like the command's own, colour the terminal or reverse the text; and cut to its
+    first SHOWN_LENGTH characters, saying how long it was."""
+    if len(typed) <= SHOWN_LENGTH:
+        return repr(typed)
+    return f"{typed[:SHOWN_LENGTH]!r}… ({len(typed)} characters)"
+
+
+def positive_int(text: str) -> int:
+    """A count argument: a whole number of at least 1 (uvicorn ran `--workers 0` as one process)."""
+    if not text.strip().isdecimal() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {shown(text)}")
+    return int(text)
+
+
+def counts(text: str) -> list[int]:
+    """`--pending 2,0`: whole numbers of 0 or more, comma-separated."""
+    if not all(count.isascii() and count.isdigit() for count in text.split(",")):
+        raise argparse.ArgumentTypeError(
+            f"must be whole numbers of 0 or more, such as 2,0, not {shown(text)}"
+        )
+    return [int(count) for count in text.split(",")]

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from portal import clock
 from portal.infra import command_errors, preflight
-from portal.infra.command_arguments import counts, positive_int, shown
+from portal.infra.command_arguments import counts, operator_name, positive_int, shown
 from portal.settings import ConfigurationError, Settings, is_loopback
 
 
@@ -397,7 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-render", action="store_true", help="leave the new bills' PDFs to their first request"
     )
     imp.add_argument("--errors", metavar="FILE", help="write every rejected line to FILE as JSON Lines")
-    imp.add_argument("--by", help="who runs the import, for its record (default: the system user)")
+    imp.add_argument(
+        "--by", type=operator_name, help="who runs the import, for its record (default: the system user)"
+    )
     imp.add_argument("--history", action="store_true", help="list the latest import runs")
     imp.set_defaults(func=cmd_import)
     payments = sub.add_parser("payments", help="card payments: those to refund")
@@ -420,10 +422,14 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument(
         "--all-accounts", action="store_true", help="the holder's own user: all its accounts, and unlink"
     )
-    remove.add_argument("--by", help="who removes it, for the audit record (default: the system user)")
+    remove.add_argument(
+        "--by", type=operator_name, help="who removes it, for the audit record (default: the system user)"
+    )
     allow = access_sub.add_parser("allow-old-bills", help="old bills prove the account again")
     allow.add_argument("account")
-    allow.add_argument("--by", help="who allows them, for the audit record (default: the system user)")
+    allow.add_argument(
+        "--by", type=operator_name, help="who allows them, for the audit record (default: the system user)"
+    )
     demo_sub = demo.add_subparsers(dest="demo_command")
     customer = demo_sub.add_parser(
         "customer", help="add a new customer (and user) with bills of its own, for a test; prints JSON"

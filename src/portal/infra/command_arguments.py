@@ -1,10 +1,13 @@
 """The `portal` commands' arguments: the argparse types that refuse a bad one before the command starts
 (argparse says which argument and why after the usage line, with exit status 2, as for any usage error),
-and `shown`, how a command's message repeats what the operator typed."""
+and how a command's message (`shown`) or listing (`one_line`) repeats what the operator typed."""
 
 from __future__ import annotations
 
 import argparse
+
+OPERATOR_LENGTH = 100
+"""The longest `--by` a command's record keeps (`import_run.run_by` is a varchar(100))."""
 
 SHOWN_LENGTH = 60
 """The characters of a typed value that a message repeats: enough for an account number, an order number,
@@ -21,6 +24,12 @@ def shown(typed: str) -> str:
     return f"{typed[:SHOWN_LENGTH]!r}… ({len(typed)} characters)"
 
 
+def one_line(text: str) -> str:
+    """A value kept from an operator's command (a file's name, who ran it) in a listing of one line an item
+    (`portal import --history`): as it is when printable, else `shown`."""
+    return text if text.isprintable() else shown(text)
+
+
 def positive_int(text: str) -> int:
     """A count argument: a whole number of at least 1 (uvicorn ran `--workers 0` as one process)."""
     if not text.strip().isdecimal() or int(text) < 1:
@@ -35,3 +44,22 @@ def counts(text: str) -> list[int]:
             f"must be whole numbers of 0 or more, such as 2,0, not {shown(text)}"
         )
     return [int(count) for count in text.split(",")]
+
+
+def operator_name(text: str) -> str:
+    """`--by`: who runs the command, as its record keeps it (`import_run.run_by`, the audit event's `by`)
+    and `portal import --history` shows it, one line a run. Printable text only: a line break, an escape
+    sequence or another control or formatting character would forge or hide lines of that listing and of
+    the logged audit lines. Not blank (`--by "$UNSET_VARIABLE"` was taken as the system user), and no
+    longer than the record keeps."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name who runs the command (without --by: the system user)")
+    if not text.isprintable():
+        raise argparse.ArgumentTypeError(
+            f"must be printable text, without line breaks or other control characters, not {shown(text)}"
+        )
+    if len(text) > OPERATOR_LENGTH:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {OPERATOR_LENGTH} characters, not {len(text)}: {shown(text)}"
+        )
+    return text

@@ -216,3 +216,16 @@ async def test_standard_input_closed(db: None, settings: Settings) -> None:
         errors.decode().strip().splitlines()[-1] == "portal import: cannot open -: standard input is closed"
     )
     assert output == b""
+
+
+async def test_history_shows_a_file_name_with_a_line_break_on_its_runs_line(
+    db: None, settings: Settings, tmp_path: Path
+) -> None:
+    """A file's name may hold a line break (or an escape sequence): as it is, it forged a line of its own
+    in the listing, one line a run (and with it a run that never was)."""
+    forged = tmp_path / "export.jsonl\n#99  2026-12-07 03:00 UTC  by nightly  export.jsonl"
+    forged.write_bytes(jsonl(CUSTOMER))
+    assert portal_import(str(forged), "--no-render", settings=settings).returncode == 0
+    history = portal_import("--history", settings=settings).stdout.splitlines()
+    assert len(history) == 2 and history[0].startswith("#1  "), history  # the run's line, then its issuing
+    assert f"  {str(forged)[:60]!r}… ({len(str(forged))} characters)  sha256 " in history[0], history

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from portal import clock
 from portal.infra import command_errors, preflight
-from portal.infra.command_arguments import counts, operator_name, positive_int, shown
+from portal.infra.command_arguments import counts, file_path, operator_name, positive_int, shown
 from portal.settings import ConfigurationError, Settings, is_loopback
 
 
@@ -256,9 +256,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.history:
         print_history()
         return 0
-    if args.file is None:
-        print("portal import: give a FILE (or - for standard input), or --history", file=sys.stderr)
-        return 2
     return import_file(
         args.file, settings, dry_run=args.dry_run, render=not args.no_render, errors=args.errors, by=args.by
     )
@@ -391,16 +388,23 @@ def build_parser() -> argparse.ArgumentParser:
         "import",
         help="load the billing system's customers, accounts, bills and payments; issue the bills",
     )
-    imp.add_argument("file", nargs="?", help="the JSON Lines file, or - for standard input")
+    # Either a file or --history, which lists the runs of every file (their records keep the name as given
+    # and the content's SHA-256: none says which runs were "this" file, given by another path or piped).
+    source = imp.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "file", nargs="?", type=file_path, metavar="FILE", help="the JSON Lines file, or - for standard input"
+    )
     imp.add_argument("--dry-run", action="store_true", help="check every line and write nothing")
     imp.add_argument(
         "--no-render", action="store_true", help="leave the new bills' PDFs to their first request"
     )
-    imp.add_argument("--errors", metavar="FILE", help="write every rejected line to FILE as JSON Lines")
+    imp.add_argument(
+        "--errors", type=file_path, metavar="FILE", help="write every rejected line to FILE as JSON Lines"
+    )
     imp.add_argument(
         "--by", type=operator_name, help="who runs the import, for its record (default: the system user)"
     )
-    imp.add_argument("--history", action="store_true", help="list the latest import runs")
+    source.add_argument("--history", action="store_true", help="list the latest runs, of every file")
     imp.set_defaults(func=cmd_import)
     payments = sub.add_parser("payments", help="card payments: those to refund")
     payments_sub = payments.add_subparsers(dest="payments_command", required=True)

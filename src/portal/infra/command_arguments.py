@@ -46,6 +46,14 @@ def counts(text: str) -> list[int]:
     return [int(count) for count in text.split(",")]
 
 
+def file_path(text: str) -> str:
+    """A FILE argument. An empty one (`--errors "$UNSET_VARIABLE"`) names no file: `--errors ''` was taken
+    as no `--errors` at all, and the rejected lines were kept nowhere."""
+    if not text:
+        raise argparse.ArgumentTypeError("must name a file, not ''")
+    return text
+
+
 def operator_name(text: str) -> str:
     """`--by`: who runs the command, as its record keeps it (`import_run.run_by`, the audit event's `by`)
     and `portal import --history` shows it, one line a run. Printable text only: a line break, an escape

@@ -66,3 +66,21 @@ def test_a_by_that_is_blank_or_too_long(command: str) -> None:
         f"{command}: error: argument --by: must be at most {OPERATOR_LENGTH} characters, not {one_too_many}:"
         f" '{'a' * 60}'… ({one_too_many} characters)"
     )
+
+
+def test_an_empty_file_name() -> None:
+    """`--errors ''` (a variable not set) was taken as no --errors: the rejected lines were kept nowhere."""
+    assert _refused("import", "export.jsonl", "--errors", "") == (
+        "portal import: error: argument --errors: must name a file, not ''"
+    )
+    assert _refused("import", "") == "portal import: error: argument FILE: must name a file, not ''"
+
+
+def test_history_with_a_file() -> None:
+    """`--history` lists the latest runs of every file: it ignored a FILE given with it, as if it listed
+    that file's runs. A run's record keeps the name as given and the content's SHA-256, so no rule says
+    which runs were "that file" (given by another path, piped, or changed since): refused."""
+    assert _refused("import", "--history", "export.jsonl") == (
+        "portal import: error: argument FILE: not allowed with argument --history"
+    )
+    assert _refused("import") == "portal import: error: one of the arguments FILE --history is required"

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from portal import clock
 from portal.infra import command_errors, preflight
-from portal.infra.command_arguments import counts, file_path, operator_name, positive_int, shown
+from portal.infra.command_arguments import counts, file_path, operator_name, positive_int, processes, shown
 from portal.settings import ConfigurationError, Settings, is_loopback
 
 
@@ -369,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-demo", action="store_true", help="do not load demo data into an empty database")
     run.set_defaults(func=cmd_run)
     serve = sub.add_parser("serve", help="the web server only")
-    serve.add_argument("--workers", type=positive_int, default=1, help="web server processes")
+    serve.add_argument("--workers", type=processes, default=1, help="web server processes")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="the job worker only").set_defaults(func=cmd_worker)
     sub.add_parser(

@@ -5,6 +5,7 @@ and how a command's message (`shown`) or listing (`one_line`) repeats what the o
 from __future__ import annotations
 
 import argparse
+import os
 
 OPERATOR_LENGTH = 100
 """The longest `--by` a command's record keeps (`import_run.run_by` is a varchar(100))."""
@@ -35,6 +36,23 @@ def positive_int(text: str) -> int:
     if not text.strip().isdecimal() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {shown(text)}")
     return int(text)
+
+
+PROCESSES_A_CORE = 4
+"""`serve --workers` at most this many a core: more only share the cores."""
+
+
+def processes(text: str) -> int:
+    """`serve --workers`: at least 1, and at most PROCESSES_A_CORE for each of the machine's cores. A slip
+    of a few more digits started processes until the machine's memory ran out (each ≈ 100 MB)."""
+    count = positive_int(text)
+    cores = os.cpu_count() or 1
+    if count > PROCESSES_A_CORE * cores:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {PROCESSES_A_CORE * cores} ({PROCESSES_A_CORE} for each of this machine's"
+            f" {cores} cores), not {shown(text)}"
+        )
+    return count
 
 
 def counts(text: str) -> list[int]:

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 
 from portal import clock
 from portal.infra import command_errors, preflight
+from portal.infra.command_arguments import counts, file_path, operator_name, positive_int, processes, shown
 from portal.settings import ConfigurationError, Settings, is_loopback
 
 
@@ -255,9 +256,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.history:
         print_history()
         return 0
-    if args.file is None:
-        print("portal import: give a FILE (or - for standard input), or --history", file=sys.stderr)
-        return 2
     return import_file(
         args.file, settings, dry_run=args.dry_run, render=not args.no_render, errors=args.errors, by=args.by
     )
@@ -281,9 +279,11 @@ def cmd_payments_refunded(args: argparse.Namespace) -> int:
     settings = _settings_with_database()
     asyncio.run(_migrated(settings))
     if not asyncio.run(mark_refunded(args.order)):
-        print(f"portal payments refunded: {args.order} is not a card payment to refund", file=sys.stderr)
+        print(
+            f"portal payments refunded: {shown(args.order)} is not a card payment to refund", file=sys.stderr
+        )
         return 1
-    print(f"{args.order}: refund recorded")
+    print(f"{shown(args.order)}: refund recorded")
     return 0
 
 
@@ -362,20 +362,6 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
     return 0
 
 
-def positive_int(text: str) -> int:
-    """A count argument: a whole number of at least 1 (uvicorn ran `--workers 0` as one process)."""
-    if not text.strip().isdecimal() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return int(text)
-
-
-def counts(text: str) -> list[int]:
-    """`--pending 2,0`: whole numbers of 0 or more, comma-separated."""
-    if not all(count.isascii() and count.isdigit() for count in text.split(",")):
-        raise argparse.ArgumentTypeError(f"must be whole numbers of 0 or more, such as 2,0, not {text!r}")
-    return [int(count) for count in text.split(",")]
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="Customer Service Area")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -383,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-demo", action="store_true", help="do not load demo data into an empty database")
     run.set_defaults(func=cmd_run)
     serve = sub.add_parser("serve", help="the web server only")
-    serve.add_argument("--workers", type=positive_int, default=1, help="web server processes")
+    serve.add_argument("--workers", type=processes, default=1, help="web server processes")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="the job worker only").set_defaults(func=cmd_worker)
     sub.add_parser(
@@ -402,14 +388,23 @@ def build_parser() -> argparse.ArgumentParser:
         "import",
         help="load the billing system's customers, accounts, bills and payments; issue the bills",
     )
-    imp.add_argument("file", nargs="?", help="the JSON Lines file, or - for standard input")
+    # Either a file or --history, which lists the runs of every file (their records keep the name as given
+    # and the content's SHA-256: none says which runs were "this" file, given by another path or piped).
+    source = imp.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "file", nargs="?", type=file_path, metavar="FILE", help="the JSON Lines file, or - for standard input"
+    )
     imp.add_argument("--dry-run", action="store_true", help="check every line and write nothing")
     imp.add_argument(
         "--no-render", action="store_true", help="leave the new bills' PDFs to their first request"
     )
-    imp.add_argument("--errors", metavar="FILE", help="write every rejected line to FILE as JSON Lines")
-    imp.add_argument("--by", help="who runs the import, for its record (default: the system user)")
-    imp.add_argument("--history", action="store_true", help="list the latest import runs")
+    imp.add_argument(
+        "--errors", type=file_path, metavar="FILE", help="write every rejected line to FILE as JSON Lines"
+    )
+    imp.add_argument(
+        "--by", type=operator_name, help="who runs the import, for its record (default: the system user)"
+    )
+    source.add_argument("--history", action="store_true", help="list the latest runs, of every file")
     imp.set_defaults(func=cmd_import)
     payments = sub.add_parser("payments", help="card payments: those to refund")
     payments_sub = payments.add_subparsers(dest="payments_command", required=True)
@@ -431,10 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument(
         "--all-accounts", action="store_true", help="the holder's own user: all its accounts, and unlink"
     )
-    remove.add_argument("--by", help="who removes it, for the audit record (default: the system user)")
+    remove.add_argument(
+        "--by", type=operator_name, help="who removes it, for the audit record (default: the system user)"
+    )
     allow = access_sub.add_parser("allow-old-bills", help="old bills prove the account again")
     allow.add_argument("account")
-    allow.add_argument("--by", help="who allows them, for the audit record (default: the system user)")
+    allow.add_argument(
+        "--by", type=operator_name, help="who allows them, for the audit record (default: the system user)"
+    )
     demo_sub = demo.add_subparsers(dest="demo_command")
     customer = demo_sub.add_parser(
         "customer", help="add a new customer (and user) with bills of its own, for a test; prints JSON"

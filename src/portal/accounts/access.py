@@ -31,6 +31,7 @@ from portal.banking.accounts import AccountNumberError, validate_account_number
 from portal.db import engine as db_engine
 from portal.db import execute, fetch, fetch_one
 from portal.db.tables.users import AccessRole
+from portal.infra.command_arguments import shown
 from portal.web.sessions import SessionStore
 
 KINDS = {"private": "private user", "company": "company user", "administrator": "administrator user"}
@@ -114,7 +115,7 @@ async def find_account(typed: str) -> Holding:
     try:
         number = validate_account_number(typed)
     except AccountNumberError as exc:
-        raise Refused(f"{typed!r} is not an account number: {exc.message}") from None
+        raise Refused(f"{shown(typed)} is not an account number: {exc.message}") from None
     row = await fetch_one(
         "SELECT a.id, a.number, a.customer, c.name AS holder, a.bills_prove_after FROM account a"
         " JOIN customer c ON c.id = a.customer WHERE a.number = {}",
@@ -143,7 +144,7 @@ async def _find_user(typed: str) -> dict[str, Any]:
         "SELECT id, username, kind FROM portal_user WHERE username = {} OR email = {}", login, login
     )
     if user is None:
-        raise Refused(f"there is no user {login!r}")
+        raise Refused(f"there is no user {shown(login)}")
     return user
 
 

@@ -10,6 +10,7 @@ import sys
 
 from portal import audit
 from portal.accounts.access import Refused, accesses, allow_old_bills, find_account, remove_access
+from portal.infra.command_arguments import shown
 from portal.settings import Settings
 from portal.web.sessions import SessionStore
 
@@ -54,7 +55,8 @@ async def remove(
         return 2
     if removal is None:
         print(
-            f"portal access remove: {login} cannot see account {typed_account}: nothing removed",
+            f"portal access remove: {shown(login)} cannot see account {shown(typed_account)}:"
+            " nothing removed",
             file=sys.stderr,
         )
         return 1

@@ -25,6 +25,7 @@ from portal.db import engine as db_engine
 from portal.imports import issuing
 from portal.imports.reader import Line, ReadError, Source
 from portal.imports.writer import BATCH, Checked, Counts, Importer, Rejection
+from portal.infra.command_arguments import OPERATOR_LENGTH, one_line
 from portal.infra.queue import UNREACHABLE, QueueUnavailable, disconnect, make_queue
 from portal.settings import Settings
 
@@ -251,7 +252,7 @@ async def _start_run(connection: asyncpg.Connection, options: Options) -> int:
         run_id: int = await connection.fetchval(
             "INSERT INTO import_run (run_by, file_name, sha256, started_at, counts, rejected)"
             " VALUES ($1, $2, '', $3, '{}', 0) RETURNING id",
-            options.by[:100],
+            options.by[:OPERATOR_LENGTH],  # `--by` is refused longer; a system user's name is cut
             options.file_name,
             clock.now(),
         )
@@ -294,9 +295,9 @@ def describe(run: dict[str, Any]) -> str:
     else:
         counts = Counts(**run["counts"])
         result = counts.summary()
-    lines = [
-        f"#{run['id']}  {when}  by {run['run_by']}  {run['file_name']}  sha256 {run['sha256'][:16]}  {result}"
-    ]
+    # A file's name may hold a line break (and a run recorded before `--by` was checked, its `--by`).
+    by, file_name = one_line(run["run_by"]), one_line(run["file_name"])
+    lines = [f"#{run['id']}  {when}  by {by}  {file_name}  sha256 {run['sha256'][:16]}  {result}"]
     issued_at = run["issued_at"] and run["issued_at"].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     if not issued_at:
         lines.append("    not issued yet: the next import issues its bills (PDFs and emails)")

@@ -279,11 +279,24 @@ async def test_an_unknown_user_account_or_access(client: Any, demo: None) -> Non
     assert malformed.returncode == 2 and "is not an account number" in malformed.stderr
 
     await sign_in(client, ANA)
-    not_theirs = run_portal("access", "remove", "ana.demo", "0001000439", "--all-accounts")
+    # An account number as typed may end in a line break, which it ignores as it does spaces: repeated
+    # as typed, it cut the message in two.
+    not_theirs = run_portal("access", "remove", "ana.demo", "0001000439\n", "--all-accounts")
     assert (not_theirs.returncode, not_theirs.stdout) == (1, "")
     assert not_theirs.stderr.splitlines()[-1] == (
-        "portal access remove: ana.demo cannot see account 0001000439: nothing removed"
+        "portal access remove: 'ana.demo' cannot see account '0001000439\\n': nothing removed"
     )
     assert await access_count("ana.demo") == 2 and await access_count("admin.demo") == len(PALMERAS)
     assert len(await session_rows("ana.demo")) == 1  # nothing removed: nobody signed out
     assert await audit_events("access.removed") == []
+
+
+async def test_a_huge_argument_is_repeated_cut_short(db: None) -> None:
+    """A pasted page (or a runaway variable) as the account number filled the screen with itself."""
+    typed = "0001000413" + " 9" * 5_000
+    malformed = run_portal("access", "list", typed)
+    assert (malformed.returncode, malformed.stdout) == (2, "")
+    assert malformed.stderr.splitlines()[-1] == (
+        f"portal access list: {typed[:60]!r}… (10010 characters) is not an account number: An account"
+        " number has 10 digits, such as 0000000018"
+    )

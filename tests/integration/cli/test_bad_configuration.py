@@ -178,6 +178,24 @@ def test_a_count_below_one(arguments: list[str]) -> None:
     ), result.stderr
 
 
+def test_more_web_processes_than_the_machine_can_run() -> None:
+    """A slip of a few more digits in `--workers` started processes until the memory ran out."""
+    cores = os.cpu_count() or 1
+    for workers in (str(4 * cores + 1), "9" * 100):
+        result = _portal(
+            "serve", "--workers", workers, DATABASE_URL=f"postgresql://portal@127.0.0.1:{free_port()}/portal"
+        )
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert (
+            result.stderr.strip()
+            .splitlines()[-1]
+            .startswith(
+                f"portal serve: error: argument --workers: must be at most {4 * cores} (4 for each of this"
+                f" machine's {cores} cores), not '{workers[:60]}'"
+            )
+        ), result.stderr
+
+
 @pytest.mark.parametrize("pending", ["abc", "", "1,,2", "-1", "1 2", "\u0663"])
 def test_pending_counts_that_are_not_counts(pending: str) -> None:
     """`portal demo customer --pending` took "abc" to a ValueError traceback, and -1 as a count."""

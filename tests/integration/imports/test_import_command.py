@@ -216,3 +216,33 @@ async def test_standard_input_closed(db: None, settings: Settings) -> None:
         errors.decode().strip().splitlines()[-1] == "portal import: cannot open -: standard input is closed"
     )
     assert output == b""
+
+
+async def test_an_errors_file_that_cannot_be_written_is_named(db: None, settings: Settings) -> None:
+    """A full disk (/dev/full always is) said only "No space left on device", at the end of the run, which
+    read as the database's disk: the run stops at the first rejected line it cannot write, and says which
+    file."""
+    bad = jsonl(CUSTOMER, record(CUSTOMER, nmae="x"))
+    done = portal_import("-", "--no-render", "--errors", "/dev/full", stdin=bad, settings=settings)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "portal import: cannot write the rejected lines to --errors '/dev/full': No space left on device;"
+        " the batches imported before it stay (`portal import --history` says how far the run went):"
+        " import the file again once the errors file can be written"
+    )
+    history = portal_import("--history", settings=settings)
+    assert history.stdout.splitlines()[0].endswith("did not finish"), history.stdout
+
+
+async def test_history_shows_a_file_name_with_a_line_break_on_its_runs_line(
+    db: None, settings: Settings, tmp_path: Path
+) -> None:
+    """A file's name may hold a line break (or an escape sequence): as it is, it forged a line of its own
+    in the listing, one line a run (and with it a run that never was)."""
+    forged = tmp_path / "export.jsonl\n#99  2026-12-07 03:00 UTC  by nightly  export.jsonl"
+    forged.write_bytes(jsonl(CUSTOMER))
+    assert portal_import(str(forged), "--no-render", settings=settings).returncode == 0
+    history = portal_import("--history", settings=settings).stdout.splitlines()
+    assert len(history) == 2 and history[0].startswith("#1  "), history  # the run's line, then its issuing
+    assert f"  {str(forged)[:60]!r}… ({len(str(forged))} characters)  sha256 " in history[0], history

@@ -57,3 +57,14 @@ async def test_a_payment_that_paid_its_bill_is_not_one_to_refund(client: Any, de
     assert await refunds(include_refunded=True) == []
     refused = portal("payments", "refunded", order)
     assert refused.returncode == 1 and "is not a card payment to refund" in refused.stderr
+
+
+async def test_an_order_number_is_repeated_quoted(db: None) -> None:
+    """The order as typed, repeated as it was, could write lines of its own: here one saying the refund
+    was recorded."""
+    refused = portal("payments", "refunded", "202612070001\n202612070001: refund recorded")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.splitlines()[-1] == (
+        "portal payments refunded: '202612070001\\n202612070001: refund recorded' is not a card payment"
+        " to refund"
+    )

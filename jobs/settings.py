@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -24,7 +25,7 @@ from portal.db import start_pool
 from portal.downloads.archive import RENDER_PDFS, ZIP_TASK_NAME
 from portal.infra.mail import make_transport
 from portal.infra.metrics import job_finished, job_started
-from portal.infra.queue import UNREACHABLE, Outage, disconnect, make_queue
+from portal.infra.queue import UNREACHABLE, Outage, connect, disconnect, make_queue
 from portal.infra.storage import Storage
 from portal.notifications.outbox import SEND_EMAIL
 from portal.payment_documents import pdf as bills_due
@@ -56,13 +57,28 @@ log = logging.getLogger("saq")
 
 
 class PortalWorker(Worker):
-    """SAQ's worker, but its upkeep loops (schedule, sweep, abort, worker info) wait out an outage of the
-    queue with the dequeues' backoff, rather than log a traceback every second."""
+    """SAQ's worker, but it connects its queue as it starts, waiting out an outage of it, and its upkeep
+    loops (schedule, sweep, abort, worker info) wait out an outage of the queue with the dequeues'
+    backoff, rather than log a traceback every second."""
 
-    def __init__(self, queue: Queue, *, outage: Outage, **kwargs: Any) -> None:
-        super().__init__(queue, **kwargs)
+    def __init__(
+        self, queue: Queue, *, outage: Outage, startup: Callable[[Any], Awaitable[None]], **kwargs: Any
+    ) -> None:
+        super().__init__(queue, startup=[self.connect_queue, startup], **kwargs)
         self.outage = outage
         """Whether the queue answers, and how many outages so far: for metrics."""
+
+    async def connect_queue(self, ctx: dict[str, Any]) -> None:
+        """`connect`, before the loops start: a Postgres queue makes its tables as it connects, and a loop
+        that got in first would find none (a traceback). A stop meanwhile (SIGTERM, SIGINT: SAQ's handlers
+        set `event`) ends the wait, and the worker stops as it would once running."""
+        connecting = asyncio.create_task(connect(self.queue, self.outage))
+        stopping = asyncio.create_task(self.event.wait())
+        await asyncio.wait([connecting, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        connecting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await connecting  # raises what a queue that answers refused (rights, SAQ's schema)
 
     async def upkeep(self) -> list[asyncio.Task[None]]:
         async def poll(
@@ -130,7 +146,6 @@ async def run_worker(settings: Settings) -> None:
     """The worker process: a database pool sized for its concurrency, then work until SIGINT/SIGTERM."""
     engine = await start_pool(max_size=settings.queue.concurrency + 1)
     queue = make_queue(settings, max_connections=settings.queue.concurrency + 2, outage=Outage())
-    await queue.connect()
     try:
         await make_worker(settings, queue).start()
     finally:

@@ -1,6 +1,7 @@
 """Real processes for the fault tests: a private Redis server that a test may stop and start again (never
-the shared one), and `portal` commands (worker, serve) run as their own processes with a log file each;
-one-off `portal` commands run to their end (`run_portal`)."""
+the shared one), a PostgreSQL database that a test creates when it chooses (`LaterDatabase`), and `portal`
+commands (worker, serve) run as their own processes with a log file each; one-off `portal` commands run
+to their end (`run_portal`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 import redis
 
@@ -126,6 +129,38 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server.start()
     yield server
     server.stop()
+
+
+class LaterDatabase:
+    """A database of this test's own on the tests' PostgreSQL server that does not exist until `create()`:
+    as QUEUE_URL, a Postgres queue that does not answer when the processes start, and then does (empty,
+    as a new queue database is)."""
+
+    def __init__(self) -> None:
+        self.admin_url = os.environ["TEST_ADMIN_DATABASE_URL"]
+        self.name = f"portal_later_{os.getpid()}"  # each pytest-xdist worker is a process of its own
+        self.url = urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{self.name}"))
+
+    async def _admin(self, statement: str) -> None:
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            await admin.execute(statement)
+        finally:
+            await admin.close()
+
+    async def create(self) -> None:
+        await self._admin(f'CREATE DATABASE "{self.name}"')
+
+    async def drop(self) -> None:
+        await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def later_database() -> AsyncIterator[LaterDatabase]:
+    database = LaterDatabase()
+    await database.drop()  # one that a killed run left
+    yield database
+    await database.drop()
 
 
 def stop_processes(

@@ -23,7 +23,7 @@ from portal.accounts.profile_controllers import ProfileController
 from portal.bills.controllers import BillsController
 from portal.db import start_pool
 from portal.downloads.controllers import DownloadsController
-from portal.infra.queue import disconnect, make_queue
+from portal.infra.queue import connecting, make_queue
 from portal.infra.storage import Storage
 from portal.notifications.controllers import DevMailboxController
 from portal.notifications.mailer import Mailer
@@ -75,14 +75,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = await start_pool(max_size=10)
-        await queue.connect()
-        # What is loaded by now (modules, templates, the app) lives as long as the process: out of the
-        # garbage collector's reach, its full collections no longer walk it on every request's allocations.
-        gc.freeze()
         try:
-            yield
+            # Serving starts once the queue is connected, or a few seconds into an outage of it (then
+            # /readyz says 503, and pages that need the queue say it is unavailable, until it answers).
+            async with connecting(queue):
+                # What is loaded by now (modules, templates, the app) lives as long as the process: out of
+                # the garbage collector's reach, its full collections no longer walk it on every request's
+                # allocations.
+                gc.freeze()
+                yield
         finally:
-            await disconnect(queue)
             await engine.close_connection_pool()
 
     environment = make_environment(settings)

@@ -349,7 +349,7 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
         queue = make_queue(settings, max_connections=1)
         try:
             await queue.connect()
-        except UNREACHABLE:  # a Postgres queue's pool gives up after 30 s: the outbox's sweep queues it
+        except UNREACHABLE:  # a Postgres queue that does not answer: the outbox's sweep queues it
             structlog.get_logger("portal.mail").warning("mail.enqueue_postponed", email_id=email_id)
         else:
             await enqueue_email(queue, email_id)  # a Redis queue that does not answer: the same

@@ -9,7 +9,8 @@ on the public site.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import structlog
 from litestar import Litestar, MediaType, Response, get
@@ -22,7 +23,7 @@ from saq import Queue
 
 from portal import clock
 from portal.db import fetch_one, start_pool
-from portal.infra.queue import make_queue
+from portal.infra.queue import connecting, make_queue
 from portal.settings import Settings
 
 log = structlog.get_logger("portal.metrics")
@@ -84,19 +85,19 @@ def create_metrics_app(settings: Settings) -> Litestar:
     clock.configure(settings)
     queue = make_queue(settings, max_connections=1)
 
-    async def connect(app: Litestar) -> None:
-        app.state.engine = await start_pool(max_size=1)
-        await queue.connect()
-
-    async def disconnect(app: Litestar) -> None:
-        await queue.disconnect()
-        await app.state.engine.close_connection_pool()
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = await start_pool(max_size=1)
+        try:
+            async with connecting(queue):  # a queue that does not answer yet is left out of the scrapes
+                yield
+        finally:
+            await engine.close_connection_pool()
 
     return Litestar(
         route_handlers=[metrics],
         dependencies={"queue": Provide(lambda: queue, sync_to_thread=False)},
-        on_startup=[connect],
-        on_shutdown=[disconnect],
+        lifespan=[lifespan],
         openapi_config=None,
         logging_config=None,
     )

@@ -42,11 +42,14 @@ JOB_SECONDS = Histogram(
     ["task"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
-QUEUE_OUTAGES = Counter("portal_queue_outages", "Times a worker lost the queue (counted when it starts)")
+QUEUE_OUTAGES = Counter(
+    "portal_queue_outages",
+    "Times a worker lost the queue, or a process waited for it at start (counted when it starts)",
+)
 QUEUE_DOWN = Gauge(
     "portal_queue_down",
-    "1 while a worker cannot reach the queue",
-    # Across processes: 1 when any worker of the machine has lost it.
+    "1 while a worker cannot reach the queue, or a process still waits for it since its start",
+    # Across processes: 1 when any process of the machine has lost it.
     multiprocess_mode="livemax",
 )
 STORAGE_ERRORS = Counter(

@@ -7,6 +7,8 @@ under the same name.
 When the queue server does not answer, an enqueue raises `QueueUnavailable` (the web answers honestly
 instead of a 500), and a worker's dequeue waits out an `Outage` with backoff instead of retrying at once
 (SAQ 0.26 swallows a failed dequeue and asks again straight away: 100 % of a core while Redis is down).
+A queue that does not answer when a process starts is the same outage: the process `connect`s once it
+answers, and meanwhile serves (the web) or waits (a worker).
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ from portal.infra.storage import Storage
 from portal.settings import ConfigurationError, Settings
 
 QUEUE_NAME = "portal"
-CONNECT_TIMEOUT = 2.0
-"""Seconds to wait for the Redis server to accept a connection: a host that drops packets would otherwise
-hold a web request for ever."""
+CONNECT_TIMEOUT = 2
+"""Seconds to wait for the queue's server (Redis, PostgreSQL) to accept a connection: a host that drops
+packets would otherwise hold a web request, or a process's start, for ever. (libpq's least is 2.)"""
 UNREACHABLE = (
     OSError,
     RedisConnectionError,
@@ -106,11 +108,26 @@ class _WaitsOutOutages:
         return job
 
 
+class AskingPostgresQueue(PostgresQueue):
+    """SAQ's Postgres queue, whose `connect` asks the server with one connection of its own first. SAQ's
+    opens its pool, then waits there for a connection to create its tables: from a server that is down,
+    30 s and a PoolTimeout, after which the open pool keeps trying by itself with a backoff that grows to
+    minutes. Asked first, a server that is down fails the connect at once (within CONNECT_TIMEOUT), and
+    one that answers gets its pool and SAQ's tables at once."""
+
+    async def connect(self) -> None:
+        if not self._connected:
+            url = cast(str, self.pool.conninfo)  # made by `from_url`: the pool's conninfo is the URL
+            probe = await psycopg.AsyncConnection.connect(url, connect_timeout=CONNECT_TIMEOUT)
+            await probe.close()
+        await super().connect()
+
+
 class WorkerRedisQueue(_WaitsOutOutages, RedisQueue):
     pass
 
 
-class WorkerPostgresQueue(_WaitsOutOutages, PostgresQueue):
+class WorkerPostgresQueue(_WaitsOutOutages, AskingPostgresQueue):
     pass
 
 
@@ -128,13 +145,46 @@ def make_queue(settings: Settings, *, max_connections: int = 4, outage: Outage |
         watched = WorkerRedisQueue(redis, name=QUEUE_NAME)
     else:
         if outage is None:
-            return PostgresQueue.from_url(url, name=QUEUE_NAME, min_size=1, max_size=max_connections)
+            return AskingPostgresQueue.from_url(url, name=QUEUE_NAME, min_size=1, max_size=max_connections)
         watched = cast(
             WorkerPostgresQueue,
             WorkerPostgresQueue.from_url(url, name=QUEUE_NAME, min_size=1, max_size=max_connections),
         )
     watched.outage = outage
     return watched
+
+
+async def connect(queue: Queue, outage: Outage) -> None:
+    """Connect the queue once its server answers, waiting out an outage with `outage`'s backoff (said
+    once when it starts and once when it ends) instead of failing. A Redis queue connects without its
+    server; a Postgres queue once its database answers, SAQ's tables made then. Until then the queue's
+    calls raise as in any outage (UNREACHABLE): pages answer that it is unavailable, /readyz 503."""
+    while True:
+        try:
+            await queue.connect()
+        except UNREACHABLE as error:
+            await asyncio.sleep(outage.failed(error))
+        else:
+            outage.answered()
+            return
+
+
+@contextlib.asynccontextmanager
+async def connecting(queue: Queue, *, within: float = CONNECT_TIMEOUT) -> AsyncIterator[None]:
+    """A server process's queue (the web's, the exporter's): `connect` in the background. The block starts
+    once the queue is connected (at once, when it answers) or `within` seconds into an outage, which the
+    process then serves through; the queue is disconnected when the block ends."""
+    task = asyncio.create_task(connect(queue, Outage()))
+    # Only the wait may time out: what a queue that answers refuses (rights, SAQ's schema) stops the start.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(task), within)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await disconnect(queue)
 
 
 async def disconnect(queue: Queue) -> None:

@@ -94,7 +94,8 @@ def test_a_storage_folder_that_cannot_be_written(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scheme", ["redis", "postgresql"])
 def test_a_queue_that_does_not_answer_keeps_the_test_email_in_the_outbox(scheme: str) -> None:
-    """A Postgres queue's pool gives up after 30 s (with a PoolTimeout traceback, it did), Redis at once."""
+    """Either kind says at once that it does not answer (a Postgres queue's pool once waited 30 s for it,
+    and stopped the command with a PoolTimeout traceback)."""
     result = _portal(
         "mail",
         "test",

@@ -1,20 +1,32 @@
 """While the job queue does not answer: Confirm of a massive download still saves the request and says it
 will be prepared as soon as possible (then the sweep queues it, once the queue is back); a PDF not yet
 rendered, and its status poll, answer 503 with "Try again" and Retry-After, never a 500. A Redis of the
-test's own is the queue; a real `portal worker` prepares the request afterwards."""
+test's own is the queue; a real `portal worker` prepares the request afterwards. A Postgres queue that is
+not up yet when the web starts is the same outage: the web serves, and the PDFs are prepared once it is."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
+import httpx
+
 from portal.db.tables import DownloadRequest
 from portal.settings import Settings
-from tests.conftest import running, submit
+from tests.conftest import running, submit, wait_until
 from tests.integration.bills.test_bill_files import ana_bill
 from tests.integration.downloads.download_steps import request_until_check
-from tests.processes import Portal, PrivateRedis
+from tests.processes import LaterDatabase, Portal, PrivateRedis
 from tests.steps import sign_in
+
+
+async def _pdf_says_try_again(client: httpx.AsyncClient, bill: dict[str, Any]) -> None:
+    for path in (f"/bills/{bill['id']}/pdf", f"/bills/{bill['id']}/pdf/status"):
+        answer = await client.get(path)
+        assert answer.status_code == 503, path
+        assert answer.headers["retry-after"] == "30"
+        assert answer.headers["cache-control"] == "no-store"
+        assert f'<a href="/bills/{bill["id"]}/pdf' in answer.text and "Try again</a>" in answer.text
 
 
 async def test_a_queue_outage_saves_the_request_and_answers_503_for_pdfs(
@@ -37,12 +49,7 @@ async def test_a_queue_outage_saves_the_request_and_answers_503_for_pdfs(
         row = await DownloadRequest.select().where(DownloadRequest.id == request_id).first()
         assert row["state"] == "queued"
 
-        for path in (f"/bills/{bill['id']}/pdf", f"/bills/{bill['id']}/pdf/status"):
-            answer = await client.get(path)
-            assert answer.status_code == 503, path
-            assert answer.headers["retry-after"] == "30"
-            assert answer.headers["cache-control"] == "no-store"
-            assert f'<a href="/bills/{bill["id"]}/pdf' in answer.text and "Try again</a>" in answer.text
+        await _pdf_says_try_again(client, bill)
         # The page's own poll (htmx) gets a few lines for its place in the page, not a whole page.
         poll = await client.get(
             f"/bills/{bill['id']}/pdf/status",
@@ -66,3 +73,22 @@ async def test_a_queue_outage_saves_the_request_and_answers_503_for_pdfs(
         assert "ready" in message["Subject"]
         row = await DownloadRequest.select().where(DownloadRequest.id == request_id).first()
         assert row["state"] == "ready"
+
+
+async def test_a_postgres_queue_not_up_when_the_web_starts_answers_503_for_pdfs_until_it_is(
+    db: None, demo: None, settings: Settings, later_database: LaterDatabase
+) -> None:
+    from portal.app import create_app
+
+    later = dataclasses.replace(settings, queue=dataclasses.replace(settings.queue, url=later_database.url))
+    bill = await ana_bill()
+    async with running(create_app(later)) as client:
+        await sign_in(client)
+        await _pdf_says_try_again(client, bill)
+
+        await later_database.create()
+
+        async def being_prepared() -> bool:
+            return (await client.get(f"/bills/{bill['id']}/pdf")).status_code == 200
+
+        await wait_until(being_prepared, within=30)

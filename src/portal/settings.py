@@ -432,14 +432,17 @@ class Settings:
                 "BASE_URL must be an http:// or https:// address such as https://portal.example.com,"
                 f" not {web.base_url!r}"
             )
-        for name, value in (
-            ("SESSION_IDLE_MINUTES", web.session_idle_minutes),
-            ("SESSION_ABSOLUTE_HOURS", web.session_absolute_hours),
+        for name, value, most in (
+            # A year at most, anywhere: a session's end past the year 9999 failed every sign-in with a 500.
+            ("SESSION_IDLE_MINUTES", web.session_idle_minutes, 525_600),
+            ("SESSION_ABSOLUTE_HOURS", web.session_absolute_hours, 8_760),
             # A worker of no concurrency starts, then never runs a job.
-            ("WORKER_CONCURRENCY", self.queue.concurrency),
+            ("WORKER_CONCURRENCY", self.queue.concurrency, None),
         ):
             if value < 1:
                 raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value}")
+            if most is not None and value > most:
+                raise ConfigurationError(f"{name} must be at most {most} (a year), not {value}")
         for name, port in (
             ("PORT", web.port),
             ("SANDBOX_BANK_PORT", self.gateway.sandbox_port),

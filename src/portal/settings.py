@@ -433,11 +433,10 @@ class Settings:
                 f" not {web.base_url!r}"
             )
         for name, value, most in (
-            # A year at most, anywhere: a session's end past the year 9999 failed every sign-in with a 500.
+            # At most a year, anywhere: a session's end past the year 9999 failed every sign-in with a 500.
             ("SESSION_IDLE_MINUTES", web.session_idle_minutes, 525_600),
             ("SESSION_ABSOLUTE_HOURS", web.session_absolute_hours, 8_760),
-            # A worker of no concurrency starts, then never runs a job.
-            ("WORKER_CONCURRENCY", self.queue.concurrency, None),
+            ("WORKER_CONCURRENCY", self.queue.concurrency, None),  # 0: it starts, then never runs a job
         ):
             if value < 1:
                 raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value}")

@@ -432,14 +432,16 @@ class Settings:
                 "BASE_URL must be an http:// or https:// address such as https://portal.example.com,"
                 f" not {web.base_url!r}"
             )
-        for name, value in (
-            ("SESSION_IDLE_MINUTES", web.session_idle_minutes),
-            ("SESSION_ABSOLUTE_HOURS", web.session_absolute_hours),
-            # A worker of no concurrency starts, then never runs a job.
-            ("WORKER_CONCURRENCY", self.queue.concurrency),
+        for name, value, most in (
+            # At most a year, anywhere: a session's end past the year 9999 failed every sign-in with a 500.
+            ("SESSION_IDLE_MINUTES", web.session_idle_minutes, 525_600),
+            ("SESSION_ABSOLUTE_HOURS", web.session_absolute_hours, 8_760),
+            ("WORKER_CONCURRENCY", self.queue.concurrency, None),  # 0: it starts, then never runs a job
         ):
             if value < 1:
                 raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value}")
+            if most is not None and value > most:
+                raise ConfigurationError(f"{name} must be at most {most} (a year), not {value}")
         for name, port in (
             ("PORT", web.port),
             ("SANDBOX_BANK_PORT", self.gateway.sandbox_port),

@@ -149,6 +149,12 @@ def test_a_short_secret_is_refused_in_production(clean_env: pytest.MonkeyPatch) 
             "-5",
             "SESSION_ABSOLUTE_HOURS must be a whole number of at least 1, not -5",
         ),
+        (
+            "SESSION_IDLE_MINUTES",
+            "525601",
+            "SESSION_IDLE_MINUTES must be at most 525600 \\(a year\\), not 525601",
+        ),
+        ("SESSION_ABSOLUTE_HOURS", "9" * 30, "SESSION_ABSOLUTE_HOURS must be at most 8760 \\(a year\\)"),
         # The audit's key, and others that Redsys' key derivation (3DES, 24 bytes) cannot use.
         ("GATEWAY_SECRET", "AAAA", "GATEWAY_SECRET must be the merchant key .* Base64 of 24 bytes"),
         ("GATEWAY_SECRET", "c2VjcmV0LWtleS1vZi10aGUtbWVyY2hhbnQ=", "GATEWAY_SECRET must be the merchant key"),
@@ -236,7 +242,7 @@ def test_a_merchant_key_of_24_bytes_is_accepted_in_every_environment(clean_env: 
         ("SESSION_IDLE_MINUTES", "61", "SESSION_IDLE_MINUTES must be at most 60"),
         ("SESSION_IDLE_MINUTES", "525600", "SESSION_IDLE_MINUTES must be at most 60"),
         ("SESSION_ABSOLUTE_HOURS", "25", "SESSION_ABSOLUTE_HOURS must be at most 24"),
-        ("SESSION_ABSOLUTE_HOURS", "87600", "SESSION_ABSOLUTE_HOURS must be at most 24"),
+        ("SESSION_ABSOLUTE_HOURS", "8760", "SESSION_ABSOLUTE_HOURS must be at most 24"),
         (
             "GATEWAY_SECRET",
             SANDBOX_GATEWAY_SECRET,

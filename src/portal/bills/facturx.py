@@ -110,10 +110,15 @@ def factur_x_xml(doc: BillDocument) -> bytes:
         _ram(product, "SellerAssignedID", line.kind)
         _ram(product, "Name", line.description)
         agreement = _ram(item, "SpecifiedLineTradeAgreement")
-        price = unit_amount(sign * line.unit_price_cents)
-        _ram(_ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount", price)
+        price, quantity = sign * line.unit_price_cents, line.quantity
+        if price < 0:
+            # BR-27: an item's net price is never negative. A line that takes off (a discount on an
+            # invoice, a charge kept in a credit note) says so with its quantity, and quantity × price
+            # is still its amount.
+            price, quantity = -price, -quantity
+        _ram(_ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount", unit_amount(price))
         delivery = _ram(item, "SpecifiedLineTradeDelivery")
-        _ram(delivery, "BilledQuantity", str(line.quantity), unitCode=_UNIT_CODES.get(line.kind, "C62"))
+        _ram(delivery, "BilledQuantity", str(quantity), unitCode=_UNIT_CODES.get(line.kind, "C62"))
         settlement = _ram(item, "SpecifiedLineTradeSettlement")
         tax = _ram(settlement, "ApplicableTradeTax")
         _ram(tax, "TypeCode", "VAT")

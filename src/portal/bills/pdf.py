@@ -293,9 +293,13 @@ def draw(doc: BillDocument) -> bytes:
 
 async def bill_document(bill: BillDetail, issuer: IssuerSettings) -> BillDocument:
     """Everything the PDF prints: the bill, and the consumption of its account's last periods."""
+    # One bar a period: a corrective bill shares its period with the bill it corrects. The period's
+    # consumption is its latest bill that charges (one that replaces a cancelled bill states the period
+    # anew), not a credit bill, which gives money back (the period's only bill: its own figure).
     history = await fetch(
-        "SELECT period_start, consumption_m3 FROM bill WHERE account = {} AND period_start <= {}"
-        " ORDER BY period_start DESC LIMIT {}",
+        "SELECT DISTINCT ON (period_start) period_start, consumption_m3 FROM bill"
+        " WHERE account = {} AND period_start <= {}"
+        " ORDER BY period_start DESC, status = 'credit', issue_date DESC, id DESC LIMIT {}",
         bill.account_id,
         bill.row.period_start,
         documents.MAX_HISTORY,

@@ -209,6 +209,43 @@ def test_a_credit_bill_is_a_credit_note_of_positive_amounts_with_nothing_to_coll
     assert terms is not None and terms.text.startswith("Nothing to pay")
 
 
+@pytest.mark.parametrize(
+    ("lines", "type_code", "written"),
+    [
+        # An invoice with a discount: the discount's price positive, its quantity negative.
+        (
+            [_line("fixed", "Service charge", 1, 675), _line("other", "Discount", 1, -100)],
+            "380",
+            [("1", "6.75", 675), ("-1", "1.00", -100)],
+        ),
+        # A credit note that gives back more than it keeps: the kept charge's quantity is the negative one.
+        (
+            [_line("other", "Correction of bill FA00000000013", 1, -1371), _line("fixed", "Fee", 2, 100)],
+            "381",
+            [("1", "13.71", 1371), ("-2", "1.00", -200)],
+        ),
+    ],
+)
+def test_no_item_price_is_negative(lines, type_code, written):
+    """BR-27: an item's net price (BT-146) is never negative; the quantity (BT-129) carries the sign, so
+    that quantity × price is the line's amount (BT-131)."""
+    xml = factur_x_xml(_bill(lines=lines))
+    assert facturx.xml_check_xsd(xml, flavor="factur-x", level=FACTUR_X_LEVEL)
+    root = ET.fromstring(xml)
+    assert root.find("rsm:ExchangedDocument/ram:TypeCode", NS).text == type_code
+    items = root.findall(".//ram:IncludedSupplyChainTradeLineItem", NS)
+    assert [
+        (
+            item.find(".//ram:BilledQuantity", NS).text,
+            item.find(".//ram:NetPriceProductTradePrice/ram:ChargeAmount", NS).text,
+            _amount(
+                item.find(".//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount", NS)
+            ),
+        )
+        for item in items
+    ] == written
+
+
 def test_factur_x_xml_carries_any_text_safely():
     bill = _bill(holder_name='Ana <b>"Pérez"</b> & Hijos\x0b, S.L.', bill_number="FA<1>")
     xml = factur_x_xml(bill)

@@ -141,6 +141,13 @@ async def worker(queue: Any, settings: Settings) -> AsyncIterator[Any]:
     w = make_worker(settings, queue, timers=TEST_WORKER_TIMERS, dequeue_timeout=0.2)
     w.SIGNALS = []  # the test runner keeps its own signal handlers
     task = asyncio.create_task(w.start())
+
+    async def started() -> bool:
+        return "templates" in w.context  # set by its start-up, which connects the queue first
+
+    # Its start-up sets process-wide state, as a worker process's does (the default language, among
+    # others): over before the test begins, not halfway through a test that sets its own.
+    await wait_until(started)
     yield w
     await w.stop()
     task.cancel()

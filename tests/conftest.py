@@ -21,6 +21,7 @@ from litestar import Litestar
 from litestar.types import ASGIApp
 from saq.queue.postgres import PostgresQueue
 
+from conftest import free_port
 from portal import clock
 from portal.db.tables import TABLES, OutboxEmail
 from portal.infra.storage import Storage
@@ -48,6 +49,19 @@ def settings(smtp_server: tuple[Any, int], tmp_path_factory: pytest.TempPathFact
     return dataclasses.replace(
         base, mail=dataclasses.replace(base.mail, url=f"smtp://127.0.0.1:{smtp_server[1]}"), storage=storage
     )
+
+
+def storage_away(settings: Settings) -> Settings:
+    """The settings with a bucket on an S3 server where nothing listens: storage that does not answer."""
+    nowhere = dataclasses.replace(
+        settings.storage,
+        url="s3://portal-files",
+        s3_endpoint=f"http://127.0.0.1:{free_port()}",
+        s3_access_key_id="portal",
+        s3_secret_access_key="portal-secret",
+        s3_allow_http=True,
+    )
+    return dataclasses.replace(settings, storage=nowhere)
 
 
 async def stored_keys(storage: Storage, prefix: str) -> list[str]:

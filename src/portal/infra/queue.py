@@ -181,9 +181,7 @@ async def connecting(queue: Queue, *, within: float = CONNECT_TIMEOUT) -> AsyncI
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await _cancelled(task)
         await disconnect(queue)
 
 
@@ -250,9 +248,14 @@ async def beating(job: Job | None, every: float) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await _cancelled(task)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    """Cancel a background task and wait for it to end (what it failed with, other than that, is raised)."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def file_or_job(

@@ -6,14 +6,12 @@ and a count in the storage errors metric. Put back, the file is given again at t
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
 
-from conftest import free_port
 from portal import clock
 from portal.app import create_app
 from portal.db.tables import DownloadRequest
@@ -21,7 +19,7 @@ from portal.downloads import archive
 from portal.infra.storage import Storage
 from portal.settings import Settings
 from portal.templating import make_environment
-from tests.conftest import running
+from tests.conftest import running, storage_away
 from tests.integration.downloads.download_steps import confirmed_request, text_of
 from tests.steps import sign_in
 
@@ -123,15 +121,7 @@ async def test_the_pages_answer_while_the_storage_does_not(
     # One app at a time: each opens and closes the one database pool.
     async with running(create_app(settings)) as client:
         request_id = await ready_request(client, settings, queue)
-    gone = dataclasses.replace(
-        settings.storage,
-        url="s3://portal-files",
-        s3_endpoint=f"http://127.0.0.1:{free_port()}",
-        s3_access_key_id="portal",
-        s3_secret_access_key="portal-secret",
-        s3_allow_http=True,
-    )
-    async with running(create_app(dataclasses.replace(settings, storage=gone))) as away:
+    async with running(create_app(storage_away(settings))) as away:
         await sign_in(away)
         own = await away.get(f"/downloads/{request_id}/requested")
         listed = await away.get("/downloads/requested")

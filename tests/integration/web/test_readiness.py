@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-from conftest import free_port
 from portal.app import create_app
 from portal.settings import Settings
-from tests.conftest import running
+from tests.conftest import running, storage_away
 
 
 async def test_readyz_is_503_when_the_queue_database_does_not_answer(db: None, settings: Settings) -> None:
@@ -26,15 +25,7 @@ async def test_readyz_is_503_when_the_queue_database_does_not_answer(db: None, s
 
 async def test_readyz_is_503_when_the_storage_does_not_answer(db: None, settings: Settings) -> None:
     # A bucket on an S3 server where nothing listens: the app starts, but is not ready.
-    gone = dataclasses.replace(
-        settings.storage,
-        url="s3://portal-files",
-        s3_endpoint=f"http://127.0.0.1:{free_port()}",
-        s3_access_key_id="portal",
-        s3_secret_access_key="portal-secret",
-        s3_allow_http=True,
-    )
-    async with running(create_app(dataclasses.replace(settings, storage=gone))) as client:
+    async with running(create_app(storage_away(settings))) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert "storage: unavailable" in response.text

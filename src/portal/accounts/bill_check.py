@@ -39,7 +39,7 @@ class Proof:
     customer_id: int
 
 
-async def find_bill_account(checked: BillDetails) -> dict[str, Any] | None:
+async def _find_bill_account(checked: BillDetails) -> dict[str, Any] | None:
     """The account whose holder, number, bill number and bill amount all match, or None. The amount is
     the bill's total, or for a credit bill (a total below 0) what it prints as "Amount in your favour":
     the same figure without its sign (`parse_amount` takes no sign, and only credit bills have one).
@@ -80,7 +80,7 @@ async def check(
         await counted.uncount()
         await audit.record("bill_check.throttled", origin, account_number=account)
         return None, {"identity": _(TOO_MANY) % {"phone": phone}}
-    found = await find_bill_account(checked)
+    found = await _find_bill_account(checked)
     if found is not None:
         await counted.uncount()  # right details are no guess: only failures count
     if errors := await _refusal(found, checked, origin, phone):
@@ -116,4 +116,4 @@ async def proof_holds(checked: BillDetails, account_id: int, origin: Origin, pho
         "SELECT c.id FROM customer c JOIN account a ON a.customer = c.id WHERE a.id = {} FOR SHARE OF c",
         account_id,
     )
-    return await _refusal(await find_bill_account(checked), checked, origin, phone)
+    return await _refusal(await _find_bill_account(checked), checked, origin, phone)

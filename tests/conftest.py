@@ -300,6 +300,12 @@ class OtherTransaction:
     async def execute(self, sql: str, *args: Any) -> None:
         await self.connection.execute(sql, *args)
 
+    async def ends_the_blocked(self, within: float = 30) -> None:
+        """End the connection that waits on this transaction's lock, as a server or network failure would
+        end the connection of the request under test."""
+        pid = await self.blocks_another(within)
+        assert await self.admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+
     async def blocks_another(self, within: float = 30) -> int:
         """The process id of the connection that waits on a lock (this transaction's, presumably)."""
         return (await self.blocks(1, within))[0]

@@ -100,8 +100,7 @@ async def test_a_link_that_fails_after_the_answer_is_logged(
         async with other_transaction() as holder:
             await holder.execute(HOLD_ANA)
             answer = asyncio.create_task(ask_for_a_link(http, "ana.demo"))
-            pid = await holder.blocks_another()
-            assert await holder.admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+            await holder.ends_the_blocked()
             request_id = (await answer).headers["x-request-id"]
 
         async def failure_logged() -> list[Any]:

@@ -17,8 +17,7 @@ async def test_my_bills_survives_its_connection_being_terminated(client: Any, de
         # terminated while it serves the request.
         await holder.execute("LOCK TABLE bill IN ACCESS EXCLUSIVE MODE")
         page = asyncio.create_task(client.get("/bills"))
-        pid = await holder.blocks_another()
-        assert await holder.admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        await holder.ends_the_blocked()
     response = await page
     assert response.status_code == 200
     assert "My bills" in response.text and "FA0000000102" in response.text  # Ana's bills

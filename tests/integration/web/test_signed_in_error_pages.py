@@ -138,8 +138,7 @@ async def test_a_session_that_cannot_be_read_leaves_the_error_page_signed_out(
     async with other_transaction() as holder:
         await holder.execute("LOCK TABLE web_session IN ACCESS EXCLUSIVE MODE")
         answer = asyncio.create_task(client.get("/no-such-page"))
-        pid = await holder.blocks_another()
-        assert await holder.admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        await holder.ends_the_blocked()
     response = await answer
     assert response.status_code == 404 and "Page not found" in response.text
     assert not signed_in(response.text)
